@@ -1,0 +1,44 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+export DATA_DIR ?= ./var
+
+.PHONY: run test lint bench system-run system-test clean-demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# Debian packages: a CJK font (seal images and PDF documents); chromium for the browser tests.
+system-run:
+	@bash scripts/apt-ensure.sh fonts-noto-cjk
+
+system-test:
+	@bash scripts/apt-ensure.sh fonts-noto-cjk chromium
+
+## make run: set up, migrate, seed the demo (first run only) and serve on http://127.0.0.1:8000
+run: $(STAMP) system-run
+	$(BIN)/portal run
+
+## make test: set up and run the whole suite (lint, types, SQLite + PostgreSQL, browser)
+test: $(STAMP) $(NODE_STAMP) system-test lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy portal signing payments notifications
+
+bench: $(STAMP) $(NODE_STAMP) system-test
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean-demo:
+	rm -rf $(DATA_DIR)

@@ -1,0 +1,122 @@
+"""The ``portal`` command line: everything an operator does, nothing a citizen does.
+
+    portal db upgrade                 apply the Alembic migrations
+    portal agency create "<name>"     create an API client for an agency; prints id and secret as JSON
+    portal demo                       seed the demo data (only into an empty demo database)
+    portal serve                      serve HTTP on HOST:PORT
+    portal run                        upgrade, seed the demo on first run, print the demo logins, serve
+
+Each command reads settings once and runs one transaction per unit of work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import uvicorn
+
+from portal import schema
+from portal.app import create_app
+from portal.database import create_engine, session_factory, transaction
+from portal.logs import configure_logging
+from portal.services import agencies
+from portal.settings import Settings, load_settings
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await schema.upgrade(engine)
+        print(f"数据库已升级到版本 {await schema.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _agency_create(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as db:
+            client = await agencies.create_client(db, args.name)
+    finally:
+        await engine.dispose()
+    print(json.dumps({
+        "agency_id": client.agency_id,
+        "agency_name": client.agency_name,
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "token_endpoint": f"{settings.public_url}/api/v1/token",
+    }, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from portal import demo
+
+    engine = create_engine(settings.database_url)
+    try:
+        await schema.upgrade(engine)
+        seeded = await demo.seed(settings, session_factory(engine))
+    finally:
+        await engine.dispose()
+    print("已写入演示数据" if seeded else "演示数据已存在，未重复写入")
+    return 0
+
+
+def _serve(settings: Settings) -> None:
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_config=None, proxy_headers=settings.trusted_proxy_hops > 0)
+
+
+async def _prepare_run(settings: Settings) -> None:
+    from portal import demo
+
+    engine = create_engine(settings.database_url)
+    try:
+        await schema.upgrade(engine)
+        await demo.seed(settings, session_factory(engine))
+    finally:
+        await engine.dispose()
+    print(demo.banner(settings), flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="行政执法公共服务平台 运维命令")
+    sub = parser.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="执行数据库迁移").set_defaults(func=_db_upgrade)
+    agency = sub.add_parser("agency", help="执法机关接入").add_subparsers(dest="agency_command",
+                                                                         required=True)
+    create = agency.add_parser("create", help="为执法机关创建 API 客户端")
+    create.add_argument("name")
+    create.set_defaults(func=_agency_create)
+    sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
+    sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
+    sub.add_parser("run", help="迁移、写入演示数据并启动网站").set_defaults(func=None, run=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if getattr(args, "run", False):
+        asyncio.run(_prepare_run(settings))
+        _serve(settings)
+        return 0
+    if getattr(args, "serve", False):
+        _serve(settings)
+        return 0
+    func: Command = args.func
+    return asyncio.run(func(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

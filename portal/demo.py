@@ -1,0 +1,56 @@
+"""Demo data for ``make run``: seeded once into an empty database, then left alone.
+
+So that a newcomer sees the whole portal in the first minute, every capability adds its demo
+here (a served decision in a mailbox, a fine to pay, a case QR, published items). The demo
+agency's API credentials are written to ``DATA_DIR/demo-agency.json`` (mode 0600) and printed
+by ``banner`` so the agency API can be tried with curl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.database import transaction
+from portal.dev_idp.identities import DEMO_IDENTITIES
+from portal.models import Agency
+from portal.services import agencies
+from portal.settings import Settings
+
+DEMO_AGENCIES = ("福州市市场监督管理局", "福州市交通运输局")
+_CREDENTIALS_FILE = "demo-agency.json"
+
+
+async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Seed the demo into an empty database; return False if anything was there already."""
+    async with transaction(sessions) as db:
+        if (await db.execute(select(func.count()).select_from(Agency))).scalar_one():
+            return False
+        credentials = []
+        for name in DEMO_AGENCIES:
+            client = await agencies.create_client(db, name)
+            credentials.append({"agency_name": client.agency_name, "client_id": client.client_id,
+                                "client_secret": client.client_secret})
+    path = settings.data_dir / _CREDENTIALS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(credentials, handle, ensure_ascii=False, indent=2)
+    return True
+
+
+def banner(settings: Settings) -> str:
+    lines = ["", f"行政执法公共服务平台已启动： {settings.public_url}/", ""]
+    if settings.dev_idp_enabled:
+        lines.append("演示登录（开发用身份认证服务，登录页选择以下身份之一）：")
+        for identity in DEMO_IDENTITIES:
+            lines.append(f"  - {identity.login:<10} {identity.name}（{identity.description}）")
+    path = settings.data_dir / _CREDENTIALS_FILE
+    if path.exists():
+        lines += ["", "演示执法机关 API 客户端（POST /api/v1/token，client_credentials）："]
+        for entry in json.loads(path.read_text()):
+            lines.append(f"  - {entry['agency_name']}: client_id={entry['client_id']} "
+                         f"client_secret={entry['client_secret']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,102 @@
+"""The portal's error tree, mapped to problem details and Chinese pages in one place.
+
+    PortalError                      500 internal_error
+    ├── BadRequest                   400 bad_request
+    │   └── ValidationFailed         422 validation_failed   (carries field errors)
+    ├── Unauthenticated              401 unauthenticated
+    ├── Forbidden                    403 forbidden
+    │   └── CsrfFailed               403 csrf_failed
+    ├── NotFound                     404 not_found
+    ├── MethodNotAllowed             405 method_not_allowed
+    ├── Conflict                     409 conflict
+    ├── PayloadTooLarge              413 payload_too_large
+    ├── UnsupportedMediaType         415 unsupported_media_type
+    └── RateLimited                  429 rate_limited         (carries retry_after seconds)
+    ConfigurationError               raised at start-up only, never rendered
+
+Each error carries a stable machine ``code`` (the API contract) and an optional ``detail``
+code or text. The words a user reads come from ``portal.catalogue``; ``web/errors.py`` is
+the one place that turns these into responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; the process must not start."""
+
+
+class PortalError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail or code or self.code)
+        self.detail = detail
+        if code is not None:
+            self.code = code  # type: ignore[misc]
+
+
+class BadRequest(PortalError):
+    status = 400
+    code = "bad_request"
+
+
+class ValidationFailed(BadRequest):
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, errors: Mapping[str, str], detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.errors = dict(errors)
+
+
+class Unauthenticated(PortalError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(PortalError):
+    status = 403
+    code = "forbidden"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class NotFound(PortalError):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(PortalError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class Conflict(PortalError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(PortalError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(PortalError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class RateLimited(PortalError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, int(retry_after))

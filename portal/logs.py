@@ -1,0 +1,44 @@
+"""Structured logs: one JSON object per line, each with UTC time and the request id.
+
+Only what is passed in ``extra`` under a known key is written, so a careless call cannot put
+a name, an ID number or a document into the logs (SECURITY.md, "Logging and audit").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from portal.web.request_context import actor_var, request_id_var
+
+ALLOWED_EXTRA = frozenset({
+    "method", "path", "status", "duration_ms", "code", "action", "object", "agency_id",
+    "client_id", "count", "attempt", "job", "reason",
+})
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": request_id_var.get(),
+            "actor": actor_var.get(),
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k in ALLOWED_EXTRA})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).disabled = True

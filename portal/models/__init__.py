@@ -1,0 +1,7 @@
+"""ORM tables, one module per aggregate. Importing this package registers every table."""
+
+from portal.models.agencies import Agency, ApiClient, ApiToken
+from portal.models.parties import Account, Party, Representation
+from portal.models.sessions import WebSession
+
+__all__ = ["Account", "Agency", "ApiClient", "ApiToken", "Party", "Representation", "WebSession"]

@@ -1,0 +1,26 @@
+"""Server-side browser sessions.
+
+The cookie carries only a signed random token; the row is keyed by the token's SHA-256, so
+logout (``ended_at``) invalidates the session on the server, not only in the browser
+(ASVS v5.0.0-7.4.1). Rows exist only once a session holds data (a login in progress or done).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.database import Base, UTCDateTime
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

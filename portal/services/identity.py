@@ -1,0 +1,112 @@
+"""Who logged in, and whom they may act for: from verified ID-token claims to parties.
+
+The identity provider has already authenticated the person; this records the login account
+(issuer, subject), the natural person (by ID number), and, for a legal-person login, the
+organisation (by credit code) and the agent's right to act for it as asserted by the
+provider. Claims are validated here (check characters) because they become the keys agencies
+use to name parties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.database import utcnow
+from portal.errors import BadRequest
+from portal.identifiers import (
+    is_valid_credit_code,
+    is_valid_id_number,
+    normalise_credit_code,
+    normalise_id_number,
+)
+from portal.models import Account, Party, Representation
+from portal.models.parties import ORGANISATION, PERSON
+
+IDP_SOURCE = "identity_provider"
+
+
+@dataclass(frozen=True)
+class ActingParty:
+    id: int
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    account_id: int
+    person: ActingParty
+    organisations: tuple[ActingParty, ...]
+
+    def session_user(self, acting: ActingParty | None = None) -> dict[str, Any]:
+        """What the browser session keeps: internal ids and display names, no ID numbers."""
+        acting = acting or (self.organisations[0] if self.organisations else self.person)
+        return {
+            "account_id": self.account_id,
+            "person_id": self.person.id,
+            "name": self.person.name,
+            "acting_party_id": acting.id,
+            "acting_kind": acting.kind,
+            "acting_name": acting.name,
+        }
+
+
+async def _party(db: AsyncSession, kind: str, name: str, key: str) -> Party:
+    column = Party.id_number if kind == PERSON else Party.credit_code
+    party = (await db.execute(select(Party).where(column == key))).scalar_one_or_none()
+    if party is None:
+        party = Party(kind=kind, name=name, created_at=utcnow(),
+                      id_number=key if kind == PERSON else None,
+                      credit_code=key if kind == ORGANISATION else None)
+        db.add(party)
+        await db.flush()
+    elif party.name != name:
+        party.name = name  # names change (marriage, renaming); the identifier does not
+    return party
+
+
+async def record_login(db: AsyncSession, issuer: str, claims: dict[str, Any]) -> LoginResult:
+    subject = str(claims.get("sub", ""))
+    name = str(claims.get("name", "")).strip()
+    id_number = normalise_id_number(str(claims.get("id_number", "")))
+    if not subject or not name or not is_valid_id_number(id_number):
+        raise BadRequest(code="login_failed", detail="身份认证服务未提供有效的姓名和公民身份号码")
+    person = await _party(db, PERSON, name, id_number)
+    now = utcnow()
+    account = (await db.execute(select(Account).where(
+        Account.issuer == issuer, Account.subject == subject))).scalar_one_or_none()
+    if account is None:
+        account = Account(issuer=issuer, subject=subject, person_id=person.id, created_at=now,
+                          last_login_at=now)
+        db.add(account)
+    elif account.person_id != person.id:
+        raise BadRequest(code="login_failed", detail="该账户与身份信息不一致")
+    else:
+        account.last_login_at = now
+    organisations: list[ActingParty] = []
+    credit_code = normalise_credit_code(str(claims.get("org_credit_code", "")))
+    org_name = str(claims.get("org_name", "")).strip()
+    if credit_code and org_name:
+        if not is_valid_credit_code(credit_code):
+            raise BadRequest(code="login_failed", detail="身份认证服务提供的统一社会信用代码无效")
+        organisation = await _party(db, ORGANISATION, org_name, credit_code)
+        await _ensure_representation(db, organisation.id, person.id)
+        organisations.append(ActingParty(organisation.id, ORGANISATION, organisation.name))
+    await db.flush()
+    return LoginResult(account.id, ActingParty(person.id, PERSON, person.name), tuple(organisations))
+
+
+async def _ensure_representation(db: AsyncSession, principal_id: int, agent_id: int) -> None:
+    existing = (await db.execute(select(Representation).where(
+        Representation.principal_id == principal_id,
+        Representation.agent_id == agent_id,
+        Representation.source == IDP_SOURCE,
+        Representation.revoked_at.is_(None),
+    ))).scalars().first()
+    if existing is None:
+        db.add(Representation(principal_id=principal_id, agent_id=agent_id, source=IDP_SOURCE,
+                              granted_at=utcnow()))

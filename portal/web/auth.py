@@ -1,0 +1,47 @@
+"""Who is asking: the logged-in party of a page request (the agency of an API request lives
+in ``web/api/bearer.py``).
+
+Pages call ``require_user``; an anonymous visitor gets ``Unauthenticated``, which the error
+handlers turn into a redirect to the login page. The acting party is what every service
+filters by (SECURITY.md, "Access control").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from portal.errors import Unauthenticated
+from portal.web.request_context import actor_var
+from portal.web.session import browser_session
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    account_id: int
+    person_id: int
+    name: str
+    acting_party_id: int
+    acting_kind: str
+    acting_name: str
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    session = browser_session(request)
+    data = session.data.get("user") if session else None
+    if not data:
+        return None
+    user = CurrentUser(**data)
+    actor_var.set(f"account:{user.account_id}")
+    return user
+
+
+def require_user(request: Request) -> CurrentUser:
+    user = current_user(request)
+    if user is None:
+        session = browser_session(request)
+        if session is not None and request.method == "GET":
+            session["after_login"] = request.url.path
+        raise Unauthenticated()
+    return user

@@ -1,0 +1,124 @@
+"""The one place where errors become responses: problem details for the API, Chinese pages
+for people (SECURITY.md; RFC 9457). A stack trace never leaves the process.
+
+Paths under ``/api/`` answer ``application/problem+json`` with a stable ``code``; every other
+path answers an HTML page from ``templates/errors/error.html``. ``Unauthenticated`` on a page
+is a redirect to the login page, which brings the person back afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Scope, Send
+
+from portal import catalogue
+from portal.errors import (
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PortalError,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+log = logging.getLogger("portal.errors")
+
+_BY_STATUS: dict[int, type[PortalError]] = {
+    400: BadRequest,
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    415: UnsupportedMediaType,
+}
+
+
+def is_api(scope: Scope) -> bool:
+    return str(scope.get("path", "")).startswith("/api/")
+
+
+def problem_response(exc: PortalError, request_id: str) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://portal.invalid/problems/{exc.code}",
+        "title": catalogue.title(exc.code),
+        "status": exc.status,
+        "code": exc.code,
+        "request_id": request_id,
+    }
+    if exc.detail:
+        body["detail"] = exc.detail
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = exc.errors
+    extra = getattr(exc, "problem_extra", None)
+    if extra:
+        body.update(extra)
+    headers = {"cache-control": "no-store"}
+    if isinstance(exc, RateLimited):
+        headers["retry-after"] = str(exc.retry_after)
+    if isinstance(exc, Unauthenticated):
+        headers["www-authenticate"] = 'Bearer realm="portal"'
+    return JSONResponse(body, status_code=exc.status, headers=headers,
+                        media_type="application/problem+json")
+
+
+def page_response(request: Request, exc: PortalError) -> Response:
+    from portal.web.rendering import render  # rendering imports session helpers; avoid a cycle
+
+    if isinstance(exc, Unauthenticated):
+        return RedirectResponse("/login", status_code=303)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["retry-after"] = str(exc.retry_after)
+    context = {
+        "status": exc.status,
+        "title": catalogue.title(exc.code),
+        "explanation": catalogue.explanation(exc.code),
+        "detail": exc.detail if exc.status < 500 else None,
+        "retry_after": getattr(exc, "retry_after", None),
+        "errors": getattr(exc, "errors", None),
+    }
+    return render(request, "errors/error.html", context, status=exc.status, headers=headers)
+
+
+def error_response(request: Request, exc: PortalError) -> Response:
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    if is_api(request.scope):
+        return problem_response(exc, request_id)
+    return page_response(request, exc)
+
+
+async def send_error(scope: Scope, send: Send, exc: PortalError) -> None:
+    """For middleware, which runs outside the exception handlers."""
+
+    async def no_body() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    response = error_response(Request(scope, no_body), exc)
+    await response(scope, no_body, send)
+
+
+async def handle_portal_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PortalError)
+    if exc.status >= 500:
+        log.error("portal error", extra={"code": exc.code})
+    elif exc.status in (401, 403, 429):
+        log.warning("refused", extra={"code": exc.code, "status": exc.status})
+    return error_response(request, exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(request, _BY_STATUS.get(exc.status_code, PortalError)())
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return error_response(request, PortalError())

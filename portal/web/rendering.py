@@ -1,0 +1,84 @@
+"""Jinja2 rendering: full pages, or one named block of the same template for htmx.
+
+A fragment is the block the full page includes (htmx essay "Template Fragments"), so a page
+without JavaScript and an htmx swap show the same thing. Responses that depend on
+``HX-Request`` say so with ``Vary``; pages with personal data are never cached.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from portal.web.csrf import csrf_token
+from portal.web.session import browser_session
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def _china_time(value: datetime, fmt: str = "%Y年%m月%d日 %H:%M:%S") -> str:
+    return value.astimezone(CHINA).strftime(fmt)
+
+
+def _yuan(fen: int) -> str:
+    """Integer fen shown as yuan with two decimals; no float ever touches money."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["china_time"] = _china_time
+    env.filters["yuan"] = _yuan
+    return env
+
+
+environment = _environment()
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    block: str | None = None,
+    private: bool = True,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render ``template``; with ``HX-Request`` and a ``block``, only that block."""
+    session = browser_session(request)
+    values = {
+        "request": request,
+        "csrf_token": csrf_token(request),
+        "user": session.data.get("user") if session else None,
+        "request_id": request.scope.get("state", {}).get("request_id", "-"),
+        **(context or {}),
+    }
+    compiled = environment.get_template(template)
+    if block and is_htmx(request):
+        body = "".join(compiled.blocks[block](compiled.new_context(values)))
+    else:
+        body = compiled.render(values)
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    if block:
+        response.headers["vary"] = "HX-Request"
+    response.headers["cache-control"] = "no-store" if private else "public, max-age=60"
+    return response

@@ -1,0 +1,63 @@
+"""A request id for every request and every log line, and one access-log line per request.
+
+The id comes from ``X-Request-Id`` when a trusted proxy set a sane one, otherwise it is
+generated; it is echoed in the response and shown on error pages so a citizen can quote it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from contextvars import ContextVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+actor_var: ContextVar[str] = ContextVar("actor", default="-")
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+access_log = logging.getLogger("portal.access")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, trust_incoming_id: bool = False) -> None:
+        self.app = app
+        self.trust_incoming_id = trust_incoming_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if self.trust_incoming_id and _SANE_ID.match(incoming) else None
+        request_id = request_id or secrets.token_hex(8)
+        id_token = request_id_var.set(request_id)
+        actor_token = actor_var.set("-")
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id_var.reset(id_token)
+            actor_var.reset(actor_token)

@@ -1,0 +1,174 @@
+"""Server-side browser sessions behind a signed cookie (SECURITY.md, "Identity and sessions").
+
+Every visitor gets a random 256-bit token in a signed, HttpOnly, SameSite=Lax cookie (Secure
+and ``__Host-`` behind https). Data lives in ``web_sessions`` under the token's SHA-256, and a
+row is written only once the session holds something. ``rotate()`` issues a new token at
+login (no session fixation, ASVS v5.0.0-7.2.4); ``end()`` marks the row ended at logout, so a
+copied cookie is worthless afterwards. Idle and absolute lifetimes are enforced here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.database import utcnow
+from portal.models import WebSession
+from portal.settings import Settings
+
+_SCOPE_KEY = "portal_session"
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BrowserSession:
+    """The session of one request: its token, its data, and what must be saved."""
+
+    def __init__(self, token: str, data: dict[str, Any], *, new_cookie: bool,
+                 created_at: datetime | None = None, persisted: bool = False) -> None:
+        self.token = token
+        self.data = data
+        self.new_cookie = new_cookie
+        self.created_at = created_at
+        self.persisted = persisted
+        self.modified = False
+        self.retired: list[str] = []
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.data[key] = value
+        self.modified = True
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        if key in self.data:
+            self.modified = True
+        return self.data.pop(key, default)
+
+    def rotate(self) -> None:
+        """New token, same data: called at login."""
+        self.retired.append(self.token)
+        self.token = secrets.token_urlsafe(32)
+        self.new_cookie = True
+        self.persisted = False
+        self.created_at = None
+        self.modified = True
+
+    def end(self) -> None:
+        """Forget everything and retire the token server-side: called at logout."""
+        self.rotate()
+        self.data = {}
+        self.modified = False
+
+
+def browser_session(conn: HTTPConnection) -> BrowserSession | None:
+    return conn.scope.get(_SCOPE_KEY)
+
+
+class SessionMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: Settings,
+                 sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.app = app
+        self.sessions = sessions
+        self.serializer = URLSafeSerializer(settings.secret_key, salt="portal-session")
+        self.cookie_name = "__Host-portal_session" if settings.https else "portal_session"
+        self.secure = settings.https
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.absolute = timedelta(hours=settings.session_absolute_hours)
+
+    def _token_from_cookie(self, scope: Scope) -> str | None:
+        raw = dict(scope["headers"]).get(b"cookie")
+        if not raw:
+            return None
+        cookie: SimpleCookie = SimpleCookie()
+        try:
+            cookie.load(raw.decode("latin-1"))
+        except Exception:  # a malformed Cookie header is just "no session"
+            return None
+        morsel = cookie.get(self.cookie_name)
+        if morsel is None:
+            return None
+        try:
+            token = self.serializer.loads(morsel.value)
+        except BadSignature:
+            return None
+        return token if isinstance(token, str) else None
+
+    async def _load(self, token: str) -> BrowserSession | None:
+        now = utcnow()
+        async with self.sessions() as db:
+            row = await db.get(WebSession, _digest(token))
+            if row is None:  # a visitor whose session never held data: keep the same token
+                return BrowserSession(token, {}, new_cookie=False)
+            if row.ended_at is not None:
+                return None
+            if now - row.last_seen_at > self.idle or now - row.created_at > self.absolute:
+                row.ended_at = now
+                await db.commit()
+                return None
+            if now - row.last_seen_at > _TOUCH_EVERY:
+                row.last_seen_at = now
+                await db.commit()
+            return BrowserSession(token, dict(row.data), new_cookie=False,
+                                  created_at=row.created_at, persisted=True)
+
+    async def _save(self, session: BrowserSession) -> None:
+        now = utcnow()
+        async with self.sessions() as db, db.begin():
+            if session.retired:
+                await db.execute(
+                    update(WebSession)
+                    .where(WebSession.token_hash.in_([_digest(t) for t in session.retired]))
+                    .where(WebSession.ended_at.is_(None))
+                    .values(ended_at=now)
+                )
+            if not session.modified:
+                return
+            digest = _digest(session.token)
+            row = (await db.execute(select(WebSession).where(WebSession.token_hash == digest))
+                   ).scalar_one_or_none()
+            if row is None:
+                db.add(WebSession(token_hash=digest, data=session.data, created_at=now,
+                                  last_seen_at=now))
+            else:
+                row.data = dict(session.data)
+                row.last_seen_at = now
+
+    def _cookie_header(self, session: BrowserSession) -> bytes:
+        value = self.serializer.dumps(session.token)
+        parts = [f"{self.cookie_name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = self._token_from_cookie(scope)
+        session = await self._load(token) if token else None
+        if session is None:
+            session = BrowserSession(secrets.token_urlsafe(32), {}, new_cookie=True)
+        scope[_SCOPE_KEY] = session
+
+        async def send_with_session(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if session.modified or session.retired:
+                    await self._save(session)
+                if session.new_cookie:
+                    headers = list(message.get("headers", []))
+                    headers.append((b"set-cookie", self._cookie_header(session)))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)

@@ -1,0 +1,148 @@
+"""Test fixtures shared by the whole suite: both databases, an app per test, an HTTP client.
+
+Every database test runs against SQLite and PostgreSQL (``database`` is parametrised). Each
+backend gets its own database for the test session, built by running the Alembic migrations;
+each test is isolated by emptying every table afterwards (tests that commit from many
+connections at once need real commits, so a rolled-back outer transaction would not do).
+
+PostgreSQL: ``TEST_DATABASE_URL`` or 127.0.0.1:5432/test. When it cannot be reached the
+PostgreSQL variants are skipped, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run`` and
+``make test``), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from portal import schema
+from portal.app import create_app
+from portal.database import Base, create_engine, session_factory
+from portal.settings import Settings, load_settings
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+CSRF_RE = re.compile(r'(?:name="csrf_token" value="|"X-CSRF-Token": ")([^"]+)"')
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pg_database_url() -> AsyncIterator[str | None]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    admin_url = _pg_admin_url()
+    try:
+        admin = await asyncpg.connect(admin_url, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        yield None
+        return
+    name = f"portal_test_{os.getpid()}_{secrets.token_hex(3)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'portal.db'}"
+
+
+_migrated: set[str] = set()
+
+
+async def _empty_all_tables(engine: AsyncEngine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgresql"], loop_scope="session")
+async def database(request: pytest.FixtureRequest, sqlite_database_url: str,
+                   pg_database_url: str | None) -> AsyncIterator[Database]:
+    backend = request.param
+    url = sqlite_database_url if backend == "sqlite" else pg_database_url
+    if url is None:
+        pytest.skip("PostgreSQL not reachable (set REQUIRE_POSTGRES=1 to fail instead)")
+    engine = create_engine(url)
+    if url not in _migrated:
+        await schema.upgrade(engine)
+        _migrated.add(url)
+    try:
+        yield Database(backend, url, engine, session_factory(engine))
+    finally:
+        await _empty_all_tables(engine)
+        await engine.dispose()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+def make_settings(database_url: str, data_dir: Path, **env: str) -> Settings:
+    return load_settings({"DATABASE_URL": database_url, "DATA_DIR": str(data_dir),
+                          "PUBLIC_URL": "http://testserver", **env})
+
+
+@pytest.fixture
+def settings(database: Database, data_dir: Path) -> Settings:
+    return make_settings(database.url, data_dir)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    try:
+        yield application
+    finally:
+        await application.state.engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def csrf_from(http: httpx.AsyncClient, path: str = "/") -> str:
+    """The CSRF token a page hands the browser (the hidden field every form carries)."""
+    page = await http.get(path)
+    match = CSRF_RE.search(page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)

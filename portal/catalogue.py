@@ -24,6 +24,7 @@ TITLES: dict[str, str] = {
     "invalid_client": "客户端身份验证失败",
     "invalid_token": "访问令牌无效或已过期",
     "database_unavailable": "数据库暂时不可用",
+    "calendar_file_invalid": "法定节假日数据文件格式有误",
 }
 
 EXPLANATIONS: dict[str, str] = {

@@ -2,7 +2,8 @@
 
     PortalError                      500 internal_error
     ├── BadRequest                   400 bad_request
-    │   └── ValidationFailed         422 validation_failed   (carries field errors)
+    │   ├── ValidationFailed         422 validation_failed   (carries field errors)
+    │   └── CalendarFileError        400 calendar_file_invalid (portal.holiday_table)
     ├── Unauthenticated              401 unauthenticated
     ├── Forbidden                    403 forbidden
     │   └── CsrfFailed               403 csrf_failed

@@ -2,6 +2,7 @@
 
     portal db upgrade                 apply the Alembic migrations
     portal agency create "<name>"     create an API client for an agency; prints id and secret as JSON
+    portal evidence verify            walk every evidence chain; exit 1 at a broken link
     portal demo                       seed the demo data (only into an empty demo database)
     portal serve                      serve HTTP on HOST:PORT
     portal run                        upgrade, seed the demo on first run, print the demo logins, serve
@@ -24,7 +25,7 @@ from portal import schema
 from portal.app import create_app
 from portal.database import create_engine, session_factory, transaction
 from portal.logs import configure_logging
-from portal.services import agencies
+from portal.services import agencies, evidence
 from portal.settings import Settings, load_settings
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -55,6 +56,22 @@ async def _agency_create(settings: Settings, args: argparse.Namespace) -> int:
         "token_endpoint": f"{settings.public_url}/api/v1/token",
     }, ensure_ascii=False, indent=2))
     return 0
+
+
+async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as db:
+            report = await evidence.verify_chains(db)
+    finally:
+        await engine.dispose()
+    if report.ok:
+        print(f"证据链完整：{report.chains} 条证据链，共 {report.events} 个事件，全部校验通过。")
+        return 0
+    print(f"发现证据链断裂：{len(report.broken)} 条证据链未通过校验。")
+    for link in report.broken:
+        print(f"  - 证据链 {link.chain} 第 {link.seq} 条（事件编号 {link.event_id}）：{link.reason}")
+    return 1
 
 
 async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
@@ -97,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = agency.add_parser("create", help="为执法机关创建 API 客户端")
     create.add_argument("name")
     create.set_defaults(func=_agency_create)
+    chains = sub.add_parser("evidence", help="证据链").add_subparsers(dest="evidence_command",
+                                                                     required=True)
+    chains.add_parser("verify", help="校验全部证据链").set_defaults(func=_evidence_verify)
     sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
     sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
     sub.add_parser("run", help="迁移、写入演示数据并启动网站").set_defaults(func=None, run=True)

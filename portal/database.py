@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,12 +63,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def database_now(db: AsyncSession) -> datetime:
+    """The current instant by the database's clock, read at the moment of the call.
+
+    PostgreSQL's ``now()`` is the transaction's *start*; ``clock_timestamp()`` is the real
+    time of the statement, which is what a service time taken just before COMMIT needs
+    (PITFALLS.md). SQLite has no server clock: the process clock is used.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        value = (await db.execute(text("SELECT clock_timestamp()"))).scalar_one()
+        return value.astimezone(UTC)
+    return utcnow()
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is turned off so that ``_sqlite_on_begin`` decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    """BEGIN IMMEDIATE: take the write lock up front. A deferred transaction that reads and
+    then writes fails at once (SQLITE_BUSY) when another writer committed in between, instead
+    of waiting; SQLite has one writer at a time anyway."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -76,6 +98,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)

@@ -12,9 +12,12 @@ PostgreSQL variants are skipped, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,7 @@ from portal.app import create_app
 from portal.database import Base, create_engine, session_factory
 from portal.settings import Settings, load_settings
 
+ROOT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 CSRF_RE = re.compile(r'(?:name="csrf_token" value="|"X-CSRF-Token": ")([^"]+)"')
 
@@ -138,6 +142,14 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+async def run_cli(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real ``portal`` command (as an operator would) against the test database."""
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(data_dir), "PATH": os.environ.get("PATH", "")}
+    command = [sys.executable, "-m", "portal.cli", *args]
+    return await asyncio.to_thread(subprocess.run, command, cwd=ROOT_DIR, env=env,
+                                   capture_output=True, text=True, timeout=120)
 
 
 async def csrf_from(http: httpx.AsyncClient, path: str = "/") -> str:

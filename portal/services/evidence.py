@@ -1,0 +1,127 @@
+"""Appending to and verifying the legal event log (see ``portal.models.evidence``).
+
+``append`` locks the chain's head row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one
+writer at a time), links the new row to the previous hash and advances the head, all inside
+the caller's transaction: the event exists exactly when the legal act it records committed.
+``verify_chains`` walks every chain and reports the first broken link of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.database import database_now
+from portal.evidence_hash import GENESIS, canonical_json, event_hash
+from portal.models.evidence import ChainHead, EvidenceEvent
+
+
+async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload: dict[str, Any],
+                 occurred_at: datetime | None = None) -> EvidenceEvent:
+    """Append one event; ``occurred_at`` defaults to the database clock *now*, read after the
+    chain lock is held, so that event times in one chain never go backwards."""
+    await _ensure_head(db, chain)
+    head = (await db.execute(
+        select(ChainHead).where(ChainHead.chain == chain).with_for_update()
+    )).scalar_one()
+    if occurred_at is None:
+        occurred_at = await database_now(db)
+    seq = head.seq + 1
+    prev_hash = head.hash
+    payload_text = canonical_json(payload)
+    digest = event_hash(chain=chain, seq=seq, kind=kind, occurred_at=occurred_at, actor=actor,
+                        payload=payload_text, prev_hash=prev_hash)
+    event = EvidenceEvent(chain=chain, seq=seq, kind=kind, occurred_at=occurred_at, actor=actor,
+                          payload=payload_text, prev_hash=prev_hash, hash=digest)
+    db.add(event)
+    head.seq, head.hash = seq, digest
+    await db.flush()
+    return event
+
+
+async def _ensure_head(db: AsyncSession, chain: str) -> None:
+    """Create the chain's head row if absent; concurrent creators do not collide."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await db.execute(insert(ChainHead).values(chain=chain, seq=0, hash=GENESIS)
+                     .on_conflict_do_nothing(index_elements=["chain"]))
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    chain: str
+    seq: int
+    event_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    chains: int
+    events: int
+    broken: tuple[BrokenLink, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+class _ChainWalk:
+    """The state of walking one chain in order; remembers only the first broken link."""
+
+    def __init__(self, chain: str) -> None:
+        self.chain = chain
+        self.seq = 0
+        self.prev = GENESIS
+        self.broken: BrokenLink | None = None
+
+    def step(self, row: Row[Any]) -> None:
+        if self.broken:
+            return
+        self.seq += 1
+        if row.seq != self.seq:
+            self.broken = BrokenLink(self.chain, self.seq, row.id, "missing event (sequence gap)")
+        elif row.prev_hash != self.prev:
+            self.broken = BrokenLink(self.chain, row.seq, row.id, "link to the previous event does not match")
+        elif event_hash(chain=row.chain, seq=row.seq, kind=row.kind, occurred_at=row.occurred_at,
+                        actor=row.actor, payload=row.payload, prev_hash=row.prev_hash) != row.hash:
+            self.broken = BrokenLink(self.chain, row.seq, row.id, "content does not match its hash")
+        self.prev = row.hash
+
+    def finish(self, head: ChainHead | None) -> BrokenLink | None:
+        if self.broken:
+            return self.broken
+        if head is None or head.seq != self.seq or head.hash != self.prev:
+            return BrokenLink(self.chain, self.seq + 1, None, "events missing at the end of the chain")
+        return None
+
+
+async def verify_chains(db: AsyncSession, chain: str | None = None) -> ChainReport:
+    """Walk every chain (or one) in order, streaming, and report the first broken link of each."""
+    # Plain rows, not ORM objects: nothing accumulates in the session's identity map.
+    events_table = EvidenceEvent.__table__
+    query = select(events_table).order_by(events_table.c.chain, events_table.c.seq)
+    heads_query = select(ChainHead)
+    if chain is not None:
+        query = query.where(events_table.c.chain == chain)
+        heads_query = heads_query.where(ChainHead.chain == chain)
+    heads = {h.chain: h for h in (await db.execute(heads_query)).scalars()}
+    walks: dict[str, _ChainWalk] = {}
+    events = 0
+    rows = await db.stream(query.execution_options(yield_per=1000))
+    async for row in rows:
+        walk = walks.get(row.chain)
+        if walk is None:
+            walk = walks[row.chain] = _ChainWalk(row.chain)
+        walk.step(row)
+        events += 1
+    for name in heads.keys() - walks.keys():  # a chain whose events are all gone
+        walks[name] = _ChainWalk(name)
+    broken = [problem for name in sorted(walks)
+              if (problem := walks[name].finish(heads.get(name))) is not None]
+    return ChainReport(len(walks), events, tuple(broken))

@@ -1,0 +1,66 @@
+"""Per-client limits on public lookups: case codes, receipt checks, search, PDF verification.
+
+``hit`` counts one request in the current fixed window with a single upsert (atomic on both
+databases, so concurrent requests from many processes cannot slip past the limit) and says
+whether it is allowed and, if not, when the window ends. Clients are identified by an HMAC of
+their address so the table holds no IP addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.database import utcnow
+from portal.models.limits import RateLimitWindow
+
+
+@dataclass(frozen=True)
+class Limit:
+    bucket: str
+    requests: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+def client_key(secret: str, address: str) -> str:
+    return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _window_start(now: datetime, seconds: int) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None = None) -> Decision:
+    now = now or utcnow()
+    start = _window_start(now, limit.window_seconds)
+    key = f"{limit.bucket}:{client}"
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(RateLimitWindow).values(key=key, window_start=start, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": RateLimitWindow.count + 1},
+    ).returning(RateLimitWindow.count)
+    count = (await db.execute(statement)).scalar_one()
+    retry_after = int((start + timedelta(seconds=limit.window_seconds) - now).total_seconds()) + 1
+    return Decision(count <= limit.requests, count, max(1, retry_after))
+
+
+async def prune(db: AsyncSession, older_than: timedelta = timedelta(days=1)) -> int:
+    result = await db.execute(delete(RateLimitWindow).where(
+        RateLimitWindow.window_start < utcnow() - older_than))
+    return int(getattr(result, "rowcount", 0) or 0)

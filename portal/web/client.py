@@ -1,0 +1,39 @@
+"""The client address used for rate limits, and the guard pages and public API routes call.
+
+The address comes from the socket, or from ``X-Forwarded-For`` only when the operator says how
+many proxies in front are trusted (``TRUSTED_PROXY_HOPS``): a client cannot pick its own
+address to dodge a limit (ASVS v5.0.0-15.3.4).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+
+from portal.database import transaction
+from portal.errors import RateLimited
+from portal.services import rate_limits
+
+log = logging.getLogger("portal.limits")
+
+
+def client_address(request: Request) -> str:
+    hops = request.app.state.settings.trusted_proxy_hops
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if hops > 0 and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if len(addresses) >= hops:
+            return addresses[-hops]
+    return request.client.host if request.client else "unknown"
+
+
+async def enforce(request: Request, limit: rate_limits.Limit) -> None:
+    """Count this request against ``limit``; raise ``RateLimited`` (429) when over it."""
+    settings = request.app.state.settings
+    key = rate_limits.client_key(settings.secret_key, client_address(request))
+    async with transaction(request.app.state.sessions) as db:
+        decision = await rate_limits.hit(db, limit, key)
+    if not decision.allowed:
+        log.warning("rate limit hit", extra={"action": limit.bucket, "count": decision.count})
+        raise RateLimited(decision.retry_after)

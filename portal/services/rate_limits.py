@@ -50,12 +50,11 @@ async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None 
     start = _window_start(now, limit.window_seconds)
     key = f"{limit.bucket}:{client}"
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RateLimitWindow).values(key=key, window_start=start, count=1)
-    statement = statement.on_conflict_do_update(
+    upsert = insert(RateLimitWindow).values(key=key, window_start=start, count=1).on_conflict_do_update(
         index_elements=["key", "window_start"],
         set_={"count": RateLimitWindow.count + 1},
-    ).returning(RateLimitWindow.count)
-    count = (await db.execute(statement)).scalar_one()
+    )
+    count = (await db.execute(upsert.returning(RateLimitWindow.count))).scalar_one()
     retry_after = int((start + timedelta(seconds=limit.window_seconds) - now).total_seconds()) + 1
     return Decision(count <= limit.requests, count, max(1, retry_after))
 

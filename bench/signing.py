@@ -1,0 +1,148 @@
+"""Benchmark of the signing library: signing and verification times, with their baselines.
+
+Run with ``.venv/bin/python bench/signing.py``. It builds a development PKI in a temporary
+directory and a 1-page and a 100-page PDF, then prints:
+
+* signing per document through ``signing`` (``KeySigner``, RSA-2048 agency seal) against the
+  naive pyhanko way (``SimpleSigner`` loaded from the same key, one signer object reused),
+  with the ratio (target: at most 0.25x of ``SimpleSigner``);
+* verification per document: bare in-process pyhanko validation of the same signature (same
+  trust and revocation sources), ``verify_pdf`` in-process and through the worker-process
+  ``VerificationRunner``, each also as a multiple of hashing the same bytes with SHA-256.
+
+``bench_verification(label, verify, documents)`` times any "bytes in, verdict out" callable the
+same way; the HTTP API's benchmark calls it with a client posting to the verification endpoint.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder would come first on sys.path and ``import signing``
+# would import this very file; put the repository root there instead.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+import asyncio  # noqa: E402
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
+
+from asn1crypto import keys as asn1_keys  # noqa: E402
+from asn1crypto import x509 as asn1_x509  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
+from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
+from pyhanko.sign import fields, signers  # noqa: E402
+from pyhanko.sign.validation import validate_pdf_signature  # noqa: E402
+from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: E402
+
+from signing import (  # noqa: E402
+    Credential,
+    KeySigner,
+    SealPlacement,
+    SignatureSettings,
+    TrustSettings,
+    VerificationContext,
+    VerificationRunner,
+    open_dev_pki,
+    sign_pdf,
+    verify_pdf,
+)
+from tests.signing.sample_pdfs import make_pdf  # noqa: E402
+
+
+def per_call_ms(action: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``action`` in milliseconds, after one warm-up call."""
+    action()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return times[len(times) // 2] * 1000
+
+
+def simple_signer(credential: Credential) -> signers.SimpleSigner:
+    """pyhanko's own in-memory signer over the same key, as the pyhanko documentation shows it."""
+    der = serialization.Encoding.DER
+    key_der = credential.private_key.private_bytes(
+        der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    chain = [asn1_x509.Certificate.load(cert.public_bytes(der)) for cert in credential.chain]
+    return signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(credential.certificate.public_bytes(der)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=SimpleCertificateStore.from_certs(chain),
+    )
+
+
+def naive_sign(document: bytes, signer: signers.SimpleSigner) -> bytes:
+    metadata = signers.PdfSignatureMetadata(
+        field_name="Signature", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(document), strict=False)
+    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+
+
+def bare_pyhanko_validation(document: bytes, trust: TrustSettings) -> bool:
+    signature = PdfFileReader(io.BytesIO(document)).embedded_signatures[0]
+    status = validate_pdf_signature(signature, trust.validation_context())
+    return bool(status.bottom_line)
+
+
+def bench_verification(label: str, verify: Callable[[bytes], object], documents: dict[str, bytes]) -> None:
+    """Print the per-document time of ``verify`` and its multiple of SHA-256 over the bytes."""
+    for name, data in documents.items():
+        hashing = per_call_ms(partial(hashlib.sha256, data), 200)
+        elapsed = per_call_ms(partial(verify, data), 10)
+        ratio = elapsed / hashing
+        print(f"  {label:<28} {name:<10} {elapsed:9.2f} ms   {ratio:10.0f}x SHA-256 ({hashing:.3f} ms)")
+
+
+def main() -> None:
+    pki = open_dev_pki(Path(tempfile.mkdtemp(prefix="bench-pki-")))
+    credential = pki.agency_seal("福州市鼓楼区市场监督管理局", "11350102MB0000001X")
+    ours = KeySigner.from_credential(credential)
+    naive = simple_signer(credential)
+    documents = {"1 page": make_pdf(1), "100 pages": make_pdf(100)}
+
+    # Where the time goes: the same KeySigner with pyhanko's per-signature attribute building.
+    held_key_only = KeySigner.from_credential(credential)
+    held_key_only.signed_attr_prov_spec = None
+
+    print("Signing, RSA-2048 agency seal, PAdES B-B, invisible (median per document)")
+    header = f"{'document':<10} {'signing/':>12} {'SimpleSigner':>14} {'ratio':>8}"
+    print(f"  {header}   {'key held, default attributes':>28}")
+    for name, document in documents.items():
+        fast = per_call_ms(partial(sign_pdf, document, ours, SignatureSettings()), 30)
+        slow = per_call_ms(partial(naive_sign, document, naive), 10)
+        middle = per_call_ms(partial(sign_pdf, document, held_key_only, SignatureSettings()), 10)
+        print(f"  {name:<10} {fast:9.2f} ms {slow:11.2f} ms {fast / slow:7.3f}x   {middle:25.2f} ms")
+    visible = SignatureSettings(placement=SealPlacement(page=0, box=(380, 60, 520, 200)))
+    seal_ms = per_call_ms(lambda: sign_pdf(documents["1 page"], ours, visible), 10)
+    print(f"  with a visible seal (1 page): {seal_ms:.2f} ms")
+
+    trust = pki.trust_settings()
+    context = VerificationContext(trust=trust)
+    signed = {name: sign_pdf(document, ours, SignatureSettings()) for name, document in documents.items()}
+    print("\nVerification of the signed documents (median per document)")
+    bench_verification("bare pyhanko validation", lambda data: bare_pyhanko_validation(data, trust), signed)
+    bench_verification("verify_pdf (in-process)", lambda data: verify_pdf(data, context), signed)
+    runner = VerificationRunner(context)
+    try:
+        bench_verification(
+            "VerificationRunner (worker)", lambda data: asyncio.run(runner.verify(data)), signed
+        )
+    finally:
+        runner.close()
+
+
+if __name__ == "__main__":
+    main()

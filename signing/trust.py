@@ -1,0 +1,112 @@
+"""What the portal trusts, and the pyhanko validation context built from it.
+
+Signing at B-LT and verifying both need a ``ValidationContext``: the trust roots, how strictly
+revocation must be checked, and where revocation information comes from. ``TrustSettings`` is
+the one frozen, picklable description of that (it crosses into the verification worker
+process); ``validation_context()`` turns it into a fresh context per operation, because a
+context accumulates fetched CRLs/OCSP responses and must not be shared between documents. In
+production the roots come from a configured folder of certificates (``load_trust_roots``).
+
+Revocation sources: in production the CRL and OCSP addresses inside the certificates are
+fetched over HTTP (pyhanko-certvalidator's aiohttp fetchers, which bound the number of
+requests); with ``dev_pki_dir`` set they are answered in-process by ``signing.dev_responder``
+from the development PKI, so tests and ``make run`` never touch the network.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto import crl, ocsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko_certvalidator import ValidationContext
+
+from signing.errors import ConfigurationError
+
+__all__ = ["RevocationMode", "TrustSettings", "load_trust_roots"]
+
+
+class RevocationMode(enum.StrEnum):
+    """How hard the validator insists on revocation information (pyhanko-certvalidator terms)."""
+
+    SOFT_FAIL = "soft-fail"
+    """Revocation information that cannot be obtained is ignored."""
+    HARD_FAIL = "hard-fail"
+    """A certificate that names a CRL or OCSP responder must be checked against it."""
+    REQUIRE = "require"
+    """Every certificate in the path must have revocation information."""
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    """Trust anchors and revocation policy for signing (B-LT) and verification."""
+
+    trust_roots: tuple[bytes, ...]
+    """DER-encoded root certificates; see ``signing.keys.load_trust_roots`` for a folder."""
+
+    revocation_mode: RevocationMode = RevocationMode.HARD_FAIL
+
+    fetch_online: bool = True
+    """Fetch CRLs and OCSP responses from the addresses in the certificates (production)."""
+
+    dev_pki_dir: Path | None = None
+    """Answer revocation requests from this development PKI directory instead (offline)."""
+
+    def __post_init__(self) -> None:
+        if not self.trust_roots:
+            raise ConfigurationError("at least one trust root is needed")
+
+    def root_certificates(self) -> list[asn1_x509.Certificate]:
+        try:
+            return [asn1_x509.Certificate.load(der) for der in self.trust_roots]
+        except ValueError as exc:
+            raise ConfigurationError("a trust root is not a DER certificate") from exc
+
+    def validation_context(
+        self,
+        *,
+        other_certs: Iterable[asn1_x509.Certificate] = (),
+        crls: Iterable[crl.CertificateList] = (),
+        ocsps: Iterable[ocsp.OCSPResponse] = (),
+    ) -> ValidationContext:
+        """A fresh context; callers ``await context.aclose()`` when done (network sessions)."""
+        fetchers = None
+        if self.dev_pki_dir is not None:
+            from signing.dev_responder import dev_fetchers
+
+            fetchers = dev_fetchers(self.dev_pki_dir)
+        return ValidationContext(
+            trust_roots=self.root_certificates(),
+            other_certs=list(other_certs),
+            crls=list(crls),
+            ocsps=list(ocsps),
+            allow_fetching=fetchers is not None or self.fetch_online,
+            fetchers=fetchers,
+            revocation_mode=str(self.revocation_mode),
+        )
+
+
+def load_trust_roots(folder: Path) -> tuple[bytes, ...]:
+    """DER certificates from every ``.pem``, ``.crt``, ``.cer`` and ``.der`` file in ``folder``."""
+    roots: list[bytes] = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.suffix.lower() not in {".pem", ".crt", ".cer", ".der"}:
+            continue
+        data = path.read_bytes()
+        try:
+            certs = (
+                x509.load_pem_x509_certificates(data)
+                if b"-----BEGIN" in data
+                else [x509.load_der_x509_certificate(data)]
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"trust root file {path.name} is not a certificate") from exc
+        roots.extend(cert.public_bytes(serialization.Encoding.DER) for cert in certs)
+    if not roots:
+        raise ConfigurationError(f"no trust root certificates found in {folder}")
+    return tuple(roots)

@@ -1,0 +1,253 @@
+"""Validation of the signatures and seals in a PDF, failing closed.
+
+``verify_pdf(data, context)`` never raises and never says "valid" by default. In order:
+the size limit, the ``%PDF-`` header, a strict parse with pyhanko's decode limits (streams that
+inflate beyond bounds are refused), encryption (refused), object and page counts; then every
+filled signature field is validated with pyhanko (integrity, signature, chain of trust with
+revocation, timestamp) together with its coverage and the modification analysis of everything
+appended after it, and judged by ``signing.verdict``. Any exception — a malformed file,
+``RecursionError`` from deep nesting, ``MemoryError`` — turns into ``INDETERMINATE`` with a
+Chinese message; ``BudgetExceeded`` (raised by ``signing.runner``'s timer) likewise.
+
+Validation data embedded in the document security store (B-LT) is fed to the validator;
+what is missing is fetched as ``TrustSettings`` allows. It is CPU bound: run it through
+``signing.runner.VerificationRunner`` in a server, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from dataclasses import dataclass
+
+from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
+from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfStrictReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.validation import (
+    EmbeddedPdfSignature,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+
+from signing import inspection, messages
+from signing.inspection import EmbeddedValidationData
+from signing.report import FileProblem, SignatureReport, SubIndication, TimestampInfo, VerificationReport
+from signing.sign import PadesLevel
+from signing.trust import TrustSettings
+from signing.verdict import document_report, file_problem_report, judge_signature, unverifiable_signature
+
+__all__ = ["BudgetExceeded", "VerificationContext", "verify_pdf"]
+
+logger = logging.getLogger(__name__)
+MiB = 1024 * 1024
+_DECODE_LIMITS = DecodeLimits(
+    per_stream=StreamDecodeLimits(max_output_size=64 * MiB),
+    document_budget=DocumentDecodeBudget(base_allowance=128 * MiB, max_ratio=50),
+)
+_SUBFILTERS = {inspection.PADES_SUBFILTER, "/adbe.pkcs7.detached"}
+Unreadable = tuple[str, Exception]
+
+
+class BudgetExceeded(BaseException):
+    """The verification's time budget ran out. A ``BaseException`` so that no library's
+    ``except Exception`` can swallow it; ``verify_pdf`` turns it into a report."""
+
+
+# Exhausted resources are a verdict on the whole file, never on one signature.
+_RESOURCE_ERRORS = (RecursionError, MemoryError, BudgetExceeded)
+
+
+@dataclass(frozen=True)
+class VerificationContext:
+    """What to trust and how much input to accept (picklable: it crosses into the worker)."""
+
+    trust: TrustSettings
+    max_bytes: int = 20 * MiB
+    max_pages: int = 5_000
+    max_objects: int = 500_000
+    required_level: PadesLevel | None = None
+    """Refuse (``INDETERMINATE``/``SIG_CONSTRAINTS_FAILURE``) signatures below this level,
+    e.g. ``B_T`` where a trusted signing time is part of the evidence."""
+
+
+def verify_pdf(data: bytes, context: VerificationContext) -> VerificationReport:
+    """Validate every signature in ``data``; never raises for any input."""
+    try:
+        if len(data) > context.max_bytes:
+            return file_problem_report(data, FileProblem.TOO_LARGE)
+        if b"%PDF-" not in data[:1024]:
+            return file_problem_report(data, FileProblem.NOT_PDF)
+        return asyncio.run(_verify_document(data, context))
+    except RecursionError:
+        return file_problem_report(data, FileProblem.TOO_DEEP)
+    except (BudgetExceeded, MemoryError):
+        return file_problem_report(data, FileProblem.TOO_COMPLEX)
+    except Exception:
+        logger.exception("verification failed unexpectedly")
+        return file_problem_report(data, FileProblem.INTERNAL_ERROR)
+
+
+async def _verify_document(data: bytes, context: VerificationContext) -> VerificationReport:
+    try:
+        reader = _open(data)
+        if "/Encrypt" in reader.trailer:
+            return file_problem_report(data, FileProblem.ENCRYPTED)
+        objects = int(reader.trailer["/Size"])
+        pages = int(reader.root["/Pages"]["/Count"])
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
+        total_revisions = reader.xrefs.total_revisions
+        embedded_data = EmbeddedValidationData.read(reader)
+    except _RESOURCE_ERRORS:
+        raise
+    except PdfDecodeLimitError:
+        return file_problem_report(data, FileProblem.TOO_COMPLEX)
+    except Exception:
+        return file_problem_report(data, FileProblem.MALFORMED)
+    if objects > context.max_objects or pages > context.max_pages:
+        return file_problem_report(data, FileProblem.TOO_COMPLEX)
+    embedded: list[EmbeddedPdfSignature | Unreadable] = []
+    for name, _signature, sig_field in fields:
+        try:
+            embedded.append(EmbeddedPdfSignature(reader, sig_field, name))
+        except _RESOURCE_ERRORS:
+            raise
+        except Exception as exc:
+            embedded.append((name, exc))
+    signatures = [
+        item for item in embedded if isinstance(item, tuple) or item.sig_object_type != "/DocTimeStamp"
+    ]
+    if not signatures:
+        return file_problem_report(data, FileProblem.NO_SIGNATURES)
+    archive = await _document_timestamps(embedded, context, embedded_data)
+    names = {item[0] if isinstance(item, tuple) else item.field_name for item in embedded}
+    reports = []
+    for item in signatures:
+        if isinstance(item, tuple):
+            format_failure = SubIndication.FORMAT_FAILURE
+            reports.append(unverifiable_signature(item[0], format_failure, messages.UNREADABLE_SIGNATURE))
+            continue
+        try:
+            reports.append(
+                await _check_signature(item, context, embedded_data, archive, names, total_revisions)
+            )
+        except _RESOURCE_ERRORS:
+            raise
+        except Exception:
+            logger.warning("signature %s could not be validated", item.field_name, exc_info=True)
+            reports.append(
+                unverifiable_signature(item.field_name, SubIndication.GENERIC, messages.SIGNATURE_ERROR)
+            )
+    return document_report(data, tuple(reports), names)
+
+
+def _open(data: bytes) -> PdfFileReader:
+    """Parse strictly; tolerate the quirks other producers leave (e.g. Pillow's xref
+    generations) but never a hybrid-reference file, whose two views of the document are a
+    known vehicle for showing one thing and having signed another."""
+    try:
+        return PdfFileReader(io.BytesIO(data), strict=True, decode_limits=_DECODE_LIMITS)
+    except PdfStrictReadError:
+        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=_DECODE_LIMITS)
+        if reader.xrefs.hybrid_xrefs_present:
+            raise
+        return reader
+
+
+async def _document_timestamps(
+    embedded: list[EmbeddedPdfSignature | Unreadable],
+    context: VerificationContext,
+    embedded_data: EmbeddedValidationData,
+) -> list[tuple[int, TimestampInfo]]:
+    """``(signed revision, info)`` of every document timestamp (the B-LTA evidence)."""
+    found = []
+    for item in embedded:
+        if isinstance(item, tuple) or item.sig_object_type != "/DocTimeStamp":
+            continue
+        validation_context = context.trust.validation_context(
+            other_certs=embedded_data.certs, crls=embedded_data.crls, ocsps=embedded_data.ocsps
+        )
+        try:
+            status = await async_validate_pdf_timestamp(item, validation_context, skip_diff=True)
+            info = inspection.timestamp_info(status)
+            if info is not None:
+                found.append((item.signed_revision, info))
+        except _RESOURCE_ERRORS:
+            raise
+        except Exception:
+            logger.warning("document timestamp %s could not be validated", item.field_name, exc_info=True)
+        finally:
+            await validation_context.aclose()
+    return found
+
+
+async def _check_signature(
+    embedded: EmbeddedPdfSignature,
+    context: VerificationContext,
+    embedded_data: EmbeddedValidationData,
+    archive: list[tuple[int, TimestampInfo]],
+    names: set[str],
+    total_revisions: int,
+) -> SignatureReport:
+    subfilter = str(embedded.sig_object.get("/SubFilter"))
+    cert = embedded.signer_cert
+    kind, common_name, organisation, organisation_id = inspection.signer_profile(cert)
+    signer = dict(
+        kind=kind, signer_name=common_name, organisation=organisation, organisation_id=organisation_id
+    )
+    if subfilter not in _SUBFILTERS:
+        message = messages.UNSUPPORTED_FORMAT.format(subfilter=subfilter)
+        return unverifiable_signature(embedded.field_name, SubIndication.FORMAT_FAILURE, message, **signer)
+    unsupported = inspection.unsupported_algorithm(embedded.signer_info, cert)
+    if unsupported is not None:
+        message = messages.UNSUPPORTED_ALGORITHM.format(algorithm=unsupported)
+        crypto = SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+        return unverifiable_signature(embedded.field_name, crypto, message, **signer)
+    validation_context = context.trust.validation_context(
+        other_certs=embedded_data.certs, crls=embedded_data.crls, ocsps=embedded_data.ocsps
+    )
+    try:
+        status = await async_validate_pdf_signature(embedded, validation_context)
+        chain = inspection.certificate_chain(
+            cert, status.validation_path, validation_context.crls, validation_context.ocsps
+        )
+    finally:
+        await validation_context.aclose()
+    coverage = inspection.coverage_of(status.coverage)
+    later = max(0, total_revisions - 1 - embedded.signed_revision)
+    modifications = inspection.modification_report(
+        coverage, status.diff_result, status.docmdp_ok, later, names
+    )
+    timestamp = inspection.timestamp_info(status.timestamp_validity)
+    later_stamps = [info for revision, info in archive if revision > embedded.signed_revision]
+    archive_info = next(
+        (info for info in later_stamps if info.valid), later_stamps[0] if later_stamps else None
+    )
+    archived = archive_info is not None and archive_info.valid
+    level = inspection.pades_level(
+        embedded.signer_info, subfilter, status.validation_path, timestamp, embedded_data, archived
+    )
+    indication, sub_indication, message = judge_signature(
+        status, coverage, modifications, timestamp, level, kind, context.required_level
+    )
+    return SignatureReport(
+        field_name=embedded.field_name,
+        indication=indication,
+        sub_indication=sub_indication,
+        message=message,
+        kind=kind,
+        signer_name=common_name,
+        organisation=organisation,
+        organisation_id=organisation_id,
+        claimed_signing_time=status.signer_reported_dt,
+        timestamp=timestamp,
+        archive_timestamp=archive_info,
+        certificate_chain=chain,
+        digest_algorithm=status.md_algorithm,
+        signature_algorithm=status.pkcs7_signature_mechanism,
+        pades_level=level,
+        coverage=coverage,
+        modifications=modifications,
+        certifying=embedded.docmdp_level is not None,
+    )

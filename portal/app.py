@@ -3,6 +3,11 @@
 Middleware order, outermost first: request id and access log → security headers → body
 size limit → session → CSRF. Errors raised by middleware are rendered by
 ``portal.web.errors`` directly; errors from endpoints go through the exception handlers.
+
+Login: the OpenID relying party lives on ``app.state.relying_party`` and makes its outbound
+calls through ``app.state.http_client`` (a factory, so tests can replace it). Without an
+external provider the development identity provider is mounted at ``/dev-idp`` and the
+relying party reaches it through the app itself, at its public URL, by the same code path.
 """
 
 from __future__ import annotations
@@ -13,19 +18,24 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.routing import Mount
 
 from portal.database import create_engine, session_factory
+from portal.dev_idp import provider as dev_idp
 from portal.errors import PortalError
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.body_limit import BodyLimitMiddleware
 from portal.web.csrf import CsrfMiddleware
+from portal.web.oidc import RelyingParty, default_http_client, in_process_http_client
 from portal.web.request_context import RequestContextMiddleware
 from portal.web.routes import routes
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.session import SessionMiddleware
 
-CSRF_EXEMPT = ("/api/",)
+# The agency API and the dev identity provider's token endpoint (a back-channel call with
+# client authentication) carry credentials, not cookies.
+CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token")
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -37,8 +47,13 @@ def create_app(settings: Settings) -> Starlette:
         yield
         await engine.dispose()
 
+    app_routes = routes()
+    if settings.dev_idp_enabled:
+        provider = dev_idp.DevIdentityProvider(settings, sessions)
+        app_routes.append(Mount(dev_idp.MOUNT_PATH, routes=provider.routes()))
+
     app = Starlette(
-        routes=routes(),
+        routes=app_routes,
         middleware=[
             Middleware(RequestContextMiddleware, trust_incoming_id=settings.trusted_proxy_hops > 0),
             Middleware(SecurityHeadersMiddleware, https=settings.https),
@@ -57,4 +72,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    oidc = settings.oidc or dev_idp.relying_party_settings(settings)
+    app.state.relying_party = RelyingParty(oidc, f"{settings.public_url}{dev_idp.CALLBACK_PATH}")
+    app.state.http_client = (in_process_http_client(app, settings.public_url) if settings.dev_idp_enabled
+                             else default_http_client)
     return app

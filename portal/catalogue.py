@@ -21,8 +21,17 @@ TITLES: dict[str, str] = {
     "internal_error": "系统暂时无法处理您的请求",
     "invalid_encoding": "提交的内容不是有效的 UTF-8 文本",
     "login_failed": "登录未完成，请重新登录",
+    "login_provider_error": "身份认证平台没有完成登录，例如您取消了登录。",
+    "idp_unavailable": "身份认证平台暂时无法访问，请稍后再试。",
+    "idp_request_invalid": "登录请求无效",
+    "demo_identity_required": "请选择一个演示身份",
     "invalid_client": "客户端身份验证失败",
     "invalid_token": "访问令牌无效或已过期",
+    "invalid_request": "令牌请求格式有误",
+    "unsupported_grant_type": "不支持的授权类型",
+    "invalid_scope": "申请的权限范围无效",
+    "unauthorized_client": "该客户端无权使用此授权类型",
+    "unknown_api_client": "没有这个 API 客户端",
     "database_unavailable": "数据库暂时不可用",
     "calendar_file_invalid": "法定节假日数据文件格式有误",
 }
@@ -34,6 +43,7 @@ EXPLANATIONS: dict[str, str] = {
     "rate_limited": "为防止滥用，系统限制了查询频率。",
     "internal_error": "我们已记录此问题。请稍后再试；如问题持续，请联系执法机关或平台客服。",
     "login_failed": "登录过程中的安全校验未通过（可能已超时或被篡改），请重新登录。",
+    "idp_request_invalid": "发起登录的网站提供的参数有误，无法继续。请返回该网站重新登录。",
 }
 
 

@@ -2,10 +2,14 @@
 
     portal db upgrade                 apply the Alembic migrations
     portal agency create "<name>"     create an API client for an agency; prints id and secret as JSON
+    portal agency revoke <client_id>  revoke an API client; its tokens stop working at once
     portal evidence verify            walk every evidence chain; exit 1 at a broken link
     portal demo                       seed the demo data (only into an empty demo database)
     portal serve                      serve HTTP on HOST:PORT
+    portal worker [--once] [--concurrency N]
+                                      send notifications and queue deadline reminders
     portal run                        upgrade, seed the demo on first run, print the demo logins, serve
+                                      (with one notification worker loop in the background)
 
 Each command reads settings once and runs one transaction per unit of work.
 """
@@ -21,12 +25,13 @@ from typing import Any
 
 import uvicorn
 
-from portal import schema
+from portal import catalogue, schema
 from portal.app import create_app
 from portal.database import create_engine, session_factory, transaction
 from portal.logs import configure_logging
 from portal.services import agencies, evidence
 from portal.settings import Settings, load_settings
+from portal.workers import runner
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -74,6 +79,22 @@ async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int
     return 1
 
 
+async def _agency_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as db:
+            client = await agencies.revoke_client(db, args.client_id)
+    finally:
+        await engine.dispose()
+    if client is None:
+        print(f"{catalogue.title('unknown_api_client')}：{args.client_id}", file=sys.stderr)
+        return 1
+    assert client.revoked_at is not None
+    print(json.dumps({"client_id": client.client_id,
+                      "revoked_at": client.revoked_at.isoformat()}, ensure_ascii=False, indent=2))
+    return 0
+
+
 async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     from portal import demo
 
@@ -87,9 +108,18 @@ async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(settings: Settings) -> None:
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_config=None, proxy_headers=settings.trusted_proxy_hops > 0)
+async def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    return await runner.worker_command(settings, once=args.once, concurrency=args.concurrency)
+
+
+def _serve(settings: Settings, *, with_worker: bool = False) -> None:
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port,
+        log_config=None, proxy_headers=settings.trusted_proxy_hops > 0))
+    if with_worker:
+        asyncio.run(runner.serve_with_worker(settings, server))
+    else:
+        server.run()
 
 
 async def _prepare_run(settings: Settings) -> None:
@@ -114,11 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     create = agency.add_parser("create", help="为执法机关创建 API 客户端")
     create.add_argument("name")
     create.set_defaults(func=_agency_create)
+    revoke = agency.add_parser("revoke", help="吊销执法机关的 API 客户端（其令牌立即失效）")
+    revoke.add_argument("client_id")
+    revoke.set_defaults(func=_agency_revoke)
     chains = sub.add_parser("evidence", help="证据链").add_subparsers(dest="evidence_command",
                                                                      required=True)
     chains.add_parser("verify", help="校验全部证据链").set_defaults(func=_evidence_verify)
     sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
     sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
+    worker = sub.add_parser("worker", help="发送通知并生成期限提醒（后台任务，收到 SIGTERM 后安全退出）")
+    worker.add_argument("--once", action="store_true", help="处理完当前到期的任务后退出")
+    worker.add_argument("--concurrency", type=int, default=1, help="本进程内并行的发送循环数")
+    worker.set_defaults(func=_worker)
     sub.add_parser("run", help="迁移、写入演示数据并启动网站").set_defaults(func=None, run=True)
     return parser
 
@@ -129,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if getattr(args, "run", False):
         asyncio.run(_prepare_run(settings))
-        _serve(settings)
+        _serve(settings, with_worker=True)
         return 0
     if getattr(args, "serve", False):
         _serve(settings)

@@ -3,8 +3,12 @@
     PortalError                      500 internal_error
     ├── BadRequest                   400 bad_request
     │   ├── ValidationFailed         422 validation_failed   (carries field errors)
-    │   └── CalendarFileError        400 calendar_file_invalid (portal.holiday_table)
-    ├── Unauthenticated              401 unauthenticated
+    │   ├── CalendarFileError        400 calendar_file_invalid (portal.holiday_table)
+    │   └── OAuthError               400 invalid_request | unsupported_grant_type | invalid_scope
+    │       │                            | unauthorized_client  (token endpoint, RFC 6749 §5.2 body)
+    │       └── InvalidClient        401 invalid_client       (client authentication failed)
+    ├── Unauthenticated              401 unauthenticated      (no credentials presented)
+    │   └── InvalidToken             401 invalid_token        (bearer token unknown, expired, revoked)
     ├── Forbidden                    403 forbidden
     │   └── CsrfFailed               403 csrf_failed
     ├── NotFound                     404 not_found
@@ -55,9 +59,25 @@ class ValidationFailed(BadRequest):
         self.errors = dict(errors)
 
 
+class OAuthError(BadRequest):
+    """A refusal by the OAuth2 token endpoint; ``code`` is the RFC 6749 §5.2 ``error`` value and
+    ``detail`` its ASCII ``error_description``."""
+
+    code = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    status = 401
+    code = "invalid_client"
+
+
 class Unauthenticated(PortalError):
     status = 401
     code = "unauthenticated"
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
 
 
 class Forbidden(PortalError):

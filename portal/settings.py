@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notifications import ChannelMisconfigured, SmsGatewayConfig, SmtpConfig, TlsMode
 from portal.errors import ConfigurationError
 
 _KEY_FILE = "secret_key"
@@ -28,6 +29,35 @@ class OidcSettings:
     client_id: str
     client_secret: str = field(repr=False)
     scope: str = "openid profile"
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Channels and worker tuning for notifications (README, "Notifications").
+
+    ``smtp``/``sms`` None means the embedded sandboxes (a mail directory, the sandbox SMS
+    gateway under ``DATA_DIR``). Limits: per party per hour and overall per minute, counted
+    on e-mail and SMS sends.
+    """
+
+    smtp: SmtpConfig | None = None
+    sms: SmsGatewayConfig | None = None
+    sandbox_from: str = "noreply@localhost"
+    batch_size: int = 20
+    lease_seconds: int = 300
+    poll_seconds: float = 2.0
+    max_attempts: int = 12
+    retry_base_seconds: int = 60
+    party_limit_per_hour: int = 20
+    global_limit_per_minute: int = 600
+    reminder_interval_seconds: int = 300
+
+    @property
+    def send_timeout_seconds(self) -> float:
+        """The longest one send may take: the slowest channel's own timeout (the sandboxes
+        and the notice store answer in milliseconds; 2 s) plus a second for rendering."""
+        timeouts = [c.timeout for c in (self.smtp, self.sms) if c is not None]
+        return max([*timeouts, 2.0]) + 1.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,7 @@ class Settings:
     session_absolute_hours: int = 12
     trusted_proxy_hops: int = 0
     log_level: str = "INFO"
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     @property
     def https(self) -> bool:
@@ -69,6 +100,16 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{key} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a number, got {raw!r}") from None
 
 
 def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
@@ -104,6 +145,75 @@ def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
     )
 
 
+def _tls_mode(raw: str) -> TlsMode:
+    try:
+        return TlsMode(raw.lower())
+    except ValueError:
+        raise ConfigurationError("SMTP_TLS must be starttls, implicit or none") from None
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpConfig | None:
+    host = env.get("SMTP_HOST", "")
+    if not host:
+        return None
+    if not env.get("SMTP_FROM"):
+        raise ConfigurationError("SMTP_HOST is set: SMTP_FROM (the sender address) is required")
+    try:
+        return SmtpConfig(
+            host=host,
+            port=_int(env, "SMTP_PORT", 587),
+            from_address=env["SMTP_FROM"],
+            from_name=env.get("SMTP_FROM_NAME") or "行政执法服务平台",
+            tls=_tls_mode(env.get("SMTP_TLS") or "starttls"),
+            username=env.get("SMTP_USERNAME") or None,
+            password=env.get("SMTP_PASSWORD") or None,
+            timeout=_float(env, "SMTP_TIMEOUT", 30.0),
+            ca_file=env.get("SMTP_CA_FILE") or None,
+        )
+    except ChannelMisconfigured as exc:
+        raise ConfigurationError(f"SMTP settings: {exc}") from None
+
+
+def _sms(env: Mapping[str, str]) -> SmsGatewayConfig | None:
+    url = env.get("SMS_GATEWAY_URL", "")
+    if not url:
+        return None
+    try:
+        return SmsGatewayConfig(
+            url=url,
+            api_key=env.get("SMS_API_KEY", ""),
+            sender_id=env.get("SMS_SENDER_ID") or "portal",
+            signature_name=env.get("SMS_SIGNATURE") or "行政执法平台",
+            timeout=_float(env, "SMS_TIMEOUT", 10.0),
+        )
+    except ChannelMisconfigured as exc:
+        raise ConfigurationError(f"SMS gateway settings: {exc}") from None
+
+
+def _notifications(env: Mapping[str, str]) -> NotificationSettings:
+    config = NotificationSettings(
+        smtp=_smtp(env),
+        sms=_sms(env),
+        batch_size=_int(env, "NOTIFY_BATCH_SIZE", 20),
+        lease_seconds=_int(env, "NOTIFY_LEASE_SECONDS", 300),
+        poll_seconds=_float(env, "NOTIFY_POLL_SECONDS", 2.0),
+        max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 12),
+        retry_base_seconds=_int(env, "NOTIFY_RETRY_BASE_SECONDS", 60),
+        party_limit_per_hour=_int(env, "NOTIFY_PARTY_LIMIT_PER_HOUR", 20),
+        global_limit_per_minute=_int(env, "NOTIFY_GLOBAL_LIMIT_PER_MINUTE", 600),
+        reminder_interval_seconds=_int(env, "REMINDER_INTERVAL_SECONDS", 300),
+    )
+    counts = ("batch_size", "max_attempts", "retry_base_seconds", "party_limit_per_hour",
+              "global_limit_per_minute", "reminder_interval_seconds")
+    if any(getattr(config, name) < 1 for name in counts) or not config.poll_seconds > 0:
+        raise ConfigurationError("NOTIFY_* and REMINDER_* values must be positive")
+    if config.lease_seconds <= config.send_timeout_seconds:
+        # A lease shorter than a send would let a second worker send the same message.
+        raise ConfigurationError(
+            f"NOTIFY_LEASE_SECONDS must exceed the send timeout ({config.send_timeout_seconds:g} s)")
+    return config
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -128,4 +238,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 25 * 1024 * 1024),
         trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        notifications=_notifications(env),
     )

@@ -1,22 +1,40 @@
-"""Agencies and their API clients: creation by the operator, authentication by the token endpoint.
+"""Agencies and their API clients: creation and revocation by the operator, the credentials the
+token endpoint checks, and what an agency may see of its own clients.
 
 Client secrets are shown once, at creation, and stored only as SHA-256 digests; comparison is
 constant-time. An agency created twice under the same name is the same agency with a second
-client, so an operator can rotate credentials without touching its data.
+client, so an operator can rotate credentials without touching its data, then revoke the old
+client: its tokens stop working at once (``services.api_tokens`` checks the client each time).
+
+The token endpoint runs authlib, which is synchronous, so the credentials are loaded first
+(``load_credentials``) and compared afterwards without the database (``secret_matches``).
+What an agency reads about its clients is a ``ClientView``, which has no secret in it, and is
+always filtered by the agency asking: another agency's client is ``NotFound``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import utcnow
+from portal.errors import NotFound
 from portal.models import Agency, ApiClient
+
+log = logging.getLogger("portal.agencies")
+
+# Printable ASCII up to the column's width: anything else cannot be a client id, and a NUL
+# byte would be a driver error on PostgreSQL rather than "no such client".
+_CLIENT_ID_SHAPE = re.compile(r"[\x21-\x7e]{1,64}")
+_NO_SECRET = "0" * 64  # compared against when there is no client, so the work is the same
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,75 @@ async def create_client(db: AsyncSession, agency_name: str) -> NewClient:
     return NewClient(agency.id, agency.name, client_id, secret)
 
 
-async def authenticate_client(db: AsyncSession, client_id: str, secret: str) -> ApiClient | None:
-    """The client, if the id exists, is not revoked and the secret matches; else None."""
-    client = await db.get(ApiClient, client_id)
-    expected = client.secret_hash if client else digest("-")  # same work either way
-    ok = hmac.compare_digest(expected, digest(secret))
-    if client is None or client.revoked_at is not None or not ok:
+@dataclass(frozen=True)
+class ClientCredentials:
+    """What the token endpoint needs to authenticate a client, loaded before authlib runs."""
+
+    client_id: str
+    agency_id: int
+    secret_hash: str = field(repr=False)
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """An API client as its own agency sees it: never the secret or its digest."""
+
+    client_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def load_credentials(db: AsyncSession, client_id: str) -> ClientCredentials | None:
+    if not _CLIENT_ID_SHAPE.fullmatch(client_id):
         return None
-    return client
+    client = await db.get(ApiClient, client_id)
+    if client is None:
+        return None
+    return ClientCredentials(client.client_id, client.agency_id, client.secret_hash,
+                             revoked=client.revoked_at is not None)
+
+
+def secret_matches(credentials: ClientCredentials | None, secret: str) -> bool:
+    """True only for a live client and its secret; the same work is done for an unknown or
+    revoked client, so timing does not tell which client ids exist."""
+    expected = credentials.secret_hash if credentials else _NO_SECRET
+    ok = hmac.compare_digest(expected, digest(secret))
+    return ok and credentials is not None and not credentials.revoked
+
+
+async def revoke_client(db: AsyncSession, client_id: str) -> ClientView | None:
+    """Revoke a client (idempotent: the first revocation time stays); None if there is none."""
+    client = await db.get(ApiClient, client_id)
+    if client is None:
+        return None
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+        await db.flush()
+    return _view(client)
+
+
+async def list_clients(db: AsyncSession, agency_id: int) -> list[ClientView]:
+    rows = await db.execute(select(ApiClient).where(ApiClient.agency_id == agency_id)
+                            .order_by(ApiClient.created_at, ApiClient.client_id))
+    return [_view(client) for client in rows.scalars()]
+
+
+async def agency_client(db: AsyncSession, agency_id: int, client_id: str) -> ClientView:
+    """One of the agency's own clients; another agency's client does not exist for it.
+
+    Asking for another agency's client is answered like a missing one but logged: it is a
+    refused authorisation, and a pattern of them is an agency probing (ASVS v5.0.0-16.3.2).
+    """
+    client = await db.get(ApiClient, client_id) if _CLIENT_ID_SHAPE.fullmatch(client_id) else None
+    if client is not None and client.agency_id != agency_id:
+        log.warning("foreign object refused", extra={"action": "read_api_client",
+                                                     "object": client_id, "agency_id": agency_id})
+        client = None
+    if client is None:
+        raise NotFound()
+    return _view(client)
+
+
+def _view(client: ApiClient) -> ClientView:
+    return ClientView(client.client_id, client.created_at, client.revoked_at)

@@ -4,7 +4,9 @@ The identity provider has already authenticated the person; this records the log
 (issuer, subject), the natural person (by ID number), and, for a legal-person login, the
 organisation (by credit code) and the agent's right to act for it as asserted by the
 provider. Claims are validated here (check characters) because they become the keys agencies
-use to name parties.
+use to name parties. Whom a logged-in person may act for is answered here too, from the
+representations in force, so a page can never switch to a party by id alone (ASVS
+v5.0.0-8.2.2).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import utcnow
-from portal.errors import BadRequest
+from portal.errors import BadRequest, NotFound
 from portal.identifiers import (
     is_valid_credit_code,
     is_valid_id_number,
@@ -110,3 +112,33 @@ async def _ensure_representation(db: AsyncSession, principal_id: int, agent_id: 
     if existing is None:
         db.add(Representation(principal_id=principal_id, agent_id=agent_id, source=IDP_SOURCE,
                               granted_at=utcnow()))
+
+
+async def acting_parties(db: AsyncSession, person_id: int) -> tuple[ActingParty, ...]:
+    """The person themself, then every party they represent today, by name."""
+    person = await db.get(Party, person_id)
+    if person is None:
+        return ()
+    now = utcnow()
+    principals = (await db.execute(
+        select(Party)
+        .join(Representation, Representation.principal_id == Party.id)
+        .where(Representation.agent_id == person_id,
+               Representation.revoked_at.is_(None),
+               Representation.granted_at <= now,
+               or_(Representation.ends_at.is_(None), Representation.ends_at > now))
+        .order_by(Party.name, Party.id)
+    )).scalars().all()
+    parties = [ActingParty(person.id, person.kind, person.name)]
+    for party in principals:
+        if all(party.id != known.id for known in parties):
+            parties.append(ActingParty(party.id, party.kind, party.name))
+    return tuple(parties)
+
+
+async def acting_party(db: AsyncSession, person_id: int, party_id: int) -> ActingParty:
+    """``party_id`` if the person may act for it now; otherwise NotFound, as for any foreign id."""
+    for party in await acting_parties(db, person_id):
+        if party.id == party_id:
+            return party
+    raise NotFound()

@@ -1,7 +1,8 @@
 """The one place where errors become responses: problem details for the API, Chinese pages
 for people (SECURITY.md; RFC 9457). A stack trace never leaves the process.
 
-Paths under ``/api/`` answer ``application/problem+json`` with a stable ``code``; every other
+Paths under ``/api/`` answer ``application/problem+json`` with a stable ``code`` (the token
+endpoint's refusals are RFC 6749 ``application/json`` carrying the same members); every other
 path answers an HTML page from ``templates/errors/error.html``. ``Unauthenticated`` on a page
 is a redirect to the login page, which brings the person back afterwards.
 """
@@ -20,8 +21,11 @@ from portal import catalogue
 from portal.errors import (
     BadRequest,
     Forbidden,
+    InvalidClient,
+    InvalidToken,
     MethodNotAllowed,
     NotFound,
+    OAuthError,
     PortalError,
     RateLimited,
     Unauthenticated,
@@ -61,12 +65,24 @@ def problem_response(exc: PortalError, request_id: str) -> JSONResponse:
     if extra:
         body.update(extra)
     headers = {"cache-control": "no-store"}
+    media_type = "application/problem+json"
     if isinstance(exc, RateLimited):
         headers["retry-after"] = str(exc.retry_after)
     if isinstance(exc, Unauthenticated):
-        headers["www-authenticate"] = 'Bearer realm="portal"'
-    return JSONResponse(body, status_code=exc.status, headers=headers,
-                        media_type="application/problem+json")
+        # RFC 6750 §3.1: no error code when no credentials were presented at all
+        invalid = ', error="invalid_token"' if isinstance(exc, InvalidToken) else ""
+        headers["www-authenticate"] = f'Bearer realm="portal"{invalid}'
+    if isinstance(exc, OAuthError):
+        # RFC 6749 §5.2: the token endpoint answers application/json with ``error``; the
+        # problem members stay, so agencies read one error shape everywhere
+        body["error"] = exc.code
+        if exc.detail:
+            body["error_description"] = exc.detail
+        media_type = "application/json"
+        headers["pragma"] = "no-cache"
+    if isinstance(exc, InvalidClient):
+        headers["www-authenticate"] = 'Basic realm="portal", charset="UTF-8"'
+    return JSONResponse(body, status_code=exc.status, headers=headers, media_type=media_type)
 
 
 def page_response(request: Request, exc: PortalError) -> Response:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal.web.pages import account, home
+from portal.web.api import agency as agency_api
+from portal.web.api import openapi, token
+from portal.web.pages import account, home, login
 from portal.web.rendering import TEMPLATES_DIR
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -15,7 +17,18 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", home.home, name="home"),
         Route("/healthz", home.healthz, name="healthz"),
+        Route("/login", login.login_page, methods=["GET"], name="login"),
+        Route("/login", login.start, methods=["POST"], name="login_start"),
+        Route("/auth/callback", login.callback, methods=["GET"], name="auth_callback"),
         Route("/account", account.account, name="account"),
+        Route("/account/acting", account.switch_acting, methods=["POST"], name="account_acting"),
         Route("/logout", account.logout, methods=["POST"], name="logout"),
+        Route("/api/v1/token", token.issue_token, methods=["POST"], name="api_token"),
+        Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"], name="api_openapi"),
+        Route("/api/v1/agency", agency_api.get_agency, methods=["GET"], name="api_agency"),
+        Route("/api/v1/agency/clients", agency_api.list_clients, methods=["GET"],
+              name="api_agency_clients"),
+        Route("/api/v1/agency/clients/{client_id}", agency_api.get_client, methods=["GET"],
+              name="api_agency_client"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -14,15 +14,23 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def content_security_policy(extra_form_action: str = "") -> str:
+    """The policy, with ``extra_form_action`` allowed as a form target besides 'self'.
+
+    Chromium applies ``form-action`` to every redirect that follows a form submission, so the
+    login page, whose form is answered with a redirect to the identity provider, must name
+    the provider's origin; it sets this on its own response, other pages keep 'self' only.
+    """
+    if not extra_form_action:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {extra_form_action}")
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool, extra_form_action: str = "") -> None:
         self.app = app
-        policy = CONTENT_SECURITY_POLICY
-        if extra_form_action:
-            # The OIDC login redirects the browser to the identity provider after a form post.
-            policy = policy.replace("form-action 'self'", f"form-action 'self' {extra_form_action}")
         headers = [
-            (b"content-security-policy", policy.encode()),
+            (b"content-security-policy", content_security_policy(extra_form_action).encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),

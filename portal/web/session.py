@@ -77,8 +77,12 @@ def browser_session(conn: HTTPConnection) -> BrowserSession | None:
 
 class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings,
-                 sessions: async_sessionmaker[AsyncSession]) -> None:
+                 sessions: async_sessionmaker[AsyncSession],
+                 stateless_prefixes: tuple[str, ...] = ("/api/",)) -> None:
+        """``stateless_prefixes``: paths that authenticate otherwise (the agency API) get no
+        session and no cookie."""
         self.app = app
+        self.stateless_prefixes = stateless_prefixes
         self.sessions = sessions
         self.serializer = URLSafeSerializer(settings.secret_key, salt="portal-session")
         self.cookie_name = "__Host-portal_session" if settings.https else "portal_session"
@@ -152,7 +156,7 @@ class SessionMiddleware:
         return "; ".join(parts).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.stateless_prefixes):
             await self.app(scope, receive, send)
             return
         token = self._token_from_cookie(scope)

@@ -146,3 +146,9 @@ async def test_healthz_is_503_when_database_is_down(data_dir) -> None:
     await app.state.engine.dispose()
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unavailable"}
+
+
+async def test_api_responses_set_no_session_cookie(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers

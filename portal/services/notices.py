@@ -1,0 +1,70 @@
+"""In-portal notices: the store behind the inbox channel, and what the bell will read.
+
+The worker delivers an in-portal notice by inserting it here, idempotently on the message's
+dedupe key: if a worker crashes after storing a notice but before recording the attempt, the
+re-run finds the existing row and answers its id, so a party never sees a notice twice even
+though delivery as a whole is at-least-once. The notice's text was rendered by the
+notifications library; titles and bodies are plain text and must be escaped when shown.
+
+The bell and "mark as read" come with login (marking read is a state change, so a POST:
+SECURITY.md 3.5.1); every read here is filtered by the party.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications import InboxNotice
+from portal.database import database_now
+from portal.models.outbox import Notice
+from portal.services.notification_preferences import party_from_reference
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """One notice as the bell shows it."""
+
+    id: int
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime | None = None) -> str:
+    """Insert the notice unless its dedupe key is already stored; return the notice's id."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created_at = now or await database_now(db)
+    await db.execute(
+        insert(Notice)
+        .values(
+            party_id=party_from_reference(notice.party),
+            title=notice.title,
+            body=notice.body,
+            template_version=notice.template_version,
+            dedupe_key=notice.dedupe_key,
+            created_at=created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    stored = await db.execute(select(Notice.id).where(Notice.dedupe_key == notice.dedupe_key))
+    return f"notice:{stored.scalar_one()}"
+
+
+async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20) -> list[NoticeView]:
+    """The party's newest notices, newest first."""
+    rows = await db.execute(
+        select(Notice)
+        .where(Notice.party_id == party_id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(limit)
+    )
+    return [
+        NoticeView(row.id, row.title, row.body, row.created_at, row.read_at) for row in rows.scalars()
+    ]

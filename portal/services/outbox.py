@@ -1,0 +1,349 @@
+"""The notification outbox: written with the event that causes it, drained by workers.
+
+``enqueue`` runs inside the causing transaction (a document's arrival, a payment's
+confirmation). It renders the message for every channel first, so a context the templates
+refuse fails *that* transaction rather than a worker hours later, then writes one row per
+channel the party has enabled (the in-portal notice always). The dedupe key is the event id
+plus the channel, unique in the table: enqueueing the same event again changes nothing. So an
+event that committed always has its messages and a rolled-back one never has any.
+
+Workers use the other three, each in its own short transaction:
+
+- ``claim_batch`` takes due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL: workers
+  side by side never take the same row; SQLite's ``BEGIN IMMEDIATE`` serialises claims anyway),
+  reclaims rows whose lease ran out (their worker died: the lost attempt is recorded), defers
+  what the rate limits refuse, and leases the rest to the worker as ``sending``.
+- ``record_result`` appends the attempt and moves the row on as ``RetryPolicy.outcome`` says,
+  but only while the worker still holds the lease; a worker whose lease was taken over records
+  nothing (the new holder already recorded the lost attempt) and its send is the duplicate
+  that at-least-once delivery allows.
+- ``release`` hands back leased rows a stopping worker did not get to.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications import (
+    ChannelKind,
+    ContextRejected,
+    DeliveryResult,
+    DeliveryStatus,
+    Kind,
+    Message,
+    Outcome,
+    RateLimits,
+    Renderer,
+    RetryPolicy,
+    dedupe_key,
+)
+from portal.database import database_now
+from portal.models.outbox import PENDING, OutboxAttempt, OutboxMessage
+from portal.services.notification_preferences import get_preferences
+from portal.services.outbox_limits import SendHistory, load_history
+
+log = logging.getLogger("portal.notifications")
+
+_MESSAGES = cast(Table, OutboxMessage.__table__)
+_ATTEMPTS = cast(Table, OutboxAttempt.__table__)
+_SENDING = DeliveryStatus.SENDING.value
+_LEASE_EXPIRED_DETAIL = "lease expired before the result was recorded; it may have been sent"
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A row leased to one worker for one attempt, with what it needs to send it."""
+
+    id: int
+    kind: Kind
+    channel: ChannelKind
+    party_id: int
+    recipient: str
+    context: Mapping[str, Any]
+    dedupe_key: str
+    template_version: int
+    attempt_no: int
+    lease_until: datetime
+
+    def message(self) -> Message:
+        return Message(
+            id=str(self.id),
+            kind=self.kind,
+            channel=self.channel,
+            recipient=self.recipient,
+            context=self.context,
+            dedupe_key=self.dedupe_key,
+        )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one claim did: the leased messages, and how many it deferred or gave up."""
+
+    claimed: tuple[ClaimedMessage, ...] = ()
+    deferred: int = 0
+    reclaimed: int = 0
+    gave_up: int = 0
+
+    @property
+    def touched(self) -> int:
+        return len(self.claimed) + self.deferred + self.gave_up
+
+
+@functools.lru_cache(maxsize=8)
+def renderer_for(public_url: str) -> Renderer:
+    """One renderer per public URL; building one compiles and checks the whole catalogue."""
+    return Renderer(public_url)
+
+
+def _jsonable(value: object) -> object:
+    """Dates and instants as ISO text: what the JSON column stores and the renderer accepts."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def channel_contexts(
+    renderer: Renderer, *, event_id: str, kind: Kind, context: Mapping[str, object]
+) -> dict[ChannelKind, tuple[dict[str, object], int]]:
+    """Each channel's slice of ``context`` and its template version, proven by rendering.
+
+    Every channel is rendered, enabled or not, so a caller's bad context fails every time
+    and not only for parties who chose SMS. A key no channel of the kind uses is refused too:
+    it is a typo or data that should not be there.
+    """
+    facts = {key: _jsonable(value) for key, value in context.items()}
+    used: set[str] = set()
+    sliced: dict[ChannelKind, tuple[dict[str, object], int]] = {}
+    for channel in ChannelKind:
+        variables = renderer.variables(kind, channel)
+        used |= variables
+        part = {key: facts[key] for key in sorted(variables) if key in facts}
+        probe = Message(id="check", kind=kind, channel=channel, recipient="-", context=part,
+                        dedupe_key=dedupe_key(event_id, channel))
+        sliced[channel] = (part, renderer.render(probe).template_version)
+    unknown = facts.keys() - used
+    if unknown:
+        raise ContextRejected(str(kind), unknown=unknown)
+    return sliced
+
+
+async def enqueue(
+    db: AsyncSession,
+    *,
+    event_id: str,
+    kind: Kind,
+    party_id: int,
+    context: Mapping[str, object],
+    renderer: Renderer,
+    now: datetime | None = None,
+) -> list[int]:
+    """Write the party's messages for one event, in the caller's transaction.
+
+    Returns the ids of the rows written; empty when the event was enqueued before. Raises
+    ``notifications.TemplateError`` for a context the templates refuse.
+    """
+    kind = Kind(kind)
+    sliced = channel_contexts(renderer, event_id=event_id, kind=kind, context=context)
+    targets = (await get_preferences(db, party_id)).channels
+    created_at = now or await database_now(db)
+    rows = [
+        {
+            "kind": kind.value,
+            "channel": channel.value,
+            "party_id": party_id,
+            "recipient": recipient,
+            "context": sliced[channel][0],
+            "dedupe_key": dedupe_key(event_id, channel),
+            "template_version": sliced[channel][1],
+            "status": DeliveryStatus.CREATED.value,
+            "attempts": 0,
+            "next_attempt_at": created_at,
+            "created_at": created_at,
+        }
+        for channel, recipient in targets.items()
+    ]
+    insert_ = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    written = await db.execute(
+        insert_(_MESSAGES).values(rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_MESSAGES.c.id)
+    )
+    return sorted(written.scalars())
+
+
+_UPDATE_CLAIMED = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("row_id"))
+    .values(
+        status=bindparam("new_status"),
+        attempts=bindparam("new_attempts"),
+        next_attempt_at=bindparam("due"),
+        locked_by=bindparam("holder"),
+        locked_at=bindparam("held_since"),
+        locked_until=bindparam("held_until"),
+        last_error=bindparam("error"),
+    )
+)
+
+
+def _row_update(row: Any, status: str, attempts: int, due: datetime | None, *,
+                holder: str | None = None, since: datetime | None = None,
+                error: str | None = None) -> dict[str, object]:
+    return {
+        "row_id": row.id, "new_status": status, "new_attempts": attempts, "due": due,
+        "holder": holder, "held_since": since, "held_until": due if holder else None,
+        "error": error if error is not None else row.last_error,
+    }
+
+
+async def claim_batch(
+    db: AsyncSession,
+    *,
+    worker_id: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    policy: RetryPolicy,
+    limits: RateLimits,
+) -> Batch:
+    """Lease up to ``limit`` due messages to ``worker_id`` until ``now + lease``."""
+    due = await db.execute(
+        select(_MESSAGES)
+        .where(_MESSAGES.c.next_attempt_at <= now, _MESSAGES.c.status.in_(PENDING))
+        .order_by(_MESSAGES.c.next_attempt_at, _MESSAGES.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = due.all()
+    if not rows:
+        return Batch()
+    outside = {row.party_id for row in rows if row.channel != ChannelKind.INBOX}
+    history: SendHistory | None = (
+        await load_history(db, limits, now, outside) if outside else None
+    )
+    updates: list[dict[str, object]] = []
+    lost: list[dict[str, object]] = []
+    claimed: list[ClaimedMessage] = []
+    deferred = gave_up = 0
+    for row in rows:
+        attempts = row.attempts
+        if row.status == _SENDING:
+            # The holder died or stalled past its lease. Its attempt counts (a message that
+            # kills every worker must not go round for ever) and may have reached the channel.
+            attempts += 1
+            lost.append({
+                "message_id": row.id, "attempt_no": attempts, "party_id": row.party_id,
+                "channel": row.channel, "worker_id": row.locked_by, "started_at": row.locked_at,
+                "finished_at": now, "status": DeliveryStatus.TEMPORARY_FAILURE.value,
+                "reason": "lease_expired", "detail": _LEASE_EXPIRED_DETAIL,
+                "provider_message_id": None,
+            })
+            if policy.should_give_up(attempts):
+                updates.append(_row_update(row, DeliveryStatus.PERMANENT_FAILURE.value, attempts,
+                                           None, error="attempts_exhausted"))
+                gave_up += 1
+                continue
+        waiting = (DeliveryStatus.CREATED if attempts == 0 else DeliveryStatus.TEMPORARY_FAILURE).value
+        if history is not None and row.channel != ChannelKind.INBOX:
+            decision = history.decide(row.party_id)
+            if not decision.allowed:
+                updates.append(_row_update(row, waiting, attempts, decision.retry_at))
+                deferred += 1
+                log.warning("notification rate limit hit; message deferred", extra={
+                    "job": "notifications", "object": f"outbox:{row.id}", "code": "rate_limited",
+                    "reason": ",".join(decision.scopes)})
+                continue
+            history.grant(row.party_id)
+        lease_until = now + lease
+        updates.append(_row_update(row, _SENDING, attempts, lease_until, holder=worker_id, since=now))
+        claimed.append(ClaimedMessage(
+            id=row.id, kind=Kind(row.kind), channel=ChannelKind(row.channel),
+            party_id=row.party_id, recipient=row.recipient, context=row.context,
+            dedupe_key=row.dedupe_key, template_version=row.template_version,
+            attempt_no=attempts + 1, lease_until=lease_until,
+        ))
+    await db.execute(_UPDATE_CLAIMED, updates)
+    if lost:
+        await db.execute(insert(_ATTEMPTS), lost)
+    return Batch(tuple(claimed), deferred, len(lost), gave_up)
+
+
+async def record_result(
+    db: AsyncSession,
+    message: ClaimedMessage,
+    result: DeliveryResult,
+    *,
+    worker_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> Outcome | None:
+    """Append the attempt and apply its outcome; None if the lease was no longer ours."""
+    outcome = policy.outcome(message.attempt_no, result, finished_at, rng)
+    finished = outcome.status in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE)
+    values: dict[str, object] = {
+        "status": outcome.status.value,
+        "attempts": message.attempt_no,
+        "next_attempt_at": None if finished else outcome.retry_at,
+        "last_error": "attempts_exhausted" if outcome.gave_up else result.reason,
+        "locked_by": None, "locked_at": None, "locked_until": None,
+    }
+    if outcome.status is DeliveryStatus.DELIVERED:
+        values["delivered_at"] = finished_at
+    moved = await db.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == message.id, _MESSAGES.c.locked_by == worker_id,
+               _MESSAGES.c.attempts == message.attempt_no - 1)
+        .values(**values)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        log.warning("lease lost before the result was recorded", extra={
+            "job": "notifications", "object": f"outbox:{message.id}",
+            "attempt": message.attempt_no, "code": result.status.value})
+        return None
+    await db.execute(insert(_ATTEMPTS).values(
+        message_id=message.id, attempt_no=message.attempt_no, party_id=message.party_id,
+        channel=message.channel.value, worker_id=worker_id, started_at=started_at,
+        finished_at=finished_at, status=result.status.value, reason=result.reason,
+        detail=result.detail[:200] or None, provider_message_id=result.provider_message_id,
+    ))
+    return outcome
+
+
+async def release(
+    db: AsyncSession, message_ids: Iterable[int], *, worker_id: str, now: datetime
+) -> int:
+    """Give leased, unsent rows back to the queue, due at once; no attempt is counted."""
+    ids = sorted(message_ids)
+    if not ids:
+        return 0
+    waiting = case(
+        (_MESSAGES.c.attempts == 0, DeliveryStatus.CREATED.value),
+        else_=DeliveryStatus.TEMPORARY_FAILURE.value,
+    )
+    released = await db.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id.in_(ids), _MESSAGES.c.locked_by == worker_id)
+        .values(status=waiting, next_attempt_at=now, locked_by=None, locked_at=None,
+                locked_until=None)
+    )
+    return int(released.rowcount)  # type: ignore[attr-defined]
+
+
+async def status_counts(db: AsyncSession) -> dict[str, int]:
+    """How many messages are in each status (for operators and the benchmark)."""
+    rows = await db.execute(
+        select(_MESSAGES.c.status, func.count()).group_by(_MESSAGES.c.status)
+    )
+    return {status: int(count) for status, count in rows}

@@ -1,0 +1,7 @@
+"""Background jobs: each takes ids, reloads them in its own transaction and is safe to run twice.
+
+``notifications`` drains the outbox, ``reminders`` queues deadline reminders, ``channels``
+builds the channels from settings, and ``runner`` starts them for ``portal worker`` (or in the
+background of ``portal run``) and stops them gracefully on SIGTERM. More jobs (timestamps,
+publicity expiry, reconciliation) join here, one module each.
+"""

@@ -1,0 +1,128 @@
+"""Starting and stopping the background jobs: ``portal worker`` and the background of ``portal run``.
+
+``portal worker`` is the production shape: any number of these processes side by side on
+PostgreSQL, each with ``--concurrency`` notification loops (each loop has at most one message
+in flight) and the reminder job. SQLite has one writer at a time, so there one loop is all
+that helps. SIGTERM or SIGINT asks every loop to stop after the message it is sending; the
+rest of its batch is released for others, and the process exits 0.
+
+``--once`` runs the reminder job once, drains what is due now and exits: for cron-style
+deployments and for tests.
+
+``portal run`` (``make run``) runs one loop inside the web server's event loop, so a newcomer
+sees notifications (in the sandbox files and the bell) without starting a second command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+import uvicorn
+
+from notifications import RateLimit, RateLimits, RetryPolicy
+from portal.database import create_engine, session_factory, transaction, utcnow
+from portal.legal_calendar import HolidayCalendar
+from portal.services import outbox
+from portal.settings import NotificationSettings, Settings
+from portal.workers.channels import open_channels
+from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
+from portal.workers.reminders import ReminderJob
+
+log = logging.getLogger("portal.workers.runner")
+
+
+def worker_options(config: NotificationSettings) -> WorkerOptions:
+    """The worker's tuning, from settings."""
+    return WorkerOptions(
+        batch_size=config.batch_size,
+        lease=timedelta(seconds=config.lease_seconds),
+        send_timeout=timedelta(seconds=config.send_timeout_seconds),
+        poll_interval=config.poll_seconds,
+        policy=RetryPolicy(
+            base=timedelta(seconds=config.retry_base_seconds),
+            cap=max(timedelta(hours=6), timedelta(seconds=config.retry_base_seconds)),
+            max_attempts=config.max_attempts,
+        ),
+        limits=RateLimits(
+            per_party=RateLimit(config.party_limit_per_hour, timedelta(hours=1)),
+            overall=RateLimit(config.global_limit_per_minute, timedelta(minutes=1)),
+        ),
+    )
+
+
+async def run_workers(
+    settings: Settings,
+    *,
+    once: bool,
+    concurrency: int = 1,
+    stop: asyncio.Event | None = None,
+    clock: Clock = utcnow,
+) -> int:
+    """Run the notification loops and the reminder job; return the messages attempted
+    (``once``) or 0 once ``stop`` is set."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if settings.is_sqlite and concurrency > 1:
+        log.warning("SQLite has one writer at a time: running one notification loop",
+                    extra={"job": "notifications", "count": concurrency})
+        concurrency = 1
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    renderer = outbox.renderer_for(settings.public_url)
+    options = worker_options(settings.notifications)
+    stop = stop or asyncio.Event()
+    try:
+        async with open_channels(settings, sessions, clock) as channels:
+            workers = [
+                NotificationWorker(sessions, channels, renderer, worker_id=new_worker_id(n),
+                                   options=options, clock=clock)
+                for n in range(concurrency)
+            ]
+            job = ReminderJob(sessions, renderer, HolidayCalendar.standard(), clock=clock)
+            if once:
+                await job.run_once()
+                return sum(await asyncio.gather(*(worker.drain(stop) for worker in workers)))
+            await asyncio.gather(
+                *(worker.run(stop) for worker in workers),
+                job.run(stop, settings.notifications.reminder_interval_seconds),
+            )
+            return 0
+    finally:
+        await engine.dispose()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def worker_command(settings: Settings, *, once: bool, concurrency: int) -> int:
+    """``portal worker``: run until SIGTERM (or, with ``once``, until nothing is due)."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    attempted = await run_workers(settings, once=once, concurrency=concurrency, stop=stop)
+    if once:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as db:
+                counts = await outbox.status_counts(db)
+        finally:
+            await engine.dispose()
+        summary = "，".join(f"{status} {count}" for status, count in sorted(counts.items()))
+        print(f"本次发送 {attempted} 条通知；通知状态：{summary or '无'}", flush=True)
+    return 0
+
+
+async def serve_with_worker(settings: Settings, server: uvicorn.Server) -> None:
+    """Serve HTTP and run one notification loop beside it until the server shuts down."""
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_workers(settings, once=False, stop=stop))
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        await worker

@@ -1,6 +1,7 @@
 """ORM tables, one module per aggregate. Importing this package registers every table."""
 
 from portal.models.agencies import Agency, ApiClient, ApiToken
+from portal.models.cases import Case, CaseOfficer, CaseParty
 from portal.models.dev_idp import DevIdpCode
 from portal.models.evidence import ChainHead, EvidenceEvent
 from portal.models.limits import RateLimitWindow
@@ -19,6 +20,9 @@ __all__ = [
     "Agency",
     "ApiClient",
     "ApiToken",
+    "Case",
+    "CaseOfficer",
+    "CaseParty",
     "ChainHead",
     "DevIdpCode",
     "EvidenceEvent",

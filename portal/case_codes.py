@@ -1,0 +1,62 @@
+"""Case codes (案件编码, FJ art. 29): short, printable, unguessable, self-checking.
+
+A code is 12 random characters from Crockford's base-32 alphabet (60 bits from a CSPRNG, so
+codes are not sequential and cannot be enumerated) plus one check character computed with
+the Luhn mod-32 algorithm, which catches every single mistyped character and most swaps of
+neighbours. Printed in groups, ``7KQ2-M9XD-4RTB-H``; typed input is forgiving: case, spaces,
+hyphens, and the look-alikes O→0, I/L→1 are normalised before checking.
+
+The QR code printed on paper links to ``/c/<code>?t=<token>``, where the token is an HMAC of
+the code under the portal's secret (128 bits, SECURITY.md v5.0.0-11.5.1): it proves the link
+came from a document the portal issued, not from guessing; the page it opens still shows only
+the public status.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_INDEX = {char: i for i, char in enumerate(ALPHABET)}
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+RANDOM_LENGTH = 12
+CODE_LENGTH = RANDOM_LENGTH + 1
+
+
+def check_character(payload: str) -> str:
+    """Luhn mod N (N = 32) over ``payload``: the character that makes the code check."""
+    factor, total = 2, 0
+    for char in reversed(payload):
+        addend = factor * _INDEX[char]
+        factor = 1 if factor == 2 else 2
+        total += addend // 32 + addend % 32
+    return ALPHABET[(32 - total % 32) % 32]
+
+
+def new_code() -> str:
+    payload = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    return payload + check_character(payload)
+
+
+def normalise(typed: str) -> str | None:
+    """The canonical code for what a person typed, or None if it cannot be a valid code."""
+    cleaned = "".join(typed.split()).replace("-", "").upper().translate(_LOOKALIKES)
+    if len(cleaned) != CODE_LENGTH or any(char not in _INDEX for char in cleaned):
+        return None
+    return cleaned if check_character(cleaned[:-1]) == cleaned[-1] else None
+
+
+def display(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def qr_token(secret: str, code: str) -> str:
+    digest = hmac.new(secret.encode(), b"case-qr|" + code.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def token_matches(secret: str, code: str, token: str) -> bool:
+    return hmac.compare_digest(qr_token(secret, code), token)

@@ -33,6 +33,11 @@ TITLES: dict[str, str] = {
     "unauthorized_client": "该客户端无权使用此授权类型",
     "unknown_api_client": "没有这个 API 客户端",
     "database_unavailable": "数据库暂时不可用",
+    "consent_required": "当事人未签署电子送达确认书或确认书不包括本机关，请采用其他方式送达",
+    "consent_revoked": "当事人已撤回电子送达确认，请采用其他方式送达",
+    "party_not_in_case": "该当事人不是本案当事人",
+    "seal_invalid": "文书电子印章验证未通过",
+    "idempotency_key_reused": "同一幂等键对应的请求内容不同",
     "calendar_file_invalid": "法定节假日数据文件格式有误",
 }
 

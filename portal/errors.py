@@ -3,6 +3,8 @@
     PortalError                      500 internal_error
     ├── BadRequest                   400 bad_request
     │   ├── ValidationFailed         422 validation_failed   (carries field errors)
+    │   ├── Unprocessable            422 party_not_in_case | seal_invalid | idempotency_key_reused …
+    │   │                                (carries extra problem members, e.g. a validation report)
     │   ├── CalendarFileError        400 calendar_file_invalid (portal.holiday_table)
     │   └── OAuthError               400 invalid_request | unsupported_grant_type | invalid_scope
     │       │                            | unauthorized_client  (token endpoint, RFC 6749 §5.2 body)
@@ -14,6 +16,7 @@
     ├── NotFound                     404 not_found
     ├── MethodNotAllowed             405 method_not_allowed
     ├── Conflict                     409 conflict
+    │   └── ConsentMissing           409 consent_required | consent_revoked (serve on paper instead)
     ├── PayloadTooLarge              413 payload_too_large
     ├── UnsupportedMediaType         415 unsupported_media_type
     └── RateLimited                  429 rate_limited         (carries retry_after seconds)
@@ -71,6 +74,17 @@ class InvalidClient(OAuthError):
     code = "invalid_client"
 
 
+class Unprocessable(BadRequest):
+    """Well-formed but refused by a rule; ``extra`` adds members to the problem document."""
+
+    status = 422
+
+    def __init__(self, code: str, detail: str | None = None, *,
+                 extra: Mapping[str, object] | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.problem_extra = dict(extra or {})
+
+
 class Unauthenticated(PortalError):
     status = 401
     code = "unauthenticated"
@@ -102,6 +116,13 @@ class MethodNotAllowed(PortalError):
 class Conflict(PortalError):
     status = 409
     code = "conflict"
+
+
+class ConsentMissing(Conflict):
+    """No signed, unrevoked consent covers this agency (FJ art. 19; APL art. 61)."""
+
+    def __init__(self, code: str = "consent_required") -> None:
+        super().__init__(code=code)
 
 
 class PayloadTooLarge(PortalError):

@@ -3,7 +3,18 @@
 from portal.models.agencies import Agency, ApiClient, ApiToken
 from portal.models.cases import Case, CaseOfficer, CaseParty
 from portal.models.dev_idp import DevIdpCode
+from portal.models.eservice import (
+    ArrivalTimestamp,
+    Consent,
+    ConsentRevocation,
+    Delivery,
+    DeliveryRead,
+    PaperCopyRequest,
+    PartyKey,
+    ServiceReceipt,
+)
 from portal.models.evidence import ChainHead, EvidenceEvent
+from portal.models.jobs import Job
 from portal.models.limits import RateLimitWindow
 from portal.models.outbox import (
     Notice,
@@ -20,19 +31,28 @@ __all__ = [
     "Agency",
     "ApiClient",
     "ApiToken",
+    "ArrivalTimestamp",
     "Case",
     "CaseOfficer",
     "CaseParty",
     "ChainHead",
+    "Consent",
+    "ConsentRevocation",
+    "Delivery",
+    "DeliveryRead",
     "DevIdpCode",
     "EvidenceEvent",
+    "Job",
     "Notice",
     "NotificationPreference",
     "OutboxAttempt",
     "OutboxMessage",
+    "PaperCopyRequest",
     "Party",
+    "PartyKey",
     "RateLimitWindow",
     "ReminderDeadline",
     "Representation",
+    "ServiceReceipt",
     "WebSession",
 ]

@@ -22,6 +22,13 @@ from portal.evidence_hash import GENESIS, canonical_json, event_hash
 from portal.models.evidence import ChainHead, EvidenceEvent
 
 
+async def lock(db: AsyncSession, chain: str) -> None:
+    """Hold the chain's head until the transaction ends: acts that must be ordered against
+    every other act on the same subject (a delivery against a revocation) take it first."""
+    await _ensure_head(db, chain)
+    await db.execute(select(ChainHead.seq).where(ChainHead.chain == chain).with_for_update())
+
+
 async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload: dict[str, Any],
                  occurred_at: datetime | None = None) -> EvidenceEvent:
     """Append one event; ``occurred_at`` defaults to the database clock *now*, read after the

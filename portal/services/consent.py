@@ -1,0 +1,99 @@
+"""Consent to electronic service: record it, revoke it, and say whether it is in force.
+
+Service by electronic means is lawful only after the party agreed and signed a confirmation
+(FJ art. 19; APL art. 61). The consent in force is the party's most recent signed consent,
+unless that one has been revoked; a revocation ends it from that instant and does not undo
+earlier service. Signing and revoking are appended to the party's evidence chain, so they are
+ordered with every delivery to that party: a delivery either arrived before a revocation or is
+refused after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.errors import Conflict, ConsentMissing
+from portal.models.eservice import SCOPE_ALL, Consent, ConsentRevocation
+from portal.services import evidence
+
+
+def party_chain(party_id: int) -> str:
+    return f"party:{party_id}"
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    consent: Consent
+    revocation: ConsentRevocation | None
+
+    @property
+    def in_force(self) -> bool:
+        return self.revocation is None
+
+
+async def history(db: AsyncSession, party_id: int) -> list[ConsentRecord]:
+    """Every consent of the party, newest first, each with its revocation if any."""
+    rows = (await db.execute(
+        select(Consent, ConsentRevocation)
+        .outerjoin(ConsentRevocation, ConsentRevocation.consent_id == Consent.id)
+        .where(Consent.party_id == party_id)
+        .order_by(Consent.signed_at.desc(), Consent.id.desc())
+    )).all()
+    return [ConsentRecord(consent, revocation) for consent, revocation in rows]
+
+
+async def latest(db: AsyncSession, party_id: int) -> ConsentRecord | None:
+    records = await history(db, party_id)
+    return records[0] if records else None
+
+
+async def require_in_force(db: AsyncSession, party_id: int, agency_id: int) -> Consent:
+    """The consent an agency's delivery relies on, or ``ConsentMissing`` with the reason.
+
+    Call with the party's chain locked (``evidence.lock``) so no revocation slips in between.
+    """
+    record = await latest(db, party_id)
+    if record is None:
+        raise ConsentMissing("consent_required")
+    if not record.in_force:
+        raise ConsentMissing("consent_revoked")
+    if not record.consent.covers(agency_id):
+        raise ConsentMissing("consent_required")
+    return record.consent
+
+
+async def record_consent(db: AsyncSession, *, party_id: int, signer_person_id: int, scope: str,
+                         agency_ids: list[int], email_copy: str | None, method: str,
+                         document_sha256: str, actor: str) -> Consent:
+    """Record a signed confirmation whose signature the caller has already verified."""
+    event = await evidence.append(db, chain=party_chain(party_id), kind="consent_signed", actor=actor,
+                                  payload={"scope": scope, "agency_ids": sorted(agency_ids),
+                                           "email_copy": bool(email_copy), "method": method,
+                                           "document_sha256": document_sha256})
+    consent = Consent(party_id=party_id, signer_person_id=signer_person_id, scope=scope,
+                      agency_ids=sorted(agency_ids) if scope != SCOPE_ALL else [],
+                      email_copy=email_copy, method=method, document_sha256=document_sha256,
+                      signed_at=event.occurred_at, event_hash=event.hash)
+    db.add(consent)
+    await db.flush()
+    return consent
+
+
+async def record_revocation(db: AsyncSession, *, party_id: int, signer_person_id: int,
+                            document_sha256: str, actor: str) -> tuple[Consent, ConsentRevocation]:
+    await evidence.lock(db, party_chain(party_id))
+    record = await latest(db, party_id)
+    if record is None or not record.in_force:
+        raise Conflict(code="no_consent_in_force")
+    event = await evidence.append(db, chain=party_chain(party_id), kind="consent_revoked", actor=actor,
+                                  payload={"consent_event": record.consent.event_hash,
+                                           "document_sha256": document_sha256})
+    revocation = ConsentRevocation(consent_id=record.consent.id, signer_person_id=signer_person_id,
+                                   document_sha256=document_sha256, revoked_at=event.occurred_at,
+                                   event_hash=event.hash)
+    db.add(revocation)
+    await db.flush()
+    return record.consent, revocation

@@ -1,0 +1,108 @@
+"""Delivering a sealed document to a party's mailbox: arrival is service.
+
+``deliver`` does everything of legal significance in the caller's one transaction, in this
+order: lock the party's evidence chain (so a revocation cannot interleave), check the consent
+in force, store the document (content-addressed, fsynced), then take the arrival instant from
+the database clock and write the delivery row and its ``arrived`` event together with the
+follow-up jobs (RFC 3161 timestamp over the event hash, service receipt) and notifications.
+The instant is read as late as possible before COMMIT (PITFALLS.md), and the mailbox item
+becomes visible to the party at that commit and not before. If anything fails, nothing is
+stored but, at most, an unreferenced blob.
+
+Seal validation happens before, outside the transaction (it runs in worker processes); the
+caller passes only documents whose agency seal validated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.blobstore import FileBlobStore
+from portal.database import database_now
+from portal.errors import Unprocessable
+from portal.evidence_hash import canonical_json
+from portal.models.cases import Case
+from portal.models.eservice import Delivery
+from portal.models.parties import Party
+from portal.services import consent, evidence, jobs
+
+DOCUMENT_TYPES = (
+    "行政处罚事先告知书",
+    "行政处罚决定书",
+    "听证通知书",
+    "不予行政处罚决定书",
+    "行政强制措施决定书",
+    "责令改正通知书",
+    "催告书",
+    "其他执法文书",
+)
+TIMESTAMP_JOB = "arrival_timestamp"
+RECEIPT_JOB = "service_receipt"
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    document_type: str
+    title: str
+    document: bytes
+    idempotency_key: str | None
+
+    @property
+    def document_sha256(self) -> str:
+        return hashlib.sha256(self.document).hexdigest()
+
+    def fingerprint(self, case_code: str, party_key: str) -> str:
+        """What makes two requests 'the same' for the Idempotency-Key check."""
+        return hashlib.sha256(canonical_json({
+            "case": case_code, "party": party_key, "type": self.document_type,
+            "title": self.title, "document": self.document_sha256,
+        }).encode()).hexdigest()
+
+
+async def find_by_idempotency_key(db: AsyncSession, agency_id: int, key: str) -> Delivery | None:
+    return (await db.execute(select(Delivery).where(
+        Delivery.agency_id == agency_id, Delivery.idempotency_key == key))).scalar_one_or_none()
+
+
+async def replay(db: AsyncSession, agency_id: int, request: DeliveryRequest,
+                 fingerprint: str) -> Delivery | None:
+    """The earlier delivery for the same Idempotency-Key, or None; 422 if the body differs."""
+    if not request.idempotency_key:
+        return None
+    earlier = await find_by_idempotency_key(db, agency_id, request.idempotency_key)
+    if earlier is not None and earlier.request_sha256 != fingerprint:
+        raise Unprocessable("idempotency_key_reused")
+    return earlier
+
+
+async def deliver(db: AsyncSession, blobs: FileBlobStore, *, case: Case, party: Party,
+                  request: DeliveryRequest, fingerprint: str, actor: str) -> Delivery:
+    """Serve ``request.document`` on ``party`` in ``case`` (see the module docstring)."""
+    chain = consent.party_chain(party.id)
+    await evidence.lock(db, chain)
+    relied_on = await consent.require_in_force(db, party.id, case.agency_id)
+    digest = blobs.put(request.document)
+    public_id = secrets.token_hex(16)
+    arrived_at = await database_now(db)
+    event = await evidence.append(db, chain=chain, kind="arrived", actor=actor, occurred_at=arrived_at,
+                                  payload={"delivery": public_id, "case": case.code,
+                                           "agency_id": case.agency_id,
+                                           "document_type": request.document_type,
+                                           "title": request.title, "document_sha256": digest,
+                                           "consent_event": relied_on.event_hash})
+    delivery = Delivery(public_id=public_id, case_id=case.id, party_id=party.id,
+                        agency_id=case.agency_id, document_type=request.document_type,
+                        title=request.title, document_sha256=digest,
+                        document_size=len(request.document), consent_id=relied_on.id,
+                        idempotency_key=request.idempotency_key, request_sha256=fingerprint,
+                        arrived_at=arrived_at, arrival_event_hash=event.hash)
+    db.add(delivery)
+    await db.flush()
+    await jobs.enqueue(db, TIMESTAMP_JOB, delivery.id)
+    await jobs.enqueue(db, RECEIPT_JOB, delivery.id)
+    return delivery

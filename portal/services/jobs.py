@@ -1,0 +1,71 @@
+"""Follow-up jobs: enqueue inside the causing transaction, claim with SKIP LOCKED, finish or retry.
+
+Workers call ``claim`` in a short transaction of its own, then do the work (which may call an
+outside system such as a TSA) and record the result with ``complete`` or ``retry_later`` in
+another. A claimed job is leased by pushing ``next_attempt_at`` forward, so a worker that dies
+mid-job leaves a job another worker picks up after the lease: at-least-once, and every job
+handler is written to be safe to run twice.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications import RetryPolicy
+from portal.database import utcnow
+from portal.models.jobs import Job
+
+LEASE = timedelta(minutes=2)
+POLICY = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=30), max_attempts=1000)
+
+
+async def enqueue(db: AsyncSession, kind: str, subject_id: int, *, payload: dict[str, Any] | None = None,
+                  dedupe_key: str | None = None, not_before: datetime | None = None) -> None:
+    """Add a job unless one with the same dedupe key exists (then nothing happens)."""
+    now = utcnow()
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await db.execute(insert(Job).values(
+        kind=kind, subject_id=subject_id, dedupe_key=dedupe_key or f"{kind}:{subject_id}",
+        done=False, attempts=0, next_attempt_at=not_before or now, created_at=now,
+        payload=payload or {},
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+async def claim(db: AsyncSession, kinds: tuple[str, ...], *, limit: int = 10,
+                now: datetime | None = None) -> list[Job]:
+    """Take up to ``limit`` due jobs of these kinds and lease them to the caller."""
+    now = now or utcnow()
+    query = (select(Job).where(Job.done.is_(False), Job.kind.in_(kinds), Job.next_attempt_at <= now)
+             .order_by(Job.next_attempt_at, Job.id).limit(limit))
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    jobs = list((await db.execute(query)).scalars())
+    for job in jobs:
+        job.attempts += 1
+        job.next_attempt_at = now + LEASE
+    await db.flush()
+    return jobs
+
+
+async def complete(db: AsyncSession, job_id: int) -> None:
+    job = await db.get(Job, job_id)
+    if job is not None and not job.done:
+        job.done = True
+        job.finished_at = utcnow()
+        job.last_error = None
+
+
+async def retry_later(db: AsyncSession, job_id: int, error: str, *, rng: random.Random | None = None) -> None:
+    job = await db.get(Job, job_id)
+    if job is None or job.done:
+        return
+    now = utcnow()
+    job.last_error = error[:200]
+    job.next_attempt_at = POLICY.next_attempt_at(job.attempts, now, rng or random.Random())  # noqa: S311 (jitter, not secrecy)

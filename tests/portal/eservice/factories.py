@@ -1,0 +1,67 @@
+"""Rows the e-service tests start from: an agency, a case with its party, a consent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import case_codes
+from portal.database import transaction, utcnow
+from portal.models.cases import Case, CaseParty
+from portal.models.eservice import SCOPE_ALL, SCOPE_AGENCIES
+from portal.models.parties import PERSON, Party
+from portal.services import agencies, consent
+from tests.conftest import Database
+
+
+@dataclass(frozen=True)
+class World:
+    agency_id: int
+    other_agency_id: int
+    party_id: int
+    case_id: int
+    case_code: str
+
+
+async def make_case(db: AsyncSession, agency_id: int, party_ids: list[int], number: str) -> Case:
+    case = Case(code=case_codes.new_code(), agency_id=agency_id, agency_case_number=number,
+                case_type="行政处罚", matter="未按规定公示年度报告", hearing_right=True,
+                electronic_monitoring=False, registered_at=utcnow())
+    db.add(case)
+    await db.flush()
+    for party_id in party_ids:
+        db.add(CaseParty(case_id=case.id, party_id=party_id, added_at=utcnow()))
+    await db.flush()
+    return case
+
+
+async def make_person(db: AsyncSession, name: str, id_number: str) -> Party:
+    person = Party(kind=PERSON, name=name, id_number=id_number, created_at=utcnow())
+    db.add(person)
+    await db.flush()
+    return person
+
+
+async def world(database: Database) -> World:
+    async with transaction(database.sessions) as db:
+        agency = await agencies.get_or_create_agency(db, "福州市市场监督管理局")
+        other = await agencies.get_or_create_agency(db, "福州市交通运输局")
+        person = await make_person(db, "张三", "35010219850312123X")
+        case = await make_case(db, agency.id, [person.id], "榕市监处罚〔2026〕1号")
+        return World(agency.id, other.id, person.id, case.id, case.code)
+
+
+async def sign_consent(database: Database, party_id: int, *, agency_ids: list[int] | None = None) -> None:
+    async with transaction(database.sessions) as db:
+        await consent.record_consent(
+            db, party_id=party_id, signer_person_id=party_id,
+            scope=SCOPE_AGENCIES if agency_ids else SCOPE_ALL, agency_ids=agency_ids or [],
+            email_copy=None, method="remote_signature", document_sha256="a" * 64,
+            actor=f"party:{party_id}")
+
+
+async def revoke_consent(database: Database, party_id: int) -> None:
+    async with transaction(database.sessions) as db:
+        await consent.record_revocation(db, party_id=party_id, signer_person_id=party_id,
+                                        document_sha256="b" * 64, actor=f"party:{party_id}")

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import case_codes
 from portal.database import transaction, utcnow
 from portal.models.cases import Case, CaseParty
-from portal.models.eservice import SCOPE_ALL, SCOPE_AGENCIES
+from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL
 from portal.models.parties import PERSON, Party
 from portal.services import agencies, consent
 from tests.conftest import Database

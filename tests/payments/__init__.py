@@ -1,0 +1,1 @@
+"""Tests of the payments library: money, amount due, states, platforms, callbacks, receipts."""

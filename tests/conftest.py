@@ -133,7 +133,8 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
     application = create_app(settings)
     try:
         yield application
-    finally:
+    finally:  # what the lifespan would do at shutdown (ASGITransport does not run it)
+        await application.state.notary.aclose()
         await application.state.engine.dispose()
 
 

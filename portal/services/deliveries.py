@@ -19,14 +19,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.blobstore import FileBlobStore
 from portal.database import database_now
-from portal.errors import Unprocessable
+from portal.errors import NotFound, Unprocessable
 from portal.evidence_hash import canonical_json
-from portal.models.cases import Case
+from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.parties import Party
 from portal.services import consent, evidence, jobs
@@ -62,6 +62,35 @@ class DeliveryRequest:
             "case": case_code, "party": party_key, "type": self.document_type,
             "title": self.title, "document": self.document_sha256,
         }).encode()).hexdigest()
+
+
+async def case_for_agency(db: AsyncSession, agency_id: int, code: str) -> Case:
+    """The agency's own case by code; another agency's case is NotFound, like a missing one."""
+    case = (await db.execute(select(Case).where(Case.code == code.strip().upper(),
+                                                Case.agency_id == agency_id))).scalar_one_or_none()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+async def party_of_case(db: AsyncSession, case_id: int, identifier: str) -> Party:
+    """The party of the case with this ID number or credit code, else ``party_not_in_case``."""
+    party = (await db.execute(
+        select(Party).join(CaseParty, CaseParty.party_id == Party.id)
+        .where(CaseParty.case_id == case_id,
+               or_(Party.id_number == identifier, Party.credit_code == identifier))
+    )).scalar_one_or_none()
+    if party is None:
+        raise Unprocessable("party_not_in_case")
+    return party
+
+
+async def delivery_for_agency(db: AsyncSession, agency_id: int, public_id: str) -> Delivery:
+    delivery = (await db.execute(select(Delivery).where(
+        Delivery.public_id == public_id, Delivery.agency_id == agency_id))).scalar_one_or_none()
+    if delivery is None:
+        raise NotFound()
+    return delivery
 
 
 async def find_by_idempotency_key(db: AsyncSession, agency_id: int, key: str) -> Delivery | None:

@@ -66,8 +66,9 @@ def problem_response(exc: PortalError, request_id: str) -> JSONResponse:
         body.update(extra)
     headers = {"cache-control": "no-store"}
     media_type = "application/problem+json"
-    if isinstance(exc, RateLimited):
-        headers["retry-after"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        headers["retry-after"] = str(retry_after)
     if isinstance(exc, Unauthenticated):
         # RFC 6750 §3.1: no error code when no credentials were presented at all
         invalid = ', error="invalid_token"' if isinstance(exc, InvalidToken) else ""

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from portal.web.api import agency as agency_api
+from portal.web.api import deliveries as deliveries_api
 from portal.web.api import openapi, token
 from portal.web.pages import account, home, login
 from portal.web.rendering import TEMPLATES_DIR
@@ -25,6 +26,12 @@ def routes() -> list[BaseRoute]:
         Route("/logout", account.logout, methods=["POST"], name="logout"),
         Route("/api/v1/token", token.issue_token, methods=["POST"], name="api_token"),
         Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"], name="api_openapi"),
+        Route("/api/v1/cases/{case_code}/deliveries", deliveries_api.create_delivery,
+              methods=["POST"], name="api_create_delivery"),
+        Route("/api/v1/deliveries/{delivery_id}", deliveries_api.get_delivery, methods=["GET"],
+              name="api_delivery"),
+        Route("/api/v1/deliveries/{delivery_id}/receipt", deliveries_api.get_receipt,
+              methods=["GET"], name="api_delivery_receipt"),
         Route("/api/v1/agency", agency_api.get_agency, methods=["GET"], name="api_agency"),
         Route("/api/v1/agency/clients", agency_api.list_clients, methods=["GET"],
               name="api_agency_clients"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,3 +66,21 @@ async def revoke_consent(database: Database, party_id: int) -> None:
     async with transaction(database.sessions) as db:
         await consent.record_revocation(db, party_id=party_id, signer_person_id=party_id,
                                         document_sha256="b" * 64, actor=f"party:{party_id}")
+
+
+AGENCY_CREDIT_CODES = {"福州市市场监督管理局": "11350100MB0000001", "厦门市交通运输局": "11350200MB0000002"}
+
+
+async def sealed_pdf(data_dir: Path, agency_name: str, lines: tuple[str, ...] | None = None) -> bytes:
+    """A decision sealed with the agency's e-seal from the app's development PKI."""
+    from portal.identifiers import uscc_check_char
+    from portal.notary import dev_pki_dir, development_services
+    from signing import KeySigner, SignatureSettings, async_sign_pdf
+    from tests.signing.sample_pdfs import make_pdf
+
+    prefix = AGENCY_CREDIT_CODES.get(agency_name, "11350100MB0000009")
+    pki = development_services(dev_pki_dir(data_dir)).dev_pki
+    assert pki is not None
+    seal = KeySigner.from_credential(pki.agency_seal(agency_name, prefix + uscc_check_char(prefix)))
+    document = make_pdf(lines=lines) if lines else make_pdf()
+    return await async_sign_pdf(document, seal, SignatureSettings())

@@ -1,0 +1,150 @@
+"""The delivery API: arrival is service, only with consent, only with a valid agency seal,
+refusals store nothing, retries are safe (issue 4; FJ art. 19; GD art. 30; APL art. 61)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from portal.models.eservice import Delivery
+from portal.services.agencies import NewClient
+from tests.conftest import Database
+from tests.portal.api.conftest import fetch_token
+from tests.portal.eservice.factories import World, revoke_consent, sealed_pdf, sign_consent, world
+
+ZHANGSAN = {"id_number": "35010219850312123X"}
+
+
+def _files(document: bytes, *, party: dict[str, str] = ZHANGSAN, title: str = "榕市监罚〔2026〕1号",
+           document_type: str = "行政处罚决定书") -> dict[str, tuple[str | None, bytes | str, str]]:
+    meta = {"document_type": document_type, "title": title, "party": party}
+    return {"document": ("decision.pdf", document, "application/pdf"),
+            "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")}
+
+
+async def _post(api: httpx.AsyncClient, token: str, code: str, files: dict, key: str | None = None
+                ) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"}
+    if key:
+        headers["idempotency-key"] = key
+    return await api.post(f"/api/v1/cases/{code}/deliveries", files=files, headers=headers)
+
+
+async def _stored(database: Database) -> int:
+    async with database.sessions() as db:
+        return (await db.execute(select(func.count()).select_from(Delivery))).scalar_one()
+
+
+async def _setup(database: Database, api: httpx.AsyncClient, agency: NewClient) -> tuple[World, str]:
+    w = await world(database)
+    assert w.agency_id == agency.agency_id
+    return w, await fetch_token(api, agency)
+
+
+async def test_without_consent_the_agency_is_told_to_serve_otherwise(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    # FJ art. 19; APL art. 61: no consent in force → 409 consent_required, nothing stored
+    w, token = await _setup(database, api, agency_a)
+    response = await _post(api, token, w.case_code, _files(await sealed_pdf(data_dir, agency_a.agency_name)))
+    assert response.status_code == 409
+    assert response.json()["code"] == "consent_required"
+    assert await _stored(database) == 0
+
+
+async def test_delivery_arrives_and_states_the_service_time(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    # FJ art. 19; GD art. 30: the arrival instant is the service time, returned to the agency
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    response = await _post(api, token, w.case_code, _files(await sealed_pdf(data_dir, agency_a.agency_name)))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["service_time"].endswith("Z") and "." in body["service_time"]  # microseconds
+    assert body["service_time_china"].endswith("+08:00")
+    assert body["receipt"]["status"] == "pending"
+    again = await api.get(f"/api/v1/deliveries/{body['delivery_id']}",
+                          headers={"authorization": f"Bearer {token}"})
+    assert again.status_code == 200
+    assert again.json()["service_time"] == body["service_time"]
+    assert again.json()["arrival_event_hash"] == body["arrival_event_hash"]
+
+
+async def test_same_idempotency_key_returns_the_same_delivery(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    document = await sealed_pdf(data_dir, agency_a.agency_name)
+    first = await _post(api, token, w.case_code, _files(document), key="retry-1")
+    second = await _post(api, token, w.case_code, _files(document), key="retry-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    different = await _post(api, token, w.case_code, _files(document, title="另一份文书"), key="retry-1")
+    assert different.status_code == 422
+    assert different.json()["code"] == "idempotency_key_reused"
+    assert await _stored(database) == 1
+
+
+async def test_unsealed_or_foreign_sealed_document_is_refused_with_the_report(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    # FJ art. 18; GD art. 27-28: only a valid e-seal of the delivering agency
+    from tests.signing.sample_pdfs import make_pdf
+
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    unsealed = await _post(api, token, w.case_code, _files(make_pdf()))
+    assert unsealed.status_code == 422
+    assert unsealed.json()["code"] == "seal_invalid"
+    assert unsealed.json()["report"]["signatures"] == []
+    foreign = await _post(api, token, w.case_code, _files(await sealed_pdf(data_dir, "厦门市交通运输局")))
+    assert foreign.status_code == 422 and foreign.json()["code"] == "seal_invalid"
+    assert foreign.json()["report"]["indication"] == "TOTAL_PASSED"  # valid, but not this agency's
+    assert await _stored(database) == 0
+
+
+async def test_party_not_in_case_and_bad_metadata(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    document = await sealed_pdf(data_dir, agency_a.agency_name)
+    wangwu = {"id_number": "350102197811037895"}
+    stranger = await _post(api, token, w.case_code, _files(document, party=wangwu))
+    assert stranger.status_code == 422 and stranger.json()["code"] == "party_not_in_case"
+    bad = await _post(api, token, w.case_code, _files(document, party={"id_number": "350102197811037890"},
+                                                       document_type="随便什么"))
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == {"party": "invalid_id_number", "document_type": "unknown_document_type"}
+    not_pdf = await _post(api, token, w.case_code, _files(b"hello"))
+    assert not_pdf.json()["errors"] == {"document": "not_pdf"}
+    assert await _stored(database) == 0
+
+
+async def test_revoked_consent_is_refused_and_another_agency_sees_nothing(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, agency_b: NewClient,
+        data_dir: Path) -> None:
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    delivered = await _post(api, token, w.case_code, _files(await sealed_pdf(data_dir, agency_a.agency_name)))
+    await revoke_consent(database, w.party_id)
+    refused = await _post(api, token, w.case_code, _files(await sealed_pdf(data_dir, agency_a.agency_name)))
+    assert refused.status_code == 409 and refused.json()["code"] == "consent_revoked"
+    token_b = await fetch_token(api, agency_b)
+    foreign_document = await sealed_pdf(data_dir, agency_b.agency_name)
+    other_case = await _post(api, token_b, w.case_code, _files(foreign_document))
+    assert other_case.status_code == 404
+    other_delivery = await api.get(f"/api/v1/deliveries/{delivered.json()['delivery_id']}",
+                                   headers={"authorization": f"Bearer {token_b}"})
+    assert other_delivery.status_code == 404
+
+
+async def test_receipt_is_pending_until_the_worker_issues_it(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    delivered = await _post(api, token, w.case_code, _files(await sealed_pdf(data_dir, agency_a.agency_name)))
+    receipt = await api.get(f"/api/v1/deliveries/{delivered.json()['delivery_id']}/receipt",
+                            headers={"authorization": f"Bearer {token}"})
+    assert receipt.status_code == 409
+    assert receipt.json()["code"] == "receipt_pending" and receipt.headers["retry-after"] == "5"

@@ -4,6 +4,9 @@ Middleware order, outermost first: request id and access log → security header
 size limit → session → CSRF. Errors raised by middleware are rendered by
 ``portal.web.errors`` directly; errors from endpoints go through the exception handlers.
 
+Signing (``portal.notary``): the notary is built here, cheaply; the lifespan opens its PKI at
+start-up and stops its verification worker processes at shutdown.
+
 Login: the OpenID relying party lives on ``app.state.relying_party`` and makes its outbound
 calls through ``app.state.http_client`` (a factory, so tests can replace it). Without an
 external provider the development identity provider is mounted at ``/dev-idp`` and the
@@ -12,17 +15,19 @@ relying party reaches it through the app itself, at its public URL, by the same 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from portal.blobstore import FileBlobStore
 from portal.database import create_engine, session_factory
 from portal.dev_idp import provider as dev_idp
 from portal.errors import PortalError
+from portal.notary import Notary
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.body_limit import BodyLimitMiddleware
@@ -38,13 +43,21 @@ from portal.web.session import SessionMiddleware
 CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token")
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(
+    settings: Settings, *, background: Callable[[], AbstractAsyncContextManager[object]] | None = None
+) -> Starlette:
+    """``background`` runs for the app's lifetime, stopped before the engine is disposed
+    (``portal run`` passes the notification worker: ``portal.workers.runner``)."""
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
+    notary = Notary.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        await notary.start()
+        async with background() if background is not None else nullcontext():
+            yield
+        await notary.aclose()
         await engine.dispose()
 
     app_routes = routes()
@@ -72,6 +85,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.notary = notary
+    app.state.blobs = FileBlobStore(settings.data_dir / "blobs")
     oidc = settings.oidc or dev_idp.relying_party_settings(settings)
     app.state.relying_party = RelyingParty(oidc, f"{settings.public_url}{dev_idp.CALLBACK_PATH}")
     app.state.http_client = (in_process_http_client(app, settings.public_url) if settings.dev_idp_enabled

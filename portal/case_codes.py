@@ -9,7 +9,7 @@ hyphens, and the look-alikes O→0, I/L→1 are normalised before checking.
 The QR code printed on paper links to ``/c/<code>?t=<token>``, where the token is an HMAC of
 the code under the portal's secret (128 bits, SECURITY.md v5.0.0-11.5.1): it proves the link
 came from a document the portal issued, not from guessing; the page it opens still shows only
-the public status.
+the public status. ``case_url`` builds that link and ``qr_png``/``qr_svg`` draw it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import secrets
+from typing import Any
+
+import qrcode
+import qrcode.constants
+from qrcode.image.pil import PilImage
+from qrcode.image.svg import SvgPathImage
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INDEX = {char: i for i, char in enumerate(ALPHABET)}
@@ -60,3 +67,35 @@ def qr_token(secret: str, code: str) -> str:
 
 def token_matches(secret: str, code: str, token: str) -> bool:
     return hmac.compare_digest(qr_token(secret, code), token)
+
+
+def case_url(public_url: str, secret: str, code: str) -> str:
+    """The address a case's QR code encodes: the public status page with its token."""
+    return f"{public_url}/c/{code}?t={qr_token(secret, code)}"
+
+
+def _matrix(url: str) -> qrcode.QRCode[Any]:
+    # Level M (15% of the symbol may be damaged): a printed notice gets folded and stamped on.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def qr_png(url: str) -> bytes:
+    """The QR code of ``url`` as a PNG image (black on white, 4-module quiet zone)."""
+    buffer = io.BytesIO()
+    _matrix(url).make_image(image_factory=PilImage).save(buffer)
+    return buffer.getvalue()
+
+
+def qr_svg(url: str) -> bytes:
+    """The QR code of ``url`` as one SVG path: scales to any print size without blurring."""
+    buffer = io.BytesIO()
+    _matrix(url).make_image(image_factory=SvgPathImage).save(buffer)
+    return buffer.getvalue()
+
+
+def qr_modules(url: str) -> list[list[bool]]:
+    """The dark/light modules of the symbol, for checking an image without a QR reader."""
+    return [list(row) for row in _matrix(url).get_matrix()]

@@ -4,6 +4,8 @@
     portal agency create "<name>"     create an API client for an agency; prints id and secret as JSON
     portal agency revoke <client_id>  revoke an API client; its tokens stop working at once
     portal evidence verify            walk every evidence chain; exit 1 at a broken link
+    portal calendar load FILE         load the State Council's holiday arrangement (CSV, see
+                                      portal.holiday_table); replaces the years the file covers
     portal demo                       seed the demo data (only into an empty demo database)
     portal serve                      serve HTTP on HOST:PORT
     portal worker [--once] [--concurrency N]
@@ -21,6 +23,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -79,6 +82,32 @@ async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int
     return 1
 
 
+async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.holiday_table import CalendarFileError, parse_calendar_file
+    from portal.services import calendar
+
+    try:
+        text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
+        table = parse_calendar_file(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"无法读取文件 {args.file}：{exc}", file=sys.stderr)
+        return 1
+    except CalendarFileError as exc:
+        print(f"{catalogue.title(exc.code)}：{exc}", file=sys.stderr)
+        return 1
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as db:
+            summary = await calendar.replace_years(db, table)
+    finally:
+        await engine.dispose()
+    for year in summary.years:
+        print(f"已载入 {year} 年法定节假日安排：放假 {summary.holidays[year]} 天，"
+              f"调休上班 {summary.workdays[year]} 天。")
+    print(f"共替换原有记录 {summary.replaced} 条；以上年份的期限将按新安排计算。")
+    return 0
+
+
 async def _agency_revoke(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
@@ -113,13 +142,9 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, *, with_worker: bool = False) -> None:
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port,
-        log_config=None, proxy_headers=settings.trusted_proxy_hops > 0))
-    if with_worker:
-        asyncio.run(runner.serve_with_worker(settings, server))
-    else:
-        server.run()
+    background = (lambda: runner.in_process_worker(settings)) if with_worker else None
+    uvicorn.run(create_app(settings, background=background), host=settings.host, port=settings.port,
+                log_config=None, proxy_headers=settings.trusted_proxy_hops > 0)
 
 
 async def _prepare_run(settings: Settings) -> None:
@@ -150,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     chains = sub.add_parser("evidence", help="证据链").add_subparsers(dest="evidence_command",
                                                                      required=True)
     chains.add_parser("verify", help="校验全部证据链").set_defaults(func=_evidence_verify)
+    holidays = sub.add_parser("calendar", help="法定节假日").add_subparsers(dest="calendar_command",
+                                                                          required=True)
+    load = holidays.add_parser("load", help="载入国务院公布的放假调休安排（CSV 文件）")
+    load.add_argument("file")
+    load.set_defaults(func=_calendar_load)
     sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
     sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
     worker = sub.add_parser("worker", help="发送通知并生成期限提醒（后台任务，收到 SIGTERM 后安全退出）")

@@ -10,6 +10,7 @@
     │       │                            | unauthorized_client  (token endpoint, RFC 6749 §5.2 body)
     │       └── InvalidClient        401 invalid_client       (client authentication failed)
     ├── Unauthenticated              401 unauthenticated      (no credentials presented)
+    │   ├── ReauthenticationRequired 401 reauthentication_required (a legal act needs a fresh login)
     │   └── InvalidToken             401 invalid_token        (bearer token unknown, expired, revoked)
     ├── Forbidden                    403 forbidden
     │   └── CsrfFailed               403 csrf_failed
@@ -92,6 +93,13 @@ class Unauthenticated(PortalError):
 
 class InvalidToken(Unauthenticated):
     code = "invalid_token"
+
+
+class ReauthenticationRequired(Unauthenticated):
+    """Signing or revoking consent decides where legal service lands: it needs a login from
+    the last few minutes (SECURITY.md, "Identity and sessions"; ASVS v5.0.0-7.5.1)."""
+
+    code = "reauthentication_required"
 
 
 class Forbidden(PortalError):

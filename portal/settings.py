@@ -61,6 +61,29 @@ class NotificationSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """Trust, the portal's own seal, the time-stamping authority and PDF verification
+    (``portal.notary``; README, "Configuration").
+
+    ``trust_roots_dir``, ``portal_seal_p12`` and ``tsa_url`` come together or not at all: all
+    three unset means the development PKI generated under ``DATA_DIR/pki`` (its TSA runs
+    in-process); a partial set is refused at start-up, because a seal or a TSA outside the
+    configured trust would produce documents that do not verify.
+    """
+
+    trust_roots_dir: Path | None = None
+    portal_seal_p12: Path | None = None
+    portal_seal_p12_password: str | None = field(default=None, repr=False)
+    tsa_url: str | None = None
+    verify_workers: int = 2
+    verify_uploads_per_minute: int = 20
+
+    @property
+    def development(self) -> bool:
+        return self.trust_roots_dir is None
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -76,6 +99,7 @@ class Settings:
     trusted_proxy_hops: int = 0
     log_level: str = "INFO"
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
 
     @property
     def https(self) -> bool:
@@ -214,6 +238,28 @@ def _notifications(env: Mapping[str, str]) -> NotificationSettings:
     return config
 
 
+def _signing(env: Mapping[str, str]) -> SigningSettings:
+    production = {key: env.get(key, "") for key in ("TRUST_ROOTS_DIR", "PORTAL_SEAL_P12", "TSA_URL")}
+    if any(production.values()) and not all(production.values()):
+        missing = ", ".join(key for key, value in production.items() if not value)
+        raise ConfigurationError(
+            f"TRUST_ROOTS_DIR, PORTAL_SEAL_P12 and TSA_URL go together; missing: {missing}")
+    if production["TSA_URL"] and not production["TSA_URL"].startswith(("https://", "http://")):
+        raise ConfigurationError("TSA_URL must be an http(s) URL")
+    roots, seal = production["TRUST_ROOTS_DIR"], production["PORTAL_SEAL_P12"]
+    config = SigningSettings(
+        trust_roots_dir=Path(roots).resolve() if roots else None,
+        portal_seal_p12=Path(seal).resolve() if seal else None,
+        portal_seal_p12_password=env.get("PORTAL_SEAL_P12_PASSWORD") or None,
+        tsa_url=production["TSA_URL"] or None,
+        verify_workers=_int(env, "VERIFY_WORKERS", 2),
+        verify_uploads_per_minute=_int(env, "VERIFY_UPLOADS_PER_MINUTE", 20),
+    )
+    if config.verify_workers < 1 or config.verify_uploads_per_minute < 1:
+        raise ConfigurationError("VERIFY_WORKERS and VERIFY_UPLOADS_PER_MINUTE must be positive")
+    return config
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -239,4 +285,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         notifications=_notifications(env),
+        signing=_signing(env),
     )

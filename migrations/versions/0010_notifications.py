@@ -1,7 +1,7 @@
 """Notifications: outbox and attempts, in-portal notices, preferences, reminder deadlines.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from portal.database import UTCDateTime
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

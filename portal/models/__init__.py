@@ -1,6 +1,7 @@
 """ORM tables, one module per aggregate. Importing this package registers every table."""
 
 from portal.models.agencies import Agency, ApiClient, ApiToken
+from portal.models.calendar import HolidayDay
 from portal.models.cases import Case, CaseOfficer, CaseParty
 from portal.models.dev_idp import DevIdpCode
 from portal.models.eservice import (
@@ -25,6 +26,7 @@ from portal.models.outbox import (
 )
 from portal.models.parties import Account, Party, Representation
 from portal.models.sessions import WebSession
+from portal.models.verification import VerificationReportRecord
 
 __all__ = [
     "Account",
@@ -42,6 +44,7 @@ __all__ = [
     "DeliveryRead",
     "DevIdpCode",
     "EvidenceEvent",
+    "HolidayDay",
     "Job",
     "Notice",
     "NotificationPreference",
@@ -54,5 +57,6 @@ __all__ = [
     "ReminderDeadline",
     "Representation",
     "ServiceReceipt",
+    "VerificationReportRecord",
     "WebSession",
 ]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import utcnow
@@ -57,17 +59,26 @@ class LoginResult:
         }
 
 
-async def _party(db: AsyncSession, kind: str, name: str, key: str) -> Party:
+async def find_or_create_party(db: AsyncSession, kind: str, name: str, key: str, *,
+                               rename: bool) -> Party:
+    """The party with this (normalised, already checked) ID number or credit code, created
+    if new: the one way parties come into being, from a login or from an agency's case.
+
+    Concurrent creators do not collide (insert-or-ignore on the unique identifier, then read).
+    ``rename`` says whether ``name`` is authoritative: the identity provider's verified name
+    is (names change: marriage, renaming; the identifier does not), an agency's spelling in a
+    case is not and never overwrites it.
+    """
     column = Party.id_number if kind == PERSON else Party.credit_code
-    party = (await db.execute(select(Party).where(column == key))).scalar_one_or_none()
-    if party is None:
-        party = Party(kind=kind, name=name, created_at=utcnow(),
-                      id_number=key if kind == PERSON else None,
-                      credit_code=key if kind == ORGANISATION else None)
-        db.add(party)
-        await db.flush()
-    elif party.name != name:
-        party.name = name  # names change (marriage, renaming); the identifier does not
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await db.execute(insert(Party).values(
+        kind=kind, name=name, created_at=utcnow(),
+        id_number=key if kind == PERSON else None,
+        credit_code=key if kind == ORGANISATION else None,
+    ).on_conflict_do_nothing(index_elements=[column.key]))
+    party = (await db.execute(select(Party).where(column == key))).scalar_one()
+    if rename and party.name != name:
+        party.name = name
     return party
 
 
@@ -77,7 +88,7 @@ async def record_login(db: AsyncSession, issuer: str, claims: dict[str, Any]) ->
     id_number = normalise_id_number(str(claims.get("id_number", "")))
     if not subject or not name or not is_valid_id_number(id_number):
         raise BadRequest(code="login_failed", detail="身份认证服务未提供有效的姓名和公民身份号码")
-    person = await _party(db, PERSON, name, id_number)
+    person = await find_or_create_party(db, PERSON, name, id_number, rename=True)
     now = utcnow()
     account = (await db.execute(select(Account).where(
         Account.issuer == issuer, Account.subject == subject))).scalar_one_or_none()
@@ -95,7 +106,8 @@ async def record_login(db: AsyncSession, issuer: str, claims: dict[str, Any]) ->
     if credit_code and org_name:
         if not is_valid_credit_code(credit_code):
             raise BadRequest(code="login_failed", detail="身份认证服务提供的统一社会信用代码无效")
-        organisation = await _party(db, ORGANISATION, org_name, credit_code)
+        organisation = await find_or_create_party(db, ORGANISATION, org_name, credit_code,
+                                                  rename=True)
         await _ensure_representation(db, organisation.id, person.id)
         organisations.append(ActingParty(organisation.id, ORGANISATION, organisation.name))
     await db.flush()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,7 +49,7 @@ from notifications import (
     RetryPolicy,
     dedupe_key,
 )
-from portal.database import database_now
+from portal.database import UTCDateTime, database_now
 from portal.models.outbox import PENDING, OutboxAttempt, OutboxMessage
 from portal.services.notification_preferences import get_preferences
 from portal.services.outbox_limits import SendHistory, load_history
@@ -196,6 +197,23 @@ _UPDATE_CLAIMED = (
 )
 
 
+# Only while the row is still this worker's lease for this attempt: a reclaim changes both.
+_RECORD = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("row_id"), _MESSAGES.c.locked_by == bindparam("holder"),
+           _MESSAGES.c.attempts == bindparam("before"))
+    .values(
+        status=bindparam("new_status"),
+        attempts=bindparam("new_attempts"),
+        next_attempt_at=bindparam("due"),
+        last_error=bindparam("error"),
+        delivered_at=func.coalesce(bindparam("delivered", type_=UTCDateTime()),
+                                   _MESSAGES.c.delivered_at),
+        locked_by=None, locked_at=None, locked_until=None,
+    )
+)
+
+
 def _row_update(row: Any, status: str, attempts: int, due: datetime | None, *,
                 holder: str | None = None, since: datetime | None = None,
                 error: str | None = None) -> dict[str, object]:
@@ -227,7 +245,7 @@ async def claim_batch(
     rows = due.all()
     if not rows:
         return Batch()
-    outside = {row.party_id for row in rows if row.channel != ChannelKind.INBOX}
+    outside = Counter(row.party_id for row in rows if row.channel != ChannelKind.INBOX)
     history: SendHistory | None = (
         await load_history(db, limits, now, outside) if outside else None
     )
@@ -292,32 +310,24 @@ async def record_result(
     """Append the attempt and apply its outcome; None if the lease was no longer ours."""
     outcome = policy.outcome(message.attempt_no, result, finished_at, rng)
     finished = outcome.status in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE)
-    values: dict[str, object] = {
-        "status": outcome.status.value,
-        "attempts": message.attempt_no,
-        "next_attempt_at": None if finished else outcome.retry_at,
-        "last_error": "attempts_exhausted" if outcome.gave_up else result.reason,
-        "locked_by": None, "locked_at": None, "locked_until": None,
-    }
-    if outcome.status is DeliveryStatus.DELIVERED:
-        values["delivered_at"] = finished_at
-    moved = await db.execute(
-        update(_MESSAGES)
-        .where(_MESSAGES.c.id == message.id, _MESSAGES.c.locked_by == worker_id,
-               _MESSAGES.c.attempts == message.attempt_no - 1)
-        .values(**values)
-    )
+    moved = await db.execute(_RECORD, {
+        "row_id": message.id, "holder": worker_id, "before": message.attempt_no - 1,
+        "new_status": outcome.status.value, "new_attempts": message.attempt_no,
+        "due": None if finished else outcome.retry_at,
+        "error": "attempts_exhausted" if outcome.gave_up else result.reason,
+        "delivered": finished_at if outcome.status is DeliveryStatus.DELIVERED else None,
+    })
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         log.warning("lease lost before the result was recorded", extra={
             "job": "notifications", "object": f"outbox:{message.id}",
             "attempt": message.attempt_no, "code": result.status.value})
         return None
-    await db.execute(insert(_ATTEMPTS).values(
-        message_id=message.id, attempt_no=message.attempt_no, party_id=message.party_id,
-        channel=message.channel.value, worker_id=worker_id, started_at=started_at,
-        finished_at=finished_at, status=result.status.value, reason=result.reason,
-        detail=result.detail[:200] or None, provider_message_id=result.provider_message_id,
-    ))
+    await db.execute(insert(_ATTEMPTS), {
+        "message_id": message.id, "attempt_no": message.attempt_no, "party_id": message.party_id,
+        "channel": message.channel.value, "worker_id": worker_id, "started_at": started_at,
+        "finished_at": finished_at, "status": result.status.value, "reason": result.reason,
+        "detail": result.detail[:200] or None, "provider_message_id": result.provider_message_id,
+    })
     return outcome
 
 

@@ -7,6 +7,10 @@ messages other workers hold in flight right now (claimed, not yet recorded), plu
 claim has granted so far. The in-portal notice is not limited: it costs nothing outside and is
 where the party reads what happened anyway.
 
+Only the counts are read on every claim; the instants themselves (the newest ``max_count``
+of a scope, all that can matter) only for a scope that this claim could push to its limit, so
+a busy outbox does not read its whole last hour for every batch.
+
 Workers run side by side, so two claims could each see room for the same last send. On
 PostgreSQL a claim that touches an outside channel therefore takes one transaction-scoped
 advisory lock before it reads the history, and holds it until it commits its grants: the
@@ -15,30 +19,37 @@ decisions serialise, the sending does not. SQLite has one writer at a time anywa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications import ChannelKind, LimitDecision, RateLimits, check_limits
+from notifications import ChannelKind, LimitDecision, RateLimit, RateLimits, check_limits
 from portal.models.outbox import OutboxAttempt, OutboxMessage
 
 # pg_advisory_xact_lock(classid, objid): an arbitrary class for "notification send limits".
 _LOCK_CLASS, _LOCK_OBJECT = 0x4E4F54, 1
 _INBOX = ChannelKind.INBOX.value
+_ATTEMPTS = OutboxAttempt.__table__.c
+_MESSAGES = OutboxMessage.__table__.c
+
+
+@dataclass
+class _Scope:
+    """Sends in one scope's window: how many, and (near the limit) when."""
+
+    count: int
+    recent: list[datetime] | None = None
 
 
 class SendHistory:
     """Recent outside-channel sends, overall and per party, as one claim sees them."""
 
-    def __init__(
-        self,
-        limits: RateLimits,
-        now: datetime,
-        overall: list[datetime],
-        by_party: dict[int, list[datetime]],
-    ) -> None:
+    def __init__(self, limits: RateLimits, now: datetime, overall: _Scope,
+                 by_party: dict[int, _Scope]) -> None:
         self.limits = limits
         self.now = now
         self._overall = overall
@@ -46,65 +57,83 @@ class SendHistory:
 
     def decide(self, party_id: int) -> LimitDecision:
         """Whether one more send to this party fits both limits now."""
-        return check_limits(
-            self.limits,
-            party_sends=self._by_party.get(party_id, ()),
-            global_sends=self._overall,
-            now=self.now,
-        )
+        party = self._by_party.setdefault(party_id, _Scope(0, []))
+        if (self._overall.count < self.limits.overall.max_count
+                and party.count < self.limits.per_party.max_count):
+            return LimitDecision(allowed=True)
+        # At a limit: the instants were loaded (see load_history), and decide when it frees up.
+        return check_limits(self.limits, party_sends=party.recent or [],
+                            global_sends=self._overall.recent or [], now=self.now)
 
     def grant(self, party_id: int) -> None:
         """Count a send this claim is about to hand out."""
-        self._overall.append(self.now)
-        self._by_party.setdefault(party_id, []).append(self.now)
+        for scope in (self._overall, self._by_party.setdefault(party_id, _Scope(0, []))):
+            scope.count += 1
+            if scope.recent is not None:
+                scope.recent.append(self.now)
+
+
+async def _newest(db: AsyncSession, limit: RateLimit, start: datetime,
+                  *where: ColumnElement[bool]) -> list[datetime]:
+    """The newest ``max_count`` attempt instants in the window: all that can decide."""
+    rows = await db.execute(
+        select(_ATTEMPTS.started_at)
+        .where(_ATTEMPTS.channel != _INBOX, _ATTEMPTS.started_at > start, *where)
+        .order_by(_ATTEMPTS.started_at.desc())
+        .limit(limit.max_count)
+    )
+    return list(rows.scalars())
 
 
 async def load_history(
-    db: AsyncSession, limits: RateLimits, now: datetime, party_ids: Iterable[int]
+    db: AsyncSession, limits: RateLimits, now: datetime, candidates: Mapping[int, int]
 ) -> SendHistory:
-    """Lock the limit decision (PostgreSQL) and read the sends that count against it."""
+    """Lock the limit decision (PostgreSQL) and read the sends that count against it.
+
+    ``candidates`` maps each party to the number of outside-channel messages this claim might
+    grant it.
+    """
     if db.get_bind().dialect.name == "postgresql":
         await db.execute(
             text("SELECT pg_advisory_xact_lock(:cls, :obj)"),
             {"cls": _LOCK_CLASS, "obj": _LOCK_OBJECT},
         )
-    wanted = set(party_ids)
     overall_start = now - limits.overall.window
     party_start = now - limits.per_party.window
-    attempts = OutboxAttempt.__table__.c
-    messages = OutboxMessage.__table__.c
-    # Only the newest max_count sends can decide the overall limit; the query stays bounded.
-    overall = list(
-        (
-            await db.execute(
-                select(attempts.started_at)
-                .where(attempts.channel != _INBOX, attempts.started_at > overall_start)
-                .order_by(attempts.started_at.desc())
-                .limit(limits.overall.max_count)
-            )
-        ).scalars()
-    )
-    by_party: dict[int, list[datetime]] = {}
-    if wanted:
-        rows = await db.execute(
-            select(attempts.party_id, attempts.started_at).where(
-                attempts.party_id.in_(sorted(wanted)),
-                attempts.channel != _INBOX,
-                attempts.started_at > party_start,
-            )
-        )
-        for party_id, started_at in rows:
-            by_party.setdefault(party_id, []).append(started_at)
-    in_flight = await db.execute(
-        select(messages.party_id, messages.locked_at).where(
-            messages.status == "sending",
-            messages.channel != _INBOX,
-            messages.locked_at > min(overall_start, party_start),
-        )
-    )
-    for party_id, locked_at in in_flight:
-        if locked_at > overall_start:
-            overall.append(locked_at)
-        if party_id in wanted and locked_at > party_start:
-            by_party.setdefault(party_id, []).append(locked_at)
+    parties = sorted(candidates)
+    # Claimed by other workers and not yet recorded: about to reach a channel, so they count.
+    in_flight = (await db.execute(
+        select(_MESSAGES.party_id, _MESSAGES.locked_at).where(
+            _MESSAGES.status == "sending", _MESSAGES.channel != _INBOX,
+            _MESSAGES.locked_at > min(overall_start, party_start))
+    )).all()
+    flying_overall = [at for _, at in in_flight if at > overall_start]
+    flying_party: dict[int, list[datetime]] = {}
+    for party_id, at in in_flight:
+        if party_id in candidates and at > party_start:
+            flying_party.setdefault(party_id, []).append(at)
+
+    overall_count = (await db.execute(
+        select(func.count()).where(_ATTEMPTS.channel != _INBOX, _ATTEMPTS.started_at > overall_start)
+    )).scalar_one() + len(flying_overall)
+    overall = _Scope(overall_count)
+    if overall_count + sum(candidates.values()) >= limits.overall.max_count:
+        overall.recent = await _newest(db, limits.overall, overall_start) + flying_overall
+
+    counts: Counter[int] = Counter({party_id: len(at) for party_id, at in flying_party.items()})
+    for party_id, count in await db.execute(
+        select(_ATTEMPTS.party_id, func.count())
+        .where(_ATTEMPTS.party_id.in_(parties), _ATTEMPTS.channel != _INBOX,
+               _ATTEMPTS.started_at > party_start)
+        .group_by(_ATTEMPTS.party_id)
+    ):
+        counts[party_id] += count
+    by_party = {}
+    for party_id in parties:
+        scope = _Scope(counts[party_id])
+        if scope.count + candidates[party_id] >= limits.per_party.max_count:
+            scope.recent = await _newest(db, limits.per_party, party_start,
+                                         _ATTEMPTS.party_id == party_id)
+            scope.recent += flying_party.get(party_id, [])
+        by_party[party_id] = scope
     return SendHistory(limits, now, overall, by_party)

@@ -28,6 +28,7 @@ from portal.errors import (
     OAuthError,
     PortalError,
     RateLimited,
+    ReauthenticationRequired,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -89,6 +90,8 @@ def problem_response(exc: PortalError, request_id: str) -> JSONResponse:
 def page_response(request: Request, exc: PortalError) -> Response:
     from portal.web.rendering import render  # rendering imports session helpers; avoid a cycle
 
+    if isinstance(exc, ReauthenticationRequired):
+        return RedirectResponse("/login?reauth=1", status_code=303)
     if isinstance(exc, Unauthenticated):
         return RedirectResponse("/login", status_code=303)
     headers = {}

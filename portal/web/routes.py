@@ -8,7 +8,8 @@ from starlette.staticfiles import StaticFiles
 from portal.web.api import agency as agency_api
 from portal.web.api import deliveries as deliveries_api
 from portal.web.api import openapi, token
-from portal.web.pages import account, home, login
+from portal.web.api import verifications as verifications_api
+from portal.web.pages import account, consent, home, login, verify
 from portal.web.rendering import TEMPLATES_DIR
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -22,10 +23,24 @@ def routes() -> list[BaseRoute]:
         Route("/login", login.start, methods=["POST"], name="login_start"),
         Route("/auth/callback", login.callback, methods=["GET"], name="auth_callback"),
         Route("/account", account.account, name="account"),
+        Route("/consent", consent.page, name="consent"),
+        Route("/consent/sign", consent.sign, methods=["POST"], name="consent_sign"),
+        Route("/consent/draft.pdf", consent.draft, name="consent_draft"),
+        Route("/consent/upload", consent.upload, methods=["POST"], name="consent_upload"),
+        Route("/consent/revoke", consent.revoke, methods=["POST"], name="consent_revoke"),
+        Route("/consent/done/{consent_id}", consent.done, name="consent_done"),
+        Route("/consent/{consent_id}/document.pdf", consent.document, name="consent_document"),
         Route("/account/acting", account.switch_acting, methods=["POST"], name="account_acting"),
         Route("/logout", account.logout, methods=["POST"], name="logout"),
+        Route("/verify", verify.verify_page, methods=["GET"], name="verify"),
+        Route("/verify", verify.verify_upload, methods=["POST"], name="verify_upload"),
+        Route("/verify/reports/{report_id}", verify.report_page, name="verify_report"),
+        Route("/verify/reports/{report_id}/json", verify.download_json, name="verify_report_json"),
+        Route("/verify/reports/{report_id}/pdf", verify.download_pdf, name="verify_report_pdf"),
         Route("/api/v1/token", token.issue_token, methods=["POST"], name="api_token"),
         Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"], name="api_openapi"),
+        Route("/api/v1/verifications", verifications_api.create_verification, methods=["POST"],
+              name="api_verifications"),
         Route("/api/v1/cases/{case_code}/deliveries", deliveries_api.create_delivery,
               methods=["POST"], name="api_create_delivery"),
         Route("/api/v1/deliveries/{delivery_id}", deliveries_api.get_delivery, methods=["GET"],

@@ -9,8 +9,8 @@ rest of its batch is released for others, and the process exits 0.
 ``--once`` runs the reminder job once, drains what is due now and exits: for cron-style
 deployments and for tests.
 
-``portal run`` (``make run``) runs one loop inside the web server's event loop, so a newcomer
-sees notifications (in the sandbox files and the bell) without starting a second command.
+``portal run`` (``make run``) runs one loop inside the web app's lifespan, so a newcomer sees
+notifications (in the sandbox files and the bell) without starting a second command.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
-
-import uvicorn
+from typing import Any
 
 from notifications import RateLimit, RateLimits, RetryPolicy
 from portal.database import create_engine, session_factory, transaction, utcnow
@@ -69,7 +70,7 @@ async def run_workers(
         log.warning("SQLite has one writer at a time: running one notification loop",
                     extra={"job": "notifications", "count": concurrency})
         concurrency = 1
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **_worker_engine_options(settings))
     sessions = session_factory(engine)
     renderer = outbox.renderer_for(settings.public_url)
     options = worker_options(settings.notifications)
@@ -92,6 +93,17 @@ async def run_workers(
             return 0
     finally:
         await engine.dispose()
+
+
+def _worker_engine_options(settings: Settings) -> dict[str, Any]:
+    """On PostgreSQL the workers' own commits (claims, results, notices, reminders) do not wait
+    for the disk flush: a PostgreSQL crash may forget their last fraction of a second, and
+    the messages concerned are sent again, the same at-least-once as a worker crash. The
+    outbox rows themselves are written by the causing transaction, on the app's engine, with
+    full durability. This removes one fsync per message from the drain."""
+    if settings.is_sqlite:
+        return {}
+    return {"connect_args": {"server_settings": {"synchronous_commit": "off"}}}
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -117,12 +129,14 @@ async def worker_command(settings: Settings, *, once: bool, concurrency: int) ->
     return 0
 
 
-async def serve_with_worker(settings: Settings, server: uvicorn.Server) -> None:
-    """Serve HTTP and run one notification loop beside it until the server shuts down."""
+@asynccontextmanager
+async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
+    """One notification loop (and the reminder job) for as long as the block runs: the web
+    app's lifespan holds it, so it stops gracefully before the server exits."""
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_workers(settings, once=False, stop=stop))
+    task = asyncio.create_task(run_workers(settings, once=False, stop=stop))
     try:
-        await server.serve()
+        yield
     finally:
         stop.set()
-        await worker
+        await task

@@ -69,6 +69,8 @@ class OpenApiConformance:
         assert media_type in entry["content"], f"{where}: undocumented media type {media_type}"
         for name, header in entry.get("headers", {}).items():
             assert not header["required"] or name in response.headers, f"{where}: no {name} header"
+        if not media_type.endswith("json"):
+            return  # a binary body (PDF, image): its documented media type is the promise
         schema = {"$ref": _DOCUMENT_URI + entry["content"][media_type]["schema"]["$ref"]}
         errors = [error.message for error in
                   Draft202012Validator(schema, registry=self.registry).iter_errors(response.json())]

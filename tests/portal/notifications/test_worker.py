@@ -8,6 +8,7 @@ Time is the test's ``Clock``: a retry is reached by moving the clock, not by sle
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -104,7 +105,7 @@ async def test_temporary_failures_back_off_and_give_up_at_the_limit(database: Da
     assert [a.reason for a in tries] == ["channel_unavailable"] * 4
     assert sms.attempts == 4
     # Each wait is drawn from [0, base·2^(n-1)]: exponential ceilings with full jitter.
-    waits = [later.started_at - earlier.finished_at for earlier, later in zip(tries, tries[1:])]
+    waits = [later.started_at - earlier.finished_at for earlier, later in itertools.pairwise(tries)]
     assert all(timedelta(0) <= wait <= policy.ceiling(n) for n, wait in enumerate(waits, start=1))
     assert len(set(waits)) == len(waits)  # jittered, not a fixed schedule
 

@@ -1,0 +1,187 @@
+"""Every deadline that runs in a case, computed from its events with ``portal.legal_calendar``.
+
+Which periods run, and from what (LAW.md, "Rights before a decision", "Counting days"):
+
+- the prior notice of a penalty (APL art. 44) starts, from the moment the party is informed,
+  the window to state and defend and, where the case carries the hearing right (art. 63), the
+  5 working days to request a hearing (art. 64(1), 85);
+- a scheduled hearing binds the agency to have notified it 7 working days ahead (art. 64(2));
+- a decision not yet served must be served within 7 working days (art. 61); once served, the
+  fine is paid within 15 days (art. 67) and the remedies run: reconsideration 60 days
+  (Administrative Reconsideration Law art. 20), lawsuit 6 months (Administrative Procedure
+  Law art. 46).
+
+An agency may extend the statement, hearing-request and payment windows (``window_extended``);
+the party then sees the period the law gives and the extension, both. An extension counts only
+for the period it was made for: a new prior notice starts new windows.
+
+``CaseDeadline`` wraps the ``Deadline`` (or, for the hearing notice, ``HearingNoticeLimit``)
+that ``legal_calendar`` computed, with its name and any extension; it answers ``last_day``,
+``ends_at_utc``, ``is_met_by`` and ``explain`` like a ``Deadline`` does, with the extension
+applied. The informed and served instants come from the events for now; per-party instants
+from e-service deliveries slot in where ``informed_at`` and ``served_at`` are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from portal import catalogue
+from portal.case_events import EventKind, StageEvent, last
+from portal.legal_calendar import (
+    Deadline,
+    HearingNoticeLimit,
+    HolidayCalendar,
+    decision_service_deadline,
+    end_of_china_day_utc,
+    hearing_notice_limit,
+    hearing_request_deadline,
+    lawsuit_deadline,
+    payment_deadline,
+    reconsideration_deadline,
+    statement_deadline,
+)
+
+
+class DeadlineKind(StrEnum):
+    STATEMENT = "statement"
+    HEARING_REQUEST = "hearing_request"
+    HEARING_NOTICE = "hearing_notice"
+    DECISION_SERVICE = "decision_service"
+    PAYMENT = "payment"
+    RECONSIDERATION = "reconsideration"
+    LAWSUIT = "lawsuit"
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An agency's extension of a period: the new last day, why, and when it was decided."""
+
+    last_day: date
+    reason: str
+    decided_at: datetime
+
+    @property
+    def ends_at_utc(self) -> datetime:
+        return end_of_china_day_utc(self.last_day)
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    """A named deadline of a case; ``party`` false for the agency's own deadlines."""
+
+    kind: DeadlineKind
+    computed: Deadline | HearingNoticeLimit
+    party: bool
+    trigger_seq: int
+    extension: Extension | None = None
+
+    @property
+    def label(self) -> str:
+        return catalogue.CASES[f"deadline.{self.kind.value}"]
+
+    @property
+    def statutory_last_day(self) -> date:
+        if isinstance(self.computed, HearingNoticeLimit):
+            return self.computed.latest_notice_date
+        return self.computed.last_day
+
+    @property
+    def last_day(self) -> date:
+        return self.extension.last_day if self.extension else self.statutory_last_day
+
+    @property
+    def ends_at_utc(self) -> datetime:
+        if self.extension:
+            return self.extension.ends_at_utc
+        if isinstance(self.computed, HearingNoticeLimit):
+            return self.computed.notice_by_utc
+        return self.computed.ends_at_utc
+
+    @property
+    def basis(self) -> str:
+        return self.computed.basis
+
+    @property
+    def fallback_years(self) -> tuple[int, ...]:
+        return self.computed.fallback_years
+
+    @property
+    def fallback_warning(self) -> str | None:
+        return self.computed.fallback_warning
+
+    def is_met_by(self, instant: datetime) -> bool:
+        return instant < self.ends_at_utc
+
+    def explain(self) -> str:
+        """How the law counts the period (``Deadline.explain``), then any extension."""
+        text = self.computed.explain()
+        if self.extension:
+            text += "；" + catalogue.CASES["deadline.extended"].format(
+                day=_format(self.extension.last_day), reason=self.extension.reason)
+        return text
+
+
+def _format(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def case_deadlines(events: Sequence[StageEvent], *, hearing_right: bool,
+                   calendar: HolidayCalendar) -> list[CaseDeadline]:
+    """Every deadline the events start, in the order the procedure meets them."""
+    found: list[CaseDeadline] = []
+    notice = last(events, EventKind.PENALTY_NOTICE)
+    informed = notice.instant("informed_at") if notice else None
+    if notice and informed:
+        found.append(CaseDeadline(DeadlineKind.STATEMENT, statement_deadline(informed, calendar),
+                                  True, notice.seq))
+        if hearing_right:
+            found.append(CaseDeadline(DeadlineKind.HEARING_REQUEST,
+                                      hearing_request_deadline(informed, calendar), True, notice.seq))
+    hearing = last(events, EventKind.HEARING_SCHEDULED)
+    hearing_day = hearing.day("hearing_date") if hearing else None
+    if hearing and hearing_day:
+        found.append(CaseDeadline(DeadlineKind.HEARING_NOTICE,
+                                  hearing_notice_limit(hearing_day, calendar), False, hearing.seq))
+    decided = last(events, EventKind.DECIDED)
+    if decided:
+        found.extend(_after_decision(decided, calendar))
+    return [_extended(deadline, events) for deadline in found]
+
+
+def _after_decision(decided: StageEvent, calendar: HolidayCalendar) -> list[CaseDeadline]:
+    served = decided.instant("served_at")
+    if served is None:
+        return [CaseDeadline(DeadlineKind.DECISION_SERVICE,
+                             decision_service_deadline(decided.at, calendar), False, decided.seq)]
+    found = []
+    if int(decided.data.get("fine_fen", 0)) > 0:
+        found.append(CaseDeadline(DeadlineKind.PAYMENT, payment_deadline(served, calendar), True,
+                                  decided.seq))
+    found.append(CaseDeadline(DeadlineKind.RECONSIDERATION,
+                              reconsideration_deadline(served, calendar), True, decided.seq))
+    found.append(CaseDeadline(DeadlineKind.LAWSUIT, lawsuit_deadline(served, calendar), True,
+                              decided.seq))
+    return found
+
+
+def _extended(deadline: CaseDeadline, events: Sequence[StageEvent]) -> CaseDeadline:
+    """The deadline with the latest extension made for it after its trigger, if any."""
+    extension = None
+    for event in events:
+        if (event.kind is EventKind.WINDOW_EXTENDED and event.seq > deadline.trigger_seq
+                and event.data.get("deadline") == deadline.kind.value):
+            new_last = event.day("new_last_day")
+            assert new_last is not None, "new_last_day is required by the event's spec"
+            extension = Extension(new_last, str(event.data.get("reason", "")), event.at)
+    if extension is None:
+        return deadline
+    return CaseDeadline(deadline.kind, deadline.computed, deadline.party, deadline.trigger_seq,
+                        extension)
+
+
+def find(deadlines: Sequence[CaseDeadline], kind: DeadlineKind) -> CaseDeadline | None:
+    return next((deadline for deadline in deadlines if deadline.kind is kind), None)

@@ -1,0 +1,320 @@
+"""What happens in a case, as values: the stage events an agency records, their data, and how
+they read to a party (timeline) and to the public (status).
+
+A case's history is not a set of columns but the events of its evidence chain ``case:<id>``
+(``portal.models.cases``), so it can only grow and every step is tamper-evident. This module
+owns the shape of those events: which kinds exist, which fields each carries (``SPECS``), how
+an agency's JSON becomes a canonical payload (``parse_event_data``: every field checked, each
+bad field named with a stable code, nothing stored half-checked), and how stored payloads read
+back (``StageEvent``). The order rules live in ``portal.case_rules``, the deadlines in
+``portal.case_deadlines``; both work on the ``StageEvent`` values made here.
+
+Every event carries ``occurred_at``: when it happened in the agency's procedure (it may be
+earlier than when it was recorded, never later). Instants arrive as RFC 3339 with an offset
+and are stored in UTC; dates (a hearing day, an extended last day) are China dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from portal import catalogue
+from portal.errors import ValidationFailed
+from portal.evidence_hash import instant_text
+from portal.legal_calendar import china_date
+
+# How far ahead of the portal's clock an agency's clock may run before an instant is refused
+# as lying in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+
+
+class EventKind(StrEnum):
+    REGISTERED = "registered"
+    FILED = "filed"
+    PENALTY_NOTICE = "penalty_notice"
+    HEARING_SCHEDULED = "hearing_scheduled"
+    DECIDED = "decided"
+    RECONSIDERATION_STARTED = "reconsideration_started"
+    RECONSIDERATION_ENDED = "reconsideration_ended"
+    LAWSUIT_STARTED = "lawsuit_started"
+    LAWSUIT_ENDED = "lawsuit_ended"
+    WINDOW_EXTENDED = "window_extended"
+    CLOSED = "closed"
+
+
+# ``registered`` is written by case registration itself, never sent by an agency.
+AGENCY_KINDS = tuple(kind for kind in EventKind if kind is not EventKind.REGISTERED)
+# Deadlines an agency may extend (APL art. 66 for payment); remedy periods are set by law.
+EXTENDABLE_DEADLINES = ("statement", "hearing_request", "payment")
+
+FieldType = Literal["text", "instant", "date", "time", "bool", "fen", "choice"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: FieldType
+    required: bool = False
+    max_length: int = 200
+    choices: tuple[str, ...] = ()
+
+
+_OCCURRED = Field("occurred_at", "instant")
+SPECS: dict[EventKind, tuple[Field, ...]] = {
+    EventKind.FILED: (_OCCURRED,),
+    EventKind.PENALTY_NOTICE: (
+        _OCCURRED,
+        Field("proposed_penalty", "text", required=True, max_length=500),
+        Field("proposed_fine_fen", "fen"),
+        Field("facts", "text", required=True, max_length=2000),
+        Field("legal_basis", "text", required=True, max_length=1000),
+        Field("informed_at", "instant"),
+    ),
+    EventKind.HEARING_SCHEDULED: (
+        _OCCURRED,
+        Field("hearing_date", "date", required=True),
+        Field("hearing_time", "time"),
+        Field("place", "text", required=True),
+        Field("public", "bool", required=True),
+        Field("not_public_reason", "text", max_length=500),
+    ),
+    EventKind.DECIDED: (
+        _OCCURRED,
+        Field("decision_number", "text", required=True, max_length=100),
+        Field("penalty", "text", required=True, max_length=500),
+        Field("fine_fen", "fen", required=True),
+        Field("served_at", "instant"),
+    ),
+    EventKind.RECONSIDERATION_STARTED: (_OCCURRED, Field("body", "text")),
+    EventKind.RECONSIDERATION_ENDED: (_OCCURRED, Field("outcome", "text", max_length=500)),
+    EventKind.LAWSUIT_STARTED: (_OCCURRED, Field("court", "text")),
+    EventKind.LAWSUIT_ENDED: (_OCCURRED, Field("outcome", "text", max_length=500)),
+    EventKind.WINDOW_EXTENDED: (
+        _OCCURRED,
+        Field("deadline", "choice", required=True, choices=EXTENDABLE_DEADLINES),
+        Field("new_last_day", "date", required=True),
+        Field("reason", "text", required=True, max_length=500),
+    ),
+    EventKind.CLOSED: (_OCCURRED, Field("reason", "text", max_length=500)),
+}
+MAX_FEN = 10**15  # ten trillion yuan: far above any fine, inside a 64-bit column
+
+
+def parse_event_data(kind: str, raw: Mapping[str, Any], now: datetime) -> tuple[EventKind, dict[str, Any]]:
+    """The canonical payload for an agency's event, or ``ValidationFailed`` naming every bad
+    field with a stable code. ``occurred_at`` defaults to ``now``."""
+    try:
+        event_kind = EventKind(kind)
+    except ValueError:
+        raise ValidationFailed({"kind": "unknown_kind"}) from None
+    if event_kind not in AGENCY_KINDS:
+        raise ValidationFailed({"kind": "unknown_kind"})
+    specs = {field.name: field for field in SPECS[event_kind]}
+    errors = {name: "unknown_field" for name in raw if name not in specs}
+    payload: dict[str, Any] = {}
+    for name, field in specs.items():
+        value = raw.get(name)
+        if value is None:
+            if field.required:
+                errors[name] = "required"
+            continue
+        try:
+            payload[name] = _canonical(field, value, now)
+        except _Bad as bad:
+            errors[name] = bad.code
+    if event_kind is EventKind.HEARING_SCHEDULED and payload.get("public") is False \
+            and not payload.get("not_public_reason"):
+        errors["not_public_reason"] = "required"  # APL art. 64(5): public unless a reason
+    if errors:
+        raise ValidationFailed(errors)
+    payload.setdefault("occurred_at", instant_text(now))
+    return event_kind, payload
+
+
+class _Bad(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _canonical(field: Field, value: Any, now: datetime) -> Any:
+    if field.type == "text":
+        if not isinstance(value, str) or not value.strip():
+            raise _Bad("invalid_type" if not isinstance(value, str) else "required")
+        if len(value.strip()) > field.max_length:
+            raise _Bad("too_long")
+        return value.strip()
+    if field.type == "bool":
+        if not isinstance(value, bool):
+            raise _Bad("invalid_type")
+        return value
+    if field.type == "fen":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Bad("invalid_type")
+        if not 0 <= value <= MAX_FEN:
+            raise _Bad("out_of_range")
+        return value
+    if field.type == "choice":
+        if value not in field.choices:
+            raise _Bad("invalid_choice")
+        return value
+    if not isinstance(value, str):
+        raise _Bad("invalid_type")
+    if field.type == "date":
+        return _date(value).isoformat()
+    if field.type == "time":
+        return _time(value)
+    return instant_text(_instant(value, now))
+
+
+def _time(value: str) -> str:
+    if len(value) != 5:
+        raise _Bad("invalid_time")
+    try:
+        return time.fromisoformat(value).strftime("%H:%M")
+    except ValueError:
+        raise _Bad("invalid_time") from None
+
+
+def _date(value: str) -> date:
+    if len(value) != 10:
+        raise _Bad("invalid_date")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Bad("invalid_date") from None
+
+
+def _instant(value: str, now: datetime) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad("invalid_instant") from None
+    if instant.utcoffset() is None:
+        raise _Bad("invalid_instant")  # an instant needs its offset: "+08:00" or "Z"
+    if instant < EARLIEST:
+        raise _Bad("out_of_range")
+    if instant > now + CLOCK_SKEW:
+        raise _Bad("in_future")
+    return instant
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """One event of a case as stored: ``at`` is when it happened, ``recorded_at`` when the
+    portal recorded it (the evidence row's time), ``data`` its canonical payload."""
+
+    seq: int
+    kind: EventKind
+    at: datetime
+    recorded_at: datetime
+    data: Mapping[str, Any]
+    actor: str = ""
+
+    @classmethod
+    def from_payload(cls, seq: int, kind: str, recorded_at: datetime, data: Mapping[str, Any],
+                     actor: str = "") -> StageEvent:
+        at = datetime.fromisoformat(data["occurred_at"]) if "occurred_at" in data else recorded_at
+        return cls(seq, EventKind(kind), at, recorded_at, data, actor)
+
+    def instant(self, name: str) -> datetime | None:
+        value = self.data.get(name)
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    def day(self, name: str) -> date | None:
+        value = self.data.get(name)
+        return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def last(events: Iterable[StageEvent], kind: EventKind) -> StageEvent | None:
+    found = None
+    for event in events:
+        if event.kind is kind:
+            found = event
+    return found
+
+
+def current_stage(events: Sequence[StageEvent]) -> EventKind:
+    """The stage a case is in: its latest event, an extension of a period aside."""
+    for event in reversed(events):
+        if event.kind is not EventKind.WINDOW_EXTENDED:
+            return event.kind
+    return EventKind.REGISTERED
+
+
+def stage_label(stage: EventKind) -> str:
+    return catalogue.CASES[f"stage.{stage.value}"]
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One labelled value of a timeline entry; ``format`` tells a page how to show ``value``
+    (``fen`` as yuan, ``date`` and ``instant`` in China time, ``text`` as it is)."""
+
+    label: str
+    value: str | int | date | datetime
+    format: Literal["text", "fen", "date", "instant"] = "text"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A moment in a case as the party reads it. ``source`` says which record it comes from
+    (``case`` events now; deliveries, submissions and payments join the same list later)."""
+
+    at: datetime
+    kind: str
+    label: str
+    details: tuple[Detail, ...] = ()
+    source: str = "case"
+
+
+def timeline_entries(events: Iterable[StageEvent]) -> list[TimelineEntry]:
+    return [TimelineEntry(event.at, event.kind.value, catalogue.CASES[f"event.{event.kind.value}"],
+                          tuple(_details(event))) for event in events]
+
+
+def _details(event: StageEvent) -> Iterable[Detail]:
+    if event.kind is EventKind.REGISTERED:
+        return
+    for field in SPECS[event.kind]:
+        value = event.data.get(field.name)
+        if value is None or field.name == "occurred_at":
+            continue
+        label = catalogue.CASES[f"field.{field.name}"]
+        if field.type == "fen":
+            yield Detail(label, int(value), "fen")
+        elif field.type == "instant":
+            yield Detail(label, datetime.fromisoformat(value), "instant")
+        elif field.type == "date":
+            yield Detail(label, date.fromisoformat(value), "date")
+        elif field.type == "bool":
+            yield Detail(label, catalogue.CASES[f"value.{field.name}.{str(value).lower()}"])
+        elif field.type == "choice":
+            yield Detail(label, catalogue.CASES[f"deadline.{value}"])
+        else:
+            yield Detail(label, str(value))
+
+
+@dataclass(frozen=True)
+class Milestone:
+    label: str
+    day: date
+
+
+def public_milestones(events: Iterable[StageEvent]) -> tuple[Milestone, ...]:
+    """The dates anyone may see (FJ art. 8, 29): when each stage was reached, nothing of what
+    it said. A hearing's date shows only when the hearing is public (APL art. 64(5))."""
+    shown: list[Milestone] = []
+    for event in events:
+        if event.kind is EventKind.WINDOW_EXTENDED:
+            continue
+        shown.append(Milestone(catalogue.CASES[f"event.{event.kind.value}"], china_date(event.at)))
+        hearing_day = event.day("hearing_date")
+        if event.kind is EventKind.HEARING_SCHEDULED and event.data.get("public") and hearing_day:
+            shown.append(Milestone(catalogue.CASES["field.hearing_date"], hearing_day))
+    return tuple(shown)

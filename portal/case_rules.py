@@ -1,0 +1,147 @@
+"""The order of a case's steps: which event an agency may record, given what came before.
+
+Steps happen only in order (SECURITY.md, "Business logic", ASVS v5.0.0-2.3.1), and the order
+is the law's:
+
+- nothing happens in a closed case; a case closes only when no remedy is pending;
+- filing (立案) comes before the prior notice, once;
+- no decision without the prior notice of the proposed penalty, its facts, reasons and basis
+  (APL art. 44, 62), nor before the party was informed and the windows to state, defend and
+  request a hearing have run out (art. 45, 62, 64(1)); a scheduled hearing is held before
+  the decision. One decision per case; the prior notice may be renewed until then;
+- a hearing needs the hearing right (art. 63) and a prior notice, and its time and place are
+  notified at least 7 working days ahead (art. 64(2), 85);
+- reconsideration and lawsuits follow a decision, and end only after they started;
+- only a running statement, hearing-request or payment window can be extended, and only to a
+  later day;
+- events are recorded in the order they happened.
+
+Refusals are ``Conflict`` (409, the case's state forbids it) or ``Unprocessable`` (422, the
+event's own data breaks a rule), each with a stable code whose Chinese title is in the
+catalogue. A party's waiver of the windows (a later right) will relax the decision rule here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from portal.case_deadlines import DeadlineKind, case_deadlines, find
+from portal.case_events import EventKind, StageEvent, last
+from portal.errors import Conflict, Unprocessable
+from portal.legal_calendar import HolidayCalendar, china_date, hearing_notice_limit
+
+_PROCEDURE_BEFORE_DECISION = (EventKind.PENALTY_NOTICE, EventKind.HEARING_SCHEDULED)
+
+
+def check_event(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
+                calendar: HolidayCalendar) -> None:
+    """Raise if ``event`` may not follow ``history`` (the case's events so far, in order)."""
+    if last(history, EventKind.CLOSED):
+        raise Conflict(code="case_closed")
+    latest = max((e.at for e in history if e.kind is not EventKind.REGISTERED), default=None)
+    if latest is not None and event.at < latest:
+        raise Unprocessable("occurred_out_of_order")
+    decided = last(history, EventKind.DECIDED)
+    if decided and event.kind in (EventKind.FILED, *_PROCEDURE_BEFORE_DECISION, EventKind.DECIDED):
+        raise Conflict(code="already_decided")
+    if event.kind is EventKind.FILED:
+        _check_filed(history)
+    elif event.kind is EventKind.PENALTY_NOTICE:
+        informed = event.instant("informed_at")
+        if informed is not None and informed < event.at:
+            raise Unprocessable("informed_before_notice")
+    elif event.kind is EventKind.HEARING_SCHEDULED:
+        _check_hearing(event, history, hearing_right=hearing_right, calendar=calendar)
+    elif event.kind is EventKind.DECIDED:
+        _check_decision(event, history, hearing_right=hearing_right, calendar=calendar)
+    elif event.kind in (EventKind.RECONSIDERATION_STARTED, EventKind.LAWSUIT_STARTED,
+                        EventKind.RECONSIDERATION_ENDED, EventKind.LAWSUIT_ENDED):
+        _check_remedy(event, history, decided is not None)
+    elif event.kind is EventKind.WINDOW_EXTENDED:
+        _check_extension(event, history, hearing_right=hearing_right, calendar=calendar)
+    elif event.kind is EventKind.CLOSED and _pending_remedies(history):
+        raise Conflict(code="remedy_pending")
+
+
+def _check_filed(history: Sequence[StageEvent]) -> None:
+    if last(history, EventKind.FILED):
+        raise Conflict(code="already_filed")
+    if any(e.kind in _PROCEDURE_BEFORE_DECISION for e in history):
+        raise Conflict(code="stage_out_of_order")
+
+
+def _check_hearing(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
+                   calendar: HolidayCalendar) -> None:
+    if not hearing_right:
+        raise Conflict(code="no_hearing_right")
+    if last(history, EventKind.PENALTY_NOTICE) is None:
+        raise Conflict(code="notice_required")
+    hearing_day = event.day("hearing_date")
+    assert hearing_day is not None, "hearing_date is required by the event's spec"
+    limit = hearing_notice_limit(hearing_day, calendar)
+    if not limit.is_met_by(event.at):
+        raise Unprocessable("hearing_notice_too_late", limit.explain(), extra={
+            "latest_notice_date": limit.latest_notice_date.isoformat(),
+            "hearing_date": hearing_day.isoformat(),
+        })
+
+
+def _check_decision(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
+                    calendar: HolidayCalendar) -> None:
+    notice = last(history, EventKind.PENALTY_NOTICE)
+    if notice is None:
+        raise Conflict(code="notice_required")
+    if notice.instant("informed_at") is None:
+        raise Conflict(code="party_not_informed")
+    deadlines = case_deadlines(history, hearing_right=hearing_right, calendar=calendar)
+    for kind in (DeadlineKind.STATEMENT, DeadlineKind.HEARING_REQUEST):
+        window = find(deadlines, kind)
+        if window is not None and window.is_met_by(event.at):
+            raise Conflict(window.explain(), code="rights_window_open")
+    hearing = last(history, EventKind.HEARING_SCHEDULED)
+    hearing_day = hearing.day("hearing_date") if hearing else None
+    if hearing_day is not None and china_date(event.at) < hearing_day:
+        raise Conflict(code="hearing_pending")
+    served = event.instant("served_at")
+    if served is not None and served < event.at:
+        raise Unprocessable("served_before_decision")
+
+
+def _pending_remedies(history: Sequence[StageEvent]) -> set[EventKind]:
+    pending: set[EventKind] = set()
+    for event in history:
+        if event.kind in (EventKind.RECONSIDERATION_STARTED, EventKind.LAWSUIT_STARTED):
+            pending.add(event.kind)
+        elif event.kind is EventKind.RECONSIDERATION_ENDED:
+            pending.discard(EventKind.RECONSIDERATION_STARTED)
+        elif event.kind is EventKind.LAWSUIT_ENDED:
+            pending.discard(EventKind.LAWSUIT_STARTED)
+    return pending
+
+
+def _check_remedy(event: StageEvent, history: Sequence[StageEvent], decided: bool) -> None:
+    if not decided:
+        raise Conflict(code="decision_required")
+    pending = _pending_remedies(history)
+    if event.kind is EventKind.RECONSIDERATION_STARTED and event.kind in pending:
+        raise Conflict(code="reconsideration_pending")
+    if event.kind is EventKind.LAWSUIT_STARTED and event.kind in pending:
+        raise Conflict(code="lawsuit_pending")
+    if event.kind is EventKind.RECONSIDERATION_ENDED \
+            and EventKind.RECONSIDERATION_STARTED not in pending:
+        raise Conflict(code="no_reconsideration")
+    if event.kind is EventKind.LAWSUIT_ENDED and EventKind.LAWSUIT_STARTED not in pending:
+        raise Conflict(code="no_lawsuit")
+
+
+def _check_extension(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
+                     calendar: HolidayCalendar) -> None:
+    deadlines = case_deadlines(history, hearing_right=hearing_right, calendar=calendar)
+    current = find(deadlines, DeadlineKind(str(event.data["deadline"])))
+    if current is None:
+        raise Conflict(code="deadline_not_running")
+    new_last_day = event.day("new_last_day")
+    assert new_last_day is not None, "new_last_day is required by the event's spec"
+    if new_last_day <= current.last_day:
+        raise Unprocessable("extension_not_later", extra={
+            "current_last_day": current.last_day.isoformat()})

@@ -1,0 +1,77 @@
+"""The e-service confirmation (电子送达确认书) and its revocation, as the party reads and signs it.
+
+The content records what LAW.md requires (APL art. 61; FJ art. 19): who consents (a natural
+person's name and ID number, or an organisation's name, credit code and the signing agent),
+the designated receiving system (the portal mailbox; optionally an e-mail address for copies),
+the scope (all agencies or listed ones), the date, and the legal effect in plain Chinese. The
+page shows the same ``ConfirmationContent.rows()`` the PDF prints, so what the party reads is
+what the party signs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from portal.catalogue import CONSENT as L
+from portal.documents.pdf import CjkDocument
+from signing import SealPlacement
+
+
+@dataclass(frozen=True)
+class ConfirmationContent:
+    party_name: str
+    party_kind: str
+    party_identifier: str
+    signer_name: str
+    agency_names: tuple[str, ...]
+    """Empty: all agencies."""
+    email_copy: str | None
+    on: date
+
+    def rows(self) -> list[tuple[str, str]]:
+        identifier_label = (L["person_identifier"] if self.party_kind == "person"
+                            else L["organisation_identifier"])
+        rows = [(L["party"], self.party_name), (identifier_label, self.party_identifier)]
+        if self.party_kind != "person":
+            rows.append((L["signer"], self.signer_name))
+        email = (f"{self.email_copy}{L['email_copy_note']}" if self.email_copy else L["no_email_copy"])
+        rows += [
+            (L["receiving_system"], L["receiving_system_value"]),
+            (L["email_copy"], email),
+            (L["scope"], "、".join(self.agency_names) if self.agency_names else L["scope_all"]),
+            (L["date"], self.on.strftime(L["date_format"])),
+        ]
+        return rows
+
+    def effect_paragraphs(self) -> list[str]:
+        return L["effect"].split("\n")
+
+
+def render_confirmation(content: ConfirmationContent, *, created_at: datetime) -> tuple[bytes, SealPlacement]:
+    """The unsigned confirmation and the box for the party's visible signature."""
+    document = CjkDocument(L["title"], created_at=created_at, footer=L["footer"])
+    document.heading(L["title"])
+    document.paragraph(L["intro"])
+    document.key_values(content.rows(), label_width=44)
+    document.heading(L["effect_title"], 2)
+    for paragraph in content.effect_paragraphs():
+        document.paragraph(paragraph)
+    placement = document.reserve_seal(36)
+    return document.output(), placement
+
+
+def render_revocation(content: ConfirmationContent, *, revoked_consent: tuple[str, str],
+                      created_at: datetime) -> tuple[bytes, SealPlacement]:
+    """The unsigned revocation; ``revoked_consent`` is (signed date text, document SHA-256)."""
+    document = CjkDocument(L["revocation_title"], created_at=created_at, footer=L["footer"])
+    document.heading(L["revocation_title"])
+    document.paragraph(L["revocation_intro"])
+    signed, sha256 = revoked_consent
+    document.key_values([
+        *content.rows()[:3 if content.party_kind != "person" else 2],
+        (L["revoked_consent"], L["revoked_consent_value"].format(signed=signed, sha256=sha256)),
+        (L["date"], content.on.strftime(L["date_format"])),
+    ], label_width=44)
+    placement = document.reserve_seal(36)
+    return document.output(), placement

@@ -1,0 +1,183 @@
+"""The portal's signing services, set up from settings in exactly one place: ``Notary``.
+
+Trust, the portal's own seal, the time-stamping authority and the verification worker pool
+must agree with each other: a seal whose chain the trust settings do not hold, or a TSA they
+do not trust, yields documents that the portal's own verifier (and anybody else's) rejects.
+So they are chosen together, from ``Settings.signing``, here and nowhere else:
+
+* **development** (none of ``TRUST_ROOTS_DIR``, ``PORTAL_SEAL_P12``, ``TSA_URL`` set): the
+  development PKI under ``DATA_DIR/pki`` (generated on first use under a file lock, so the web
+  server, workers and the browser tests' helpers may race for it), its portal seal, its
+  in-process TSA and its in-process CRL/OCSP answers. It is opened once per directory per
+  process and shared by every app created in that process;
+* **production** (all three set; ``portal.settings`` refuses a partial set): the CA
+  certificates in ``TRUST_ROOTS_DIR``, the seal key and certificate from the PKCS#12 file,
+  RFC 3161 over HTTP to ``TSA_URL``, revocation fetched online. They are loaded when the
+  ``Notary`` is built, so a wrong path or password stops start-up; nothing in this path
+  touches or assumes the development PKI.
+
+Costs are paid when first needed: the development PKI is opened by ``start()`` (the app's
+lifespan) or by the first use, and the ``VerificationRunner``'s worker processes are created by
+the first verification. Building an app, which every test does, costs nothing here. ::
+
+    notary = Notary.from_settings(settings)           # app (lifespan closes it), CLI, worker
+    report = await notary.verify(uploaded_bytes)      # in a worker process, never raises
+    sealed = await notary.seal(pdf, placement, reason=catalogue.SEAL_REASONS["receipt"])
+    await notary.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from pyhanko.sign.signers import Signer
+
+from portal.errors import ConfigurationError
+from portal.settings import Settings, SigningSettings
+from signing import (
+    DevPki,
+    DevTimestampClient,
+    HttpTimestampClient,
+    KeySigner,
+    PadesLevel,
+    SealPlacement,
+    SignatureSettings,
+    SigningError,
+    TimestampClient,
+    TrustSettings,
+    VerificationContext,
+    VerificationReport,
+    VerificationRunner,
+    load_pkcs12,
+    load_trust_roots,
+    open_dev_pki,
+    sign_pdf,
+)
+
+__all__ = ["PKI_DIR", "Notary", "SigningServices", "dev_pki_dir", "development_services",
+           "production_services"]
+
+PKI_DIR = "pki"
+"""The development PKI's folder inside ``DATA_DIR``."""
+
+
+@dataclass(frozen=True)
+class SigningServices:
+    """What the portal signs with and trusts; ``dev_pki`` only in development."""
+
+    trust: TrustSettings
+    seal_signer: Signer
+    timestamps: TimestampClient
+    dev_pki: DevPki | None = None
+
+
+def dev_pki_dir(data_dir: Path) -> Path:
+    return data_dir / PKI_DIR
+
+
+_dev_lock = threading.Lock()
+_dev_services: dict[Path, SigningServices] = {}
+
+
+def development_services(directory: Path) -> SigningServices:
+    """The development PKI in ``directory`` (created on first call), once per process."""
+    key = directory.resolve()
+    with _dev_lock:
+        if key not in _dev_services:
+            pki = open_dev_pki(key)
+            _dev_services[key] = SigningServices(
+                trust=pki.trust_settings(),
+                seal_signer=KeySigner.from_credential(pki.portal_seal()),
+                timestamps=DevTimestampClient(pki.tsa()),
+                dev_pki=pki,
+            )
+        return _dev_services[key]
+
+
+def production_services(config: SigningSettings) -> SigningServices:
+    """Trust roots, seal and TSA as configured; ``ConfigurationError`` if any cannot be used."""
+    if config.trust_roots_dir is None or config.portal_seal_p12 is None or config.tsa_url is None:
+        raise ConfigurationError("TRUST_ROOTS_DIR, PORTAL_SEAL_P12 and TSA_URL are all required")
+    password = config.portal_seal_p12_password
+    try:
+        trust = TrustSettings(trust_roots=load_trust_roots(config.trust_roots_dir))
+        signer = load_pkcs12(config.portal_seal_p12, password.encode() if password else None)
+        timestamps = HttpTimestampClient(config.tsa_url)
+    except SigningError as exc:
+        raise ConfigurationError(f"signing settings: {exc}") from exc
+    return SigningServices(trust=trust, seal_signer=signer, timestamps=timestamps)
+
+
+class Notary:
+    """The portal's seal, its TSA, its trust and its verification pool; one per process."""
+
+    def __init__(self, load: Callable[[], SigningServices], *, workers: int = 2,
+                 time_budget: float = 20.0) -> None:
+        self._load = load
+        self._services: SigningServices | None = None
+        self._runner: VerificationRunner | None = None
+        self.workers = workers
+        self.time_budget = time_budget
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Notary:
+        config = settings.signing
+        if config.development:
+            directory = dev_pki_dir(settings.data_dir)
+            return cls(lambda: development_services(directory), workers=config.verify_workers)
+        services = production_services(config)  # now: a bad path or password stops start-up
+        return cls(lambda: services, workers=config.verify_workers)
+
+    async def services(self) -> SigningServices:
+        """The loaded services; the first call may generate the development PKI (in a thread)."""
+        if self._services is None:
+            self._services = await asyncio.to_thread(self._load)
+        return self._services
+
+    async def start(self) -> None:
+        """Load everything now (at start-up) rather than during the first request."""
+        await self.services()
+
+    async def verification_context(self) -> VerificationContext:
+        return VerificationContext(trust=(await self.services()).trust)
+
+    async def verify(self, data: bytes) -> VerificationReport:
+        """Verify a PDF in a worker process with time and memory limits; never raises."""
+        services = await self.services()
+        if self._runner is None:  # no await between the test and the assignment
+            self._runner = VerificationRunner(VerificationContext(trust=services.trust),
+                                              workers=self.workers, time_budget=self.time_budget)
+        return await self._runner.verify(data)
+
+    async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
+                   location: str | None = None) -> bytes:
+        """Seal ``pdf`` with the portal's seal at PAdES B-LT: signature timestamp from the TSA,
+        certificates and revocation answers embedded, so anyone can check it offline later.
+
+        ``placement`` puts the visible round seal on a page (``None``: invisible). Runs in a
+        thread: hashing and writing the PDF are CPU work. Raises ``signing.SigningFailed`` for
+        a PDF that cannot be signed and ``signing.TimestampUnavailable`` when the TSA is down.
+        """
+        services = await self.services()
+        settings = SignatureSettings(level=PadesLevel.B_LT, placement=placement, reason=reason,
+                                     location=location)
+        return await asyncio.to_thread(sign_pdf, pdf, services.seal_signer, settings,
+                                       timestamps=services.timestamps, trust=services.trust)
+
+    async def aclose(self) -> None:
+        """Stop the verification worker processes (the app's lifespan calls this at shutdown)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await asyncio.to_thread(runner.close)
+
+    async def __aenter__(self) -> Notary:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.aclose()

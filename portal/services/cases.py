@@ -1,0 +1,235 @@
+"""Cases: registering them, finding them for whoever may see them, and their stage events.
+
+Who sees a case is decided here, in the queries (SECURITY.md, "Access control"): an agency
+only its own (``case_for_agency``), a party only the cases it is a party to
+(``case_for_party``); anything else is ``NotFound``, exactly like a code that never existed,
+so existence does not leak (ASVS v5.0.0-8.2.2, 8.4.1). The public (``public_status``) gets a
+projection with no names, amounts, matter or personal data (FJ art. 8, 29; v5.0.0-15.3.1).
+
+What happens in a case is appended to its evidence chain ``case:<id>``, never stored in
+columns: ``add_stage_event`` locks the chain, reads the history, checks the new event against
+it (``portal.case_rules``) and appends it, all in the caller's transaction, so two agencies'
+clerks cannot interleave two steps that exclude each other. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import case_codes
+from portal.case_deadlines import CaseDeadline, case_deadlines
+from portal.case_events import (
+    EventKind,
+    Milestone,
+    StageEvent,
+    TimelineEntry,
+    current_stage,
+    parse_event_data,
+    public_milestones,
+    timeline_entries,
+)
+from portal.case_intake import NewCase, NewParty, Officer, checked
+from portal.case_rules import check_event
+from portal.database import database_now
+from portal.errors import Conflict, NotFound
+from portal.evidence_hash import instant_text
+from portal.legal_calendar import HolidayCalendar
+from portal.models.agencies import Agency
+from portal.models.cases import Case, CaseOfficer, CaseParty
+from portal.models.evidence import EvidenceEvent
+from portal.models.parties import Party
+from portal.services import evidence
+from portal.services.calendar import load_calendar
+from portal.services.identity import find_or_create_party
+
+__all__ = [
+    "NewCase", "NewParty", "Officer", "PublicStatus", "add_stage_event", "case_events",
+    "case_for_agency", "case_for_party", "cases_of_party", "deadlines", "party_in_case",
+    "public_status", "register_case", "timeline",
+]
+
+_CODE_ATTEMPTS = 5
+
+
+def chain_of(case: Case) -> str:
+    return f"case:{case.id}"
+
+
+async def register_case(db: AsyncSession, agency_id: int, data: NewCase) -> Case:
+    """Register ``data`` for the agency: its parties (found or created by identifier), its
+    officers, a fresh case code, and the ``registered`` event. ``ValidationFailed`` for bad
+    data, ``Conflict`` ``case_exists`` if the agency already registered this case number."""
+    data = checked(data)
+    if await _case_number_taken(db, agency_id, data.agency_case_number):
+        raise Conflict(code="case_exists")
+    now = await database_now(db)
+    case = await _insert_case(db, agency_id, data, now)
+    party_ids = []
+    for new_party in data.parties:
+        party = await find_or_create_party(db, new_party.kind, new_party.name,
+                                           new_party.identifier, rename=False)
+        db.add(CaseParty(case_id=case.id, party_id=party.id, added_at=now))
+        party_ids.append(party.id)
+    for officer in data.officers:
+        db.add(CaseOfficer(case_id=case.id, name=officer.name,
+                           credential_number=officer.credential_number, added_at=now))
+    await db.flush()
+    await evidence.append(db, chain=chain_of(case), kind=EventKind.REGISTERED.value,
+                          actor=f"agency:{agency_id}", occurred_at=now, payload={
+                              "occurred_at": instant_text(now),
+                              "code": case.code,
+                              "agency_id": agency_id,
+                              "agency_case_number": data.agency_case_number,
+                              "case_type": data.case_type,
+                              "matter": data.matter,
+                              "hearing_right": data.hearing_right,
+                              "electronic_monitoring": data.electronic_monitoring,
+                              "party_ids": party_ids,
+                              "officers": [[o.name, o.credential_number] for o in data.officers],
+                          })
+    return case
+
+
+async def _case_number_taken(db: AsyncSession, agency_id: int, number: str) -> bool:
+    return (await db.execute(select(Case.id).where(
+        Case.agency_id == agency_id, Case.agency_case_number == number))).first() is not None
+
+
+async def _insert_case(db: AsyncSession, agency_id: int, data: NewCase, now: datetime) -> Case:
+    """Insert the case under a fresh code, retrying on the (60-bit, so rare) code collision;
+    a concurrent registration of the same case number is ``case_exists``."""
+    for _ in range(_CODE_ATTEMPTS):
+        case = Case(code=case_codes.new_code(), agency_id=agency_id,
+                    agency_case_number=data.agency_case_number, case_type=data.case_type,
+                    matter=data.matter, hearing_right=data.hearing_right,
+                    electronic_monitoring=data.electronic_monitoring, registered_at=now)
+        try:
+            async with db.begin_nested():
+                db.add(case)
+                await db.flush()
+        except IntegrityError:
+            if await _case_number_taken(db, agency_id, data.agency_case_number):
+                raise Conflict(code="case_exists") from None
+            continue
+        return case
+    raise RuntimeError("no free case code after several attempts: is the generator broken?")
+
+
+async def _by_code(db: AsyncSession, code: str) -> Case | None:
+    """The case with the code a person or a system typed, or None; a code whose check
+    character fails is None without a query."""
+    canonical = case_codes.normalise(code)
+    if canonical is None:
+        return None
+    return (await db.execute(select(Case).where(Case.code == canonical))).scalar_one_or_none()
+
+
+async def case_for_agency(db: AsyncSession, agency_id: int, code: str) -> Case:
+    case = await _by_code(db, code)
+    if case is None or case.agency_id != agency_id:
+        raise NotFound()
+    return case
+
+
+async def party_in_case(db: AsyncSession, case_id: int, party_id: int) -> bool:
+    return (await db.execute(select(CaseParty.id).where(
+        CaseParty.case_id == case_id, CaseParty.party_id == party_id))).first() is not None
+
+
+async def cases_of_party(db: AsyncSession, party_id: int) -> list[Case]:
+    """The party's cases, newest first."""
+    return list((await db.execute(
+        select(Case).join(CaseParty, CaseParty.case_id == Case.id)
+        .where(CaseParty.party_id == party_id)
+        .order_by(Case.registered_at.desc(), Case.id.desc())
+    )).scalars())
+
+
+async def case_for_party(db: AsyncSession, party_id: int, code: str) -> Case:
+    case = await _by_code(db, code)
+    if case is None or not await party_in_case(db, case.id, party_id):
+        raise NotFound()
+    return case
+
+
+async def case_events(db: AsyncSession, case: Case) -> list[StageEvent]:
+    rows = (await db.execute(select(EvidenceEvent).where(EvidenceEvent.chain == chain_of(case))
+                             .order_by(EvidenceEvent.seq))).scalars()
+    return [StageEvent.from_payload(row.seq, row.kind, row.occurred_at, json.loads(row.payload),
+                                    row.actor) for row in rows]
+
+
+async def add_stage_event(db: AsyncSession, case: Case, kind: str, data: Mapping[str, Any],
+                          actor: str) -> StageEvent:
+    """Record a stage event (see ``portal.case_events.SPECS`` for each kind's data) after
+    checking it against the case's history, with the operator's holiday calendar."""
+    chain = chain_of(case)
+    await evidence.lock(db, chain)
+    now = await database_now(db)
+    event_kind, payload = parse_event_data(kind, data, now)
+    history = await case_events(db, case)
+    candidate = StageEvent.from_payload(len(history) + 1, event_kind.value, now, payload, actor)
+    check_event(candidate, history, hearing_right=case.hearing_right,
+                calendar=await load_calendar(db))
+    row = await evidence.append(db, chain=chain, kind=event_kind.value, actor=actor,
+                                payload=payload, occurred_at=now)
+    return StageEvent.from_payload(row.seq, row.kind, row.occurred_at, payload, actor)
+
+
+async def timeline(db: AsyncSession, case: Case) -> list[TimelineEntry]:
+    """The case's moments, oldest first (by when they happened, then as recorded)."""
+    entries = timeline_entries(await case_events(db, case))
+    return sorted(entries, key=lambda entry: entry.at)  # stable: recording order breaks ties
+
+
+async def deadlines(db: AsyncSession, case: Case, party_id: int,
+                    calendar: HolidayCalendar) -> list[CaseDeadline]:
+    """Every deadline running in the case for ``party_id`` (see ``portal.case_deadlines``);
+    the party matters once e-service records when each party was informed and served."""
+    return case_deadlines(await case_events(db, case), hearing_right=case.hearing_right,
+                          calendar=calendar)
+
+
+async def officers(db: AsyncSession, case: Case) -> list[CaseOfficer]:
+    return list((await db.execute(select(CaseOfficer).where(CaseOfficer.case_id == case.id)
+                                  .order_by(CaseOfficer.id))).scalars())
+
+
+async def parties(db: AsyncSession, case: Case) -> list[Party]:
+    return list((await db.execute(
+        select(Party).join(CaseParty, CaseParty.party_id == Party.id)
+        .where(CaseParty.case_id == case.id).order_by(CaseParty.id))).scalars())
+
+
+async def agency_name(db: AsyncSession, case: Case) -> str:
+    return (await db.execute(select(Agency.name).where(Agency.id == case.agency_id))).scalar_one()
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What anyone holding a case code may see: no names, amounts, matter or personal data."""
+
+    display_code: str
+    agency_name: str
+    case_type: str
+    stage: EventKind
+    milestones: tuple[Milestone, ...]
+
+
+async def public_status(db: AsyncSession, code: str) -> tuple[Case, PublicStatus]:
+    """The case and its public projection; ``NotFound`` for a code that is unknown, mistyped
+    or fails its check character, all alike."""
+    case = await _by_code(db, code)
+    if case is None:
+        raise NotFound()
+    events = await case_events(db, case)
+    return case, PublicStatus(case_codes.display(case.code), await agency_name(db, case),
+                              case.case_type, current_stage(events), public_milestones(events))

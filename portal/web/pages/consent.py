@@ -1,0 +1,245 @@
+"""Consent to electronic service, as the party does it (issue 4; APL art. 61; FJ art. 19).
+
+    GET  /consent                     status, history, the confirmation to read, the forms
+    POST /consent/sign                sign it with the remote-signing key (fresh login needed)
+    GET  /consent/draft.pdf           the unsigned confirmation, to sign with one's own certificate
+    POST /consent/upload              upload that PDF, signed (fresh login needed)
+    POST /consent/revoke              revoke, also signed (fresh login needed)
+    GET  /consent/done/{id}           the confirmation page after signing or revoking
+    GET  /consent/{id}/document.pdf   the signed confirmation (or revocation) of one's own
+
+Signing and revoking decide where legal service lands, so each needs a login from the last
+ten minutes; the form is shown again after that login, never re-posted. Each act is one
+transaction; rendering, signing and verification run before it, outside the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.catalogue import CONSENT
+from portal.database import transaction, utcnow
+from portal.documents.consent_confirmation import (
+    ConfirmationContent,
+    render_confirmation,
+    render_revocation,
+)
+from portal.errors import NotFound, Unprocessable, ValidationFailed
+from portal.legal_calendar import china_date
+from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL
+from portal.models.parties import Party
+from portal.services import consent, consent_documents, party_keys
+from portal.web.auth import CurrentUser, require_fresh_login, require_user
+from portal.web.downloads import pdf_attachment
+from portal.web.rendering import render
+
+DRAFT_KEY = "consent_draft"
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+async def page(request: Request) -> Response:
+    return await _page(request, require_user(request))
+
+
+async def _page(request: Request, user: CurrentUser, *, errors: dict[str, str] | None = None,
+                form: dict[str, Any] | None = None, status: int = 200) -> Response:
+    async with request.app.state.sessions() as db:
+        history = await consent.history(db, user.acting_party_id)
+        all_agencies = await consent_documents.agencies(db)
+        content = await consent_documents.confirmation_content(
+            db, acting_party_id=user.acting_party_id, signer_person_id=user.person_id, agency_ids=[],
+            email_copy=None, on=china_date(utcnow()))
+    return render(request, "pages/consent/index.html", {
+        "history": history, "in_force": history[0] if history and history[0].in_force else None,
+        "agencies": {a.id: a.name for a in all_agencies}, "content": content,
+        "errors": errors or {}, "form": form or {}, "L": CONSENT,
+    }, status=status)
+
+
+async def _refill(request: Request, user: CurrentUser, failed: ValidationFailed,
+                  form: FormData | None = None) -> Response:
+    """The consent page again, with an error summary and what the person had chosen."""
+    values: dict[str, Any] = {}
+    if form is not None:
+        values = {"scope": form.get("scope"), "email_copy": form.get("email_copy", ""),
+                  "agency": [str(a) for a in form.getlist("agency")]}
+    return await _page(request, user, errors=failed.errors, form=values, status=422)
+
+
+def _choices(form: FormData, known: set[int]) -> tuple[str, list[int], str | None]:
+    """The scope, agencies and e-mail copy from the form, or ``ValidationFailed``."""
+    errors: dict[str, str] = {}
+    scope = str(form.get("scope", SCOPE_ALL))
+    agency_ids = []
+    for raw in form.getlist("agency"):
+        if not str(raw).isdigit() or int(str(raw)) not in known:
+            errors["agency"] = CONSENT["error_agency"]
+        else:
+            agency_ids.append(int(str(raw)))
+    if scope not in (SCOPE_ALL, SCOPE_AGENCIES):
+        errors["scope"] = CONSENT["error_scope"]
+    elif scope == SCOPE_AGENCIES and not agency_ids:
+        errors["agency"] = CONSENT["error_no_agency"]
+    email = str(form.get("email_copy", "")).strip() or None
+    if email and ("@" not in email or len(email) > 254 or any(c.isspace() for c in email)):
+        errors["email_copy"] = CONSENT["error_email"]
+    if form.get("confirm") != "yes":
+        errors["confirm"] = CONSENT["error_confirm"]
+    if errors:
+        raise ValidationFailed(errors)
+    return scope, (agency_ids if scope == SCOPE_AGENCIES else []), email
+
+
+async def _content(request: Request, user: CurrentUser, agency_ids: list[int],
+                   email: str | None) -> ConfirmationContent:
+    async with request.app.state.sessions() as db:
+        return await consent_documents.confirmation_content(
+            db, acting_party_id=user.acting_party_id, signer_person_id=user.person_id,
+            agency_ids=agency_ids, email_copy=email, on=china_date(utcnow()))
+
+
+async def _known_agencies(request: Request) -> set[int]:
+    async with request.app.state.sessions() as db:
+        return {a.id for a in await consent_documents.agencies(db)}
+
+
+async def _signer(request: Request, user: CurrentUser) -> Any:
+    services = await request.app.state.notary.services()
+    if services.dev_pki is None:
+        raise Unprocessable("remote_signing_unavailable")
+    secret = request.app.state.settings.secret_key.encode()
+    async with transaction(request.app.state.sessions) as db:
+        person = await db.get(Party, user.person_id)
+        assert person is not None
+        return await party_keys.signer_for(db, person, services.dev_pki, secret)
+
+
+async def _record(request: Request, user: CurrentUser, signed: bytes, scope: str,
+                  agency_ids: list[int], email: str | None, method: str) -> Response:
+    digest = request.app.state.blobs.put(signed)
+    async with transaction(request.app.state.sessions) as db:
+        recorded = await consent.record_consent(
+            db, party_id=user.acting_party_id, signer_person_id=user.person_id, scope=scope,
+            agency_ids=agency_ids, email_copy=email, method=method, document_sha256=digest,
+            actor=_actor(user))
+    return RedirectResponse(f"/consent/done/{recorded.id}", status_code=303)
+
+
+async def sign(request: Request) -> Response:
+    user = require_user(request)
+    require_fresh_login(request, "/consent")
+    async with request.form() as form:
+        try:
+            scope, agency_ids, email = _choices(form, await _known_agencies(request))
+        except ValidationFailed as failed:
+            return await _refill(request, user, failed, form)
+    content = await _content(request, user, agency_ids, email)
+    pdf, placement = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
+    signed = await consent_documents.sign_as(request.app.state.notary, await _signer(request, user),
+                                             pdf, placement, CONSENT["signature_reason"])
+    return await _record(request, user, signed, scope, agency_ids, email, "remote_signature")
+
+
+async def draft(request: Request) -> Response:
+    """The unsigned confirmation for the choices in the query string, kept for the upload."""
+    user = require_user(request)
+    known = await _known_agencies(request)
+    query = request.query_params
+    agency_ids = [int(a) for a in query.getlist("agency") if a.isdigit() and int(a) in known]
+    scope = SCOPE_AGENCIES if query.get("scope") == SCOPE_AGENCIES and agency_ids else SCOPE_ALL
+    email = (request.query_params.get("email_copy") or "").strip() or None
+    content = await _content(request, user, agency_ids if scope == SCOPE_AGENCIES else [], email)
+    pdf, _ = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
+    request.app.state.blobs.put(pdf)
+    session = request.scope["portal_session"]
+    session[DRAFT_KEY] = {"sha256": hashlib.sha256(pdf).hexdigest(), "size": len(pdf), "scope": scope,
+                          "agency_ids": sorted(agency_ids) if scope == SCOPE_AGENCIES else [],
+                          "email": email}
+    return pdf_attachment(pdf, CONSENT["document_name"].format(id="待签署"))
+
+
+async def upload(request: Request) -> Response:
+    user = require_user(request)
+    require_fresh_login(request, "/consent")
+    session = request.scope["portal_session"]
+    issued = session.data.get(DRAFT_KEY)
+    if not issued:
+        missing = ValidationFailed({"file": CONSENT["error_no_draft"]})
+        return await _refill(request, user, missing)
+    async with request.form(max_files=1, max_fields=3) as form:
+        upload_file = form.get("file")
+        data = await upload_file.read(MAX_UPLOAD + 1) if isinstance(upload_file, UploadFile) else b""
+    if not data.startswith(b"%PDF-") or len(data) > MAX_UPLOAD:
+        return await _refill(request, user, ValidationFailed({"file": CONSENT["error_file"]}))
+    draft_pdf = request.app.state.blobs.get(issued["sha256"])
+    async with request.app.state.sessions() as db:
+        person = await db.get(Party, user.person_id)
+    assert person is not None
+    await consent_documents.check_uploaded(request.app.state.notary, data, draft_pdf, person.name)
+    session.pop(DRAFT_KEY)
+    return await _record(request, user, data, issued["scope"], issued["agency_ids"], issued["email"],
+                         "uploaded_signature")
+
+
+async def revoke(request: Request) -> Response:
+    user = require_user(request)
+    require_fresh_login(request, "/consent")
+    async with request.form() as form:
+        confirmed = form.get("confirm_revoke") == "yes"
+    if not confirmed:
+        unconfirmed = ValidationFailed({"confirm_revoke": CONSENT["error_confirm_revoke"]})
+        return await _refill(request, user, unconfirmed)
+    async with request.app.state.sessions() as db:
+        current = await consent.latest(db, user.acting_party_id)
+    if current is None or not current.in_force:
+        raise NotFound()
+    content = await _content(request, user, [], None)
+    revoked = (current.consent.signed_at.strftime("%Y-%m-%d"), current.consent.document_sha256)
+    pdf, placement = await asyncio.to_thread(render_revocation, content, revoked_consent=revoked,
+                                             created_at=utcnow())
+    signed = await consent_documents.sign_as(request.app.state.notary, await _signer(request, user),
+                                             pdf, placement, CONSENT["revocation_reason"])
+    digest = request.app.state.blobs.put(signed)
+    async with transaction(request.app.state.sessions) as db:
+        ended, _ = await consent.record_revocation(db, party_id=user.acting_party_id,
+                                                   signer_person_id=user.person_id,
+                                                   document_sha256=digest, actor=_actor(user))
+    return RedirectResponse(f"/consent/done/{ended.id}", status_code=303)
+
+
+async def done(request: Request) -> Response:
+    user = require_user(request)
+    record = await _own_record(request, user)
+    return render(request, "pages/consent/done.html", {"record": record, "L": CONSENT})
+
+
+async def document(request: Request) -> Response:
+    user = require_user(request)
+    record = await _own_record(request, user)
+    if request.query_params.get("which") == "revocation" and record.revocation:
+        digest, name = record.revocation.document_sha256, CONSENT["revocation_document_name"]
+    else:
+        digest, name = record.consent.document_sha256, CONSENT["document_name"]
+    return pdf_attachment(request.app.state.blobs.get(digest), name.format(id=record.consent.id))
+
+
+async def _own_record(request: Request, user: CurrentUser) -> consent.ConsentRecord:
+    raw = request.path_params["consent_id"]
+    async with request.app.state.sessions() as db:
+        for record in await consent.history(db, user.acting_party_id):
+            if str(record.consent.id) == raw:
+                return record
+    raise NotFound()
+
+
+def _actor(user: CurrentUser) -> str:
+    if user.acting_party_id == user.person_id:
+        return f"party:{user.person_id}"
+    return f"person:{user.person_id} for party:{user.acting_party_id}"
+

@@ -1,0 +1,128 @@
+"""The public verification page: upload a PDF, read the report, download it.
+
+    GET  /verify                           the upload form
+    POST /verify                           rate limited; verify in a worker process; keep the
+                                           report; 303 to it (htmx: the report block, URL pushed)
+    GET  /verify/reports/{report_id}       the report: summary first, then every signature
+    GET  /verify/reports/{report_id}/json  download: the JSON report (what the API answers)
+    GET  /verify/reports/{report_id}/pdf   download: the report as a PDF sealed by the portal
+
+Anyone may verify, without logging in, typically on a phone after scanning a QR code on a
+paper document. The upload is never stored; the report is, for a day, behind a random id
+(``services.verification_reports``). Input errors (no file, empty, too large, not a PDF,
+encrypted) come back as the form with a Chinese message tied to the file field, with their
+4xx status; the rate limit is the Chinese 429 page with its retry time. With htmx the form
+posts in the background with a progress line ("正在验证，请稍候…"); htmx swaps only 2xx
+answers, so a fragment with an error is sent as 200, and the page without JavaScript, which
+is the reference, gets the real status. Every page here is ``no-store``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal import catalogue
+from portal.database import transaction
+from portal.documents.verification import render_report_pdf, report_view
+from portal.errors import BadRequest, PayloadTooLarge, PortalError, RateLimited, UnsupportedMediaType
+from portal.services import verification_reports
+from portal.services.verification_reports import StoredReport
+from portal.web.client import enforce
+from portal.web.downloads import attachment
+from portal.web.files import MAX_PDF_BYTES, read_pdf_upload, refuse_unreadable, verification_limit
+from portal.web.rendering import is_htmx, render
+
+UPLOAD_TEMPLATE = "pages/verify/upload.html"
+REPORT_TEMPLATE = "pages/verify/report.html"
+BLOCK = "verify_main"
+_FORM_ERRORS = (BadRequest, PayloadTooLarge, UnsupportedMediaType)
+
+
+async def verify_page(request: Request) -> Response:
+    return _form(request)
+
+
+async def verify_upload(request: Request) -> Response:
+    try:
+        await enforce(request, verification_limit(request.app.state.settings))
+        data = await read_pdf_upload(request)
+        report = await request.app.state.notary.verify(data)
+        refuse_unreadable(report)
+    except RateLimited as exc:
+        if not is_htmx(request):
+            raise  # the Chinese 429 page, with Retry-After
+        return _form(request, exc)
+    except _FORM_ERRORS as exc:
+        return _form(request, exc)
+    async with transaction(request.app.state.sessions) as db:
+        stored = await verification_reports.store(db, report.to_json_dict())
+    location = request.url_for("verify_report", report_id=stored.report_id).path
+    if is_htmx(request):
+        response = _report(request, stored)
+        response.headers["hx-push-url"] = location
+        return response
+    return RedirectResponse(location, status_code=303, headers={"cache-control": "no-store"})
+
+
+async def report_page(request: Request) -> Response:
+    return _report(request, await _stored(request))
+
+
+async def download_json(request: Request) -> Response:
+    stored = await _stored(request)
+    body = json.dumps(stored.report, ensure_ascii=False, indent=2).encode()
+    return attachment(body, _download_name(stored, "json"), "application/json")
+
+
+async def download_pdf(request: Request) -> Response:
+    """Rendered and sealed on request (B-LT, timestamped): nothing but the JSON is kept."""
+    stored = await _stored(request)
+    view = report_view(stored.report, expires_at=stored.expires_at)
+    unsealed, placement = await asyncio.to_thread(render_report_pdf, view, created_at=stored.created_at)
+    sealed = await request.app.state.notary.seal(
+        unsealed, placement, reason=catalogue.VERIFICATION["seal_reason"])
+    return attachment(sealed, _download_name(stored, "pdf"), "application/pdf")
+
+
+def _download_name(stored: StoredReport, extension: str) -> str:
+    """A Chinese name with the file's hash prefix, so two reports are told apart on disk."""
+    name = catalogue.VERIFICATION["download_name"]
+    return name.format(sha256=stored.document_sha256[:12], extension=extension)
+
+
+async def _stored(request: Request) -> StoredReport:
+    async with request.app.state.sessions() as db:
+        return await verification_reports.load(db, request.path_params["report_id"])
+
+
+def _report(request: Request, stored: StoredReport) -> Response:
+    links = {kind: request.url_for(f"verify_report_{kind}", report_id=stored.report_id).path
+             for kind in ("json", "pdf")}
+    context = {"view": report_view(stored.report, expires_at=stored.expires_at),
+               "labels": catalogue.VERIFICATION, "links": links}
+    return render(request, REPORT_TEMPLATE, context, block=BLOCK)
+
+
+def _form(request: Request, error: PortalError | None = None) -> Response:
+    """The upload form, with ``error`` as the file field's message and the error's status."""
+    message = _message(error) if error else None
+    status = 200 if error is None or is_htmx(request) else error.status
+    headers = {}
+    if isinstance(error, RateLimited):
+        headers["retry-after"] = str(error.retry_after)
+    context = {"errors": {"file": message} if message else None,
+               "max_megabytes": MAX_PDF_BYTES // (1024 * 1024)}
+    return render(request, UPLOAD_TEMPLATE, context, status=status, block=BLOCK, headers=headers)
+
+
+def _message(error: PortalError) -> str:
+    labels = catalogue.VERIFICATION
+    if isinstance(error, RateLimited):
+        return labels["error_rate_limited"].format(seconds=error.retry_after)
+    if isinstance(error, PayloadTooLarge):
+        return labels["error_payload_too_large"].format(limit=MAX_PDF_BYTES // (1024 * 1024))
+    return catalogue.title(error.code)

@@ -1,0 +1,117 @@
+"""Follow-up of a delivery, done by workers after the arrival committed (issue 4).
+
+* ``arrival_timestamp``: an RFC 3161 token over the arrival event's hash, from the TSA, then
+  a ``timestamped`` event in the party's chain. While the TSA is down the job is retried with
+  back-off; the delivery and its service time stand meanwhile.
+* ``service_receipt``: the 送达回证 rendered, sealed by the portal at PAdES B-LT, stored, and a
+  ``receipt_issued`` event. It waits (briefly) for the arrival timestamp so the receipt can
+  state it, but never for long: after a few tries it is issued without, saying so.
+
+Each handler checks first whether its work is already done, so running a job twice (a worker
+killed after the work but before marking the job done) changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.blobstore import FileBlobStore
+from portal.catalogue import SERVICE_RECEIPT
+from portal.database import transaction, utcnow
+from portal.documents.service_receipt import render_service_receipt
+from portal.models.eservice import ArrivalTimestamp, Delivery, ServiceReceipt
+from portal.notary import Notary
+from portal.services import consent, delivery_views, evidence, jobs
+from portal.services.deliveries import RECEIPT_JOB, TIMESTAMP_JOB
+from signing import SigningError, async_timestamp_hash
+
+log = logging.getLogger("portal.workers.eservice")
+KINDS = (TIMESTAMP_JOB, RECEIPT_JOB)
+RECEIPT_WAITS_FOR_TIMESTAMP = 3  # attempts
+
+
+class NotYet(Exception):
+    """The job cannot run yet (e.g. waiting for the timestamp); try again later."""
+
+
+@dataclass(frozen=True)
+class EserviceDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    notary: Notary
+    blobs: FileBlobStore
+
+
+async def timestamp_arrival(deps: EserviceDeps, delivery_id: int) -> None:
+    async with deps.sessions() as db:
+        delivery = await db.get(Delivery, delivery_id)
+        done = await _exists(db, ArrivalTimestamp, delivery_id)
+    if delivery is None or done:
+        return
+    services = await deps.notary.services()
+    token = await async_timestamp_hash(services.timestamps, bytes.fromhex(delivery.arrival_event_hash))
+    async with transaction(deps.sessions) as db:
+        chain = consent.party_chain(delivery.party_id)
+        await evidence.lock(db, chain)
+        if await _exists(db, ArrivalTimestamp, delivery_id):
+            return
+        event = await evidence.append(db, chain=chain, kind="timestamped", actor="portal:tsa", payload={
+            "delivery": delivery.public_id, "arrival_event": delivery.arrival_event_hash,
+            "tsa": token.tsa_name, "gen_time": token.gen_time.isoformat(),
+            "token_sha256": hashlib.sha256(token.token).hexdigest()})
+        db.add(ArrivalTimestamp(delivery_id=delivery_id, token_der=token.token, gen_time=token.gen_time,
+                                tsa_name=token.tsa_name, event_hash=event.hash))
+
+
+async def issue_receipt(deps: EserviceDeps, delivery_id: int, attempt: int) -> None:
+    async with deps.sessions() as db:
+        delivery = await db.get(Delivery, delivery_id)
+        if delivery is None or await _exists(db, ServiceReceipt, delivery_id):
+            return
+        view = await delivery_views.agency_view(db, delivery)
+    if view.timestamp is None and attempt <= RECEIPT_WAITS_FOR_TIMESTAMP:
+        raise NotYet("waiting for the arrival timestamp")
+    issued_at = utcnow()
+    unsealed, placement = await asyncio.to_thread(render_service_receipt, view, issued_at=issued_at)
+    sealed = await deps.notary.seal(unsealed, placement, reason=SERVICE_RECEIPT["seal_reason"])
+    digest = deps.blobs.put(sealed)
+    async with transaction(deps.sessions) as db:
+        chain = consent.party_chain(delivery.party_id)
+        await evidence.lock(db, chain)
+        if await _exists(db, ServiceReceipt, delivery_id):
+            return
+        await evidence.append(db, chain=chain, kind="receipt_issued", actor="portal", payload={
+            "delivery": delivery.public_id, "receipt_sha256": digest})
+        db.add(ServiceReceipt(delivery_id=delivery_id, document_sha256=digest, issued_at=issued_at))
+
+
+async def run_due_jobs(deps: EserviceDeps, *, limit: int = 10) -> int:
+    """Claim and run the e-service jobs that are due; returns how many were claimed."""
+    async with transaction(deps.sessions) as db:
+        claimed = [(job.id, job.kind, job.subject_id, job.attempts)
+                   for job in await jobs.claim(db, KINDS, limit=limit)]
+    for job_id, kind, subject_id, attempt in claimed:
+        try:
+            if kind == TIMESTAMP_JOB:
+                await timestamp_arrival(deps, subject_id)
+            else:
+                await issue_receipt(deps, subject_id, attempt)
+        except (NotYet, SigningError, OSError) as exc:
+            log.warning("job postponed", extra={"job": kind, "reason": type(exc).__name__})
+            async with transaction(deps.sessions) as db:
+                await jobs.retry_later(db, job_id, type(exc).__name__)
+            continue
+        async with transaction(deps.sessions) as db:
+            await jobs.complete(db, job_id)
+    return len(claimed)
+
+
+async def _exists(db: AsyncSession, model: type[ArrivalTimestamp] | type[ServiceReceipt],
+                  delivery_id: int) -> bool:
+    found = await db.execute(select(model.id).where(model.delivery_id == delivery_id))
+    return found.first() is not None

@@ -1,0 +1,69 @@
+"""PDFs for the verification tests of the page, the API and the browser, and how to send them.
+
+The sealed samples are sealed by an agency of the *app's own* development PKI (the one
+``portal.notary`` opens under ``DATA_DIR/pki``), so the app trusts them; the attacked ones
+reuse the hostile-corpus builders of ``tests/signing``. ``shared_pki`` lets every test's fresh
+data directory point at one PKI generated once per session (the notary caches it per
+directory, resolved), which keeps each test's app cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from portal.notary import PKI_DIR, dev_pki_dir, development_services
+from signing import KeySigner, PadesLevel, SignatureSettings, TrustSettings, async_sign_pdf
+from tests.signing import hostile
+from tests.signing.sample_pdfs import make_pdf, page_content
+
+AGENCY_NAME = "福州市鼓楼区市场监督管理局"
+AGENCY_USCC = "11350102MB0000001X"
+VALID_SUMMARY = "此文件的签章有效，签署后未被修改"
+MODIFIED_SUMMARY = "签署后内容被修改"
+PDF = "application/pdf"
+
+
+def link_shared_pki(data_dir: Path, shared: Path) -> Path:
+    """Make ``data_dir/pki`` the session's shared development PKI; returns ``data_dir``."""
+    (data_dir / PKI_DIR).symlink_to(shared, target_is_directory=True)
+    return data_dir
+
+
+def trust(data_dir: Path) -> TrustSettings:
+    """What the app under test trusts (its development PKI)."""
+    return development_services(dev_pki_dir(data_dir)).trust
+
+
+async def sealed_pdf(data_dir: Path, level: PadesLevel = PadesLevel.B_T) -> bytes:
+    """A decision sealed by the agency with a visible seal and a signature timestamp."""
+    services = development_services(dev_pki_dir(data_dir))
+    assert services.dev_pki is not None
+    seal = KeySigner.from_credential(services.dev_pki.agency_seal(AGENCY_NAME, AGENCY_USCC))
+    return await async_sign_pdf(make_pdf(2), seal, SignatureSettings(level=level),
+                                timestamps=services.timestamps, trust=services.trust)
+
+
+def modified(sealed: bytes) -> bytes:
+    """The sealed decision with its first page's text replaced by an incremental update."""
+    replaced = hostile.stream("", page_content(1, ("处罚决定：罚款人民币贰拾万元整。",)))
+    return hostile.append_update(sealed, {hostile.FIRST_CONTENT: replaced})
+
+
+def damaged() -> bytes:
+    """Has the PDF header, but nothing a parser can read after it."""
+    return b"%PDF-1.7\n" + bytes(range(256)) * 40
+
+
+def encrypted() -> bytes:
+    return hostile.encrypted(make_pdf(1))
+
+
+def upload(data: bytes, filename: str = "decision.pdf", media_type: str = PDF
+           ) -> dict[str, tuple[str, bytes, str]]:
+    """The multipart ``files`` argument for httpx."""
+    return {"file": (filename, data, media_type)}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

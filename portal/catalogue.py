@@ -39,6 +39,7 @@ TITLES: dict[str, str] = {
     "seal_invalid": "文书电子印章验证未通过",
     "idempotency_key_reused": "同一幂等键对应的请求内容不同",
     "receipt_pending": "送达回证正在生成，请稍后再试",
+    "document_damaged": "文书文件校验未通过，暂不能提供下载",
     "not_our_draft": "上传的文件不是本平台为您生成的待签署确认书，或确认书内容已被改动",
     "signature_invalid": "签名验证未通过，确认书未生效",
     "signer_mismatch": "签名人与当前登录人不一致",
@@ -79,6 +80,8 @@ TITLES: dict[str, str] = {
 EXPLANATIONS: dict[str, str] = {
     "csrf_failed": "为保护您的账户安全，每次提交都需要页面中的安全校验码。请返回上一页，刷新后重试。",
     "not_found": "您访问的页面不存在，或您无权查看该内容。",
+    "document_damaged": "平台检测到该文书的存储文件与送达时的摘要不一致。为保证您拿到的是送达的原件，我们已停止提供下载并通知管理员。文书的送达效力不受影响，您也可以申请纸质文书。",
+    "receipt_pending": "送达回证通常在文书到达后几秒钟内生成，请稍后刷新页面。",
     "payload_too_large": "请缩小文件或内容后重新提交。",
     "rate_limited": "为防止滥用，系统限制了查询频率。",
     "internal_error": "我们已记录此问题。请稍后再试；如问题持续，请联系执法机关或平台客服。",
@@ -311,4 +314,14 @@ CASES: dict[str, str] = {
     "deadline.reconsideration": "申请行政复议期限",
     "deadline.lawsuit": "提起行政诉讼期限",
     "deadline.extended": "执法机关已将期限延长至{day} 24:00（理由：{reason}）",
+}
+
+MAILBOX: dict[str, str] = {
+    "statement": "陈述、申辩期限",
+    "hearing_request": "申请听证期限",
+    "payment": "缴纳罚款期限",
+    "reconsideration": "申请行政复议期限",
+    "lawsuit": "提起行政诉讼期限",
+    "document_name": "{title}.pdf",
+    "receipt_name": "送达回证-{title}.pdf",
 }

@@ -6,10 +6,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from portal.web.api import agency as agency_api
+from portal.web.api import cases as cases_api
 from portal.web.api import deliveries as deliveries_api
 from portal.web.api import openapi, token
 from portal.web.api import verifications as verifications_api
-from portal.web.pages import account, consent, home, login, verify
+from portal.web.pages import account, cases, consent, home, login, mailbox, verify
 from portal.web.rendering import TEMPLATES_DIR
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -23,6 +24,13 @@ def routes() -> list[BaseRoute]:
         Route("/login", login.start, methods=["POST"], name="login_start"),
         Route("/auth/callback", login.callback, methods=["GET"], name="auth_callback"),
         Route("/account", account.account, name="account"),
+        Route("/mailbox", mailbox.index, name="mailbox"),
+        Route("/mailbox/{delivery_id}", mailbox.detail, name="mailbox_item"),
+        Route("/mailbox/{delivery_id}/document", mailbox.document, methods=["POST"],
+              name="mailbox_document"),
+        Route("/mailbox/{delivery_id}/receipt", mailbox.receipt, name="mailbox_receipt"),
+        Route("/mailbox/{delivery_id}/paper-copy", mailbox.paper_copy, methods=["POST"],
+              name="mailbox_paper_copy"),
         Route("/consent", consent.page, name="consent"),
         Route("/consent/sign", consent.sign, methods=["POST"], name="consent_sign"),
         Route("/consent/draft.pdf", consent.draft, name="consent_draft"),
@@ -32,6 +40,10 @@ def routes() -> list[BaseRoute]:
         Route("/consent/{consent_id}/document.pdf", consent.document, name="consent_document"),
         Route("/account/acting", account.switch_acting, methods=["POST"], name="account_acting"),
         Route("/logout", account.logout, methods=["POST"], name="logout"),
+        Route("/c", cases.lookup, methods=["GET"], name="case_lookup"),
+        Route("/c/{code}", cases.public_case, methods=["GET"], name="case_public"),
+        Route("/cases", cases.my_cases, methods=["GET"], name="cases"),
+        Route("/cases/{code}", cases.case_page, methods=["GET"], name="case"),
         Route("/verify", verify.verify_page, methods=["GET"], name="verify"),
         Route("/verify", verify.verify_upload, methods=["POST"], name="verify_upload"),
         Route("/verify/reports/{report_id}", verify.report_page, name="verify_report"),
@@ -41,6 +53,14 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"], name="api_openapi"),
         Route("/api/v1/verifications", verifications_api.create_verification, methods=["POST"],
               name="api_verifications"),
+        Route("/api/v1/cases", cases_api.register_case, methods=["POST"], name="api_cases"),
+        Route("/api/v1/cases/{case_code}", cases_api.get_case, methods=["GET"], name="api_case"),
+        Route("/api/v1/cases/{case_code}/events", cases_api.add_event, methods=["POST"],
+              name="api_case_events"),
+        Route("/api/v1/cases/{case_code}/qr.png", cases_api.qr_png, methods=["GET"],
+              name="api_case_qr_png"),
+        Route("/api/v1/cases/{case_code}/qr.svg", cases_api.qr_svg, methods=["GET"],
+              name="api_case_qr_svg"),
         Route("/api/v1/cases/{case_code}/deliveries", deliveries_api.create_delivery,
               methods=["POST"], name="api_create_delivery"),
         Route("/api/v1/deliveries/{delivery_id}", deliveries_api.get_delivery, methods=["GET"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import case_codes
@@ -38,6 +39,10 @@ async def make_case(db: AsyncSession, agency_id: int, party_ids: list[int], numb
 
 
 async def make_person(db: AsyncSession, name: str, id_number: str) -> Party:
+    """The person with this ID number (e.g. created by a login), or a new one."""
+    existing = (await db.execute(select(Party).where(Party.id_number == id_number))).scalar_one_or_none()
+    if existing is not None:
+        return existing
     person = Party(kind=PERSON, name=name, id_number=id_number, created_at=utcnow())
     db.add(person)
     await db.flush()

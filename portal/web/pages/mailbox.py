@@ -1,0 +1,107 @@
+"""The mailbox (电子送达邮箱): what arrived for the acting party, and what it starts.
+
+    GET  /mailbox                      list, unread count, filters by case and type (htmx swaps
+                                       the ``items`` block; without JavaScript the form reloads)
+    GET  /mailbox/{id}                 one item: service time, deadlines, actions
+    POST /mailbox/{id}/document        download the document; the first one records ``read``
+    GET  /mailbox/{id}/receipt         the service receipt (送达回证), once issued
+    POST /mailbox/{id}/paper-copy      ask the agency for a paper copy (Civil Procedure Law art. 90)
+
+A document whose stored bytes no longer match their hash is never served: the person sees an
+error page, and the log gets an alarm (``BlobCorrupted``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.blobstore import BlobCorrupted
+from portal.catalogue import MAILBOX
+from portal.database import transaction
+from portal.errors import PortalError
+from portal.models.eservice import Delivery
+from portal.services import delivery_views, mailbox
+from portal.services.calendar import load_calendar
+from portal.services.deliveries import DOCUMENT_TYPES
+from portal.web.auth import CurrentUser, require_user
+from portal.web.downloads import pdf_attachment
+from portal.web.rendering import render
+
+log = logging.getLogger("portal.mailbox")
+
+
+class DocumentDamaged(PortalError):
+    """The stored document fails its hash check: an alarm, never a silent serve."""
+
+    code = "document_damaged"
+
+
+def _actor(user: CurrentUser) -> str:
+    if user.acting_party_id == user.person_id:
+        return f"party:{user.person_id}"
+    return f"person:{user.person_id} for party:{user.acting_party_id}"
+
+
+async def index(request: Request) -> Response:
+    user = require_user(request)
+    case_code = request.query_params.get("case") or None
+    document_type = request.query_params.get("type") or None
+    async with request.app.state.sessions() as db:
+        all_items = await mailbox.items(db, user.acting_party_id)
+        shown = await mailbox.items(db, user.acting_party_id, case_code=case_code,
+                                    document_type=document_type)
+        unread = await mailbox.unread_count(db, user.acting_party_id)
+    cases = sorted({(i.case.code, i.case.agency_case_number) for i in all_items})
+    return render(request, "pages/mailbox/index.html", {
+        "items": shown, "unread": unread, "cases": cases, "types": DOCUMENT_TYPES,
+        "filters": {"case": case_code or "", "type": document_type or ""},
+    }, block="items")
+
+
+async def detail(request: Request) -> Response:
+    user = require_user(request)
+    async with request.app.state.sessions() as db:
+        found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
+        view = await delivery_views.agency_view(db, found.delivery)
+        calendar = await load_calendar(db)
+    deadlines = mailbox.deadlines(found.delivery, calendar)
+    return render(request, "pages/mailbox/detail.html", {
+        "item": found, "view": view, "deadlines": deadlines, "names": MAILBOX,
+        "requested": request.query_params.get("requested") == "1",
+    })
+
+
+async def document(request: Request) -> Response:
+    user = require_user(request)
+    async with transaction(request.app.state.sessions) as db:
+        found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
+        data = _checked(request, found.delivery)
+        await mailbox.record_read(db, found.delivery, user.person_id, _actor(user))
+    return pdf_attachment(data, MAILBOX["document_name"].format(title=found.delivery.title))
+
+
+async def receipt(request: Request) -> Response:
+    user = require_user(request)
+    async with request.app.state.sessions() as db:
+        found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
+        data = await delivery_views.receipt_pdf(db, request.app.state.blobs, found.delivery)
+    return pdf_attachment(data, MAILBOX["receipt_name"].format(title=found.delivery.title))
+
+
+async def paper_copy(request: Request) -> Response:
+    user = require_user(request)
+    async with transaction(request.app.state.sessions) as db:
+        found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
+        await mailbox.request_paper_copy(db, found.delivery, user.person_id, _actor(user))
+    return RedirectResponse(f"/mailbox/{found.delivery.public_id}?requested=1", status_code=303)
+
+
+def _checked(request: Request, delivery: Delivery) -> bytes:
+    try:
+        return bytes(request.app.state.blobs.get(delivery.document_sha256))
+    except BlobCorrupted:
+        log.critical("stored document fails its hash check", extra={"object": delivery.document_sha256})
+        raise DocumentDamaged() from None

@@ -1,0 +1,121 @@
+"""The mailbox: the party sees what arrived with its service time and deadlines; reading is
+recorded once and never moves the service time; paper copies can be asked for; nobody else
+sees the item; a damaged file is never served (issue 4; Civil Procedure Law art. 90;
+SECURITY.md 8.2.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select, text
+from starlette.applications import Starlette
+
+from portal.database import transaction
+from portal.models.cases import Case
+from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
+from portal.models.parties import Party
+from portal.services import deliveries
+from tests.conftest import CSRF_RE, Database
+from tests.portal.eservice.factories import sign_consent, world
+from tests.portal.web.login_flow import log_in
+
+
+async def _deliver(database: Database, app: Starlette, party_id: int, case_id: int,
+                   document_type: str = "行政处罚事先告知书") -> Delivery:
+    request = deliveries.DeliveryRequest(document_type, "榕市监告〔2026〕3号", b"%PDF-1.7 notice", None)
+    async with transaction(database.sessions) as db:
+        case = await db.get(Case, case_id)
+        party = await db.get(Party, party_id)
+        assert case and party
+        return await deliveries.deliver(db, app.state.blobs, case=case, party=party, request=request,
+                                        fingerprint="e" * 64, actor="agency:1")
+
+
+async def _prepared(database: Database, app: Starlette, client: httpx.AsyncClient) -> Delivery:
+    await log_in(client, "zhangsan")  # creates 张三's party row with the demo ID number
+    w = await world(database)
+    await sign_consent(database, w.party_id)
+    return await _deliver(database, app, w.party_id, w.case_id)
+
+
+async def _csrf(client: httpx.AsyncClient, path: str) -> str:
+    match = CSRF_RE.search((await client.get(path)).text)
+    assert match
+    return match.group(1)
+
+
+async def test_party_sees_the_item_with_service_time_and_deadlines(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # APL art. 64(1), 85: the hearing request window runs 5 working days from service
+    delivery = await _prepared(database, app, client)
+    listing = await client.get("/mailbox")
+    assert "榕市监告〔2026〕3号" in listing.text and "未读" in listing.text
+    assert "1</strong> 份文书尚未查看" in listing.text
+    page = await client.get(f"/mailbox/{delivery.public_id}")
+    assert page.status_code == 200
+    assert "申请听证期限" in page.text and "5个工作日" in page.text
+    assert delivery.arrived_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") in page.text
+    assert page.headers["cache-control"] == "no-store"
+
+
+async def test_reading_is_recorded_once_and_service_time_stays(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # FJ art. 19: service is arrival, not reading
+    delivery = await _prepared(database, app, client)
+    path = f"/mailbox/{delivery.public_id}"
+    for _ in range(2):
+        pdf = await client.post(f"{path}/document", data={"csrf_token": await _csrf(client, path)})
+        assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 notice"
+        assert "filename*=UTF-8''" in pdf.headers["content-disposition"]
+    async with database.sessions() as db:
+        reads = (await db.execute(select(DeliveryRead))).scalars().all()
+        stored = await db.get(Delivery, delivery.id)
+        read_events = (await db.execute(text(
+            "SELECT count(*) FROM evidence_events WHERE kind = 'read'"))).scalar_one()
+    assert len(reads) == 1 and read_events == 1
+    assert stored is not None and stored.arrived_at == delivery.arrived_at
+    # GET never marks as read (SECURITY.md v5.0.0-3.5.3)
+    assert "尚未查看" not in (await client.get(path)).text
+
+
+async def test_paper_copy_request_is_recorded_and_the_agency_sees_it(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # Civil Procedure Law art. 90
+    delivery = await _prepared(database, app, client)
+    path = f"/mailbox/{delivery.public_id}"
+    response = await client.post(f"{path}/paper-copy", data={"csrf_token": await _csrf(client, path)})
+    assert response.status_code == 303
+    assert "已向执法机关提出纸质文书申请" in (await client.get(response.headers["location"])).text
+    async with database.sessions() as db:
+        from portal.services import delivery_views
+
+        assert (await db.execute(select(PaperCopyRequest))).scalar_one() is not None
+        view = await delivery_views.agency_view(db, delivery)
+    assert view.to_json()["paper_copy_requested_at"] is not None
+
+
+async def test_another_party_gets_404_for_every_mailbox_route(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    delivery = await _prepared(database, app, client)
+    path = f"/mailbox/{delivery.public_id}"
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        await log_in(other, "wangwu")
+        token = await _csrf(other, "/mailbox")
+        assert (await other.get(path)).status_code == 404
+        assert (await other.post(f"{path}/document", data={"csrf_token": token})).status_code == 404
+        assert (await other.post(f"{path}/paper-copy", data={"csrf_token": token})).status_code == 404
+        assert (await other.get(f"{path}/receipt")).status_code == 404
+        assert "榕市监告" not in (await other.get("/mailbox")).text
+
+
+async def test_a_changed_file_is_an_alarm_not_a_silent_serve(
+        database: Database, app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+    delivery = await _prepared(database, app, client)
+    stored = next((data_dir / "blobs").rglob(delivery.document_sha256))
+    stored.write_bytes(b"%PDF-1.7 forged")
+    path = f"/mailbox/{delivery.public_id}"
+    response = await client.post(f"{path}/document", data={"csrf_token": await _csrf(client, path)})
+    assert response.status_code == 500
+    assert "forged" not in response.text and "与送达时的摘要不一致" in response.text

@@ -10,7 +10,8 @@ migrates it, and drops it at the end. For each worker count it:
 2. enqueues N events (default 1,000) for parties who chose e-mail and SMS, through
    ``outbox.enqueue`` in one transaction (3N messages, visible at once), and measures
    messages per second from the first attempt's start to the last attempt's end, as recorded
-   in ``outbox_attempts``; then stops the workers with SIGTERM;
+   in ``outbox_attempts``, and the workers' CPU time per message (from ``/proc``, start-up
+   excluded); then stops the workers with SIGTERM;
 3. measures the raw database work for the same rows in the same run: the same number of
    connections INSERT the 3N rows into a copy of ``outbox_messages`` (same columns, indexes
    and checks; one multi-row INSERT per connection), then UPDATE each row to delivered in its
@@ -126,11 +127,13 @@ async def start_workers(url: str, workers: int, data_dir: Path) -> list[asyncio.
 
 
 async def drain(url: str, workers: int, data_dir: Path, party_ids: list[int], run: int
-                ) -> tuple[float, float]:
-    """Enqueue with ``workers`` warm workers waiting; enqueue events/s and drain messages/s,
-    the latter from the first attempt's start to the last attempt's end in the attempt log."""
+                ) -> tuple[float, float, float]:
+    """Enqueue with ``workers`` warm workers waiting; enqueue events/s, drain messages/s (from
+    the first attempt's start to the last attempt's end in the attempt log) and the workers'
+    CPU milliseconds per message."""
     processes = await start_workers(url, workers, data_dir)
     expected = 3 * len(party_ids)
+    cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         enqueued = await enqueue_all(url, party_ids, run)
@@ -140,6 +143,7 @@ async def drain(url: str, workers: int, data_dir: Path, party_ids: list[int], ru
             if delivered == expected:
                 break
             await asyncio.sleep(0.2)
+        cpu_ms = (sum(_cpu_seconds(process.pid) for process in processes) - cpu_before) * 1000 / expected
         row = await connection.fetchrow(
             "SELECT count(*) AS n, min(started_at) AS first, max(finished_at) AS last,"
             " count(DISTINCT message_id) AS messages FROM outbox_attempts")
@@ -150,7 +154,16 @@ async def drain(url: str, workers: int, data_dir: Path, party_ids: list[int], ru
         codes = await asyncio.gather(*(process.wait() for process in processes))
     if any(codes) or row["n"] != row["messages"] or row["n"] != expected:
         raise SystemExit(f"exit codes {codes}; {row['n']} attempts for {row['messages']} messages")
-    return enqueued, row["n"] / (row["last"] - row["first"]).total_seconds()
+    return enqueued, row["n"] / (row["last"] - row["first"]).total_seconds(), cpu_ms
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds a running process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def raw(url: str, connections: int) -> float:
@@ -205,15 +218,16 @@ async def main(events: int) -> None:
         await engine.dispose()
         print(f"PostgreSQL, {events} events x 3 channels = {3 * events} messages per run, "
               f"sandbox channels (mail directory, in-process SMS gateway, in-portal notices)")
-        print(f"{'workers':>7} {'enqueue ev/s':>12} {'drain msg/s':>12} {'raw rows/s':>11} "
-              f"{'ratio':>6}")
+        print(f"{'workers':>7} {'enqueue ev/s':>12} {'drain msg/s':>12} {'cpu ms/msg':>10} "
+              f"{'raw rows/s':>11} {'ratio':>6}")
+        print(f"(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start)")
         for run, workers in enumerate(WORKER_COUNTS):
             await empty(url)
             party_ids = await parties(url, events, run)
             with tempfile.TemporaryDirectory() as scratch:
-                enqueued, rate = await drain(url, workers, Path(scratch), party_ids, run)
+                enqueued, rate, cpu_ms = await drain(url, workers, Path(scratch), party_ids, run)
             baseline = await raw(url, workers)
-            print(f"{workers:>7} {enqueued:>12.0f} {rate:>12.0f} {baseline:>11.0f} "
+            print(f"{workers:>7} {enqueued:>12.0f} {rate:>12.0f} {cpu_ms:>10.2f} {baseline:>11.0f} "
                   f"{rate / baseline:>6.2f}", flush=True)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

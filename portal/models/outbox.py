@@ -33,6 +33,8 @@ from portal.database import Base, UTCDateTime
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 STATUSES = ("created", "sending", "delivered", "temporary-failure", "permanent-failure")
+# What a claim looks at: rows waiting for an attempt, and leased rows (taken only once their
+# lease has run out, which ``next_attempt_at`` says).
 PENDING = ("created", "temporary-failure", "sending")
 CHANNELS = ("inbox", "email", "sms")
 

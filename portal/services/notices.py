@@ -41,7 +41,7 @@ async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime |
     """Insert the notice unless its dedupe key is already stored; return the notice's id."""
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     created_at = now or await database_now(db)
-    await db.execute(
+    stored = await db.execute(
         insert(Notice)
         .values(
             party_id=party_from_reference(notice.party),
@@ -52,9 +52,13 @@ async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime |
             created_at=created_at,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notice.id)
     )
-    stored = await db.execute(select(Notice.id).where(Notice.dedupe_key == notice.dedupe_key))
-    return f"notice:{stored.scalar_one()}"
+    notice_id = stored.scalar_one_or_none()
+    if notice_id is None:  # stored before: a re-run after an unrecorded attempt
+        earlier = await db.execute(select(Notice.id).where(Notice.dedupe_key == notice.dedupe_key))
+        notice_id = earlier.scalar_one()
+    return f"notice:{notice_id}"
 
 
 async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20) -> list[NoticeView]:

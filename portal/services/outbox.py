@@ -78,6 +78,7 @@ class ClaimedMessage:
     lease_until: datetime
 
     def message(self) -> Message:
+        """The library's message value, for rendering."""
         return Message(
             id=str(self.id),
             kind=self.kind,
@@ -90,7 +91,8 @@ class ClaimedMessage:
 
 @dataclass(frozen=True)
 class Batch:
-    """What one claim did: the leased messages, and how many it deferred or gave up."""
+    """What one claim did: the leased messages, and how many it deferred (rate limits),
+    reclaimed from a dead worker's lease, or gave up on."""
 
     claimed: tuple[ClaimedMessage, ...] = ()
     deferred: int = 0
@@ -99,6 +101,7 @@ class Batch:
 
     @property
     def touched(self) -> int:
+        """Rows the claim changed; 0 means nothing was due."""
         return len(self.claimed) + self.deferred + self.gave_up
 
 

@@ -118,6 +118,10 @@ class NotificationWorker:
                 db, worker_id=self.worker_id, limit=options.batch_size, now=self.clock(),
                 lease=options.lease, policy=options.policy, limits=options.limits,
             )
+        if batch.reclaimed:
+            # Some worker died or stalled past its lease: worth an operator's look.
+            log.warning("expired leases reclaimed", extra={"job": "notifications",
+                                                          "count": batch.reclaimed})
         pending = list(batch.claimed)
         while pending:
             message = pending[0]

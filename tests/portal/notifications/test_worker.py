@@ -33,9 +33,11 @@ from tests.portal.notifications.conftest import (
     CountingChannel,
     attempts,
     enqueue,
+    inbox_channel,
     make_party,
     make_worker,
     messages,
+    renderer,
 )
 
 
@@ -230,3 +232,27 @@ async def test_postgresql_refuses_rewriting_attempts(database: Database) -> None
     with pytest.raises(DBAPIError, match="append-only"):
         async with database.engine.begin() as connection:
             await connection.execute(text("UPDATE outbox_attempts SET status = 'delivered'"))
+
+
+async def test_a_notice_sent_again_after_a_crash_is_shown_once(database: Database) -> None:
+    party = await make_party(database)
+    await enqueue(database, party, "arrival:30")
+    clock = Clock()
+    async with transaction(database.sessions) as db:
+        batch = await outbox.claim_batch(db, worker_id="worker-a", limit=10, now=clock(),
+                                         lease=timedelta(minutes=5), policy=RetryPolicy(),
+                                         limits=RateLimits())
+    [claimed] = batch.claimed
+    rendered = renderer().render(claimed.message(), version=claimed.template_version)
+    first = await inbox_channel(database, clock).send(rendered, claimed.recipient,
+                                                      dedupe_key=claimed.dedupe_key)
+    # Worker A dies here: the notice is stored, the attempt is not recorded.
+    clock.advance(timedelta(minutes=5))
+    await make_worker(database, clock, worker_id="worker-b").drain()
+
+    async with database.sessions() as db:
+        [notice] = await notices.recent_notices(db, party)
+    [row] = await messages(database)
+    assert (row.status, row.attempts) == ("delivered", 2)
+    last = (await attempts(database, row.id))[-1]
+    assert last.provider_message_id == first.provider_message_id == f"notice:{notice.id}"

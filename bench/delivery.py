@@ -44,7 +44,7 @@ from portal.models.parties import Party  # noqa: E402
 from portal.schema import upgrade  # noqa: E402
 from portal.services import agencies, deliveries  # noqa: E402
 from tests.conftest import Database  # noqa: E402
-from tests.portal.eservice.factories import sealed_pdf, sign_consent, world  # noqa: E402
+from tests.portal.eservice.factories import RENDERER, sealed_pdf, sign_consent, world  # noqa: E402
 
 CONCURRENCY = 8
 BARE_APP = """
@@ -170,7 +170,8 @@ async def main(count: int) -> None:
             started = time.perf_counter()
             async with transaction(database.sessions) as db:
                 await deliveries.deliver(db, blobs, case=case, party=party, request=request,
-                                         fingerprint=request.fingerprint(case.code, "p"), actor="bench")
+                                         fingerprint=request.fingerprint(case.code, "p"), actor="bench",
+                                         renderer=RENDERER)
             direct.append(time.perf_counter() - started)
 
         portal_rate, bare_rate = count / portal_seconds, bare_count / bare_seconds

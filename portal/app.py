@@ -28,6 +28,7 @@ from portal.database import create_engine, session_factory
 from portal.dev_idp import provider as dev_idp
 from portal.errors import PortalError
 from portal.notary import Notary
+from portal.services import outbox
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.body_limit import BodyLimitMiddleware
@@ -87,6 +88,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.notary = notary
     app.state.blobs = FileBlobStore(settings.data_dir / "blobs")
+    app.state.renderer = outbox.renderer_for(settings.public_url)
     oidc = settings.oidc or dev_idp.relying_party_settings(settings)
     app.state.relying_party = RelyingParty(oidc, f"{settings.public_url}{dev_idp.CALLBACK_PATH}")
     app.state.http_client = (in_process_http_client(app, settings.public_url) if settings.dev_idp_enabled

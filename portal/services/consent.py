@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import Kind, Renderer
 from portal.errors import Conflict, ConsentMissing
+from portal.legal_calendar import china_date
 from portal.models.eservice import SCOPE_ALL, Consent, ConsentRevocation
-from portal.services import evidence
+from portal.services import evidence, notification_preferences, outbox
 
 
 def party_chain(party_id: int) -> str:
@@ -67,7 +69,7 @@ async def require_in_force(db: AsyncSession, party_id: int, agency_id: int) -> C
 
 async def record_consent(db: AsyncSession, *, party_id: int, signer_person_id: int, scope: str,
                          agency_ids: list[int], email_copy: str | None, method: str,
-                         document_sha256: str, actor: str) -> Consent:
+                         document_sha256: str, actor: str, renderer: Renderer) -> Consent:
     """Record a signed confirmation whose signature the caller has already verified."""
     event = await evidence.append(db, chain=party_chain(party_id), kind="consent_signed", actor=actor,
                                   payload={"scope": scope, "agency_ids": sorted(agency_ids),
@@ -79,11 +81,20 @@ async def record_consent(db: AsyncSession, *, party_id: int, signer_person_id: i
                       signed_at=event.occurred_at, event_hash=event.hash)
     db.add(consent)
     await db.flush()
+    if email_copy:  # the address for copies becomes the party's e-mail notification channel
+        current = await notification_preferences.get_preferences(db, party_id)
+        await notification_preferences.set_preferences(db, party_id, email=email_copy, email_enabled=True,
+                                                       mobile=current.mobile,
+                                                       sms_enabled=current.sms_enabled)
+    await outbox.enqueue(db, event_id=f"consent:{event.hash}", kind=Kind.CONSENT_SIGNED,
+                         party_id=party_id, renderer=renderer, now=event.occurred_at,
+                         context={"consent_date": china_date(event.occurred_at)})
     return consent
 
 
 async def record_revocation(db: AsyncSession, *, party_id: int, signer_person_id: int,
-                            document_sha256: str, actor: str) -> tuple[Consent, ConsentRevocation]:
+                            document_sha256: str, actor: str,
+                            renderer: Renderer) -> tuple[Consent, ConsentRevocation]:
     await evidence.lock(db, party_chain(party_id))
     record = await latest(db, party_id)
     if record is None or not record.in_force:
@@ -96,4 +107,7 @@ async def record_revocation(db: AsyncSession, *, party_id: int, signer_person_id
                                    event_hash=event.hash)
     db.add(revocation)
     await db.flush()
+    await outbox.enqueue(db, event_id=f"revocation:{event.hash}", kind=Kind.CONSENT_REVOKED,
+                         party_id=party_id, renderer=renderer, now=event.occurred_at,
+                         context={"consent_date": china_date(event.occurred_at)})
     return record.consent, revocation

@@ -4,7 +4,8 @@
 order: lock the party's evidence chain (so a revocation cannot interleave), check the consent
 in force, store the document (content-addressed, fsynced), then take the arrival instant from
 the database clock and write the delivery row and its ``arrived`` event together with the
-follow-up jobs (RFC 3161 timestamp over the event hash, service receipt) and notifications.
+follow-up jobs (RFC 3161 timestamp over the event hash, service receipt) and the party's
+notifications (outbox rows; a notification is never the service itself).
 The instant is read as late as possible before COMMIT (PITFALLS.md), and the mailbox item
 becomes visible to the party at that commit and not before. If anything fails, nothing is
 stored but, at most, an unreferenced blob.
@@ -22,14 +23,16 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import Kind, Renderer
 from portal.blobstore import FileBlobStore
 from portal.database import database_now
 from portal.errors import NotFound, Unprocessable
 from portal.evidence_hash import canonical_json
+from portal.models.agencies import Agency
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.parties import Party
-from portal.services import consent, evidence, jobs
+from portal.services import consent, evidence, jobs, outbox
 
 DOCUMENT_TYPES = (
     "行政处罚事先告知书",
@@ -110,7 +113,8 @@ async def replay(db: AsyncSession, agency_id: int, request: DeliveryRequest,
 
 
 async def deliver(db: AsyncSession, blobs: FileBlobStore, *, case: Case, party: Party,
-                  request: DeliveryRequest, fingerprint: str, actor: str) -> Delivery:
+                  request: DeliveryRequest, fingerprint: str, actor: str,
+                  renderer: Renderer) -> Delivery:
     """Serve ``request.document`` on ``party`` in ``case`` (see the module docstring)."""
     chain = consent.party_chain(party.id)
     await evidence.lock(db, chain)
@@ -134,4 +138,10 @@ async def deliver(db: AsyncSession, blobs: FileBlobStore, *, case: Case, party: 
     await db.flush()
     await jobs.enqueue(db, TIMESTAMP_JOB, delivery.id)
     await jobs.enqueue(db, RECEIPT_JOB, delivery.id)
+    agency = await db.get(Agency, case.agency_id)
+    await outbox.enqueue(db, event_id=f"arrived:{event.hash}", kind=Kind.DOCUMENT_ARRIVED,
+                         party_id=party.id, renderer=renderer, now=arrived_at, context={
+                             "agency_name": agency.name if agency else "", "case_code": case.code,
+                             "document_type": request.document_type,
+                             "document_title": request.title, "arrived_at": arrived_at})
     return delivery

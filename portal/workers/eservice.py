@@ -14,6 +14,7 @@ killed after the work but before marking the job done) changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -109,6 +110,28 @@ async def run_due_jobs(deps: EserviceDeps, *, limit: int = 10) -> int:
         async with transaction(deps.sessions) as db:
             await jobs.complete(db, job_id)
     return len(claimed)
+
+
+async def drain(deps: EserviceDeps) -> int:
+    """Run every due e-service job until none is due (``portal worker --once``, tests)."""
+    total = 0
+    while claimed := await run_due_jobs(deps):
+        total += claimed
+    return total
+
+
+async def run(deps: EserviceDeps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+    """Run due jobs until ``stop`` is set; between rounds wait ``poll_seconds`` (or less, if
+    stopped). A failing round is logged and the loop goes on: the jobs stay due."""
+    while not stop.is_set():
+        try:
+            claimed = await run_due_jobs(deps)
+        except Exception:  # the database restarting, say: keep serving, try again
+            log.exception("e-service job round failed", extra={"job": "eservice"})
+            claimed = 0
+        if not claimed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)
 
 
 async def _exists(db: AsyncSession, model: type[ArrivalTimestamp] | type[ServiceReceipt],

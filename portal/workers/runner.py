@@ -24,10 +24,13 @@ from datetime import timedelta
 from typing import Any
 
 from notifications import RateLimit, RateLimits, RetryPolicy
+from portal.blobstore import FileBlobStore
 from portal.database import create_engine, session_factory, transaction, utcnow
 from portal.legal_calendar import HolidayCalendar
+from portal.notary import Notary
 from portal.services import outbox
 from portal.settings import NotificationSettings, Settings
+from portal.workers import eservice
 from portal.workers.channels import open_channels
 from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
 from portal.workers.reminders import ReminderJob
@@ -62,8 +65,9 @@ async def run_workers(
     stop: asyncio.Event | None = None,
     clock: Clock = utcnow,
 ) -> int:
-    """Run the notification loops and the reminder job; return the messages attempted
-    (``once``) or 0 once ``stop`` is set."""
+    """Run the notification loops, the reminder job and the e-service jobs (arrival
+    timestamps, service receipts); return the messages attempted (``once``) or 0 once ``stop``
+    is set."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if settings.is_sqlite and concurrency > 1:
@@ -73,6 +77,8 @@ async def run_workers(
     engine = create_engine(settings.database_url, **_worker_engine_options(settings))
     sessions = session_factory(engine)
     renderer = outbox.renderer_for(settings.public_url)
+    notary = Notary.from_settings(settings)
+    deps = eservice.EserviceDeps(sessions, notary, FileBlobStore(settings.data_dir / "blobs"))
     options = worker_options(settings.notifications)
     stop = stop or asyncio.Event()
     try:
@@ -85,13 +91,16 @@ async def run_workers(
             job = ReminderJob(sessions, renderer, HolidayCalendar.standard(), clock=clock)
             if once:
                 await job.run_once()
+                await eservice.drain(deps)
                 return sum(await asyncio.gather(*(worker.drain(stop) for worker in workers)))
             await asyncio.gather(
                 *(worker.run(stop) for worker in workers),
                 job.run(stop, settings.notifications.reminder_interval_seconds),
+                eservice.run(deps, stop),
             )
             return 0
     finally:
+        await notary.aclose()
         await engine.dispose()
 
 

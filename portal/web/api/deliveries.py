@@ -119,7 +119,7 @@ async def create_delivery(request: Request) -> Response:
             party = await deliveries.party_of_case(db, case.id, meta["party_key"])
             earlier = await deliveries.deliver(db, request.app.state.blobs, case=case, party=party,
                                                request=delivery_request, fingerprint=fingerprint,
-                                               actor=agency.actor)
+                                               actor=agency.actor, renderer=request.app.state.renderer)
         body = await _body(db, earlier)
     return JSONResponse(body, status_code=201, headers={"cache-control": "no-store"})
 

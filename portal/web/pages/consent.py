@@ -127,7 +127,7 @@ async def _record(request: Request, user: CurrentUser, signed: bytes, scope: str
         recorded = await consent.record_consent(
             db, party_id=user.acting_party_id, signer_person_id=user.person_id, scope=scope,
             agency_ids=agency_ids, email_copy=email, method=method, document_sha256=digest,
-            actor=_actor(user))
+            actor=_actor(user), renderer=request.app.state.renderer)
     return RedirectResponse(f"/consent/done/{recorded.id}", status_code=303)
 
 
@@ -209,7 +209,8 @@ async def revoke(request: Request) -> Response:
     async with transaction(request.app.state.sessions) as db:
         ended, _ = await consent.record_revocation(db, party_id=user.acting_party_id,
                                                    signer_person_id=user.person_id,
-                                                   document_sha256=digest, actor=_actor(user))
+                                                   document_sha256=digest, actor=_actor(user),
+                                                   renderer=request.app.state.renderer)
     return RedirectResponse(f"/consent/done/{ended.id}", status_code=303)
 
 

@@ -13,8 +13,10 @@ from portal.database import transaction, utcnow
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL
 from portal.models.parties import PERSON, Party
-from portal.services import agencies, consent
+from portal.services import agencies, consent, outbox
 from tests.conftest import Database
+
+RENDERER = outbox.renderer_for("http://testserver")
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,14 @@ async def sign_consent(database: Database, party_id: int, *, agency_ids: list[in
             db, party_id=party_id, signer_person_id=party_id,
             scope=SCOPE_AGENCIES if agency_ids else SCOPE_ALL, agency_ids=agency_ids or [],
             email_copy=None, method="remote_signature", document_sha256="a" * 64,
-            actor=f"party:{party_id}")
+            actor=f"party:{party_id}", renderer=RENDERER)
 
 
 async def revoke_consent(database: Database, party_id: int) -> None:
     async with transaction(database.sessions) as db:
         await consent.record_revocation(db, party_id=party_id, signer_person_id=party_id,
-                                        document_sha256="b" * 64, actor=f"party:{party_id}")
+                                        document_sha256="b" * 64, actor=f"party:{party_id}",
+                                        renderer=RENDERER)
 
 
 AGENCY_CREDIT_CODES = {"福州市市场监督管理局": "11350100MB0000001", "厦门市交通运输局": "11350200MB0000002"}

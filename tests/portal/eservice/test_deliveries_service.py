@@ -18,7 +18,7 @@ from portal.models.jobs import Job
 from portal.models.parties import Party
 from portal.services import deliveries, evidence
 from tests.conftest import Database
-from tests.portal.eservice.factories import revoke_consent, sign_consent, world
+from tests.portal.eservice.factories import RENDERER, revoke_consent, sign_consent, world
 
 
 def _request(n: int = 1, key: str | None = None) -> deliveries.DeliveryRequest:
@@ -33,7 +33,8 @@ async def _deliver(database: Database, blobs: FileBlobStore, case_id: int, party
         party = await db.get(Party, party_id)
         assert case is not None and party is not None
         return await deliveries.deliver(db, blobs, case=case, party=party, request=request,
-                                        fingerprint=request.fingerprint(case.code, "p"), actor="agency:1")
+                                        fingerprint=request.fingerprint(case.code, "p"), actor="agency:1",
+                                        renderer=RENDERER)
 
 
 async def _count(database: Database, model: type) -> int:
@@ -120,3 +121,17 @@ async def test_200_concurrent_deliveries_with_revocation_midway(database: Databa
     assert outcomes.count("arrived") + outcomes.count("refused") == 199
     assert jobs_count == 2 * stored  # every stored delivery has its follow-up; no orphans
     assert report.ok
+
+
+async def test_arrival_queues_the_party_notification_in_the_same_transaction(
+        database: Database, tmp_path: Path) -> None:
+    # Issue 4/8: notifications go through the outbox; the notice is not the service itself
+    w = await world(database)
+    await sign_consent(database, w.party_id)
+    delivery = await _deliver(database, FileBlobStore(tmp_path), w.case_id, w.party_id, _request())
+    async with database.sessions() as db:
+        rows = (await db.execute(text(
+            "SELECT kind, channel, dedupe_key FROM outbox_messages WHERE party_id = :p ORDER BY id"),
+            {"p": w.party_id})).all()
+    assert [(r.kind, r.channel) for r in rows] == [("consent_signed", "inbox"), ("document_arrived", "inbox")]
+    assert rows[1].dedupe_key.startswith(f"arrived:{delivery.arrival_event_hash}")

@@ -22,7 +22,7 @@ from portal.services import deliveries, delivery_views, evidence
 from portal.workers.eservice import EserviceDeps, run_due_jobs
 from signing import TimestampUnavailable, async_verify_timestamp
 from tests.conftest import Database
-from tests.portal.eservice.factories import sign_consent, world
+from tests.portal.eservice.factories import RENDERER, sign_consent, world
 
 
 class DownTsa:
@@ -50,7 +50,7 @@ async def _delivered(database: Database, blobs: FileBlobStore) -> Delivery:
         party = await db.get(Party, w.party_id)
         assert case and party
         return await deliveries.deliver(db, blobs, case=case, party=party, request=request,
-                                        fingerprint="f" * 64, actor="agency:1")
+                                        fingerprint="f" * 64, actor="agency:1", renderer=RENDERER)
 
 
 async def test_timestamp_and_receipt_are_issued_and_verify(database: Database, data_dir: Path) -> None:

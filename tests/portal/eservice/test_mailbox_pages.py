@@ -17,7 +17,7 @@ from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
 from portal.models.parties import Party
 from portal.services import deliveries
 from tests.conftest import CSRF_RE, Database
-from tests.portal.eservice.factories import sign_consent, world
+from tests.portal.eservice.factories import RENDERER, sign_consent, world
 from tests.portal.web.login_flow import log_in
 
 
@@ -29,7 +29,7 @@ async def _deliver(database: Database, app: Starlette, party_id: int, case_id: i
         party = await db.get(Party, party_id)
         assert case and party
         return await deliveries.deliver(db, app.state.blobs, case=case, party=party, request=request,
-                                        fingerprint="e" * 64, actor="agency:1")
+                                        fingerprint="e" * 64, actor="agency:1", renderer=RENDERER)
 
 
 async def _prepared(database: Database, app: Starlette, client: httpx.AsyncClient) -> Delivery:

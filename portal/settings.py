@@ -9,11 +9,13 @@ guessed at; a malformed value fails at start-up with a clear message.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from notifications import ChannelMisconfigured, SmsGatewayConfig, SmtpConfig, TlsMode
 from portal.errors import ConfigurationError
@@ -153,6 +155,26 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return key
 
 
+def _browsable(host: str) -> str:
+    """Listening on every interface (0.0.0.0, ::) is reachable on loopback from this machine."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+
+
+def _public_url(url: str) -> str:
+    """https, or plain http only for a development host (loopback or a name without a dot):
+    links in notifications and the OAuth token endpoint must never lead to plain http in
+    production (RFC 6749 §3.2)."""
+    parts = urlsplit(url.rstrip("/"))
+    host = parts.hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost" or "." not in host
+    if parts.scheme == "https" or (parts.scheme == "http" and loopback):
+        return url.rstrip("/")
+    raise ConfigurationError("PUBLIC_URL must be https:// (plain http only for a development host)")
+
+
 def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
     issuer = env.get("OIDC_ISSUER", "")
     if not issuer:
@@ -272,12 +294,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url = "postgresql+asyncpg://" + database_url.removeprefix("postgresql://")
     if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigurationError("DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://")
-    public_url = env.get("PUBLIC_URL") or f"http://{host}:{port}"
+    public_url = _public_url(env.get("PUBLIC_URL") or f"http://{_browsable(host)}:{port}")
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         secret_key=_secret_key(env, data_dir),
-        public_url=public_url.rstrip("/"),
+        public_url=public_url,
         host=host,
         port=port,
         oidc=_oidc(env),

@@ -88,6 +88,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.notary = notary
     app.state.blobs = FileBlobStore(settings.data_dir / "blobs")
+    app.state.clock = None  # tests pin time here (portal.web.clock); None: the real clocks
     app.state.renderer = outbox.renderer_for(settings.public_url)
     oidc = settings.oidc or dev_idp.relying_party_settings(settings)
     app.state.relying_party = RelyingParty(oidc, f"{settings.public_url}{dev_idp.CALLBACK_PATH}")

@@ -317,4 +317,4 @@ def public_milestones(events: Iterable[StageEvent]) -> tuple[Milestone, ...]:
         hearing_day = event.day("hearing_date")
         if event.kind is EventKind.HEARING_SCHEDULED and event.data.get("public") and hearing_day:
             shown.append(Milestone(catalogue.CASES["field.hearing_date"], hearing_day))
-    return tuple(shown)
+    return tuple(sorted(shown, key=lambda milestone: milestone.day))

@@ -75,6 +75,11 @@ TITLES: dict[str, str] = {
     "file_empty": "所选文件是空文件，请重新选择",
     "not_pdf": "所选文件不是 PDF 文件，或文件已损坏",
     "pdf_encrypted": "文件已加密，无法验证，请上传未加密的 PDF 文件",
+    "publication_exists": "本机关已公示过该案号的同类信息，请使用更新接口",
+    "withdrawal_too_early": "公示未满六十日，只有处罚决定被变更、撤销或者被确认违法、无效时才能撤回（《福建省行政执法平台管理规定》第二十一条；《中华人民共和国行政处罚法》第四十八条）",
+    "already_withdrawn": "该公示信息已经撤回",
+    "publication_withdrawn": "该公示信息已经撤回，不能再更新",
+    "publication_expired": "该公示信息的公示期已满，已不再公开",
 }
 
 EXPLANATIONS: dict[str, str] = {
@@ -273,7 +278,7 @@ CASES: dict[str, str] = {
     "stage.lawsuit_started": "行政诉讼中",
     "stage.lawsuit_ended": "行政诉讼已终结",
     "stage.closed": "已结案",
-    "event.registered": "案件登记",
+    "event.registered": "在本平台登记",
     "event.filed": "立案",
     "event.penalty_notice": "行政处罚事先告知",
     "event.hearing_scheduled": "听证通知",
@@ -324,4 +329,43 @@ MAILBOX: dict[str, str] = {
     "lawsuit": "提起行政诉讼期限",
     "document_name": "{title}.pdf",
     "receipt_name": "送达回证-{title}.pdf",
+}
+
+# Publicity (公示): the kinds of item, parties, withdrawal grounds, regions and the warnings the
+# agency API gives (``portal.publicity``, ``services.publications``, the /publicity pages).
+PUBLICITY: dict[str, str] = {
+    "kind.penalty_decision": "行政处罚决定",
+    "kind.inspection_result": "行政检查结果",
+    "kind.coercive_measure": "行政强制措施",
+    "kind.other": "其他行政执法决定",
+    "party.person": "自然人",
+    "party.organisation": "法人或其他组织",
+    "ground.decision_changed": "行政处罚决定被依法变更",
+    "ground.decision_revoked": "行政处罚决定被依法撤销",
+    "ground.confirmed_illegal": "行政处罚决定被确认违法",
+    "ground.confirmed_invalid": "行政处罚决定被确认无效",
+    "ground.other": "公示满六十日后由执法机关撤回",
+    "basis.apl_48": "《中华人民共和国行政处罚法》第四十八条第二款、第八十五条",
+    "warning.published_late": "该决定作出后第{days}个工作日才公示，超过了作出之日起七个工作日内公示的要求（应于{last_day}前公示）",
+    "export_name": "行政执法公示信息",
+    "error.agency": "请从列表中选择执法机关",
+    "error.kind": "请从列表中选择信息类别",
+    "error.region": "请从列表中选择地区",
+    "error.date": "请按“年-月-日”填写日期，例如 2026-01-31",
+    "error.date_order": "结束日期不能早于开始日期",
+    "warning.withdrawn_late": "处罚决定变更、撤销或被确认违法、无效后，应在三个工作日内撤回（应于{last_day}前撤回）",
+}
+
+PUBLICITY_REGIONS: dict[str, str] = {
+    "350000": "福建省（省级）",
+    "350100": "福州市",
+    "350200": "厦门市",
+    "350300": "莆田市",
+    "350400": "三明市",
+    "350500": "泉州市",
+    "350600": "漳州市",
+    "350700": "南平市",
+    "350800": "龙岩市",
+    "350900": "宁德市",
+    "350128": "平潭综合实验区",
 }

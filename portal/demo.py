@@ -14,6 +14,7 @@ import os
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal import demo_cases
 from portal.database import transaction
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.models import Agency
@@ -30,10 +31,14 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         if (await db.execute(select(func.count()).select_from(Agency))).scalar_one():
             return False
         credentials = []
+        agency_ids = []
         for name in DEMO_AGENCIES:
             client = await agencies.create_client(db, name)
             credentials.append({"agency_name": client.agency_name, "client_id": client.client_id,
                                 "client_secret": client.client_secret})
+            agency_ids.append(client.agency_id)
+        codes = await demo_cases.seed_cases(db, agency_ids[0])
+    demo_cases.write_codes(settings.data_dir, codes)
     path = settings.data_dir / _CREDENTIALS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -53,4 +58,5 @@ def banner(settings: Settings) -> str:
         for entry in json.loads(path.read_text()):
             lines.append(f"  - {entry['agency_name']}: client_id={entry['client_id']} "
                          f"client_secret={entry['client_secret']}")
+    lines += demo_cases.banner_lines(settings)
     return "\n".join(lines) + "\n"

@@ -3,7 +3,8 @@
     PortalError                      500 internal_error
     ├── BadRequest                   400 bad_request
     │   ├── ValidationFailed         422 validation_failed   (carries field errors)
-    │   ├── Unprocessable            422 party_not_in_case | seal_invalid | idempotency_key_reused …
+    │   ├── Unprocessable            422 party_not_in_case | seal_invalid | idempotency_key_reused
+    │   │                                | hearing_notice_too_late | extension_not_later …
     │   │                                (carries extra problem members, e.g. a validation report)
     │   ├── CalendarFileError        400 calendar_file_invalid (portal.holiday_table)
     │   └── OAuthError               400 invalid_request | unsupported_grant_type | invalid_scope
@@ -16,7 +17,10 @@
     │   └── CsrfFailed               403 csrf_failed
     ├── NotFound                     404 not_found
     ├── MethodNotAllowed             405 method_not_allowed
-    ├── Conflict                     409 conflict
+    ├── Conflict                     409 conflict | case_exists | case_closed | notice_required
+    │   │                                | rights_window_open … (the order of a case: portal.case_rules)
+    │   │                                | publication_exists | withdrawal_too_early … (portal.publicity)
+    │   │                                (may carry extra problem members, e.g. the earliest withdrawal)
     │   └── ConsentMissing           409 consent_required | consent_revoked (serve on paper instead)
     ├── PayloadTooLarge              413 payload_too_large
     ├── UnsupportedMediaType         415 unsupported_media_type
@@ -124,6 +128,11 @@ class MethodNotAllowed(PortalError):
 class Conflict(PortalError):
     status = 409
     code = "conflict"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None,
+                 extra: Mapping[str, object] | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.problem_extra = dict(extra or {})
 
 
 class ConsentMissing(Conflict):

@@ -54,3 +54,11 @@ def normalise_credit_code(value: str) -> str:
 def is_valid_credit_code(value: str) -> bool:
     value = normalise_credit_code(value)
     return bool(_USCC_SHAPE.match(value)) and uscc_check_char(value[:17]) == value[17]
+
+
+def masked_identifier(identifier: str | None) -> str:
+    """First 6 and last 4 characters (350102********123X): enough to tell people apart on a
+    page or a receipt that also names them, without showing the whole number."""
+    if not identifier:
+        return ""
+    return identifier[:6] + "*" * (len(identifier) - 10) + identifier[-4:]

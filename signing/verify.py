@@ -108,7 +108,10 @@ async def _verify_document(data: bytes, context: VerificationContext) -> Verific
     if objects > context.max_objects or pages > context.max_pages:
         return file_problem_report(data, FileProblem.TOO_COMPLEX)
     embedded: list[EmbeddedPdfSignature | Unreadable] = []
-    for name, _signature, sig_field in fields:
+    for pdf_name, _signature, sig_field in fields:
+        # A plain str: pyhanko's TextStringObject drags PDF state into every pickle (the report
+        # crosses from the worker process) and into dataclasses.asdict's deep copy.
+        name = str(pdf_name)
         try:
             embedded.append(EmbeddedPdfSignature(reader, sig_field, name))
         except _RESOURCE_ERRORS:

@@ -111,8 +111,13 @@ class CjkDocument:
         """Usable width between the margins, in millimetres."""
         return float(self.pdf.epw)
 
-    def heading(self, text: str, level: int = 1, *, colour: Colour = _BLACK) -> None:
+    def heading(self, text: str, level: int = 1, *, colour: Colour = _BLACK,
+                keep_with_next: float = 30.0) -> None:
+        """A heading; a new page first if fewer than ``keep_with_next`` mm are left below it,
+        so that a heading never ends a page alone."""
         size = _HEADING_SIZES[level]
+        if self.pdf.get_y() + keep_with_next > self.pdf.h - _MARGIN_BOTTOM:
+            self.pdf.add_page()
         self.pdf.ln(2 if level == 1 else 4)
         self._text(text, size=size, colour=colour, line_height=size * 0.55)
         self.pdf.ln(1.5)

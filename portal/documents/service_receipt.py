@@ -14,17 +14,11 @@ from zoneinfo import ZoneInfo
 from portal.case_codes import display
 from portal.catalogue import SERVICE_RECEIPT as L
 from portal.documents.pdf import CjkDocument
+from portal.identifiers import masked_identifier
 from portal.services.delivery_views import DeliveryView, utc_text
 from signing import SealPlacement
 
 CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def masked_identifier(identifier: str | None) -> str:
-    """First 6 and last 4 characters: enough to tell people apart alongside the case."""
-    if not identifier:
-        return ""
-    return identifier[:6] + "*" * (len(identifier) - 10) + identifier[-4:]
 
 
 def china_time(instant: datetime) -> str:

@@ -179,7 +179,7 @@ def render_report_pdf(view: ReportView, *, created_at: datetime) -> tuple[bytes,
         document.heading(signature.title, 2, colour=_STATE_COLOURS[signature.state])
         document.key_values(signature.rows)
         if signature.chain:
-            document.heading(L["chain"], 3)
+            document.heading(L["chain"], 3, keep_with_next=60)
             document.table(
                 (L["subject"], L["issuer"], L["validity"], L["revocation"]),
                 [_chain_row(certificate) for certificate in signature.chain],

@@ -25,6 +25,7 @@ from portal.models.outbox import (
     ReminderDeadline,
 )
 from portal.models.parties import Account, Party, Representation
+from portal.models.publicity import Publication, PublicationVersion, PublicationWithdrawal
 from portal.models.sessions import WebSession
 from portal.models.verification import VerificationReportRecord
 
@@ -53,6 +54,9 @@ __all__ = [
     "PaperCopyRequest",
     "Party",
     "PartyKey",
+    "Publication",
+    "PublicationVersion",
+    "PublicationWithdrawal",
     "RateLimitWindow",
     "ReminderDeadline",
     "Representation",

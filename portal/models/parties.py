@@ -4,20 +4,29 @@ A natural person is keyed by the resident ID number, an organisation by its unif
 credit code: those are what agencies name in cases. A login account is keyed by the identity
 provider's (issuer, subject) and belongs to one natural person. ``Representation`` records
 that a person may act for another party (an organisation's agent, or a delegate), from which
-source, and until when; revocation is a new timestamp, never a deletion.
+source, with which scope (``mailbox``: read only; ``full``: also act), and until when;
+revocation is a new timestamp, never a deletion. For delegations the party's evidence chain
+is the record of the grant and the revocation; these columns are the index queries use.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
 
 PERSON = "person"
 ORGANISATION = "organisation"
+
+SCOPE_MAILBOX: Final = "mailbox"
+"""Read the mailbox, download documents and service receipts."""
+SCOPE_FULL: Final = "full"
+"""Everything the party can do: also consent, paper copies, statements, hearings, payments."""
+SCOPES = (SCOPE_MAILBOX, SCOPE_FULL)
 
 
 class Party(Base):
@@ -52,11 +61,14 @@ class Account(Base):
 
 class Representation(Base):
     __tablename__ = "representations"
+    __table_args__ = (CheckConstraint("scope IN ('mailbox', 'full')", name="scope_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     principal_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     source: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(16), default=SCOPE_FULL, server_default=text("'full'"))
+    granted_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -32,8 +32,10 @@ from portal.case_events import (
     StageEvent,
     TimelineEntry,
     current_stage,
+    last,
     parse_event_data,
     public_milestones,
+    stage_label,
     timeline_entries,
 )
 from portal.case_intake import NewCase, NewParty, Officer, checked
@@ -51,9 +53,10 @@ from portal.services.calendar import load_calendar
 from portal.services.identity import find_or_create_party
 
 __all__ = [
-    "NewCase", "NewParty", "Officer", "PublicStatus", "add_stage_event", "case_events",
-    "case_for_agency", "case_for_party", "cases_of_party", "deadlines", "party_in_case",
-    "public_status", "register_case", "timeline",
+    "CaseSummary", "NewCase", "NewParty", "Officer", "PartyView", "PublicStatus",
+    "add_stage_event", "case_events", "case_for_agency", "case_for_party", "case_summaries",
+    "cases_of_party", "deadlines", "party_in_case", "party_view", "public_status",
+    "register_case", "timeline",
 ]
 
 _CODE_ATTEMPTS = 5
@@ -161,8 +164,11 @@ async def case_for_party(db: AsyncSession, party_id: int, code: str) -> Case:
 
 
 async def case_events(db: AsyncSession, case: Case) -> list[StageEvent]:
-    rows = (await db.execute(select(EvidenceEvent).where(EvidenceEvent.chain == chain_of(case))
-                             .order_by(EvidenceEvent.seq))).scalars()
+    """The case's stage events in order; other kinds a later feature appends to the chain are
+    not stages and are left to their own readers."""
+    rows = (await db.execute(select(EvidenceEvent).where(
+        EvidenceEvent.chain == chain_of(case), EvidenceEvent.kind.in_([k.value for k in EventKind]))
+        .order_by(EvidenceEvent.seq))).scalars()
     return [StageEvent.from_payload(row.seq, row.kind, row.occurred_at, json.loads(row.payload),
                                     row.actor) for row in rows]
 
@@ -176,7 +182,8 @@ async def add_stage_event(db: AsyncSession, case: Case, kind: str, data: Mapping
     now = await database_now(db)
     event_kind, payload = parse_event_data(kind, data, now)
     history = await case_events(db, case)
-    candidate = StageEvent.from_payload(len(history) + 1, event_kind.value, now, payload, actor)
+    next_seq = (history[-1].seq if history else 0) + 1  # only compared with earlier seqs
+    candidate = StageEvent.from_payload(next_seq, event_kind.value, now, payload, actor)
     check_event(candidate, history, hearing_right=case.hearing_right,
                 calendar=await load_calendar(db))
     row = await evidence.append(db, chain=chain, kind=event_kind.value, actor=actor,
@@ -186,8 +193,12 @@ async def add_stage_event(db: AsyncSession, case: Case, kind: str, data: Mapping
 
 async def timeline(db: AsyncSession, case: Case) -> list[TimelineEntry]:
     """The case's moments, oldest first (by when they happened, then as recorded)."""
-    entries = timeline_entries(await case_events(db, case))
-    return sorted(entries, key=lambda entry: entry.at)  # stable: recording order breaks ties
+    return _in_order(await case_events(db, case))
+
+
+def _in_order(events: list[StageEvent]) -> list[TimelineEntry]:
+    # sorted() is stable: the recording order breaks ties between equal instants
+    return sorted(timeline_entries(events), key=lambda entry: entry.at)
 
 
 async def deadlines(db: AsyncSession, case: Case, party_id: int,
@@ -223,6 +234,10 @@ class PublicStatus:
     stage: EventKind
     milestones: tuple[Milestone, ...]
 
+    @property
+    def stage_label(self) -> str:
+        return stage_label(self.stage)
+
 
 async def public_status(db: AsyncSession, code: str) -> tuple[Case, PublicStatus]:
     """The case and its public projection; ``NotFound`` for a code that is unknown, mistyped
@@ -233,3 +248,72 @@ async def public_status(db: AsyncSession, code: str) -> tuple[Case, PublicStatus
     events = await case_events(db, case)
     return case, PublicStatus(case_codes.display(case.code), await agency_name(db, case),
                               case.case_type, current_stage(events), public_milestones(events))
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One line of a party's case list."""
+
+    code: str
+    display_code: str
+    agency_name: str
+    agency_case_number: str
+    case_type: str
+    stage: EventKind
+    registered_at: datetime
+
+    @property
+    def stage_label(self) -> str:
+        return stage_label(self.stage)
+
+
+async def case_summaries(db: AsyncSession, party_id: int) -> list[CaseSummary]:
+    summaries = []
+    for case in await cases_of_party(db, party_id):
+        stage = current_stage(await case_events(db, case))
+        summaries.append(CaseSummary(case.code, case_codes.display(case.code),
+                                     await agency_name(db, case), case.agency_case_number,
+                                     case.case_type, stage, case.registered_at))
+    return summaries
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """Everything a party of the case sees on its page (FJ art. 29: the full case)."""
+
+    case: Case
+    display_code: str
+    agency_name: str
+    stage: EventKind
+    officers: tuple[CaseOfficer, ...]
+    notice: StageEvent | None
+    hearing: StageEvent | None
+    timeline: tuple[TimelineEntry, ...]
+    deadlines: tuple[CaseDeadline, ...]
+
+    @property
+    def stage_label(self) -> str:
+        return stage_label(self.stage)
+
+    @property
+    def fallback_years(self) -> tuple[int, ...]:
+        """Years some deadline was counted for by weekday only (no holiday data)."""
+        return tuple(sorted({year for d in self.deadlines for year in d.fallback_years}))
+
+
+async def party_view(db: AsyncSession, party_id: int, code: str,
+                     calendar: HolidayCalendar) -> PartyView:
+    """The acting party's view of its case; ``NotFound`` for any case it is not a party to."""
+    case = await case_for_party(db, party_id, code)
+    events = await case_events(db, case)
+    return PartyView(
+        case=case,
+        display_code=case_codes.display(case.code),
+        agency_name=await agency_name(db, case),
+        stage=current_stage(events),
+        officers=tuple(await officers(db, case)),
+        notice=last(events, EventKind.PENALTY_NOTICE),
+        hearing=last(events, EventKind.HEARING_SCHEDULED),
+        timeline=tuple(_in_order(events)),
+        deadlines=tuple(await deadlines(db, case, party_id, calendar)),
+    )

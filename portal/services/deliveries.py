@@ -67,15 +67,6 @@ class DeliveryRequest:
         }).encode()).hexdigest()
 
 
-async def case_for_agency(db: AsyncSession, agency_id: int, code: str) -> Case:
-    """The agency's own case by code; another agency's case is NotFound, like a missing one."""
-    case = (await db.execute(select(Case).where(Case.code == code.strip().upper(),
-                                                Case.agency_id == agency_id))).scalar_one_or_none()
-    if case is None:
-        raise NotFound()
-    return case
-
-
 async def party_of_case(db: AsyncSession, case_id: int, identifier: str) -> Party:
     """The party of the case with this ID number or credit code, else ``party_not_in_case``."""
     party = (await db.execute(

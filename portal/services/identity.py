@@ -12,9 +12,10 @@ v5.0.0-8.2.2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from portal.identifiers import (
     normalise_id_number,
 )
 from portal.models import Account, Party, Representation
-from portal.models.parties import ORGANISATION, PERSON
+from portal.models.parties import ORGANISATION, PERSON, SCOPE_FULL
 
 IDP_SOURCE = "identity_provider"
 
@@ -123,7 +124,15 @@ async def _ensure_representation(db: AsyncSession, principal_id: int, agent_id: 
     ))).scalars().first()
     if existing is None:
         db.add(Representation(principal_id=principal_id, agent_id=agent_id, source=IDP_SOURCE,
-                              granted_at=utcnow()))
+                              scope=SCOPE_FULL, granted_at=utcnow()))
+
+
+def in_force(now: datetime) -> ColumnElement[bool]:
+    """The representations in force at ``now``: granted, not revoked, not yet ended. The one
+    definition every access check uses (switching, and the re-check on each request)."""
+    return and_(Representation.revoked_at.is_(None),
+                Representation.granted_at <= now,
+                or_(Representation.ends_at.is_(None), Representation.ends_at > now))
 
 
 async def acting_parties(db: AsyncSession, person_id: int) -> tuple[ActingParty, ...]:
@@ -131,14 +140,10 @@ async def acting_parties(db: AsyncSession, person_id: int) -> tuple[ActingParty,
     person = await db.get(Party, person_id)
     if person is None:
         return ()
-    now = utcnow()
     principals = (await db.execute(
         select(Party)
         .join(Representation, Representation.principal_id == Party.id)
-        .where(Representation.agent_id == person_id,
-               Representation.revoked_at.is_(None),
-               Representation.granted_at <= now,
-               or_(Representation.ends_at.is_(None), Representation.ends_at > now))
+        .where(Representation.agent_id == person_id, in_force(utcnow()))
         .order_by(Party.name, Party.id)
     )).scalars().all()
     parties = [ActingParty(person.id, person.kind, person.name)]

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from portal.web.auth import ACTING_NOTICE
 from portal.web.csrf import csrf_token
 from portal.web.session import browser_session
 
@@ -65,15 +66,18 @@ def render(
 ) -> HTMLResponse:
     """Render ``template``; with ``HX-Request`` and a ``block``, only that block."""
     session = browser_session(request)
+    fragment = bool(block) and is_htmx(request)
     values = {
         "request": request,
         "csrf_token": csrf_token(request),
         "user": session.data.get("user") if session else None,
+        # shown once, by the next full page (a fragment has no place for it)
+        "acting_notice": session.pop(ACTING_NOTICE) if session and not fragment else None,
         "request_id": request.scope.get("state", {}).get("request_id", "-"),
         **(context or {}),
     }
     compiled = environment.get_template(template)
-    if block and is_htmx(request):
+    if block and fragment:
         body = "".join(compiled.blocks[block](compiled.new_context(values)))
     else:
         body = compiled.render(values)

@@ -9,8 +9,19 @@ from portal.web.api import agency as agency_api
 from portal.web.api import cases as cases_api
 from portal.web.api import deliveries as deliveries_api
 from portal.web.api import openapi, token
+from portal.web.api import publications as publications_api
 from portal.web.api import verifications as verifications_api
-from portal.web.pages import account, cases, consent, home, login, mailbox, verify
+from portal.web.pages import (
+    account,
+    cases,
+    consent,
+    home,
+    login,
+    mailbox,
+    publicity,
+    publicity_export,
+    verify,
+)
 from portal.web.rendering import TEMPLATES_DIR
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -49,6 +60,13 @@ def routes() -> list[BaseRoute]:
         Route("/verify/reports/{report_id}", verify.report_page, name="verify_report"),
         Route("/verify/reports/{report_id}/json", verify.download_json, name="verify_report_json"),
         Route("/verify/reports/{report_id}/pdf", verify.download_pdf, name="verify_report_pdf"),
+        Route("/publicity", publicity.search_page, methods=["GET"], name="publicity"),
+        Route("/publicity/export.csv", publicity_export.export_csv, methods=["GET"],
+              name="publicity_export_csv"),
+        Route("/publicity/export.json", publicity_export.export_json, methods=["GET"],
+              name="publicity_export_json"),
+        Route("/publicity/{publication_id:int}", publicity.detail_page, methods=["GET"],
+              name="publicity_item"),
         Route("/api/v1/token", token.issue_token, methods=["POST"], name="api_token"),
         Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"], name="api_openapi"),
         Route("/api/v1/verifications", verifications_api.create_verification, methods=["POST"],
@@ -72,5 +90,13 @@ def routes() -> list[BaseRoute]:
               name="api_agency_clients"),
         Route("/api/v1/agency/clients/{client_id}", agency_api.get_client, methods=["GET"],
               name="api_agency_client"),
+        Route("/api/v1/publications", publications_api.publish, methods=["POST"],
+              name="api_publications"),
+        Route("/api/v1/publications/{publication_id:int}", publications_api.get_publication,
+              methods=["GET"], name="api_publication"),
+        Route("/api/v1/publications/{publication_id:int}", publications_api.change_publication,
+              methods=["PUT"], name="api_publication_change"),
+        Route("/api/v1/publications/{publication_id:int}/withdrawal",
+              publications_api.withdraw_publication, methods=["POST"], name="api_publication_withdrawal"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -30,7 +30,7 @@ from portal.database import transaction
 from portal.errors import Unprocessable, ValidationFailed
 from portal.identifiers import is_valid_credit_code, is_valid_id_number
 from portal.models.eservice import Delivery
-from portal.services import deliveries, delivery_views
+from portal.services import cases, deliveries, delivery_views
 from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint, require_agency
@@ -103,7 +103,7 @@ DELIVERY_ID = openapi.PathParameter("delivery_id", "The delivery id from the 201
 async def create_delivery(request: Request) -> Response:
     async with transaction(request.app.state.sessions) as db:
         agency = await require_agency(request, db)
-        case = await deliveries.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
+        case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
     document, meta = await _parse(request)
     report = await request.app.state.notary.verify(document)
     seals = [s for s in report.signatures if s.kind is SignatureKind.SEAL

@@ -3,20 +3,20 @@
 An agent who may act for several parties (themself, an organisation) chooses which one they
 are acting as; every later query filters by that choice. The choice is checked against the
 representations in force (``services.identity.acting_party``), so a forged party id is a 404
-like any foreign id (SECURITY.md, "Access control").
+like any foreign id (SECURITY.md, "Access control"); the page itself re-checks the choice
+(``require_acting``), so a delegation that ended since shows as such here too.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal.errors import NotFound
-from portal.services import identity
-from portal.web.auth import current_user, require_user
+from portal.services import delegations, identity
+from portal.web.auth import act_as, current_user, require_acting, require_user
 from portal.web.rendering import render
 from portal.web.session import browser_session
 
@@ -26,10 +26,13 @@ _MAX_ID = 2**31 - 1  # the id column is a 32-bit integer: larger values cannot n
 
 
 async def account(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_acting(request)
     async with request.app.state.sessions() as db:
         parties = await identity.acting_parties(db, user.person_id)
-    return render(request, "pages/account/index.html", {"me": user, "parties": parties})
+        scopes = await delegations.acting_scopes(db, user.person_id)
+        can_manage = await delegations.may_manage(db, user.person_id, user.acting_party_id)
+    return render(request, "pages/account/index.html", {
+        "me": user, "parties": parties, "scopes": scopes, "can_manage": can_manage})
 
 
 async def switch_acting(request: Request) -> Response:
@@ -42,8 +45,7 @@ async def switch_acting(request: Request) -> Response:
         party = await identity.acting_party(db, user.person_id, party_id)
     session = browser_session(request)
     assert session is not None, "SessionMiddleware runs before every page"
-    session["user"] = {**asdict(user), "acting_party_id": party.id, "acting_kind": party.kind,
-                       "acting_name": party.name}
+    act_as(session, user, party)
     log.info("acting party switched", extra={"action": "switch_acting", "object": f"party:{party.id}"})
     return RedirectResponse("/account", status_code=303)
 

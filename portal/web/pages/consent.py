@@ -8,6 +8,8 @@
     GET  /consent/done/{id}           the confirmation page after signing or revoking
     GET  /consent/{id}/document.pdf   the signed confirmation (or revocation) of one's own
 
+Every route acts for the party, so each re-checks the acting party and needs ``full`` scope
+(``require_party``): a delegate who may only read the mailbox gets the 404 of a foreign id.
 Signing and revoking decide where legal service lands, so each needs a login from the last
 ten minutes; the form is shown again after that login, never re-posted. Each act is one
 transaction; rendering, signing and verification run before it, outside the database.
@@ -33,9 +35,9 @@ from portal.documents.consent_confirmation import (
 from portal.errors import NotFound, Unprocessable, ValidationFailed
 from portal.legal_calendar import china_date
 from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL
-from portal.models.parties import Party
+from portal.models.parties import SCOPE_FULL, Party
 from portal.services import consent, consent_documents, party_keys
-from portal.web.auth import CurrentUser, require_fresh_login, require_user
+from portal.web.auth import CurrentUser, require_fresh_login, require_party
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
 
@@ -44,7 +46,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 
 async def page(request: Request) -> Response:
-    return await _page(request, require_user(request))
+    return await _page(request, await require_party(request, SCOPE_FULL))
 
 
 async def _page(request: Request, user: CurrentUser, *, errors: dict[str, str] | None = None,
@@ -127,12 +129,12 @@ async def _record(request: Request, user: CurrentUser, signed: bytes, scope: str
         recorded = await consent.record_consent(
             db, party_id=user.acting_party_id, signer_person_id=user.person_id, scope=scope,
             agency_ids=agency_ids, email_copy=email, method=method, document_sha256=digest,
-            actor=_actor(user), renderer=request.app.state.renderer)
+            actor=user.actor, renderer=request.app.state.renderer)
     return RedirectResponse(f"/consent/done/{recorded.id}", status_code=303)
 
 
 async def sign(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     require_fresh_login(request, "/consent")
     async with request.form() as form:
         try:
@@ -148,7 +150,7 @@ async def sign(request: Request) -> Response:
 
 async def draft(request: Request) -> Response:
     """The unsigned confirmation for the choices in the query string, kept for the upload."""
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     known = await _known_agencies(request)
     query = request.query_params
     agency_ids = [int(a) for a in query.getlist("agency") if a.isdigit() and int(a) in known]
@@ -165,7 +167,7 @@ async def draft(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     require_fresh_login(request, "/consent")
     session = request.scope["portal_session"]
     issued = session.data.get(DRAFT_KEY)
@@ -188,7 +190,7 @@ async def upload(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     require_fresh_login(request, "/consent")
     async with request.form() as form:
         confirmed = form.get("confirm_revoke") == "yes"
@@ -209,19 +211,19 @@ async def revoke(request: Request) -> Response:
     async with transaction(request.app.state.sessions) as db:
         ended, _ = await consent.record_revocation(db, party_id=user.acting_party_id,
                                                    signer_person_id=user.person_id,
-                                                   document_sha256=digest, actor=_actor(user),
+                                                   document_sha256=digest, actor=user.actor,
                                                    renderer=request.app.state.renderer)
     return RedirectResponse(f"/consent/done/{ended.id}", status_code=303)
 
 
 async def done(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     record = await _own_record(request, user)
     return render(request, "pages/consent/done.html", {"record": record, "L": CONSENT})
 
 
 async def document(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     record = await _own_record(request, user)
     if request.query_params.get("which") == "revocation" and record.revocation:
         digest, name = record.revocation.document_sha256, CONSENT["revocation_document_name"]
@@ -237,10 +239,4 @@ async def _own_record(request: Request, user: CurrentUser) -> consent.ConsentRec
             if str(record.consent.id) == raw:
                 return record
     raise NotFound()
-
-
-def _actor(user: CurrentUser) -> str:
-    if user.acting_party_id == user.person_id:
-        return f"party:{user.person_id}"
-    return f"person:{user.person_id} for party:{user.acting_party_id}"
 

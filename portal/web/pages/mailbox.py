@@ -9,6 +9,9 @@
 
 A document whose stored bytes no longer match their hash is never served: the person sees an
 error page, and the log gets an alarm (``BlobCorrupted``).
+
+Every route re-checks whom the person acts for (``require_party``): reading needs a delegation
+of ``mailbox`` scope at least, asking for a paper copy (an act) needs ``full``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from portal.catalogue import MAILBOX
 from portal.database import transaction
 from portal.errors import PortalError
 from portal.models.eservice import Delivery
+from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
 from portal.services import delivery_views, mailbox
 from portal.services.calendar import load_calendar
 from portal.services.deliveries import DOCUMENT_TYPES
-from portal.web.auth import CurrentUser, require_user
+from portal.web.auth import require_party
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
 
@@ -39,14 +43,8 @@ class DocumentDamaged(PortalError):
     code = "document_damaged"
 
 
-def _actor(user: CurrentUser) -> str:
-    if user.acting_party_id == user.person_id:
-        return f"party:{user.person_id}"
-    return f"person:{user.person_id} for party:{user.acting_party_id}"
-
-
 async def index(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_MAILBOX)
     case_code = request.query_params.get("case") or None
     document_type = request.query_params.get("type") or None
     async with request.app.state.sessions() as db:
@@ -62,7 +60,7 @@ async def index(request: Request) -> Response:
 
 
 async def detail(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_MAILBOX)
     async with request.app.state.sessions() as db:
         found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
         view = await delivery_views.agency_view(db, found.delivery)
@@ -71,20 +69,21 @@ async def detail(request: Request) -> Response:
     return render(request, "pages/mailbox/detail.html", {
         "item": found, "view": view, "deadlines": deadlines, "names": MAILBOX,
         "requested": request.query_params.get("requested") == "1",
+        "can_act": user.scope == SCOPE_FULL,
     })
 
 
 async def document(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_MAILBOX)
     async with transaction(request.app.state.sessions) as db:
         found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
         data = _checked(request, found.delivery)
-        await mailbox.record_read(db, found.delivery, user.person_id, _actor(user))
+        await mailbox.record_read(db, found.delivery, user.person_id, user.actor)
     return pdf_attachment(data, MAILBOX["document_name"].format(title=found.delivery.title))
 
 
 async def receipt(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_MAILBOX)
     async with request.app.state.sessions() as db:
         found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
         data = await delivery_views.receipt_pdf(db, request.app.state.blobs, found.delivery)
@@ -92,10 +91,10 @@ async def receipt(request: Request) -> Response:
 
 
 async def paper_copy(request: Request) -> Response:
-    user = require_user(request)
+    user = await require_party(request, SCOPE_FULL)
     async with transaction(request.app.state.sessions) as db:
         found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
-        await mailbox.request_paper_copy(db, found.delivery, user.person_id, _actor(user))
+        await mailbox.request_paper_copy(db, found.delivery, user.person_id, user.actor)
     return RedirectResponse(f"/mailbox/{found.delivery.public_id}?requested=1", status_code=303)
 
 

@@ -21,6 +21,7 @@ from portal.services import verification_reports
 from signing import Indication, SignatureKind, VerificationContext, verify_pdf
 from tests.conftest import Database, csrf_from, make_settings
 from tests.portal import verify_samples as samples
+from tests.signing.sample_pdfs import make_pdf
 
 REPORT_URL = re.compile(r"^/verify/reports/([A-Za-z0-9_-]+)$")
 
@@ -57,7 +58,7 @@ async def _stored_reports(database: Database) -> int:
         return (await db.execute(select(func.count()).select_from(VerificationReportRecord))).scalar_one()
 
 
-async def test_upload_form_is_chinese_multipart_with_csrf_and_a_progress_line(client: httpx.AsyncClient) -> None:
+async def test_upload_form_is_multipart_with_csrf_and_a_progress_line(client: httpx.AsyncClient) -> None:
     response = await client.get("/verify")
     assert response.status_code == 200
     page = response.text
@@ -96,7 +97,7 @@ async def test_report_id_is_128_random_bits_and_only_its_hash_is_stored(
         client: httpx.AsyncClient, data_dir: Path, database: Database) -> None:
     # v5.0.0-11.5.1, 14.2.1: an unguessable id, no personal data in the URL
     sealed = await samples.sealed_pdf(data_dir)
-    ids = [REPORT_URL.match(await _report_path(client, sealed)).group(1) for _ in range(2)]  # type: ignore[union-attr]
+    ids = [REPORT_URL.fullmatch(await _report_path(client, sealed))[1] for _ in range(2)]  # type: ignore[index]
     assert ids[0] != ids[1]
     assert all(len(report_id) == 22 for report_id in ids)  # token_urlsafe(16): 128 bits
     async with database.sessions() as db:
@@ -122,6 +123,11 @@ async def test_content_changed_after_sealing_reads_modified(client: httpx.AsyncC
     page = (await client.get(await _report_path(client, tampered))).text
     assert samples.MODIFIED_SUMMARY in page
     assert "DISALLOWED_MODIFICATION" in page and samples.VALID_SUMMARY not in page
+
+
+async def test_an_unsigned_pdf_is_a_report_saying_so(client: httpx.AsyncClient) -> None:
+    page = (await client.get(await _report_path(client, make_pdf(1)))).text
+    assert "此文件不含电子签名或电子印章" in page and "第 1 个签名" not in page
 
 
 async def test_htmx_upload_answers_the_report_block_and_pushes_its_url(client: httpx.AsyncClient,

@@ -1,0 +1,92 @@
+"""Demo cases for ``make run``: two cases of the demo agency, one per demo party, so a
+newcomer can open a case's QR link, see the public status, log in and see the whole case.
+
+- 张三 (``zhangsan``): a prior notice of a penalty two days ago, with the hearing right, so the
+  statement and hearing-request windows are running;
+- 福州示例科技有限公司 (``lisi`` acting for it): a served decision with a fine, so the payment
+  and remedy periods are running.
+
+Events are dated relative to the seeding time and recorded through ``services.cases``, so the
+demo passes the same order rules as an agency's calls. The codes go to
+``DATA_DIR/demo-cases.json``; the banner prints the first case's QR link (computed from the
+settings of the run that prints it).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import case_codes
+from portal.database import utcnow
+from portal.dev_idp.identities import DEMO_IDENTITIES
+from portal.evidence_hash import instant_text
+from portal.models.parties import ORGANISATION, PERSON
+from portal.services import cases
+from portal.services.cases import NewCase, NewParty, Officer
+from portal.settings import Settings
+
+CASES_FILE = "demo-cases.json"
+_OFFICERS = (Officer("陈明", "35010020230017"), Officer("林芳", "35010020230024"))
+
+
+def _ago(now: datetime, days: float) -> str:
+    return instant_text(now - timedelta(days=days))
+
+
+async def seed_cases(db: AsyncSession, agency_id: int) -> list[str]:
+    """Register the demo cases for ``agency_id``; their codes, the person's first."""
+    person, agent = DEMO_IDENTITIES[0], DEMO_IDENTITIES[1]
+    assert agent.org_name and agent.org_credit_code, "the second demo identity acts for a company"
+    now = utcnow()
+    year = now.year
+    notice = await cases.register_case(db, agency_id, NewCase(
+        agency_case_number=f"榕市监处罚〔{year}〕101号", case_type="行政处罚",
+        matter="销售超过保质期的食品", hearing_right=True, electronic_monitoring=False,
+        parties=(NewParty(PERSON, person.name, id_number=person.id_number),), officers=_OFFICERS))
+    actor = f"agency:{agency_id}/demo"
+    await cases.add_stage_event(db, notice, "filed", {"occurred_at": _ago(now, 10)}, actor)
+    await cases.add_stage_event(db, notice, "penalty_notice", {
+        "occurred_at": _ago(now, 2), "informed_at": _ago(now, 1.9),
+        "proposed_penalty": "没收违法所得，并处罚款人民币一万元",
+        "proposed_fine_fen": 1_000_000,
+        "facts": "当事人在其经营的超市销售超过保质期的酸奶12盒，违法所得人民币96元。",
+        "legal_basis": "《中华人民共和国食品安全法》第三十四条第十项、第一百二十四条第一款第五项",
+    }, actor)
+    decided = await cases.register_case(db, agency_id, NewCase(
+        agency_case_number=f"榕市监处罚〔{year}〕87号", case_type="行政处罚",
+        matter="未按规定公示年度报告", hearing_right=False, electronic_monitoring=False,
+        parties=(NewParty(ORGANISATION, agent.org_name, credit_code=agent.org_credit_code),),
+        officers=_OFFICERS))
+    await cases.add_stage_event(db, decided, "filed", {"occurred_at": _ago(now, 30)}, actor)
+    await cases.add_stage_event(db, decided, "penalty_notice", {
+        "occurred_at": _ago(now, 25), "informed_at": _ago(now, 24.9),
+        "proposed_penalty": "罚款人民币五千元", "proposed_fine_fen": 500_000,
+        "facts": "当事人未按规定的期限公示上一年度年度报告。",
+        "legal_basis": "《企业信息公示暂行条例》第八条、第十八条",
+    }, actor)
+    await cases.add_stage_event(db, decided, "decided", {
+        "occurred_at": _ago(now, 6), "served_at": _ago(now, 5.9),
+        "decision_number": f"榕市监罚字〔{year}〕87号", "penalty": "罚款人民币五千元",
+        "fine_fen": 500_000,
+    }, actor)
+    return [notice.code, decided.code]
+
+
+def write_codes(data_dir: Path, codes: list[str]) -> None:
+    (data_dir / CASES_FILE).write_text(json.dumps(codes), encoding="utf-8")
+
+
+def banner_lines(settings: Settings) -> list[str]:
+    path = settings.data_dir / CASES_FILE
+    if not path.exists():
+        return []
+    codes = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["", "演示案件（扫描文书二维码打开的链接；当事人登录后可查看完整案件）："]
+    for code, who in zip(codes, ("zhangsan", "lisi"), strict=False):
+        lines.append(f"  - {case_codes.display(code)}（当事人登录：{who}） "
+                     f"{case_codes.case_url(settings.public_url, settings.secret_key, code)}")
+    return lines

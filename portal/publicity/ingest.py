@@ -1,0 +1,265 @@
+"""An agency's publication as it arrives, and the masked content that may be stored.
+
+``submission_from_json`` turns an API body into a ``Submission`` -- the raw values, which
+are never stored, logged or indexed -- naming every bad member by a stable code, as the case
+API does. ``publishable`` is the one way from a ``Submission`` to ``PublicContent``, the
+masked values the portal keeps (FJ art. 8, GD art. 46, PIPL):
+
+- a natural person is kept as surname + masked given name (``mask_person_name``); only the
+  name is taken, never an ID number: the public record needs none;
+- an organisation keeps its name and its unified social credit code (checked, GB 32100);
+- violation, legal basis and result are free texts: ``mask_text`` runs on each, told the
+  party's name and any other persons the agency names in ``named_persons`` (used for masking
+  only, then dropped), so several persons in one text are all caught;
+- the agency's case number is an identifier and is not rewritten; one that ``mask_text``
+  would change holds personal data and is refused (``personal_data``).
+
+``masked`` records each field's findings (kind and position, never the value), so the agency
+sees what was masked and the log may count it. ``search_text`` builds the one text the
+search index sees, from the masked content only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from portal.catalogue import PUBLICITY_REGIONS
+from portal.errors import ValidationFailed
+from portal.identifiers import is_valid_credit_code, normalise_credit_code
+from portal.publicity.masking import mask_text
+from portal.publicity.names import mask_person_name
+from portal.publicity.window import PublicityPeriod
+
+PERSON, ORGANISATION = "person", "organisation"
+REGION_CODES = tuple(PUBLICITY_REGIONS)
+TEXT_LIMITS = {"violation": 2000, "legal_basis": 1000, "result": 1000}
+FREE_TEXTS = tuple(TEXT_LIMITS)
+MAX_NAMED_PERSONS = 20
+_CASE_NUMBER_LIMIT = 100
+_NAME_LIMIT = 200
+_MAX_FEN = 10**15
+
+
+class Kind(StrEnum):
+    """What is published (the four kinds of enforcement information of the issue)."""
+
+    PENALTY_DECISION = "penalty_decision"
+    INSPECTION_RESULT = "inspection_result"
+    COERCIVE_MEASURE = "coercive_measure"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What an agency sends to publish (or, with ``kind`` and case number None, to change)."""
+
+    kind: Kind | None
+    agency_case_number: str | None
+    party_kind: str
+    party_name: str = field(repr=False)
+    credit_code: str | None
+    violation: str = field(repr=False)
+    legal_basis: str = field(repr=False)
+    result: str = field(repr=False)
+    amount_fen: int | None
+    decision_date: date
+    region_code: str
+    named_persons: tuple[str, ...] = field(default=(), repr=False)
+    period: PublicityPeriod | None = None
+
+
+@dataclass(frozen=True)
+class MaskedField:
+    """One masked datum: which field, what kind, ``value[start:end]`` -- never the value."""
+
+    field: str
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class PublicContent:
+    """The content of one version as it may be published: every free text masked."""
+
+    party_kind: str
+    party_name: str
+    credit_code: str | None
+    violation: str
+    legal_basis: str
+    result: str
+    amount_fen: int | None
+    decision_date: date
+    region_code: str
+    masked: tuple[MaskedField, ...] = ()
+
+    def digest(self) -> str:
+        """SHA-256 of the published content, for the evidence chain."""
+        values = asdict(self)
+        values.pop("masked")
+        values["decision_date"] = self.decision_date.isoformat()
+        canonical = "\x1f".join(f"{key}={'' if value is None else value}"
+                                for key, value in sorted(values.items()))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def publishable(submission: Submission) -> PublicContent:
+    """The masked content of ``submission`` (module docstring); raw values stay behind."""
+    person = submission.party_kind == PERSON
+    known_persons = ([submission.party_name] if person else []) + list(submission.named_persons)
+    organisations = [] if person else [submission.party_name]
+    masked: list[MaskedField] = []
+    texts: dict[str, str] = {}
+    for name in FREE_TEXTS:
+        result = mask_text(getattr(submission, name), known_persons=known_persons,
+                           known_organisations=organisations)
+        texts[name] = result.text
+        masked += [MaskedField(name, f.kind.value, f.start, f.end) for f in result.findings]
+    party_name = submission.party_name
+    if person:
+        party_name = mask_person_name(party_name)
+        if party_name != submission.party_name:
+            masked.insert(0, MaskedField("party.name", "person_name", 0, len(party_name)))
+    return PublicContent(
+        party_kind=submission.party_kind, party_name=party_name,
+        credit_code=None if person else submission.credit_code,
+        violation=texts["violation"], legal_basis=texts["legal_basis"], result=texts["result"],
+        amount_fen=submission.amount_fen, decision_date=submission.decision_date,
+        region_code=submission.region_code, masked=tuple(masked))
+
+
+def search_text(agency_case_number: str, content: PublicContent) -> str:
+    """What keyword search matches: party, credit code, case number and the masked texts."""
+    parts = (content.party_name, content.credit_code or "", agency_case_number,
+             content.violation, content.legal_basis, content.result)
+    return for_search("\n".join(part for part in parts if part))
+
+
+def for_search(text: str) -> str:
+    """Text and keywords alike: NFKC (full-width ２０２５ and ＡＢ match 2025 and ab) and lower
+    case, so that one case-sensitive LIKE serves both databases."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def submission_from_json(body: Any, *, new: bool) -> Submission:
+    """Parse a POST (``new``) or PUT body; ``ValidationFailed`` names every bad member."""
+    if not isinstance(body, dict):
+        raise ValidationFailed({"body": "invalid_type"})
+    allowed = {"party", "amount_fen", "decision_date", "region_code", "named_persons",
+               "publicity_days", "publicity_basis", *FREE_TEXTS}
+    if new:
+        allowed |= {"kind", "agency_case_number"}
+    errors = {name: "unknown_field" for name in body if name not in allowed}
+    reader = _Reader(body, errors)
+    kind = reader.choice("kind", [k.value for k in Kind]) if new else None
+    case_number = reader.text("agency_case_number", _CASE_NUMBER_LIMIT) if new else None
+    if case_number and mask_text(case_number).findings:
+        errors["agency_case_number"] = "personal_data"
+    party_kind, party_name, credit_code = _party(body.get("party"), errors)
+    texts = {name: reader.text(name, limit) for name, limit in TEXT_LIMITS.items()}
+    amount = body.get("amount_fen")
+    if amount is not None and (type(amount) is not int or not 0 <= amount < _MAX_FEN):
+        errors["amount_fen"] = "invalid_type" if type(amount) is not int else "out_of_range"
+    decided = reader.date("decision_date")
+    region = reader.choice("region_code", REGION_CODES)
+    named = body.get("named_persons", [])
+    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 for n in named):
+        errors["named_persons"] = "invalid_type"
+    elif len(named) > MAX_NAMED_PERSONS:
+        errors["named_persons"] = "too_many"
+    period = _period(body, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert decided is not None and region is not None
+    return Submission(
+        kind=Kind(kind) if kind else None, agency_case_number=case_number,
+        party_kind=party_kind, party_name=party_name, credit_code=credit_code,
+        violation=texts["violation"] or "", legal_basis=texts["legal_basis"] or "",
+        result=texts["result"] or "", amount_fen=amount, decision_date=decided,
+        region_code=region, named_persons=tuple(n.strip() for n in named), period=period)
+
+
+class _Reader:
+    """Reads typed members of a JSON object, recording an error code per bad one."""
+
+    def __init__(self, body: Mapping[str, Any], errors: dict[str, str]) -> None:
+        self.body, self.errors = body, errors
+
+    def text(self, name: str, limit: int, where: str | None = None) -> str | None:
+        value, where = self.body.get(name), where or name
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.errors[where] = "required"
+        elif not isinstance(value, str):
+            self.errors[where] = "invalid_type"
+        elif len(value.strip()) > limit:
+            self.errors[where] = "too_long"
+        else:
+            return value.strip()
+        return None
+
+    def choice(self, name: str, choices: tuple[str, ...] | list[str]) -> str | None:
+        value = self.body.get(name)
+        if value is None:
+            self.errors[name] = "required"
+        elif value not in choices:
+            self.errors[name] = "invalid_choice"
+        else:
+            return str(value)
+        return None
+
+    def date(self, name: str) -> date | None:
+        value = self.body.get(name)
+        if value is None:
+            self.errors[name] = "required"
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors[name] = "invalid_date"
+            return None
+
+
+def _party(party: Any, errors: dict[str, str]) -> tuple[str, str, str | None]:
+    if not isinstance(party, dict):
+        errors["party"] = "required" if party is None else "invalid_type"
+        return PERSON, "", None
+    reader = _Reader(party, errors)
+    errors.update({f"party.{name}": "unknown_field" for name in party
+                   if name not in ("kind", "name", "credit_code")})
+    kind = party.get("kind")
+    name = reader.text("name", _NAME_LIMIT, "party.name") or ""
+    if kind == PERSON:
+        if "credit_code" in party:
+            errors["party.credit_code"] = "not_allowed"
+        return PERSON, name, None
+    if kind != ORGANISATION:
+        errors["party.kind"] = "required" if kind is None else "invalid_choice"
+        return PERSON, name, None
+    code = party.get("credit_code")
+    if not isinstance(code, str) or not is_valid_credit_code(code):
+        errors["party.credit_code"] = "required" if not code else "invalid_credit_code"
+        return ORGANISATION, name, None
+    return ORGANISATION, name, normalise_credit_code(code)
+
+
+def _period(body: Mapping[str, Any], errors: dict[str, str]) -> PublicityPeriod | None:
+    if "publicity_days" not in body and "publicity_basis" not in body:
+        return None
+    days, basis = body.get("publicity_days"), body.get("publicity_basis")
+    if days is not None and type(days) is not int:
+        errors["publicity_days"] = "invalid_type"
+        return None
+    if basis is not None and not isinstance(basis, str):
+        errors["publicity_basis"] = "invalid_type"
+        return None
+    period = PublicityPeriod(days, (basis or "").strip() or None)
+    errors.update(period.problems())
+    return period

@@ -1,0 +1,167 @@
+"""The order of a case's steps (portal.case_rules) and the shape of event data
+(portal.case_events): pure, on values, with the clock given by each step."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from portal.case_deadlines import DeadlineKind
+from portal.errors import Conflict, PortalError, Unprocessable, ValidationFailed
+from portal.evidence_hash import instant_text
+from portal.legal_calendar import hearing_notice_limit
+from tests.portal.case_history import CHINA, DECISION, NOTICE, History, china, notified
+
+
+def refusal(history: History, kind: str, now: object, **data: object) -> PortalError:
+    with pytest.raises(PortalError) as caught:
+        history.add(kind, now, **data)  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_nothing_is_recorded_after_closed() -> None:  # SECURITY.md 2.3.1: steps only in order
+    history = History()
+    history.add("closed", china(2026, 9, 2), reason="不予立案")
+    for kind, data in (("filed", {}), ("penalty_notice", NOTICE), ("closed", {})):
+        error = refusal(history, kind, china(2026, 9, 3), **data)
+        assert isinstance(error, Conflict) and error.code == "case_closed"
+
+
+def test_no_decision_without_prior_notice() -> None:  # APL art. 44, 62
+    error = refusal(History(), "decided", china(2026, 9, 2), **DECISION)
+    assert isinstance(error, Conflict) and error.code == "notice_required"
+
+
+def test_no_decision_before_the_party_is_informed() -> None:  # APL art. 44, 45
+    history = History()
+    history.add("penalty_notice", china(2026, 9, 2), **NOTICE)  # not yet delivered
+    assert refusal(history, "decided", china(2026, 9, 20), **DECISION).code == "party_not_informed"
+
+
+def test_no_decision_while_the_statement_and_hearing_windows_run() -> None:
+    # APL art. 45, 62, 64(1), 85: informed Tuesday 29 September 2026; with National Day the
+    # 5 working days end on Monday 12 October, so a decision on 9 October is refused
+    history = notified(china(2026, 9, 29))
+    error = refusal(history, "decided", china(2026, 10, 9), **DECISION)
+    assert isinstance(error, Conflict) and error.code == "rights_window_open"
+    assert "2026年10月12日" in (error.detail or "")
+    history.add("decided", china(2026, 10, 13), **DECISION)
+
+
+def test_one_decision_and_nothing_of_the_procedure_after_it() -> None:  # APL art. 44
+    history = notified(china(2026, 9, 1))
+    history.add("decided", china(2026, 9, 15), **DECISION)
+    for kind, data in (("decided", DECISION), ("penalty_notice", NOTICE), ("filed", {})):
+        assert refusal(history, kind, china(2026, 9, 16), **data).code == "already_decided"
+
+
+def test_filing_comes_first_and_once() -> None:
+    history = History()
+    history.add("filed", china(2026, 9, 2))
+    assert refusal(history, "filed", china(2026, 9, 3)).code == "already_filed"
+    late = notified(china(2026, 9, 2))
+    assert refusal(late, "filed", china(2026, 9, 3)).code == "stage_out_of_order"
+
+
+def test_hearing_notified_less_than_seven_working_days_ahead_is_refused() -> None:
+    # APL art. 64(2), 85: 7 working days lie strictly between notice and hearing. For a hearing
+    # on Monday 12 October 2026 they are 10 (a 调休 Saturday), 9, 8 October, 30, 29, 28 and
+    # 24 September (1-7 October are National Day, 25-27 September Mid-Autumn): the latest
+    # notice is on 23 September, not on 30 September as weekday counting would have it
+    latest = hearing_notice_limit(date(2026, 10, 12), History().calendar).latest_notice_date
+    assert latest == date(2026, 9, 23)
+    history = notified(china(2026, 9, 1))
+    hearing = {"hearing_date": "2026-10-12", "place": "福州市鼓楼区听证室", "public": True}
+    too_late = china(latest.year, latest.month, latest.day) + timedelta(days=1, hours=-10)
+    error = refusal(history, "hearing_scheduled", too_late, **hearing)
+    assert isinstance(error, Unprocessable) and error.code == "hearing_notice_too_late"
+    assert error.problem_extra == {"latest_notice_date": latest.isoformat(),
+                                   "hearing_date": "2026-10-12"}
+    in_time = china(latest.year, latest.month, latest.day, 23, 59)
+    history.add("hearing_scheduled", in_time, **hearing)
+
+
+def test_hearing_needs_the_hearing_right_and_a_notice() -> None:  # APL art. 63, 64
+    hearing = {"hearing_date": "2026-12-01", "place": "听证室", "public": True}
+    assert refusal(notified(china(2026, 9, 1), hearing_right=False), "hearing_scheduled",
+                   china(2026, 9, 2), **hearing).code == "no_hearing_right"
+    assert refusal(History(), "hearing_scheduled", china(2026, 9, 2),
+                   **hearing).code == "notice_required"
+
+
+def test_a_closed_hearing_names_its_reason() -> None:  # APL art. 64(5): public unless a reason
+    error = refusal(notified(china(2026, 9, 1)), "hearing_scheduled", china(2026, 9, 2),
+                    hearing_date="2026-12-01", place="听证室", public=False)
+    assert isinstance(error, ValidationFailed) and error.errors == {"not_public_reason": "required"}
+
+
+def test_decision_waits_for_a_scheduled_hearing() -> None:  # APL art. 64
+    history = notified(china(2026, 9, 1))
+    history.add("hearing_scheduled", china(2026, 9, 2), hearing_date="2026-11-02",
+                place="听证室", public=True)
+    assert refusal(history, "decided", china(2026, 10, 30), **DECISION).code == "hearing_pending"
+    history.add("decided", china(2026, 11, 2, 16), **DECISION)
+
+
+def test_remedies_follow_a_decision_and_must_end_before_closing() -> None:
+    history = notified(china(2026, 9, 1))
+    assert refusal(history, "reconsideration_started", china(2026, 9, 2)).code == "decision_required"
+    history.add("decided", china(2026, 9, 15), **DECISION)
+    assert refusal(history, "lawsuit_ended", china(2026, 9, 16)).code == "no_lawsuit"
+    history.add("reconsideration_started", china(2026, 9, 20), body="福州市人民政府")
+    assert refusal(history, "reconsideration_started", china(2026, 9, 21)).code == "reconsideration_pending"
+    assert refusal(history, "closed", china(2026, 9, 22)).code == "remedy_pending"
+    history.add("reconsideration_ended", china(2026, 10, 20), outcome="维持")
+    history.add("closed", china(2026, 10, 21))
+
+
+def test_events_are_recorded_in_the_order_they_happened() -> None:
+    history = notified(china(2026, 9, 10))
+    error = refusal(history, "decided", china(2026, 9, 30), occurred_at=instant_text(china(2026, 9, 5)),
+                    **DECISION)
+    assert isinstance(error, Unprocessable) and error.code == "occurred_out_of_order"
+
+
+def test_extension_only_of_a_running_window_and_only_later() -> None:  # APL art. 66
+    history = notified(china(2026, 9, 1))
+    extension = {"deadline": "payment", "new_last_day": "2026-12-31", "reason": "经济困难"}
+    assert refusal(history, "window_extended", china(2026, 9, 2),
+                   **extension).code == "deadline_not_running"
+    statement = history.deadline(DeadlineKind.STATEMENT)
+    error = refusal(history, "window_extended", china(2026, 9, 2), deadline="statement",
+                    new_last_day=statement.last_day.isoformat(), reason="当事人申请")
+    assert error.code == "extension_not_later"
+    history.add("window_extended", china(2026, 9, 2), deadline="statement",
+                new_last_day="2026-09-30", reason="当事人申请")
+    extended = history.deadline(DeadlineKind.STATEMENT)
+    assert extended.statutory_last_day == statement.last_day and extended.last_day.isoformat() == "2026-09-30"
+    assert "延长至2026年9月30日" in extended.explain() and statement.explain() in extended.explain()
+
+
+@pytest.mark.parametrize(("kind", "data", "errors"), [
+    ("promoted", {}, {"kind": "unknown_kind"}),
+    ("registered", {}, {"kind": "unknown_kind"}),
+    ("penalty_notice", {"facts": "x"}, {"proposed_penalty": "required", "legal_basis": "required"}),
+    ("penalty_notice", {**NOTICE, "color": "red"}, {"color": "unknown_field"}),
+    ("penalty_notice", {**NOTICE, "informed_at": "2026-09-01T10:00:00"}, {"informed_at": "invalid_instant"}),
+    ("penalty_notice", {**NOTICE, "informed_at": "2027-09-01T10:00:00Z"}, {"informed_at": "in_future"}),
+    ("penalty_notice", {**NOTICE, "proposed_fine_fen": 12.5}, {"proposed_fine_fen": "invalid_type"}),
+    ("decided", {**DECISION, "fine_fen": True}, {"fine_fen": "invalid_type"}),
+    ("hearing_scheduled", {"hearing_date": "2026-9-1", "place": "x", "public": "yes",
+                           "hearing_time": "9:30"},
+     {"hearing_date": "invalid_date", "public": "invalid_type", "hearing_time": "invalid_time"}),
+    ("window_extended", {"deadline": "lawsuit", "new_last_day": "2026-12-01", "reason": "x"},
+     {"deadline": "invalid_choice"}),
+])
+def test_event_data_errors_name_each_field(kind: str, data: dict[str, object],
+                                           errors: dict[str, str]) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        History().add(kind, china(2026, 9, 2), **data)
+    assert caught.value.errors == errors
+
+
+def test_instants_are_stored_in_utc() -> None:  # LAW.md: instants in UTC, dates in China time
+    event = notified(china(2026, 9, 1, 9, 30)).events[-1]
+    assert event.data["informed_at"] == "2026-09-01T01:30:00.000000Z"
+    assert event.instant("informed_at") == china(2026, 9, 1, 9, 30).astimezone(CHINA)

@@ -42,3 +42,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    for chatty in ("fontTools", "httpx"):  # font subsetting and every outgoing request at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)

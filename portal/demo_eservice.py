@@ -1,0 +1,94 @@
+"""Demo e-service for ``make run``: the company has consented and a decision sits in its mailbox.
+
+福州示例科技有限公司's agent 李四 (``lisi``) signed the e-service confirmation with his
+remote-signing key, and the demo agency served its sealed penalty decision on the company
+through the same service the API uses: log in as ``lisi`` to see the mailbox item, its service
+time, the deadlines it started and, once the background worker has run (seconds), its sealed
+service receipt. 张三 (``zhangsan``) has not consented yet, so a newcomer can sign one.
+Everything is recorded through the real services, so the evidence chains verify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.blobstore import FileBlobStore
+from portal.catalogue import CONSENT
+from portal.database import transaction, utcnow
+from portal.dev_idp import provider as dev_idp
+from portal.dev_idp.identities import DEMO_IDENTITIES
+from portal.documents.consent_confirmation import render_confirmation
+from portal.documents.pdf import CjkDocument
+from portal.identifiers import uscc_check_char
+from portal.legal_calendar import china_date
+from portal.models.eservice import SCOPE_ALL
+from portal.models.parties import Party
+from portal.notary import Notary
+from portal.services import cases, consent, consent_documents, deliveries, identity, outbox, party_keys
+from portal.settings import Settings
+from signing import KeySigner, SignatureSettings, async_sign_pdf
+
+DECISION_LINES = (
+    "行政处罚决定书",
+    "当事人：福州示例科技有限公司",
+    "违法事实：未按规定的期限公示上一年度年度报告。",
+    "处罚决定：罚款人民币伍仟元整（5000.00元）。",
+    "请于收到本决定书之日起十五日内缴纳罚款。",
+)
+_DEMO_AGENCY_PREFIX = "11350100MB0000001"
+
+
+def _decision_pdf(case_number: str) -> bytes:
+    document = CjkDocument("行政处罚决定书", created_at=utcnow())
+    document.heading("福州市市场监督管理局 行政处罚决定书")
+    document.paragraph(f"案号：{case_number}")
+    for line in DECISION_LINES[1:]:
+        document.paragraph(line)
+    return document.output()
+
+
+async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                        agency_id: int, agency_name: str, case_code: str) -> None:
+    """Consent for the company (signed by its agent) and its served decision in the mailbox."""
+    agent = DEMO_IDENTITIES[1]
+    notary = Notary.from_settings(settings)
+    renderer = outbox.renderer_for(settings.public_url)
+    blobs = FileBlobStore(settings.data_dir / "blobs")
+    try:
+        services = await notary.services()
+        assert services.dev_pki is not None, "the demo runs on the development PKI"
+        async with transaction(sessions) as db:
+            login = await identity.record_login(db, dev_idp.issuer(settings), agent.claims())
+            company = login.organisations[0]
+            person = await db.get(Party, login.person.id)
+            assert person is not None
+            signer = await party_keys.signer_for(db, person, services.dev_pki,
+                                                 settings.secret_key.encode())
+            content = await consent_documents.confirmation_content(
+                db, acting_party_id=company.id, signer_person_id=person.id, agency_ids=[],
+                email_copy=None, on=china_date(utcnow()))
+            case = await cases.case_for_agency(db, agency_id, case_code)
+        pdf, placement = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
+        signed = await consent_documents.sign_as(notary, signer, pdf, placement,
+                                                 CONSENT["signature_reason"])
+        seal = KeySigner.from_credential(services.dev_pki.agency_seal(
+            agency_name, _DEMO_AGENCY_PREFIX + uscc_check_char(_DEMO_AGENCY_PREFIX)))
+        decision = await async_sign_pdf(await asyncio.to_thread(_decision_pdf, case.agency_case_number),
+                                        seal, SignatureSettings())
+        async with transaction(sessions) as db:
+            await consent.record_consent(
+                db, party_id=company.id, signer_person_id=person.id, scope=SCOPE_ALL, agency_ids=[],
+                email_copy=None, method="remote_signature", document_sha256=blobs.put(signed),
+                actor=f"person:{person.id} for party:{company.id}", renderer=renderer)
+        async with transaction(sessions) as db:
+            party = await db.get(Party, company.id)
+            assert party is not None
+            title = f"{case.agency_case_number} 行政处罚决定书"
+            request = deliveries.DeliveryRequest("行政处罚决定书", title, decision, "demo-decision")
+            await deliveries.deliver(db, blobs, case=case, party=party, request=request,
+                                     fingerprint=request.fingerprint(case.code, party.credit_code or ""),
+                                     actor="agency:demo", renderer=renderer)
+    finally:
+        await notary.aclose()

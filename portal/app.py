@@ -1,8 +1,9 @@
 """``create_app(settings)``: routes, middleware, exception handlers and lifespan in one place.
 
 Middleware order, outermost first: request id and access log → security headers → body
-size limit → session → CSRF. Errors raised by middleware are rendered by
-``portal.web.errors`` directly; errors from endpoints go through the exception handlers.
+size limit → session → CSRF → the bell's unread count. Errors raised by middleware are
+rendered by ``portal.web.errors`` directly; errors from endpoints go through the exception
+handlers.
 
 Signing (``portal.notary``): the notary is built here, cheaply; the lifespan opens its PKI at
 start-up and stops its verification worker processes at shutdown.
@@ -28,9 +29,11 @@ from portal.database import create_engine, session_factory
 from portal.dev_idp import provider as dev_idp
 from portal.errors import PortalError
 from portal.notary import Notary
+from portal.payment_platforms import SANDBOX_MOUNT, PaymentPlatforms
 from portal.services import outbox
 from portal.settings import Settings
 from portal.web import errors
+from portal.web.bell import BELL_PATH, NoticeCountMiddleware
 from portal.web.body_limit import BodyLimitMiddleware
 from portal.web.csrf import CsrfMiddleware
 from portal.web.oidc import RelyingParty, default_http_client, in_process_http_client
@@ -40,8 +43,9 @@ from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.session import SessionMiddleware
 
 # The agency API and the dev identity provider's token endpoint (a back-channel call with
-# client authentication) carry credentials, not cookies.
-CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token")
+# client authentication) carry credentials, not cookies; the sandbox payment platform stands
+# for an outside site and has its own (merchant key, its pay page).
+CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token", f"{SANDBOX_MOUNT}/")
 
 
 def create_app(
@@ -58,6 +62,8 @@ def create_app(
         await notary.start()
         async with background() if background is not None else nullcontext():
             yield
+        if app.state.payments.sandbox is not None:
+            await app.state.payments.sandbox.aclose()
         await notary.aclose()
         await engine.dispose()
 
@@ -72,9 +78,11 @@ def create_app(
             Middleware(RequestContextMiddleware, trust_incoming_id=settings.trusted_proxy_hops > 0),
             Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(SessionMiddleware, settings=settings, sessions=sessions),
+            Middleware(SessionMiddleware, settings=settings, sessions=sessions,
+                       passive_paths=frozenset({BELL_PATH})),
             Middleware(CsrfMiddleware, exempt_prefixes=CSRF_EXEMPT,
                        max_form_bytes=settings.max_form_bytes),
+            Middleware(NoticeCountMiddleware),
         ],
         exception_handlers={
             PortalError: errors.handle_portal_error,
@@ -94,4 +102,8 @@ def create_app(
     app.state.relying_party = RelyingParty(oidc, f"{settings.public_url}{dev_idp.CALLBACK_PATH}")
     app.state.http_client = (in_process_http_client(app, settings.public_url) if settings.dev_idp_enabled
                              else default_http_client)
+    app.state.payments = PaymentPlatforms.from_settings(
+        settings, http=in_process_http_client(app, settings.public_url), mount_sandbox=True)
+    if app.state.payments.sandbox is not None:  # development only: see portal.payment_platforms
+        app.router.routes.append(Mount(SANDBOX_MOUNT, app=app.state.payments.sandbox))
     return app

@@ -18,14 +18,21 @@ for the period it was made for: a new prior notice starts new windows.
 ``CaseDeadline`` wraps the ``Deadline`` (or, for the hearing notice, ``HearingNoticeLimit``)
 that ``legal_calendar`` computed, with its name and any extension; it answers ``last_day``,
 ``ends_at_utc``, ``is_met_by`` and ``explain`` like a ``Deadline`` does, with the extension
-applied. The informed and served instants come from the events for now; per-party instants
-from e-service deliveries slot in where ``informed_at`` and ``served_at`` are read.
+applied.
+
+Deadlines are a party's: each party may have been informed and served at a different moment.
+Where the portal served the party the prior notice or the decision itself (the document's
+arrival in the party's mailbox, FJ art. 19), ``PartyTimes`` carries that service time and it
+takes the place of the agency's ``informed_at`` / ``served_at`` for that party; the period is
+then explained as running from the service (送达于 …). Without it, the event's instants count.
+An extension is one date for the whole case: for a party whose own period already ends later,
+it changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -35,6 +42,7 @@ from portal.legal_calendar import (
     Deadline,
     HearingNoticeLimit,
     HolidayCalendar,
+    Trigger,
     decision_service_deadline,
     end_of_china_day_utc,
     hearing_notice_limit,
@@ -129,18 +137,40 @@ def _format(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+@dataclass(frozen=True)
+class PartyTimes:
+    """When the portal served one party the current prior notice and the decision (their
+    arrival in its mailbox); ``None`` where it did not, so the event's own instant counts."""
+
+    notice_served_at: datetime | None = None
+    decision_served_at: datetime | None = None
+
+
+NOT_SERVED_HERE = PartyTimes()
+
+
+def _from_service(deadline: Deadline) -> Deadline:
+    return replace(deadline, trigger=Trigger.SERVED)
+
+
 def case_deadlines(events: Sequence[StageEvent], *, hearing_right: bool,
-                   calendar: HolidayCalendar) -> list[CaseDeadline]:
-    """Every deadline the events start, in the order the procedure meets them."""
+                   calendar: HolidayCalendar, times: PartyTimes = NOT_SERVED_HERE) -> list[CaseDeadline]:
+    """Every deadline the events start for the party ``times`` describes, in the order the
+    procedure meets them."""
     found: list[CaseDeadline] = []
     notice = last(events, EventKind.PENALTY_NOTICE)
-    informed = notice.instant("informed_at") if notice else None
+    informed = times.notice_served_at or (notice.instant("informed_at") if notice else None)
+    served_here = times.notice_served_at is not None
     if notice and informed:
-        found.append(CaseDeadline(DeadlineKind.STATEMENT, statement_deadline(informed, calendar),
+        statement = statement_deadline(informed, calendar)
+        found.append(CaseDeadline(DeadlineKind.STATEMENT,
+                                  _from_service(statement) if served_here else statement,
                                   True, notice.seq))
         if hearing_right:
+            request = hearing_request_deadline(informed, calendar)
             found.append(CaseDeadline(DeadlineKind.HEARING_REQUEST,
-                                      hearing_request_deadline(informed, calendar), True, notice.seq))
+                                      _from_service(request) if served_here else request,
+                                      True, notice.seq))
     hearing = last(events, EventKind.HEARING_SCHEDULED)
     hearing_day = hearing.day("hearing_date") if hearing else None
     if hearing and hearing_day:
@@ -148,12 +178,13 @@ def case_deadlines(events: Sequence[StageEvent], *, hearing_right: bool,
                                   hearing_notice_limit(hearing_day, calendar), False, hearing.seq))
     decided = last(events, EventKind.DECIDED)
     if decided:
-        found.extend(_after_decision(decided, calendar))
+        found.extend(_after_decision(decided, calendar,
+                                     times.decision_served_at or decided.instant("served_at")))
     return [_extended(deadline, events) for deadline in found]
 
 
-def _after_decision(decided: StageEvent, calendar: HolidayCalendar) -> list[CaseDeadline]:
-    served = decided.instant("served_at")
+def _after_decision(decided: StageEvent, calendar: HolidayCalendar,
+                    served: datetime | None) -> list[CaseDeadline]:
     if served is None:
         return [CaseDeadline(DeadlineKind.DECISION_SERVICE,
                              decision_service_deadline(decided.at, calendar), False, decided.seq)]
@@ -176,6 +207,8 @@ def _extended(deadline: CaseDeadline, events: Sequence[StageEvent]) -> CaseDeadl
                 and event.data.get("deadline") == deadline.kind.value):
             new_last = event.day("new_last_day")
             assert new_last is not None, "new_last_day is required by the event's spec"
+            if new_last <= deadline.statutory_last_day:
+                continue  # this party's own period already runs longer
             extension = Extension(new_last, str(event.data.get("reason", "")), event.at)
     if extension is None:
         return deadline

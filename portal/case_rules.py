@@ -6,9 +6,11 @@ is the law's:
 - nothing happens in a closed case; a case closes only when no remedy is pending;
 - filing (立案) comes before the prior notice, once;
 - no decision without the prior notice of the proposed penalty, its facts, reasons and basis
-  (APL art. 44, 62), nor before the party was informed and the windows to state, defend and
-  request a hearing have run out (art. 45, 62, 64(1)); a scheduled hearing is held before
-  the decision. One decision per case; the prior notice may be renewed until then;
+  (APL art. 44, 62), nor before every party was informed and its windows to state, defend and
+  request a hearing have run out (art. 45, 62, 64(1)) — unless that party expressly waived
+  them (art. 62: a waiver recorded by the portal, ``PartyStanding.waived``); a hearing a party
+  requested is scheduled, and a scheduled hearing is held, before the decision. One decision
+  per case; the prior notice may be renewed until then (and a renewal starts new windows);
 - a hearing needs the hearing right (art. 63) and a prior notice, and its time and place are
   notified at least 7 working days ahead (art. 64(2), 85);
 - reconsideration and lawsuits follow a decision, and end only after they started;
@@ -18,14 +20,27 @@ is the law's:
 
 Refusals are ``Conflict`` (409, the case's state forbids it) or ``Unprocessable`` (422, the
 event's own data breaks a rule), each with a stable code whose Chinese title is in the
-catalogue. A party's waiver of the windows (a later right) will relax the decision rule here.
+catalogue.
+
+Each party's windows run from when that party was informed (``PartyStanding.times``: the
+portal's service time where it served the notice); the service layer gathers the standings
+of every party of the case. Without them (``parties=()``) the event's ``informed_at`` counts
+for all, and nobody has waived anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from portal.case_deadlines import DeadlineKind, case_deadlines, find
+from portal.case_deadlines import (
+    NOT_SERVED_HERE,
+    CaseDeadline,
+    DeadlineKind,
+    PartyTimes,
+    case_deadlines,
+    find,
+)
 from portal.case_events import EventKind, StageEvent, last
 from portal.errors import Conflict, Unprocessable
 from portal.legal_calendar import HolidayCalendar, china_date, hearing_notice_limit
@@ -33,9 +48,24 @@ from portal.legal_calendar import HolidayCalendar, china_date, hearing_notice_li
 _PROCEDURE_BEFORE_DECISION = (EventKind.PENALTY_NOTICE, EventKind.HEARING_SCHEDULED)
 
 
+@dataclass(frozen=True)
+class PartyStanding:
+    """One party, as the decision rule sees it for the current prior notice: when the portal
+    served it, whether it waived its windows, whether it asked for a hearing."""
+
+    times: PartyTimes = NOT_SERVED_HERE
+    waived: bool = False
+    hearing_requested: bool = False
+
+
+_EVERYONE_ALIKE = (PartyStanding(),)
+
+
 def check_event(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
-                calendar: HolidayCalendar) -> None:
-    """Raise if ``event`` may not follow ``history`` (the case's events so far, in order)."""
+                calendar: HolidayCalendar, parties: Sequence[PartyStanding] = ()) -> None:
+    """Raise if ``event`` may not follow ``history`` (the case's events so far, in order);
+    ``parties``: the standing of each party of the case (see the module docstring)."""
+    standings = tuple(parties) or _EVERYONE_ALIKE
     if last(history, EventKind.CLOSED):
         raise Conflict(code="case_closed")
     latest = max((e.at for e in history if e.kind is not EventKind.REGISTERED), default=None)
@@ -53,12 +83,12 @@ def check_event(event: StageEvent, history: Sequence[StageEvent], *, hearing_rig
     elif event.kind is EventKind.HEARING_SCHEDULED:
         _check_hearing(event, history, hearing_right=hearing_right, calendar=calendar)
     elif event.kind is EventKind.DECIDED:
-        _check_decision(event, history, hearing_right=hearing_right, calendar=calendar)
+        _check_decision(event, history, standings, hearing_right=hearing_right, calendar=calendar)
     elif event.kind in (EventKind.RECONSIDERATION_STARTED, EventKind.LAWSUIT_STARTED,
                         EventKind.RECONSIDERATION_ENDED, EventKind.LAWSUIT_ENDED):
         _check_remedy(event, history, decided is not None)
     elif event.kind is EventKind.WINDOW_EXTENDED:
-        _check_extension(event, history, hearing_right=hearing_right, calendar=calendar)
+        _check_extension(event, history, standings, hearing_right=hearing_right, calendar=calendar)
     elif event.kind is EventKind.CLOSED and _pending_remedies(history):
         raise Conflict(code="remedy_pending")
 
@@ -86,19 +116,26 @@ def _check_hearing(event: StageEvent, history: Sequence[StageEvent], *, hearing_
         })
 
 
-def _check_decision(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
+def _check_decision(event: StageEvent, history: Sequence[StageEvent],
+                    standings: Sequence[PartyStanding], *, hearing_right: bool,
                     calendar: HolidayCalendar) -> None:
     notice = last(history, EventKind.PENALTY_NOTICE)
     if notice is None:
         raise Conflict(code="notice_required")
-    if notice.instant("informed_at") is None:
-        raise Conflict(code="party_not_informed")
-    deadlines = case_deadlines(history, hearing_right=hearing_right, calendar=calendar)
-    for kind in (DeadlineKind.STATEMENT, DeadlineKind.HEARING_REQUEST):
-        window = find(deadlines, kind)
-        if window is not None and window.is_met_by(event.at):
-            raise Conflict(window.explain(), code="rights_window_open")
+    for standing in standings:
+        deadlines = case_deadlines(history, hearing_right=hearing_right, calendar=calendar,
+                                   times=standing.times)
+        if find(deadlines, DeadlineKind.STATEMENT) is None:
+            raise Conflict(code="party_not_informed")
+        if standing.waived:
+            continue  # APL art. 62: the party expressly gave up stating and defending
+        for kind in (DeadlineKind.STATEMENT, DeadlineKind.HEARING_REQUEST):
+            window = find(deadlines, kind)
+            if window is not None and window.is_met_by(event.at):
+                raise Conflict(window.explain(), code="rights_window_open")
     hearing = last(history, EventKind.HEARING_SCHEDULED)
+    if any(s.hearing_requested for s in standings) and (hearing is None or hearing.seq < notice.seq):
+        raise Conflict(code="hearing_requested")  # APL art. 63, 64: the hearing comes first
     hearing_day = hearing.day("hearing_date") if hearing else None
     if hearing_day is not None and china_date(event.at) < hearing_day:
         raise Conflict(code="hearing_pending")
@@ -134,14 +171,20 @@ def _check_remedy(event: StageEvent, history: Sequence[StageEvent], decided: boo
         raise Conflict(code="no_lawsuit")
 
 
-def _check_extension(event: StageEvent, history: Sequence[StageEvent], *, hearing_right: bool,
+def _check_extension(event: StageEvent, history: Sequence[StageEvent],
+                     standings: Sequence[PartyStanding], *, hearing_right: bool,
                      calendar: HolidayCalendar) -> None:
-    deadlines = case_deadlines(history, hearing_right=hearing_right, calendar=calendar)
-    current = find(deadlines, DeadlineKind(str(event.data["deadline"])))
-    if current is None:
+    kind = DeadlineKind(str(event.data["deadline"]))
+    running: list[CaseDeadline] = []
+    for standing in standings:
+        found = find(case_deadlines(history, hearing_right=hearing_right, calendar=calendar,
+                                    times=standing.times), kind)
+        if found is not None:
+            running.append(found)
+    if not running:
         raise Conflict(code="deadline_not_running")
+    latest = max(deadline.last_day for deadline in running)
     new_last_day = event.day("new_last_day")
     assert new_last_day is not None, "new_last_day is required by the event's spec"
-    if new_last_day <= current.last_day:
-        raise Unprocessable("extension_not_later", extra={
-            "current_last_day": current.last_day.isoformat()})
+    if new_last_day <= latest:
+        raise Unprocessable("extension_not_later", extra={"current_last_day": latest.isoformat()})

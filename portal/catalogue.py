@@ -80,6 +80,25 @@ TITLES: dict[str, str] = {
     "already_withdrawn": "该公示信息已经撤回",
     "publication_withdrawn": "该公示信息已经撤回，不能再更新",
     "publication_expired": "该公示信息的公示期已满，已不再公开",
+    "statement_window_closed": "陈述、申辩期限已届满，本次告知的陈述、申辩不能再通过平台提交",
+    "hearing_window_closed": "要求听证的期限已届满（《中华人民共和国行政处罚法》第六十四条第一项、第八十五条）",
+    "hearing_already_requested": "您已就本次告知申请听证",
+    "rights_waived": "您已声明放弃本次告知的陈述、申辩权利",
+    "no_fine": "本案处罚决定没有罚款，无需申请暂缓或分期缴纳",
+    "hearing_requested": "当事人已申请听证，应当先组织听证（《中华人民共和国行政处罚法》第六十三条、第六十四条）",
+    "submission_receipt_pending": "提交回执正在生成，请稍后再试",
+    "webhook_url_invalid": "回调地址必须以 https:// 开头（测试时可用 http://127.0.0.1）",
+    "fine_exists": "本机关已为该决定书创建过罚款，内容与本次请求不同",
+    "unknown_delivery": "没有这份送达记录，或不是本机关送达的文书",
+    "not_a_decision": "所引用的送达文书不是行政处罚决定书",
+    "delivery_case_mismatch": "所引用的送达文书不属于所填案件",
+    "service_in_future": "送达日期不能晚于今天",
+    "nothing_due": "该罚款已缴清，无需再缴款",
+    "fine_closed": "该罚款已结清或已退款，不能再缴款",
+    "unknown_payment": "该罚款没有这笔缴款",
+    "already_refunded": "这笔缴款已登记过退款，退款流水号不同",
+    "payment_platform_unavailable": "支付平台暂时无法访问，请稍后再试",
+    "reconciliation_not_found": "该日尚未对账",
 }
 
 EXPLANATIONS: dict[str, str] = {
@@ -89,6 +108,7 @@ EXPLANATIONS: dict[str, str] = {
     "receipt_pending": "送达回证通常在文书到达后几秒钟内生成，请稍后刷新页面。",
     "payload_too_large": "请缩小文件或内容后重新提交。",
     "rate_limited": "为防止滥用，系统限制了查询频率。",
+    "payment_platform_unavailable": "您的缴款尚未发生，请稍后返回罚款页面重新点击缴款。",
     "internal_error": "我们已记录此问题。请稍后再试；如问题持续，请联系执法机关或平台客服。",
     "login_failed": "登录过程中的安全校验未通过（可能已超时或被篡改），请重新登录。",
     "idp_request_invalid": "发起登录的网站提供的参数有误，无法继续。请返回该网站重新登录。",
@@ -331,6 +351,87 @@ MAILBOX: dict[str, str] = {
     "receipt_name": "送达回证-{title}.pdf",
 }
 
+# Rights (``portal.rights``, the /cases/{code}/… forms, the submission receipt and the case
+# timeline): kinds, form errors ("error.<field>.<code>", else "error.<code>"), receipt labels.
+RIGHTS: dict[str, str] = {
+    "kind.statement": "陈述、申辩", "kind.hearing_request": "听证申请", "kind.recusal": "回避申请",
+    "kind.payment_plan": "暂缓或分期缴纳罚款申请", "kind.waiver": "放弃陈述、申辩声明",
+    "timeline.delivery": "送达{document_type}", "timeline.document": "文书",
+    "timeline.receipt_number": "回执编号", "timeline.acknowledged": "执法机关签收",
+    "timeline.statement": "提交陈述、申辩", "timeline.hearing_request": "申请听证",
+    "timeline.recusal": "申请回避", "timeline.payment_plan": "申请暂缓或分期缴纳罚款",
+    "timeline.waiver": "声明放弃陈述、申辩",
+    "error.required": "请填写此项", "error.too_long": "内容过长，请精简",
+    "error.control_characters": "内容含有不能显示的控制字符，请删除后重新提交",
+    "error.text.required": "请填写陈述、申辩的意见",
+    "error.text.too_long": "陈述、申辩的意见不能超过5000字；更多内容可以作为附件上传",
+    "error.reason.required": "请填写申请回避的理由", "error.reason.too_long": "不能超过2000字",
+    "error.reasons.required": "请说明确有经济困难的情况", "error.reasons.too_long": "不能超过2000字",
+    "error.plan_detail.too_long": "不能超过2000字", "error.agent_1.too_long": "姓名不能超过50字",
+    "error.agent_2.too_long": "姓名不能超过50字", "error.target.required": "请选择申请回避的人员",
+    "error.target_name.required": "请填写听证主持人的姓名", "error.target_name.too_long": "姓名不能超过50字",
+    "error.plan.required": "请选择暂缓缴纳或者分期缴纳",
+    "error.defer_until.invalid_date": "请按“年-月-日”填写日期，例如 2027-03-31",
+    "error.defer_until.out_of_range": "暂缓至的日期应在今天之后、一年以内",
+    "error.instalments.out_of_range": "分期期数应为2至12期",
+    "error.confirm.required": "请勾选确认后再继续",
+    "error.attachments.too_many_files": "最多上传5个附件",
+    "error.attachments.total_too_large": "附件合计不能超过20MB",
+    "error.attachments.file_too_large": "第{n}个附件超过10MB",
+    "error.attachments.file_empty": "第{n}个附件是空文件",
+    "error.attachments.unsupported_type": "第{n}个附件不是PDF、JPG或PNG文件（按文件内容判断，与文件名无关）",
+    "error.attachments.damaged": "第{n}个附件已损坏、不完整或已加密，无法打开",
+    "receipt.title": "{kind}提交回执", "receipt.seal_reason": "提交回执",
+    "receipt.intro": "本回执由行政执法公共服务平台出具，证明平台已于下列时间收到当事人通过平台提交的{kind}，并已转交执法机关。收到时间以平台记录为准。",
+    "receipt.number": "回执编号", "receipt.kind": "提交事项", "receipt.party": "当事人",
+    "receipt.case_code": "案件编码", "receipt.case_number": "机关案号", "receipt.agency": "执法机关",
+    "receipt.verify_hint": "任何人均可使用 PAdES 签章验证工具（包括本平台 /verify 页面）核验本回执的电子印章和时间戳。",
+    "receipt.identifier": "身份证件号码 / 统一社会信用代码", "receipt.submitter": "经办人",
+    "receipt.received_china": "收到时间（北京时间）", "receipt.received_utc": "收到时间（UTC）",
+    "receipt.window": "期限", "receipt.window_value": "在{label}内提交（截止 {day} 24:00）",
+    "receipt.content_sha256": "提交内容 SHA-256 摘要", "receipt.event": "提交事件哈希",
+    "receipt.attachments": "附件", "receipt.attachment_value": "{name}，{size} 字节，SHA-256 {sha256}",
+    "receipt.content_title": "提交内容", "receipt.footer": "提交回执 第 {page} 页，共 {pages} 页",
+    "receipt.file_name": "提交回执-{case}-{number}.pdf", "none": "无",
+    "content.text": "陈述、申辩意见", "content.reason": "理由", "content.agents": "委托代理人",
+    "content.target": "申请回避的人员", "content.plan": "申请事项", "content.defer_until": "暂缓至",
+    "content.instalments": "分期期数", "content.reasons": "经济困难情况", "content.plan_detail": "缴纳计划说明",
+    "content.waived": "放弃的权利", "plan.defer": "暂缓缴纳", "plan.instalments": "分期缴纳",
+    "waived.statement": "陈述、申辩", "waived.hearing_request": "要求听证",
+    "target.hearing_officer": "听证主持人", "target.officer": "执法人员",
+    "law.statement": "当事人有权进行陈述和申辩。行政机关必须充分听取当事人的意见，对当事人提出的事实、理由和证据，应当进行复核；当事人提出的事实、理由或者证据成立的，行政机关应当采纳。行政机关不得因当事人陈述、申辩而给予更重的处罚。（《中华人民共和国行政处罚法》第四十五条）",
+    "law.hearing_request": "当事人要求听证的，应当在行政机关告知后五日内提出；行政机关应当在举行听证的七日前，通知当事人及有关人员听证的时间、地点。（《中华人民共和国行政处罚法》第六十四条第一项、第二项；“五日”“七日”指工作日，不含法定节假日，第八十五条）",
+    "law.recusal": "当事人认为执法人员与案件有直接利害关系或者有其他关系可能影响公正执法的，有权申请回避；当事人认为听证主持人与本案有直接利害关系的，有权申请回避。（《中华人民共和国行政处罚法》第四十三条、第六十四条第四项）",
+    "law.payment_plan": "当事人确有经济困难，需要延期或者分期缴纳罚款的，经当事人申请和行政机关批准，可以暂缓或者分期缴纳。（《中华人民共和国行政处罚法》第六十六条第二款）",
+    "law.waiver": "当事人明确放弃陈述或者申辩权利的，执法机关可以不再等待期限届满即作出行政处罚决定。（《中华人民共和国行政处罚法》第六十二条）",
+}
+
+# Delegation (``services.delegations``, the /account/delegations pages): scopes, statuses and
+# the problems of a grant request, keyed by the codes the service raises.
+DELEGATION: dict[str, str] = {
+    "scope.mailbox": "仅查看邮箱",
+    "scope.mailbox.hint": "可以查收邮箱中的文书，下载文书和送达回证；不能代为办理其他事务。",
+    "scope.full": "全权代为办理",
+    "scope.full.hint": "除查看邮箱外，还可以代为签署或撤回电子送达确认、申请纸质文书，以及今后开通的陈述申辩、申请听证、缴纳罚款等事务。",
+    "status.in_force": "有效",
+    "status.ended": "已到期",
+    "status.revoked": "已撤回",
+    "source.identity_provider": "统一身份认证平台确认的单位经办人",
+    "source.delegation": "本平台授权",
+    "no_end": "长期（以统一身份认证平台为准）",
+    "date_format": "%Y年%m月%d日",
+    "error.name_required": "请填写被授权人的姓名",
+    "error.name_too_long": "姓名不能超过50个字",
+    "error.id_number_invalid": "请填写正确的18位公民身份号码（最后一位可能是X）",
+    "error.scope_required": "请选择授权范围",
+    "error.last_day_invalid": "请按“年-月-日”填写授权截止日期，例如 2027-01-31",
+    "error.last_day_past": "授权截止日期不能早于今天",
+    "error.last_day_too_far": "授权截止日期不能晚于{latest}（最长三年）",
+    "error.name_mismatch": "姓名与公民身份号码不一致，请核对",
+    "error.delegate_self": "不能授权给自己",
+    "error.already_delegated": "已授权此人且仍然有效；如需更改授权范围或期限，请先撤回原授权",
+}
+
 # Publicity (公示): the kinds of item, parties, withdrawal grounds, regions and the warnings the
 # agency API gives (``portal.publicity``, ``services.publications``, the /publicity pages).
 PUBLICITY: dict[str, str] = {
@@ -368,4 +469,12 @@ PUBLICITY_REGIONS: dict[str, str] = {
     "350800": "龙岩市",
     "350900": "宁德市",
     "350128": "平潭综合实验区",
+}
+
+# Fines, payments and fiscal e-receipts (the sentences in receipts and quotes come from
+# payments.catalogue; these are the portal's own).
+PAYMENTS: dict[str, str] = {
+    "seal_reason": "财政电子票据",
+    "receipt_name": "财政电子票据_{code}_{number}.pdf",
+    "reversal_name": "财政电子票据（红冲）_{code}_{number}.pdf",
 }

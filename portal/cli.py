@@ -8,6 +8,9 @@
                                       portal.holiday_table); replaces the years the file covers
     portal demo                       seed the demo data (only into an empty demo database)
     portal serve                      serve HTTP on HOST:PORT
+    portal payments reconcile [--date YYYY-MM-DD]
+                                      compare the payment platform's daily statement (default:
+                                      yesterday, China date) with the recorded payments
     portal worker [--once] [--concurrency N]
                                       send notifications and queue deadline reminders
     portal run                        upgrade, seed the demo on first run, print the demo logins, serve
@@ -23,6 +26,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +141,43 @@ async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+async def _payments_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when the day reconciles, 2 when something differs, 1 when it cannot be done."""
+    import httpx
+
+    from payments import PlatformError
+    from portal.database import utcnow
+    from portal.legal_calendar import china_date
+    from portal.payment_platforms import PaymentPlatforms
+    from portal.services import reconciliations
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else china_date(utcnow()) - timedelta(days=1)
+    except ValueError:
+        print(f"日期格式应为 YYYY-MM-DD：{args.date}", file=sys.stderr)
+        return 1
+    engine = create_engine(settings.database_url)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            platform = PaymentPlatforms.from_settings(settings, http=lambda: http).active
+            row = await reconciliations.reconcile_day(session_factory(engine), platform, day)
+    except PlatformError as exc:
+        print(f"{catalogue.title('payment_platform_unavailable')}：{exc}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    report = row.report
+    print(f"{day.isoformat()} 支付平台 {row.platform} 对账：核对一致 {row.matched} 笔；"
+          f"平台对账单合计 {row.statement_total_fen} 分，平台记录合计 {row.portal_total_fen} 分。")
+    for key, label in (("missing_in_portal", "平台已收款、本平台无记录"),
+                       ("missing_on_platform", "本平台有记录、平台对账单中没有"),
+                       ("amount_mismatches", "金额不一致"), ("duplicate_serials", "对账单流水号重复")):
+        for entry in report[key]:
+            print(f"  - {label}：{json.dumps(entry, ensure_ascii=False)}")
+    print("对账一致。" if row.clean else "对账发现差异，请核查。")
+    return 0 if row.clean else 2
+
+
 async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return await runner.worker_command(settings, once=args.once, concurrency=args.concurrency)
 
@@ -180,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     load = holidays.add_parser("load", help="载入国务院公布的放假调休安排（CSV 文件）")
     load.add_argument("file")
     load.set_defaults(func=_calendar_load)
+    money = sub.add_parser("payments", help="罚款缴纳").add_subparsers(dest="payments_command",
+                                                                     required=True)
+    reconcile = money.add_parser("reconcile", help="核对支付平台日对账单与本平台缴款记录")
+    reconcile.add_argument("--date", help="对账日期（北京时间，YYYY-MM-DD），默认昨天")
+    reconcile.set_defaults(func=_payments_reconcile)
     sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
     sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
     worker = sub.add_parser("worker", help="发送通知并生成期限提醒（后台任务，收到 SIGTERM 后安全退出）")

@@ -1,7 +1,7 @@
 """Demo data for ``make run``: seeded once into an empty database, then left alone.
 
 So that a newcomer sees the whole portal in the first minute, every capability adds its demo
-here (a served decision in a mailbox: ``demo_eservice``; a fine to pay; a case QR:
+here (a served decision in a mailbox: ``demo_eservice``; fines to pay: ``demo_fines``; a case QR:
 ``demo_cases``; published items: ``demo_publicity``). The demo agency's API credentials are
 written to ``DATA_DIR/demo-agency.json`` (mode 0600) and printed by ``banner`` so the agency
 API can be tried with curl.
@@ -15,7 +15,7 @@ import os
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal import demo_cases, demo_eservice, demo_publicity
+from portal import demo_cases, demo_eservice, demo_fines, demo_publicity
 from portal.database import transaction
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.models import Agency
@@ -40,7 +40,9 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
             agency_ids.append(client.agency_id)
         codes = await demo_cases.seed_cases(db, agency_ids[0])
         await demo_publicity.seed_publicity(db, agency_ids)
+        fines = await demo_fines.seed_fines(db, agency_ids)
     demo_cases.write_codes(settings.data_dir, codes)
+    demo_fines.write_fines(settings.data_dir, fines)
     await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0], codes[1])
     path = settings.data_dir / _CREDENTIALS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -64,4 +66,5 @@ def banner(settings: Settings) -> str:
     lines += demo_cases.banner_lines(settings)
     lines += ["", "电子送达演示：以 lisi 登录（代表福州示例科技有限公司），在“我的邮箱”查看已送达的",
               "行政处罚决定书、送达时间、期限和送达回证；以 zhangsan 登录可签署电子送达确认书。"]
+    lines += demo_fines.banner_lines()
     return "\n".join(lines) + "\n"

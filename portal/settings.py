@@ -86,6 +86,36 @@ class SigningSettings:
 
 
 @dataclass(frozen=True)
+class NontaxSettings:
+    """The provincial non-tax payment platform (``payments.NontaxClient``)."""
+
+    gateway_url: str
+    app_id: str
+    private_key_pem: Path
+    platform_key_pem: Path
+    pay_origin: str
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """Where parties pay fines (README, "Payments").
+
+    ``platform`` is ``sandbox`` (the embedded sandbox platform, mounted at ``/sandbox-pay``:
+    development only, no real money) unless ``PAYMENT_PLATFORM=nontax`` and every ``NONTAX_*``
+    key is set. ``receipt_code_prefix`` (4 digits) starts each agency's 8-digit fiscal receipt
+    code, followed by the agency's number.
+    """
+
+    platform: str = "sandbox"
+    nontax: NontaxSettings | None = None
+    receipt_code_prefix: str = "3501"
+
+    @property
+    def sandbox(self) -> bool:
+        return self.platform == "sandbox"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -102,6 +132,7 @@ class Settings:
     log_level: str = "INFO"
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     signing: SigningSettings = field(default_factory=SigningSettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
 
     @property
     def https(self) -> bool:
@@ -282,6 +313,31 @@ def _signing(env: Mapping[str, str]) -> SigningSettings:
     return config
 
 
+def _payments(env: Mapping[str, str]) -> PaymentSettings:
+    platform = (env.get("PAYMENT_PLATFORM") or "sandbox").lower()
+    prefix = env.get("RECEIPT_CODE_PREFIX") or "3501"
+    if not (len(prefix) == 4 and prefix.isascii() and prefix.isdigit()):
+        raise ConfigurationError("RECEIPT_CODE_PREFIX must be 4 digits")
+    if platform == "sandbox":
+        return PaymentSettings(receipt_code_prefix=prefix)
+    if platform != "nontax":
+        raise ConfigurationError("PAYMENT_PLATFORM must be sandbox or nontax")
+    keys = ("NONTAX_GATEWAY_URL", "NONTAX_APP_ID", "NONTAX_PRIVATE_KEY", "NONTAX_PLATFORM_KEY")
+    missing = [key for key in keys if not env.get(key)]
+    if missing:
+        raise ConfigurationError(f"PAYMENT_PLATFORM=nontax needs {', '.join(missing)}")
+    gateway = env["NONTAX_GATEWAY_URL"]
+    if not gateway.startswith("https://"):
+        raise ConfigurationError("NONTAX_GATEWAY_URL must be https://")
+    pay_origin = env.get("NONTAX_PAY_ORIGIN") or gateway
+    parts = urlsplit(pay_origin)
+    return PaymentSettings(platform="nontax", receipt_code_prefix=prefix, nontax=NontaxSettings(
+        gateway_url=gateway, app_id=env["NONTAX_APP_ID"],
+        private_key_pem=Path(env["NONTAX_PRIVATE_KEY"]).resolve(),
+        platform_key_pem=Path(env["NONTAX_PLATFORM_KEY"]).resolve(),
+        pay_origin=f"{parts.scheme}://{parts.netloc}"))
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -308,4 +364,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         notifications=_notifications(env),
         signing=_signing(env),
+        payments=_payments(env),
     )

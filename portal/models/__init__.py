@@ -25,13 +25,38 @@ from portal.models.outbox import (
     ReminderDeadline,
 )
 from portal.models.parties import Account, Party, Representation
+from portal.models.payments import (
+    Fine,
+    OrderTransition,
+    PaymentNonce,
+    PaymentNotification,
+    PaymentOrder,
+    PaymentRecord,
+    PaymentSecurityEvent,
+    Reconciliation,
+    Refund,
+)
 from portal.models.publicity import Publication, PublicationVersion, PublicationWithdrawal
+from portal.models.receipts import (
+    FiscalReceipt,
+    ReceiptCounter,
+    ReceiptDocument,
+    ReceiptVerificationCount,
+)
+from portal.models.rights import (
+    AgencyWebhook,
+    Submission,
+    SubmissionAcknowledgement,
+    SubmissionAttachment,
+    SubmissionReceipt,
+)
 from portal.models.sessions import WebSession
 from portal.models.verification import VerificationReportRecord
 
 __all__ = [
     "Account",
     "Agency",
+    "AgencyWebhook",
     "ApiClient",
     "ApiToken",
     "ArrivalTimestamp",
@@ -45,22 +70,39 @@ __all__ = [
     "DeliveryRead",
     "DevIdpCode",
     "EvidenceEvent",
+    "Fine",
+    "FiscalReceipt",
     "HolidayDay",
     "Job",
     "Notice",
     "NotificationPreference",
+    "OrderTransition",
     "OutboxAttempt",
     "OutboxMessage",
     "PaperCopyRequest",
     "Party",
     "PartyKey",
+    "PaymentNonce",
+    "PaymentNotification",
+    "PaymentOrder",
+    "PaymentRecord",
+    "PaymentSecurityEvent",
     "Publication",
     "PublicationVersion",
     "PublicationWithdrawal",
     "RateLimitWindow",
+    "ReceiptCounter",
+    "ReceiptDocument",
+    "ReceiptVerificationCount",
+    "Reconciliation",
+    "Refund",
     "ReminderDeadline",
     "Representation",
     "ServiceReceipt",
+    "Submission",
+    "SubmissionAcknowledgement",
+    "SubmissionAttachment",
+    "SubmissionReceipt",
     "VerificationReportRecord",
     "WebSession",
 ]

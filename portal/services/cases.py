@@ -9,7 +9,14 @@ projection with no names, amounts, matter or personal data (FJ art. 8, 29; v5.0.
 What happens in a case is appended to its evidence chain ``case:<id>``, never stored in
 columns: ``add_stage_event`` locks the chain, reads the history, checks the new event against
 it (``portal.case_rules``) and appends it, all in the caller's transaction, so two agencies'
-clerks cannot interleave two steps that exclude each other. Services flush, never commit.
+clerks cannot interleave two steps that exclude each other. The decision and the extension
+of a window are checked against every party's standing (when the portal served it, whether it
+waived its windows or asked for a hearing: ``services.case_records``). Services flush, never
+commit.
+
+A party's deadlines run from when that party was served through the portal, where it was
+(``deadlines``); its timeline merges the case's events with the documents served on it and its
+own submissions (``party_view``).
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from portal.case_events import (
     timeline_entries,
 )
 from portal.case_intake import NewCase, NewParty, Officer, checked
-from portal.case_rules import check_event
+from portal.case_rules import PartyStanding, check_event
 from portal.database import database_now
 from portal.errors import Conflict, NotFound
 from portal.evidence_hash import instant_text
@@ -48,7 +55,7 @@ from portal.models.agencies import Agency
 from portal.models.cases import Case, CaseOfficer, CaseParty
 from portal.models.evidence import EvidenceEvent
 from portal.models.parties import Party
-from portal.services import evidence
+from portal.services import case_records, evidence
 from portal.services.calendar import load_calendar
 from portal.services.identity import find_or_create_party
 
@@ -184,8 +191,11 @@ async def add_stage_event(db: AsyncSession, case: Case, kind: str, data: Mapping
     history = await case_events(db, case)
     next_seq = (history[-1].seq if history else 0) + 1  # only compared with earlier seqs
     candidate = StageEvent.from_payload(next_seq, event_kind.value, now, payload, actor)
+    standings: list[PartyStanding] = []
+    if event_kind in (EventKind.DECIDED, EventKind.WINDOW_EXTENDED):
+        standings = await case_records.standings(db, case, history)
     check_event(candidate, history, hearing_right=case.hearing_right,
-                calendar=await load_calendar(db))
+                calendar=await load_calendar(db), parties=standings)
     row = await evidence.append(db, chain=chain, kind=event_kind.value, actor=actor,
                                 payload=payload, occurred_at=now)
     return StageEvent.from_payload(row.seq, row.kind, row.occurred_at, payload, actor)
@@ -196,17 +206,19 @@ async def timeline(db: AsyncSession, case: Case) -> list[TimelineEntry]:
     return _in_order(await case_events(db, case))
 
 
-def _in_order(events: list[StageEvent]) -> list[TimelineEntry]:
+def _in_order(events: list[StageEvent], *more: TimelineEntry) -> list[TimelineEntry]:
     # sorted() is stable: the recording order breaks ties between equal instants
-    return sorted(timeline_entries(events), key=lambda entry: entry.at)
+    return sorted([*timeline_entries(events), *more], key=lambda entry: entry.at)
 
 
-async def deadlines(db: AsyncSession, case: Case, party_id: int,
-                    calendar: HolidayCalendar) -> list[CaseDeadline]:
-    """Every deadline running in the case for ``party_id`` (see ``portal.case_deadlines``);
-    the party matters once e-service records when each party was informed and served."""
-    return case_deadlines(await case_events(db, case), hearing_right=case.hearing_right,
-                          calendar=calendar)
+async def deadlines(db: AsyncSession, case: Case, party_id: int, calendar: HolidayCalendar,
+                    events: list[StageEvent] | None = None) -> list[CaseDeadline]:
+    """Every deadline running in the case for ``party_id`` (see ``portal.case_deadlines``),
+    counted from when the portal served that party where it did (``case_records``)."""
+    if events is None:
+        events = await case_events(db, case)
+    return case_deadlines(events, hearing_right=case.hearing_right, calendar=calendar,
+                          times=await case_records.party_times(db, case, party_id, events))
 
 
 async def officers(db: AsyncSession, case: Case) -> list[CaseOfficer]:
@@ -314,6 +326,6 @@ async def party_view(db: AsyncSession, party_id: int, code: str,
         officers=tuple(await officers(db, case)),
         notice=last(events, EventKind.PENALTY_NOTICE),
         hearing=last(events, EventKind.HEARING_SCHEDULED),
-        timeline=tuple(_in_order(events)),
-        deadlines=tuple(await deadlines(db, case, party_id, calendar)),
+        timeline=tuple(_in_order(events, *await case_records.timeline_entries(db, case, party_id))),
+        deadlines=tuple(await deadlines(db, case, party_id, calendar, events)),
     )

@@ -1,4 +1,4 @@
-"""In-portal notices: the store behind the inbox channel, and what the bell will read.
+"""In-portal notices: the store behind the inbox channel, and what the bell reads.
 
 The worker delivers an in-portal notice by inserting it here, idempotently on the message's
 dedupe key: if a worker crashes after storing a notice but before recording the attempt, the
@@ -6,8 +6,10 @@ re-run finds the existing row and answers its id, so a party never sees a notice
 though delivery as a whole is at-least-once. The notice's text was rendered by the
 notifications library; titles and bodies are plain text and must be escaped when shown.
 
-The bell and "mark as read" come with login (marking read is a state change, so a POST:
-SECURITY.md 3.5.1); every read here is filtered by the party.
+The bell reads ``unread_count`` and ``recent_notices``; "mark as read" is a state change, so
+the pages call ``mark_read`` and ``mark_all_read`` only from a POST (SECURITY.md 3.5.1). Every
+query here is filtered by the acting party: another party's notice id is ``NotFound``, the same
+answer as an id that does not exist (8.2.2).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import InboxNotice
 from portal.database import database_now
+from portal.errors import NotFound
 from portal.models.outbox import Notice
 from portal.services.notification_preferences import party_from_reference
 
@@ -72,3 +75,37 @@ async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20) ->
     return [
         NoticeView(row.id, row.title, row.body, row.created_at, row.read_at) for row in rows.scalars()
     ]
+
+
+async def unread_count(db: AsyncSession, party_id: int) -> int:
+    """How many of the party's notices were never marked read: the number on the bell."""
+    query = select(func.count()).select_from(Notice).where(
+        Notice.party_id == party_id, Notice.read_at.is_(None))
+    return int((await db.execute(query)).scalar_one())
+
+
+async def mark_read(db: AsyncSession, party_id: int, notice_id: int, *,
+                    now: datetime | None = None) -> None:
+    """Mark one of the party's notices read; marking it again keeps the first time.
+
+    ``NotFound`` when the party has no such notice (another party's id included).
+    """
+    owned = await db.execute(
+        select(Notice.read_at).where(Notice.id == notice_id, Notice.party_id == party_id))
+    row = owned.first()
+    if row is None:
+        raise NotFound()
+    if row.read_at is None:
+        when = now or await database_now(db)
+        await db.execute(update(Notice)
+                         .where(Notice.id == notice_id, Notice.read_at.is_(None))
+                         .values(read_at=when))
+
+
+async def mark_all_read(db: AsyncSession, party_id: int, *, now: datetime | None = None) -> int:
+    """Mark every unread notice of the party read; returns how many changed."""
+    when = now or await database_now(db)
+    changed = await db.execute(update(Notice)
+                               .where(Notice.party_id == party_id, Notice.read_at.is_(None))
+                               .values(read_at=when))
+    return int(changed.rowcount)  # type: ignore[attr-defined]

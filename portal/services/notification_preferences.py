@@ -6,7 +6,9 @@ checked for shape here and never logged. Changing them decides where notificatio
 settings page (built with login) must ask for a fresh login first (SECURITY.md, 7.5.1); this
 module only stores what it is given.
 
-``channels_for`` is what the outbox asks when it writes a party's messages.
+``Preferences.channels`` is what the outbox asks when it writes a party's messages.
+``mask_email`` and ``mask_mobile`` are how the settings page shows the stored contacts: enough
+to recognise them, not enough to learn them from a session left open.
 """
 
 from __future__ import annotations
@@ -76,6 +78,17 @@ def normalise_email(value: str) -> str:
         raise ValidationFailed({"email": "invalid"})
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def mask_mobile(mobile: str) -> str:
+    """``13800138000`` → ``138****8000``: the usual mainland masking."""
+    return f"{mobile[:3]}****{mobile[-4:]}"
+
+
+def mask_email(email: str) -> str:
+    """``zhangsan@example.com`` → ``z***@example.com``; the length of the name is not shown."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 async def get_preferences(db: AsyncSession, party_id: int) -> Preferences:

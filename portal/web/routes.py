@@ -8,23 +8,72 @@ from starlette.staticfiles import StaticFiles
 from portal.web.api import agency as agency_api
 from portal.web.api import cases as cases_api
 from portal.web.api import deliveries as deliveries_api
-from portal.web.api import openapi, token
+from portal.web.api import fines as fines_api
+from portal.web.api import openapi, payment_callbacks, token
 from portal.web.api import publications as publications_api
+from portal.web.api import submissions as submissions_api
 from portal.web.api import verifications as verifications_api
 from portal.web.pages import (
     account,
     cases,
     consent,
+    delegations,
+    fines,
     home,
     login,
     mailbox,
+    notifications,
     publicity,
     publicity_export,
+    receipts,
+    rights,
     verify,
 )
 from portal.web.rendering import TEMPLATES_DIR
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
+
+
+def rights_routes() -> list[BaseRoute]:
+    """The party's rights on its case (``pages.rights``) and its submissions."""
+    forms = [
+        ("statement", rights.statement_form, rights.statement_submit),
+        ("hearing-request", rights.hearing_request_form, rights.hearing_request_submit),
+        ("recusal", rights.recusal_form, rights.recusal_submit),
+        ("payment-plan", rights.payment_plan_form, rights.payment_plan_submit),
+        ("waiver", rights.waiver_form, rights.waiver_first),
+        ("waiver/confirm", rights.waiver_second, rights.waiver_confirm),
+    ]
+    found: list[BaseRoute] = []
+    for slug, show, submit in forms:
+        name = slug.replace("-", "_").replace("/", "_")
+        found.append(Route(f"/cases/{{code}}/{slug}", show, methods=["GET"], name=f"right_{name}"))
+        found.append(Route(f"/cases/{{code}}/{slug}", submit, methods=["POST"],
+                           name=f"right_{name}_submit"))
+    return [
+        *found,
+        Route("/cases/{code}/submissions/{submission_id}", rights.confirmation, methods=["GET"],
+              name="submission"),
+        Route("/cases/{code}/submissions/{submission_id}/receipt", rights.receipt,
+              methods=["GET"], name="submission_receipt"),
+    ]
+
+
+def submission_api_routes() -> list[BaseRoute]:
+    """The agency's side of the rights: submissions and the webhook (``api.submissions``)."""
+    api = submissions_api
+    one = "/api/v1/submissions/{submission_id}"
+    return [
+        Route("/api/v1/submissions", api.list_submissions, methods=["GET"], name="api_submissions"),
+        Route(one, api.get_submission, methods=["GET"], name="api_submission"),
+        Route(f"{one}/attachments/{{position}}", api.get_submission_attachment, methods=["GET"],
+              name="api_submission_attachment"),
+        Route(f"{one}/receipt", api.get_submission_receipt, methods=["GET"], name="api_submission_receipt"),
+        Route(f"{one}/acknowledgement", api.acknowledge_submission, methods=["POST"],
+              name="api_submission_acknowledgement"),
+        Route("/api/v1/webhook", api.put_webhook, methods=["PUT"], name="api_webhook_put"),
+        Route("/api/v1/webhook", api.get_webhook, methods=["GET"], name="api_webhook"),
+    ]
 
 
 def routes() -> list[BaseRoute]:
@@ -50,11 +99,30 @@ def routes() -> list[BaseRoute]:
         Route("/consent/done/{consent_id}", consent.done, name="consent_done"),
         Route("/consent/{consent_id}/document.pdf", consent.document, name="consent_document"),
         Route("/account/acting", account.switch_acting, methods=["POST"], name="account_acting"),
+        Route("/account/notifications", notifications.settings_page, methods=["GET"],
+              name="notification_settings"),
+        Route("/account/notifications", notifications.save_settings, methods=["POST"],
+              name="notification_settings_save"),
+        Route("/notices", notifications.index, methods=["GET"], name="notices"),
+        Route("/notices/bell", notifications.bell, methods=["GET"], name="notices_bell"),
+        Route("/notices/read-all", notifications.mark_all_read, methods=["POST"],
+              name="notices_read_all"),
+        Route("/notices/{notice_id:int}/read", notifications.mark_read, methods=["POST"],
+              name="notice_read"),
+        Route("/account/delegations", delegations.index, methods=["GET"], name="delegations"),
+        Route("/account/delegations", delegations.grant, methods=["POST"], name="delegation_grant"),
+        Route("/account/delegations/{delegation_id}", delegations.detail, methods=["GET"],
+              name="delegation"),
+        Route("/account/delegations/{delegation_id}/revoke", delegations.confirm_revoke,
+              methods=["GET"], name="delegation_revoke_confirm"),
+        Route("/account/delegations/{delegation_id}/revoke", delegations.revoke, methods=["POST"],
+              name="delegation_revoke"),
         Route("/logout", account.logout, methods=["POST"], name="logout"),
         Route("/c", cases.lookup, methods=["GET"], name="case_lookup"),
         Route("/c/{code}", cases.public_case, methods=["GET"], name="case_public"),
         Route("/cases", cases.my_cases, methods=["GET"], name="cases"),
         Route("/cases/{code}", cases.case_page, methods=["GET"], name="case"),
+        *rights_routes(),
         Route("/verify", verify.verify_page, methods=["GET"], name="verify"),
         Route("/verify", verify.verify_upload, methods=["POST"], name="verify_upload"),
         Route("/verify/reports/{report_id}", verify.report_page, name="verify_report"),
@@ -92,11 +160,28 @@ def routes() -> list[BaseRoute]:
               name="api_agency_client"),
         Route("/api/v1/publications", publications_api.publish, methods=["POST"],
               name="api_publications"),
-        Route("/api/v1/publications/{publication_id:int}", publications_api.get_publication,
+        Route("/api/v1/publications/{publication_id}", publications_api.get_publication,
               methods=["GET"], name="api_publication"),
-        Route("/api/v1/publications/{publication_id:int}", publications_api.change_publication,
+        Route("/api/v1/publications/{publication_id}", publications_api.change_publication,
               methods=["PUT"], name="api_publication_change"),
-        Route("/api/v1/publications/{publication_id:int}/withdrawal",
+        Route("/api/v1/publications/{publication_id}/withdrawal",
               publications_api.withdraw_publication, methods=["POST"], name="api_publication_withdrawal"),
+        Route("/fines", fines.index, methods=["GET"], name="fines"),
+        Route("/payments", fines.payments_link, methods=["GET"], name="payments"),
+        Route("/fines/{fine_id}", fines.detail, methods=["GET"], name="fine"),
+        Route("/fines/{fine_id}/pay", fines.pay, methods=["POST"], name="fine_pay"),
+        Route("/fines/{fine_id}/return", fines.returned, methods=["GET"], name="fine_return"),
+        Route("/fines/{fine_id}/receipts/{code}/{number}", fines.receipt, methods=["GET"],
+              name="fine_receipt"),
+        Route("/receipts/verify", receipts.verify, methods=["GET"], name="receipt_verify"),
+        Route("/api/v1/fines", fines_api.create_fine, methods=["POST"], name="api_fines"),
+        Route("/api/v1/fines/{fine_id}", fines_api.get_fine, methods=["GET"], name="api_fine"),
+        Route("/api/v1/fines/{fine_id}/refunds", fines_api.report_refund, methods=["POST"],
+              name="api_fine_refunds"),
+        Route("/api/v1/reconciliations/{day}", fines_api.get_reconciliation, methods=["GET"],
+              name="api_reconciliation"),
+        Route("/api/v1/payments/callbacks/{platform}", payment_callbacks.receive, methods=["POST"],
+              name="api_payment_callback"),
+        *submission_api_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -78,11 +78,14 @@ def browser_session(conn: HTTPConnection) -> BrowserSession | None:
 class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings,
                  sessions: async_sessionmaker[AsyncSession],
-                 stateless_prefixes: tuple[str, ...] = ("/api/",)) -> None:
+                 stateless_prefixes: tuple[str, ...] = ("/api/",),
+                 passive_paths: frozenset[str] = frozenset()) -> None:
         """``stateless_prefixes``: paths that authenticate otherwise (the agency API) get no
-        session and no cookie."""
+        session and no cookie. ``passive_paths``: background polls (the bell) that read the
+        session without counting as activity, so an open tab cannot defeat the idle timeout."""
         self.app = app
         self.stateless_prefixes = stateless_prefixes
+        self.passive_paths = passive_paths
         self.sessions = sessions
         self.serializer = URLSafeSerializer(settings.secret_key, salt="portal-session")
         self.cookie_name = "__Host-portal_session" if settings.https else "portal_session"
@@ -108,7 +111,7 @@ class SessionMiddleware:
             return None
         return token if isinstance(token, str) else None
 
-    async def _load(self, token: str) -> BrowserSession | None:
+    async def _load(self, token: str, *, touch: bool = True) -> BrowserSession | None:
         now = utcnow()
         async with self.sessions() as db:
             row = await db.get(WebSession, _digest(token))
@@ -120,7 +123,7 @@ class SessionMiddleware:
                 row.ended_at = now
                 await db.commit()
                 return None
-            if now - row.last_seen_at > _TOUCH_EVERY:
+            if touch and now - row.last_seen_at > _TOUCH_EVERY:
                 row.last_seen_at = now
                 await db.commit()
             return BrowserSession(token, dict(row.data), new_cookie=False,
@@ -160,7 +163,8 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         token = self._token_from_cookie(scope)
-        session = await self._load(token) if token else None
+        touch = scope["path"] not in self.passive_paths
+        session = await self._load(token, touch=touch) if token else None
         if session is None:
             session = BrowserSession(secrets.token_urlsafe(32), {}, new_cookie=True)
         scope[_SCOPE_KEY] = session

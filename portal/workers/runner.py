@@ -30,7 +30,7 @@ from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
 from portal.services import outbox
 from portal.settings import NotificationSettings, Settings
-from portal.workers import eservice
+from portal.workers import eservice, payments, submissions
 from portal.workers.channels import open_channels
 from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
 from portal.workers.reminders import ReminderJob
@@ -65,9 +65,10 @@ async def run_workers(
     stop: asyncio.Event | None = None,
     clock: Clock = utcnow,
 ) -> int:
-    """Run the notification loops, the reminder job and the e-service jobs (arrival
-    timestamps, service receipts); return the messages attempted (``once``) or 0 once ``stop``
-    is set."""
+    """Run the notification loops, the reminder job, the e-service jobs (arrival
+    timestamps, service receipts), the payment jobs (fiscal e-receipts) and the submission
+    jobs (receipts, agency webhooks); return the messages attempted (``once``) or 0 once
+    ``stop`` is set."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if settings.is_sqlite and concurrency > 1:
@@ -79,6 +80,8 @@ async def run_workers(
     renderer = outbox.renderer_for(settings.public_url)
     notary = Notary.from_settings(settings)
     deps = eservice.EserviceDeps(sessions, notary, FileBlobStore(settings.data_dir / "blobs"))
+    submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key)
+    payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
     options = worker_options(settings.notifications)
     stop = stop or asyncio.Event()
     try:
@@ -92,11 +95,15 @@ async def run_workers(
             if once:
                 await job.run_once()
                 await eservice.drain(deps)
+                await submissions.drain(submission_deps)
+                await payments.drain(payment_deps)
                 return sum(await asyncio.gather(*(worker.drain(stop) for worker in workers)))
             await asyncio.gather(
                 *(worker.run(stop) for worker in workers),
                 job.run(stop, settings.notifications.reminder_interval_seconds),
                 eservice.run(deps, stop),
+                submissions.run(submission_deps, stop),
+                payments.run(payment_deps, stop),
             )
             return 0
     finally:

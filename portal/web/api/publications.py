@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from portal.catalogue import PUBLICITY_REGIONS
-from portal.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, submission_from_json
 from portal.publicity.window import CITED_MAX_DAYS, CITED_MIN_DAYS, WithdrawalGround
@@ -187,7 +187,7 @@ async def publish(request: Request, db: AsyncSession, agency: AgencyPrincipal) -
 )
 @agency_endpoint
 async def get_publication(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    item = await publications.agency_view(db, agency.agency_id, request.path_params["publication_id"],
+    item = await publications.agency_view(db, agency.agency_id, _id(request),
                                           now=pinned_now(request))
     return _answer(request, item, warnings=False)
 
@@ -205,7 +205,7 @@ async def get_publication(request: Request, db: AsyncSession, agency: AgencyPrin
 async def change_publication(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     submission = submission_from_json(await _json(request), new=False)
     item = await publications.republish(db, agency.agency_id, agency.actor,
-                                        request.path_params["publication_id"], submission,
+                                        _id(request), submission,
                                         await load_calendar(db), now=pinned_now(request))
     return _answer(request, item)
 
@@ -225,10 +225,19 @@ async def withdraw_publication(request: Request, db: AsyncSession, agency: Agenc
     body = await _json(request)
     ground, reason, occurred_on, named = _withdrawal(body)
     item = await publications.withdraw(
-        db, agency.agency_id, agency.actor, request.path_params["publication_id"], ground=ground,
+        db, agency.agency_id, agency.actor, _id(request), ground=ground,
         reason=reason, occurred_on=occurred_on, named_persons=named, calendar=await load_calendar(db),
         now=pinned_now(request))
     return _answer(request, item, status=201)
+
+
+def _id(request: Request) -> int:
+    """The path's item id; anything but digits names no item (checked after the bearer guard,
+    so a request without a token is 401 whatever its path says)."""
+    value = request.path_params["publication_id"]
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        raise NotFound()
+    return int(value)
 
 
 def _withdrawal(body: Any) -> tuple[WithdrawalGround, str, date | None, tuple[str, ...]]:

@@ -13,7 +13,8 @@ Party (login required): ``/cases`` lists the acting party's cases and ``/cases/{
 one in full — agency, case number, matter, officers with their credentials (APL art. 55),
 timeline and every deadline with how it was counted. Another party's case is 404 (v5.0.0-8.2.2).
 The page's named blocks (``deadlines``, ``timeline``, ``rights``) are the fragments later
-htmx swaps and the party's rights (statements, hearing requests, …) plug into.
+htmx swaps; ``rights`` lists what the party may do now (``services.submissions.overview``),
+each right linking to its form (``pages.rights``), and what it filed, with the receipts.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal import case_codes
+from portal.catalogue import TITLES
 from portal.database import utcnow
 from portal.errors import NotFound
-from portal.legal_calendar import fallback_warning
-from portal.services import cases, rate_limits
+from portal.legal_calendar import china_date, fallback_warning
+from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
+from portal.services import cases, fine_views, rate_limits, submissions
 from portal.services.calendar import load_calendar
-from portal.models.parties import SCOPE_MAILBOX
 from portal.web.auth import current_user, require_party
 from portal.web.client import enforce
+from portal.web.clock import request_now
 from portal.web.rendering import render
 
 CASE_LOOKUPS = rate_limits.Limit("case_lookup", requests=30, window_seconds=60)
@@ -86,8 +89,15 @@ async def case_page(request: Request) -> Response:
     async with request.app.state.sessions() as db:
         calendar = await load_calendar(db)
         view = await cases.party_view(db, user.acting_party_id, request.path_params["code"], calendar)
+        fines = await fine_views.case_fines(db, view.case.id, user.acting_party_id, china_date(utcnow()))
+        rights = await submissions.overview(db, view.case, user.acting_party_id, calendar,
+                                            request_now(request))
     return render(request, "pages/cases/detail.html", {
         "view": view,
+        "fines": fines,
         "now": utcnow(),
         "fallback_warning": fallback_warning(view.fallback_years),
+        "rights": rights,
+        "can_act": user.scope == SCOPE_FULL,
+        "titles": TITLES,
     })

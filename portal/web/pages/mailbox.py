@@ -56,6 +56,7 @@ async def index(request: Request) -> Response:
     return render(request, "pages/mailbox/index.html", {
         "items": shown, "unread": unread, "cases": cases, "types": DOCUMENT_TYPES,
         "filters": {"case": case_code or "", "type": document_type or ""},
+        "can_act": user.scope == SCOPE_FULL,
     }, block="items")
 
 

@@ -89,7 +89,8 @@ async def search_page(request: Request) -> Response:
             page = await publicity_search.search(db, form.filters, request_now(request),
                                                  cursor=Cursor.parse(request.query_params.get("after")))
     return render(request, "pages/publicity/search.html", {
-        "form": form, "page": page, "agencies": agencies, "kinds": [(k.value, PUBLICITY[f"kind.{k.value}"]) for k in Kind],
+        "form": form, "page": page, "agencies": agencies,
+        "kinds": [(k.value, PUBLICITY[f"kind.{k.value}"]) for k in Kind],
         "regions": PUBLICITY_REGIONS, "names": PUBLICITY,
         "paged": "after" in request.query_params,
         "next_url": f"/publicity?{form.query(after=page.next_cursor.encode())}" if page.next_cursor else None,

@@ -1,7 +1,9 @@
-"""Rows the e-service tests start from: an agency, a case with its party, a consent."""
+"""Rows the e-service tests start from: an agency, a case with its party, a consent, a
+delivered document."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import case_codes
+from portal.blobstore import FileBlobStore
 from portal.database import transaction, utcnow
 from portal.models.cases import Case, CaseParty
-from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL
+from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL, Delivery
 from portal.models.parties import PERSON, Party
-from portal.services import agencies, consent, outbox
+from portal.services import agencies, consent, deliveries, outbox
 from tests.conftest import Database
 
 RENDERER = outbox.renderer_for("http://testserver")
@@ -74,6 +77,20 @@ async def revoke_consent(database: Database, party_id: int) -> None:
         await consent.record_revocation(db, party_id=party_id, signer_person_id=party_id,
                                         document_sha256="b" * 64, actor=f"party:{party_id}",
                                         renderer=RENDERER)
+
+
+async def deliver(database: Database, blobs: FileBlobStore, party_id: int, case_id: int,
+                  title: str = "榕市监告〔2026〕3号",
+                  document_type: str = "行政处罚事先告知书") -> Delivery:
+    """A document arrived in the party's mailbox (the agency's seal check is the API's job)."""
+    request = deliveries.DeliveryRequest(document_type, title, b"%PDF-1.7 " + title.encode(), None)
+    async with transaction(database.sessions) as db:
+        case = await db.get(Case, case_id)
+        party = await db.get(Party, party_id)
+        assert case and party
+        return await deliveries.deliver(db, blobs, case=case, party=party, request=request,
+                                        fingerprint=hashlib.sha256(request.document).hexdigest(),
+                                        actor="agency:1", renderer=RENDERER)
 
 
 AGENCY_CREDIT_CODES = {"福州市市场监督管理局": "11350100MB0000001", "厦门市交通运输局": "11350200MB0000002"}

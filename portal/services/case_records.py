@@ -1,0 +1,126 @@
+"""What the portal itself recorded about a party in a case: the documents it served on the party
+and the party's submissions. Their instants feed the party's deadlines and the decision rule;
+their entries join the party's timeline.
+
+Which delivery served which event (FJ art. 19: service is the arrival in the mailbox): the
+prior notice of a penalty is served by the first 行政处罚事先告知书 that reached the party at or
+after the notice was made (its ``occurred_at``, less the clock skew agencies are allowed), so a
+renewed notice is matched with its own document and never with an older one; the decision
+likewise by the first 行政处罚决定书 after it. Where the portal served no such document, the
+agency's ``informed_at`` / ``served_at`` count (``case_deadlines.PartyTimes``). A portal
+service later than the agency's own record gives the party the longer period: the doubt is
+resolved in the party's favour, and the agency sees the same dates through the API.
+
+Only a party's own records are read for its timeline: a co-party's statements are not shown
+to the other (they are the agency's to weigh, not to publish).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import catalogue
+from portal.case_deadlines import PartyTimes
+from portal.case_events import CLOCK_SKEW, Detail, EventKind, StageEvent, TimelineEntry, last
+from portal.case_rules import PartyStanding
+from portal.models.cases import Case, CaseParty
+from portal.models.eservice import Delivery
+from portal.models.rights import Submission, SubmissionAcknowledgement
+from portal.rights import SubmissionKind
+
+NOTICE_DOCUMENT = "行政处罚事先告知书"
+DECISION_DOCUMENT = "行政处罚决定书"
+
+
+def _first_since(arrivals: Iterable[datetime], event: StageEvent | None) -> datetime | None:
+    if event is None:
+        return None
+    since = event.at - CLOCK_SKEW
+    return min((arrived for arrived in arrivals if arrived >= since), default=None)
+
+
+def times_from(arrivals: dict[str, list[datetime]], events: Sequence[StageEvent]) -> PartyTimes:
+    """The party's service times, from its arrivals by document type."""
+    return PartyTimes(
+        notice_served_at=_first_since(arrivals.get(NOTICE_DOCUMENT, ()),
+                                      last(events, EventKind.PENALTY_NOTICE)),
+        decision_served_at=_first_since(arrivals.get(DECISION_DOCUMENT, ()),
+                                        last(events, EventKind.DECIDED)),
+    )
+
+
+async def _arrivals(db: AsyncSession, case: Case,
+                    party_id: int | None = None) -> dict[int, dict[str, list[datetime]]]:
+    query = select(Delivery.party_id, Delivery.document_type, Delivery.arrived_at).where(
+        Delivery.case_id == case.id, Delivery.document_type.in_((NOTICE_DOCUMENT, DECISION_DOCUMENT)))
+    if party_id is not None:
+        query = query.where(Delivery.party_id == party_id)
+    found: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    for row in (await db.execute(query)).all():
+        found[row.party_id][row.document_type].append(row.arrived_at)
+    return found
+
+
+async def party_times(db: AsyncSession, case: Case, party_id: int,
+                      events: Sequence[StageEvent]) -> PartyTimes:
+    return times_from((await _arrivals(db, case, party_id)).get(party_id, {}), events)
+
+
+async def filed_against_notice(db: AsyncSession, case: Case, party_id: int | None,
+                               notice_seq: int | None) -> dict[int, frozenset[SubmissionKind]]:
+    """Per party, the kinds of submission filed against the prior notice ``notice_seq``."""
+    if notice_seq is None:
+        return {}
+    query = select(Submission.party_id, Submission.kind).where(
+        Submission.case_id == case.id, Submission.notice_seq == notice_seq)
+    if party_id is not None:
+        query = query.where(Submission.party_id == party_id)
+    filed: dict[int, set[SubmissionKind]] = defaultdict(set)
+    for row in (await db.execute(query)).all():
+        filed[row.party_id].add(SubmissionKind(row.kind))
+    return {party: frozenset(kinds) for party, kinds in filed.items()}
+
+
+async def standings(db: AsyncSession, case: Case,
+                    events: Sequence[StageEvent]) -> list[PartyStanding]:
+    """Every party of the case, as the decision rule sees it (``case_rules.PartyStanding``)."""
+    party_ids = list((await db.execute(select(CaseParty.party_id).where(
+        CaseParty.case_id == case.id).order_by(CaseParty.id))).scalars())
+    arrivals = await _arrivals(db, case)
+    notice = last(events, EventKind.PENALTY_NOTICE)
+    filed = await filed_against_notice(db, case, None, notice.seq if notice else None)
+    return [PartyStanding(times=times_from(arrivals.get(party, {}), events),
+                          waived=SubmissionKind.WAIVER in filed.get(party, frozenset()),
+                          hearing_requested=SubmissionKind.HEARING_REQUEST in filed.get(party, frozenset()))
+            for party in party_ids]
+
+
+async def timeline_entries(db: AsyncSession, case: Case, party_id: int) -> list[TimelineEntry]:
+    """The documents served on the party and its own submissions, as timeline entries."""
+    entries = []
+    deliveries = (await db.execute(select(Delivery).where(
+        Delivery.case_id == case.id, Delivery.party_id == party_id))).scalars()
+    for delivery in deliveries:
+        entries.append(TimelineEntry(
+            delivery.arrived_at, "delivery",
+            catalogue.RIGHTS["timeline.delivery"].format(document_type=delivery.document_type),
+            (Detail(catalogue.RIGHTS["timeline.document"], delivery.title),
+             Detail(catalogue.CASES["field.served_at"], delivery.arrived_at, "instant")),
+            source="delivery"))
+    rows = (await db.execute(
+        select(Submission, SubmissionAcknowledgement.acknowledged_at)
+        .outerjoin(SubmissionAcknowledgement, SubmissionAcknowledgement.submission_id == Submission.id)
+        .where(Submission.case_id == case.id, Submission.party_id == party_id))).all()
+    for submission, acknowledged_at in rows:
+        details = [Detail(catalogue.RIGHTS["timeline.receipt_number"], submission.public_id)]
+        if acknowledged_at is not None:
+            details.append(Detail(catalogue.RIGHTS["timeline.acknowledged"], acknowledged_at, "instant"))
+        entries.append(TimelineEntry(
+            submission.submitted_at, f"submission.{submission.kind}",
+            catalogue.RIGHTS[f"timeline.{submission.kind}"], tuple(details), source="submission"))
+    return entries

@@ -1,0 +1,193 @@
+"""What a fine owes on a day and what has happened to it: the values pages and the API render.
+
+The amount due is never stored: it changes every day (APL art. 72), so it is computed by
+`payments.amount_due` from the fine, the money applied to it, and the case's history:
+
+- days while a reconsideration or lawsuit was pending are not counted (APL art. 73 para. 3):
+  each ``*_started`` event of the case opens a `Suspension`, the next ``*_ended`` closes it;
+- an approved deferral (APL art. 66) is the agency's ``window_extended`` event for the
+  ``payment`` deadline: the fine is then due on its ``new_last_day``.
+
+A fine's state for people: ``unpaid`` (before the due date), ``overdue`` (surcharge accruing),
+``paid`` (nothing owed), ``refunded`` (the money that paid it was refunded: the decision was
+changed, the fine is closed). Money kept aside (``refund_required``) is shown to the party and
+the agency until the agency reports it refunded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import payments
+from portal.case_events import EventKind, StageEvent
+from portal.legal_calendar import china_date
+from portal.models.agencies import Agency
+from portal.models.cases import Case
+from portal.models.eservice import Delivery
+from portal.models.parties import Party
+from portal.models.payments import OPEN_STATES, Fine, PaymentOrder, PaymentRecord, Refund
+from portal.models.receipts import FiscalReceipt, ReceiptDocument
+from portal.services import cases
+
+__all__ = ["FineTerms", "FineView", "PaymentView", "ReceiptView", "case_fines", "fine_view", "quote_for",
+           "receipt_views", "terms"]
+
+_STARTS = {EventKind.RECONSIDERATION_STARTED: payments.SuspensionKind.RECONSIDERATION,
+           EventKind.LAWSUIT_STARTED: payments.SuspensionKind.LAWSUIT}
+_ENDS = {EventKind.RECONSIDERATION_ENDED: payments.SuspensionKind.RECONSIDERATION,
+         EventKind.LAWSUIT_ENDED: payments.SuspensionKind.LAWSUIT}
+
+
+@dataclass(frozen=True)
+class FineTerms:
+    """Everything the amount-due engine needs besides the date and the payments."""
+
+    fine: payments.Fine
+    suspensions: tuple[payments.Suspension, ...]
+    deferral: payments.Deferral | None
+
+
+def terms_from_events(fine: Fine, events: Sequence[StageEvent]) -> FineTerms:
+    """The fine's terms, with the suspensions and the deferral its case's events record."""
+    opened: dict[payments.SuspensionKind, date] = {}
+    suspensions: list[payments.Suspension] = []
+    deferral: date | None = None
+    for event in events:
+        day = china_date(event.at)
+        if event.kind in _STARTS:
+            opened.setdefault(_STARTS[event.kind], day)
+        elif event.kind in _ENDS and _ENDS[event.kind] in opened:
+            kind = _ENDS[event.kind]
+            start = opened.pop(kind)
+            suspensions.append(payments.Suspension(kind, start, max(day, start)))
+        elif event.kind is EventKind.WINDOW_EXTENDED and event.data.get("deadline") == "payment":
+            deferral = event.day("new_last_day")
+    suspensions.extend(payments.Suspension(kind, start) for kind, start in opened.items())
+    moved = payments.Deferral(deferral) if deferral is not None and deferral > fine.due_date else None
+    return FineTerms(payments.Fine(fine.amount_fen, fine.due_date, fine.surcharge_applies),
+                     tuple(suspensions), moved)
+
+
+async def terms(db: AsyncSession, fine: Fine) -> FineTerms:
+    case = await db.get(Case, fine.case_id)
+    assert case is not None, "a fine's case exists"
+    return terms_from_events(fine, await cases.case_events(db, case))
+
+
+def quote_for(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord], *,
+              excluding_serial: str | None = None) -> payments.Quote:
+    """The quote on ``on`` counting the money applied to the fine (but ``excluding_serial``)."""
+    paid = [payments.Payment(r.paid_on, r.amount_fen) for r in records
+            if r.applied and r.platform_serial != excluding_serial]
+    return payments.amount_due(fine_terms.fine, on, suspensions=fine_terms.suspensions,
+                               deferral=fine_terms.deferral, payments=paid)
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    record: PaymentRecord
+    refund: Refund | None
+
+    @property
+    def status(self) -> str:
+        """``applied`` | ``refund_required`` | ``refunded``."""
+        if self.refund is not None:
+            return "refunded"
+        return "refund_required" if self.record.refund_required else "applied"
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    row: FiscalReceipt
+    document: ReceiptDocument | None
+    original: FiscalReceipt | None
+    reversed_by: FiscalReceipt | None
+
+    @property
+    def ready(self) -> bool:
+        """Sealed and stored: it can be downloaded and verified."""
+        return self.document is not None
+
+
+@dataclass(frozen=True)
+class FineView:
+    fine: Fine
+    case: Case
+    agency_name: str
+    party: Party
+    delivery_public_id: str | None
+    today: date
+    quote: payments.Quote
+    fine_terms: FineTerms
+    payments: tuple[PaymentView, ...]
+    receipts: tuple[ReceiptView, ...]
+    open_order: PaymentOrder | None
+
+    @property
+    def state(self) -> str:
+        if any(p.record.applied and p.refund is not None for p in self.payments):
+            return "refunded"
+        if self.quote.settled:
+            return "paid"
+        if any(line.due_date < self.today for line in self.quote.lines):
+            return "overdue"
+        return "unpaid"
+
+    @property
+    def payable(self) -> bool:
+        return self.state in ("unpaid", "overdue")
+
+    @property
+    def refund_flags(self) -> int:
+        """Payments waiting for a refund (double payments, money not applied)."""
+        return sum(p.status == "refund_required" for p in self.payments)
+
+    @property
+    def effective_due_date(self) -> date:
+        return self.fine_terms.deferral.due_date if self.fine_terms.deferral else self.fine.due_date
+
+
+async def fine_view(db: AsyncSession, fine: Fine, today: date) -> FineView:
+    """The fine as of the China date ``today``."""
+    case = await db.get(Case, fine.case_id)
+    agency = await db.get(Agency, fine.agency_id)
+    party = await db.get(Party, fine.party_id)
+    assert case is not None and agency is not None and party is not None
+    delivery = await db.get(Delivery, fine.delivery_id) if fine.delivery_id else None
+    rows = (await db.execute(
+        select(PaymentRecord, Refund).outerjoin(Refund, Refund.payment_id == PaymentRecord.id)
+        .where(PaymentRecord.fine_id == fine.id).order_by(PaymentRecord.paid_at, PaymentRecord.id)
+    )).all()
+    views = tuple(PaymentView(record, refund) for record, refund in rows)
+    fine_terms = terms_from_events(fine, await cases.case_events(db, case))
+    open_order = (await db.execute(select(PaymentOrder).where(
+        PaymentOrder.fine_id == fine.id, PaymentOrder.state.in_(OPEN_STATES)))).scalar_one_or_none()
+    return FineView(fine=fine, case=case, agency_name=agency.name, party=party,
+                    delivery_public_id=delivery.public_id if delivery else None, today=today,
+                    quote=quote_for(fine_terms, today, [v.record for v in views]),
+                    fine_terms=fine_terms, payments=views,
+                    receipts=tuple(await receipt_views(db, fine.id)), open_order=open_order)
+
+
+async def case_fines(db: AsyncSession, case_id: int, party_id: int, today: date) -> list[FineView]:
+    """The fines of a case that concern the party (for the case page)."""
+    rows = (await db.execute(select(Fine).where(Fine.case_id == case_id, Fine.party_id == party_id)
+                             .order_by(Fine.created_at, Fine.id))).scalars()
+    return [await fine_view(db, fine, today) for fine in rows]
+
+
+async def receipt_views(db: AsyncSession, fine_id: int) -> list[ReceiptView]:
+    """The fine's receipts in issue order, each with its document and reversal, if any."""
+    rows = list((await db.execute(select(FiscalReceipt).where(FiscalReceipt.fine_id == fine_id)
+                                  .order_by(FiscalReceipt.issued_at, FiscalReceipt.id))).scalars())
+    documents = {d.receipt_id: d for d in (await db.execute(select(ReceiptDocument).where(
+        ReceiptDocument.receipt_id.in_([r.id for r in rows])))).scalars()} if rows else {}
+    by_id = {r.id: r for r in rows}
+    reversals = {r.original_id: r for r in rows if r.original_id is not None}
+    return [ReceiptView(r, documents.get(r.id), by_id.get(r.original_id) if r.original_id else None,
+                        reversals.get(r.id)) for r in rows]

@@ -1,0 +1,148 @@
+"""Payment orders: the one open order per fine, and every change of an order's state.
+
+"Pay" clicks (SECURITY.md 2.3.4: 20 concurrent clicks on one fine give one open order):
+``open_order`` locks the fine, reuses the open order when it is still good for today's amount,
+else expires it and creates a new one, all in the caller's transaction. The partial unique index
+``uq_payment_orders_open_fine`` backs the lock up in the database. The platform is called after
+that transaction, with the order's id, on which platforms are idempotent, so concurrent clicks
+all land on the same platform order; ``record_platform_order`` then stores where to pay.
+
+An order is good for one China day: its amount is that day's quote and it expires at 24:00
+China time (the quote's validity), after which a new order carries the new amount.
+
+Refunds (``record_refund``): the agency reports that the platform refunded a payment — a
+second payment of a settled fine, money the portal could not apply, or the payment of a
+decision that was changed. The payment's order goes ``paid → refund_pending → refunded``
+when that payment is the order's only one, and a payment that had a fiscal receipt gets a
+red-letter reversal (``REVERSAL_JOB``).
+
+``apply_event`` is the one way an order's state changes: `payments.states.transition` (the
+transition table, the single source of truth) decides; a repeated status changes nothing; a
+change is appended as an ``OrderTransition`` row and an event in the fine's evidence chain.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import payments
+from portal.errors import Conflict, Unprocessable
+from portal.models.payments import OPEN_STATES, Fine, OrderTransition, PaymentOrder, PaymentRecord, Refund
+from portal.models.receipts import FiscalReceipt
+from portal.services import evidence, jobs
+from portal.services.fines import chain_of, lock_fine
+
+__all__ = ["REVERSAL_JOB", "apply_event", "open_order", "record_platform_order", "record_refund"]
+
+REVERSAL_JOB = "receipt_reversal"
+
+
+async def apply_event(db: AsyncSession, fine: Fine, order: PaymentOrder, event: payments.OrderEvent, *,
+                      source: str, now: datetime) -> payments.Transition:
+    """Apply ``event`` to ``order`` (its fine locked by the caller); raise
+    `payments.IllegalTransition` when the table has no such change."""
+    moved = payments.transition(payments.OrderState(order.state), event)
+    if not moved.changed:
+        return moved
+    appended = await evidence.append(db, chain=chain_of(fine), kind=f"order_{event.value}",
+                                     actor=source, occurred_at=now, payload={
+                                         "order": order.public_id, "from": order.state,
+                                         "to": moved.state.value, "event": event.value})
+    db.add(OrderTransition(order_id=order.id, from_state=order.state, to_state=moved.state.value,
+                           event=event.value, source=source[:120], occurred_at=now,
+                           event_hash=appended.hash))
+    order.state = moved.state.value
+    await db.flush()
+    return moved
+
+
+async def _current_open(db: AsyncSession, fine_id: int) -> PaymentOrder | None:
+    return (await db.execute(select(PaymentOrder).where(
+        PaymentOrder.fine_id == fine_id, PaymentOrder.state.in_(OPEN_STATES))
+        .execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def open_order(db: AsyncSession, fine_id: int, quote: payments.Quote, *, platform: str,
+                     actor: str, now: datetime) -> PaymentOrder:
+    """The fine's open order for ``quote`` (today's), reused or newly created.
+
+    ``Conflict("nothing_due")`` when nothing is owed (the fine was paid meanwhile)."""
+    fine = await lock_fine(db, fine_id)
+    if quote.pay_now_fen == 0:
+        raise Conflict(code="nothing_due")
+    current = await _current_open(db, fine.id)
+    if current is not None:
+        if (current.expires_at > now and current.amount_fen == quote.pay_now_fen
+                and current.quote_date == quote.on and current.platform == platform):
+            return current
+        # Yesterday's order (or another amount or platform): it can no longer be paid here.
+        await apply_event(db, fine, current, payments.OrderEvent.EXPIRED, source="portal", now=now)
+    order = PaymentOrder(public_id=secrets.token_hex(16), fine_id=fine.id, platform=platform,
+                         state=payments.OrderState.CREATED.value, amount_fen=quote.pay_now_fen,
+                         quote_date=quote.on, expires_at=quote.valid_until, created_at=now)
+    db.add(order)
+    await db.flush()
+    await evidence.append(db, chain=chain_of(fine), kind="order_created", actor=actor, occurred_at=now,
+                          payload={"order": order.public_id, "platform": platform,
+                                   "amount_fen": order.amount_fen, "quote_date": quote.on.isoformat(),
+                                   "expires_at": order.expires_at.isoformat()})
+    return order
+
+
+async def record_platform_order(db: AsyncSession, order_id: int, placed: payments.PayOrder, *,
+                                now: datetime) -> PaymentOrder:
+    """Store the platform's order id and pay URL, and mark the order submitted (once)."""
+    order = await db.get(PaymentOrder, order_id)
+    assert order is not None, "the order was committed before the platform was called"
+    fine = await lock_fine(db, order.fine_id)
+    await db.refresh(order)
+    if order.platform_order_id is None:
+        order.platform_order_id = placed.platform_order_id
+        order.pay_url = placed.pay_url
+    if order.state == payments.OrderState.CREATED.value:
+        await apply_event(db, fine, order, payments.OrderEvent.SUBMITTED, source=f"platform:{order.platform}",
+                          now=now)
+    await db.flush()
+    return order
+
+
+async def record_refund(db: AsyncSession, fine_id: int, *, platform_serial: str, refund_serial: str,
+                        reason: str, actor: str, now: datetime) -> Refund:
+    """Record that the payment ``platform_serial`` of the fine was refunded (once; the same
+    report again answers the same refund, a different one ``already_refunded``)."""
+    fine = await lock_fine(db, fine_id)
+    payment = (await db.execute(select(PaymentRecord).where(
+        PaymentRecord.fine_id == fine.id, PaymentRecord.platform_serial == platform_serial))
+    ).scalar_one_or_none()
+    if payment is None:
+        raise Unprocessable("unknown_payment")
+    earlier = (await db.execute(select(Refund).where(Refund.payment_id == payment.id))).scalar_one_or_none()
+    if earlier is not None:
+        if earlier.refund_serial != refund_serial:
+            raise Conflict(code="already_refunded")
+        return earlier
+    order = await db.get(PaymentOrder, payment.order_id)
+    assert order is not None
+    others = (await db.execute(select(PaymentRecord.id).where(
+        PaymentRecord.order_id == order.id, PaymentRecord.id != payment.id))).first()
+    if others is None and order.state in ("paid", "refund_failed"):
+        source = f"{actor}:refund"
+        await apply_event(db, fine, order, payments.OrderEvent.REFUND_REQUESTED, source=source, now=now)
+        await apply_event(db, fine, order, payments.OrderEvent.REFUNDED, source=source, now=now)
+    event = await evidence.append(db, chain=chain_of(fine), kind="payment_refunded", actor=actor,
+                                  occurred_at=now, payload={"serial": platform_serial,
+                                                            "refund_serial": refund_serial,
+                                                            "reason": reason})
+    refund = Refund(payment_id=payment.id, refund_serial=refund_serial, reason=reason, actor=actor,
+                    recorded_at=now, event_hash=event.hash)
+    db.add(refund)
+    await db.flush()
+    receipted = (await db.execute(select(FiscalReceipt.id).where(
+        FiscalReceipt.payment_id == payment.id))).first()
+    if receipted is not None or payment.applied:
+        await jobs.enqueue(db, REVERSAL_JOB, refund.id)
+    return refund

@@ -1,0 +1,94 @@
+"""Agencies' webhook registrations: where new submissions are POSTed, and the signing secret.
+
+One URL per agency. Registering (again) generates a new secret, returned to the caller once and
+stored only encrypted (AES-GCM under a key derived from the portal's ``SECRET_KEY``, bound to
+the agency's id), so a copy of the database alone cannot forge deliveries; the worker decrypts
+it to sign (``portal.webhooks`` documents the signature). The URL must be ``https://``: the
+body names parties. Plain ``http://`` is accepted for ``127.0.0.1`` only, for tests and a
+receiver on the same host. Credentials in the URL and fragments are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.database import database_now
+from portal.errors import Unprocessable
+from portal.models.rights import AgencyWebhook
+
+MAX_URL_LENGTH = 500
+_NONCE_BYTES = 12
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What registering answers: the URL, when, and the secret (shown this once)."""
+
+    url: str
+    registered_at: datetime
+    secret: str
+
+
+def checked_url(url: object) -> str:
+    """The URL if an agency may register it, else ``Unprocessable("webhook_url_invalid")``."""
+    if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH or not url.isascii():
+        raise Unprocessable("webhook_url_invalid")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a malformed port
+    except ValueError:
+        raise Unprocessable("webhook_url_invalid") from None
+    secure = parts.scheme == "https" and bool(parts.hostname)
+    loopback = parts.scheme == "http" and parts.hostname == "127.0.0.1"
+    if not (secure or loopback) or parts.username or parts.password or parts.fragment \
+            or (port is not None and not 0 < port < 65536):
+        raise Unprocessable("webhook_url_invalid")
+    return url
+
+
+def _key(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"portal webhook secrets", hashlib.sha256).digest()
+
+
+def _associated(agency_id: int) -> bytes:
+    return f"agency:{agency_id}".encode()
+
+
+def encrypt_secret(secret_key: str, agency_id: int, secret: str) -> bytes:
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return nonce + AESGCM(_key(secret_key)).encrypt(nonce, secret.encode(), _associated(agency_id))
+
+
+def decrypt_secret(secret_key: str, agency_id: int, stored: bytes) -> str:
+    nonce, sealed = stored[:_NONCE_BYTES], stored[_NONCE_BYTES:]
+    return AESGCM(_key(secret_key)).decrypt(nonce, sealed, _associated(agency_id)).decode()
+
+
+async def registration(db: AsyncSession, agency_id: int) -> AgencyWebhook | None:
+    return (await db.execute(select(AgencyWebhook).where(
+        AgencyWebhook.agency_id == agency_id))).scalar_one_or_none()
+
+
+async def register(db: AsyncSession, agency_id: int, url: object, *, secret_key: str) -> Registered:
+    """Register (or replace) the agency's webhook; a new secret every time."""
+    checked = checked_url(url)
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    now = await database_now(db)
+    stored = encrypt_secret(secret_key, agency_id, secret)
+    row = await registration(db, agency_id)
+    if row is None:
+        db.add(AgencyWebhook(agency_id=agency_id, url=checked, secret_encrypted=stored,
+                             registered_at=now))
+    else:
+        row.url, row.secret_encrypted, row.registered_at = checked, stored, now
+    await db.flush()
+    return Registered(checked, now, secret)

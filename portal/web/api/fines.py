@@ -1,0 +1,221 @@
+"""The fines API: an agency makes a served decision's fine payable and follows its payment.
+
+    POST /api/v1/fines                        create the fine (201; the same body again: 200)
+    GET  /api/v1/fines/{fine_id}              state, amount due today, payments, receipts
+    POST /api/v1/fines/{fine_id}/refunds      report that a payment was refunded
+    GET  /api/v1/reconciliations/{day}        the latest reconciliation of a China date
+
+A fine names its service either as ``delivery_id`` (a 行政处罚决定书 this agency served through
+the portal: its arrival is the service time) or as ``served_on`` with ``case_code`` and
+``party`` (a decision served otherwise, on a date the agency states). The due date is computed
+by the legal calendar (15 days, holiday rule; APL art. 67) and returned with how. Amounts are
+integer fen. Another agency's fine is 404 (ASVS v5.0.0-8.4.1). Routes are thin: parse, call
+``services.fines`` / ``fine_views`` / ``payment_orders`` / ``reconciliations``, answer JSON
+(``web.api.fine_json``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from payments import MAX_FEN
+from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.identifiers import is_valid_credit_code, is_valid_id_number
+from portal.legal_calendar import china_date
+from portal.services import fine_views, fines, payment_orders, reconciliations
+from portal.services.api_tokens import AgencyPrincipal
+from portal.web.api import fine_json, openapi
+from portal.web.api.bearer import agency_endpoint
+from portal.web.clock import request_now
+
+MAX_JSON_BYTES = 16 * 1024
+_TEXT = {"type": "string", "minLength": 1}
+
+FINE_ID = openapi.PathParameter("fine_id", "The fine id from the 201 answer.")
+DAY = openapi.PathParameter("day", "A China date, YYYY-MM-DD.", {"type": "string", "format": "date"})
+
+
+@openapi.operation(
+    "post", summary="Make a served decision's fine payable", security="agency", tag="payments",
+    description="For a 行政处罚决定书 served through the portal (`delivery_id`) or served otherwise "
+                "on a date the agency states (`served_on` with `case_code` and `party`). The due "
+                "date is 15 days after service, moved to the next working day when it falls on a "
+                "rest day (APL art. 67, 85). The same body again answers the same fine (200).",
+    body=openapi.Body(fine_json.NEW_FINE),
+    replies={
+        201: openapi.Reply("Created: the fine with its payment code and due date.", fine_json.FINE),
+        200: openapi.Reply("This fine was created before with the same content.", fine_json.FINE),
+        404: openapi.problem("No such case for this agency (`not_found`)."),
+        409: openapi.problem("`fine_exists`: a different fine for the same decision number."),
+        422: openapi.problem("`validation_failed`, `unknown_delivery`, `not_a_decision`, "
+                             "`delivery_case_mismatch`, `service_in_future`, `party_not_in_case`."),
+    },
+)
+@agency_endpoint
+async def create_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
+    data = _new_fine(await _json(request))
+    fine, created = await fines.create_fine(db, agency.agency_id, data, actor=agency.actor)
+    view = await fine_views.fine_view(db, fine, china_date(request_now(request)))
+    return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
+                        status_code=201 if created else 200, headers={"cache-control": "no-store"})
+
+
+@openapi.operation(
+    "get", summary="A fine: state, amount due today, payments, receipts", security="agency",
+    tag="payments", parameters=(FINE_ID,),
+    description="`amount_due_today_fen` is valid until 24:00 China time today. `payments` lists "
+                "every payment the platform confirmed, including second payments flagged "
+                "`refund_required`; `receipts` the fiscal e-receipts (and red-letter reversals).",
+    replies={200: openapi.Reply("The fine.", fine_json.FINE),
+             404: openapi.problem("No such fine for this agency (`not_found`).")},
+)
+@agency_endpoint
+async def get_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
+    fine = await fines.fine_for_agency(db, agency.agency_id, request.path_params["fine_id"])
+    view = await fine_views.fine_view(db, fine, china_date(request_now(request)))
+    return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
+                        headers={"cache-control": "no-store"})
+
+
+@openapi.operation(
+    "post", summary="Report a refund of a payment", security="agency", tag="payments",
+    parameters=(FINE_ID,), body=openapi.Body(fine_json.NEW_REFUND),
+    description="The platform refunded the payment `platform_serial` (a double payment flagged "
+                "`refund_required`, or the payment of a changed decision). A payment that had a "
+                "fiscal e-receipt gets a red-letter reversal receipt referencing it.",
+    replies={200: openapi.Reply("The fine after the refund.", fine_json.FINE),
+             404: openapi.problem("No such fine for this agency (`not_found`)."),
+             409: openapi.problem("`already_refunded` with another refund serial."),
+             422: openapi.problem("`validation_failed`, `unknown_payment`.")},
+)
+@agency_endpoint
+async def report_refund(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
+    raw = await _json(request)
+    serial, refund_serial, reason = (raw.get(k) if isinstance(raw, dict) else None
+                                     for k in ("platform_serial", "refund_serial", "reason"))
+    errors = {name: "required" for name, value in
+              (("platform_serial", serial), ("refund_serial", refund_serial), ("reason", reason))
+              if not isinstance(value, str) or not value.strip() or len(value) > 500}
+    if errors:
+        raise ValidationFailed(errors)
+    fine = await fines.fine_for_agency(db, agency.agency_id, request.path_params["fine_id"])
+    now = request_now(request)
+    await payment_orders.record_refund(db, fine.id, platform_serial=str(serial).strip(),
+                                       refund_serial=str(refund_serial).strip()[:64],
+                                       reason=str(reason).strip(), actor=agency.actor, now=now)
+    view = await fine_views.fine_view(db, fine, china_date(now))
+    return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
+                        headers={"cache-control": "no-store"})
+
+
+@openapi.operation(
+    "get", summary="A day's reconciliation with the payment platform", security="agency",
+    tag="payments", parameters=(DAY,),
+    description="The platform's daily statement compared with the portal's records (run by "
+                "`portal payments reconcile --date D`), reduced to this agency's fines: payments "
+                "missing on either side and amount mismatches.",
+    replies={200: openapi.Reply("The latest run of the day, per platform.", fine_json.RECONCILIATION),
+             404: openapi.problem("Not reconciled yet (`reconciliation_not_found`), or not a date.")},
+)
+@agency_endpoint
+async def get_reconciliation(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
+    try:
+        day = date.fromisoformat(request.path_params["day"])
+    except ValueError:
+        raise NotFound() from None
+    rows = await reconciliations.latest(db, day)
+    if not rows:
+        raise NotFound(code="reconciliation_not_found")
+    views = await reconciliations.agency_view(db, agency.agency_id, rows)
+    return JSONResponse(fine_json.reconciliation(day, views), headers={"cache-control": "no-store"})
+
+
+async def _json(request: Request) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise PayloadTooLarge()
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ValidationFailed({"body": "invalid_json"}) from None
+
+
+def _text(raw: dict[str, Any], name: str, errors: dict[str, str], limit: int) -> str:
+    value = raw.get(name)
+    if not isinstance(value, str) or not value.strip():
+        errors[name] = "required"
+        return ""
+    if len(value.strip()) > limit:
+        errors[name] = "too_long"
+    return value.strip()
+
+
+def _new_fine(raw: Any) -> fines.NewFine:
+    """The checked request, or ``ValidationFailed`` naming every bad member."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed({"body": "not_an_object"})
+    errors: dict[str, str] = {name: "unknown_field" for name in raw if name not in fine_json.NEW_FINE_FIELDS}
+    number = _text(raw, "decision_number", errors, 100)
+    account = _text(raw, "collecting_account", errors, 200)
+    amount = raw.get("amount_fen")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_FEN:
+        errors["amount_fen"] = "invalid_amount"
+    surcharge = raw.get("surcharge_applies", True)
+    if not isinstance(surcharge, bool):
+        errors["surcharge_applies"] = "invalid_type"
+    delivery_id, served_on, case_code, party_key = raw.get("delivery_id"), None, raw.get("case_code"), None
+    if delivery_id is not None:
+        if not isinstance(delivery_id, str) or not delivery_id or "served_on" in raw:
+            errors["delivery_id"] = "delivery_or_served_on"
+    else:
+        served_on = _served_on(raw.get("served_on"), errors)
+        if not isinstance(case_code, str) or not case_code.strip():
+            errors["case_code"] = "required"
+        party_key = _party(raw.get("party"), errors)
+    if case_code is not None and not isinstance(case_code, str):
+        errors["case_code"] = "invalid_type"
+    if errors:
+        raise ValidationFailed(errors)
+    assert isinstance(amount, int)
+    return fines.NewFine(decision_number=number, amount_fen=amount, collecting_account=account,
+                         surcharge_applies=bool(surcharge), delivery_id=delivery_id, served_on=served_on,
+                         case_code=case_code.strip() if isinstance(case_code, str) else None,
+                         party_key=party_key)
+
+
+def _served_on(value: object, errors: dict[str, str]) -> date | None:
+    if value is None:
+        errors["served_on"] = "delivery_or_served_on"
+        return None
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        errors["served_on"] = "invalid_date"
+        return None
+
+
+def _party(party: object, errors: dict[str, str]) -> str | None:
+    if isinstance(party, dict) and isinstance(party.get("id_number"), str):
+        key = party["id_number"].strip().upper()
+        if not is_valid_id_number(key):
+            errors["party"] = "invalid_id_number"
+        return key
+    if isinstance(party, dict) and isinstance(party.get("credit_code"), str):
+        key = party["credit_code"].strip().upper()
+        if not is_valid_credit_code(key):
+            errors["party"] = "invalid_credit_code"
+        return key
+    errors["party"] = "party_required"
+    return None

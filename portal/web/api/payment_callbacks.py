@@ -1,0 +1,98 @@
+"""``POST /api/v1/payments/callbacks/{platform}``: where payment platforms report payments.
+
+Public (no bearer token): the platform's signature over the exact body authenticates the
+message, and nothing else is trusted. In order:
+
+1. `payments.verify_callback`: the adapter named in the path checks the signature and the
+   ±300 s timestamp window and parses the notice. What fails here is recorded as a security
+   event (reason code, client key, SHA-256 of the body; never the body) and answered "retry"
+   in the platform's protocol: a genuine message re-signed later may still pass.
+2. ``services.payment_callbacks.handle_notice`` in one transaction: nonce and notification id
+   never seen, order and payment code known, amount equal to the amount due on the China date
+   of ``paid_at``, the transition table; see that module.
+3. The adapter's ``callback_ack``: "stop" for what was applied, was a duplicate, or cannot be
+   fixed by retrying; "retry" otherwise. An error on our side (the database restarting) is a
+   500 problem, which every platform retries.
+
+The page a party returns to from the platform never marks anything paid; only this endpoint
+does (``web.pages.fines``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+import payments
+from portal.database import transaction
+from portal.errors import NotFound
+from portal.payment_platforms import PaymentPlatforms
+from portal.services import payment_callbacks, rate_limits
+from portal.web.api import openapi
+from portal.web.client import client_address
+from portal.web.clock import request_now
+
+PLATFORM = openapi.PathParameter("platform", "The platform's name: `sandbox` or `nontax`.")
+NOTICE = openapi.Schema("PaymentNotice", {
+    "type": "object",
+    "description": "The platform's notification, signed over the exact body bytes. The sandbox "
+                   'platform sends JSON `{"notification_id": …, "order": {…}}` with the '
+                   "X-Sandbox-Timestamp/-Nonce/-Signature headers; the non-tax platform sends a "
+                   "form-encoded body carrying its own `sign` field.",
+})
+ACK = openapi.Schema("PaymentNoticeAck", {
+    "type": "object", "required": ["code"],
+    "description": "The answer in the platform's protocol (the non-tax platform gets plain text "
+                   "`success` or `fail`).",
+    "properties": {"code": {"enum": ["SUCCESS", "FAIL"]}, "message": {"type": "string"}},
+})
+
+
+@openapi.operation(
+    "post", summary="A payment platform's signed notification", security="public", tag="payments",
+    parameters=(PLATFORM,), body=openapi.Body(NOTICE),
+    description="Called by the payment platform, not by agencies. Refused notices (bad "
+                "signature, timestamp outside ±300 s, replayed nonce, unknown order or payment "
+                "code, amount different from the amount due on the payment date, a transition "
+                "the state machine does not allow) are recorded as security events and change "
+                "nothing.",
+    replies={
+        200: openapi.Reply("Handled (applied, duplicate, or refused for good): stop sending.", ACK),
+        404: openapi.problem("No such platform is configured (`not_found`)."),
+        500: openapi.Reply("Not handled now: send it again later.", ACK),
+    },
+)
+async def receive(request: Request) -> Response:
+    platforms: PaymentPlatforms = request.app.state.payments
+    name = request.path_params["platform"]
+    body = await request.body()
+    now = request_now(request)
+    digest = hashlib.sha256(body).hexdigest()
+    client = rate_limits.client_key(request.app.state.settings.secret_key, client_address(request))
+    verified = payments.verify_callback(platforms.adapters, name, dict(request.headers), body, now)
+    adapter = platforms.adapters.get(name)
+    if isinstance(verified, payments.Refuse):
+        async with transaction(request.app.state.sessions) as db:
+            await payment_callbacks.record_refusal(
+                db, platform=name[:40], reason=verified.reason.value,
+                detail=verified.detail or verified.reason.text, body_sha256=digest, now=now,
+                client_key=client)
+        if adapter is None:
+            raise NotFound()
+        return _answer(adapter.callback_ack(False))
+    assert adapter is not None
+    async with transaction(request.app.state.sessions) as db:
+        decision = await payment_callbacks.handle_notice(db, verified, body_sha256=digest, now=now,
+                                                         renderer=request.app.state.renderer,
+                                                         client_key=client)
+    return _answer(adapter.callback_ack(decision.ack))
+
+
+def _answer(ack: payments.CallbackAck) -> Response:
+    response = Response(ack.body, status_code=ack.status_code)
+    for name, value in ack.headers:
+        response.headers[name] = value
+    response.headers["cache-control"] = "no-store"
+    return response

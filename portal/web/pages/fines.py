@@ -1,0 +1,155 @@
+"""The party's fines: what is due today, paying it through the platform, the e-receipts.
+
+    GET  /fines                                my fines (我的罚款); /payments leads here too
+    GET  /fines/{id}                           one fine: the amount due today and until when the
+                                               quote holds, the due date and how it was counted,
+                                               the surcharge rule (APL art. 72 requires the
+                                               party was told), payments, receipts
+    POST /fines/{id}/pay                       the one open order (created or reused), then 303
+                                               to the platform's pay page
+    GET  /fines/{id}/return                    where the platform sends the party back: never
+                                               marks anything paid; "支付结果确认中" until the
+                                               platform's signed callback arrives (htmx polls the
+                                               ``status`` block every 2 s; without JavaScript a
+                                               plain link reloads), then "已缴清" and the receipt
+    GET  /fines/{id}/receipts/{code}/{number}  the sealed e-receipt (PDF attachment)
+
+Only the acting party's fines: another party's is 404 (SECURITY.md 8.2.2). Paying is a POST
+with the CSRF token; it changes nothing but the order (the money moves at the platform).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+import payments
+from portal.blobstore import BlobCorrupted
+from portal.catalogue import PAYMENTS
+from portal.database import transaction
+from portal.errors import Conflict, NotFound, PortalError
+from portal.legal_calendar import china_date
+from portal.payment_platforms import PaymentPlatforms
+from portal.services import fine_views, fines, payment_orders
+from portal.web.auth import CurrentUser, require_party
+from portal.web.clock import request_now
+from portal.web.downloads import pdf_attachment
+from portal.web.rendering import render
+from portal.web.security_headers import content_security_policy
+
+log = logging.getLogger("portal.fines")
+POLL_SECONDS = 2
+
+
+class PaymentPlatformUnavailable(PortalError):
+    """The platform did not take the order; nothing was paid, the party may try again."""
+
+    status = 503
+    code = "payment_platform_unavailable"
+
+
+class ReceiptDamaged(PortalError):
+    code = "document_damaged"
+
+
+async def _party(request: Request, *, pay: bool = False) -> CurrentUser:
+    """The logged-in user acting for a party that this person may still represent: reading
+    needs the ``mailbox`` scope, paying ``full`` (a narrower delegate gets a 404)."""
+    return await require_party(request, "full" if pay else "mailbox")
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """A platform on another origin must be named in ``form-action``: Chromium applies it to
+    the redirect that answers the pay button."""
+    platforms: PaymentPlatforms = request.app.state.payments
+    if not platforms.form_action_origin:
+        return {}
+    return {"content-security-policy": content_security_policy(platforms.form_action_origin)}
+
+
+async def index(request: Request) -> Response:
+    user = await _party(request)
+    today = china_date(request_now(request))
+    async with request.app.state.sessions() as db:
+        views = [await fine_views.fine_view(db, fine, today)
+                 for fine in await fines.fines_of_party(db, user.acting_party_id)]
+    return render(request, "pages/fines/list.html", {"views": views})
+
+
+async def payments_link(request: Request) -> Response:
+    """``/payments`` (where payment notifications link) is the list of fines."""
+    return RedirectResponse("/fines", status_code=303)
+
+
+async def _page(request: Request, *, returning: bool) -> Response:
+    user = await _party(request)
+    today = china_date(request_now(request))
+    async with request.app.state.sessions() as db:
+        fine = await fines.fine_for_party(db, user.acting_party_id, request.path_params["fine_id"])
+        view = await fine_views.fine_view(db, fine, today)
+    order = view.open_order
+    confirming = returning and view.payable and order is not None and order.state in ("created", "pending")
+    issuing = view.state == "paid" and (not view.receipts or any(not r.ready for r in view.receipts))
+    return render(request, "pages/fines/detail.html", {
+        "view": view, "returning": returning, "confirming": confirming,
+        "failed": returning and order is not None and order.state == "failed",
+        "polling": returning and (confirming or issuing), "poll_seconds": POLL_SECONDS,
+    }, block="status", headers=_headers(request))
+
+
+async def detail(request: Request) -> Response:
+    return await _page(request, returning=False)
+
+
+async def returned(request: Request) -> Response:
+    return await _page(request, returning=True)
+
+
+async def pay(request: Request) -> Response:
+    user = await _party(request, pay=True)
+    now = request_now(request)
+    platforms: PaymentPlatforms = request.app.state.payments
+    fine_id = request.path_params["fine_id"]
+    async with transaction(request.app.state.sessions) as db:
+        fine = await fines.fine_for_party(db, user.acting_party_id, fine_id)
+        view = await fine_views.fine_view(db, fine, china_date(now))
+        if not view.payable:
+            raise Conflict(code="fine_closed")
+        order = await payment_orders.open_order(db, fine.id, view.quote, platform=platforms.active.name,
+                                                actor=user.actor, now=now)
+        order_id, pay_url, payment_code = order.id, order.pay_url, fine.payment_code
+        amount, public_id, expires_at = order.amount_fen, order.public_id, order.expires_at
+    if pay_url is None:
+        try:
+            placed = await platforms.active.create_order(
+                payment_code=payment_code, amount_fen=amount, order_id=public_id,
+                return_url=platforms.return_url(fine_id),
+                notify_url=platforms.notify_url(platforms.active.name), expires_at=expires_at)
+        except payments.PlatformError as exc:
+            log.warning("payment platform refused or unreachable", extra={"reason": type(exc).__name__})
+            raise PaymentPlatformUnavailable() from exc
+        async with transaction(request.app.state.sessions) as db:
+            recorded = await payment_orders.record_platform_order(db, order_id, placed, now=now)
+            pay_url = recorded.pay_url
+    assert pay_url is not None
+    return RedirectResponse(pay_url, status_code=303)
+
+
+async def receipt(request: Request) -> Response:
+    user = await _party(request)
+    code, number = request.path_params["code"], request.path_params["number"]
+    async with request.app.state.sessions() as db:
+        fine = await fines.fine_for_party(db, user.acting_party_id, request.path_params["fine_id"])
+        views = await fine_views.receipt_views(db, fine.id)
+    found = next((v for v in views if (v.row.code, v.row.number) == (code, number)), None)
+    if found is None or found.document is None:
+        raise NotFound()
+    try:
+        data = bytes(request.app.state.blobs.get(found.document.document_sha256))
+    except BlobCorrupted:
+        log.critical("stored receipt fails its hash check", extra={"object": found.document.document_sha256})
+        raise ReceiptDamaged() from None
+    name = PAYMENTS["reversal_name" if found.row.kind == "reversal" else "receipt_name"]
+    return pdf_attachment(data, name.format(code=code, number=number))

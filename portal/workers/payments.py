@@ -1,0 +1,164 @@
+"""Payment follow-up, done by workers after the payment committed: fiscal e-receipts.
+
+* ``fiscal_receipt`` (subject: a payment): the receipt is numbered (gap-free, in a short
+  transaction holding the counter), rendered (`payments.render_receipt_pdf`: the fields, the
+  total in capital numerals, a QR code to ``/receipts/verify``, the data as an embedded JSON
+  file), sealed at PAdES B-LT and stored; then the ``receipt_issued`` event and the party's
+  notice. The job row was written in the transaction that recorded the payment, so a crash
+  anywhere after that commit leaves a due job: the next worker (after restart, or after the
+  lease of a worker that died) finishes it, and finds the number already taken if the crash
+  came after numbering. Exactly one receipt per payment, whatever happens.
+* ``receipt_reversal`` (subject: a refund): the red-letter receipt (红冲) cancelling the
+  refunded payment's receipt, the same way. It waits for the original when that is still
+  being issued.
+
+Sealing: the portal's seal (``Notary.seal``), the one seal the portal holds in production;
+the receipt names the agency as the issuing unit (开票单位). The seal sits over the issuing
+unit's line, as a paper seal would.
+
+``run_due_jobs(deps)`` claims and runs what is due (``portal worker`` and ``portal run`` loop
+over it, like ``workers.eservice``); ``drain`` runs until nothing is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import payments
+from notifications import Renderer
+from portal.blobstore import FileBlobStore
+from portal.catalogue import PAYMENTS
+from portal.database import transaction, utcnow
+from portal.documents.pdf import cjk_font
+from portal.models.payments import PaymentRecord, Refund
+from portal.models.receipts import FiscalReceipt
+from portal.services import fiscal_receipts, jobs, outbox
+from portal.services.fiscal_receipts import ReceiptConfig
+from portal.services.payment_callbacks import RECEIPT_JOB
+from portal.services.payment_orders import REVERSAL_JOB
+from portal.settings import Settings
+from signing import SealPlacement, SigningError
+
+log = logging.getLogger("portal.workers.payments")
+KINDS = (RECEIPT_JOB, REVERSAL_JOB)
+SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
+"""Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
+
+
+class Sealer(Protocol):
+    """What sealing a receipt needs of ``portal.notary.Notary`` (a stub in numbering tests)."""
+
+    async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
+                   location: str | None = None) -> bytes: ...
+
+
+class NotYet(Exception):
+    """The job cannot run yet (the receipt to reverse is still being issued)."""
+
+
+@dataclass(frozen=True)
+class PaymentDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    notary: Sealer
+    blobs: FileBlobStore
+    renderer: Renderer
+    public_url: str
+    receipts: ReceiptConfig
+    font: Path | None = None
+
+    @property
+    def font_path(self) -> Path:
+        return self.font or cjk_font()[0]
+
+
+def deps_for(settings: Settings, sessions: async_sessionmaker[AsyncSession], notary: Sealer,
+             blobs: FileBlobStore) -> PaymentDeps:
+    """The deps from settings (``portal worker``, ``portal run``, tests)."""
+    return PaymentDeps(sessions, notary, blobs, outbox.renderer_for(settings.public_url),
+                       settings.public_url, ReceiptConfig.from_secret_key(
+                           settings.payments.receipt_code_prefix, settings.secret_key))
+
+
+async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:
+    """Render, seal and store a numbered receipt's PDF unless that was done already."""
+    async with deps.sessions() as db:
+        row = await db.get(FiscalReceipt, receipt_id)
+        assert row is not None
+        if await fiscal_receipts.document_of(db, receipt_id) is not None:
+            return
+    receipt = payments.receipt_from_json(row.data.encode())
+    url = fiscal_receipts.verify_url(deps.public_url, row.code, row.number, row.check_code)
+    unsealed = await asyncio.to_thread(payments.render_receipt_pdf, receipt, url, deps.font_path)
+    sealed = await deps.notary.seal(unsealed, SEAL_PLACEMENT, reason=PAYMENTS["seal_reason"])
+    digest = deps.blobs.put(sealed)
+    async with transaction(deps.sessions) as db:
+        await fiscal_receipts.record_document(db, receipt_id, digest, now=utcnow(), renderer=deps.renderer)
+
+
+async def issue_receipt(deps: PaymentDeps, payment_id: int) -> None:
+    async with transaction(deps.sessions) as db:
+        row = await fiscal_receipts.number_receipt(db, payment_id, deps.receipts, now=utcnow())
+        receipt_id = row.id if row is not None else None
+    if receipt_id is not None:
+        await seal_and_store(deps, receipt_id)
+
+
+async def issue_reversal(deps: PaymentDeps, refund_id: int) -> None:
+    async with transaction(deps.sessions) as db:
+        row = await fiscal_receipts.number_reversal(db, refund_id, deps.receipts, now=utcnow())
+        receipt_id = row.id if row is not None else None
+        if row is None:
+            refund = await db.get(Refund, refund_id)
+            payment = await db.get(PaymentRecord, refund.payment_id) if refund else None
+            if payment is not None and payment.applied:
+                raise NotYet("the receipt to reverse is not numbered yet")
+    if receipt_id is not None:
+        await seal_and_store(deps, receipt_id)
+
+
+async def run_due_jobs(deps: PaymentDeps, *, limit: int = 10) -> int:
+    """Claim and run the payment jobs that are due; returns how many were claimed."""
+    async with transaction(deps.sessions) as db:
+        claimed = [(job.id, job.kind, job.subject_id) for job in await jobs.claim(db, KINDS, limit=limit)]
+    for job_id, kind, subject_id in claimed:
+        try:
+            if kind == RECEIPT_JOB:
+                await issue_receipt(deps, subject_id)
+            else:
+                await issue_reversal(deps, subject_id)
+        except (NotYet, SigningError, OSError, payments.ReceiptError) as exc:
+            log.warning("job postponed", extra={"job": kind, "reason": type(exc).__name__})
+            async with transaction(deps.sessions) as db:
+                await jobs.retry_later(db, job_id, type(exc).__name__)
+            continue
+        async with transaction(deps.sessions) as db:
+            await jobs.complete(db, job_id)
+    return len(claimed)
+
+
+async def drain(deps: PaymentDeps) -> int:
+    """Run every due payment job until none is due (``portal worker --once``, tests)."""
+    total = 0
+    while claimed := await run_due_jobs(deps):
+        total += claimed
+    return total
+
+
+async def run(deps: PaymentDeps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+    """Run due jobs until ``stop`` is set; a failing round is logged and the loop goes on."""
+    while not stop.is_set():
+        try:
+            claimed = await run_due_jobs(deps)
+        except Exception:  # the database restarting, say: keep serving, try again
+            log.exception("payment job round failed", extra={"job": "payments"})
+            claimed = 0
+        if not claimed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)

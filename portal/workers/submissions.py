@@ -1,0 +1,147 @@
+"""Follow-up of a submission, after it committed: the sealed receipt and the agency's webhook.
+
+* ``submission_receipt``: the 提交回执 rendered, sealed by the portal at PAdES B-LT (with its
+  timestamp), stored, and a ``submission_receipt_issued`` event in the case's chain. The page
+  that took the submission runs the same handler straight after its commit, so the party
+  usually downloads the receipt from the confirmation page; the job is the safety net when
+  that attempt failed (the TSA down, the process killed). Retried with back-off until done.
+* ``submission_webhook``: the submission POSTed to the agency's registered URL, signed as
+  ``portal.webhooks`` describes, with the delivery id fixed when the job was queued (so every
+  retry carries the same id and the agency can drop duplicates). Anything but a 2xx answer
+  within ``WEBHOOK_TIMEOUT`` is retried with back-off (``services.jobs.POLICY``); the job ends
+  at the first 2xx, or once the agency has acknowledged the submission through the API.
+
+Each handler is safe to run twice: the receipt is recorded once under the case's lock, and a
+second POST of a delivery is what the agency's duplicate check is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal import webhooks
+from portal.blobstore import FileBlobStore
+from portal.catalogue import RIGHTS
+from portal.database import transaction, utcnow
+from portal.documents.submission_receipt import render_submission_receipt
+from portal.evidence_hash import canonical_json
+from portal.models.rights import Submission
+from portal.notary import Notary
+from portal.services import jobs, submission_views, submissions
+from portal.services import webhooks as registrations
+from signing import SigningError
+
+log = logging.getLogger("portal.workers.submissions")
+KINDS = (submissions.RECEIPT_JOB, submissions.WEBHOOK_JOB)
+WEBHOOK_TIMEOUT = 10.0
+EVENT = "submission.created"
+
+
+class WebhookRefused(Exception):
+    """The agency's endpoint did not answer 2xx (or not at all): retry later."""
+
+
+@dataclass(frozen=True)
+class SubmissionDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    notary: Notary
+    blobs: FileBlobStore
+    secret_key: str
+    http: Callable[[], httpx.AsyncClient] = field(
+        default=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False))
+    clock: Callable[[], float] = time.time
+
+
+async def issue_receipt(deps: SubmissionDeps, submission_id: int) -> bool:
+    """Issue the receipt unless it exists; True if this call recorded it."""
+    async with deps.sessions() as db:
+        submission = await db.get(Submission, submission_id)
+        if submission is None or await submissions.receipt_of(db, submission_id) is not None:
+            return False
+        view = await submission_views.view(db, submission)
+    issued_at = utcnow()
+    unsealed, placement = await asyncio.to_thread(render_submission_receipt, view, issued_at=issued_at)
+    sealed = await deps.notary.seal(unsealed, placement, reason=RIGHTS["receipt.seal_reason"])
+    digest = deps.blobs.put(sealed)
+    async with transaction(deps.sessions) as db:
+        return await submissions.record_receipt(db, submission, digest, issued_at)
+
+
+def webhook_body(delivery_id: str, view: submission_views.SubmissionView) -> bytes:
+    return canonical_json({"event": EVENT, "delivery_id": delivery_id,
+                           "submission": view.to_json()}).encode()
+
+
+async def post_webhook(deps: SubmissionDeps, submission_id: int, delivery_id: str) -> None:
+    """POST the submission to the agency's URL once; ``WebhookRefused`` unless 2xx."""
+    async with deps.sessions() as db:
+        submission = await db.get(Submission, submission_id)
+        if submission is None:
+            return
+        view = await submission_views.view(db, submission)
+        hook = await registrations.registration(db, submission.agency_id)
+    if hook is None or view.acknowledgement is not None:
+        return  # nowhere to post any more, or the agency already has it
+    secret = registrations.decrypt_secret(deps.secret_key, hook.agency_id, hook.secret_encrypted)
+    body = webhook_body(delivery_id, view)
+    headers = {"content-type": "application/json",
+               webhooks.EVENT_HEADER: EVENT, webhooks.DELIVERY_HEADER: delivery_id,
+               webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, int(deps.clock()), body)}
+    try:
+        async with deps.http() as client:
+            response = await client.post(hook.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise WebhookRefused(type(exc).__name__) from exc
+    if not 200 <= response.status_code < 300:
+        raise WebhookRefused(f"HTTP {response.status_code}")
+
+
+async def run_due_jobs(deps: SubmissionDeps, *, limit: int = 10, now: datetime | None = None) -> int:
+    """Claim and run the submission jobs due at ``now``; returns how many were claimed."""
+    async with transaction(deps.sessions) as db:
+        claimed = [(job.id, job.kind, job.subject_id, dict(job.payload))
+                   for job in await jobs.claim(db, KINDS, limit=limit, now=now)]
+    for job_id, kind, subject_id, payload in claimed:
+        try:
+            if kind == submissions.RECEIPT_JOB:
+                await issue_receipt(deps, subject_id)
+            else:
+                await post_webhook(deps, subject_id, str(payload["delivery_id"]))
+        except (WebhookRefused, SigningError, OSError) as exc:
+            log.warning("job postponed", extra={"job": kind, "reason": str(exc)[:80]})
+            async with transaction(deps.sessions) as db:
+                await jobs.retry_later(db, job_id, str(exc) or type(exc).__name__)
+            continue
+        async with transaction(deps.sessions) as db:
+            await jobs.complete(db, job_id)
+    return len(claimed)
+
+
+async def drain(deps: SubmissionDeps) -> int:
+    """Run every due submission job until none is due (``portal worker --once``, tests)."""
+    total = 0
+    while claimed := await run_due_jobs(deps):
+        total += claimed
+    return total
+
+
+async def run(deps: SubmissionDeps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+    """Run due jobs until ``stop`` is set (a failing round is logged; its jobs stay due)."""
+    while not stop.is_set():
+        try:
+            claimed = await run_due_jobs(deps)
+        except Exception:
+            log.exception("submission job round failed", extra={"job": "submissions"})
+            claimed = 0
+        if not claimed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)

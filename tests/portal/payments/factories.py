@@ -1,0 +1,156 @@
+"""What the payment tests start from: a served decision's fine for 张三, a logged-in party, a
+pay click, and callbacks signed with the sandbox platform's key exactly as it signs them.
+
+The app of ``tests/conftest.py`` mounts the sandbox platform at ``/sandbox-pay`` (no real
+platform is configured), talking to the app in-process both ways, so a pay click creates a
+real platform order and the callbacks these helpers craft are verified by the real adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from payments.platforms import sandbox_wire
+from portal.database import transaction
+from portal.legal_calendar import china_date
+from portal.models.payments import Fine, PaymentOrder
+from portal.payment_platforms import sandbox_key_dir
+from portal.services import fine_views, fines, payment_orders
+from portal.settings import Settings
+from portal.workers import payments as payment_jobs
+from tests.conftest import CSRF_RE, Database
+from tests.portal.eservice.factories import World, world
+
+FINE_FEN = 100_000
+CALLBACK = "/api/v1/payments/callbacks/sandbox"
+ZHANGSAN = "35010219850312123X"
+
+
+@dataclass(frozen=True)
+class FineWorld:
+    world: World
+    fine_id: str
+    fine_pk: int
+    payment_code: str
+
+
+def today() -> date:
+    return china_date(datetime.now(UTC))
+
+
+async def fine_world(database: Database, *, served_days_ago: int = 3, amount_fen: int = FINE_FEN,
+                     number: str = "榕市监罚〔2026〕7号", the_world: World | None = None) -> FineWorld:
+    """张三's case with a decision served ``served_days_ago`` (stated by the agency) and its fine."""
+    w = the_world or await world(database)
+    async with transaction(database.sessions) as db:
+        fine, _ = await fines.create_fine(db, w.agency_id, fines.NewFine(
+            decision_number=number, amount_fen=amount_fen,
+            collecting_account="福建省财政厅非税收入汇缴结算户", surcharge_applies=True,
+            served_on=today() - timedelta(days=served_days_ago), case_code=w.case_code,
+            party_key=ZHANGSAN), actor=f"agency:{w.agency_id}")
+        return FineWorld(w, fine.public_id, fine.id, fine.payment_code)
+
+
+async def click_pay(http: httpx.AsyncClient, fine_id: str) -> httpx.Response:
+    page = await http.get(f"/fines/{fine_id}")
+    token = CSRF_RE.search(page.text)
+    assert token, page.text
+    return await http.post(f"/fines/{fine_id}/pay", data={"csrf_token": token.group(1)})
+
+
+async def place_order(app: Starlette, database: Database, fw: FineWorld,
+                      now: datetime | None = None) -> PaymentOrder:
+    """What a pay click does, without the browser: the open order, placed on the platform."""
+    platforms = app.state.payments
+    now = now or datetime.now(UTC)
+    async with transaction(database.sessions) as db:
+        fine = await db.get(Fine, fw.fine_pk)
+        assert fine is not None
+        view = await fine_views.fine_view(db, fine, china_date(now))
+        order = await payment_orders.open_order(db, fine.id, view.quote, platform="sandbox",
+                                                actor="party:test", now=now)
+    placed = await platforms.active.create_order(
+        payment_code=fw.payment_code, amount_fen=order.amount_fen, order_id=order.public_id,
+        return_url=platforms.return_url(fw.fine_id), notify_url=platforms.notify_url("sandbox"),
+        expires_at=order.expires_at)
+    async with transaction(database.sessions) as db:
+        return await payment_orders.record_platform_order(db, order.id, placed, now=now)
+
+
+async def open_order(database: Database, fine_pk: int) -> PaymentOrder:
+    async with database.sessions() as db:
+        return (await db.execute(select(PaymentOrder).where(
+            PaymentOrder.fine_id == fine_pk).order_by(PaymentOrder.id.desc()))).scalars().first()
+
+
+def notice_body(order: PaymentOrder, payment_code: str, *, status: str = "success",
+                amount_fen: int | None = None, paid_at: datetime | None = None,
+                serial: str | None = None, notification_id: str | None = None,
+                order_id: str | None = None) -> bytes:
+    """A sandbox notification about ``order``, as the platform would send it."""
+    paid = status == "success"
+    wire: dict[str, Any] = {
+        "platform_order_id": order.platform_order_id or "SBX" + secrets.token_hex(10).upper(),
+        "order_id": order_id or order.public_id, "payment_code": payment_code,
+        "amount_fen": order.amount_fen if amount_fen is None else amount_fen, "status": status,
+        "expires_at": order.expires_at.isoformat(),
+        "paid_at": (paid_at or datetime.now(UTC)).isoformat() if paid else None,
+        "serial": (serial or "SB" + secrets.token_hex(8).upper()) if paid else None,
+    }
+    return json.dumps({"notification_id": notification_id or "N" + secrets.token_hex(12),
+                       "order": wire}).encode()
+
+
+def signed(settings: Settings, body: bytes, *, at: datetime | None = None) -> dict[str, str]:
+    """The sandbox platform's signature headers over ``body`` (its own key, a fresh nonce)."""
+    key = sandbox_wire.load_or_create_key(sandbox_key_dir(settings.data_dir))
+    return {"content-type": "application/json",
+            **sandbox_wire.sign(key, body, at or datetime.now(UTC))}
+
+
+async def post_callback(http: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return await http.post(CALLBACK, content=body, headers=headers)
+
+
+def payment_deps(app: Starlette, database: Database, *, notary: object | None = None,
+                 data_dir: Path | None = None) -> payment_jobs.PaymentDeps:
+    settings: Settings = app.state.settings
+    return payment_jobs.deps_for(settings, database.sessions, notary or app.state.notary,  # type: ignore[arg-type]
+                                 app.state.blobs)
+
+
+class StubSeal:
+    """Returns the PDF unsealed: for tests about numbering, where sealing only costs time."""
+
+    calls = 0
+
+    async def seal(self, pdf: bytes, placement: object, *, reason: str, location: str | None = None) -> bytes:
+        self.calls += 1
+        return pdf
+
+
+def csrf(page: str) -> str:
+    match = CSRF_RE.search(page)
+    assert match, "no CSRF token"
+    return match.group(1)
+
+
+def receipt_links(page: str) -> list[str]:
+    return re.findall(r'href="(/fines/[0-9a-f]+/receipts/\d{8}/\d{10})"', page)
+
+
+async def fine_row(database: Database, fine_pk: int) -> Fine:
+    async with database.sessions() as db:
+        fine = await db.get(Fine, fine_pk)
+        assert fine is not None
+        return fine

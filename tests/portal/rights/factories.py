@@ -1,0 +1,107 @@
+"""Cases the rights tests start from, registered through ``services.cases`` so they pass the
+same rules as an agency's calls, and the files a party attaches."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from PIL import Image
+from pypdf import PdfReader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.attachments import Attachment
+from portal.blobstore import FileBlobStore
+from portal.case_intake import NewParty
+from portal.database import transaction, utcnow
+from portal.evidence_hash import instant_text
+from portal.models.cases import Case
+from portal.models.rights import Submission
+from portal.rights import SubmissionKind
+from portal.services import agencies, cases, submissions
+from portal.services.calendar import load_calendar
+from tests.conftest import Database, csrf_from
+from tests.portal.services.test_cases import ZHANGSAN, new_case
+from tests.signing.sample_pdfs import make_pdf
+
+AGENCY = "福州市市场监督管理局"
+NOTICE: dict[str, Any] = {
+    "proposed_penalty": "没收违法所得，并处罚款人民币一万元", "proposed_fine_fen": 1_000_000,
+    "facts": "当事人销售超过保质期的酸奶12盒", "legal_basis": "《中华人民共和国食品安全法》第一百二十四条"}
+DECISION: dict[str, Any] = {"decision_number": "榕市监罚字〔2026〕5号", "penalty": "罚款人民币一万元",
+                            "fine_fen": 1_000_000}
+
+
+async def agency_id(database: Database, name: str = AGENCY) -> int:
+    async with transaction(database.sessions) as db:
+        return (await agencies.get_or_create_agency(db, name)).id
+
+
+async def notified_case(database: Database, number: str, *, informed: datetime | None = None,
+                        hearing_right: bool = True, party: NewParty = ZHANGSAN,
+                        also: tuple[NewParty, ...] = (), agency: str = AGENCY) -> Case:
+    """A case of ``party`` (and ``also``) whose prior notice reached them at ``informed``, as
+    the agency records it (default: an hour ago)."""
+    informed = informed or utcnow() - timedelta(hours=1)
+    async with transaction(database.sessions) as db:
+        agency_id = (await agencies.get_or_create_agency(db, agency)).id
+        case = await cases.register_case(
+            db, agency_id, replace(new_case(number, party, *also), hearing_right=hearing_right))
+        await cases.add_stage_event(db, case, "penalty_notice", {
+            **NOTICE, "occurred_at": instant_text(informed - timedelta(minutes=30)),
+            "informed_at": instant_text(informed)}, "agency:test")
+        return case
+
+
+async def decide(db: AsyncSession, case: Case, at: datetime | None = None) -> None:
+    data: dict[str, Any] = {**DECISION}
+    if at is not None:
+        data["occurred_at"] = instant_text(at)
+    await cases.add_stage_event(db, case, "decided", data, "agency:test")
+
+
+def png(size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 30, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def pdf() -> bytes:
+    return make_pdf(lines=("证据材料", "进货发票复印件"))
+
+
+
+
+async def post_form(http: httpx.AsyncClient, path: str, data: dict[str, str],
+                    files: list[tuple[str, tuple[str, bytes, str]]] | None = None, *,
+                    page: str | None = None) -> httpx.Response:
+    """Open the form at ``path`` (or ``page``), as a browser would, and post it to ``path`` with
+    the CSRF token the page carries."""
+    token = await csrf_from(http, page or path)
+    return await http.post(path, data={"csrf_token": token, **data}, files=files)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF with all white space removed (layout breaks lines anywhere)."""
+    pages = PdfReader(io.BytesIO(data)).pages
+    return "".join("".join(page.extract_text().split()) for page in pages).replace("\x00", "")
+
+
+async def filed(database: Database, blobs: FileBlobStore, case: Case, text: str = "我有异议",
+                files: tuple[Attachment, ...] = ()) -> Submission:
+    """A statement the case's first party filed (through the service, as the page does)."""
+    async with transaction(database.sessions) as db:
+        party = (await cases.parties(db, case))[0]
+        return await submissions.submit(
+            db, blobs, case=case, party_id=party.id, person_id=party.id, actor=f"party:{party.id}",
+            new=submissions.NewSubmission(SubmissionKind.STATEMENT, {"text": text}, files),
+            calendar=await load_calendar(db))

@@ -53,7 +53,7 @@ LINK_PATHS = MappingProxyType(
         Kind.DEADLINE_REMINDER: "/cases",
         Kind.HEARING_SCHEDULED: "/mailbox",
         Kind.PAYMENT_CONFIRMED: "/payments",
-        Kind.RECEIPT_ISSUED: "/mailbox",
+        Kind.RECEIPT_ISSUED: "/fines",  # receipts are listed with the fine they pay
         Kind.CONSENT_SIGNED: "/consent",
         Kind.CONSENT_REVOKED: "/consent",
     }

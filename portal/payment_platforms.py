@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # importing the sandbox imports Starlette: only where it is m
 
 __all__ = ["CALLBACK_PATH", "SANDBOX_MOUNT", "PaymentPlatforms", "sandbox_key_dir"]
 
+log = logging.getLogger("portal.payments")
 SANDBOX_MOUNT = "/sandbox-pay"
 CALLBACK_PATH = "/api/v1/payments/callbacks/{platform}"
 HttpFactory = Callable[[], httpx.AsyncClient]
@@ -94,6 +96,10 @@ class PaymentPlatforms:
         sandbox: SandboxPlatform | None = None
         if mount_sandbox:
             from payments.platforms.sandbox import SandboxPlatform
+
+            if settings.https:
+                log.warning("the sandbox payment platform is mounted at %s: no real payment "
+                            "platform is configured (PAYMENT_PLATFORM)", SANDBOX_MOUNT)
 
             sandbox = SandboxPlatform(key_dir, merchant_key=merchant_key,
                                       public_url=settings.public_url + SANDBOX_MOUNT,

@@ -318,11 +318,14 @@ def _payments(env: Mapping[str, str]) -> PaymentSettings:
     prefix = env.get("RECEIPT_CODE_PREFIX") or "3501"
     if not (len(prefix) == 4 and prefix.isascii() and prefix.isdigit()):
         raise ConfigurationError("RECEIPT_CODE_PREFIX must be 4 digits")
+    keys = ("NONTAX_GATEWAY_URL", "NONTAX_APP_ID", "NONTAX_PRIVATE_KEY", "NONTAX_PLATFORM_KEY")
     if platform == "sandbox":
+        if any(env.get(key) for key in (*keys, "NONTAX_PAY_ORIGIN")):
+            # a half-made switch to the real platform must not silently keep the sandbox
+            raise ConfigurationError("NONTAX_* is set: also set PAYMENT_PLATFORM=nontax")
         return PaymentSettings(receipt_code_prefix=prefix)
     if platform != "nontax":
         raise ConfigurationError("PAYMENT_PLATFORM must be sandbox or nontax")
-    keys = ("NONTAX_GATEWAY_URL", "NONTAX_APP_ID", "NONTAX_PRIVATE_KEY", "NONTAX_PLATFORM_KEY")
     missing = [key for key in keys if not env.get(key)]
     if missing:
         raise ConfigurationError(f"PAYMENT_PLATFORM=nontax needs {', '.join(missing)}")

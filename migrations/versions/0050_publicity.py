@@ -66,6 +66,7 @@ def upgrade() -> None:
     op.create_index("ix_publications_order", "publications", ["decision_date", "id"])
     op.create_index("ix_publications_agency_order", "publications", ["agency_id", "decision_date", "id"])
     op.create_index("ix_publications_region_order", "publications", ["region_code", "decision_date", "id"])
+    op.create_index("ix_publications_kind_order", "publications", ["kind", "decision_date", "id"])
     op.create_table(
         "publication_versions",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -129,6 +130,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX ix_publications_search_trgm")
     op.drop_table("publication_withdrawals")
     op.drop_table("publication_versions")
+    op.drop_index("ix_publications_kind_order", "publications")
     op.drop_index("ix_publications_region_order", "publications")
     op.drop_index("ix_publications_agency_order", "publications")
     op.drop_index("ix_publications_order", "publications")

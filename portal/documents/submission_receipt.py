@@ -22,8 +22,9 @@ from portal.catalogue import CASES
 from portal.catalogue import RIGHTS as L
 from portal.documents.pdf import CjkDocument
 from portal.documents.service_receipt import china_time
+from portal.evidence_hash import instant_text
 from portal.identifiers import masked_identifier
-from portal.services.submission_views import SubmissionView, utc_text
+from portal.services.submission_views import SubmissionView
 from signing import SealPlacement
 
 
@@ -76,7 +77,7 @@ def render_submission_receipt(view: SubmissionView, *,
     if view.acts_for_other:
         rows.append((L["receipt.submitter"], view.submitter.name))
     rows += [(L["receipt.received_china"], china_time(s.submitted_at)),
-             (L["receipt.received_utc"], utc_text(s.submitted_at))]
+             (L["receipt.received_utc"], instant_text(s.submitted_at))]
     if s.window_kind and s.window_last_day:
         rows.append((L["receipt.window"], L["receipt.window_value"].format(
             label=CASES[f"deadline.{s.window_kind}"], day=_day(s.window_last_day.isoformat()))))

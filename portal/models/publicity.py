@@ -42,10 +42,12 @@ class Publication(Base):
     __tablename__ = "publications"
     __table_args__ = (
         UniqueConstraint("agency_id", "kind", "agency_case_number"),
-        # newest first (decision date, then id) overall, per agency and per region
+        # newest first (decision date, then id) overall, per agency, region and kind; each also
+        # narrows a keyword's trigram matches (a bitmap AND on PostgreSQL)
         Index("ix_publications_order", "decision_date", "id"),
         Index("ix_publications_agency_order", "agency_id", "decision_date", "id"),
         Index("ix_publications_region_order", "region_code", "decision_date", "id"),
+        Index("ix_publications_kind_order", "kind", "decision_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

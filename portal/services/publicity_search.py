@@ -11,15 +11,21 @@ paged by keyset (``Cursor``), so page 500 costs what page 1 costs.
 
 Keywords match substrings of the masked party name, credit code, case number and texts
 (``ingest.search_text``). Chinese has no spaces, so both databases use trigram indexes
-(migration 0050): FTS5 ``trigram`` on SQLite, ``pg_trgm`` GIN on PostgreSQL. A term of three
-characters or more is searched in two steps, because a trigram index answers "which rows
-match" but not "which match is newest": first the newest ``PROBE_ROWS`` rows that pass the
-filters are checked with LIKE, which fills the page at once for any common term; only when
-they do not is the index asked for all matches, which are then few, and those are sorted.
-A trigram index cannot look up a term of one or two characters (常见 two-character words such
-as 食品 or a surname), so such a term alone is looked for by LIKE among the newest
-``SHORT_SCAN_ROWS`` rows that pass the filters, and the page says so (``short_scan``):
-adding a filter or a longer term reaches further back. Cost stays bounded either way.
+(migration 0050): FTS5 ``trigram`` on SQLite, ``pg_trgm`` GIN on PostgreSQL. A keyword is
+searched in two steps, because a trigram index answers "which rows match" but not "which match
+is newest", and a common word matches a third of the table:
+
+1. the newest ``PROBE_ROWS`` rows that pass the filters are checked by plain substring search
+   (``strpos``/``instr``, cheaper than LIKE), which fills the page at once for any common
+   word -- and answers exactly when no more rows than that pass the filters;
+2. otherwise matches are rare among the newest rows, so likely rare overall: the trigram index
+   finds them all (on PostgreSQL ANDed with the filters' indexes) and they are sorted.
+
+A trigram index cannot look up a term of one or two characters (two-character words such as
+食品 or a surname are common), so a keyword made only of such terms is looked for among the next
+``SHORT_SCAN_ROWS`` rows that pass the filters; when older ones remain, the page says so and
+its next-page link goes on from there (``SearchPage.short_scan``). Cost stays bounded either
+way.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, select, table, text, tuple_
+from sqlalchemy import ColumnElement, Select, and_, column, func, select, table, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.errors import NotFound
@@ -41,6 +47,8 @@ from portal.publicity.window import WithdrawalGround
 PAGE_SIZE = 20
 PROBE_ROWS = 2000
 SHORT_SCAN_ROWS = 20_000
+FTS_FEW = 5000  # SQLite step 2 (``_sqlite_index_step``)
+FILTER_SCAN_ROWS = 20_000
 TRIGRAM = 3
 MAX_TERMS = 5
 MAX_TERM_LENGTH = 50
@@ -121,6 +129,9 @@ class PublicItem:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page; ``short_scan``: a keyword of 1-2 characters was looked for among the next
+    ``SHORT_SCAN_ROWS`` candidates only and older ones remain, from ``next_cursor`` on."""
+
     items: tuple[PublicItem, ...]
     next_cursor: Cursor | None
     short_scan: bool
@@ -141,12 +152,12 @@ async def search(db: AsyncSession, filters: SearchFilters, now: datetime, *,
                  cursor: Cursor | None = None, page_size: int = PAGE_SIZE) -> SearchPage:
     """One page of public items matching ``filters``, newest first (module docstring)."""
     terms = filters.terms
-    short_scan = bool(terms) and all(len(term) < TRIGRAM for term in terms)
-    ids = await _matching_ids(db, filters, terms, now, cursor, page_size + 1, short_scan)
+    short = bool(terms) and all(len(term) < TRIGRAM for term in terms)
+    ids, stopped_at = await _matching_ids(db, terms, _conditions(filters, now, cursor), page_size + 1, short)
     items = await _items(db, ids[:page_size], now)
-    more = len(ids) > page_size
-    last = items[-1] if more and items else None
-    return SearchPage(tuple(items), Cursor(last.decision_date, last.id) if last else None, short_scan)
+    if len(ids) > page_size and items:
+        return SearchPage(tuple(items), Cursor(items[-1].decision_date, items[-1].id), False)
+    return SearchPage(tuple(items), stopped_at, stopped_at is not None)
 
 
 async def public_item(db: AsyncSession, publication_id: int, now: datetime) -> PublicItem:
@@ -217,33 +228,62 @@ def _like(column: Any, term: str) -> ColumnElement[bool]:
     return result
 
 
-async def _matching_ids(db: AsyncSession, filters: SearchFilters, terms: Sequence[str], now: datetime,
-                        cursor: Cursor | None, limit: int, short_scan: bool) -> list[int]:
-    conditions = _conditions(filters, now, cursor)
+async def _matching_ids(db: AsyncSession, terms: Sequence[str], conditions: list[ColumnElement[bool]],
+                        limit: int, short: bool) -> tuple[list[int], Cursor | None]:
+    """Up to ``limit`` matching ids, newest first; for a short keyword whose bounded scan
+    stopped before the oldest candidate, also where it stopped (the next page goes on)."""
     if not terms:
-        return list((await db.execute(_ordered(select(_P.c.id).where(*conditions)).limit(limit))).scalars())
-    # step 1: the newest rows passing the filters, checked by LIKE (module docstring)
+        query = _ordered(select(_P.c.id).where(*conditions)).limit(limit)
+        return list((await db.execute(query)).scalars()), None
+    # step 1: the newest rows passing the filters, checked by plain substring search
+    bound = SHORT_SCAN_ROWS if short else PROBE_ROWS
+    postgres = db.get_bind().dialect.name == "postgresql"
+    contains = func.strpos if postgres else func.instr
     newest = _ordered(select(_P.c.id, _P.c.decision_date, _P.c.search_text).where(*conditions)) \
-        .limit(SHORT_SCAN_ROWS if short_scan else PROBE_ROWS).subquery()
-    probe = (select(newest.c.id).where(*(_like(newest.c.search_text, t) for t in terms))
+        .limit(bound).subquery()
+    probe = (select(newest.c.id).where(*(contains(newest.c.search_text, t) > 0 for t in terms))
              .order_by(newest.c.decision_date.desc(), newest.c.id.desc()).limit(limit))
     ids = list((await db.execute(probe)).scalars())
-    if short_scan or len(ids) == limit:
-        return ids
-    # step 2: few matches among the newest rows, so few overall: ask the trigram index
-    long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    likes = [_like(_P.c.search_text, t) for t in terms]
-    if db.get_bind().dialect.name == "postgresql":
+    if len(ids) == limit:
+        return ids, None
+    last_seen = await _nth(db, conditions, bound)
+    if short or last_seen is None:  # short: that is all a page looks at; None: it saw everything
+        return ids, last_seen
+    # step 2: few matches among the newest rows, so likely few overall: ask the trigram index
+    if postgres:
+        likes = [_like(_P.c.search_text, t) for t in terms]
         matches = select(_P.c.id, _P.c.decision_date).where(*conditions, *likes).cte().prefix_with(
             "MATERIALIZED")
         query = (select(matches.c.id).order_by(matches.c.decision_date.desc(), matches.c.id.desc())
                  .limit(limit))
-        return list((await db.execute(query)).scalars())
-    phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-    query = (select(_P.c.id).select_from(_FTS.join(_P, _P.c.id == _FTS.c.rowid))
-             .where(text("publication_search MATCH :phrases").bindparams(phrases=phrases),
-                    *conditions, *likes))
+        return list((await db.execute(query)).scalars()), None
+    return await _sqlite_index_step(db, terms, conditions, limit), None
+
+
+async def _sqlite_index_step(db: AsyncSession, terms: Sequence[str], conditions: list[ColumnElement[bool]],
+                             limit: int) -> list[int]:
+    """Step 2 on SQLite, whose planner cannot AND an FTS5 match with a B-tree filter cheaply:
+    with few FTS matches (under ``FTS_FEW``), join them to the filters; with many, and few
+    rows passing the filters (up to ``FILTER_SCAN_ROWS``), check those rows instead; with many
+    of both, join all matches (slow, and rare: step 1 then usually filled the page)."""
+    match = text("publication_search MATCH :phrases").bindparams(
+        phrases=" AND ".join('"' + t.replace('"', '""') + '"' for t in terms if len(t) >= TRIGRAM))
+    shorts = [func.instr(_P.c.search_text, t) > 0 for t in terms if len(t) < TRIGRAM]
+    capped = select(_FTS.c.rowid).where(match).limit(FTS_FEW).subquery()
+    few = (await db.execute(select(func.count()).select_from(capped))).scalar_one() < FTS_FEW
+    if not few and await _nth(db, conditions, FILTER_SCAN_ROWS) is None:
+        query = select(_P.c.id).where(*conditions, *(func.instr(_P.c.search_text, t) > 0 for t in terms))
+    else:
+        query = select(_P.c.id).select_from(_FTS.join(_P, _P.c.id == _FTS.c.rowid)) \
+            .where(match, *conditions, *shorts)
     return list((await db.execute(_ordered(query).limit(limit))).scalars())
+
+
+async def _nth(db: AsyncSession, conditions: list[ColumnElement[bool]], n: int) -> Cursor | None:
+    """The ``n``-th newest row passing ``conditions``, if there are more than ``n``."""
+    query = _ordered(select(_P.c.decision_date, _P.c.id).where(*conditions)).offset(n - 1).limit(2)
+    rows = (await db.execute(query)).all()
+    return Cursor(rows[0].decision_date, rows[0].id) if len(rows) == 2 else None
 
 
 def _projection(now: datetime) -> Select[Any]:

@@ -10,7 +10,7 @@ working through it with ``after`` misses nothing that arrives meanwhile.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import case_codes
 from portal.attachments import internal_name
 from portal.errors import NotFound
+from portal.evidence_hash import instant_text
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.parties import Party
@@ -31,10 +32,6 @@ from portal.models.rights import (
 
 MAX_PAGE = 100
 STATUSES = ("new", "acknowledged", "all")
-
-
-def utc_text(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ class SubmissionView:
             "party": {"kind": p.kind, "name": p.name,
                       **({"id_number": p.id_number} if p.id_number else {"credit_code": p.credit_code})},
             "submitted_by": {"name": self.submitter.name, "on_behalf": self.acts_for_other},
-            "submitted_at": utc_text(s.submitted_at),
+            "submitted_at": instant_text(s.submitted_at),
             "notice_seq": s.notice_seq,
             "window": {"kind": s.window_kind, "last_day": s.window_last_day.isoformat()}
             if s.window_kind and s.window_last_day else None,
@@ -81,7 +78,7 @@ class SubmissionView:
                              "media_type": a.media_type, "size": a.size, "sha256": a.document_sha256,
                              "url": f"{url}/attachments/{a.position}"} for a in self.attachments],
             "receipt": {"status": "issued" if self.receipt else "pending", "url": f"{url}/receipt"},
-            "acknowledged_at": utc_text(self.acknowledgement.acknowledged_at)
+            "acknowledged_at": instant_text(self.acknowledgement.acknowledged_at)
             if self.acknowledgement else None,
         }
 

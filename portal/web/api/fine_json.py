@@ -53,7 +53,8 @@ NEW_FINE = openapi.Schema("NewFine", {
 })
 NEW_REFUND = openapi.Schema("NewRefund", {
     "type": "object", "required": ["platform_serial", "refund_serial", "reason"],
-    "properties": {"platform_serial": {**_TEXT, "description": "The refunded payment's serial."},
+    "properties": {"platform_serial": {**_TEXT, "maxLength": 64,
+                                       "description": "The refunded payment's serial."},
                    "refund_serial": {**_TEXT, "maxLength": 64, "description": "The refund's serial."},
                    "reason": {**_TEXT, "maxLength": 500}},
 })

@@ -97,18 +97,18 @@ async def get_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
 @agency_endpoint
 async def report_refund(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     raw = await _json(request)
-    serial, refund_serial, reason = (raw.get(k) if isinstance(raw, dict) else None
-                                     for k in ("platform_serial", "refund_serial", "reason"))
-    errors = {name: "required" for name, value in
-              (("platform_serial", serial), ("refund_serial", refund_serial), ("reason", reason))
-              if not isinstance(value, str) or not value.strip() or len(value) > 500}
+    if not isinstance(raw, dict):
+        raise ValidationFailed({"body": "not_an_object"})
+    errors: dict[str, str] = {}
+    serial = _text(raw, "platform_serial", errors, 64)
+    refund_serial = _text(raw, "refund_serial", errors, 64)
+    reason = _text(raw, "reason", errors, 500)
     if errors:
         raise ValidationFailed(errors)
     fine = await fines.fine_for_agency(db, agency.agency_id, request.path_params["fine_id"])
     now = request_now(request)
-    await payment_orders.record_refund(db, fine.id, platform_serial=str(serial).strip(),
-                                       refund_serial=str(refund_serial).strip()[:64],
-                                       reason=str(reason).strip(), actor=agency.actor, now=now)
+    await payment_orders.record_refund(db, fine.id, platform_serial=serial, refund_serial=refund_serial,
+                                       reason=reason, actor=agency.actor, now=now)
     view = await fine_views.fine_view(db, fine, china_date(now))
     return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
                         headers={"cache-control": "no-store"})

@@ -11,8 +11,11 @@ message, and nothing else is trusted. In order:
    never seen, order and payment code known, amount equal to the amount due on the China date
    of ``paid_at``, the transition table; see that module.
 3. The adapter's ``callback_ack``: "stop" for what was applied, was a duplicate, or cannot be
-   fixed by retrying; "retry" otherwise. An error on our side (the database restarting) is a
-   500 problem, which every platform retries.
+   fixed by retrying; "retry" otherwise. Where a protocol says "retry" with a 5xx status (the
+   sandbox's), the status becomes the 4xx that names whose fault it is (401 signature or
+   timestamp, 409 replayed, 422 not ours) with the protocol's body: every platform retries on
+   anything but its "stop" answer, and a 5xx stays reserved for errors on our side (the
+   database restarting), which every platform retries too.
 
 The page a party returns to from the platform never marks anything paid; only this endpoint
 does (``web.pages.fines``).
@@ -60,8 +63,13 @@ ACK = openapi.Schema("PaymentNoticeAck", {
                 "nothing.",
     replies={
         200: openapi.Reply("Handled (applied, duplicate, or refused for good): stop sending.", ACK),
+        401: openapi.Reply("Bad signature or timestamp outside ±300 s: refused, retry with a "
+                           "fresh signature.", ACK),
         404: openapi.problem("No such platform is configured (`not_found`)."),
-        500: openapi.Reply("Not handled now: send it again later.", ACK),
+        409: openapi.Reply("This exact signed request was seen before (replayed nonce).", ACK),
+        422: openapi.Reply("Not a notice about an order of ours (unknown order or payment "
+                           "code, malformed): refused, the platform may retry.", ACK),
+        500: openapi.Reply("Not handled now (an error on our side): send it again later.", ACK),
     },
 )
 async def receive(request: Request) -> Response:
@@ -81,17 +89,27 @@ async def receive(request: Request) -> Response:
                 client_key=client)
         if adapter is None:
             raise NotFound()
-        return _answer(adapter.callback_ack(False))
+        return _answer(adapter.callback_ack(False), verified.reason)
     assert adapter is not None
     async with transaction(request.app.state.sessions) as db:
         decision = await payment_callbacks.handle_notice(db, verified, body_sha256=digest, now=now,
                                                          renderer=request.app.state.renderer,
                                                          client_key=client)
-    return _answer(adapter.callback_ack(decision.ack))
+    reason = decision.reason if isinstance(decision, payments.Refuse) else None
+    return _answer(adapter.callback_ack(decision.ack), reason)
 
 
-def _answer(ack: payments.CallbackAck) -> Response:
-    response = Response(ack.body, status_code=ack.status_code)
+_REFUSED_STATUS = {
+    payments.RefuseReason.BAD_SIGNATURE: 401, payments.RefuseReason.STALE_TIMESTAMP: 401,
+    payments.RefuseReason.REPLAYED: 409,
+}
+
+
+def _answer(ack: payments.CallbackAck, refused: payments.RefuseReason | None) -> Response:
+    status = ack.status_code
+    if status >= 500 and refused is not None:
+        status = _REFUSED_STATUS.get(refused, 422)
+    response = Response(ack.body, status_code=status)
     for name, value in ack.headers:
         response.headers[name] = value
     response.headers["cache-control"] = "no-store"

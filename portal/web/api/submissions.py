@@ -29,10 +29,11 @@ from portal.attachments import internal_name
 from portal.case_codes import display
 from portal.catalogue import RIGHTS
 from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.evidence_hash import instant_text
 from portal.rights import SubmissionKind
 from portal.services import submission_views, submissions, webhooks
 from portal.services.api_tokens import AgencyPrincipal
-from portal.services.submission_views import Filters, utc_text
+from portal.services.submission_views import Filters
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint
 from portal.web.downloads import attachment, pdf_attachment
@@ -238,7 +239,7 @@ async def acknowledge_submission(request: Request, db: AsyncSession, agency: Age
                                                    request.path_params["submission_id"])
     done = await submissions.acknowledge(db, submission, agency.actor)
     return _json({"submission_id": submission.public_id,
-                  "acknowledged_at": utc_text(done.acknowledged_at)})
+                  "acknowledged_at": instant_text(done.acknowledged_at)})
 
 
 @openapi.operation(
@@ -257,7 +258,7 @@ async def put_webhook(request: Request, db: AsyncSession, agency: AgencyPrincipa
     url = body.get("url") if isinstance(body, dict) else None
     registered = await webhooks.register(db, agency.agency_id, url,
                                          secret_key=request.app.state.settings.secret_key)
-    return _json({"url": registered.url, "registered_at": utc_text(registered.registered_at),
+    return _json({"url": registered.url, "registered_at": instant_text(registered.registered_at),
                   "secret": registered.secret, "signature_header": signing_rules.SIGNATURE_HEADER})
 
 
@@ -272,7 +273,7 @@ async def get_webhook(request: Request, db: AsyncSession, agency: AgencyPrincipa
     registered = await webhooks.registration(db, agency.agency_id)
     if registered is None:
         raise NotFound()
-    return _json({"url": registered.url, "registered_at": utc_text(registered.registered_at)})
+    return _json({"url": registered.url, "registered_at": instant_text(registered.registered_at)})
 
 
 async def _read_json(request: Request) -> Any:

@@ -10,8 +10,10 @@
 
 No login. Everything shown is a ``PublicItem`` projection of what is public now
 (``services.publicity_search``; ASVS v5.0.0-15.3.1): an item past its window answers 404
-like one that never existed. Searching is limited per client (``SEARCHES``; SECURITY.md
-"Business logic"); the keyword never reaches a log (the access log records the path only).
+like one that never existed, and no page may be indexed or cached by search engines, whose
+copies would outlive the window. Searching is limited per client (``SEARCHES``; SECURITY.md
+"Business logic"); item pages are not (they are what the export holds anyway). The keyword
+never reaches a log (the access log records the path only).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from portal.web.rendering import render
 SEARCHES = rate_limits.Limit("publicity_search", requests=120, window_seconds=60)
 MAX_KEYWORD = 100
 _PARAMS = ("q", "agency", "kind", "region", "from", "to")
+# A search engine's copy would outlive the window (FJ art. 21): the portal is the one place to look.
+_NO_INDEX = {"x-robots-tag": "noindex, noarchive"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ async def search_page(request: Request) -> Response:
         "next_url": f"/publicity?{form.query(after=page.next_cursor.encode())}" if page.next_cursor else None,
         "first_url": f"/publicity?{form.query()}",
         "export_query": form.query(q=""),
-    }, block="results", headers={"x-robots-tag": "noindex"})
+    }, block="results", headers=_NO_INDEX)
 
 
 async def detail_page(request: Request) -> Response:
@@ -105,6 +109,7 @@ async def detail_page(request: Request) -> Response:
             item = await publicity_search.public_item(db, request.path_params["publication_id"],
                                                       request_now(request))
         except NotFound:
-            return render(request, "pages/publicity/detail.html", {"item": None}, status=404)
+            return render(request, "pages/publicity/detail.html", {"item": None}, status=404,
+                          headers=_NO_INDEX)
     return render(request, "pages/publicity/detail.html", {
-        "item": item, "names": PUBLICITY, "regions": PUBLICITY_REGIONS})
+        "item": item, "names": PUBLICITY, "regions": PUBLICITY_REGIONS}, headers=_NO_INDEX)

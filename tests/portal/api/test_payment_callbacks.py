@@ -73,7 +73,7 @@ async def test_100_concurrent_duplicate_callbacks_give_one_paid_event_and_one_re
     first = await post_callback(api, body, replay_headers)
     assert first.json() == STOP
     replays = [await post_callback(api, body, replay_headers) for _ in range(20)]
-    assert {r.status_code for r in replays} == {500}  # the same signed request: refused
+    assert {r.status_code for r in replays} == {409}  # the same signed request: refused
     async with database.sessions() as db:
         paid_events = (await db.execute(select(func.count()).select_from(EvidenceEvent).where(
             EvidenceEvent.kind == "order_paid"))).scalar_one()
@@ -122,8 +122,10 @@ async def test_each_bad_callback_is_refused_recorded_and_changes_nothing(
     before = await _snapshot(database)
     answer = await post_callback(api, body, headers)
     # an amount that can never match is refused for good ("stop"); the rest ask for a retry
-    assert answer.json() == (STOP if attack == "amount_mismatch" else {"code": "FAIL", "message": "retry later"})
-    assert answer.status_code == (200 if attack == "amount_mismatch" else 500)
+    retry = {"code": "FAIL", "message": "retry later"}
+    assert answer.json() == (STOP if attack == "amount_mismatch" else retry)
+    assert answer.status_code == {"bad_signature": 401, "stale_timestamp": 401, "replayed": 409,
+                                  "amount_mismatch": 200, "unknown_payment_code": 422}[attack]
     async with database.sessions() as db:
         events = list((await db.execute(select(PaymentSecurityEvent))).scalars())
     assert [e.reason for e in events] == [attack]

@@ -20,7 +20,7 @@ from portal.payment_platforms import PaymentPlatforms
 from portal.services import reconciliations
 from portal.workers import payments as payment_jobs
 from tests.conftest import Database
-from tests.payments.nontax_counterpart import NontaxCounterpart
+from tests.payments.nontax_counterpart import NontaxCounterpart, Trade
 from tests.portal.payments.factories import StubSeal, click_pay, fine_world, payment_deps
 from tests.portal.web.login_flow import log_in
 
@@ -87,10 +87,9 @@ async def test_a_nontax_callback_with_a_foreign_signature_is_answered_fail(
     await click_pay(client, fw.fine_id)
     async with database.sessions() as db:
         order = (await db.execute(select(PaymentOrder))).scalar_one()
-    from tests.payments.nontax_counterpart import Trade
-
     trade = Trade(order.platform_order_id or "", order.public_id, fw.payment_code, order.amount_fen,
                   "", order.expires_at, status="PAID", pay_time=datetime.now(UTC), serial="FS1")
-    answer = await client.post("/api/v1/payments/callbacks/nontax", content=impostor.notification(trade, "n-1"),
+    answer = await client.post("/api/v1/payments/callbacks/nontax",
+                               content=impostor.notification(trade, "n-1"),
                                headers={"content-type": "application/x-www-form-urlencoded"})
     assert (answer.status_code, answer.text) == (200, "fail")  # the platform's protocol: retry

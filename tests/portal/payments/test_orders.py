@@ -71,3 +71,19 @@ async def test_fines_need_a_login(database: Database, client: httpx.AsyncClient)
     fw = await fine_world(database)
     answer = await client.get(f"/fines/{fw.fine_id}")
     assert answer.status_code in (302, 303) and "/login" in answer.headers["location"]
+
+
+async def test_a_paid_fine_cannot_be_paid_again_from_the_portal(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # SECURITY.md 2.3.1: steps only in order; a second payment can only come from outside
+    from tests.portal.payments.factories import notice_body, place_order, post_callback, signed
+
+    fw = await fine_world(database)
+    order = await place_order(app, database, fw)
+    body = notice_body(order, fw.payment_code)
+    assert (await post_callback(client, body, signed(app.state.settings, body))).status_code == 200
+    await log_in(client, "zhangsan")
+    page = await client.get(f"/fines/{fw.fine_id}")
+    assert "前往支付平台缴款" not in page.text
+    again = await client.post(f"/fines/{fw.fine_id}/pay", data={"csrf_token": csrf(page.text)})
+    assert again.status_code == 409

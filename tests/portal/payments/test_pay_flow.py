@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from portal.models.outbox import OutboxMessage
 from portal.models.payments import PaymentOrder, PaymentRecord
 from portal.models.receipts import FiscalReceipt
 from portal.workers import payments as payment_jobs
@@ -59,7 +60,8 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
     assert "<strong>已缴清</strong>" in issuing.text and "财政电子票据正在开具" in issuing.text
     assert await payment_jobs.drain(payment_deps(app, database)) == 1
     done = await client.get(f"/fines/{fw.fine_id}/return")
-    assert "<strong>已缴清</strong>" in done.text and f'hx-get="/fines/{fw.fine_id}' not in done.text  # polling stops
+    assert "<strong>已缴清</strong>" in done.text
+    assert f'hx-get="/fines/{fw.fine_id}' not in done.text  # polling stops
     [link] = receipt_links(done.text)
     pdf = await client.get(link)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
@@ -83,3 +85,9 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
     again = await client.get("/receipts/verify", params={
         "code": code, "number": number, "check": receipt.check_code})
     assert "已被查验 <strong>2</strong> 次" in again.text
+    async with database.sessions() as db:  # the party is told, in the portal (notices)
+        kinds = set((await db.execute(select(OutboxMessage.kind).where(
+            OutboxMessage.channel == "inbox"))).scalars())
+    assert {"payment_confirmed", "receipt_issued"} <= kinds
+    case_page = await client.get(f"/cases/{fw.world.case_code}")  # and on the case page
+    assert "罚款缴纳" in case_page.text and link in case_page.text

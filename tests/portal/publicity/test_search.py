@@ -64,9 +64,9 @@ def names(page: SearchPage) -> list[str]:
 
 async def test_a_fragment_of_a_company_name_finds_it_newest_decision_first(database: Database,
                                                                           world: World) -> None:
-    page = await search(database, keyword="闽江")
+    page = await search(database, keyword="闽江")  # two characters: no trigram to look up
     assert names(page) == ["福州闽江建材有限公司", "福州闽江贸易有限公司"]
-    assert page.short_scan  # two characters: no trigram to look up
+    assert not page.short_scan and page.next_cursor is None  # it saw every public item
     page = await search(database, keyword="闽江贸")
     assert names(page) == ["福州闽江贸易有限公司"] and not page.short_scan
     assert isinstance(page.items[0], PublicItem)  # a projection, never the ORM row (15.3.1)
@@ -83,12 +83,15 @@ async def test_the_trigram_index_answers_when_the_newest_rows_do_not_match(
     assert names(await search(database, keyword="渔业 平潭海峡")) == ["平潭海峡渔业有限公司"]
 
 
-async def test_short_keywords_are_looked_for_among_the_newest_rows_a_filter_reaches_further(
+async def test_short_keywords_scan_a_bounded_window_per_page_and_the_next_page_goes_on(
         database: Database, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(publicity_search, "SHORT_SCAN_ROWS", 3)
-    assert names(await search(database, keyword="贸易")) == []  # the 6th newest
-    page = await search(database, keyword="贸易", agency_id=world.market)
-    assert names(page) == ["福州闽江贸易有限公司"] and page.short_scan
+    first = await search(database, keyword="贸易")  # the oldest item, beyond the newest 3
+    assert names(first) == [] and first.short_scan and first.next_cursor is not None
+    second = await search(database, keyword="贸易", cursor=first.next_cursor)
+    assert names(second) == ["福州闽江贸易有限公司"] and not second.short_scan
+    filtered = await search(database, keyword="贸易", agency_id=world.market)  # 3 candidates
+    assert names(filtered) == ["福州闽江贸易有限公司"] and not filtered.short_scan
 
 
 async def test_filters_by_agency_kind_region_and_decision_dates(database: Database, world: World) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -22,7 +23,7 @@ from portal.case_events import parse_event_data
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
-from portal.services import agencies, cases, evidence
+from portal.services import agencies, cases, evidence, rate_limits
 from portal.services.calendar import load_calendar
 from portal.settings import Settings
 from tests.conftest import Database, run_cli
@@ -102,9 +103,13 @@ def test_every_single_mistyped_character_fails_the_check_character() -> None:
 
 
 async def test_a_thousand_guesses_find_nothing_and_hit_the_rate_limit(
-        client: httpx.AsyncClient, settings: Settings, world: World) -> None:
+        client: httpx.AsyncClient, settings: Settings, world: World,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # SECURITY.md "Business logic": per-client limits on case-code lookup; a valid QR token is
-    # a scan, not a guess, and is not limited
+    # a scan, not a guess, and is not limited. The limiter's clock is held mid-window so a slow
+    # run cannot cross into the next window and get a fresh allowance.
+    frozen = datetime(2026, 11, 23, 10, 0, 30, tzinfo=UTC)
+    monkeypatch.setattr(rate_limits, "utcnow", lambda: frozen)
     statuses: dict[int, int] = {}
     for _ in range(1000):
         status = (await client.get(f"/c?code={case_codes.new_code()}")).status_code

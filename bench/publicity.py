@@ -16,7 +16,8 @@ database it:
 * starts ``portal serve`` on it and times, one request at a time over loopback HTTP, each
   from its own client address (``X-Forwarded-For`` through ``TRUSTED_PROXY_HOPS=1``, so the
   per-client rate limit is paid as real traffic pays it): keyword searches (company-name
-  fragments, case numbers, violation words, credit codes; common and rare), keyword + filter,
+  fragments, case numbers, violation words, whole credit codes of published parties; common
+  and rare), keyword + filter,
   filter-only, and the detail page of a random item by primary key; p50 and p95 of each;
 * streams the JSON export of every public item and reports the rows, the time and the
   server's peak resident memory during it against its size before (``VmHWM`` after
@@ -144,6 +145,7 @@ class Generator:
         self.first = (now - timedelta(days=800)).astimezone(CHINA_TZ).date()
         self.numbers: dict[tuple[int, str, int], int] = {}
         self.public_ids: list[int] = []
+        self.codes: list[str] = []
         self.agencies = [(a * 10 + d + 1, city, dept, abbr + short, code, templates)
                          for a, (city, abbr, code) in enumerate(CITIES)
                          for d, (dept, short, templates) in enumerate(DEPARTMENTS)]
@@ -201,6 +203,8 @@ class Generator:
         case_number = f"{abbr}{KIND_WORD[kind]}〔{decided.year}〕{number}号"
         if n % 97 == 0 and until > self.now:
             self.public_ids.append(n)  # for the detail page: any public item, withdrawn or not
+            if code:
+                self.codes.append(code)  # what a user pastes: a whole code off a licence
         withdrawn = published + timedelta(days=rng.randint(1, 50)) if rng.random() < 0.003 else None
         if withdrawn and withdrawn >= self.now:
             withdrawn = None
@@ -392,7 +396,7 @@ def workloads(generator: Generator, rng: random.Random) -> dict[str, Callable[[]
             return rng.choice(("超限运输", "保质期", "虚假广告", "年度报告", "网约车", "超标排放",
                                "安全生产教育", "户外广告", "执业资格", "假农药", "加班工资", "婴幼儿配方奶粉",
                                "暗管"))
-        return "91350" + "".join(rng.choice(USCC_ALPHABET) for _ in range(5))  # a credit code's start
+        return rng.choice(generator.codes)  # a party's unified social credit code, whole
 
     def a_filter() -> dict[str, str]:
         choice = rng.randrange(4)
@@ -449,7 +453,8 @@ def export(server: Server) -> dict[str, float]:
 
 def report(name: str, count: int, load: dict[str, float], figures: dict[str, tuple[float, float]],
            exported: dict[str, float]) -> None:
-    print(f"\n== {name}: {count:,} items")
+    print(f"\n== {name}: {count:,} items (load average now {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs: other work on the machine inflates every figure alike)")
     print("load: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in load.items())
           + f" (total {sum(load.values()):.0f} s)")
     print(f"{'query':<22}{'p50 ms':>9}{'p95 ms':>9}")
@@ -473,19 +478,21 @@ async def run_postgresql(count: int, requests: int, now: datetime) -> None:
     plain_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     url = plain_url.replace("postgresql://", "postgresql+asyncpg://")
     server = None
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-publicity-pg-"))
     try:
         engine = create_engine(url)
         await upgrade(engine)
         await engine.dispose()
         generator = Generator(count, now)
         load = await load_postgresql(plain_url, generator)
-        server = Server(url, Path(tempfile.mkdtemp(prefix="bench-publicity-pg-")))
+        server = Server(url, data_dir)
         figures = await asyncio.to_thread(measure, server, generator, requests)
         exported = await asyncio.to_thread(export, server)
         report("PostgreSQL", count, load, figures, exported)
     finally:
         if server:
             server.close()
+        await asyncio.to_thread(shutil.rmtree, data_dir, True)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 

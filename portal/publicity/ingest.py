@@ -141,6 +141,12 @@ def search_text(agency_case_number: str, content: PublicContent) -> str:
     return for_search("\n".join(part for part in parts if part))
 
 
+def is_plain_text(text: str) -> bool:
+    """No control characters but line breaks and tabs: a NUL cannot even be stored in
+    PostgreSQL, and the rest have no place in a published decision."""
+    return all(char.isprintable() or char in "\n\r\t" for char in text)
+
+
 def for_search(text: str) -> str:
     """Text and keywords alike: NFKC (full-width ２０２５ and ＡＢ match 2025 and ab) and lower
     case, so that one case-sensitive LIKE serves both databases."""
@@ -169,7 +175,8 @@ def submission_from_json(body: Any, *, new: bool) -> Submission:
     decided = reader.date("decision_date")
     region = reader.choice("region_code", REGION_CODES)
     named = body.get("named_persons", [])
-    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 for n in named):
+    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 and is_plain_text(n)
+                                              for n in named):
         errors["named_persons"] = "invalid_type"
     elif len(named) > MAX_NAMED_PERSONS:
         errors["named_persons"] = "too_many"
@@ -199,6 +206,8 @@ class _Reader:
             self.errors[where] = "invalid_type"
         elif len(value.strip()) > limit:
             self.errors[where] = "too_long"
+        elif not is_plain_text(value):
+            self.errors[where] = "invalid_character"
         else:
             return value.strip()
         return None

@@ -46,10 +46,10 @@ def _window_start(now: datetime, seconds: int) -> datetime:
 
 
 async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None = None) -> Decision:
-    """Count one request. Meant for a transaction of its own (``web.client.enforce``): on
-    PostgreSQL its commit does not wait for the WAL flush, the slowest part of a public lookup
-    on a plain disk; a crash can forget the last fraction of a second of counts, which only
-    lets a client a few more requests."""
+    """Count one request, in a transaction that writes nothing else (``web.client``): on
+    PostgreSQL that transaction's commit does not wait for the WAL flush, the slowest part of a
+    public lookup on a plain disk; a crash can forget the last fraction of a second of counts,
+    which only lets a client a few more requests."""
     now = now or utcnow()
     if db.get_bind().dialect.name == "postgresql":
         await db.execute(text("SET LOCAL synchronous_commit = off"))

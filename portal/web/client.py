@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from portal.database import transaction
@@ -30,10 +31,22 @@ def client_address(request: Request) -> str:
 
 async def enforce(request: Request, limit: rate_limits.Limit) -> None:
     """Count this request against ``limit``; raise ``RateLimited`` (429) when over it."""
-    settings = request.app.state.settings
-    key = rate_limits.client_key(settings.secret_key, client_address(request))
     async with transaction(request.app.state.sessions) as db:
-        decision = await rate_limits.hit(db, limit, key)
+        decision = await rate_limits.hit(db, limit, _key(request))
+    _refuse_over(limit, decision)
+
+
+async def count(request: Request, db: AsyncSession, limit: rate_limits.Limit) -> None:
+    """``enforce`` inside the caller's transaction, for a request that only reads otherwise
+    (one transaction instead of two; a refused request then goes uncounted)."""
+    _refuse_over(limit, await rate_limits.hit(db, limit, _key(request)))
+
+
+def _key(request: Request) -> str:
+    return rate_limits.client_key(request.app.state.settings.secret_key, client_address(request))
+
+
+def _refuse_over(limit: rate_limits.Limit, decision: rate_limits.Decision) -> None:
     if not decision.allowed:
         log.warning("rate limit hit", extra={"action": limit.bucket, "count": decision.count})
         raise RateLimited(decision.retry_after)

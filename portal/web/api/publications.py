@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from portal.catalogue import PUBLICITY_REGIONS
 from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from portal.evidence_hash import instant_text
-from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, submission_from_json
+from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, is_plain_text, submission_from_json
 from portal.publicity.window import CITED_MAX_DAYS, CITED_MIN_DAYS, WithdrawalGround
 from portal.services import publications
 from portal.services.api_tokens import AgencyPrincipal
@@ -253,6 +253,8 @@ def _withdrawal(body: Any) -> tuple[WithdrawalGround, str, date | None, tuple[st
         errors["reason"] = "required"
     elif len(reason.strip()) > MAX_REASON_LENGTH:
         errors["reason"] = "too_long"
+    elif not is_plain_text(reason):
+        errors["reason"] = "invalid_character"
     occurred_on = None
     if occurred is not None:
         try:
@@ -261,7 +263,8 @@ def _withdrawal(body: Any) -> tuple[WithdrawalGround, str, date | None, tuple[st
             pass
         if occurred_on is None:
             errors["occurred_on"] = "invalid_date"
-    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 for n in named):
+    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 and is_plain_text(n)
+                                              for n in named):
         errors["named_persons"] = "invalid_type"
     if errors:
         raise ValidationFailed(errors)

@@ -27,11 +27,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.catalogue import PUBLICITY, PUBLICITY_REGIONS
+from portal.database import transaction
 from portal.errors import NotFound
 from portal.publicity.ingest import Kind
 from portal.services import publicity_search, rate_limits
 from portal.services.publicity_search import Cursor, SearchFilters, SearchPage
-from portal.web.client import enforce
+from portal.web.client import count
 from portal.web.clock import request_now
 from portal.web.rendering import render
 
@@ -84,8 +85,8 @@ def parse_form(params: Mapping[str, str], agency_ids: set[int]) -> SearchForm:
 
 
 async def search_page(request: Request) -> Response:
-    await enforce(request, SEARCHES)
-    async with request.app.state.sessions() as db:
+    async with transaction(request.app.state.sessions) as db:
+        await count(request, db, SEARCHES)
         agencies = await publicity_search.agency_choices(db)
         form = parse_form(request.query_params, {agency_id for agency_id, _ in agencies})
         page = SearchPage((), None, False)

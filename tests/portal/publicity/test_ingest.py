@@ -109,6 +109,7 @@ def test_a_case_number_with_personal_data_is_refused_not_rewritten() -> None:  #
     ({"publicity_days": 30, "publicity_basis": "《某某条例》第二十条"}, {}),
     ({"named_persons": "李四"}, {"named_persons": "invalid_type"}),
     ({"id_number": ID_X}, {"id_number": "unknown_field"}),
+    ({"violation": "销售过期食品\x00"}, {"violation": "invalid_character"}),  # PostgreSQL stores no NUL
 ])
 def test_bad_members_are_named_with_stable_codes(change: dict[str, Any], errors: dict[str, str]) -> None:
     body = copy.deepcopy(BODY)

@@ -83,6 +83,14 @@ async def test_the_trigram_index_answers_when_the_newest_rows_do_not_match(
     assert names(await search(database, keyword="渔业 平潭海峡")) == ["平潭海峡渔业有限公司"]
 
 
+async def test_a_word_seen_a_few_times_among_the_newest_rows_is_read_on_for(
+        database: Database, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found twice in the newest 2 rows but a page needs more: the scan reads on instead of the index
+    monkeypatch.setattr(publicity_search, "PROBE_ROWS", 2)
+    page = await search(database, keyword="有限公司", page_size=4)
+    assert names(page) == list(reversed(COMPANIES))[:4] and page.next_cursor is not None
+
+
 async def test_short_keywords_scan_a_bounded_window_per_page_and_the_next_page_goes_on(
         database: Database, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(publicity_search, "SHORT_SCAN_ROWS", 3)
@@ -114,7 +122,8 @@ async def test_keyset_pages_list_every_item_once_newest_first(database: Database
             break
         cursor = Cursor.parse(page.next_cursor.encode())
     assert seen == list(reversed(world.ids))
-    assert Cursor.parse("2026-01-05.x") is None and Cursor.parse("junk") is None
+    for junk in ("2026-01-05.x", "junk", "2026-02-30.1", f"2026-01-05.{10**30}", "2026-01-05.١٢"):
+        assert Cursor.parse(junk) is None, junk
 
 
 async def test_at_two_years_and_one_second_an_item_is_gone_from_search_detail_and_export(

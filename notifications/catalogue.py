@@ -165,6 +165,43 @@ TEMPLATES: tuple[Template, ...] = (
         body="案件 {{ case_code }}（{{ agency_name }}）的缴款 {{ amount_fen }} 已开具财政电子票据"
         "（票据号码 {{ receipt_number }}），可以在邮箱中查看、下载和查验。",
     ),
+    # Version 2 of the payment and receipt texts: receipts are listed with the fine they pay
+    # (我的罚款), not in the e-service mailbox, which holds served documents only.
+    Template(
+        Kind.PAYMENT_CONFIRMED, EMAIL, 2,
+        subject="【缴款确认】案件{{ case_code }}的缴款已确认",
+        body=_email_body(
+            "{{ agency_name }}办理的案件{{ case_code }}的缴款已由支付平台确认。"
+            "财政电子票据开具后，可以在平台“我的罚款”中查看和下载。"
+            "为保护您的信息，本邮件不显示金额。",
+            action="请登录平台查看",
+        ),
+    ),
+    Template(
+        Kind.PAYMENT_CONFIRMED, INBOX, 2,
+        subject="缴款已确认",
+        body="案件 {{ case_code }}（{{ agency_name }}）的缴款 {{ amount_fen }} 已于{{ paid_at }}"
+        "完成，支付平台已确认。财政电子票据开具后，可以在“我的罚款”中查看和下载。",
+    ),
+    Template(
+        Kind.RECEIPT_ISSUED, SMS, 2,
+        "您的财政电子票据已开具，请登录 {{ link }} 在“我的罚款”中查看和下载。",
+    ),
+    Template(
+        Kind.RECEIPT_ISSUED, EMAIL, 2,
+        subject="【电子票据】案件{{ case_code }}的财政电子票据已开具",
+        body=_email_body(
+            "{{ agency_name }}已为案件{{ case_code }}的缴款开具财政电子票据。"
+            "登录平台后，可以在“我的罚款”中查看、下载和查验票据。",
+            action="请登录平台查看",
+        ),
+    ),
+    Template(
+        Kind.RECEIPT_ISSUED, INBOX, 2,
+        subject="财政电子票据已开具",
+        body="案件 {{ case_code }}（{{ agency_name }}）的缴款 {{ amount_fen }} 已开具财政电子票据"
+        "（票据号码 {{ receipt_number }}），可以在“我的罚款”中查看、下载和查验。",
+    ),
     # 电子送达确认 — also a security notice: someone else may have done it (SECURITY.md 7.5.1).
     Template(
         Kind.CONSENT_SIGNED, SMS, 1,

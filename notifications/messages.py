@@ -44,7 +44,7 @@ class Kind(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"  # a legal period is about to end
     HEARING_SCHEDULED = "hearing_scheduled"  # a hearing notice with time and place was served
     PAYMENT_CONFIRMED = "payment_confirmed"  # the payment platform confirmed a payment
-    RECEIPT_ISSUED = "receipt_issued"  # a fiscal e-receipt was issued to the mailbox
+    RECEIPT_ISSUED = "receipt_issued"  # a fiscal e-receipt was issued (listed with its fine)
     CONSENT_SIGNED = "consent_signed"  # e-service consent signed (also a security notice)
     CONSENT_REVOKED = "consent_revoked"  # e-service consent revoked (also a security notice)
 

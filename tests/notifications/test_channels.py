@@ -102,7 +102,7 @@ async def test_inbox_notice_goes_to_the_portal_store(renderer: Renderer) -> None
             party="party-17",
             title="缴款已确认",
             body=rendered.body,
-            template_version=1,
+            template_version=rendered.template_version,
             dedupe_key="evt-1:inbox",
         )
     ]

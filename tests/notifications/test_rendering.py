@@ -46,7 +46,8 @@ def test_every_kind_renders_for_every_channel(
     renderer: Renderer, kind: Kind, channel: ChannelKind
 ) -> None:
     rendered = renderer.render(sample_message(renderer, kind, channel))
-    assert rendered.template_version == renderer.current_version(kind, channel) == 1
+    current = max(t.version for t in TEMPLATES if t.kind is kind and t.channel is channel)
+    assert rendered.template_version == renderer.current_version(kind, channel) == current
     assert rendered.body.strip()
     assert (rendered.subject is None) == (channel is ChannelKind.SMS)
     if channel is not ChannelKind.INBOX:
@@ -229,6 +230,18 @@ def test_portal_url_is_a_plain_https_base(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError):
             Renderer(url)
+
+
+def test_receipt_texts_send_the_party_to_its_fines_not_the_service_mailbox(renderer: Renderer) -> None:
+    # Receipts are listed with the fine they pay (GD art. 32); the e-service mailbox holds served
+    # documents only, so a text pointing there sends the party to the wrong page.
+    for kind in (Kind.RECEIPT_ISSUED, Kind.PAYMENT_CONFIRMED):
+        for channel in ChannelKind:
+            rendered = renderer.render(sample_message(renderer, kind, channel))
+            text = f"{rendered.subject or ''}{rendered.body}"
+            assert "邮箱" not in text, (kind, channel)
+            if kind is Kind.RECEIPT_ISSUED:
+                assert "我的罚款" in text, channel
 
 
 def test_old_versions_stay_renderable_and_new_ones_become_current(renderer: Renderer) -> None:

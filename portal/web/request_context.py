@@ -2,6 +2,10 @@
 
 The id comes from ``X-Request-Id`` when a trusted proxy set a sane one, otherwise it is
 generated; it is echoed in the response and shown on error pages so a citizen can quote it.
+
+The access line names the route's pattern (``/verify/reports/{report_id}``), not the path:
+a path parameter can be a case code, a working download link or a party's document id, and
+logs are kept longer and read by more people than the data they describe.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import secrets
 import time
 from contextvars import ContextVar
 
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
@@ -54,10 +59,22 @@ class RequestContextMiddleware:
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": logged_path(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
             request_id_var.reset(id_token)
             actor_var.reset(actor_token)
+
+
+def logged_path(scope: Scope) -> str:
+    """The matched route's pattern (a mount's, such as ``/static``, followed by ``/…``); for a
+    path no route matched, a fixed word, since what someone typed there can be anything."""
+    route = scope.get("route")
+    if isinstance(route, Mount):
+        return f"{route.path}/…"
+    path = getattr(route, "path", None)
+    if isinstance(route, BaseRoute) and isinstance(path, str):
+        return path
+    return "(no route)"

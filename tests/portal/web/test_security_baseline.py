@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -152,3 +155,16 @@ async def test_api_responses_set_no_session_cookie(client: httpx.AsyncClient) ->
     response = await client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert "set-cookie" not in response.headers
+
+
+async def test_access_log_names_route_patterns_not_the_codes_in_paths(
+        client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    # SECURITY.md: no personal data in logs. A case code in /c/{code} opens a case's public
+    # status; a mistyped path can hold an ID number: neither is written to the access log.
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        await client.get("/c/ABCD2345EFGH6789")
+        await client.get("/35010219850312123X")
+        await client.get("/static/vendor/htmx.min.js")
+    paths = [record.__dict__["path"] for record in caplog.records if record.name == "portal.access"]
+    assert paths == ["/c/{code}", "(no route)", "/static/…"]
+    assert "ABCD2345EFGH6789" not in caplog.text and "35010219850312123X" not in caplog.text

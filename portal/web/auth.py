@@ -30,6 +30,7 @@ from portal.web.request_context import actor_var
 from portal.web.session import BrowserSession, browser_session
 
 FRESH_LOGIN_SECONDS = 10 * 60
+FRESH_LOGIN_KEY = "fresh_login_required"
 ACTING_NOTICE = "acting_notice"
 """Session key of the one-time notice that acting for another party has ended."""
 
@@ -87,6 +88,7 @@ def require_fresh_login(request: Request, path: str, within_seconds: int = FRESH
     if not isinstance(auth_time, int | float) or time.time() - auth_time > within_seconds:
         if session is not None:
             session["after_login"] = path
+            session[FRESH_LOGIN_KEY] = True  # the next login asks the provider to authenticate again
         raise ReauthenticationRequired()
 
 

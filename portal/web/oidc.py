@@ -100,13 +100,16 @@ class PendingLogin:
     nonce: str
     code_verifier: str
     started_at: int
+    fresh: bool = False  # the provider was told to authenticate the person again
 
     def to_json(self) -> dict[str, Any]:
-        return {"nonce": self.nonce, "code_verifier": self.code_verifier, "started_at": self.started_at}
+        return {"nonce": self.nonce, "code_verifier": self.code_verifier, "started_at": self.started_at,
+                "fresh": self.fresh}
 
     @classmethod
     def from_json(cls, state: str, data: Mapping[str, Any]) -> PendingLogin:
-        return cls(state, str(data["nonce"]), str(data["code_verifier"]), int(data["started_at"]))
+        return cls(state, str(data["nonce"]), str(data["code_verifier"]), int(data["started_at"]),
+                   bool(data.get("fresh", False)))
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,19 @@ class RelyingParty:
         self._metadata = (now, metadata)
         return metadata
 
-    async def begin(self, http: httpx.AsyncClient) -> tuple[str, PendingLogin]:
-        """The provider URL to send the browser to, and what to keep until it comes back."""
+    async def begin(self, http: httpx.AsyncClient, *, fresh: bool = False) -> tuple[str, PendingLogin]:
+        """The provider URL to send the browser to, and what to keep until it comes back.
+
+        ``fresh`` is for a legal act that needs the person to have just authenticated: a
+        provider with a single sign-on session would otherwise answer at once with the old
+        authentication, and the portal would send the person round in a loop (or, trusting
+        the callback's arrival time, accept a stale login). ``prompt=login`` and ``max_age=0``
+        ask it to authenticate again, and ``finish`` checks that its ``auth_time`` says so."""
         metadata = await self.metadata(http)
         pending = PendingLogin(secrets.token_urlsafe(32), secrets.token_urlsafe(32),
-                               secrets.token_urlsafe(48), int(self.clock()))
-        url = add_params_to_uri(metadata.authorization_endpoint, [
+                               secrets.token_urlsafe(48), int(self.clock()), fresh)
+        again = [("prompt", "login"), ("max_age", "0")] if fresh else []
+        url = add_params_to_uri(metadata.authorization_endpoint, [*again,
             ("response_type", "code"),
             ("client_id", self.config.client_id),
             ("redirect_uri", self.redirect_uri),
@@ -194,6 +204,9 @@ class RelyingParty:
         if any(not claims.get(name) for name in PROFILE_CLAIMS):
             claims = {**await self._userinfo(http, metadata, token, claims["sub"]), **claims}
         auth_time = claims.get("auth_time")
+        if pending.fresh and not (isinstance(auth_time, int | float)
+                                  and auth_time >= pending.started_at - CLOCK_SKEW_SECONDS):
+            raise LoginFailed("not_authenticated_again")  # OIDC Core 3.1.2.1: max_age asks for auth_time
         return VerifiedLogin(
             claims=claims,
             auth_time=int(auth_time) if isinstance(auth_time, int | float) else int(self.clock()),

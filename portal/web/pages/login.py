@@ -26,6 +26,7 @@ from portal import catalogue
 from portal.database import transaction
 from portal.errors import BadRequest
 from portal.services import identity
+from portal.web.auth import FRESH_LOGIN_KEY
 from portal.web.oidc import LoginFailed, PendingLogin, RelyingParty, origin
 from portal.web.rendering import render
 from portal.web.request_context import actor_var
@@ -84,7 +85,8 @@ async def start(request: Request) -> Response:
     session = _session(request)
     try:
         async with request.app.state.http_client() as http:
-            url, pending = await _relying_party(request).begin(http)
+            url, pending = await _relying_party(request).begin(
+                http, fresh=bool(session.data.get(FRESH_LOGIN_KEY)))
     except LoginFailed as failure:
         raise _refuse(failure) from None
     pendings: dict[str, Any] = dict(session.data.get(PENDING_KEY) or {})
@@ -117,6 +119,7 @@ async def callback(request: Request) -> Response:
         log.warning("authentication failed", extra={"action": "login", "reason": "claims_refused"})
         raise
     session.pop(PENDING_KEY)
+    session.pop(FRESH_LOGIN_KEY)
     target = _local_path(session.pop("after_login"))
     session.rotate()
     session["user"] = result.session_user()

@@ -234,3 +234,40 @@ async def test_dev_provider_is_off_when_an_external_one_is_configured(
         provider_and_browser: tuple[ScriptedProvider, httpx.AsyncClient]) -> None:
     _, http = provider_and_browser
     assert (await http.get("/dev-idp/.well-known/openid-configuration")).status_code == 404
+
+
+async def test_a_legal_act_after_an_old_login_makes_the_provider_authenticate_again(
+        provider_and_browser: Browser, caplog: pytest.LogCaptureFixture) -> None:
+    # SECURITY.md "Identity and sessions": changing contacts (and signing or revoking consent)
+    # needs a login of the last ten minutes. A provider with a single sign-on session must be
+    # told so (prompt=login, max_age=0), and its answer must show a new authentication.
+    provider, http = provider_and_browser
+    provider.claim_changes = {"auth_time": int(time.time()) - 3600}
+    assert (await attempt(provider, http)).status_code == 303
+    first = query(await start_login(http))
+    assert "prompt" not in first and "max_age" not in first  # an ordinary login asks for nothing
+    save = await http.post("/account/notifications", data={
+        "csrf_token": await csrf_from(http, "/account/notifications"), "email": "zhaoliu@example.com",
+        "email_enabled": "yes"})
+    assert save.status_code == 303 and save.headers["location"] == "/login?reauth=1"
+
+    again = query(await start_login(http))
+    assert again["prompt"] == "login" and again["max_age"] == "0"
+    provider.nonce, provider.challenge = again["nonce"], again["code_challenge"]
+    stale = await http.get("/auth/callback",
+                           params={"code": "code-1", "state": again["state"], "iss": ISSUER})
+    await assert_refused_keeping(stale, caplog, "not_authenticated_again")
+
+    provider.claim_changes = {}
+    assert (await attempt(provider, http)).status_code == 303  # authenticated again: accepted
+    save = await http.post("/account/notifications", data={
+        "csrf_token": await csrf_from(http, "/account/notifications"), "email": "zhaoliu@example.com",
+        "email_enabled": "yes"})
+    assert save.status_code == 303 and save.headers["location"] != "/login?reauth=1"
+    assert "prompt" not in query(await start_login(http))  # asked once, not for every later login
+
+
+async def assert_refused_keeping(response: httpx.Response, caplog: pytest.LogCaptureFixture,
+                                 reason: str) -> None:
+    assert response.status_code == 400 and FAILED in response.text
+    assert [getattr(r, "reason", None) for r in caplog.records if r.name == "portal.auth"] == [reason]

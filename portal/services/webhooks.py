@@ -5,13 +5,18 @@ stored only encrypted (AES-GCM under a key derived from the portal's ``SECRET_KE
 the agency's id), so a copy of the database alone cannot forge deliveries; the worker decrypts
 it to sign (``portal.webhooks`` documents the signature). The URL must be ``https://``: the
 body names parties. Plain ``http://`` is accepted for ``127.0.0.1`` only, for tests and a
-receiver on the same host. Credentials in the URL and fragments are refused.
+receiver on the same host. Credentials in the URL and fragments are refused, and so are
+addresses no agency's receiver has (``_UNREACHABLE_HOST``): the portal's worker would otherwise
+POST on an agency's word to the cloud metadata service (169.254.169.254), to a multicast group
+or to itself over https. Private networks stay allowed: a province's government extranet
+numbers its hosts there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,9 +55,24 @@ def checked_url(url: object) -> str:
     secure = parts.scheme == "https" and bool(parts.hostname)
     loopback = parts.scheme == "http" and parts.hostname == "127.0.0.1"
     if not (secure or loopback) or parts.username or parts.password or parts.fragment \
-            or (port is not None and not 0 < port < 65536):
+            or (port is not None and not 0 < port < 65536) or (secure and _unreachable(parts.hostname)):
         raise Unprocessable("webhook_url_invalid")
     return url
+
+
+def _unreachable(host: str | None) -> bool:
+    """A host name or address literal that names no agency's receiver."""
+    name = (host or "").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False  # a name: resolved by the worker's HTTP client when it posts
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return (address.is_loopback or address.is_link_local or address.is_multicast
+            or address.is_unspecified or address.is_reserved)
 
 
 def _key(secret_key: str) -> bytes:

@@ -96,9 +96,14 @@ async def test_webhook_registration_needs_https_and_shows_the_secret_once(
     token = await fetch_token(api, agency_a)
     assert (await api.get("/api/v1/webhook", headers=bearer(token))).status_code == 404
     for url in ("http://agency.example/hook", "ftp://agency.example/", "https://user:pw@agency.example/",
-                "http://localhost/hook", "not a url"):
+                "http://localhost/hook", "not a url", "https://169.254.169.254/latest/meta-data",
+                "https://[::ffff:169.254.169.254]/", "https://127.0.0.1:5432/", "https://localhost/",
+                "https://0.0.0.0/", "https://224.0.0.1/"):
         refused = await api.put("/api/v1/webhook", json={"url": url}, headers=bearer(token))
         assert refused.status_code == 422 and refused.json()["code"] == "webhook_url_invalid", url
+    extranet = await api.put("/api/v1/webhook", json={"url": "https://10.20.30.40/hook"},
+                             headers=bearer(token))
+    assert extranet.status_code == 200  # a government extranet's private address is a receiver
     registered = await api.put("/api/v1/webhook", json={"url": "https://agency.example/portal-hook"},
                                headers=bearer(token))
     assert registered.status_code == 200

@@ -23,7 +23,7 @@ system-run:
 	@bash scripts/apt-ensure.sh fonts-noto-cjk
 
 system-test:
-	@bash scripts/apt-ensure.sh fonts-noto-cjk chromium
+	@bash scripts/apt-ensure.sh fonts-noto-cjk chromium softhsm2
 
 ## make run: set up, migrate, seed the demo (first run only) and serve on http://127.0.0.1:8000
 run: $(STAMP) system-run

@@ -5,7 +5,9 @@ directory and a 1-page and a 100-page PDF, then prints:
 
 * signing per document through ``signing`` (``KeySigner``, RSA-2048 agency seal) against the
   naive pyhanko way (``SimpleSigner`` loaded from the same key, one signer object reused),
-  with the ratio (target: at most 0.25x of ``SimpleSigner``);
+  with the ratio (target: at most 0.25x of ``SimpleSigner``); and, when Debian's ``softhsm2``
+  is installed, through the PKCS#11 signer (``TokenSigner``) with the same key in a SoftHSM
+  token (skipped with a note otherwise);
 * verification per document: bare in-process pyhanko validation of the same signature (same
   trust and revocation sources), ``verify_pdf`` in-process and through the worker-process
   ``VerificationRunner``, each also as a multiple of hashing the same bytes with SHA-256;
@@ -61,10 +63,12 @@ from signing import (  # noqa: E402
     VerificationContext,
     VerificationRunner,
     open_dev_pki,
+    open_pkcs11_signer,
     sign_pdf,
     verify_pdf,
 )
 from tests.signing.sample_pdfs import make_pdf  # noqa: E402
+from tests.signing.softhsm import create_token, softhsm_missing  # noqa: E402
 
 
 def per_call_ms(action: Callable[[], object], repeat: int) -> float:
@@ -195,6 +199,21 @@ def paired_ratio(baseline: Callable[[bytes], object], measured: Callable[[bytes]
     return ratios[len(ratios) // 2]
 
 
+def bench_token(data_dir: Path, credential: Credential, documents: dict[str, bytes],
+                naive_ms: dict[str, float]) -> None:
+    """The same key in a SoftHSM token, signed through ``TokenSigner`` (one shared session)."""
+    missing = softhsm_missing()
+    if missing:
+        print(f"  PKCS#11 token: skipped, softhsm2 missing ({missing}; make system-test installs it)")
+        return
+    token = create_token(data_dir / "softhsm", "bench", "bench-pin-1234", {"agency-seal": credential})
+    with open_pkcs11_signer(token.config("agency-seal")) as signer:
+        for name, document in documents.items():
+            elapsed = per_call_ms(partial(sign_pdf, document, signer, SignatureSettings()), 30)
+            print(f"  {name:<10} {elapsed:9.2f} ms   PKCS#11 token (SoftHSM), "
+                  f"{elapsed / naive_ms[name]:.3f}x SimpleSigner")
+
+
 def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-signing-"))
     pki = open_dev_pki(data_dir / "pki")  # where portal.notary looks for it (DATA_DIR/pki)
@@ -210,11 +229,13 @@ def main() -> None:
     print("Signing, RSA-2048 agency seal, PAdES B-B, invisible (median per document)")
     header = f"{'document':<10} {'signing/':>12} {'SimpleSigner':>14} {'ratio':>8}"
     print(f"  {header}   {'key held, default attributes':>28}")
+    naive_ms = {}
     for name, document in documents.items():
         fast = per_call_ms(partial(sign_pdf, document, ours, SignatureSettings()), 30)
-        slow = per_call_ms(partial(naive_sign, document, naive), 10)
+        slow = naive_ms[name] = per_call_ms(partial(naive_sign, document, naive), 10)
         middle = per_call_ms(partial(sign_pdf, document, held_key_only, SignatureSettings()), 10)
         print(f"  {name:<10} {fast:9.2f} ms {slow:11.2f} ms {fast / slow:7.3f}x   {middle:25.2f} ms")
+    bench_token(data_dir, credential, documents, naive_ms)
     visible = SignatureSettings(placement=SealPlacement(page=0, box=(380, 60, 520, 200)))
     seal_ms = per_call_ms(lambda: sign_pdf(documents["1 page"], ours, visible), 10)
     print(f"  with a visible seal (1 page): {seal_ms:.2f} ms")

@@ -5,16 +5,17 @@ must agree with each other: a seal whose chain the trust settings do not hold, o
 do not trust, yields documents that the portal's own verifier (and anybody else's) rejects.
 So they are chosen together, from ``Settings.signing``, here and nowhere else:
 
-* **development** (none of ``TRUST_ROOTS_DIR``, ``PORTAL_SEAL_P12``, ``TSA_URL`` set): the
+* **development** (none of ``TRUST_ROOTS_DIR``, the seal, ``TSA_URL`` set): the
   development PKI under ``DATA_DIR/pki`` (generated on first use under a file lock, so the web
   server, workers and the browser tests' helpers may race for it), its portal seal, its
   in-process TSA and its in-process CRL/OCSP answers. It is opened once per directory per
   process and shared by every app created in that process;
 * **production** (all three set; ``portal.settings`` refuses a partial set): the CA
-  certificates in ``TRUST_ROOTS_DIR``, the seal key and certificate from the PKCS#12 file,
-  RFC 3161 over HTTP to ``TSA_URL``, revocation fetched online. They are loaded when the
-  ``Notary`` is built, so a wrong path or password stops start-up; nothing in this path
-  touches or assumes the development PKI.
+  certificates in ``TRUST_ROOTS_DIR``, the seal key and certificate from the PKCS#12 file or
+  from the PKCS#11 token (an HSM: the key never leaves it; ``signing.pkcs11``), RFC 3161 over
+  HTTP to ``TSA_URL``, revocation fetched online. They are loaded when the ``Notary`` is
+  built, so a wrong path, password or PIN stops start-up; nothing in this path touches or
+  assumes the development PKI. ``aclose()`` logs out of the token.
 
 Costs are paid when first needed: the development PKI is opened by ``start()`` (the app's
 lifespan) or by the first use, and the ``VerificationRunner``'s worker processes are created by
@@ -45,10 +46,12 @@ from signing import (
     HttpTimestampClient,
     KeySigner,
     PadesLevel,
+    Pkcs11Config,
     SealPlacement,
     SignatureSettings,
     SigningError,
     TimestampClient,
+    TokenSigner,
     TrustSettings,
     VerificationContext,
     VerificationReport,
@@ -56,6 +59,7 @@ from signing import (
     load_pkcs12,
     load_trust_roots,
     open_dev_pki,
+    open_pkcs11_signer,
     sign_pdf,
 )
 
@@ -74,6 +78,11 @@ class SigningServices:
     seal_signer: Signer
     timestamps: TimestampClient
     dev_pki: DevPki | None = None
+
+    def close(self) -> None:
+        """Release what the seal holds open: the token session of an HSM seal; idempotent."""
+        if isinstance(self.seal_signer, TokenSigner):
+            self.seal_signer.close()
 
 
 def dev_pki_dir(data_dir: Path) -> Path:
@@ -100,25 +109,35 @@ def development_services(directory: Path) -> SigningServices:
 
 
 def production_services(config: SigningSettings) -> SigningServices:
-    """Trust roots, seal and TSA as configured; ``ConfigurationError`` if any cannot be used."""
-    if config.trust_roots_dir is None or config.portal_seal_p12 is None or config.tsa_url is None:
-        raise ConfigurationError("TRUST_ROOTS_DIR, PORTAL_SEAL_P12 and TSA_URL are all required")
-    password = config.portal_seal_p12_password
+    """Trust roots, seal and TSA as configured; ``ConfigurationError`` if any cannot be used.
+
+    The caller owns the result: ``close()`` it when done (an HSM seal holds a token session).
+    """
+    seal = config.portal_seal_pkcs11 or config.portal_seal_p12
+    if config.trust_roots_dir is None or seal is None or config.tsa_url is None:
+        raise ConfigurationError("TRUST_ROOTS_DIR, the portal's seal and TSA_URL are all required")
     try:
         trust = TrustSettings(trust_roots=load_trust_roots(config.trust_roots_dir))
-        signer = load_pkcs12(config.portal_seal_p12, password.encode() if password else None)
         timestamps = HttpTimestampClient(config.tsa_url)
+        signer = _seal_signer(seal, config.portal_seal_p12_password)  # last: a token stays open
     except SigningError as exc:
         raise ConfigurationError(f"signing settings: {exc}") from exc
     return SigningServices(trust=trust, seal_signer=signer, timestamps=timestamps)
+
+
+def _seal_signer(seal: Pkcs11Config | Path, p12_password: str | None) -> Signer:
+    if isinstance(seal, Pkcs11Config):
+        return open_pkcs11_signer(seal)
+    return load_pkcs12(seal, p12_password.encode() if p12_password else None)
 
 
 class Notary:
     """The portal's seal, its TSA, its trust and its verification pool; one per process."""
 
     def __init__(self, load: Callable[[], SigningServices], *, workers: int = 2,
-                 time_budget: float = 20.0) -> None:
+                 time_budget: float = 20.0, owned: SigningServices | None = None) -> None:
         self._load = load
+        self._owned = owned  # closed by aclose(); the shared development services never are
         self._services: SigningServices | None = None
         self._runner: VerificationRunner | None = None
         self.workers = workers
@@ -130,8 +149,8 @@ class Notary:
         if config.development:
             directory = dev_pki_dir(settings.data_dir)
             return cls(lambda: development_services(directory), workers=config.verify_workers)
-        services = production_services(config)  # now: a bad path or password stops start-up
-        return cls(lambda: services, workers=config.verify_workers)
+        services = production_services(config)  # now: a bad path, password or PIN stops start-up
+        return cls(lambda: services, workers=config.verify_workers, owned=services)
 
     async def services(self) -> SigningServices:
         """The loaded services; the first call may generate the development PKI (in a thread)."""
@@ -170,10 +189,14 @@ class Notary:
                                        timestamps=services.timestamps, trust=services.trust)
 
     async def aclose(self) -> None:
-        """Stop the verification worker processes (the app's lifespan calls this at shutdown)."""
+        """Stop the verification worker processes and log out of an HSM seal's token (the app's
+        lifespan calls this at shutdown)."""
         runner, self._runner = self._runner, None
         if runner is not None:
             await asyncio.to_thread(runner.close)
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            await asyncio.to_thread(owned.close)
 
     async def __aenter__(self) -> Notary:
         return self

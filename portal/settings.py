@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from notifications import ChannelMisconfigured, SmsGatewayConfig, SmtpConfig, TlsMode
 from portal.errors import ConfigurationError
+from signing import Pkcs11Config
 
 _KEY_FILE = "secret_key"
 
@@ -67,15 +68,18 @@ class SigningSettings:
     """Trust, the portal's own seal, the time-stamping authority and PDF verification
     (``portal.notary``; README, "Configuration").
 
-    ``trust_roots_dir``, ``portal_seal_p12`` and ``tsa_url`` come together or not at all: all
+    ``trust_roots_dir``, the portal's seal and ``tsa_url`` come together or not at all: all
     three unset means the development PKI generated under ``DATA_DIR/pki`` (its TSA runs
     in-process); a partial set is refused at start-up, because a seal or a TSA outside the
-    configured trust would produce documents that do not verify.
+    configured trust would produce documents that do not verify. The seal comes from exactly
+    one source: a PKCS#12 file (``portal_seal_p12``) or a PKCS#11 token, an HSM
+    (``portal_seal_pkcs11``; its PIN is kept out of ``repr``).
     """
 
     trust_roots_dir: Path | None = None
     portal_seal_p12: Path | None = None
     portal_seal_p12_password: str | None = field(default=None, repr=False)
+    portal_seal_pkcs11: Pkcs11Config | None = None
     tsa_url: str | None = None
     verify_workers: int = 2
     verify_uploads_per_minute: int = 20
@@ -103,12 +107,15 @@ class PaymentSettings:
     ``platform`` is ``sandbox`` (the embedded sandbox platform, mounted at ``/sandbox-pay``:
     development only, no real money) unless ``PAYMENT_PLATFORM=nontax`` and every ``NONTAX_*``
     key is set. ``receipt_code_prefix`` (4 digits) starts each agency's 8-digit fiscal receipt
-    code, followed by the agency's number.
+    code, followed by the agency's number. ``reconcile_hour`` (China time, 0–23) is when the
+    worker starts reconciling the previous day: platforms publish a day's statement a little
+    after midnight.
     """
 
     platform: str = "sandbox"
     nontax: NontaxSettings | None = None
     receipt_code_prefix: str = "3501"
+    reconcile_hour: int = 2
 
     @property
     def sandbox(self) -> bool:
@@ -291,20 +298,43 @@ def _notifications(env: Mapping[str, str]) -> NotificationSettings:
     return config
 
 
+_PKCS11_KEYS = ("PORTAL_SEAL_PKCS11_MODULE", "PORTAL_SEAL_PKCS11_TOKEN", "PORTAL_SEAL_PKCS11_KEY_LABEL",
+                "PORTAL_SEAL_PKCS11_PIN")
+
+
+def _seal_pkcs11(env: Mapping[str, str]) -> Pkcs11Config | None:
+    """The portal's seal in an HSM: all four ``PORTAL_SEAL_PKCS11_*`` keys, or none."""
+    if not any(env.get(key) for key in _PKCS11_KEYS):
+        return None
+    missing = [key for key in _PKCS11_KEYS if not env.get(key)]
+    if missing:
+        raise ConfigurationError(f"PORTAL_SEAL_PKCS11_* is incomplete; missing: {', '.join(missing)}")
+    return Pkcs11Config(module=Path(env["PORTAL_SEAL_PKCS11_MODULE"]).resolve(),
+                        token_label=env["PORTAL_SEAL_PKCS11_TOKEN"],
+                        key_label=env["PORTAL_SEAL_PKCS11_KEY_LABEL"],
+                        pin=env["PORTAL_SEAL_PKCS11_PIN"])
+
+
 def _signing(env: Mapping[str, str]) -> SigningSettings:
-    production = {key: env.get(key, "") for key in ("TRUST_ROOTS_DIR", "PORTAL_SEAL_P12", "TSA_URL")}
-    if any(production.values()) and not all(production.values()):
-        missing = ", ".join(key for key, value in production.items() if not value)
+    token, p12 = _seal_pkcs11(env), env.get("PORTAL_SEAL_P12", "")
+    if token is not None and p12:
         raise ConfigurationError(
-            f"TRUST_ROOTS_DIR, PORTAL_SEAL_P12 and TSA_URL go together; missing: {missing}")
-    if production["TSA_URL"] and not production["TSA_URL"].startswith(("https://", "http://")):
+            "the portal's seal comes from PORTAL_SEAL_P12 or PORTAL_SEAL_PKCS11_*, not both: unset one")
+    roots, tsa_url = env.get("TRUST_ROOTS_DIR", ""), env.get("TSA_URL", "")
+    production = {"TRUST_ROOTS_DIR": bool(roots), "TSA_URL": bool(tsa_url),
+                  "PORTAL_SEAL_P12 or PORTAL_SEAL_PKCS11_*": bool(p12 or token)}
+    if any(production.values()) and not all(production.values()):
+        missing = ", ".join(key for key, given in production.items() if not given)
+        raise ConfigurationError(
+            f"TRUST_ROOTS_DIR, the portal's seal and TSA_URL go together; missing: {missing}")
+    if tsa_url and not tsa_url.startswith(("https://", "http://")):
         raise ConfigurationError("TSA_URL must be an http(s) URL")
-    roots, seal = production["TRUST_ROOTS_DIR"], production["PORTAL_SEAL_P12"]
     config = SigningSettings(
         trust_roots_dir=Path(roots).resolve() if roots else None,
-        portal_seal_p12=Path(seal).resolve() if seal else None,
+        portal_seal_p12=Path(p12).resolve() if p12 else None,
         portal_seal_p12_password=env.get("PORTAL_SEAL_P12_PASSWORD") or None,
-        tsa_url=production["TSA_URL"] or None,
+        portal_seal_pkcs11=token,
+        tsa_url=tsa_url or None,
         verify_workers=_int(env, "VERIFY_WORKERS", 2),
         verify_uploads_per_minute=_int(env, "VERIFY_UPLOADS_PER_MINUTE", 20),
     )
@@ -318,12 +348,15 @@ def _payments(env: Mapping[str, str]) -> PaymentSettings:
     prefix = env.get("RECEIPT_CODE_PREFIX") or "3501"
     if not (len(prefix) == 4 and prefix.isascii() and prefix.isdigit()):
         raise ConfigurationError("RECEIPT_CODE_PREFIX must be 4 digits")
+    hour = _int(env, "RECONCILE_HOUR", 2)
+    if not 0 <= hour <= 23:
+        raise ConfigurationError("RECONCILE_HOUR must be an hour of the day, 0 to 23")
     keys = ("NONTAX_GATEWAY_URL", "NONTAX_APP_ID", "NONTAX_PRIVATE_KEY", "NONTAX_PLATFORM_KEY")
     if platform == "sandbox":
         if any(env.get(key) for key in (*keys, "NONTAX_PAY_ORIGIN")):
             # a half-made switch to the real platform must not silently keep the sandbox
             raise ConfigurationError("NONTAX_* is set: also set PAYMENT_PLATFORM=nontax")
-        return PaymentSettings(receipt_code_prefix=prefix)
+        return PaymentSettings(receipt_code_prefix=prefix, reconcile_hour=hour)
     if platform != "nontax":
         raise ConfigurationError("PAYMENT_PLATFORM must be sandbox or nontax")
     missing = [key for key in keys if not env.get(key)]
@@ -338,7 +371,7 @@ def _payments(env: Mapping[str, str]) -> PaymentSettings:
         gateway_url=gateway, app_id=env["NONTAX_APP_ID"],
         private_key_pem=Path(env["NONTAX_PRIVATE_KEY"]).resolve(),
         platform_key_pem=Path(env["NONTAX_PLATFORM_KEY"]).resolve(),
-        pay_origin=f"{parts.scheme}://{parts.netloc}"))
+        pay_origin=f"{parts.scheme}://{parts.netloc}"), reconcile_hour=hour)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

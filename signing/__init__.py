@@ -10,7 +10,8 @@ Typical use by the portal::
     tsa = DevTimestampClient(pki.tsa())                        # or HttpTimestampClient(url)
 
     # seal a service receipt with the portal's own seal, timestamped, validation data embedded
-    portal = KeySigner.from_credential(pki.portal_seal())      # or load_pkcs12(path, password)
+    portal = KeySigner.from_credential(pki.portal_seal())      # or load_pkcs12(path, password),
+    # or an HSM: open_pkcs11_signer(Pkcs11Config(module=..., token_label=..., key_label=..., pin=...))
     settings = SignatureSettings(level=PadesLevel.B_LT, reason="送达回证",
                                  placement=SealPlacement(page=-1, box=(400, 80, 520, 200)))
     sealed = await async_sign_pdf(receipt_pdf, portal, settings, timestamps=tsa, trust=trust)
@@ -53,6 +54,7 @@ from signing.keys import (
     load_pkcs12,
     party_pseudonym,
 )
+from signing.pkcs11 import Pkcs11Config, TokenSigner, open_pkcs11_signer
 from signing.pki_dev import DevPki, open_dev_pki
 from signing.profiles import CaName, Credential, KeyAlgorithm
 from signing.report import (
@@ -105,6 +107,7 @@ __all__ = [
     "PadesLevel",
     "PartyCertificateIssuer",
     "PartyKey",
+    "Pkcs11Config",
     "PkiError",
     "RevocationMode",
     "RevocationStatus",
@@ -122,6 +125,7 @@ __all__ = [
     "TimestampInvalid",
     "TimestampToken",
     "TimestampUnavailable",
+    "TokenSigner",
     "TrustSettings",
     "VerificationContext",
     "VerificationReport",
@@ -136,6 +140,7 @@ __all__ = [
     "load_pkcs12",
     "load_trust_roots",
     "open_dev_pki",
+    "open_pkcs11_signer",
     "party_pseudonym",
     "seal_png",
     "sign_pdf",

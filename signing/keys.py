@@ -12,12 +12,11 @@ by asn1crypto hundreds of times (~15 ms). ``pades_signed_attributes`` encodes it
 signer and hands out parsed copies; it is the whole signed-attribute set of a PAdES signature
 (pyhanko adds content-type and message-digest itself; PAdES forbids signing-time).
 
-Sources: a PKCS#12 file (``load_pkcs12``), a key object already in memory (``KeySigner(...)``)
-and a development PKI credential (``KeySigner.from_credential``). An HSM is the production path
-for seal keys: pyhanko's ``pyhanko.sign.pkcs11.PKCS11Signer`` (needs python-pkcs11, which this
-project does not install) is a ``Signer`` too, so ``sign_pdf`` takes it as it is; call
-``pades_signed_attributes(signer)`` on it for the same attribute saving. This package ships no
-wrapper for it because none is tested here. Per-party keys for remote signing are created by
+Sources: a PKCS#12 file (``load_pkcs12``), a key object already in memory (``KeySigner(...)``),
+a development PKI credential (``KeySigner.from_credential``) and a PKCS#11 token, the production
+path for seal keys (``signing.pkcs11.open_pkcs11_signer``: pyhanko's ``PKCS11Signer`` over one
+locked, shared session, with ``pades_signed_attributes`` applied; tested against SoftHSM).
+Per-party keys for remote signing are created by
 ``create_party_key``: a fresh EC P-256 key certified by the party CA, returned encrypted at rest
 (PKCS#8, ``BestAvailableEncryption``) under a password derived from the caller's secret;
 ``load_party_signer`` decrypts it.

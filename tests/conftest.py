@@ -8,6 +8,11 @@ connections at once need real commits, so a rolled-back outer transaction would 
 PostgreSQL: ``TEST_DATABASE_URL`` or 127.0.0.1:5432/test. When it cannot be reached the
 PostgreSQL variants are skipped, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run`` and
 ``make test``), which turns that into a failure.
+
+PKCS#11: ``softhsm_token`` is one SoftHSM token for the whole session (SoftHSM sees the tokens
+that exist when a process first loads it, so the signing and the portal tests share one),
+holding seals of its own CA, ``hsm_pki``. Without Debian's ``softhsm2`` its tests are skipped,
+unless ``REQUIRE_SOFTHSM=1`` (set by ``.ci/run``), which turns that into a failure.
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ from portal import schema
 from portal.app import create_app
 from portal.database import Base, create_engine, session_factory
 from portal.settings import Settings, load_settings
+from signing import Credential, DevPki, KeyAlgorithm, open_dev_pki
+from tests.signing.softhsm import SoftHsmToken, create_token, softhsm_missing
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+HSM_PORTAL_NAME = "福建省行政执法服务平台"
 CSRF_RE = re.compile(r'(?:name="csrf_token" value="|"X-CSRF-Token": ")([^"]+)"')
 
 
@@ -159,3 +167,30 @@ async def csrf_from(http: httpx.AsyncClient, path: str = "/") -> str:
     match = CSRF_RE.search(page.text)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def hsm_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    """The CA of the seals in ``softhsm_token`` (it stands for the production CA)."""
+    return open_dev_pki(tmp_path_factory.mktemp("hsm-pki"), portal_name=HSM_PORTAL_NAME)
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory, hsm_pki: DevPki) -> SoftHsmToken:
+    """A SoftHSM token with the keys ``portal-seal`` (RSA), ``agency-ec`` (EC P-256) and
+    ``mismatched`` (the portal seal's certificate over another RSA key), and the CA certificates;
+    ``SOFTHSM2_CONF`` of this process points at it from now on."""
+    missing = softhsm_missing()
+    if missing:
+        if os.environ.get("REQUIRE_SOFTHSM") == "1":
+            pytest.fail(f"softhsm2 is required (REQUIRE_SOFTHSM=1) but missing: {missing}")
+        pytest.skip(f"softhsm2 missing ({missing}); set REQUIRE_SOFTHSM=1 to fail instead")
+    portal = hsm_pki.portal_seal()
+    agency_ec = hsm_pki.agency_seal("厦门市思明区城市管理局", "11350203MB0000002Y", KeyAlgorithm.EC_P256)
+    other_rsa = hsm_pki.agency_seal("福州市鼓楼区市场监督管理局", "11350102MB0000001X")
+    seals = {
+        "portal-seal": portal,
+        "agency-ec": agency_ec,
+        "mismatched": Credential(portal.certificate, other_rsa.private_key, portal.chain),
+    }
+    return create_token(tmp_path_factory.mktemp("softhsm"), "portal-hsm", "hsm-user-pin-1234", seals)

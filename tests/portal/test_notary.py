@@ -1,10 +1,12 @@
 """``portal.notary``: the signing services come from settings, development or production, never
 a mix; the development PKI is generated lazily, once per directory; the portal's seal is
-PAdES B-LT with a timestamp and a visible seal, and the portal's own verifier accepts it."""
+PAdES B-LT with a timestamp and a visible seal, and the portal's own verifier accepts it.
+In production the seal comes from a PKCS#12 file or a PKCS#11 token (issue #3), never both."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -20,12 +22,19 @@ from portal.settings import load_settings
 from portal.web.files import MAX_PDF_BYTES
 from signing import (
     DevPki,
+    DevTimestampClient,
     HttpTimestampClient,
     Indication,
+    KeySourceError,
+    SignatureSettings,
+    TokenSigner,
     VerificationContext,
     open_dev_pki,
+    sign_pdf,
     verify_pdf,
 )
+from tests.conftest import HSM_PORTAL_NAME
+from tests.signing.softhsm import SoftHsmToken
 
 SQLITE = "sqlite+aiosqlite:///{}"
 
@@ -121,3 +130,81 @@ async def test_the_portal_seal_is_b_lt_timestamped_visible_and_verifies(tmp_path
 def test_verification_context_matches_the_upload_limit() -> None:
     # the web edge refuses above 20 MiB; the verifier's own limit is the same
     assert VerificationContext.__dataclass_fields__["max_bytes"].default == MAX_PDF_BYTES
+
+
+@pytest.fixture
+def token_production_env(tmp_path: Path, hsm_pki: DevPki, softhsm_token: SoftHsmToken) -> dict[str, str]:
+    roots = tmp_path / "hsm-roots"
+    roots.mkdir()
+    (roots / "root.pem").write_bytes(hsm_pki.root_certificate.public_bytes(serialization.Encoding.PEM))
+    data_dir = tmp_path / "hsm-data"
+    data_dir.mkdir()
+    return _env(data_dir, TRUST_ROOTS_DIR=str(roots), TSA_URL="https://tsa.example.invalid/rfc3161",
+                PORTAL_SEAL_PKCS11_MODULE=str(softhsm_token.module),
+                PORTAL_SEAL_PKCS11_TOKEN=softhsm_token.label, PORTAL_SEAL_PKCS11_KEY_LABEL="portal-seal",
+                PORTAL_SEAL_PKCS11_PIN=softhsm_token.pin)
+
+
+_TOKEN_ENV = {"PORTAL_SEAL_PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
+              "PORTAL_SEAL_PKCS11_TOKEN": "portal-hsm", "PORTAL_SEAL_PKCS11_KEY_LABEL": "portal-seal",
+              "PORTAL_SEAL_PKCS11_PIN": "pin-of-the-seal-token"}
+
+
+def test_a_seal_from_both_a_pkcs12_file_and_a_token_is_refused(production_env: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError, match="not both"):
+        load_settings({**production_env, **_TOKEN_ENV})
+
+
+def test_a_token_seal_completes_the_production_trio_and_keeps_its_pin_out_of_repr(
+        production_env: dict[str, str]) -> None:
+    env = {key: value for key, value in production_env.items() if not key.startswith("PORTAL_SEAL_P12")}
+    settings = load_settings({**env, **_TOKEN_ENV})
+    token = settings.signing.portal_seal_pkcs11
+    assert token is not None and settings.signing.portal_seal_p12 is None
+    assert (token.token_label, token.key_label) == ("portal-hsm", "portal-seal")
+    assert "pin-of-the-seal-token" not in repr(settings)  # v5.0.0-13.3.1: the PIN is a secret
+    without_tsa = {key: value for key, value in env.items() if key != "TSA_URL"}
+    with pytest.raises(ConfigurationError, match="TSA_URL"):
+        load_settings({**without_tsa, **_TOKEN_ENV})
+
+
+def test_an_incomplete_token_configuration_is_refused_at_start_up(production_env: dict[str, str]) -> None:
+    env = {key: value for key, value in production_env.items() if not key.startswith("PORTAL_SEAL_P12")}
+    for missing in _TOKEN_ENV:
+        partial = {key: value for key, value in _TOKEN_ENV.items() if key != missing}
+        with pytest.raises(ConfigurationError, match=missing) as caught:
+            load_settings({**env, **partial})
+        assert "pin-of-the-seal-token" not in str(caught.value)
+
+
+async def test_with_a_token_configured_the_notary_seals_with_it_and_the_seal_validates(
+        token_production_env: dict[str, str], hsm_pki: DevPki) -> None:
+    notary = Notary.from_settings(load_settings(token_production_env))
+    services = await notary.services()
+    assert isinstance(services.seal_signer, TokenSigner)
+    assert services.trust.trust_roots == (hsm_pki.root_certificate.public_bytes(serialization.Encoding.DER),)
+    # The production TSA and online revocation need a network; the seal is the token's, checked
+    # against its CA's in-process TSA and revocation answers instead.
+    offline = dataclasses.replace(services, trust=hsm_pki.trust_settings(),
+                                  timestamps=DevTimestampClient(hsm_pki.tsa()))
+    document = CjkDocument("测试文书", created_at=utcnow())
+    document.paragraph("本文书用于测试硬件密码模块中的平台电子印章。")
+    placement = document.reserve_seal()
+    sealed = await Notary(lambda: offline).seal(await asyncio.to_thread(document.output), placement,
+                                                reason="测试")
+    report = await asyncio.to_thread(verify_pdf, sealed, VerificationContext(trust=offline.trust))
+    assert report.indication is Indication.TOTAL_PASSED, report.summary
+    (seal,) = report.signatures
+    assert seal.organisation == HSM_PORTAL_NAME
+    assert seal.pades_level is not None and seal.pades_level.value == "B-LT"
+    await notary.aclose()  # logs out of the token: the seal cannot be used any more
+    with pytest.raises(KeySourceError, match="closed"):
+        await asyncio.to_thread(sign_pdf, sealed, services.seal_signer, SignatureSettings())
+
+
+def test_a_wrong_token_pin_stops_start_up_without_showing_it(
+        token_production_env: dict[str, str]) -> None:
+    settings = load_settings({**token_production_env, "PORTAL_SEAL_PKCS11_PIN": "not-the-pin-42"})
+    with pytest.raises(ConfigurationError, match="wrong PIN") as caught:
+        create_app(settings)
+    assert "not-the-pin-42" not in str(caught.value)

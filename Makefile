@@ -18,7 +18,8 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# Debian packages: a CJK font (seal images and PDF documents); chromium for the browser tests.
+# Debian packages: a CJK font (seal images and PDF documents); chromium for the browser tests;
+# softhsm2, a PKCS#11 token in software, for the tests of HSM seals.
 system-run:
 	@bash scripts/apt-ensure.sh fonts-noto-cjk
 

@@ -6,8 +6,8 @@ each test is isolated by emptying every table afterwards (tests that commit from
 connections at once need real commits, so a rolled-back outer transaction would not do).
 
 PostgreSQL: ``TEST_DATABASE_URL`` or 127.0.0.1:5432/test. When it cannot be reached the
-PostgreSQL variants are skipped, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run`` and
-``make test``), which turns that into a failure.
+PostgreSQL variants are skipped, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which
+turns that into a failure.
 
 PKCS#11: ``softhsm_token`` is one SoftHSM token for the whole session (SoftHSM sees the tokens
 that exist when a process first loads it, so the signing and the portal tests share one),

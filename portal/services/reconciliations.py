@@ -25,8 +25,8 @@ import payments
 from portal.database import database_now, transaction
 from portal.models.payments import Fine, PaymentOrder, PaymentRecord, Reconciliation
 
-__all__ = ["AgencyReconciliation", "agency_view", "latest", "portal_records", "reconcile_day",
-           "report_json"]
+__all__ = ["AgencyReconciliation", "agency_view", "differences", "latest", "portal_records",
+           "reconcile_day", "reconciled_since", "report_json"]
 
 
 async def portal_records(db: AsyncSession, platform: str, day: date) -> list[payments.PortalRecord]:
@@ -80,6 +80,20 @@ async def reconcile_day(sessions: async_sessionmaker[AsyncSession], platform: pa
         db.add(row)
         await db.flush()
         return row
+
+
+async def reconciled_since(db: AsyncSession, platform: str, day: date, since: datetime) -> bool:
+    """Whether ``platform``'s ``day`` has a run recorded at or after ``since`` (the daily job
+    skips a platform it, or an operator, has already done)."""
+    found = await db.execute(select(Reconciliation.id).where(
+        Reconciliation.platform == platform, Reconciliation.day == day, Reconciliation.ran_at >= since))
+    return found.first() is not None
+
+
+def differences(row: Reconciliation) -> int:
+    """How many lines of the stored report need someone's attention."""
+    return sum(len(row.report[key]) for key in
+               ("missing_in_portal", "missing_on_platform", "amount_mismatches", "duplicate_serials"))
 
 
 async def latest(db: AsyncSession, day: date) -> list[Reconciliation]:

@@ -14,9 +14,7 @@ killed after the work but before marking the job done) changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -28,12 +26,11 @@ from portal.database import transaction, utcnow
 from portal.documents.service_receipt import render_service_receipt
 from portal.models.eservice import ArrivalTimestamp, Delivery, ServiceReceipt
 from portal.notary import Notary
-from portal.services import consent, delivery_views, evidence, jobs
+from portal.services import consent, delivery_views, evidence
 from portal.services.deliveries import RECEIPT_JOB, TIMESTAMP_JOB
+from portal.workers.jobs import JobKinds
 from signing import SigningError, async_timestamp_hash
 
-log = logging.getLogger("portal.workers.eservice")
-KINDS = (TIMESTAMP_JOB, RECEIPT_JOB)
 RECEIPT_WAITS_FOR_TIMESTAMP = 3  # attempts
 
 
@@ -91,47 +88,14 @@ async def issue_receipt(deps: EserviceDeps, delivery_id: int, attempt: int) -> N
         db.add(ServiceReceipt(delivery_id=delivery_id, document_sha256=digest, issued_at=issued_at))
 
 
-async def run_due_jobs(deps: EserviceDeps, *, limit: int = 10) -> int:
-    """Claim and run the e-service jobs that are due; returns how many were claimed."""
-    async with transaction(deps.sessions) as db:
-        claimed = [(job.id, job.kind, job.subject_id, job.attempts)
-                   for job in await jobs.claim(db, KINDS, limit=limit)]
-    for job_id, kind, subject_id, attempt in claimed:
-        try:
-            if kind == TIMESTAMP_JOB:
-                await timestamp_arrival(deps, subject_id)
-            else:
-                await issue_receipt(deps, subject_id, attempt)
-        except (NotYet, SigningError, OSError) as exc:
-            log.warning("job postponed", extra={"job": kind, "reason": type(exc).__name__})
-            async with transaction(deps.sessions) as db:
-                await jobs.retry_later(db, job_id, type(exc).__name__)
-            continue
-        async with transaction(deps.sessions) as db:
-            await jobs.complete(db, job_id)
-    return len(claimed)
-
-
-async def drain(deps: EserviceDeps) -> int:
-    """Run every due e-service job until none is due (``portal worker --once``, tests)."""
-    total = 0
-    while claimed := await run_due_jobs(deps):
-        total += claimed
-    return total
-
-
-async def run(deps: EserviceDeps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-    """Run due jobs until ``stop`` is set; between rounds wait ``poll_seconds`` (or less, if
-    stopped). A failing round is logged and the loop goes on: the jobs stay due."""
-    while not stop.is_set():
-        try:
-            claimed = await run_due_jobs(deps)
-        except Exception:  # the database restarting, say: keep serving, try again
-            log.exception("e-service job round failed", extra={"job": "eservice"})
-            claimed = 0
-        if not claimed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_seconds)
+JOBS = JobKinds[EserviceDeps](
+    "eservice",
+    {TIMESTAMP_JOB: lambda deps, job: timestamp_arrival(deps, job.subject_id),
+     RECEIPT_JOB: lambda deps, job: issue_receipt(deps, job.subject_id, job.attempt)},
+    retry_on=(NotYet, SigningError, OSError),
+)
+"""Run by ``portal worker`` and ``portal run`` (``workers.runner``); a TSA that is down, a
+blob store that cannot write, or a receipt still waiting for its timestamp postpone a job."""
 
 
 async def _exists(db: AsyncSession, model: type[ArrivalTimestamp] | type[ServiceReceipt],

@@ -16,15 +16,13 @@ Sealing: the portal's seal (``Notary.seal``), the one seal the portal holds in p
 the receipt names the agency as the issuing unit (开票单位). The seal sits over the issuing
 unit's line, as a paper seal would.
 
-``run_due_jobs(deps)`` claims and runs what is due (``portal worker`` and ``portal run`` loop
-over it, like ``workers.eservice``); ``drain`` runs until nothing is due.
+``JOBS`` maps each kind to its handler; ``workers.jobs`` claims, runs and retries them, as it
+does for ``workers.eservice``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -39,15 +37,14 @@ from portal.database import transaction, utcnow
 from portal.documents.pdf import cjk_font
 from portal.models.payments import PaymentRecord, Refund
 from portal.models.receipts import FiscalReceipt
-from portal.services import fiscal_receipts, jobs, outbox
+from portal.services import fiscal_receipts, outbox
 from portal.services.fiscal_receipts import ReceiptConfig
 from portal.services.payment_callbacks import RECEIPT_JOB
 from portal.services.payment_orders import REVERSAL_JOB
 from portal.settings import Settings
+from portal.workers.jobs import JobKinds
 from signing import SealPlacement, SigningError
 
-log = logging.getLogger("portal.workers.payments")
-KINDS = (RECEIPT_JOB, REVERSAL_JOB)
 SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
 """Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
 
@@ -123,42 +120,11 @@ async def issue_reversal(deps: PaymentDeps, refund_id: int) -> None:
         await seal_and_store(deps, receipt_id)
 
 
-async def run_due_jobs(deps: PaymentDeps, *, limit: int = 10) -> int:
-    """Claim and run the payment jobs that are due; returns how many were claimed."""
-    async with transaction(deps.sessions) as db:
-        claimed = [(job.id, job.kind, job.subject_id) for job in await jobs.claim(db, KINDS, limit=limit)]
-    for job_id, kind, subject_id in claimed:
-        try:
-            if kind == RECEIPT_JOB:
-                await issue_receipt(deps, subject_id)
-            else:
-                await issue_reversal(deps, subject_id)
-        except (NotYet, SigningError, OSError, payments.ReceiptError) as exc:
-            log.warning("job postponed", extra={"job": kind, "reason": type(exc).__name__})
-            async with transaction(deps.sessions) as db:
-                await jobs.retry_later(db, job_id, type(exc).__name__)
-            continue
-        async with transaction(deps.sessions) as db:
-            await jobs.complete(db, job_id)
-    return len(claimed)
-
-
-async def drain(deps: PaymentDeps) -> int:
-    """Run every due payment job until none is due (``portal worker --once``, tests)."""
-    total = 0
-    while claimed := await run_due_jobs(deps):
-        total += claimed
-    return total
-
-
-async def run(deps: PaymentDeps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-    """Run due jobs until ``stop`` is set; a failing round is logged and the loop goes on."""
-    while not stop.is_set():
-        try:
-            claimed = await run_due_jobs(deps)
-        except Exception:  # the database restarting, say: keep serving, try again
-            log.exception("payment job round failed", extra={"job": "payments"})
-            claimed = 0
-        if not claimed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_seconds)
+JOBS = JobKinds[PaymentDeps](
+    "payments",
+    {RECEIPT_JOB: lambda deps, job: issue_receipt(deps, job.subject_id),
+     REVERSAL_JOB: lambda deps, job: issue_reversal(deps, job.subject_id)},
+    retry_on=(NotYet, SigningError, OSError, payments.ReceiptError),
+)
+"""Run by ``portal worker`` and ``portal run`` (``workers.runner``); sealing or storing that
+fails, a receipt the rules refuse, or a reversal waiting for its original postpone a job."""

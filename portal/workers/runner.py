@@ -9,6 +9,10 @@ rest of its batch is released for others, and the process exits 0.
 ``--once`` runs the reminder job once, drains what is due now and exits: for cron-style
 deployments and for tests.
 
+The follow-up jobs (e-service, payments, submissions, the daily reconciliation) each run in a
+loop of their own (``workers.jobs``): an outside system that is slow to answer (an agency's
+webhook endpoint, a payment platform) holds up only its own worker's jobs.
+
 ``portal run`` (``make run``) runs one loop inside the web app's lifespan, so a newcomer sees
 notifications (in the sandbox files and the bell) without starting a second command.
 """
@@ -30,7 +34,7 @@ from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
 from portal.services import outbox
 from portal.settings import NotificationSettings, Settings
-from portal.workers import eservice, payments, submissions
+from portal.workers import eservice, payments, reconciliation, submissions
 from portal.workers.channels import open_channels
 from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
 from portal.workers.reminders import ReminderJob
@@ -66,9 +70,9 @@ async def run_workers(
     clock: Clock = utcnow,
 ) -> int:
     """Run the notification loops, the reminder job, the e-service jobs (arrival
-    timestamps, service receipts), the payment jobs (fiscal e-receipts) and the submission
-    jobs (receipts, agency webhooks); return the messages attempted (``once``) or 0 once
-    ``stop`` is set."""
+    timestamps, service receipts), the payment jobs (fiscal e-receipts), the submission
+    jobs (receipts, agency webhooks) and the daily reconciliation; return the messages
+    attempted (``once``) or 0 once ``stop`` is set."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if settings.is_sqlite and concurrency > 1:
@@ -82,6 +86,7 @@ async def run_workers(
     deps = eservice.EserviceDeps(sessions, notary, FileBlobStore(settings.data_dir / "blobs"))
     submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key)
     payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
+    reconciliation_deps = reconciliation.deps_for(settings, sessions)
     options = worker_options(settings.notifications)
     stop = stop or asyncio.Event()
     try:
@@ -94,16 +99,19 @@ async def run_workers(
             job = ReminderJob(sessions, renderer, HolidayCalendar.standard(), clock=clock)
             if once:
                 await job.run_once()
-                await eservice.drain(deps)
-                await submissions.drain(submission_deps)
-                await payments.drain(payment_deps)
+                await eservice.JOBS.drain(deps)
+                await submissions.JOBS.drain(submission_deps)
+                await payments.JOBS.drain(payment_deps)
+                await reconciliation.JOBS.drain(reconciliation_deps)
                 return sum(await asyncio.gather(*(worker.drain(stop) for worker in workers)))
             await asyncio.gather(
                 *(worker.run(stop) for worker in workers),
                 job.run(stop, settings.notifications.reminder_interval_seconds),
-                eservice.run(deps, stop),
-                submissions.run(submission_deps, stop),
-                payments.run(payment_deps, stop),
+                eservice.JOBS.run(deps, stop),
+                submissions.JOBS.run(submission_deps, stop),
+                payments.JOBS.run(payment_deps, stop),
+                # once a day: a round a minute is enough to start soon after the hour
+                reconciliation.JOBS.run(reconciliation_deps, stop, poll_seconds=60),
             )
             return 0
     finally:

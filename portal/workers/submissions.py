@@ -18,12 +18,9 @@ second POST of a delivery is what the agency's duplicate check is for.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,12 +33,11 @@ from portal.documents.submission_receipt import render_submission_receipt
 from portal.evidence_hash import canonical_json
 from portal.models.rights import Submission
 from portal.notary import Notary
-from portal.services import jobs, submission_views, submissions
+from portal.services import submission_views, submissions
 from portal.services import webhooks as registrations
+from portal.workers.jobs import JobKinds
 from signing import SigningError
 
-log = logging.getLogger("portal.workers.submissions")
-KINDS = (submissions.RECEIPT_JOB, submissions.WEBHOOK_JOB)
 WEBHOOK_TIMEOUT = 10.0
 EVENT = "submission.created"
 
@@ -105,43 +101,18 @@ async def post_webhook(deps: SubmissionDeps, submission_id: int, delivery_id: st
         raise WebhookRefused(f"HTTP {response.status_code}")
 
 
-async def run_due_jobs(deps: SubmissionDeps, *, limit: int = 10, now: datetime | None = None) -> int:
-    """Claim and run the submission jobs due at ``now``; returns how many were claimed."""
-    async with transaction(deps.sessions) as db:
-        claimed = [(job.id, job.kind, job.subject_id, dict(job.payload))
-                   for job in await jobs.claim(db, KINDS, limit=limit, now=now)]
-    for job_id, kind, subject_id, payload in claimed:
-        try:
-            if kind == submissions.RECEIPT_JOB:
-                await issue_receipt(deps, subject_id)
-            else:
-                await post_webhook(deps, subject_id, str(payload["delivery_id"]))
-        except (WebhookRefused, SigningError, OSError) as exc:
-            log.warning("job postponed", extra={"job": kind, "reason": str(exc)[:80]})
-            async with transaction(deps.sessions) as db:
-                await jobs.retry_later(db, job_id, str(exc) or type(exc).__name__)
-            continue
-        async with transaction(deps.sessions) as db:
-            await jobs.complete(db, job_id)
-    return len(claimed)
+def _message(exc: Exception) -> str:
+    """A postponed job's reason: ``WebhookRefused`` says what the agency answered ("HTTP 503")."""
+    return str(exc) or type(exc).__name__
 
 
-async def drain(deps: SubmissionDeps) -> int:
-    """Run every due submission job until none is due (``portal worker --once``, tests)."""
-    total = 0
-    while claimed := await run_due_jobs(deps):
-        total += claimed
-    return total
-
-
-async def run(deps: SubmissionDeps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-    """Run due jobs until ``stop`` is set (a failing round is logged; its jobs stay due)."""
-    while not stop.is_set():
-        try:
-            claimed = await run_due_jobs(deps)
-        except Exception:
-            log.exception("submission job round failed", extra={"job": "submissions"})
-            claimed = 0
-        if not claimed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_seconds)
+JOBS = JobKinds[SubmissionDeps](
+    "submissions",
+    {submissions.RECEIPT_JOB: lambda deps, job: issue_receipt(deps, job.subject_id),
+     submissions.WEBHOOK_JOB: lambda deps, job: post_webhook(deps, job.subject_id,
+                                                             str(job.payload["delivery_id"]))},
+    retry_on=(WebhookRefused, SigningError, OSError),
+    reason=_message,
+)
+"""Run by ``portal worker`` and ``portal run`` (``workers.runner``); a refused webhook, or
+sealing or storing that fails, postpones a job."""

@@ -35,7 +35,7 @@ from portal.services import agencies, api_tokens, cases, consent, fines, submiss
 from portal.services.calendar import load_calendar
 from portal.workers import payments as payment_jobs
 from portal.workers import submissions as submission_jobs
-from portal.workers.eservice import EserviceDeps, run_due_jobs
+from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import Database, csrf_from
 from tests.portal.eservice.delegation_flow import act_for, browser, granted_id, person_id
 from tests.portal.eservice.factories import RENDERER, deliver, make_case
@@ -223,7 +223,7 @@ async def _paid_receipt(app: Starlette, database: Database, owner: httpx.AsyncCl
     assert pay.status_code == 303, pay.text
     assert (await owner.post(pay.headers["location"], data={"action": "pay"})).status_code == 303
     await app.state.payments.sandbox.drain()
-    await payment_jobs.drain(payment_deps(app, database))
+    await payment_jobs.JOBS.drain(payment_deps(app, database))
     [link] = receipt_links((await owner.get(f"/fines/{fine_id}/return")).text)
     code, number = link.rsplit("/", 2)[1:]
     return {"fine_id": fine_id, "code": code, "number": number}
@@ -258,7 +258,7 @@ async def _statement(database: Database, app: Starlette, case: Case) -> str:
             actor=f"party:{party.id}", calendar=await load_calendar(db),
             new=submissions.NewSubmission(SubmissionKind.STATEMENT, {"text": "有异议"},
                                           checked([make_pdf()])))
-    await submission_jobs.drain(submission_jobs.SubmissionDeps(
+    await submission_jobs.JOBS.drain(submission_jobs.SubmissionDeps(
         database.sessions, app.state.notary, app.state.blobs, app.state.settings.secret_key))
     return filed.public_id
 
@@ -277,7 +277,7 @@ async def build_world(database: Database, app: Starlette) -> World:
     consent_a, consent_b = await _signed(database, app, party_a), await _signed(database, app, party_b)
     delivery_a = await deliver(database, app.state.blobs, party_a, case_a.id, title="榕市监告〔2026〕11号")
     delivery_b = await deliver(database, app.state.blobs, party_b, case_b.id, title="厦交运告〔2026〕12号")
-    await run_due_jobs(EserviceDeps(database.sessions, app.state.notary, app.state.blobs))
+    await JOBS.run_due(EserviceDeps(database.sessions, app.state.notary, app.state.blobs))
     submission_a = await _statement(database, app, case_a)
     submission_b = await _statement(database, app, case_b)
     # A's delegate (the "delegate" actor) and, as the objects, A's and B's delegations to 赵六

@@ -153,18 +153,18 @@ async def test_double_payment_is_flagged_for_refund_seen_by_both_and_refunds_rev
     assert "重复缴款，待退款" in page and "SB-SECOND-2" in page
 
     deps = payment_deps(app, database, notary=StubSeal())
-    assert await payment_jobs.drain(deps) == 1
+    assert await payment_jobs.JOBS.drain(deps) == 1
     refund = {"platform_serial": "SB-SECOND-2", "refund_serial": "RF-1", "reason": "重复缴款"}
     after = await api.post(f"/api/v1/fines/{fw.fine_id}/refunds", json=refund, headers=token)
     assert after.status_code == 200 and after.json()["refund_flags"] == 0
     assert after.json()["payments"][1]["status"] == "refunded"
-    assert await payment_jobs.drain(deps) == 0  # no receipt was issued for it: nothing to reverse
+    assert await payment_jobs.JOBS.drain(deps) == 0  # no receipt was issued for it: nothing to reverse
     assert len(after.json()["receipts"]) == 1
 
     revoked = {"platform_serial": "SB-FIRST-1", "refund_serial": "RF-2", "reason": "处罚决定被撤销"}
     closed = (await api.post(f"/api/v1/fines/{fw.fine_id}/refunds", json=revoked, headers=token)).json()
     assert closed["state"] == "refunded"
-    await payment_jobs.drain(deps)
+    await payment_jobs.JOBS.drain(deps)
     receipts = (await api.get(f"/api/v1/fines/{fw.fine_id}", headers=token)).json()["receipts"]
     normal, reversal = receipts
     assert reversal["kind"] == "reversal" and reversal["total_fen"] == -normal["total_fen"]

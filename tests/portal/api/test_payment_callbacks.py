@@ -83,7 +83,7 @@ async def test_100_concurrent_duplicate_callbacks_give_one_paid_event_and_one_re
     assert await _count(database, PaymentRecord) == 1
     assert await _count(database, PaymentNotification) == 1
     deps = payment_deps(app, database, notary=StubSeal())
-    await asyncio.gather(*(payment_jobs.drain(deps) for _ in range(3)))
+    await asyncio.gather(*(payment_jobs.JOBS.drain(deps) for _ in range(3)))
     assert await _count(database, FiscalReceipt) == 1
 
 

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from portal.attachments import checked
 from portal.services.agencies import NewClient
-from portal.workers.submissions import SubmissionDeps, drain
+from portal.workers.submissions import JOBS, SubmissionDeps
 from tests.conftest import Database
 from tests.portal.api.conftest import bearer, fetch_token
 from tests.portal.rights.factories import filed, notified_case, pdf, png
@@ -48,7 +48,7 @@ async def test_agency_lists_reads_and_acknowledges_new_submissions(
     assert file.headers["content-type"] == "application/octet-stream"
     pending = await api.get(one["receipt"]["url"], headers=bearer(token_a))
     assert pending.status_code == 409 and pending.json()["code"] == "submission_receipt_pending"
-    await drain(deps(app, database))  # the worker seals the receipt
+    await JOBS.drain(deps(app, database))  # the worker seals the receipt
     receipt = await api.get(one["receipt"]["url"], headers=bearer(token_a))
     assert receipt.status_code == 200 and (await app.state.notary.verify(receipt.content)).passed
 

@@ -24,7 +24,7 @@ from portal.database import utcnow
 from portal.models.jobs import Job
 from portal.services import jobs, submissions
 from portal.services.agencies import NewClient
-from portal.workers.submissions import SubmissionDeps, run_due_jobs
+from portal.workers.submissions import JOBS, SubmissionDeps
 from tests.conftest import Database
 from tests.portal.api.conftest import bearer, fetch_token
 from tests.portal.rights.factories import filed, notified_case
@@ -123,14 +123,14 @@ async def test_each_submission_is_posted_signed_and_retried_until_2xx(
     for attempt, answer in enumerate((500, 503), start=1):
         later += timedelta(hours=1)  # past any back-off, without waiting for it
         before = utcnow()
-        await run_due_jobs(deps, now=later)
+        await JOBS.run_due(deps, now=later)
         job = await _job(database)
         assert not job.done and job.attempts == attempt and job.last_error == f"HTTP {answer}"
         # backed off: a random pause of at most 5 s·2^(n-1) (jobs.POLICY), from the failure
         assert before <= job.next_attempt_at <= utcnow() + jobs.POLICY.ceiling(attempt)
-    await run_due_jobs(deps, now=later + timedelta(hours=1))
+    await JOBS.run_due(deps, now=later + timedelta(hours=1))
     assert (await _job(database)).done  # the 2xx ends it
-    await run_due_jobs(deps, now=later + timedelta(days=1))
+    await JOBS.run_due(deps, now=later + timedelta(days=1))
     assert len(receiver.received) == 3  # and nothing is sent after
 
     seen: set[str] = set()
@@ -153,7 +153,7 @@ async def test_an_acknowledged_submission_is_not_posted_again(
     statement = await filed(database, app.state.blobs, case)
     deps = SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
                           app.state.settings.secret_key)
-    await run_due_jobs(deps)  # answered 500
+    await JOBS.run_due(deps)  # answered 500
     await api.post(f"/api/v1/submissions/{statement.public_id}/acknowledgement", headers=bearer(token))
-    await run_due_jobs(deps, now=utcnow() + timedelta(hours=1))
+    await JOBS.run_due(deps, now=utcnow() + timedelta(hours=1))
     assert len(receiver.received) == 1 and (await _job(database)).done

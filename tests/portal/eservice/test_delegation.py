@@ -22,7 +22,7 @@ from portal.database import utcnow
 from portal.legal_calendar import china_date
 from portal.models import EvidenceEvent, PaperCopyRequest, Representation
 from portal.services import evidence
-from portal.workers.eservice import EserviceDeps, run_due_jobs
+from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import Database, csrf_from
 from tests.portal.eservice.delegation_flow import act_for, browser, grant, granted_id, person_id
 from tests.portal.eservice.factories import deliver, make_case, sign_consent, world
@@ -41,7 +41,7 @@ async def zhangsan_with_mail(database: Database, app: Starlette, client: httpx.A
     w = await world(database)
     await sign_consent(database, w.party_id)
     delivery = await deliver(database, app.state.blobs, w.party_id, w.case_id)
-    await run_due_jobs(EserviceDeps(database.sessions, app.state.notary, app.state.blobs))
+    await JOBS.run_due(EserviceDeps(database.sessions, app.state.notary, app.state.blobs))
     return delivery.public_id
 
 

@@ -26,7 +26,7 @@ from portal.blobstore import FileBlobStore
 from portal.database import transaction
 from portal.notary import Notary, dev_pki_dir, development_services
 from portal.services import agencies, evidence
-from portal.workers.eservice import EserviceDeps, run_due_jobs
+from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import ROOT_DIR, Database
 from tests.portal.eservice.factories import sealed_pdf, sign_consent, world
 
@@ -125,7 +125,7 @@ async def test_sigkill_during_a_burst_loses_nothing_acknowledged(database: Datab
 
     services = development_services(dev_pki_dir(data_dir))
     deps = EserviceDeps(database.sessions, Notary(lambda: services), FileBlobStore(data_dir / "blobs"))
-    while await run_due_jobs(deps, limit=20):
+    while await JOBS.run_due(deps, limit=20):
         pass
     await deps.notary.aclose()
     async with database.sessions() as db:

@@ -19,7 +19,7 @@ from portal.models.jobs import Job
 from portal.models.parties import Party
 from portal.notary import Notary, dev_pki_dir, development_services
 from portal.services import deliveries, delivery_views, evidence
-from portal.workers.eservice import EserviceDeps, run_due_jobs
+from portal.workers.eservice import JOBS, EserviceDeps
 from signing import TimestampUnavailable, async_verify_timestamp
 from tests.conftest import Database
 from tests.portal.eservice.factories import RENDERER, sign_consent, world
@@ -56,7 +56,7 @@ async def _delivered(database: Database, blobs: FileBlobStore) -> Delivery:
 async def test_timestamp_and_receipt_are_issued_and_verify(database: Database, data_dir: Path) -> None:
     deps = _deps(database, data_dir)
     delivery = await _delivered(database, deps.blobs)
-    assert await run_due_jobs(deps) == 2
+    assert await JOBS.run_due(deps) == 2
     async with database.sessions() as db:
         stamp = (await db.execute(select(ArrivalTimestamp))).scalar_one()
         receipt = (await db.execute(select(ServiceReceipt))).scalar_one()
@@ -82,7 +82,7 @@ async def test_timestamp_and_receipt_are_issued_and_verify(database: Database, d
 async def test_tsa_down_delivery_stands_and_job_retries(database: Database, data_dir: Path) -> None:
     down = _deps(database, data_dir, tsa_down=True)
     delivery = await _delivered(database, down.blobs)
-    await run_due_jobs(down)
+    await JOBS.run_due(down)
     async with database.sessions() as db:
         job = (await db.execute(select(Job).where(Job.kind == deliveries.TIMESTAMP_JOB))).scalar_one()
         assert not job.done and job.last_error == "TimestampUnavailable" and job.attempts == 1
@@ -90,7 +90,7 @@ async def test_tsa_down_delivery_stands_and_job_retries(database: Database, data
         await db.execute(text("UPDATE jobs SET next_attempt_at = :t"), {"t": job.created_at})
         await db.commit()
     up = _deps(database, data_dir)
-    await run_due_jobs(up)
+    await JOBS.run_due(up)
     async with database.sessions() as db:
         assert (await db.execute(select(ArrivalTimestamp))).scalar_one().delivery_id == delivery.id
 
@@ -101,7 +101,7 @@ async def test_running_a_job_twice_changes_nothing(database: Database, data_dir:
 
     deps = _deps(database, data_dir)
     delivery = await _delivered(database, deps.blobs)
-    await run_due_jobs(deps)
+    await JOBS.run_due(deps)
     if handler == "timestamp":
         await eservice.timestamp_arrival(deps, delivery.id)
     else:

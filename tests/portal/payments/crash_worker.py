@@ -27,7 +27,7 @@ async def main(database_url: str, data_dir: str) -> None:
     engine = create_engine(settings.database_url)
     deps = payment_jobs.deps_for(settings, session_factory(engine), DyingSeal(),
                                  FileBlobStore(settings.data_dir / "blobs"))
-    await payment_jobs.run_due_jobs(deps)
+    await payment_jobs.JOBS.run_due(deps)
 
 
 if __name__ == "__main__":

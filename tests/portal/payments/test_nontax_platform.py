@@ -68,7 +68,7 @@ async def test_the_nontax_platform_takes_the_same_path_as_the_sandbox(
     async with database.sessions() as db:
         order = (await db.execute(select(PaymentOrder))).scalar_one()
     assert (order.platform, order.state, order.platform_order_id) == ("nontax", "paid", trade_no)
-    assert await payment_jobs.drain(payment_deps(app, database, notary=StubSeal())) == 1
+    assert await payment_jobs.JOBS.drain(payment_deps(app, database, notary=StubSeal())) == 1
 
     row = await reconciliations.reconcile_day(database.sessions, app.state.payments.active,
                                               china_date(datetime.now(UTC)))

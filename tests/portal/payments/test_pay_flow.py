@@ -58,7 +58,7 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
 
     issuing = await client.get(f"/fines/{fw.fine_id}/return")
     assert "<strong>已缴清</strong>" in issuing.text and "财政电子票据正在开具" in issuing.text
-    assert await payment_jobs.drain(payment_deps(app, database)) == 1
+    assert await payment_jobs.JOBS.drain(payment_deps(app, database)) == 1
     done = await client.get(f"/fines/{fw.fine_id}/return")
     assert "<strong>已缴清</strong>" in done.text
     assert f'hx-get="/fines/{fw.fine_id}' not in done.text  # polling stops

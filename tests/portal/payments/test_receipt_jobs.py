@@ -57,7 +57,7 @@ async def test_50_fines_paid_at_the_same_moment_get_unique_gap_free_receipt_numb
     assert {a.status_code for a in answers} == {200}
     deps = payment_deps(app, database, notary=StubSeal())
     workers = 5 if database.backend == "postgresql" else 2
-    await asyncio.gather(*(payment_jobs.drain(deps) for _ in range(workers)))
+    await asyncio.gather(*(payment_jobs.JOBS.drain(deps) for _ in range(workers)))
     receipts = await _receipts(database)
     assert [int(number) for _, number, _ in receipts] == list(range(1, FINES + 1))
     assert len({code for code, _, _ in receipts}) == 1 and all(sealed for _, _, sealed in receipts)
@@ -91,7 +91,7 @@ async def test_a_worker_killed_while_sealing_leaves_a_number_the_next_worker_com
     async with database.sessions() as db, db.begin():  # the dead worker's lease runs out
         await db.execute(update(Job).where(Job.kind == payment_jobs.RECEIPT_JOB)
                          .values(next_attempt_at=text("created_at")))
-    assert await payment_jobs.drain(payment_deps(app, database)) == 1
+    assert await payment_jobs.JOBS.drain(payment_deps(app, database)) == 1
     assert [(number, sealed) for _, number, sealed in await _receipts(database)] == [("0000000001", True)]
     async with database.sessions() as db:
         assert (await db.execute(select(func.count()).select_from(FiscalReceipt))).scalar_one() == 1

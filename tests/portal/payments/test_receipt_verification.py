@@ -34,7 +34,7 @@ async def _receipt(database: Database, app: Starlette, client: httpx.AsyncClient
     order = await place_order(app, database, fw)
     body = notice_body(order, fw.payment_code)
     await post_callback(client, body, signed(settings, body))
-    await payment_jobs.drain(payment_deps(app, database, notary=StubSeal()))
+    await payment_jobs.JOBS.drain(payment_deps(app, database, notary=StubSeal()))
     async with database.sessions() as db:
         return (await db.execute(select(FiscalReceipt))).scalar_one()
 

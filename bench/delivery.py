@@ -27,26 +27,27 @@ sys.path.insert(0, str(ROOT))
 
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.harness import (  # noqa: E402
+    CONCURRENCY,
+    portal_and_bare,
+    proc_status_mib,
+    run_clients,
+    scratch_database,
+)
 from portal.blobstore import FileBlobStore  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.models.cases import Case  # noqa: E402
 from portal.models.parties import Party  # noqa: E402
-from portal.schema import upgrade  # noqa: E402
 from portal.services import agencies, deliveries  # noqa: E402
 from tests.conftest import Database  # noqa: E402
 from tests.portal.eservice.factories import RENDERER, sealed_pdf, sign_consent, world  # noqa: E402
 
-CONCURRENCY = 8
 BARE_APP = """
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
@@ -58,81 +59,26 @@ app = Starlette(routes=[Route("/x", ok, methods=["POST"])])
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def wait_healthy(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            try:
-                await http.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
-async def run_clients(count: int, request: object) -> float:
-    """``count`` calls of ``request(http, n)`` by CONCURRENCY clients; returns seconds."""
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(count):
-        queue.put_nowait(n)
-
-    async def client(http: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            n = queue.get_nowait()
-            status = await request(http, n)  # type: ignore[operator]
-            if status != 201:
-                raise RuntimeError(f"request {n} answered {status}")
-
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(CONCURRENCY)))
-        return time.perf_counter() - started
-
-
 async def main(count: int) -> None:
-    admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    admin_url = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"bench_delivery_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
-    engine = create_engine(url)
-    processes: list[asyncio.subprocess.Process] = []
-    try:
-        await upgrade(engine)
-        database = Database("postgresql", url, engine, session_factory(engine))
-        w = await world(database)
-        await sign_consent(database, w.party_id)
-        async with transaction(database.sessions) as db:
-            client = await agencies.create_client(db, "福州市市场监督管理局")
-        document = await sealed_pdf(data_dir, client.agency_name)
+    async with scratch_database("bench_delivery") as url:
+        engine = create_engine(url)
+        try:
+            await measure(Database("postgresql", url, engine, session_factory(engine)), count)
+        finally:
+            await engine.dispose()
 
-        port, bare_port = free_port(), free_port()
-        env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir), "PORT": str(port),
-               "PUBLIC_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
-        portal = await asyncio.create_subprocess_exec(sys.executable, "-m", "portal.cli", "serve",
-                                                      cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
-        bare = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", BARE_APP + f"\nimport uvicorn; uvicorn.run(app, port={bare_port}, "
-            "log_level='warning')", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
-        processes += [portal, bare]
-        base = f"http://127.0.0.1:{port}"
-        await wait_healthy(f"{base}/healthz")
-        await wait_healthy(f"http://127.0.0.1:{bare_port}/x")
+
+async def measure(database: Database, count: int) -> None:
+    """Register the agency, case and consent, start the servers and print the figures."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
+    w = await world(database)
+    await sign_consent(database, w.party_id)
+    async with transaction(database.sessions) as db:
+        client = await agencies.create_client(db, "福州市市场监督管理局")
+    document = await sealed_pdf(data_dir, client.agency_name)
+
+    async with portal_and_bare(database.url, data_dir, BARE_APP) as servers:
+        base = servers.portal_url
         async with httpx.AsyncClient() as http:
             token = (await http.post(f"{base}/api/v1/token", data={"grant_type": "client_credentials"},
                                      auth=(client.client_id, client.client_secret))).json()["access_token"]
@@ -148,16 +94,16 @@ async def main(count: int) -> None:
             return response.status_code
 
         async def bare_call(http: httpx.AsyncClient, n: int) -> int:
-            response = await http.post(f"http://127.0.0.1:{bare_port}/x",
+            response = await http.post(servers.bare_url,
                                        files={"document": ("d.pdf", document, "application/pdf")})
             return response.status_code
 
-        await run_clients(50, deliver)  # warm-up: worker processes, connection pools
-        before = rss_mib(portal.pid)
-        portal_seconds = await run_clients(count, deliver)
-        after = rss_mib(portal.pid)
+        await run_clients(50, deliver, 201)  # warm-up: worker processes, connection pools
+        before = proc_status_mib(servers.portal.pid, "VmRSS")
+        portal_seconds = await run_clients(count, deliver, 201)
+        after = proc_status_mib(servers.portal.pid, "VmRSS")
         bare_count = min(count, 5000)
-        bare_seconds = await run_clients(bare_count, bare_call)
+        bare_seconds = await run_clients(bare_count, bare_call, 201)
 
         direct: list[float] = []
         async with database.sessions() as db:
@@ -183,13 +129,6 @@ async def main(count: int) -> None:
               f"p95 {sorted(direct)[int(len(direct) * 0.95)] * 1000:.2f} ms")
         print(f"server RSS:                       {before:8.1f} MiB before, {after:.1f} MiB after "
               f"({(after - before) / count * 1000:+.2f} MiB per 1,000 deliveries)")
-    finally:
-        for process in processes:
-            process.terminate()
-            await process.wait()
-        await engine.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import os  # noqa: E402
-import secrets  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -41,8 +40,8 @@ from datetime import UTC, datetime  # noqa: E402
 import asyncpg  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from bench.harness import scratch_database  # noqa: E402
 from notifications import Kind  # noqa: E402
-from portal import schema  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.models import NotificationPreference, Party  # noqa: E402
 from portal.services import outbox  # noqa: E402
@@ -60,11 +59,6 @@ RAW_COLUMNS = ("kind", "channel", "party_id", "recipient", "context", "dedupe_ke
                "template_version", "status", "attempts", "next_attempt_at", "created_at")
 RAW_TYPES = ("text", "text", "int", "text", "json", "text", "int", "text", "int",
              "timestamptz", "timestamptz")
-
-
-def admin_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
 async def parties(url: str, count: int, run: int) -> list[int]:
@@ -208,14 +202,7 @@ async def empty(url: str) -> None:
 
 
 async def main(events: int) -> None:
-    admin = await asyncpg.connect(admin_url())
-    name = f"bench_notifications_{os.getpid()}_{secrets.token_hex(3)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url().rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    try:
-        engine = create_engine(url)
-        await schema.upgrade(engine)
-        await engine.dispose()
+    async with scratch_database(f"bench_notifications_{os.getpid()}") as url:
         print(f"PostgreSQL, {events} events x 3 channels = {3 * events} messages per run, "
               f"sandbox channels (mail directory, in-process SMS gateway, in-portal notices)")
         print(f"{'workers':>7} {'enqueue ev/s':>12} {'drain msg/s':>12} {'cpu ms/msg':>10} "
@@ -229,9 +216,6 @@ async def main(events: int) -> None:
             baseline = await raw(url, workers)
             print(f"{workers:>7} {enqueued:>12.0f} {rate:>12.0f} {cpu_ms:>10.2f} {baseline:>11.0f} "
                   f"{rate / baseline:>6.2f}", flush=True)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

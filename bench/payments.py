@@ -28,29 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import asyncio  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import socket  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.harness import CONCURRENCY, portal_and_bare, run_clients, scratch_database  # noqa: E402
 from portal.blobstore import FileBlobStore  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.legal_calendar import china_date  # noqa: E402
 from portal.notary import Notary  # noqa: E402
-from portal.schema import upgrade  # noqa: E402
 from portal.services import fine_views, fines, payment_orders  # noqa: E402
-from portal.settings import load_settings  # noqa: E402
+from portal.settings import Settings, load_settings  # noqa: E402
 from portal.workers import payments as payment_jobs  # noqa: E402
 from tests.conftest import Database  # noqa: E402
 from tests.portal.eservice.factories import world  # noqa: E402
 from tests.portal.payments.factories import ZHANGSAN, notice_body, signed  # noqa: E402
 
-CONCURRENCY = 8
 BARE_APP = """
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
@@ -60,43 +55,6 @@ async def ok(request):
     return JSONResponse({"code": "SUCCESS"})
 app = Starlette(routes=[Route("/x", ok, methods=["POST"])])
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_healthy(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            try:
-                await http.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
-async def run_clients(count: int, request: object) -> float:
-    """``count`` calls of ``request(http, n)`` by CONCURRENCY clients; returns seconds."""
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(count):
-        queue.put_nowait(n)
-
-    async def client(http: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            n = queue.get_nowait()
-            status = await request(http, n)  # type: ignore[operator]
-            if status != 200:
-                raise RuntimeError(f"request {n} answered {status}")
-
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(CONCURRENCY)))
-        return time.perf_counter() - started
 
 
 async def make_orders(database: Database, count: int) -> list[tuple[str, object]]:
@@ -125,7 +83,7 @@ async def receipts_per_second(deps: payment_jobs.PaymentDeps, loops: int, limit:
     async def loop() -> None:
         nonlocal issued
         while issued < limit:
-            claimed = await payment_jobs.run_due_jobs(deps, limit=1)
+            claimed = await payment_jobs.JOBS.run_due(deps, limit=1)
             if not claimed:
                 return
             issued += claimed
@@ -135,34 +93,21 @@ async def receipts_per_second(deps: payment_jobs.PaymentDeps, loops: int, limit:
 
 
 async def main(count: int, receipt_count: int) -> None:
-    admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    admin_url = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"bench_payments_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-payments-"))
-    engine = create_engine(url)
-    processes: list[asyncio.subprocess.Process] = []
-    notary: Notary | None = None
-    try:
-        await upgrade(engine)
-        database = Database("postgresql", url, engine, session_factory(engine))
-        orders = await make_orders(database, count)
+    async with scratch_database("bench_payments") as url:
+        engine = create_engine(url)
+        try:
+            await measure(Database("postgresql", url, engine, session_factory(engine)), count, receipt_count)
+        finally:
+            await engine.dispose()
 
-        port, bare_port = free_port(), free_port()
-        env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir), "PORT": str(port),
-               "PUBLIC_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
-        settings = load_settings(env)
-        portal = await asyncio.create_subprocess_exec(sys.executable, "-m", "portal.cli", "serve",
-                                                      cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
-        bare = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", BARE_APP + f"\nimport uvicorn; uvicorn.run(app, port={bare_port}, "
-            "log_level='warning')", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
-        processes += [portal, bare]
-        base = f"http://127.0.0.1:{port}"
-        await wait_healthy(f"{base}/healthz")
-        await wait_healthy(f"http://127.0.0.1:{bare_port}/x")
+
+async def measure(database: Database, count: int, receipt_count: int) -> None:
+    """Make the fines and orders, start the servers and print the figures."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-payments-"))
+    orders = await make_orders(database, count)
+    async with portal_and_bare(database.url, data_dir, BARE_APP) as servers:
+        settings = load_settings(servers.env)
+        base = servers.portal_url
         bodies = [notice_body(order, code) for code, order in orders]  # type: ignore[arg-type]
 
         async def callback(http: httpx.AsyncClient, n: int) -> int:
@@ -175,35 +120,34 @@ async def main(count: int, receipt_count: int) -> None:
 
         async def bare_call(http: httpx.AsyncClient, n: int) -> int:
             body = bodies[n]
-            return (await http.post(f"http://127.0.0.1:{bare_port}/x", content=body,
+            return (await http.post(servers.bare_url, content=body,
                                     headers=signed(settings, body))).status_code
 
-        await run_clients(min(50, count), bare_call)  # warm-up of the client side
-        portal_seconds = await run_clients(count, callback)
-        bare_seconds = await run_clients(count, bare_call)
+        await run_clients(min(50, count), bare_call, 200)  # warm-up of the client side
+        portal_seconds = await run_clients(count, callback, 200)
+        bare_seconds = await run_clients(count, bare_call, 200)
         portal_rate, bare_rate = count / portal_seconds, count / bare_seconds
         print(f"verified callbacks:        {portal_rate:8.1f} /s  ({count} payments, {CONCURRENCY} "
               "clients, PostgreSQL, loopback HTTP)")
         print(f"bare Starlette endpoint:   {bare_rate:8.1f} /s  (same bodies, same clients)")
         print(f"ratio portal / bare:       {portal_rate / bare_rate:8.3f}")
+        await print_receipt_rates(settings, database, data_dir, receipt_count)
 
-        notary = Notary.from_settings(settings)
+
+async def print_receipt_rates(settings: Settings, database: Database, data_dir: Path, receipt_count: int
+                              ) -> None:
+    """Receipts issued per second by one worker loop and by four side by side."""
+    notary = Notary.from_settings(settings)
+    try:
         await notary.start()
         deps = payment_jobs.deps_for(settings, database.sessions, notary, FileBlobStore(data_dir / "blobs"))
-        await payment_jobs.run_due_jobs(deps, limit=1)  # warm-up: font, PKI, TSA
+        await payment_jobs.JOBS.run_due(deps, limit=1)  # warm-up: font, PKI, TSA
         for loops in (1, 4):
             issued, seconds = await receipts_per_second(deps, loops, receipt_count)
             print(f"receipts issued, {loops} loop{'s' if loops > 1 else ' '}: {issued / seconds:8.2f} /s  "
                   f"({issued} receipts: number, render, PAdES B-LT seal, store)")
     finally:
-        if notary is not None:
-            await notary.aclose()
-        for process in processes:
-            process.terminate()
-            await process.wait()
-        await engine.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await notary.aclose()
 
 
 if __name__ == "__main__":

@@ -40,9 +40,7 @@ import asyncio  # noqa: E402
 import hashlib  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import secrets  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import sqlite3  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -55,6 +53,13 @@ from typing import Any  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.harness import (  # noqa: E402
+    PORTAL_SERVE,
+    free_port,
+    portal_env,
+    proc_status_mib,
+    scratch_database,
+)
 from portal.database import create_engine  # noqa: E402
 from portal.identifiers import USCC_ALPHABET, uscc_check_char  # noqa: E402
 from portal.legal_calendar import CHINA_TZ  # noqa: E402
@@ -136,6 +141,10 @@ DEPARTMENTS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] 
 KIND_WORD = {"penalty_decision": "罚", "inspection_result": "检", "coercive_measure": "强"}
 
 
+Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+"""Rows of the items, versions and withdrawals tables, in that order."""
+
+
 class Generator:
     """Deterministic realistic items, in publication order, as database rows."""
 
@@ -165,7 +174,7 @@ class Generator:
     def person(self) -> str:
         return self.rng.choice(SURNAMES) + "*" * self.rng.choice((1, 2, 2))
 
-    def chunks(self) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+    def chunks(self) -> Iterator[Chunk]:
         items, versions, withdrawals = [], [], []
         for n in range(1, self.count + 1):
             item, version, withdrawal = self.item(n)
@@ -233,6 +242,24 @@ TABLES = (("publications", ITEM_COLUMNS), ("publication_versions", VERSION_COLUM
           ("publication_withdrawals", WITHDRAWAL_COLUMNS))
 
 
+class TimedChunks:
+    """The generator's chunks, counting the time spent generating them in ``seconds``, so that
+    each loader reports generating and loading apart."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.seconds = 0.0
+        self._chunks = generator.chunks()
+
+    def __iter__(self) -> Iterator[Chunk]:
+        while True:
+            tick = time.perf_counter()
+            chunk = next(self._chunks, None)
+            self.seconds += time.perf_counter() - tick
+            if chunk is None:
+                return
+            yield chunk
+
+
 async def load_postgresql(url: str, generator: Generator) -> dict[str, float]:
     """COPY the items in; indexes and constraints dropped for the load, rebuilt after it."""
     connection = await asyncpg.connect(url)
@@ -251,14 +278,8 @@ async def load_postgresql(url: str, generator: Generator) -> dict[str, float]:
         for row in indexes:
             await connection.execute(f'DROP INDEX "{row["indexname"]}"')
         started = time.perf_counter()
-        generating = 0.0
-        chunks = generator.chunks()
-        while True:
-            tick = time.perf_counter()
-            chunk = next(chunks, None)
-            generating += time.perf_counter() - tick
-            if chunk is None:
-                break
+        chunks = TimedChunks(generator)
+        for chunk in chunks:
             for (table, columns), records in zip(TABLES, chunk, strict=True):
                 await connection.copy_records_to_table(table, records=records, columns=columns)
         loaded = time.perf_counter()
@@ -272,7 +293,7 @@ async def load_postgresql(url: str, generator: Generator) -> dict[str, float]:
             await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {table}))")
         await connection.execute("VACUUM ANALYZE")
-        return {"generate": generating, "copy": loaded - started - generating,
+        return {"generate": chunks.seconds, "copy": loaded - started - chunks.seconds,
                 "index": time.perf_counter() - loaded}
     finally:
         await connection.close()
@@ -293,14 +314,8 @@ def load_sqlite(path: Path, generator: Generator) -> dict[str, float]:
         for kind, name, _ in saved:
             connection.execute(f'DROP {kind.upper()} "{name}"')
         started = time.perf_counter()
-        generating = 0.0
-        chunks = generator.chunks()
-        while True:
-            tick = time.perf_counter()
-            chunk = next(chunks, None)
-            generating += time.perf_counter() - tick
-            if chunk is None:
-                break
+        chunks = TimedChunks(generator)
+        for chunk in chunks:
             connection.execute("BEGIN")
             for (table, columns), records in zip(TABLES, chunk, strict=True):
                 marks = ", ".join("?" * len(columns))
@@ -313,7 +328,7 @@ def load_sqlite(path: Path, generator: Generator) -> dict[str, float]:
         for _, _, sql in saved:
             connection.execute(sql)
         connection.execute("ANALYZE")
-        return {"generate": generating, "insert": loaded - started - generating,
+        return {"generate": chunks.seconds, "insert": loaded - started - chunks.seconds,
                 "fts": indexed - loaded, "index": time.perf_counter() - indexed}
     finally:
         connection.close()
@@ -328,28 +343,14 @@ def _sqlite(value: Any) -> Any:
     return value
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def proc_status(pid: int, key: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class Server:
     """``portal serve`` on the loaded database, behind one trusted proxy hop."""
 
     def __init__(self, database_url: str, data_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(data_dir), "PORT": str(self.port),
-               "PUBLIC_URL": self.url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING"}
-        self.process = subprocess.Popen([sys.executable, "-m", "portal.cli", "serve"], cwd=ROOT, env=env,
+        env = portal_env(database_url, data_dir, self.port, TRUSTED_PROXY_HOPS="1")
+        self.process = subprocess.Popen(PORTAL_SERVE, cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.http = httpx.Client(base_url=self.url, timeout=600)
         self.requests = 0
@@ -437,7 +438,7 @@ def measure(server: Server, generator: Generator, requests: int) -> dict[str, tu
 def export(server: Server) -> dict[str, float]:
     """Stream the JSON export of everything public; the server's memory before and at peak."""
     Path(f"/proc/{server.process.pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
-    before = proc_status(server.process.pid, "VmRSS")
+    before = proc_status_mib(server.process.pid, "VmRSS")
     started = time.perf_counter()
     size = rows = 0
     marker, tail = b'\n{"id": ', b""
@@ -447,7 +448,7 @@ def export(server: Server) -> dict[str, float]:
             rows += (tail + chunk).count(marker)  # a row start split between chunks counts once
             tail = chunk[-(len(marker) - 1):]
     seconds = time.perf_counter() - started
-    peak = proc_status(server.process.pid, "VmHWM")
+    peak = proc_status_mib(server.process.pid, "VmHWM")
     return {"rows": rows, "mib": size / 2**20, "seconds": seconds, "rss_before": before, "rss_peak": peak}
 
 
@@ -470,31 +471,20 @@ def report(name: str, count: int, load: dict[str, float], figures: dict[str, tup
 
 
 async def run_postgresql(count: int, requests: int, now: datetime) -> None:
-    admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    admin_url = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"bench_publicity_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    plain_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    url = plain_url.replace("postgresql://", "postgresql+asyncpg://")
-    server = None
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-publicity-pg-"))
-    try:
-        engine = create_engine(url)
-        await upgrade(engine)
-        await engine.dispose()
-        generator = Generator(count, now)
-        load = await load_postgresql(plain_url, generator)
-        server = Server(url, data_dir)
-        figures = await asyncio.to_thread(measure, server, generator, requests)
-        exported = await asyncio.to_thread(export, server)
-        report("PostgreSQL", count, load, figures, exported)
-    finally:
-        if server:
-            server.close()
-        await asyncio.to_thread(shutil.rmtree, data_dir, True)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("bench_publicity") as url:
+        server = None
+        data_dir = Path(tempfile.mkdtemp(prefix="bench-publicity-pg-"))
+        try:
+            generator = Generator(count, now)
+            load = await load_postgresql(url.replace("postgresql+asyncpg://", "postgresql://"), generator)
+            server = Server(url, data_dir)
+            figures = await asyncio.to_thread(measure, server, generator, requests)
+            exported = await asyncio.to_thread(export, server)
+            report("PostgreSQL", count, load, figures, exported)
+        finally:
+            if server:
+                server.close()
+            await asyncio.to_thread(shutil.rmtree, data_dir, True)
 
 
 async def run_sqlite(count: int, requests: int, now: datetime) -> None:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -44,7 +44,9 @@ __all__ = [
     "Statement",
     "StatementLine",
     "lower_headers",
+    "required_text",
     "send",
+    "utcnow",
 ]
 
 
@@ -223,3 +225,20 @@ async def send(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Respons
     if response.status_code >= 500:
         raise PlatformUnavailable(f"payment platform answered HTTP {response.status_code}")
     return response
+
+
+def utcnow() -> datetime:
+    """The default clock of the adapters and the sandbox; tests pass their own to pin time."""
+    return datetime.now(UTC)
+
+
+def required_text(data: Mapping[str, Any], key: str) -> str:
+    """The non-empty text field ``key`` of a platform's message, or `MalformedMessage`.
+
+    Identifiers, payment codes and serials are text on every wire format; an adapter reads
+    each of them through here so a missing or mistyped one is refused the same way everywhere.
+    """
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise MalformedMessage(f"field {key!r} missing or not text")
+    return value

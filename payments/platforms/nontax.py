@@ -60,7 +60,9 @@ from payments.platforms.base import (
     PlatformStatus,
     Statement,
     StatementLine,
+    required_text,
     send,
+    utcnow,
 )
 
 __all__ = ["NontaxClient", "canonical_string", "china_time", "parse_china_time", "yuan_text"]
@@ -74,10 +76,6 @@ _STATUS = {
     "FAILED": PlatformStatus.FAILED,
     "CLOSED": PlatformStatus.CLOSED,
 }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def canonical_string(fields: Mapping[str, str]) -> bytes:
@@ -112,13 +110,6 @@ def _amount(text: object) -> int:
         raise MalformedMessage(f"amount: {exc}") from exc
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedMessage(f"field {key!r} missing or not text")
-    return value
-
-
 class NontaxClient:
     """`PaymentPlatform` for the provincial non-tax payment platform at ``gateway_url``."""
 
@@ -132,7 +123,7 @@ class NontaxClient:
         private_key: RSAPrivateKey,
         platform_key: RSAPublicKey,
         http: httpx.AsyncClient,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._url = gateway_url
         self._app_id = app_id
@@ -189,9 +180,9 @@ class NontaxClient:
             raise MalformedMessage("unknown trade_status")
         paid_at = parse_china_time(data["pay_time"]) if data.get("pay_time") else None
         return {
-            "platform_order_id": _text(data, "trade_no"),
-            "order_id": _text(data, "out_trade_no"),
-            "payment_code": _text(data, "pay_code"),
+            "platform_order_id": required_text(data, "trade_no"),
+            "order_id": required_text(data, "out_trade_no"),
+            "payment_code": required_text(data, "pay_code"),
             "amount_fen": _amount(data.get("total_amount")),
             "status": status,
             "paid_at": paid_at,
@@ -219,7 +210,11 @@ class NontaxClient:
                 "time_expire": china_time(expires_at),
             },
         )
-        return PayOrder(_text(answer, "trade_no"), _text(answer, "pay_url"), _text(answer, "qr_code"))
+        return PayOrder(
+            platform_order_id=required_text(answer, "trade_no"),
+            pay_url=required_text(answer, "pay_url"),
+            qr_payload=required_text(answer, "qr_code"),
+        )
 
     def parse_and_verify_callback(
         self, headers: Mapping[str, str], body: bytes, now: datetime
@@ -236,7 +231,7 @@ class NontaxClient:
             raise MalformedMessage("notification for another application")
         return CallbackNotice(
             platform=self.name,
-            notification_id=_text(fields, "notify_id"),
+            notification_id=required_text(fields, "notify_id"),
             nonce=nonce,
             signed_at=signed_at,
             **self._trade(fields),

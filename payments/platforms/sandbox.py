@@ -46,15 +46,11 @@ from starlette.routing import Route
 from payments.catalogue import SANDBOX_PAGE as T
 from payments.money import check_fen, format_yuan
 from payments.platforms import sandbox_wire as wire
-from payments.platforms.base import PlatformStatus
+from payments.platforms.base import PlatformStatus, utcnow
 
 __all__ = ["Chaos", "DeliveryAttempt", "SandboxOrder", "SandboxPlatform"]
 
 _CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -123,7 +119,7 @@ class SandboxPlatform:
         public_url: str,
         chaos: Chaos | None = None,
         notify_http: httpx.AsyncClient | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._key = wire.load_or_create_key(key_dir)

@@ -32,14 +32,12 @@ from payments.platforms.base import (
     Statement,
     StatementLine,
     lower_headers,
+    required_text,
     send,
+    utcnow,
 )
 
 __all__ = ["SandboxClient"]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _instant(value: object) -> datetime | None:
@@ -51,13 +49,6 @@ def _instant(value: object) -> datetime | None:
     if parsed.utcoffset() is None:
         raise MalformedMessage("instants must carry their UTC offset")
     return parsed.astimezone(UTC)
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedMessage(f"field {key!r} missing or not text")
-    return value
 
 
 class SandboxClient:
@@ -72,7 +63,7 @@ class SandboxClient:
         public_key: Ed25519PublicKey | bytes,
         merchant_key: str,
         http: httpx.AsyncClient,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._key = (
@@ -112,9 +103,9 @@ class SandboxClient:
     def _order(self, data: Mapping[str, Any]) -> dict[str, Any]:
         try:
             return {
-                "platform_order_id": _text(data, "platform_order_id"),
-                "order_id": _text(data, "order_id"),
-                "payment_code": _text(data, "payment_code"),
+                "platform_order_id": required_text(data, "platform_order_id"),
+                "order_id": required_text(data, "order_id"),
+                "payment_code": required_text(data, "payment_code"),
                 "amount_fen": check_fen(data.get("amount_fen")),
                 "status": PlatformStatus(str(data.get("status"))),
                 "paid_at": _instant(data.get("paid_at")),
@@ -143,9 +134,9 @@ class SandboxClient:
         }
         data = self._json((await self._call("POST", "/api/orders", payload)).content)
         return PayOrder(
-            platform_order_id=_text(data, "platform_order_id"),
-            pay_url=_text(data, "pay_url"),
-            qr_payload=_text(data, "qr_payload"),
+            platform_order_id=required_text(data, "platform_order_id"),
+            pay_url=required_text(data, "pay_url"),
+            qr_payload=required_text(data, "qr_payload"),
         )
 
     def parse_and_verify_callback(
@@ -158,7 +149,7 @@ class SandboxClient:
             raise MalformedMessage("notification without an order")
         return CallbackNotice(
             platform=self.name,
-            notification_id=_text(data, "notification_id"),
+            notification_id=required_text(data, "notification_id"),
             nonce=nonce,
             signed_at=signed_at,
             **self._order(order),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,7 +27,6 @@ from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
     InvalidRequestError,
-    OAuth2Payload,
     OAuth2Request,
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
@@ -40,6 +38,7 @@ from joserfc.jwk import RSAKey
 
 from portal.dev_idp import identities
 from portal.dev_idp.identities import DemoIdentity
+from portal.web.authlib_forms import FormPayload
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 SCOPES = ("openid", "profile")
@@ -124,22 +123,6 @@ def key_id(key: RSAKey) -> str:
     return key.thumbprint()
 
 
-class _Payload(OAuth2Payload):
-    def __init__(self, items: Sequence[tuple[str, str]]) -> None:
-        self._data = dict(items)
-        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
-        for key, value in items:
-            self._datalist[key].append(value)
-
-    @property
-    def data(self) -> dict[str, str]:
-        return self._data
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        return self._datalist
-
-
 class ProviderRequest(OAuth2Request):
     """One HTTP request as authlib sees it, plus the code state carried across the sync API."""
 
@@ -151,7 +134,7 @@ class ProviderRequest(OAuth2Request):
         super().__init__(method, "https://" + url.split("://", 1)[-1], headers=headers)
         self._query = dict(query)
         self._form = dict(form)
-        self.payload = _Payload([*query, *form])
+        self.payload = FormPayload([*query, *form])
         self.stored_code: IssuedCode | None = None
         self.issued_code: tuple[str, IssuedCode] | None = None
 

@@ -15,7 +15,6 @@ missing one, ASVS v5.0.0-8.4.1), answer JSON. Validation refusals are 422 proble
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +26,7 @@ from portal import case_codes
 from portal.case_deadlines import CaseDeadline
 from portal.case_events import AGENCY_KINDS, SPECS, EventKind, Field, StageEvent, current_stage
 from portal.case_intake import new_case_from_json
-from portal.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
 from portal.services import cases
@@ -35,6 +34,7 @@ from portal.services.api_tokens import AgencyPrincipal
 from portal.services.calendar import load_calendar
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint
+from portal.web.api.bodies import read_json
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -179,7 +179,8 @@ _NOT_FOUND = openapi.problem("No such case for this agency (`not_found`).")
 )
 @agency_endpoint
 async def register_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    case = await cases.register_case(db, agency.agency_id, new_case_from_json(await _json(request)))
+    new_case = new_case_from_json(await read_json(request, MAX_JSON_BYTES))
+    case = await cases.register_case(db, agency.agency_id, new_case)
     url = f"/api/v1/cases/{case.code}"
     return JSONResponse({
         "code": case.code, "display_code": case_codes.display(case.code),
@@ -235,7 +236,7 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
 @agency_endpoint
 async def add_event(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
-    body = await _json(request)
+    body = await read_json(request, MAX_JSON_BYTES)
     if not isinstance(body, dict):
         raise ValidationFailed({"body": "invalid_type"})
     errors = {name: "unknown_field" for name in body if name not in ("kind", "data")}
@@ -282,20 +283,6 @@ async def _qr(request: Request, db: AsyncSession, agency: AgencyPrincipal,
 def _qr_url(request: Request, case: Case) -> str:
     settings = request.app.state.settings
     return case_codes.case_url(settings.public_url, settings.secret_key, case.code)
-
-
-async def _json(request: Request) -> Any:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON_BYTES:
-            raise PayloadTooLarge()
-    try:
-        return json.loads(body)
-    except ValueError:  # not UTF-8 or not JSON
-        raise ValidationFailed({"body": "invalid_json"}) from None
 
 
 def _event(event: StageEvent) -> dict[str, Any]:

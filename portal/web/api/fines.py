@@ -16,7 +16,6 @@ integer fen. Another agency's fine is 404 (ASVS v5.0.0-8.4.1). Routes are thin: 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -25,13 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from payments import MAX_FEN
-from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import is_valid_credit_code, is_valid_id_number
 from portal.legal_calendar import china_date
 from portal.services import fine_views, fines, payment_orders, reconciliations
 from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import fine_json, openapi
 from portal.web.api.bearer import agency_endpoint
+from portal.web.api.bodies import read_json
 from portal.web.clock import request_now
 
 MAX_JSON_BYTES = 16 * 1024
@@ -59,7 +59,7 @@ DAY = openapi.PathParameter("day", "A China date, YYYY-MM-DD.", {"type": "string
 )
 @agency_endpoint
 async def create_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    data = _new_fine(await _json(request))
+    data = _new_fine(await read_json(request, MAX_JSON_BYTES))
     fine, created = await fines.create_fine(db, agency.agency_id, data, actor=agency.actor)
     view = await fine_views.fine_view(db, fine, china_date(request_now(request)))
     return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
@@ -96,7 +96,7 @@ async def get_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
 )
 @agency_endpoint
 async def report_refund(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    raw = await _json(request)
+    raw = await read_json(request, MAX_JSON_BYTES)
     if not isinstance(raw, dict):
         raise ValidationFailed({"body": "not_an_object"})
     errors: dict[str, str] = {}
@@ -134,20 +134,6 @@ async def get_reconciliation(request: Request, db: AsyncSession, agency: AgencyP
         raise NotFound(code="reconciliation_not_found")
     views = await reconciliations.agency_view(db, agency.agency_id, rows)
     return JSONResponse(fine_json.reconciliation(day, views), headers={"cache-control": "no-store"})
-
-
-async def _json(request: Request) -> Any:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON_BYTES:
-            raise PayloadTooLarge()
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise ValidationFailed({"body": "invalid_json"}) from None
 
 
 def _text(raw: dict[str, Any], name: str, errors: dict[str, str], limit: int) -> str:

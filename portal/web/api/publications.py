@@ -16,7 +16,6 @@ item answers 404 like a missing one (ASVS v5.0.0-8.4.1).
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -25,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from portal.catalogue import PUBLICITY_REGIONS
-from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, is_plain_text, submission_from_json
 from portal.publicity.window import CITED_MAX_DAYS, CITED_MIN_DAYS, WithdrawalGround
@@ -35,6 +34,7 @@ from portal.services.calendar import load_calendar
 from portal.services.publications import AgencyPublication, Notice, VersionView
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint
+from portal.web.api.bodies import read_json
 from portal.web.clock import pinned_now
 
 MAX_JSON_BYTES = 64 * 1024
@@ -174,7 +174,7 @@ _BODY_REFUSALS = {
 )
 @agency_endpoint
 async def publish(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    submission = submission_from_json(await _json(request), new=True)
+    submission = submission_from_json(await read_json(request, MAX_JSON_BYTES), new=True)
     item = await publications.publish(db, agency.agency_id, agency.actor, submission,
                                       await load_calendar(db), now=pinned_now(request))
     return _answer(request, item, status=201, headers={"location": f"/api/v1/publications/{item.id}"})
@@ -203,7 +203,7 @@ async def get_publication(request: Request, db: AsyncSession, agency: AgencyPrin
 )
 @agency_endpoint
 async def change_publication(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    submission = submission_from_json(await _json(request), new=False)
+    submission = submission_from_json(await read_json(request, MAX_JSON_BYTES), new=False)
     item = await publications.republish(db, agency.agency_id, agency.actor,
                                         _id(request), submission,
                                         await load_calendar(db), now=pinned_now(request))
@@ -222,7 +222,7 @@ async def change_publication(request: Request, db: AsyncSession, agency: AgencyP
 )
 @agency_endpoint
 async def withdraw_publication(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    body = await _json(request)
+    body = await read_json(request, MAX_JSON_BYTES)
     ground, reason, occurred_on, named = _withdrawal(body)
     item = await publications.withdraw(
         db, agency.agency_id, agency.actor, _id(request), ground=ground,
@@ -315,17 +315,3 @@ def _version(version: VersionView) -> dict[str, Any]:
 
 def _warning(notice: Notice) -> dict[str, str]:
     return {"code": notice.code, "detail": notice.detail, "deadline": notice.deadline.isoformat()}
-
-
-async def _json(request: Request) -> Any:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON_BYTES:
-            raise PayloadTooLarge()
-    try:
-        return json.loads(body)
-    except ValueError:  # not UTF-8 or not JSON
-        raise ValidationFailed({"body": "invalid_json"}) from None

@@ -16,7 +16,6 @@ signature and the receiver's checks are documented on ``PUT /api/v1/webhook`` (a
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from portal import webhooks as signing_rules
 from portal.attachments import internal_name
 from portal.case_codes import display
 from portal.catalogue import RIGHTS
-from portal.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.rights import SubmissionKind
 from portal.services import submission_views, submissions, webhooks
@@ -36,6 +35,7 @@ from portal.services.api_tokens import AgencyPrincipal
 from portal.services.submission_views import Filters
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint
+from portal.web.api.bodies import read_json
 from portal.web.downloads import attachment, pdf_attachment
 
 MAX_JSON_BYTES = 8 * 1024
@@ -254,7 +254,7 @@ async def acknowledge_submission(request: Request, db: AsyncSession, agency: Age
 )
 @agency_endpoint
 async def put_webhook(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    body = await _read_json(request)
+    body = await read_json(request, MAX_JSON_BYTES)
     url = body.get("url") if isinstance(body, dict) else None
     registered = await webhooks.register(db, agency.agency_id, url,
                                          secret_key=request.app.state.settings.secret_key)
@@ -274,20 +274,6 @@ async def get_webhook(request: Request, db: AsyncSession, agency: AgencyPrincipa
     if registered is None:
         raise NotFound()
     return _json({"url": registered.url, "registered_at": instant_text(registered.registered_at)})
-
-
-async def _read_json(request: Request) -> Any:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON_BYTES:
-            raise PayloadTooLarge()
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise ValidationFailed({"body": "invalid_json"}) from None
 
 
 def _json(body: dict[str, Any]) -> JSONResponse:

@@ -30,7 +30,6 @@ counting, and an attempt must be refused before its secret is tried.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
@@ -41,7 +40,6 @@ from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InsecureTransportError,
     OAuth2Error,
-    OAuth2Payload,
     OAuth2Request,
 )
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -50,10 +48,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from portal.database import transaction
-from portal.errors import BadRequest, InvalidClient, OAuthError, PayloadTooLarge
+from portal.errors import BadRequest, InvalidClient, OAuthError
 from portal.services import agencies, api_tokens, rate_limits
 from portal.services.agencies import ClientCredentials
 from portal.web.api import openapi
+from portal.web.api.bodies import media_type, read_capped
+from portal.web.authlib_forms import FormPayload
 from portal.web.client import enforce as enforce_rate_limit
 from portal.web.csrf import parse_urlencoded
 from portal.web.request_context import actor_var
@@ -101,24 +101,8 @@ class _Grant(ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
 
-class _Form(OAuth2Payload):
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._data = dict(pairs)
-        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
-        for name, value in pairs:
-            self._datalist[name].append(value)
-
-    @property
-    def data(self) -> dict[str, str]:
-        return self._data
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        return self._datalist
-
-
 class _TokenRequest(OAuth2Request):
-    def __init__(self, uri: str, headers: Mapping[str, str], form: _Form) -> None:
+    def __init__(self, uri: str, headers: Mapping[str, str], form: FormPayload) -> None:
         super().__init__("POST", uri, headers=headers)
         self.payload = form
 
@@ -260,17 +244,12 @@ async def issue_token(request: Request) -> Response:
 
 
 async def _read_form(request: Request) -> list[tuple[str, str]]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/x-www-form-urlencoded":
+    if media_type(request) != "application/x-www-form-urlencoded":
         _refuse(OAuthError("The body must be application/x-www-form-urlencoded.",
                            code="invalid_request"))
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise PayloadTooLarge()
+    body = await read_capped(request, MAX_FORM_BYTES)
     try:
-        pairs = parse_urlencoded(bytes(body), max_fields=20)
+        pairs = parse_urlencoded(body, max_fields=20)
     except BadRequest:
         _refuse(OAuthError("The body must be UTF-8 form fields.", code="invalid_request"))
     names = [name for name, _ in pairs]
@@ -285,7 +264,7 @@ def _oauth_request(request: Request, pairs: list[tuple[str, str]]) -> _TokenRequ
     """authlib's request, addressed by the endpoint's public URL (see the module docstring)."""
     try:
         return _TokenRequest(request.app.state.settings.public_url + request.url.path,
-                             request.headers, _Form(pairs))
+                             request.headers, FormPayload(pairs))
     except InsecureTransportError:
         log.warning("token endpoint needs an https PUBLIC_URL",
                     extra={"action": "token", "reason": "insecure_transport"})

@@ -1,0 +1,44 @@
+"""The message catalogue: every Chinese sentence the code (not a template) shows a user.
+
+Keyed by the stable machine codes used in errors and flash messages, so the API speaks in
+codes and the pages speak Chinese from this one place. One module per area; every name is
+re-exported here, so callers write ``from portal.catalogue import CASES`` or
+``catalogue.title(code)`` whichever module holds it:
+
+- `errors`: ``TITLES``, ``EXPLANATIONS``, ``title()``, ``explanation()``
+- `verification`: ``VERIFICATION``
+- `eservice`: ``SERVICE_RECEIPT``, ``CONSENT``, ``MAILBOX``
+- `delegation`: ``DELEGATION``
+- `cases`: ``CASES``
+- `rights`: ``RIGHTS``
+- `publicity`: ``PUBLICITY``, ``PUBLICITY_REGIONS``
+- `fines`: ``PAYMENTS``
+"""
+
+from __future__ import annotations
+
+from portal.catalogue.cases import CASES
+from portal.catalogue.delegation import DELEGATION
+from portal.catalogue.errors import EXPLANATIONS, TITLES, explanation, title
+from portal.catalogue.eservice import CONSENT, MAILBOX, SERVICE_RECEIPT
+from portal.catalogue.fines import PAYMENTS
+from portal.catalogue.publicity import PUBLICITY, PUBLICITY_REGIONS
+from portal.catalogue.rights import RIGHTS
+from portal.catalogue.verification import VERIFICATION
+
+__all__ = [
+    "CASES",
+    "CONSENT",
+    "DELEGATION",
+    "EXPLANATIONS",
+    "MAILBOX",
+    "PAYMENTS",
+    "PUBLICITY",
+    "PUBLICITY_REGIONS",
+    "RIGHTS",
+    "SERVICE_RECEIPT",
+    "TITLES",
+    "VERIFICATION",
+    "explanation",
+    "title",
+]

@@ -1,0 +1,31 @@
+"""Delegation (``services.delegations``, the /account/delegations pages): scopes, statuses and
+the problems of a grant request, keyed by the codes the service raises.
+"""
+
+from __future__ import annotations
+
+# Chinese sentences are kept whole, however wide.
+
+DELEGATION: dict[str, str] = {
+    "scope.mailbox": "仅查看邮箱",
+    "scope.mailbox.hint": "可以查收邮箱中的文书，下载文书和送达回证；不能代为办理其他事务。",
+    "scope.full": "全权代为办理",
+    "scope.full.hint": "除查看邮箱外，还可以代为签署或撤回电子送达确认、申请纸质文书，以及今后开通的陈述申辩、申请听证、缴纳罚款等事务。",
+    "status.in_force": "有效",
+    "status.ended": "已到期",
+    "status.revoked": "已撤回",
+    "source.identity_provider": "统一身份认证平台确认的单位经办人",
+    "source.delegation": "本平台授权",
+    "no_end": "长期（以统一身份认证平台为准）",
+    "date_format": "%Y年%m月%d日",
+    "error.name_required": "请填写被授权人的姓名",
+    "error.name_too_long": "姓名不能超过50个字",
+    "error.id_number_invalid": "请填写正确的18位公民身份号码（最后一位可能是X）",
+    "error.scope_required": "请选择授权范围",
+    "error.last_day_invalid": "请按“年-月-日”填写授权截止日期，例如 2027-01-31",
+    "error.last_day_past": "授权截止日期不能早于今天",
+    "error.last_day_too_far": "授权截止日期不能晚于{latest}（最长三年）",
+    "error.name_mismatch": "姓名与公民身份号码不一致，请核对",
+    "error.delegate_self": "不能授权给自己",
+    "error.already_delegated": "已授权此人且仍然有效；如需更改授权范围或期限，请先撤回原授权",
+}

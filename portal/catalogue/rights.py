@@ -1,0 +1,61 @@
+"""A party's rights (``portal.rights``, the /cases/{code}/… forms, the submission receipt and
+the case timeline): kinds, form errors ("error.<field>.<code>", else "error.<code>"), receipt
+labels and the articles of law each form quotes.
+"""
+
+from __future__ import annotations
+
+# Chinese sentences are kept whole, however wide.
+
+RIGHTS: dict[str, str] = {
+    "kind.statement": "陈述、申辩", "kind.hearing_request": "听证申请", "kind.recusal": "回避申请",
+    "kind.payment_plan": "暂缓或分期缴纳罚款申请", "kind.waiver": "放弃陈述、申辩声明",
+    "timeline.delivery": "送达{document_type}", "timeline.document": "文书",
+    "timeline.receipt_number": "回执编号", "timeline.acknowledged": "执法机关签收",
+    "timeline.statement": "提交陈述、申辩", "timeline.hearing_request": "申请听证",
+    "timeline.recusal": "申请回避", "timeline.payment_plan": "申请暂缓或分期缴纳罚款",
+    "timeline.waiver": "声明放弃陈述、申辩",
+    "error.required": "请填写此项", "error.too_long": "内容过长，请精简",
+    "error.control_characters": "内容含有不能显示的控制字符，请删除后重新提交",
+    "error.text.required": "请填写陈述、申辩的意见",
+    "error.text.too_long": "陈述、申辩的意见不能超过5000字；更多内容可以作为附件上传",
+    "error.reason.required": "请填写申请回避的理由", "error.reason.too_long": "不能超过2000字",
+    "error.reasons.required": "请说明确有经济困难的情况", "error.reasons.too_long": "不能超过2000字",
+    "error.plan_detail.too_long": "不能超过2000字", "error.agent_1.too_long": "姓名不能超过50字",
+    "error.agent_2.too_long": "姓名不能超过50字", "error.target.required": "请选择申请回避的人员",
+    "error.target_name.required": "请填写听证主持人的姓名", "error.target_name.too_long": "姓名不能超过50字",
+    "error.plan.required": "请选择暂缓缴纳或者分期缴纳",
+    "error.defer_until.invalid_date": "请按“年-月-日”填写日期，例如 2027-03-31",
+    "error.defer_until.out_of_range": "暂缓至的日期应在今天之后、一年以内",
+    "error.instalments.out_of_range": "分期期数应为2至12期",
+    "error.confirm.required": "请勾选确认后再继续",
+    "error.attachments.too_many_files": "最多上传5个附件",
+    "error.attachments.total_too_large": "附件合计不能超过20MB",
+    "error.attachments.file_too_large": "第{n}个附件超过10MB",
+    "error.attachments.file_empty": "第{n}个附件是空文件",
+    "error.attachments.unsupported_type": "第{n}个附件不是PDF、JPG或PNG文件（按文件内容判断，与文件名无关）",
+    "error.attachments.damaged": "第{n}个附件已损坏、不完整或已加密，无法打开",
+    "receipt.title": "{kind}提交回执", "receipt.seal_reason": "提交回执",
+    "receipt.intro": "本回执由行政执法公共服务平台出具，证明平台已于下列时间收到当事人通过平台提交的{kind}，并已转交执法机关。收到时间以平台记录为准。",
+    "receipt.number": "回执编号", "receipt.kind": "提交事项", "receipt.party": "当事人",
+    "receipt.case_code": "案件编码", "receipt.case_number": "机关案号", "receipt.agency": "执法机关",
+    "receipt.verify_hint": "任何人均可使用 PAdES 签章验证工具（包括本平台 /verify 页面）核验本回执的电子印章和时间戳。",
+    "receipt.identifier": "身份证件号码 / 统一社会信用代码", "receipt.submitter": "经办人",
+    "receipt.received_china": "收到时间（北京时间）", "receipt.received_utc": "收到时间（UTC）",
+    "receipt.window": "期限", "receipt.window_value": "在{label}内提交（截止 {day} 24:00）",
+    "receipt.content_sha256": "提交内容 SHA-256 摘要", "receipt.event": "提交事件哈希",
+    "receipt.attachments": "附件", "receipt.attachment_value": "{name}，{size} 字节，SHA-256 {sha256}",
+    "receipt.content_title": "提交内容", "receipt.footer": "提交回执 第 {page} 页，共 {pages} 页",
+    "receipt.file_name": "提交回执-{case}-{number}.pdf", "none": "无",
+    "content.text": "陈述、申辩意见", "content.reason": "理由", "content.agents": "委托代理人",
+    "content.target": "申请回避的人员", "content.plan": "申请事项", "content.defer_until": "暂缓至",
+    "content.instalments": "分期期数", "content.reasons": "经济困难情况", "content.plan_detail": "缴纳计划说明",
+    "content.waived": "放弃的权利", "plan.defer": "暂缓缴纳", "plan.instalments": "分期缴纳",
+    "waived.statement": "陈述、申辩", "waived.hearing_request": "要求听证",
+    "target.hearing_officer": "听证主持人", "target.officer": "执法人员",
+    "law.statement": "当事人有权进行陈述和申辩。行政机关必须充分听取当事人的意见，对当事人提出的事实、理由和证据，应当进行复核；当事人提出的事实、理由或者证据成立的，行政机关应当采纳。行政机关不得因当事人陈述、申辩而给予更重的处罚。（《中华人民共和国行政处罚法》第四十五条）",
+    "law.hearing_request": "当事人要求听证的，应当在行政机关告知后五日内提出；行政机关应当在举行听证的七日前，通知当事人及有关人员听证的时间、地点。（《中华人民共和国行政处罚法》第六十四条第一项、第二项；“五日”“七日”指工作日，不含法定节假日，第八十五条）",
+    "law.recusal": "当事人认为执法人员与案件有直接利害关系或者有其他关系可能影响公正执法的，有权申请回避；当事人认为听证主持人与本案有直接利害关系的，有权申请回避。（《中华人民共和国行政处罚法》第四十三条、第六十四条第四项）",
+    "law.payment_plan": "当事人确有经济困难，需要延期或者分期缴纳罚款的，经当事人申请和行政机关批准，可以暂缓或者分期缴纳。（《中华人民共和国行政处罚法》第六十六条第二款）",
+    "law.waiver": "当事人明确放弃陈述或者申辩权利的，执法机关可以不再等待期限届满即作出行政处罚决定。（《中华人民共和国行政处罚法》第六十二条）",
+}

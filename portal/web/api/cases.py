@@ -130,9 +130,13 @@ EVENT = openapi.Schema("CaseEvent", {
 })
 DEADLINE = openapi.Schema("CaseDeadline", {
     "type": "object", "additionalProperties": False,
-    "required": ["kind", "label", "binds", "last_day", "ends_at", "statutory_last_day",
+    "required": ["party", "kind", "label", "binds", "last_day", "ends_at", "statutory_last_day",
                  "extended", "explanation", "basis", "fallback_years"],
     "properties": {
+        "party": {"type": "integer", "minimum": 0,
+                  "description": "Whose deadline: the index of the party in `parties`. Each party's "
+                                 "periods run from when that party was served (through the portal, "
+                                 "the arrival in its mailbox), so they may differ between parties."},
         "kind": {"type": "string"}, "label": {"type": "string"},
         "binds": {"enum": ["party", "agency"]},
         "last_day": _DATE, "ends_at": {**_TIME, "description": "Exclusive: 24:00 China time."},
@@ -190,8 +194,8 @@ async def register_case(request: Request, db: AsyncSession, agency: AgencyPrinci
 
 @openapi.operation(
     "get", summary="A case of the agency", security="agency", parameters=(CASE_CODE,),
-    description="The case with its parties, officers, events and every running deadline with "
-                "how it was counted. Another agency's case answers 404.",
+    description="The case with its parties, officers, events and every running deadline of "
+                "each party with how it was counted. Another agency's case answers 404.",
     replies={200: openapi.Reply("The case.", CASE), 404: _NOT_FOUND},
 )
 @agency_endpoint
@@ -199,7 +203,9 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
     case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
     events = await cases.case_events(db, case)
     parties = await cases.parties(db, case)
-    deadlines = await cases.deadlines(db, case, parties[0].id, await load_calendar(db))
+    calendar = await load_calendar(db)
+    deadlines = [(index, deadline) for index, party in enumerate(parties)
+                 for deadline in await cases.deadlines(db, case, party.id, calendar, events)]
     return _no_store({
         "code": case.code, "display_code": case_codes.display(case.code),
         "qr_url": _qr_url(request, case), "agency_case_number": case.agency_case_number,
@@ -212,7 +218,7 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
         "officers": [{"name": o.name, "credential_number": o.credential_number}
                      for o in await cases.officers(db, case)],
         "events": [_event(event) for event in events],
-        "deadlines": [_deadline(deadline) for deadline in deadlines],
+        "deadlines": [_deadline(index, deadline) for index, deadline in deadlines],
     })
 
 
@@ -290,8 +296,9 @@ def _event(event: StageEvent) -> dict[str, Any]:
             "recorded_at": instant_text(event.recorded_at), "data": dict(event.data)}
 
 
-def _deadline(deadline: CaseDeadline) -> dict[str, Any]:
+def _deadline(party: int, deadline: CaseDeadline) -> dict[str, Any]:
     return {
+        "party": party,
         "kind": deadline.kind.value, "label": deadline.label,
         "binds": "party" if deadline.party else "agency",
         "last_day": deadline.last_day.isoformat(), "ends_at": instant_text(deadline.ends_at_utc),

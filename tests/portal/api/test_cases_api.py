@@ -11,11 +11,17 @@ from typing import Any
 
 import httpx
 from PIL import Image
+from sqlalchemy import select
+from starlette.applications import Starlette
 
 from portal import case_codes
 from portal.legal_calendar import CHINA_TZ as CHINA
+from portal.models.cases import Case
+from portal.services import cases
 from portal.services.agencies import NewClient
+from tests.conftest import Database
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
+from tests.portal.eservice.factories import deliver, sign_consent
 
 PERSON = {"kind": "person", "name": "张三", "id_number": "35010219850312123X"}
 COMPANY = {"kind": "organisation", "name": "福州示例科技有限公司", "credit_code": "91350100MA2XY12346"}
@@ -207,3 +213,25 @@ def decoded_modules(png: bytes) -> list[list[bool]]:
     size = image.width // 8
     assert image.width == image.height == size * 8
     return [[image.getpixel((x * 8 + 4, y * 8 + 4)) < 128 for x in range(size)] for y in range(size)]
+
+
+async def test_each_party_s_deadlines_run_from_its_own_service(
+        api: httpx.AsyncClient, agency_a: NewClient, app: Starlette, database: Database) -> None:
+    # FJ art. 19: service through the portal is the arrival in the party's mailbox, and each
+    # party's periods run from its own service (APL art. 45, 62, 64(1)). The notice says nothing
+    # of when anyone was informed; only the company is served, through the portal.
+    token = bearer(await fetch_token(api, agency_a))
+    code = (await register(api, token["Authorization"].split()[1])).json()["code"]
+    events = f"/api/v1/cases/{code}/events"
+    assert (await api.post(events, json={"kind": "filed"}, headers=token)).status_code == 201
+    assert (await api.post(events, json=NOTICE, headers=token)).status_code == 201
+    async with database.sessions() as db:
+        case = (await db.execute(select(Case).where(Case.code == code))).scalar_one()
+        person, company = await cases.parties(db, case)
+    await sign_consent(database, company.id)
+    await deliver(database, app.state.blobs, company.id, case.id, document_type="行政处罚事先告知书")
+
+    body = (await api.get(f"/api/v1/cases/{code}", headers=token)).json()
+    assert [p["name"] for p in body["parties"]] == [person.name, company.name]
+    statement = [d for d in body["deadlines"] if d["kind"] == "statement"]
+    assert [d["party"] for d in statement] == [1]  # the company's, from its mailbox; none for 张三 yet

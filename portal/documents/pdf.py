@@ -13,8 +13,10 @@ no font needed on the reader's side; reportlab cannot embed CFF outlines. The fo
 by ``signing.find_cjk_font()``; for running text the Regular weight of Noto Sans CJK beside it
 is preferred when installed, and in a collection the Simplified Chinese face (" SC").
 
-Rendering is CPU work (a few hundred milliseconds, mostly parsing and subsetting the font):
-callers run ``output()`` in a thread, never on the event loop.
+The font is parsed once per process and shared by the documents
+(``payments.receipt_pdf.add_cjk_font``, which the fiscal e-receipts use too). Rendering is
+still CPU work (around a hundred milliseconds, mostly subsetting the font): callers run it in
+a thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
+from payments.receipt_pdf import add_cjk_font, simplified_chinese_face
 from signing import SealPlacement, find_cjk_font
 
 __all__ = ["CjkDocument", "Colour", "cjk_font"]
@@ -55,20 +57,7 @@ def cjk_font() -> tuple[Path, int]:
         found,
     )
     path = next(candidate for candidate in candidates if candidate.is_file())
-    return path, _simplified_chinese_face(path)
-
-
-def _simplified_chinese_face(path: Path) -> int:
-    if path.suffix.lower() not in (".ttc", ".otc"):
-        return 0
-    collection = TTCollection(str(path), lazy=True)
-    try:
-        for index, face in enumerate(collection.fonts):
-            if " SC" in (face["name"].getDebugName(1) or ""):
-                return index
-    finally:
-        collection.close()
-    return 0
+    return path, simplified_chinese_face(path)
 
 
 class _Pdf(FPDF):
@@ -92,7 +81,7 @@ class CjkDocument:
 
     def __init__(self, title: str, *, created_at: datetime, creator: str = "enforcement-portal",
                  footer: str = "") -> None:
-        font_path, face = cjk_font()
+        font_path = cjk_font()[0]
         pdf = _Pdf(format="A4")
         pdf.footer_text = footer
         pdf.set_margins(_MARGIN_X, _MARGIN_TOP, _MARGIN_X)
@@ -101,7 +90,7 @@ class CjkDocument:
         pdf.set_title(title)
         pdf.set_lang("zh-CN")
         pdf.set_creator(creator)
-        pdf.add_font(_FONT, fname=str(font_path), collection_font_number=face)
+        add_cjk_font(pdf, _FONT, font_path)
         pdf.add_page()
         pdf.set_font(_FONT, size=_BODY_SIZE)
         self.pdf = pdf

@@ -349,6 +349,6 @@ async def test_memory_limit_applies_and_a_killed_worker_is_replaced(
         assert (await starved.verify(signed)).problem is FileProblem.TOO_COMPLEX
     async with VerificationRunner(context, workers=1) as runner:
         assert (await runner.verify(signed)).passed
-        for process in list(runner._pool._processes.values()):  # white-box: simulate a crash
-            process.kill()
+        for worker in runner._idle:  # white-box: simulate a crash
+            worker.process.kill()
         assert (await runner.verify(signed)).passed

@@ -1,0 +1,50 @@
+"""Whether two PDFs from ``portal.documents`` show the same thing with the same fonts.
+
+``payments.receipt_pdf.add_cjk_font`` shares one parse of the font between documents instead
+of ``FPDF.add_font`` parsing it for each; the PDFs it gives must be the ones fpdf2 gives, but
+for the FontBBox inside the embedded font program (the face's instead of the subset's).
+``drawn`` is everything else a reader uses: each page's content stream, and for each font its
+name, encoding and ToUnicode maps, widths, and every glyph program of the embedded subset with
+the sub-font it belongs to.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pypdf
+from fontTools.cffLib import CFFFontSet
+
+
+def drawn(pdf: bytes) -> tuple[list[bytes], dict[str, Any]]:
+    """The page contents and the fonts of ``pdf``, in a form to compare with ``==``."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    pages = [page.get_contents().get_data() for page in reader.pages]  # type: ignore[union-attr]
+    fonts: dict[str, Any] = {}
+    for page in reader.pages:
+        for name, reference in page["/Resources"]["/Font"].items():
+            font = reference.get_object()
+            cid_font = font["/DescendantFonts"][0].get_object()
+            descriptor = cid_font["/FontDescriptor"].get_object()
+            fonts[name] = (
+                font["/BaseFont"],
+                font["/ToUnicode"].get_object().get_data(),
+                font["/Encoding"].get_object().get_data(),
+                list(cid_font["/W"]),
+                glyph_programs(descriptor["/FontFile3"].get_object().get_data()),
+            )
+    return pages, fonts
+
+
+def glyph_programs(cff: bytes) -> dict[str, tuple[int, list[Any]]]:
+    """Glyph name (``cidNNNNN``) → (its font dictionary, its Type 2 charstring program)."""
+    fonts = CFFFontSet()
+    fonts.decompile(io.BytesIO(cff), None)
+    top = fonts[fonts.fontNames[0]]
+    programs = {}
+    for index, name in enumerate(top.charset):
+        charstring = top.CharStrings[name]
+        charstring.decompile()
+        programs[name] = (top.FDSelect[index], charstring.program)
+    return programs

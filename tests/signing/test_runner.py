@@ -1,0 +1,95 @@
+"""The worker processes of ``signing.runner.VerificationRunner``: how many, how long they live,
+and what happens to one that stops answering, dies or whose caller goes away.
+
+(Budgets and memory limits against hostile files are in ``test_hostile_pdfs.py``.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from signing import (
+    FileProblem,
+    KeySigner,
+    SignatureSettings,
+    VerificationContext,
+    VerificationRunner,
+    sign_pdf,
+)
+from signing import runner as runner_module
+from tests.signing.sample_pdfs import make_pdf
+
+
+@pytest.fixture(scope="module")
+def sealed(agency_rsa: KeySigner) -> bytes:
+    return sign_pdf(make_pdf(1), agency_rsa, SignatureSettings())
+
+
+async def test_more_files_than_workers_wait_for_one_and_all_pass(
+        context: VerificationContext, sealed: bytes) -> None:
+    async with VerificationRunner(context, workers=2) as runner:
+        reports = await asyncio.gather(*(runner.verify(sealed) for _ in range(5)))
+        assert all(report.passed for report in reports)
+        assert len(runner._idle) == 2 and runner._busy == 0
+
+
+async def test_the_most_recently_used_worker_takes_the_next_file(
+        context: VerificationContext, sealed: bytes) -> None:
+    async with VerificationRunner(context, workers=2) as runner:
+        await asyncio.gather(runner.verify(sealed), runner.verify(sealed))
+        last = runner._idle[-1]
+        assert (await runner.verify(sealed)).passed
+        assert runner._idle[-1] is last and last.jobs == 2
+
+
+async def test_a_worker_is_replaced_after_its_share_of_jobs(
+        context: VerificationContext, sealed: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_module, "_JOBS_PER_WORKER", 2)
+    async with VerificationRunner(context, workers=1) as runner:
+        assert (await runner.verify(sealed)).passed
+        first = runner._idle[0].process
+        assert (await runner.verify(sealed)).passed
+        assert runner._idle == []  # retired after two jobs
+        first.join(timeout=5)
+        assert first.exitcode == 0  # it read the end of its socket and left
+        assert (await runner.verify(sealed)).passed
+        assert runner._idle[0].process is not first
+
+
+async def test_a_worker_that_stops_answering_is_killed_after_the_grace_period(
+        context: VerificationContext, sealed: bytes) -> None:
+    async with VerificationRunner(context, workers=1, time_budget=0.1) as runner:
+        assert (await runner.verify(sealed)).passed
+        stuck = runner._idle[0].process
+        assert stuck.pid is not None
+        os.kill(stuck.pid, signal.SIGSTOP)  # like a C call that never returns to Python
+        report = await runner.verify(sealed)
+        assert report.problem is FileProblem.TOO_COMPLEX
+        assert not stuck.is_alive()
+        runner.time_budget = 20.0
+        assert (await runner.verify(sealed)).passed
+
+
+async def test_a_caller_that_goes_away_takes_its_worker_with_it(
+        context: VerificationContext, sealed: bytes) -> None:
+    async with VerificationRunner(context, workers=1) as runner:
+        assert (await runner.verify(sealed)).passed
+        worker = runner._idle[0]
+        assert worker.process.pid is not None
+        os.kill(worker.process.pid, signal.SIGSTOP)  # the answer would come after the caller left
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(runner.verify(sealed), timeout=0.5)
+        assert not worker.process.is_alive() and runner._busy == 0
+        assert (await runner.verify(sealed)).passed
+
+
+async def test_closing_stops_the_idle_workers(context: VerificationContext, sealed: bytes) -> None:
+    runner = VerificationRunner(context, workers=2)
+    await asyncio.gather(runner.verify(sealed), runner.verify(sealed))
+    processes = [worker.process for worker in runner._idle]
+    await asyncio.to_thread(runner.close)
+    assert [process.exitcode for process in processes] == [0, 0]

@@ -15,6 +15,12 @@ An agency may extend the statement, hearing-request and payment windows (``windo
 the party then sees the period the law gives and the extension, both. An extension counts only
 for the period it was made for: a new prior notice starts new windows.
 
+An approved instalment plan (``instalments_approved``, APL art. 66) changes the payment
+period the way a deferral does, and the latest of the two applies: the deadline then carries
+the plan (``InstalmentSchedule``), its ``last_day`` is the last instalment's due date, its
+explanation lists every instalment, and ``next_instalment`` answers the one due next. Which
+instalments are paid is the fine's business (``services.fine_views``), not the case's.
+
 ``CaseDeadline`` wraps the ``Deadline`` (or, for the hearing notice, ``HearingNoticeLimit``)
 that ``legal_calendar`` computed, with its name and any extension; it answers ``last_day``,
 ``ends_at_utc``, ``is_met_by`` and ``explain`` like a ``Deadline`` does, with the extension
@@ -36,8 +42,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from payments.money import format_yuan
 from portal import catalogue
-from portal.case_events import EventKind, StageEvent, last
+from portal.case_events import EventKind, ScheduledInstalment, StageEvent, last
 from portal.legal_calendar import (
     Deadline,
     HearingNoticeLimit,
@@ -78,14 +85,42 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class InstalmentSchedule:
+    """An agency's approval of payment by instalments: each instalment's due date and amount,
+    why, and when it was decided."""
+
+    instalments: tuple[ScheduledInstalment, ...]
+    reason: str
+    decided_at: datetime
+
+    @property
+    def last_day(self) -> date:
+        return self.instalments[-1].due_date
+
+    def next_instalment(self, instant: datetime) -> tuple[int, ScheduledInstalment] | None:
+        """The number and instalment whose due date has not ended at ``instant``, if any."""
+        return next(((number, instalment) for number, instalment in enumerate(self.instalments, 1)
+                     if instant < end_of_china_day_utc(instalment.due_date)), None)
+
+    def explain(self) -> str:
+        items = "；".join(catalogue.CASES["deadline.instalment"].format(
+            n=number, day=_format(instalment.due_date), amount=format_yuan(instalment.amount_fen))
+            for number, instalment in enumerate(self.instalments, 1))
+        return catalogue.CASES["deadline.instalments"].format(
+            reason=self.reason, count=len(self.instalments), items=items)
+
+
+@dataclass(frozen=True)
 class CaseDeadline:
-    """A named deadline of a case; ``party`` false for the agency's own deadlines."""
+    """A named deadline of a case; ``party`` false for the agency's own deadlines. At most one
+    of ``extension`` and ``plan`` (payment only) is set: whichever the agency decided last."""
 
     kind: DeadlineKind
     computed: Deadline | HearingNoticeLimit
     party: bool
     trigger_seq: int
     extension: Extension | None = None
+    plan: InstalmentSchedule | None = None
 
     @property
     def label(self) -> str:
@@ -99,10 +134,14 @@ class CaseDeadline:
 
     @property
     def last_day(self) -> date:
+        if self.plan:
+            return self.plan.last_day
         return self.extension.last_day if self.extension else self.statutory_last_day
 
     @property
     def ends_at_utc(self) -> datetime:
+        if self.plan:
+            return end_of_china_day_utc(self.plan.last_day)
         if self.extension:
             return self.extension.ends_at_utc
         if isinstance(self.computed, HearingNoticeLimit):
@@ -125,11 +164,13 @@ class CaseDeadline:
         return instant < self.ends_at_utc
 
     def explain(self) -> str:
-        """How the law counts the period (``Deadline.explain``), then any extension."""
+        """How the law counts the period (``Deadline.explain``), then any extension or plan."""
         text = self.computed.explain()
         if self.extension:
             text += "；" + catalogue.CASES["deadline.extended"].format(
                 day=_format(self.extension.last_day), reason=self.extension.reason)
+        if self.plan:
+            text += "；" + self.plan.explain()
         return text
 
 
@@ -200,20 +241,28 @@ def _after_decision(decided: StageEvent, calendar: HolidayCalendar,
 
 
 def _extended(deadline: CaseDeadline, events: Sequence[StageEvent]) -> CaseDeadline:
-    """The deadline with the latest extension made for it after its trigger, if any."""
+    """The deadline with the latest extension (or, for payment, instalment plan) made for it
+    after its trigger, if any."""
     extension = None
+    plan = None
     for event in events:
-        if (event.kind is EventKind.WINDOW_EXTENDED and event.seq > deadline.trigger_seq
+        if event.seq <= deadline.trigger_seq:
+            continue
+        if (event.kind is EventKind.WINDOW_EXTENDED
                 and event.data.get("deadline") == deadline.kind.value):
             new_last = event.day("new_last_day")
             assert new_last is not None, "new_last_day is required by the event's spec"
             if new_last <= deadline.statutory_last_day:
                 continue  # this party's own period already runs longer
-            extension = Extension(new_last, str(event.data.get("reason", "")), event.at)
-    if extension is None:
+            extension, plan = Extension(new_last, str(event.data.get("reason", "")), event.at), None
+        elif event.kind is EventKind.INSTALMENTS_APPROVED and deadline.kind is DeadlineKind.PAYMENT:
+            plan = InstalmentSchedule(event.schedule("instalments"), str(event.data.get("reason", "")),
+                                      event.at)
+            extension = None
+    if extension is None and plan is None:
         return deadline
     return CaseDeadline(deadline.kind, deadline.computed, deadline.party, deadline.trigger_seq,
-                        extension)
+                        extension, plan)
 
 
 def find(deadlines: Sequence[CaseDeadline], kind: DeadlineKind) -> CaseDeadline | None:

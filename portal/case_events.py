@@ -12,6 +12,12 @@ back (``StageEvent``). The order rules live in ``portal.case_rules``, the deadli
 Every event carries ``occurred_at``: when it happened in the agency's procedure (it may be
 earlier than when it was recorded, never later). Instants arrive as RFC 3339 with an offset
 and are stored in UTC; dates (a hearing day, an extended last day) are China dates.
+
+An approved instalment plan (``instalments_approved``, APL art. 66) carries a ``schedule``:
+2-12 instalments ``{"due_date": "YYYY-MM-DD", "amount_fen": n}``, dates strictly increasing,
+amounts positive; each bad member is named by its path (``instalments[1].due_date``). That
+the amounts add up to the decision's fine is an order rule (``portal.case_rules``): it needs
+the history.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ class EventKind(StrEnum):
     LAWSUIT_STARTED = "lawsuit_started"
     LAWSUIT_ENDED = "lawsuit_ended"
     WINDOW_EXTENDED = "window_extended"
+    INSTALMENTS_APPROVED = "instalments_approved"
     CLOSED = "closed"
 
 
@@ -51,8 +58,12 @@ class EventKind(StrEnum):
 AGENCY_KINDS = tuple(kind for kind in EventKind if kind is not EventKind.REGISTERED)
 # Deadlines an agency may extend (APL art. 66 for payment); remedy periods are set by law.
 EXTENDABLE_DEADLINES = ("statement", "hearing_request", "payment")
+# Events that change a period, not the stage: the case's stage and public milestones skip them.
+PERIOD_EVENTS = (EventKind.WINDOW_EXTENDED, EventKind.INSTALMENTS_APPROVED)
+MIN_INSTALMENTS = 2
+MAX_INSTALMENTS = 12
 
-FieldType = Literal["text", "instant", "date", "time", "bool", "fen", "choice"]
+FieldType = Literal["text", "instant", "date", "time", "bool", "fen", "choice", "schedule"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,11 @@ SPECS: dict[EventKind, tuple[Field, ...]] = {
         Field("new_last_day", "date", required=True),
         Field("reason", "text", required=True, max_length=500),
     ),
+    EventKind.INSTALMENTS_APPROVED: (
+        _OCCURRED,
+        Field("instalments", "schedule", required=True),
+        Field("reason", "text", required=True, max_length=500),
+    ),
     EventKind.CLOSED: (_OCCURRED, Field("reason", "text", max_length=500)),
 }
 MAX_FEN = 10**15  # ten trillion yuan: far above any fine, inside a 64-bit column
@@ -127,6 +143,8 @@ def parse_event_data(kind: str, raw: Mapping[str, Any], now: datetime) -> tuple[
             payload[name] = _canonical(field, value, now)
         except _Bad as bad:
             errors[name] = bad.code
+        except _BadMembers as bad:
+            errors.update({f"{name}{path}": code for path, code in bad.errors.items()})
     if event_kind is EventKind.HEARING_SCHEDULED and payload.get("public") is False \
             and not payload.get("not_public_reason"):
         errors["not_public_reason"] = "required"  # APL art. 64(5): public unless a reason
@@ -142,7 +160,17 @@ class _Bad(Exception):
         self.code = code
 
 
+class _BadMembers(Exception):
+    """Errors inside a structured value, keyed by the path below the field (``[1].due_date``)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
 def _canonical(field: Field, value: Any, now: datetime) -> Any:
+    if field.type == "schedule":
+        return _schedule(value)
     if field.type == "text":
         if not isinstance(value, str) or not value.strip():
             raise _Bad("invalid_type" if not isinstance(value, str) else "required")
@@ -170,6 +198,52 @@ def _canonical(field: Field, value: Any, now: datetime) -> Any:
     if field.type == "time":
         return _time(value)
     return instant_text(_instant(value, now))
+
+
+_INSTALMENT_MEMBERS = ("due_date", "amount_fen")
+
+
+def _schedule(value: Any) -> list[dict[str, Any]]:
+    """The canonical instalments: ``[{"due_date": "YYYY-MM-DD", "amount_fen": n}, ...]``."""
+    if not isinstance(value, list):
+        raise _Bad("invalid_type")
+    if not MIN_INSTALMENTS <= len(value) <= MAX_INSTALMENTS:
+        raise _Bad("out_of_range")
+    errors: dict[str, str] = {}
+    items: list[dict[str, Any]] = []
+    previous: date | None = None
+    for index, item in enumerate(value):
+        where = f"[{index}]"
+        if not isinstance(item, dict):
+            errors[where] = "invalid_type"
+            previous = None
+            continue
+        errors.update({f"{where}.{name}": "unknown_field" for name in item
+                       if name not in _INSTALMENT_MEMBERS})
+        due: date | None = None
+        raw_due = item.get("due_date")
+        try:
+            if raw_due is None:
+                raise _Bad("required")
+            if not isinstance(raw_due, str):
+                raise _Bad("invalid_type")
+            due = _date(raw_due)
+            if previous is not None and due <= previous:
+                raise _Bad("not_increasing")
+        except _Bad as bad:
+            errors[f"{where}.due_date"] = bad.code
+        amount = item.get("amount_fen")
+        if amount is None:
+            errors[f"{where}.amount_fen"] = "required"
+        elif isinstance(amount, bool) or not isinstance(amount, int):
+            errors[f"{where}.amount_fen"] = "invalid_type"
+        elif not 0 < amount <= MAX_FEN:
+            errors[f"{where}.amount_fen"] = "out_of_range"
+        previous = due
+        items.append({"due_date": due.isoformat() if due else None, "amount_fen": amount})
+    if errors:
+        raise _BadMembers(errors)
+    return items
 
 
 def _time(value: str) -> str:
@@ -230,6 +304,19 @@ class StageEvent:
         value = self.data.get(name)
         return date.fromisoformat(value) if isinstance(value, str) else None
 
+    def schedule(self, name: str) -> tuple[ScheduledInstalment, ...]:
+        """The instalments of a ``schedule`` field, in order (empty when absent)."""
+        return tuple(ScheduledInstalment(date.fromisoformat(item["due_date"]), int(item["amount_fen"]))
+                     for item in self.data.get(name) or ())
+
+
+@dataclass(frozen=True)
+class ScheduledInstalment:
+    """One instalment of an approved plan (APL art. 66): pay ``amount_fen`` by ``due_date``."""
+
+    due_date: date
+    amount_fen: int
+
 
 def last(events: Iterable[StageEvent], kind: EventKind) -> StageEvent | None:
     found = None
@@ -240,9 +327,10 @@ def last(events: Iterable[StageEvent], kind: EventKind) -> StageEvent | None:
 
 
 def current_stage(events: Sequence[StageEvent]) -> EventKind:
-    """The stage a case is in: its latest event, an extension of a period aside."""
+    """The stage a case is in: its latest event, a change of a period (an extension, an
+    instalment plan) aside."""
     for event in reversed(events):
-        if event.kind is not EventKind.WINDOW_EXTENDED:
+        if event.kind not in PERIOD_EVENTS:
             return event.kind
     return EventKind.REGISTERED
 
@@ -254,11 +342,12 @@ def stage_label(stage: EventKind) -> str:
 @dataclass(frozen=True)
 class Detail:
     """One labelled value of a timeline entry; ``format`` tells a page how to show ``value``
-    (``fen`` as yuan, ``date`` and ``instant`` in China time, ``text`` as it is)."""
+    (``fen`` as yuan, ``date`` and ``instant`` in China time, ``instalment`` as its due date
+    and amount, ``text`` as it is)."""
 
     label: str
-    value: str | int | date | datetime
-    format: Literal["text", "fen", "date", "instant"] = "text"
+    value: str | int | date | datetime | ScheduledInstalment
+    format: Literal["text", "fen", "date", "instant", "instalment"] = "text"
 
 
 @dataclass(frozen=True)
@@ -296,6 +385,10 @@ def _details(event: StageEvent) -> Iterable[Detail]:
             yield Detail(label, catalogue.CASES[f"value.{field.name}.{str(value).lower()}"])
         elif field.type == "choice":
             yield Detail(label, catalogue.CASES[f"deadline.{value}"])
+        elif field.type == "schedule":
+            for number, instalment in enumerate(event.schedule(field.name), start=1):
+                yield Detail(catalogue.CASES["value.instalment"].format(n=number), instalment,
+                             "instalment")
         else:
             yield Detail(label, str(value))
 
@@ -308,10 +401,11 @@ class Milestone:
 
 def public_milestones(events: Iterable[StageEvent]) -> tuple[Milestone, ...]:
     """The dates anyone may see (FJ art. 8, 29): when each stage was reached, nothing of what
-    it said. A hearing's date shows only when the hearing is public (APL art. 64(5))."""
+    it said. A hearing's date shows only when the hearing is public (APL art. 64(5)). Changes
+    of a period are not milestones: an instalment plan tells of the party's finances."""
     shown: list[Milestone] = []
     for event in events:
-        if event.kind is EventKind.WINDOW_EXTENDED:
+        if event.kind in PERIOD_EVENTS:
             continue
         shown.append(Milestone(catalogue.CASES[f"event.{event.kind.value}"], china_date(event.at)))
         hearing_day = event.day("hearing_date")

@@ -15,7 +15,11 @@ is the law's:
   notified at least 7 working days ahead (art. 64(2), 85);
 - reconsideration and lawsuits follow a decision, and end only after they started;
 - only a running statement, hearing-request or payment window can be extended, and only to a
-  later day;
+  later day (for the payment window under an instalment plan: later than its last instalment);
+- an instalment plan (APL art. 66) follows a decision with a fine; its amounts add up to the
+  decision's fine and its first instalment is not due before the day it is approved. A later
+  plan replaces an earlier one, and a plan and a deferral (a payment-window extension)
+  replace each other: the latest applies (``case_deadlines``, ``services.fine_views``);
 - events are recorded in the order they happened.
 
 Refusals are ``Conflict`` (409, the case's state forbids it) or ``Unprocessable`` (422, the
@@ -89,6 +93,8 @@ def check_event(event: StageEvent, history: Sequence[StageEvent], *, hearing_rig
         _check_remedy(event, history, decided is not None)
     elif event.kind is EventKind.WINDOW_EXTENDED:
         _check_extension(event, history, standings, hearing_right=hearing_right, calendar=calendar)
+    elif event.kind is EventKind.INSTALMENTS_APPROVED:
+        _check_instalments(event, decided)
     elif event.kind is EventKind.CLOSED and _pending_remedies(history):
         raise Conflict(code="remedy_pending")
 
@@ -188,3 +194,21 @@ def _check_extension(event: StageEvent, history: Sequence[StageEvent],
     assert new_last_day is not None, "new_last_day is required by the event's spec"
     if new_last_day <= latest:
         raise Unprocessable("extension_not_later", extra={"current_last_day": latest.isoformat()})
+
+
+def _check_instalments(event: StageEvent, decided: StageEvent | None) -> None:
+    if decided is None:
+        raise Conflict(code="decision_required")
+    fine_fen = int(decided.data.get("fine_fen", 0))
+    if fine_fen <= 0:
+        raise Conflict(code="decision_without_fine")
+    instalments = event.schedule("instalments")
+    total = sum(instalment.amount_fen for instalment in instalments)
+    if total != fine_fen:
+        raise Unprocessable("instalments_total_mismatch",
+                            extra={"fine_fen": fine_fen, "instalments_total_fen": total})
+    approved_on = china_date(event.at)
+    if instalments[0].due_date < approved_on:
+        # a plan that is overdue the day it is approved would surcharge the party at once
+        raise Unprocessable("instalment_before_approval",
+                            extra={"approved_on": approved_on.isoformat()})

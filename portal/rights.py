@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from portal.case_deadlines import CaseDeadline, DeadlineKind, find
-from portal.case_events import EventKind, StageEvent, last
+from portal.case_events import MAX_INSTALMENTS, MIN_INSTALMENTS, EventKind, StageEvent, last
 from portal.errors import ValidationFailed
 
 
@@ -53,7 +53,6 @@ BEFORE_DECISION = frozenset({SubmissionKind.STATEMENT, SubmissionKind.HEARING_RE
 STATEMENT_CHARS = 5000
 REASON_CHARS = 2000
 NAME_CHARS = 50
-MAX_INSTALMENTS = 12
 LONGEST_DEFERRAL = timedelta(days=366)
 HEARING_OFFICER = "hearing_officer"
 
@@ -141,7 +140,7 @@ def _payment_plan(fields: Mapping[str, str], today: date, errors: dict[str, str]
             content["defer_until"] = until.isoformat()
     elif plan == "instalments":
         raw = fields.get("instalments", "").strip()
-        if not raw.isascii() or not raw.isdigit() or not 2 <= int(raw) <= MAX_INSTALMENTS:
+        if not raw.isascii() or not raw.isdigit() or not MIN_INSTALMENTS <= int(raw) <= MAX_INSTALMENTS:
             errors["instalments"] = "out_of_range"
         else:
             content["instalments"] = int(raw)

@@ -1,6 +1,7 @@
 """Cases (``portal.case_events``, ``portal.case_deadlines``, the case pages): stages, events,
 their fields and the deadlines, keyed "stage.<kind>", "event.<kind>", "field.<name>",
-"value.<field>.<value>" and "deadline.<kind>".
+"value.<field>.<value>" (and "value.instalment", one instalment of a plan) and
+"deadline.<kind>".
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ CASES: dict[str, str] = {
     "event.lawsuit_started": "提起行政诉讼",
     "event.lawsuit_ended": "行政诉讼终结",
     "event.window_extended": "期限延长",
+    "event.instalments_approved": "批准分期缴纳罚款",
     "event.closed": "结案",
     "field.proposed_penalty": "拟作出的行政处罚",
     "field.proposed_fine_fen": "拟罚款金额",
@@ -47,8 +49,10 @@ CASES: dict[str, str] = {
     "field.deadline": "延长的期限",
     "field.new_last_day": "延长至",
     "field.reason": "理由",
+    "field.instalments": "分期缴纳安排",
     "value.public.true": "公开举行",
     "value.public.false": "不公开举行",
+    "value.instalment": "第{n}期",
     "deadline.statement": "陈述、申辩期限",
     "deadline.hearing_request": "申请听证期限",
     "deadline.hearing_notice": "听证通知期限（执法机关）",
@@ -57,4 +61,6 @@ CASES: dict[str, str] = {
     "deadline.reconsideration": "申请行政复议期限",
     "deadline.lawsuit": "提起行政诉讼期限",
     "deadline.extended": "执法机关已将期限延长至{day} 24:00（理由：{reason}）",
+    "deadline.instalments": "执法机关已批准分期缴纳（理由：{reason}），共{count}期：{items}",
+    "deadline.instalment": "第{n}期于{day} 24:00前缴纳{amount}元",
 }

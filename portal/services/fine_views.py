@@ -6,12 +6,24 @@ The amount due is never stored: it changes every day (APL art. 72), so it is com
 - days while a reconsideration or lawsuit was pending are not counted (APL art. 73 para. 3):
   each ``*_started`` event of the case opens a `Suspension`, the next ``*_ended`` closes it;
 - an approved deferral (APL art. 66) is the agency's ``window_extended`` event for the
-  ``payment`` deadline: the fine is then due on its ``new_last_day``.
+  ``payment`` deadline: the fine is then due on its ``new_last_day``;
+- an approved instalment plan (APL art. 66) is the agency's ``instalments_approved`` event:
+  each instalment has its own due date and its own surcharge (`payments.InstalmentPlan`).
+  The latest of a deferral and a plan applies (the engine takes one or the other); a plan
+  whose amounts do not add up to this fine (a fine row made for another amount than the
+  decision's) cannot be applied to it and is left out, so the fine keeps its own due date.
 
-A fine's state for people: ``unpaid`` (before the due date), ``overdue`` (surcharge accruing),
-``paid`` (nothing owed), ``refunded`` (the money that paid it was refunded: the decision was
-changed, the fine is closed). Money kept aside (``refund_required``) is shown to the party and
-the agency until the agency reports it refunded.
+What the party is asked to pay (``Quote.pay_now_fen``, the engine's answer, which orders
+collect and callbacks check): without a plan the whole amount due; with a plan every
+instalment due by today (overdue ones with their surcharge, and today's), or, when none is,
+the next open instalment, so a party may pay ahead one instalment at a time. Paying the
+whole remainder at once is not offered: the platform is paid exactly the quoted amount.
+
+A fine's state for people: ``unpaid`` (nothing overdue), ``overdue`` (surcharge accruing on
+the fine or on an instalment), ``paid`` (nothing owed), ``refunded`` (the money that paid it
+was refunded: the decision was changed, the fine is closed). Money kept aside
+(``refund_required``) is shown to the party and the agency until the agency reports it
+refunded.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
+from payments import InstalmentPlan  # FineView.payments shadows the module in its body
 from portal.case_events import EventKind, StageEvent
 from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
@@ -34,8 +47,9 @@ from portal.models.payments import OPEN_STATES, Fine, PaymentOrder, PaymentRecor
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
 from portal.services import cases
 
-__all__ = ["FineTerms", "FineView", "PaymentView", "ReceiptView", "case_fines", "fine_view", "quote_for",
-           "receipt_views", "terms"]
+__all__ = ["FineTerms", "FineView", "InstalmentView", "PaymentView", "ReceiptView", "allocation",
+           "case_fines", "collected_lines", "fine_view", "quote_for", "receipt_views", "terms",
+           "terms_from_events"]
 
 _STARTS = {EventKind.RECONSIDERATION_STARTED: payments.SuspensionKind.RECONSIDERATION,
            EventKind.LAWSUIT_STARTED: payments.SuspensionKind.LAWSUIT}
@@ -50,13 +64,17 @@ class FineTerms:
     fine: payments.Fine
     suspensions: tuple[payments.Suspension, ...]
     deferral: payments.Deferral | None
+    plan: payments.InstalmentPlan | None = None
+    """At most one of ``deferral`` and ``plan``: whichever the agency approved last."""
 
 
 def terms_from_events(fine: Fine, events: Sequence[StageEvent]) -> FineTerms:
-    """The fine's terms, with the suspensions and the deferral its case's events record."""
+    """The fine's terms, with the suspensions, deferral or instalment plan its case's events
+    record (see the module docstring)."""
     opened: dict[payments.SuspensionKind, date] = {}
     suspensions: list[payments.Suspension] = []
     deferral: date | None = None
+    plan: payments.InstalmentPlan | None = None
     for event in events:
         day = china_date(event.at)
         if event.kind in _STARTS:
@@ -66,11 +84,17 @@ def terms_from_events(fine: Fine, events: Sequence[StageEvent]) -> FineTerms:
             start = opened.pop(kind)
             suspensions.append(payments.Suspension(kind, start, max(day, start)))
         elif event.kind is EventKind.WINDOW_EXTENDED and event.data.get("deadline") == "payment":
-            deferral = event.day("new_last_day")
+            deferral, plan = event.day("new_last_day"), None
+        elif event.kind is EventKind.INSTALMENTS_APPROVED:
+            plan = payments.InstalmentPlan.of((i.due_date, i.amount_fen)
+                                              for i in event.schedule("instalments"))
+            deferral = None
     suspensions.extend(payments.Suspension(kind, start) for kind, start in opened.items())
     moved = payments.Deferral(deferral) if deferral is not None and deferral > fine.due_date else None
+    if plan is not None and plan.total_fen != fine.amount_fen:
+        plan = None
     return FineTerms(payments.Fine(fine.amount_fen, fine.due_date, fine.surcharge_applies),
-                     tuple(suspensions), moved)
+                     tuple(suspensions), moved, plan)
 
 
 async def terms(db: AsyncSession, fine: Fine) -> FineTerms:
@@ -85,7 +109,40 @@ def quote_for(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord],
     paid = [payments.Payment(r.paid_on, r.amount_fen) for r in records
             if r.applied and r.platform_serial != excluding_serial]
     return payments.amount_due(fine_terms.fine, on, suspensions=fine_terms.suspensions,
-                               deferral=fine_terms.deferral, payments=paid)
+                               deferral=fine_terms.deferral, plan=fine_terms.plan, payments=paid)
+
+
+def allocation(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord],
+               amount_fen: int) -> tuple[int, int]:
+    """``(principal_fen, surcharge_fen)``: what a payment of ``amount_fen`` on ``on`` settles,
+    beside ``records``, as the engine allocates it (an instalment's surcharge before its
+    principal, the instalment due first first). Under a plan that is less than everything."""
+    before = quote_for(fine_terms, on, records)
+    paid = [payments.Payment(r.paid_on, r.amount_fen) for r in records if r.applied]
+    after = payments.amount_due(fine_terms.fine, on, suspensions=fine_terms.suspensions,
+                                deferral=fine_terms.deferral, plan=fine_terms.plan,
+                                payments=[*paid, payments.Payment(on, amount_fen)])
+    return (before.principal_outstanding_fen - after.principal_outstanding_fen,
+            before.surcharge_outstanding_fen - after.surcharge_outstanding_fen)
+
+
+def collected_lines(quote: payments.Quote) -> frozenset[int]:
+    """The numbers of the lines ``quote.pay_now_fen`` is made of: every open line due by the
+    quote's date, else the next open line (as ``payments.amount_due`` sums them)."""
+    open_lines = [line for line in quote.lines if line.due_fen]
+    due = [line for line in open_lines if line.due_date <= quote.on]
+    return frozenset(line.number for line in due or open_lines[:1])
+
+
+@dataclass(frozen=True)
+class InstalmentView:
+    """One instalment of the fine's plan as of the quote's date. ``status``: ``paid``,
+    ``overdue`` (its due date has passed: surcharge accrues on it) or ``due`` (not yet);
+    ``in_pay_now``: part of what the party is asked to pay today."""
+
+    line: payments.QuoteLine
+    status: str
+    in_pay_now: bool
 
 
 @dataclass(frozen=True)
@@ -134,9 +191,34 @@ class FineView:
             return "refunded"
         if self.quote.settled:
             return "paid"
-        if any(line.due_date < self.today for line in self.quote.lines):
+        if any(line.due_fen and line.due_date < self.today for line in self.quote.lines):
             return "overdue"
         return "unpaid"
+
+    @property
+    def plan(self) -> InstalmentPlan | None:
+        return self.fine_terms.plan
+
+    @property
+    def instalments(self) -> tuple[InstalmentView, ...]:
+        """The plan's instalments with their status; empty without a plan."""
+        if self.plan is None:
+            return ()
+        asked = collected_lines(self.quote)
+        return tuple(InstalmentView(line, "paid" if not line.due_fen else
+                                    "overdue" if line.due_date < self.today else "due",
+                                    line.number in asked) for line in self.quote.lines)
+
+    @property
+    def paying_ahead(self) -> bool:
+        """Under a plan with nothing due by today: the party is asked for the next instalment."""
+        return any(i.in_pay_now and i.line.due_date > self.today for i in self.instalments)
+
+    @property
+    def receipts_pending(self) -> bool:
+        """An applied payment still waits for its sealed fiscal e-receipt."""
+        ready = {r.row.payment_id for r in self.receipts if r.ready}
+        return any(p.status == "applied" and p.record.id not in ready for p in self.payments)
 
     @property
     def payable(self) -> bool:
@@ -149,6 +231,11 @@ class FineView:
 
     @property
     def effective_due_date(self) -> date:
+        """The date to pay by: after a deferral its date; under a plan the due date of the
+        first instalment still open (the last one once all are paid)."""
+        if self.plan is not None:
+            return next((line.due_date for line in self.quote.lines if line.due_fen),
+                        self.quote.lines[-1].due_date)
         return self.fine_terms.deferral.due_date if self.fine_terms.deferral else self.fine.due_date
 
 

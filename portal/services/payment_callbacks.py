@@ -9,13 +9,15 @@ The web edge has already verified the signature and the ±300 s timestamp window
 2. the order named by the notice is found and its fine locked (``fines.lock_fine``), so
    callbacks and pay clicks on one fine are applied one at a time, whatever their number;
 3. what the portal knows is gathered — was this notification id stored before, which payment
-   already settled the fine, the amount due on the China date of ``paid_at`` without this
-   payment — and `payments.check_notice` decides;
+   already settled what the order collects (the fine, or under an instalment plan the
+   instalments the order was made for), the amount due on the China date of ``paid_at``
+   without this payment — and `payments.check_notice` decides;
 4. an accepted notice is stored under its unique ``(platform, notification_id)`` (STYLE.md
    convention 8), the state change goes through ``payment_orders.apply_event`` (the transition
-   table), a payment is appended (``applied``, or flagged for refund when it is a second
-   payment of a settled fine), and when the fine is settled the fiscal receipt job and the
-   party's notification are queued in the same transaction; a refusal is a security event
+   table), a payment is appended (``applied``, with the principal and surcharge it settled,
+   or flagged for refund when it is a second payment of what was settled), and for an applied
+   payment the fiscal receipt job and the party's notification are queued in the same
+   transaction; a refusal is a security event
    (and, when the platform says it took the money anyway, the money is recorded as not
    applied, for a refund), and nothing else changes.
 
@@ -48,7 +50,7 @@ from portal.models.payments import (
     PaymentSecurityEvent,
 )
 from portal.services import evidence, jobs, outbox
-from portal.services.fine_views import quote_for, terms
+from portal.services.fine_views import allocation, collected_lines, quote_for, terms
 from portal.services.fines import chain_of, lock_fine
 from portal.services.payment_orders import apply_event
 
@@ -117,9 +119,16 @@ async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, bo
             serial = notice.platform_serial
             amount_due = quote_for(fine_terms, on, records, excluding_serial=serial).pay_now_fen
             applied = [r for r in records if r.applied and r.platform_serial != notice.platform_serial]
-            if applied and quote_for(fine_terms, max(on, applied[-1].paid_on), records,
-                                     excluding_serial=notice.platform_serial).settled:
-                settled_by = applied[-1].platform_serial
+            if applied:
+                later = quote_for(fine_terms, max(on, applied[-1].paid_on), records, excluding_serial=serial)
+                # What the order was made to collect: the fine, or under an instalment plan the
+                # instalments its day's quote asked for. Paid meanwhile through another order,
+                # this payment is a second one (refunded), not an advance on the next instalment.
+                known = [r for r in records if r.recorded_at <= order.created_at]
+                collects = collected_lines(quote_for(fine_terms, order.quote_date, known,
+                                                     excluding_serial=serial))
+                if later.settled or (collects and all(not later.lines[n - 1].due_fen for n in collects)):
+                    settled_by = applied[-1].platform_serial
     seen = (await db.execute(select(PaymentNotification.id).where(
         PaymentNotification.platform == notice.platform,
         PaymentNotification.notification_id == notice.notification_id))).first() is not None
@@ -203,10 +212,12 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentO
         await _append_payment(db, fine, order, notice, stored, applied=False, refund_required=True,
                               reason="double_payment", principal=0, surcharge=0, now=now)
         return
-    before = quote_for(await terms(db, fine), china_date(notice.paid_at), records)
+    # Under an instalment plan the payment settles some instalments, not the whole fine: the
+    # receipt's items are what this payment settled, as the engine allocates it.
+    principal, surcharge = allocation(await terms(db, fine), china_date(notice.paid_at), records,
+                                      notice.amount_fen)
     record = await _append_payment(db, fine, order, notice, stored, applied=True, refund_required=False,
-                                   reason=None, principal=before.principal_outstanding_fen,
-                                   surcharge=before.surcharge_outstanding_fen, now=now)
+                                   reason=None, principal=principal, surcharge=surcharge, now=now)
     await jobs.enqueue(db, RECEIPT_JOB, record.id)
     case = await db.get(Case, fine.case_id)
     agency = await db.get(Agency, fine.agency_id)

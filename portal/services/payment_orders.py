@@ -8,7 +8,11 @@ that transaction, with the order's id, on which platforms are idempotent, so con
 all land on the same platform order; ``record_platform_order`` then stores where to pay.
 
 An order is good for one China day: its amount is that day's quote and it expires at 24:00
-China time (the quote's validity), after which a new order carries the new amount.
+China time (the quote's validity), after which a new order carries the new amount. The amount
+is the quote's ``pay_now_fen``: the whole amount due, or, under an approved instalment plan
+(APL art. 66), every instalment due by that day with its surcharge, else the next open
+instalment — never the whole remainder (``services.fine_views`` says why). Each instalment
+paid is then one order, one payment and one fiscal e-receipt.
 
 Refunds (``record_refund``): the agency reports that the platform refunded a payment — a
 second payment of a settled fine, money the portal could not apply, or the payment of a

@@ -3,9 +3,12 @@ calendar across holidays and across a year without holiday data."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+import pytest
 
 from portal.case_deadlines import DeadlineKind
+from portal.errors import Unprocessable
 from portal.evidence_hash import instant_text
 from portal.holiday_table import package_table, parse_calendar_file
 from portal.legal_calendar import HolidayCalendar
@@ -99,3 +102,48 @@ def test_hearing_notice_limit_is_listed_for_the_agency() -> None:  # APL art. 64
 
 def test_history_without_notice_has_no_deadlines() -> None:
     assert History().deadlines() == []
+
+
+def _served(history: History) -> History:
+    served = china(2026, 8, 3, 15)
+    history.add("decided", served, served_at=instant_text(served), **DECISION)  # due 18 August
+    return history
+
+
+def test_an_instalment_plan_sets_the_payment_deadline_and_names_each_instalment() -> None:
+    # APL art. 66: the plan replaces the single due date; the party sees every instalment and
+    # the one due next, and the statutory period beside it
+    history = _served(notified(china(2026, 7, 1)))
+    history.add("instalments_approved", china(2026, 8, 10), reason="经济困难", instalments=[
+        {"due_date": "2026-08-18", "amount_fen": 200_000},
+        {"due_date": "2026-09-18", "amount_fen": 300_000}])
+    payment = history.deadline(DeadlineKind.PAYMENT)
+    assert payment.plan is not None and payment.extension is None
+    assert payment.statutory_last_day == date(2026, 8, 18) and payment.last_day == date(2026, 9, 18)
+    assert "执法机关已批准分期缴纳（理由：经济困难），共2期" in payment.explain()
+    assert "第1期于2026年8月18日 24:00前缴纳2,000.00元；第2期于2026年9月18日 24:00前缴纳3,000.00元" \
+        in payment.explain()
+    assert payment.plan.next_instalment(china(2026, 8, 18, 23, 59))[0] == 1
+    assert payment.plan.next_instalment(china(2026, 8, 19, 0, 0))[0] == 2
+    assert payment.plan.next_instalment(china(2026, 9, 19)) is None
+
+
+def test_the_latest_of_a_deferral_and_an_instalment_plan_applies() -> None:  # APL art. 66
+    history = _served(notified(china(2026, 7, 1)))
+    plan = [{"due_date": "2026-08-18", "amount_fen": 250_000},
+            {"due_date": "2026-09-18", "amount_fen": 250_000}]
+    history.add("instalments_approved", china(2026, 8, 10), reason="经济困难", instalments=plan)
+    # a deferral must end after the plan's last instalment, and then replaces the plan
+    with pytest.raises(Unprocessable) as caught:
+        history.add("window_extended", china(2026, 8, 11), deadline="payment",
+                    new_last_day="2026-09-18", reason="改为暂缓")
+    assert caught.value.problem_extra == {"current_last_day": "2026-09-18"}
+    history.add("window_extended", china(2026, 8, 11), deadline="payment",
+                new_last_day=(date(2026, 9, 18) + timedelta(days=1)).isoformat(), reason="改为暂缓")
+    deferred = history.deadline(DeadlineKind.PAYMENT)
+    assert deferred.plan is None and deferred.last_day == date(2026, 9, 19)
+    history.add("instalments_approved", china(2026, 8, 12), reason="再次分期", instalments=plan)
+    again = history.deadline(DeadlineKind.PAYMENT)
+    assert again.extension is None and again.plan is not None and again.last_day == date(2026, 9, 18)
+    # the plan is the payment period's: the remedy periods do not move
+    assert history.deadline(DeadlineKind.RECONSIDERATION).plan is None

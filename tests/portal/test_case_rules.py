@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from portal.case_deadlines import DeadlineKind
+from portal.case_events import ScheduledInstalment, current_stage, public_milestones, timeline_entries
 from portal.errors import Conflict, PortalError, Unprocessable, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import hearing_notice_limit
@@ -153,6 +154,25 @@ def test_extension_only_of_a_running_window_and_only_later() -> None:  # APL art
      {"hearing_date": "invalid_date", "public": "invalid_type", "hearing_time": "invalid_time"}),
     ("window_extended", {"deadline": "lawsuit", "new_last_day": "2026-12-01", "reason": "x"},
      {"deadline": "invalid_choice"}),
+    ("instalments_approved", {"instalments": {"due_date": "2026-10-01"}}, {
+        "instalments": "invalid_type", "reason": "required"}),
+    ("instalments_approved", {"instalments": [{"due_date": "2026-10-01", "amount_fen": 1}],
+                              "reason": "x"}, {"instalments": "out_of_range"}),
+    ("instalments_approved", {"instalments": [{"due_date": "2026-10-01", "amount_fen": 1}] * 13,
+                              "reason": "x"}, {"instalments": "out_of_range"}),
+    ("instalments_approved", {"reason": "x", "instalments": [
+        {"due_date": "2026-11-01", "amount_fen": 0},
+        {"due_date": "2026-11-01", "amount_fen": 2.5},
+        {"due_date": "2026-10-1", "amount_fen": True},
+        "2026-12-01",
+        {"amount_fen": 1, "note": "x"},
+    ]}, {
+        "instalments[0].amount_fen": "out_of_range",
+        "instalments[1].due_date": "not_increasing", "instalments[1].amount_fen": "invalid_type",
+        "instalments[2].due_date": "invalid_date", "instalments[2].amount_fen": "invalid_type",
+        "instalments[3]": "invalid_type",
+        "instalments[4].due_date": "required", "instalments[4].note": "unknown_field",
+    }),
 ])
 def test_event_data_errors_name_each_field(kind: str, data: dict[str, object],
                                            errors: dict[str, str]) -> None:
@@ -165,3 +185,48 @@ def test_instants_are_stored_in_utc() -> None:  # LAW.md: instants in UTC, dates
     event = notified(china(2026, 9, 1, 9, 30)).events[-1]
     assert event.data["informed_at"] == "2026-09-01T01:30:00.000000Z"
     assert event.instant("informed_at") == china(2026, 9, 1, 9, 30).astimezone(CHINA)
+
+
+PLAN = {"reason": "经济困难", "instalments": [{"due_date": "2026-10-15", "amount_fen": 200_000},
+                                              {"due_date": "2026-11-15", "amount_fen": 300_000}]}
+
+
+def test_instalment_plan_follows_a_decision_with_a_fine_and_adds_up_to_it() -> None:  # APL art. 66
+    history = notified(china(2026, 9, 1))
+    error = refusal(history, "instalments_approved", china(2026, 9, 2), **PLAN)
+    assert isinstance(error, Conflict) and error.code == "decision_required"
+    history.add("decided", china(2026, 9, 15), **DECISION)  # fine_fen 500,000
+    short = {**PLAN, "instalments": [PLAN["instalments"][0], {"due_date": "2026-11-15", "amount_fen": 1}]}
+    error = refusal(history, "instalments_approved", china(2026, 9, 20), **short)
+    assert isinstance(error, Unprocessable) and error.code == "instalments_total_mismatch"
+    assert error.problem_extra == {"fine_fen": 500_000, "instalments_total_fen": 200_001}
+    late = refusal(history, "instalments_approved", china(2026, 10, 16), **PLAN)
+    assert isinstance(late, Unprocessable) and late.code == "instalment_before_approval"
+    assert late.problem_extra == {"approved_on": "2026-10-16"}
+    event = history.add("instalments_approved", china(2026, 10, 15, 9), **PLAN)
+    assert event.data["instalments"] == PLAN["instalments"]
+    # a change of the payment period, not a stage, and private: not a public milestone
+    assert current_stage(history.events).value == "decided"
+    assert [m.label for m in public_milestones(history.events)][-1] == "作出行政处罚决定"
+    history.add("instalments_approved", china(2026, 10, 16), **{  # approved again: a changed plan
+        **PLAN, "instalments": [{"due_date": "2026-10-20", "amount_fen": 250_000},
+                                {"due_date": "2026-12-20", "amount_fen": 250_000}]})
+    history.add("closed", china(2026, 10, 17))
+    assert refusal(history, "instalments_approved", china(2026, 10, 18), **PLAN).code == "case_closed"
+
+
+def test_no_instalment_plan_for_a_decision_without_a_fine() -> None:  # APL art. 66
+    history = notified(china(2026, 9, 1))
+    history.add("decided", china(2026, 9, 15), **{**DECISION, "penalty": "警告", "fine_fen": 0})
+    error = refusal(history, "instalments_approved", china(2026, 9, 16), **PLAN)
+    assert isinstance(error, Conflict) and error.code == "decision_without_fine"
+
+
+def test_an_instalment_plan_reads_on_the_timeline_one_instalment_a_line() -> None:  # APL art. 66
+    history = notified(china(2026, 9, 1))
+    history.add("decided", china(2026, 9, 15), **DECISION)
+    entry = timeline_entries([history.add("instalments_approved", china(2026, 9, 20), **PLAN)])[0]
+    assert entry.label == "批准分期缴纳罚款"
+    assert [(d.label, d.format) for d in entry.details] == [
+        ("第1期", "instalment"), ("第2期", "instalment"), ("理由", "text")]
+    assert entry.details[1].value == ScheduledInstalment(date(2026, 11, 15), 300_000)

@@ -24,7 +24,16 @@ from starlette.responses import JSONResponse, Response
 
 from portal import case_codes
 from portal.case_deadlines import CaseDeadline
-from portal.case_events import AGENCY_KINDS, SPECS, EventKind, Field, StageEvent, current_stage
+from portal.case_events import (
+    AGENCY_KINDS,
+    MAX_INSTALMENTS,
+    MIN_INSTALMENTS,
+    SPECS,
+    EventKind,
+    Field,
+    StageEvent,
+    current_stage,
+)
 from portal.case_intake import new_case_from_json
 from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
@@ -41,10 +50,20 @@ MAX_JSON_BYTES = 64 * 1024
 _TIME = {"type": "string", "format": "date-time"}
 _DATE = {"type": "string", "format": "date"}
 _TEXT = {"type": "string", "minLength": 1}
+_INSTALMENT = {"type": "object", "additionalProperties": False, "required": ["due_date", "amount_fen"],
+               "properties": {"due_date": _DATE,
+                              "amount_fen": {"type": "integer", "minimum": 1,
+                                             "description": "An amount in fen (0.01 yuan)."}}}
 _FIELD_TYPES: dict[str, dict[str, Any]] = {
     "text": _TEXT, "instant": _TIME, "date": _DATE, "bool": {"type": "boolean"},
     "time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
     "fen": {"type": "integer", "minimum": 0, "description": "An amount in fen (0.01 yuan)."},
+    "schedule": {
+        "type": "array", "minItems": MIN_INSTALMENTS, "maxItems": MAX_INSTALMENTS,
+        "description": "Instalments (APL art. 66), due dates (China dates) strictly increasing; "
+                       "the amounts add up to the decision's `fine_fen`.",
+        "items": _INSTALMENT,
+    },
 }
 
 
@@ -118,7 +137,10 @@ NEW_EVENT = openapi.Schema("NewCaseEvent", {
     "description": "One stage event. `data.occurred_at` (RFC 3339 with an offset) is when it "
                    "happened, default now; it may not precede earlier events. The prior notice's "
                    "`informed_at` starts the statement and hearing-request windows; the "
-                   "decision's `served_at` starts payment and remedy periods.",
+                   "decision's `served_at` starts payment and remedy periods. "
+                   "`instalments_approved` (APL art. 66) sets the fine's instalments; it and a "
+                   "`window_extended` of `payment` (a deferral) replace each other: the latest "
+                   "applies.",
     "oneOf": [_event_body(kind) for kind in AGENCY_KINDS],
 })
 EVENT = openapi.Schema("CaseEvent", {
@@ -131,7 +153,7 @@ EVENT = openapi.Schema("CaseEvent", {
 DEADLINE = openapi.Schema("CaseDeadline", {
     "type": "object", "additionalProperties": False,
     "required": ["party", "kind", "label", "binds", "last_day", "ends_at", "statutory_last_day",
-                 "extended", "explanation", "basis", "fallback_years"],
+                 "extended", "instalments", "explanation", "basis", "fallback_years"],
     "properties": {
         "party": {"type": "integer", "minimum": 0,
                   "description": "Whose deadline: the index of the party in `parties`. Each party's "
@@ -141,6 +163,10 @@ DEADLINE = openapi.Schema("CaseDeadline", {
         "binds": {"enum": ["party", "agency"]},
         "last_day": _DATE, "ends_at": {**_TIME, "description": "Exclusive: 24:00 China time."},
         "statutory_last_day": _DATE, "extended": {"type": "boolean"},
+        "instalments": {"oneOf": [{"type": "array", "items": _INSTALMENT}, {"type": "null"}],
+                        "description": "The approved instalment plan of the payment deadline "
+                                       "(APL art. 66), else null; `last_day` is then the last "
+                                       "instalment's due date."},
         "explanation": {"type": "string"}, "basis": {"type": "string"},
         "fallback_years": {"type": "array", "items": {"type": "integer"},
                            "description": "Years counted by weekday only (no holiday data)."},
@@ -232,12 +258,15 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
     replies={201: openapi.Reply("The event as recorded.", EVENT),
              404: _NOT_FOUND,
              409: openapi.problem("The case's state forbids it: `case_closed`, `notice_required`, "
-                                  "`rights_window_open`, `already_decided`, … (see `title`)."),
+                                  "`rights_window_open`, `already_decided`, `decision_required`, "
+                                  "`decision_without_fine`, … (see `title`)."),
              413: openapi.problem("The body is larger than 64 KiB."),
              415: openapi.problem("The body is not application/json."),
              422: openapi.problem("`validation_failed` (field codes in `errors`), "
                                   "`hearing_notice_too_late` (with `latest_notice_date`), "
-                                  "`extension_not_later`, `occurred_out_of_order`, …")},
+                                  "`extension_not_later`, `occurred_out_of_order`, "
+                                  "`instalments_total_mismatch` (with `fine_fen` and "
+                                  "`instalments_total_fen`), `instalment_before_approval`, …")},
 )
 @agency_endpoint
 async def add_event(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
@@ -303,7 +332,10 @@ def _deadline(party: int, deadline: CaseDeadline) -> dict[str, Any]:
         "binds": "party" if deadline.party else "agency",
         "last_day": deadline.last_day.isoformat(), "ends_at": instant_text(deadline.ends_at_utc),
         "statutory_last_day": deadline.statutory_last_day.isoformat(),
-        "extended": deadline.extension is not None, "explanation": deadline.explain(),
+        "extended": deadline.extension is not None,
+        "instalments": [{"due_date": i.due_date.isoformat(), "amount_fen": i.amount_fen}
+                        for i in deadline.plan.instalments] if deadline.plan else None,
+        "explanation": deadline.explain(),
         "basis": deadline.basis, "fallback_years": list(deadline.fallback_years),
     }
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from portal.services.fine_views import FineView, PaymentView, ReceiptView
+from portal.services.fine_views import FineView, InstalmentView, PaymentView, ReceiptView
 from portal.services.fiscal_receipts import verify_url
 from portal.services.reconciliations import AgencyReconciliation
 from portal.web.api import openapi
@@ -77,6 +77,16 @@ RECEIPT = openapi.Schema("FiscalReceipt", _object({
     "original": _nullable(_REF), "reversed_by": _nullable(_REF),
     "verify_url": {"type": "string", "description": "The public verification page (the QR code)."},
 }))
+INSTALMENT = openapi.Schema("FineInstalment", _object({
+    "number": {"type": "integer", "minimum": 1}, "due_date": _DATE, "amount_fen": _FEN,
+    "principal_outstanding_fen": _FEN, "surcharge_fen": {**_FEN, "description": "Accrued so far, "
+                                                         "capped at the instalment's amount."},
+    "surcharge_days": {"type": "integer", "minimum": 0}, "due_fen": _FEN,
+    "status": {"enum": ["paid", "due", "overdue"]},
+    "in_amount_due_today": {"type": "boolean",
+                            "description": "Part of `amount_due_today_fen`: every instalment due "
+                                           "by today, else the next open one."},
+}))
 FINE = openapi.Schema("Fine", _object({
     "fine_id": {"type": "string"}, "case_code": {"type": "string"},
     "decision_number": {"type": "string"}, "amount_fen": _FEN,
@@ -86,7 +96,12 @@ FINE = openapi.Schema("Fine", _object({
                         "delivery_id": _nullable({"type": "string"}),
                         "served_at": _nullable(_TIME), "served_on": _DATE}),
     "due_date": _DATE, "due_explanation": {"type": "string"},
-    "effective_due_date": {**_DATE, "description": "After an approved deferral (APL art. 66)."},
+    "effective_due_date": {**_DATE, "description": "After an approved deferral (APL art. 66) its "
+                                                   "date; under an instalment plan the due date of "
+                                                   "the first instalment still open."},
+    "instalments": _nullable({"type": "array", "items": INSTALMENT.ref(),
+                              "description": "The approved instalment plan (APL art. 66, the case's "
+                                             "`instalments_approved` event), as of today."}),
     "state": {"enum": ["unpaid", "overdue", "paid", "refunded"]},
     "today": _DATE, "amount_due_today_fen": _FEN, "surcharge_today_fen": _FEN,
     "surcharge_days": {"type": "integer", "minimum": 0},
@@ -96,7 +111,7 @@ FINE = openapi.Schema("Fine", _object({
                      "description": "Payments waiting for a refund (e.g. a double payment)."},
     "payments": {"type": "array", "items": PAYMENT.ref()},
     "receipts": {"type": "array", "items": RECEIPT.ref()},
-}), uses=(PAYMENT, RECEIPT))
+}), uses=(PAYMENT, RECEIPT, INSTALMENT))
 _LINE = _object({"platform_serial": _nullable({"type": "string"}), "order_id": {"type": "string"},
                  "payment_code": {"type": "string"}, "amount_fen": _FEN, "paid_at": _TIME})
 RECONCILIATION = openapi.Schema("Reconciliation", _object({
@@ -122,6 +137,14 @@ def _payment(view: PaymentView) -> dict[str, Any]:
                        "recorded_at": view.refund.recorded_at.isoformat()} if view.refund else None}
 
 
+def _instalment(view: InstalmentView) -> dict[str, Any]:
+    line = view.line
+    return {"number": line.number, "due_date": line.due_date.isoformat(),
+            "amount_fen": line.principal_fen, "principal_outstanding_fen": line.principal_outstanding_fen,
+            "surcharge_fen": line.surcharge_fen, "surcharge_days": line.surcharge_days,
+            "due_fen": line.due_fen, "status": view.status, "in_amount_due_today": view.in_pay_now}
+
+
 def receipt(view: ReceiptView, public_url: str) -> dict[str, Any]:
     r = view.row
     return {"code": r.code, "number": r.number, "check_code": r.check_code, "kind": r.kind,
@@ -145,7 +168,9 @@ def fine(view: FineView, public_url: str) -> dict[str, Any]:
                     "served_at": f.served_at.isoformat() if f.served_at else None,
                     "served_on": f.served_on.isoformat()},
         "due_date": f.due_date.isoformat(), "due_explanation": f.due_explanation,
-        "effective_due_date": view.effective_due_date.isoformat(), "state": view.state,
+        "effective_due_date": view.effective_due_date.isoformat(),
+        "instalments": [_instalment(i) for i in view.instalments] if view.plan else None,
+        "state": view.state,
         "today": view.today.isoformat(), "amount_due_today_fen": quote.pay_now_fen,
         "surcharge_today_fen": quote.surcharge_outstanding_fen, "surcharge_days": quote.surcharge_days,
         "quote_valid_until": quote.valid_until.isoformat(), "quote_explanation": quote.explanation,

@@ -91,7 +91,8 @@ async def _page(request: Request, *, returning: bool) -> Response:
         view = await fine_views.fine_view(db, fine, today)
     order = view.open_order
     confirming = returning and view.payable and order is not None and order.state in ("created", "pending")
-    issuing = view.state == "paid" and (not view.receipts or any(not r.ready for r in view.receipts))
+    # a paid fine, or under an instalment plan a paid instalment, waits for its receipt
+    issuing = view.receipts_pending or (view.state == "paid" and not view.receipts)
     return render(request, "pages/fines/detail.html", {
         "view": view, "returning": returning, "confirming": confirming,
         "failed": returning and order is not None and order.state == "failed",

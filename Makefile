@@ -18,13 +18,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# Debian packages: a CJK font (seal images and PDF documents); chromium for the browser tests;
-# softhsm2, a PKCS#11 token in software, for the tests of HSM seals.
+# Debian packages: a CJK font (seal images and PDF documents) and fonts-hanazono, the fallback
+# for the rare characters it lacks (CJK Extensions B–F, in real names); chromium for the browser
+# tests; softhsm2, a PKCS#11 token in software, for the tests of HSM seals.
 system-run:
-	@bash scripts/apt-ensure.sh fonts-noto-cjk
+	@bash scripts/apt-ensure.sh fonts-noto-cjk fonts-hanazono
 
 system-test:
-	@bash scripts/apt-ensure.sh fonts-noto-cjk chromium softhsm2
+	@bash scripts/apt-ensure.sh fonts-noto-cjk fonts-hanazono chromium softhsm2
 
 ## make run: set up, migrate, seed the demo (first run only) and serve on http://127.0.0.1:8000
 run: $(STAMP) system-run

@@ -25,20 +25,41 @@ document gets a copy of fpdf2's font object that shares the read-only parse (cha
 glyph ids) and owns what a document changes (its subset, the widths it looked up, the font
 descriptor that output numbers), and subsets its own copy of the outline tables, opened
 lazily from bytes kept in memory. The PDF is the one ``FPDF.add_font`` gives — same text,
-glyph codes, widths, ToUnicode map and glyph programs; a character the face lacks is left
-out with fpdf2's warning in the log, as before — except for one number: the FontBBox inside
-the embedded font program is the face's, not recomputed over the subset's glyphs (that ran
-every glyph's outline through fontTools, a quarter of what was left; the face's box holds
-each of its glyphs, and the PDF's font descriptor already gave it).
+glyph codes, widths, ToUnicode map and glyph programs — except for one number: the FontBBox
+inside the embedded font program is the face's, not recomputed over the subset's glyphs (that
+ran every glyph's outline through fontTools, a quarter of what was left; the face's box holds
+each of its glyphs, and the PDF's font descriptor already gave it). A TrueType face is shared
+the same way, its whole file kept in memory and its subset cut exactly as fpdf2 cuts it.
+
+No character is lost. Noto Sans CJK lacks most of CJK Extensions B–F (𪚥, U+2A6A5, among
+them), which occur in real names of people and companies, and fpdf2 silently leaves out a
+character its font lacks. Documents are drawn on `CjkPdf`, which looks at every text before
+fpdf2 draws it: a character the current face lacks is drawn from a fallback face
+(``FALLBACK_FONTS``: Debian's fonts-hanazono, HanaMinB for Extensions B–F, then HanaMinA for
+the compatibility ideographs), registered with ``FPDF.set_fallback_fonts`` only in a document
+that needs it and only the faces it needs, so an ordinary document neither parses nor embeds
+one (a face is parsed once per process, like the main one). A character in no installed font
+is drawn as its code point, ``[U+30000]``: the document still issues and shows that a character
+stood there and which one, where leaving it out would silently change a party's name (a
+document refused instead would stop a legal step over a font, and would come back the same on
+every retry). So is a private-use character (U+E000–U+F8FF and the private planes): its
+meaning is a private agreement, and a fallback face's glyph for it (HanaMinA has 1,402) would
+draw some other character. Invisible format characters (zero-width space, joiners, variation
+selectors) that no font draws are left out, as fpdf2 would. Either way a warning is logged
+with the code points and never the text around them, which may be a party's name.
 """
 
 from __future__ import annotations
 
 import copy
 import io
+import logging
 import threading
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import qrcode
 from fontTools.ttLib import TTCollection, TTFont
@@ -49,10 +70,27 @@ from fpdf.fonts import FontFace, SubsetMap, TTFFont
 from payments.catalogue import RECEIPT as T
 from payments.receipts import Receipt, ReceiptKind, receipt_json
 
-__all__ = ["ATTACHMENT_NAME", "add_cjk_font", "qr_png", "render_receipt_pdf", "simplified_chinese_face"]
+__all__ = [
+    "ATTACHMENT_NAME",
+    "FALLBACK_FONTS",
+    "CjkPdf",
+    "add_cjk_font",
+    "qr_png",
+    "render_receipt_pdf",
+    "simplified_chinese_face",
+]
 
 ATTACHMENT_NAME = "receipt.json"
+FALLBACK_FONTS = (
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
+)
+"""Debian's fonts-hanazono, in the order they are tried. With Noto Sans CJK SC they cover
+CJK Extensions B–F whole but for the 9 characters Unicode 13 and 14 added to Extension B, and
+the compatibility ideographs; not Extensions G–I."""
 _FONT = "receipt-cjk"
+_FALLBACK_FAMILY = "cjk-fallback-"
+_LOG = logging.getLogger(__name__)
 _RED = (190, 20, 20)
 _BLACK = (0, 0, 0)
 
@@ -80,11 +118,28 @@ def simplified_chinese_face(font_path: Path) -> int:
 @dataclass(frozen=True)
 class _SharedFace:
     face: int
+    cmap: Mapping[int, str]
+    """Code point → glyph name, as fpdf2 reads it: the characters the face draws."""
     template: TTFFont | None
     """fpdf2's parse of the face, never given to a document itself; ``None`` for a font that
-    is not CID-keyed CFF (then every document adds it the ordinary way)."""
+    is neither CID-keyed CFF nor plain TrueType (then every document adds it the ordinary way)."""
     outlines: bytes
-    """The face's ``_OUTLINE_TABLES`` as a font file of their own."""
+    """For CFF, the face's ``_OUTLINE_TABLES`` as a font file of their own; for TrueType,
+    the whole file."""
+    glyph_order: tuple[str, ...] = ()
+    """Of a TrueType face: its glyph names, which fontTools otherwise works out again for each
+    document (from the character map, when the face's ``post`` table names no glyph)."""
+
+    def open_outlines(self) -> TTFont:
+        """A document's own font to subset, opened lazily (nothing is parsed until used)."""
+        if self.template is not None and self.template.is_cff:
+            return TTFont(io.BytesIO(self.outlines), lazy=True, recalcTimestamp=False,
+                          recalcBBoxes=False)
+        # As fpdf2 opens a TrueType face, so that the subset is the one it would make.
+        font = TTFont(io.BytesIO(self.outlines), fontNumber=self.face, lazy=True,
+                      recalcTimestamp=False)
+        font.setGlyphOrder(list(self.glyph_order))  # a list of its own: subsetting replaces it
+        return font
 
 
 _shared: dict[tuple[Path, int, int], _SharedFace] = {}
@@ -94,8 +149,8 @@ _shared_lock = threading.Lock()
 def add_cjk_font(pdf: FPDF, family: str, font_path: Path) -> None:
     """``pdf.add_font(family, fname=font_path)``, choosing the Simplified Chinese face of a
     collection, with the face parsed once per process (per file, size and modification time;
-    a font that is not CID-keyed CFF is added the ordinary way). Safe from several threads:
-    what documents share is never written."""
+    a font that is neither CID-keyed CFF nor TrueType is added the ordinary way). Safe from
+    several threads: what documents share is never written."""
     shared = _shared_face(font_path)
     if shared.template is None:
         pdf.add_font(family, fname=str(font_path), collection_font_number=shared.face)
@@ -105,15 +160,15 @@ def add_cjk_font(pdf: FPDF, family: str, font_path: Path) -> None:
     font = copy.copy(shared.template)
     font.i = len(pdf.fonts) + 1
     font.fontkey = family.lower()
-    font.ttfont = TTFont(io.BytesIO(shared.outlines), lazy=True, recalcTimestamp=False,
-                         recalcBBoxes=False)
+    font.ttfont = shared.open_outlines()
     font.cw = copy.copy(shared.template.cw)
     font.desc = copy.copy(shared.template.desc)
     font.missing_glyphs = []
     font.biggest_size_pt = 0
     font.subset = SubsetMap(font)
     pdf.fonts[font.fontkey] = font
-    pdf.pdf_version = max(pdf.pdf_version, "1.6")  # CID-keyed CFF (FPDF.add_font does the same)
+    if font.is_cff:  # CID-keyed CFF (FPDF.add_font does the same)
+        pdf.pdf_version = max(pdf.pdf_version, "1.6")
 
 
 def _shared_face(font_path: Path) -> _SharedFace:
@@ -130,9 +185,20 @@ def _parse_face(font_path: Path) -> _SharedFace:
     probe = FPDF()
     probe.add_font("shared", fname=str(font_path), collection_font_number=face)
     template = probe.fonts["shared"]
-    if not (isinstance(template, TTFFont) and template.is_cff and template.is_cid_keyed
-            and template.color_font is None and not template.is_compressed):
-        return _SharedFace(face, None, b"")
+    assert isinstance(template, TTFFont)  # add_font with a file gives nothing else
+    if template.color_font is not None or template.is_compressed:
+        return _SharedFace(face, template.cmap, None, b"")
+    if not template.is_cff:
+        # fpdf2 draws a .notdef into a TrueType face that lacks one: only its own parse has it.
+        if ".notdef" not in template.ttfont["glyf"]:  # type: ignore[operator]
+            return _SharedFace(face, template.cmap, None, b"")
+        glyph_order = tuple(template.ttfont.getGlyphOrder())
+        template.close()
+        data = font_path.read_bytes()
+        template.ttfont = TTFont(io.BytesIO(data), fontNumber=face, lazy=True)
+        return _SharedFace(face, template.cmap, template, data, glyph_order)
+    if not template.is_cid_keyed:
+        return _SharedFace(face, template.cmap, None, b"")
     template.close()
     outlines = TTFont(str(font_path), fontNumber=face, lazy=True, recalcBBoxes=False,
                       recalcTimestamp=False)
@@ -144,7 +210,84 @@ def _parse_face(font_path: Path) -> _SharedFace:
     data = buffer.getvalue()
     # fpdf2 has read what it needs from the parsed tables (some 30 MB for 65,535 glyphs).
     template.ttfont = TTFont(io.BytesIO(data), lazy=True)
-    return _SharedFace(face, template, data)
+    return _SharedFace(face, template.cmap, template, data)
+
+
+class CjkPdf(FPDF):
+    """fpdf2 that draws every character of its text or shows that it could not (see the module
+    docstring): what the current face lacks comes from a face of ``fallback_fonts`` (by
+    default the installed ones of ``FALLBACK_FONTS``) added to the document when first needed,
+    what no face has is written as its code point. Text passes here whichever way fpdf2 draws
+    or measures it (cells, tables, ``write``, ``get_string_width``), with text shaping or
+    without."""
+
+    def __init__(self, *args: Any, fallback_fonts: Sequence[Path] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fallback_paths = None if fallback_fonts is None else tuple(fallback_fonts)
+        self._fallback_families: dict[Path, str] = {}
+        self._reported: set[str] = set()  # fpdf2 sees a text more than once (measure, draw)
+
+    def normalize_text(self, text: str) -> str:
+        text = super().normalize_text(text)
+        font = self.current_font
+        if not isinstance(font, TTFFont) or font.fontkey in self._fallback_font_ids:
+            return text
+        # One look per distinct character, in the face's own map: an ordinary text stops here.
+        lacking = {char for char in set(text) if ord(char) not in font.cmap and not _is_control(char)}
+        return self._draw_or_show(text, lacking) if lacking else text
+
+    def _draw_or_show(self, text: str, lacking: set[str]) -> str:
+        private = {char for char in lacking if unicodedata.category(char) == "Co"}
+        unplaced = lacking - private  # a private-use character never comes from a fallback
+        for path in self._fallback_candidates():
+            if not unplaced:
+                break
+            family = self._fallback_families.get(path)
+            cmap = self.fonts[family].cmap if family else _shared_face(path).cmap  # type: ignore[union-attr]
+            found = {char for char in unplaced if ord(char) in cmap}
+            if found and family is None:
+                self._add_fallback(path)
+            unplaced -= found
+        unplaced |= private
+        if not unplaced:
+            return text
+        if unplaced - self._reported:
+            self._reported |= unplaced
+            _LOG.warning("a document has characters in no installed font, drawn as their code "
+                         "points (format characters left out): %s",
+                         ", ".join(sorted(f"U+{ord(char):04X}" for char in unplaced)))
+        return "".join(_stand_in(char) if char in unplaced else char for char in text)
+
+    def _fallback_candidates(self) -> tuple[Path, ...]:
+        if self._fallback_paths is None:  # looked for when first needed, not per document
+            self._fallback_paths = tuple(path for path in FALLBACK_FONTS if path.is_file())
+        return self._fallback_paths
+
+    def _add_fallback(self, path: Path) -> None:
+        family = f"{_FALLBACK_FAMILY}{len(self._fallback_families)}"
+        add_cjk_font(self, family, path)
+        self._fallback_families[path] = family
+        # Kept in the configured order, whichever face a document needed first.
+        self.set_fallback_fonts([self._fallback_families[candidate]
+                                 for candidate in self._fallback_candidates()
+                                 if candidate in self._fallback_families], exact_match=False)
+
+
+def _is_control(char: str) -> bool:
+    """Line breaks and tabs: fpdf2's to lay out, never drawn as glyphs."""
+    return unicodedata.category(char) == "Cc"
+
+
+def _is_invisible(char: str) -> bool:
+    """A format character or a variation selector: nothing of its own to draw."""
+    code = ord(char)
+    return (unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F
+            or 0xE0100 <= code <= 0xE01EF or 0x180B <= code <= 0x180F)
+
+
+def _stand_in(char: str) -> str:
+    return "" if _is_invisible(char) else f"[U+{ord(char):04X}]"
 
 
 def qr_png(url: str) -> bytes:
@@ -177,11 +320,14 @@ def _fields(receipt: Receipt) -> list[list[tuple[str, int]]]:
     return rows
 
 
-def render_receipt_pdf(receipt: Receipt, verify_url: str, font_path: Path) -> bytes:
-    """The receipt as PDF bytes; ``font_path`` is a font with Simplified Chinese glyphs."""
+def render_receipt_pdf(receipt: Receipt, verify_url: str, font_path: Path,
+                       fallback_fonts: Sequence[Path] | None = None) -> bytes:
+    """The receipt as PDF bytes; ``font_path`` is a font with Simplified Chinese glyphs,
+    ``fallback_fonts`` those for characters it lacks (``CjkPdf``; the installed
+    ``FALLBACK_FONTS`` by default)."""
     reversal = receipt.kind is ReceiptKind.REVERSAL
     title = T["title_reversal"] if reversal else T["title"]
-    pdf = FPDF(format="A4")
+    pdf = CjkPdf(format="A4", fallback_fonts=fallback_fonts)
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(False)
     pdf.set_creation_date(receipt.issued_at)

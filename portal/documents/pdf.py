@@ -14,9 +14,13 @@ by ``signing.find_cjk_font()``; for running text the Regular weight of Noto Sans
 is preferred when installed, and in a collection the Simplified Chinese face (" SC").
 
 The font is parsed once per process and shared by the documents
-(``payments.receipt_pdf.add_cjk_font``, which the fiscal e-receipts use too). Rendering is
-still CPU work (around a hundred milliseconds, mostly subsetting the font): callers run it in
-a thread, never on the event loop.
+(``payments.receipt_pdf.add_cjk_font``, which the fiscal e-receipts use too). No character of
+a name is lost: the pages are drawn on ``payments.receipt_pdf.CjkPdf``, which draws what Noto
+lacks (CJK Extensions B–F) from Debian's fonts-hanazono, added only to a document that needs
+it, and writes a character no installed font has as its code point, ``[U+30000]``. Rendering
+is still CPU work (around a hundred milliseconds, mostly subsetting the font; a few hundred
+more in the rare document that needs the fallback face): callers run it in a thread, never
+on the event loop.
 """
 
 from __future__ import annotations
@@ -26,11 +30,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from payments.receipt_pdf import add_cjk_font, simplified_chinese_face
+from payments.receipt_pdf import CjkPdf, add_cjk_font, simplified_chinese_face
 from signing import SealPlacement, find_cjk_font
 
 __all__ = ["CjkDocument", "Colour", "cjk_font"]
@@ -60,7 +63,7 @@ def cjk_font() -> tuple[Path, int]:
     return path, simplified_chinese_face(path)
 
 
-class _Pdf(FPDF):
+class _Pdf(CjkPdf):
     """fpdf2 with a page footer; ``{page}`` and ``{pages}`` in the footer are filled in."""
 
     footer_text: str = ""

@@ -2,10 +2,11 @@
 
 ``payments.receipt_pdf.add_cjk_font`` shares one parse of the font between documents instead
 of ``FPDF.add_font`` parsing it for each; the PDFs it gives must be the ones fpdf2 gives, but
-for the FontBBox inside the embedded font program (the face's instead of the subset's).
+for the FontBBox inside the embedded CFF font program (the face's instead of the subset's).
 ``drawn`` is everything else a reader uses: each page's content stream, and for each font its
 name, encoding and ToUnicode maps, widths, and every glyph program of the embedded subset with
-the sub-font it belongs to.
+the sub-font it belongs to — for a TrueType face (the fallback for rare characters) the whole
+embedded subset and its CID-to-glyph map, byte for byte.
 """
 
 from __future__ import annotations
@@ -27,14 +28,22 @@ def drawn(pdf: bytes) -> tuple[list[bytes], dict[str, Any]]:
             font = reference.get_object()
             cid_font = font["/DescendantFonts"][0].get_object()
             descriptor = cid_font["/FontDescriptor"].get_object()
+            encoding = font["/Encoding"].get_object()
             fonts[name] = (
                 font["/BaseFont"],
                 font["/ToUnicode"].get_object().get_data(),
-                font["/Encoding"].get_object().get_data(),
+                encoding.get_data() if isinstance(encoding, pypdf.generic.StreamObject) else encoding,
                 list(cid_font["/W"]),
-                glyph_programs(descriptor["/FontFile3"].get_object().get_data()),
+                _program(cid_font, descriptor),
             )
     return pages, fonts
+
+
+def _program(cid_font: Any, descriptor: Any) -> Any:
+    if "/FontFile3" in descriptor:  # CID-keyed CFF
+        return glyph_programs(descriptor["/FontFile3"].get_object().get_data())
+    return (descriptor["/FontFile2"].get_object().get_data(),
+            cid_font["/CIDToGIDMap"].get_object().get_data())
 
 
 def glyph_programs(cff: bytes) -> dict[str, tuple[int, list[Any]]]:

@@ -2,15 +2,15 @@
 
 The font is parsed once per process and copied into each document; a document must come out
 as ``FPDF.add_font`` would make it (``equivalence.drawn``), whatever the text: rare characters
-outside the Basic Multilingual Plane included, and characters the face lacks left out with
-fpdf2's warning, as they were before the font was shared. Documents rendered at once in
-several threads are the ones rendered one after the other.
+outside the Basic Multilingual Plane included, and characters the face lacks, drawn from the
+fallback face (shared the same way) or shown as their code point
+(``test_rare_characters``). Documents rendered at once in several threads are the ones
+rendered one after the other.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from tests.portal.documents.equivalence import drawn
 
 CREATED = datetime(2026, 12, 9, 2, 15, tzinfo=UTC)
 RARE = "𠮷𡈼𨺙"  # in Noto Sans CJK SC, outside the BMP (surrogate pairs in ToUnicode)
-ABSENT = "\U0002a6a5\U00030000"  # 𪚥 (Ext. B) and 𰀀 (Ext. G): not in the face
+ABSENT = "\U0002a6a5\U00030000"  # 𪚥 (Ext. B, in the fallback face) and 𰀀 (Ext. G, in no font)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,8 @@ def _document(name: str) -> bytes:
 
 
 def _plain_add_font(pdf: FPDF, family: str, font_path: Path) -> None:
-    """Before the font was shared: fpdf2 parses the face for every document."""
+    """Before the font was shared: fpdf2 parses the face (and the fallback face) for every
+    document."""
     face = receipt_pdf.simplified_chinese_face(font_path)
     pdf.add_font(family, fname=str(font_path), collection_font_number=face)
 
@@ -65,6 +66,7 @@ def test_a_document_with_the_shared_font_is_the_one_fpdf2_makes(
     shared = _document(name)
     with monkeypatch.context() as patched:
         patched.setattr(document_pdf, "add_cjk_font", _plain_add_font)
+        patched.setattr(receipt_pdf, "add_cjk_font", _plain_add_font)  # the fallback face's
         plain = _document(name)
     assert drawn(shared) == drawn(plain)
 
@@ -74,17 +76,8 @@ def test_rare_characters_are_drawn_and_extractable(font: Path) -> None:
     assert f"受送达人王{RARE}" in text and "¥5,000.00" in text
 
 
-def test_characters_the_font_lacks_are_left_out_with_a_warning_as_before(
-        font: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="fpdf"):
-        text = _text(_document(f"李{ABSENT}四"))
-    assert "受送达人李四" in text
-    assert any("missing the following glyphs" in record.getMessage() and "\\U0002a6a5" in record.getMessage()
-               for record in caplog.records)
-
-
 def test_documents_rendered_in_threads_are_those_rendered_in_turn(font: Path) -> None:
-    names = [f"张{RARE[i % 3]}{i}" for i in range(8)]
+    names = [f"张{(RARE + ABSENT)[i % 5]}{i}" for i in range(10)]
     in_turn = [_document(name) for name in names]
     with ThreadPoolExecutor(max_workers=4) as pool:
         at_once = list(pool.map(_document, names))

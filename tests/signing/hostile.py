@@ -85,10 +85,9 @@ def _contents_span(pdf: bytes) -> tuple[int, int]:
 def rewrite_cms(pdf: bytes, change: Callable[[cms.ContentInfo], cms.ContentInfo]) -> bytes:
     """Replace the signature container in place (same length, zero-padded as signers do)."""
     start, end = _contents_span(pdf)
-    hex_data = pdf[start + 1 : end - 1].rstrip(b"0")
-    if len(hex_data) % 2:
-        hex_data += b"0"
-    content = cms.ContentInfo.load(bytes.fromhex(hex_data.decode()), strict=False)
+    # The DER's own length says where it ends; the zero padding after it is ignored by a
+    # non-strict load (stripping zeros off the hex would eat a DER ending in a 0 digit).
+    content = cms.ContentInfo.load(bytes.fromhex(pdf[start + 1 : end - 1].decode()), strict=False)
     new_hex = change(content).dump(force=True).hex().encode()
     if len(new_hex) > end - start - 2:
         raise ValueError("the new signature container does not fit")

@@ -93,4 +93,7 @@ MAILBOX: dict[str, str] = {
     "lawsuit": "提起行政诉讼期限",
     "document_name": "{title}.pdf",
     "receipt_name": "送达回证-{title}.pdf",
+    "deadline_changed": "执法机关在本文书送达后变更了此期限（延长期限、批准暂缓或分期缴纳），"
+                        "现行期限截止{day} 24:00，以现行期限为准。",
+    "deadline_changed_link": "查看案件中的现行期限",
 }

@@ -4,7 +4,10 @@ Every query filters by the acting party (an organisation's items reach only its 
 for it); a foreign or unknown id is ``NotFound`` (SECURITY.md v5.0.0-8.2.2). Reading is a
 POST that records a ``read`` event the first time, and never changes the service time; a
 paper-copy request (Civil Procedure Law art. 90) is recorded once and shown to the agency.
-Deadlines that run from the service time depend on what was served (``DEADLINES``).
+Deadlines that run from the service time depend on what was served (``DEADLINES``); when the
+agency later changed one (an extension, a deferral or an instalment plan, APL art. 66) the
+item says so and shows the case's current last day (``changed_deadlines``), so a party reading
+the decision in its mailbox is not left with a payment date that no longer holds.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.case_deadlines import CaseDeadline, DeadlineKind, find
 from portal.errors import NotFound
 from portal.legal_calendar import (
     Deadline,
@@ -29,7 +33,7 @@ from portal.legal_calendar import (
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
-from portal.services import consent, evidence
+from portal.services import cases, consent, evidence
 
 DeadlineRule = Callable[[datetime, HolidayCalendar], Deadline]
 DEADLINES: dict[str, tuple[tuple[str, DeadlineRule], ...]] = {
@@ -124,3 +128,18 @@ def deadlines(delivery: Delivery, calendar: HolidayCalendar) -> list[NamedDeadli
     """The deadlines this document starts, counted from its service time (legal_calendar)."""
     return [NamedDeadline(name, rule(delivery.arrived_at, calendar))
             for name, rule in DEADLINES.get(delivery.document_type, ())]
+
+
+async def changed_deadlines(db: AsyncSession, delivery: Delivery, case: Case, party_id: int,
+                            named: list[NamedDeadline], calendar: HolidayCalendar) -> dict[str, CaseDeadline]:
+    """Per deadline key of ``named``, the case's current deadline when the agency changed it."""
+    if not named:
+        return {}
+    current = await cases.deadlines(db, case, party_id, calendar)
+    changed = {}
+    for item in named:
+        deadline = find(current, DeadlineKind(item.key))
+        if deadline is not None and (deadline.extension or deadline.plan) \
+                and deadline.last_day != item.deadline.last_day:
+            changed[item.key] = deadline
+    return changed

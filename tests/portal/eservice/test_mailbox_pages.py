@@ -5,19 +5,22 @@ SECURITY.md 8.2.2)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 
-from portal.database import transaction
+from portal.database import transaction, utcnow
+from portal.legal_calendar import china_date
 from portal.models.cases import Case
 from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
 from portal.models.parties import Party
-from portal.services import deliveries
+from portal.services import cases, deliveries
 from tests.conftest import CSRF_RE, Database
 from tests.portal.eservice.factories import RENDERER, sign_consent, world
+from tests.portal.rights.factories import decide, notified_case
 from tests.portal.web.login_flow import log_in
 
 
@@ -119,3 +122,27 @@ async def test_a_changed_file_is_an_alarm_not_a_silent_serve(
     response = await client.post(f"{path}/document", data={"csrf_token": await _csrf(client, path)})
     assert response.status_code == 500
     assert "forged" not in response.text and "与送达时的摘要不一致" in response.text
+
+
+async def test_a_deferral_after_service_is_shown_beside_the_decision_s_payment_deadline(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # APL art. 66-67: the decision starts 15 days to pay; an approved deferral moves it. The
+    # mailbox keeps saying what the decision started, and says that it no longer holds.
+    await log_in(client, "zhangsan")
+    case = await notified_case(database, "榕市监处罚〔2026〕77号", informed=utcnow() - timedelta(days=12))
+    async with transaction(database.sessions) as db:
+        await decide(db, case)
+        party_id = (await cases.parties(db, case))[0].id
+    await sign_consent(database, party_id)
+    delivery = await _deliver(database, app, party_id, case.id, document_type="行政处罚决定书")
+    before = await client.get(f"/mailbox/{delivery.public_id}")
+    assert "缴纳罚款期限" in before.text and "变更了此期限" not in before.text
+
+    new_last_day = china_date(utcnow()) + timedelta(days=60)
+    async with transaction(database.sessions) as db:
+        await cases.add_stage_event(db, case, "window_extended", {
+            "deadline": "payment", "new_last_day": new_last_day.isoformat(),
+            "reason": "经济困难，批准暂缓缴纳"}, "agency:test")
+    after = (await client.get(f"/mailbox/{delivery.public_id}")).text
+    assert "变更了此期限" in after and new_last_day.strftime("%Y年%m月%d日") in after
+    assert f'href="/cases/{case.code}"' in after

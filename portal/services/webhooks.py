@@ -9,15 +9,19 @@ receiver on the same host. Credentials in the URL and fragments are refused, and
 addresses no agency's receiver has (``_UNREACHABLE_HOST``): the portal's worker would otherwise
 POST on an agency's word to the cloud metadata service (169.254.169.254), to a multicast group
 or to itself over https. Private networks stay allowed: a province's government extranet
-numbers its hosts there.
+numbers its hosts there. A name is checked again before every POST (``destination_refused``):
+registered while it pointed outside, it may later resolve to such an address.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
 import secrets
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -58,6 +62,29 @@ def checked_url(url: object) -> str:
             or (port is not None and not 0 < port < 65536) or (secure and _unreachable(parts.hostname)):
         raise Unprocessable("webhook_url_invalid")
     return url
+
+
+Resolver = Callable[[str], Awaitable[list[str]]]
+"""A host name to its addresses (the system's resolver; tests give their own)."""
+
+
+async def system_resolver(host: str) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def destination_refused(url: str, resolve: Resolver = system_resolver) -> bool:
+    """Whether the registered ``url``'s host now resolves to an address no receiver has.
+    A name that does not resolve is not refused here: the POST fails and is retried as for
+    any unreachable receiver."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return False  # plain http is only ever the loopback receiver (``checked_url``)
+    try:
+        addresses = await resolve(parts.hostname)
+    except OSError:
+        return False
+    return any(_unreachable(address.split("%", 1)[0]) for address in addresses)
 
 
 def _unreachable(host: str | None) -> bool:

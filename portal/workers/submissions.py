@@ -55,6 +55,7 @@ class SubmissionDeps:
     http: Callable[[], httpx.AsyncClient] = field(
         default=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False))
     clock: Callable[[], float] = time.time
+    resolve: registrations.Resolver = registrations.system_resolver
 
 
 async def issue_receipt(deps: SubmissionDeps, submission_id: int) -> bool:
@@ -87,6 +88,8 @@ async def post_webhook(deps: SubmissionDeps, submission_id: int, delivery_id: st
         hook = await registrations.registration(db, submission.agency_id)
     if hook is None or view.acknowledgement is not None:
         return  # nowhere to post any more, or the agency already has it
+    if await registrations.destination_refused(hook.url, deps.resolve):
+        raise WebhookRefused("address_refused")  # the name now points inside: not posted
     secret = registrations.decrypt_secret(deps.secret_key, hook.agency_id, hook.secret_encrypted)
     body = webhook_body(delivery_id, view)
     headers = {"content-type": "application/json",

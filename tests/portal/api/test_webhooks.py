@@ -157,3 +157,35 @@ async def test_an_acknowledged_submission_is_not_posted_again(
     await api.post(f"/api/v1/submissions/{statement.public_id}/acknowledgement", headers=bearer(token))
     await JOBS.run_due(deps, now=utcnow() + timedelta(hours=1))
     assert len(receiver.received) == 1 and (await _job(database)).done
+
+
+async def test_a_name_that_now_resolves_inside_is_not_posted_to(
+        app: Starlette, api: httpx.AsyncClient, database: Database, agency_a: NewClient) -> None:
+    # A name registered while it pointed outside may later resolve to the cloud metadata
+    # address: the worker checks before each POST and holds the delivery back, to retry.
+    token = await fetch_token(api, agency_a)
+    url = "https://hooks.agency.example/portal"
+    assert (await api.put("/api/v1/webhook", json={"url": url}, headers=bearer(token))).status_code == 200
+    case = await notified_case(database, "榕市监处罚〔2026〕312号", agency=agency_a.agency_name)
+    await filed(database, app.state.blobs, case)
+    posted: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        posted.append(str(request.url))
+        return httpx.Response(204)
+
+    addresses = ["169.254.169.254"]
+
+    async def resolve(host: str) -> list[str]:
+        assert host == "hooks.agency.example"
+        return addresses
+
+    deps = SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
+                          app.state.settings.secret_key, resolve=resolve,
+                          http=lambda: httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    await JOBS.run_due(deps)
+    job = await _job(database)
+    assert not job.done and job.last_error == "address_refused" and posted == []
+    addresses[:] = ["10.20.30.40"]  # the agency's extranet receiver again
+    await JOBS.run_due(deps, now=utcnow() + timedelta(hours=1))
+    assert (await _job(database)).done and posted == [url]

@@ -16,7 +16,7 @@ integer fen. Another agency's fine is 404 (ASVS v5.0.0-8.4.1). Routes are thin: 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from payments import MAX_FEN
 from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import is_valid_credit_code, is_valid_id_number
 from portal.legal_calendar import china_date
+from portal.models.payments import Fine
 from portal.services import fine_views, fines, payment_orders, reconciliations
 from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import fine_json, openapi
@@ -61,9 +62,7 @@ DAY = openapi.PathParameter("day", "A China date, YYYY-MM-DD.", {"type": "string
 async def create_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     data = _new_fine(await read_json(request, MAX_JSON_BYTES))
     fine, created = await fines.create_fine(db, agency.agency_id, data, actor=agency.actor)
-    view = await fine_views.fine_view(db, fine, china_date(request_now(request)))
-    return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
-                        status_code=201 if created else 200, headers={"cache-control": "no-store"})
+    return await _fine_answer(request, db, fine, request_now(request), status=201 if created else 200)
 
 
 @openapi.operation(
@@ -78,9 +77,7 @@ async def create_fine(request: Request, db: AsyncSession, agency: AgencyPrincipa
 @agency_endpoint
 async def get_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     fine = await fines.fine_for_agency(db, agency.agency_id, request.path_params["fine_id"])
-    view = await fine_views.fine_view(db, fine, china_date(request_now(request)))
-    return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
-                        headers={"cache-control": "no-store"})
+    return await _fine_answer(request, db, fine, request_now(request))
 
 
 @openapi.operation(
@@ -109,10 +106,16 @@ async def report_refund(request: Request, db: AsyncSession, agency: AgencyPrinci
     now = request_now(request)
     await payment_orders.record_refund(db, fine.id, platform_serial=serial, refund_serial=refund_serial,
                                        reason=reason, actor=agency.actor, now=now)
+    return await _fine_answer(request, db, fine, now)
+
+
+
+async def _fine_answer(request: Request, db: AsyncSession, fine: Fine, now: datetime, *,
+                       status: int = 200) -> Response:
+    """The fine as every fine endpoint answers it: as of ``now``'s China date, never cached."""
     view = await fine_views.fine_view(db, fine, china_date(now))
     return JSONResponse(fine_json.fine(view, request.app.state.settings.public_url),
-                        headers={"cache-control": "no-store"})
-
+                        status_code=status, headers={"cache-control": "no-store"})
 
 @openapi.operation(
     "get", summary="A day's reconciliation with the payment platform", security="agency",

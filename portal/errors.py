@@ -18,7 +18,7 @@
     ├── NotFound                     404 not_found
     ├── MethodNotAllowed             405 method_not_allowed
     ├── Conflict                     409 conflict | case_exists | case_closed | notice_required
-    │   │                                | rights_window_open … (the order of a case: portal.case_rules)
+    │   │                                | rights_window_open … (the order of a case: portal.cases.rules)
     │   │                                | publication_exists | withdrawal_too_early … (portal.publicity)
     │   │                                (may carry extra problem members, e.g. the earliest withdrawal)
     │   └── ConsentMissing           409 consent_required | consent_revoked (serve on paper instead)

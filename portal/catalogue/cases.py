@@ -1,4 +1,4 @@
-"""Cases (``portal.case_events``, ``portal.case_deadlines``, the case pages): stages, events,
+"""Cases (``portal.cases.events``, ``portal.cases.deadlines``, the case pages): stages, events,
 their fields and the deadlines, keyed "stage.<kind>", "event.<kind>", "field.<name>",
 "value.<field>.<value>" (and "value.instalment", one instalment of a plan) and
 "deadline.<kind>".

@@ -1,4 +1,4 @@
-"""A party's rights (``portal.rights``, the /cases/{code}/… forms, the submission receipt and
+"""A party's rights (``portal.cases.rights``, the /cases/{code}/… forms, the submission receipt and
 the case timeline): kinds, form errors ("error.<field>.<code>", else "error.<code>"), receipt
 labels and the articles of law each form quotes.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from portal.case_codes import display
+from portal.cases.codes import display
 from portal.catalogue import SERVICE_RECEIPT as L
 from portal.documents.pdf import CjkDocument
 from portal.identifiers import masked_identifier

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.attachments import internal_name
-from portal.case_codes import display
+from portal.cases.codes import display
 from portal.catalogue import CASES
 from portal.catalogue import RIGHTS as L
 from portal.documents.pdf import CjkDocument

@@ -3,7 +3,7 @@
 What happens in a case (filed, notice of proposed penalty, hearing, decision, remedies,
 closure) is not a column here: those are events appended to the case's evidence chain
 (``case:<id>``), so a case's history can only grow. ``code`` is the printable case code
-(``portal.case_codes``); ``matter`` (案由) may name people and is shown to parties only.
+(``portal.cases.codes``); ``matter`` (案由) may name people and is shown to parties only.
 """
 
 from __future__ import annotations

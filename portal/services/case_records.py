@@ -7,7 +7,7 @@ prior notice of a penalty is served by the first 行政处罚事先告知书 tha
 after the notice was made (its ``occurred_at``, less the clock skew agencies are allowed), so a
 renewed notice is matched with its own document and never with an older one; the decision
 likewise by the first 行政处罚决定书 after it. Where the portal served no such document, the
-agency's ``informed_at`` / ``served_at`` count (``case_deadlines.PartyTimes``). A portal
+agency's ``informed_at`` / ``served_at`` count (``cases.deadlines.PartyTimes``). A portal
 service later than the agency's own record gives the party the longer period: the doubt is
 resolved in the party's favour, and the agency sees the same dates through the API.
 
@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import catalogue
-from portal.case_deadlines import PartyTimes
-from portal.case_events import CLOCK_SKEW, Detail, EventKind, StageEvent, TimelineEntry, last
-from portal.case_rules import PartyStanding
+from portal.cases.deadlines import PartyTimes
+from portal.cases.events import CLOCK_SKEW, Detail, EventKind, StageEvent, TimelineEntry, last
+from portal.cases.rights import SubmissionKind
+from portal.cases.rules import PartyStanding
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.rights import Submission, SubmissionAcknowledgement
-from portal.rights import SubmissionKind
 
 NOTICE_DOCUMENT = "行政处罚事先告知书"
 DECISION_DOCUMENT = "行政处罚决定书"
@@ -88,7 +88,7 @@ async def filed_against_notice(db: AsyncSession, case: Case, party_id: int | Non
 
 async def standings(db: AsyncSession, case: Case,
                     events: Sequence[StageEvent]) -> list[PartyStanding]:
-    """Every party of the case, as the decision rule sees it (``case_rules.PartyStanding``)."""
+    """Every party of the case, as the decision rule sees it (``cases.rules.PartyStanding``)."""
     party_ids = list((await db.execute(select(CaseParty.party_id).where(
         CaseParty.case_id == case.id).order_by(CaseParty.id))).scalars())
     arrivals = await _arrivals(db, case)

@@ -8,7 +8,7 @@ projection with no names, amounts, matter or personal data (FJ art. 8, 29; v5.0.
 
 What happens in a case is appended to its evidence chain ``case:<id>``, never stored in
 columns: ``add_stage_event`` locks the chain, reads the history, checks the new event against
-it (``portal.case_rules``) and appends it, all in the caller's transaction, so two agencies'
+it (``portal.cases.rules``) and appends it, all in the caller's transaction, so two agencies'
 clerks cannot interleave two steps that exclude each other. The decision and the extension
 of a window are checked against every party's standing (when the portal served it, whether it
 waived its windows or asked for a hearing: ``services.case_records``). Services flush, never
@@ -31,9 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import case_codes
-from portal.case_deadlines import CaseDeadline, case_deadlines
-from portal.case_events import (
+from portal.cases import codes as case_codes
+from portal.cases.deadlines import CaseDeadline, case_deadlines
+from portal.cases.events import (
     EventKind,
     Milestone,
     StageEvent,
@@ -45,8 +45,8 @@ from portal.case_events import (
     stage_label,
     timeline_entries,
 )
-from portal.case_intake import NewCase, NewParty, Officer, checked
-from portal.case_rules import PartyStanding, check_event
+from portal.cases.intake import NewCase, NewParty, Officer, checked
+from portal.cases.rules import PartyStanding, check_event
 from portal.database import database_now
 from portal.errors import Conflict, NotFound
 from portal.evidence_hash import instant_text
@@ -182,7 +182,7 @@ async def case_events(db: AsyncSession, case: Case) -> list[StageEvent]:
 
 async def add_stage_event(db: AsyncSession, case: Case, kind: str, data: Mapping[str, Any],
                           actor: str) -> StageEvent:
-    """Record a stage event (see ``portal.case_events.SPECS`` for each kind's data) after
+    """Record a stage event (see ``portal.cases.events.SPECS`` for each kind's data) after
     checking it against the case's history, with the operator's holiday calendar."""
     chain = chain_of(case)
     await evidence.lock(db, chain)
@@ -213,7 +213,7 @@ def _in_order(events: list[StageEvent], *more: TimelineEntry) -> list[TimelineEn
 
 async def deadlines(db: AsyncSession, case: Case, party_id: int, calendar: HolidayCalendar,
                     events: list[StageEvent] | None = None) -> list[CaseDeadline]:
-    """Every deadline running in the case for ``party_id`` (see ``portal.case_deadlines``),
+    """Every deadline running in the case for ``party_id`` (see ``portal.cases.deadlines``),
     counted from when the portal served that party where it did (``case_records``)."""
     if events is None:
         events = await case_events(db, case)

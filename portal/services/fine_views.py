@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from payments import InstalmentPlan  # FineView.payments shadows the module in its body
-from portal.case_events import EventKind, StageEvent
+from portal.cases.events import EventKind, StageEvent
 from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case

@@ -26,7 +26,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import case_codes
+from portal.cases import codes as case_codes
 from portal.database import database_now
 from portal.errors import Conflict, NotFound, Unprocessable
 from portal.evidence_hash import canonical_json

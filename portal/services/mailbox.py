@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.case_deadlines import CaseDeadline, DeadlineKind, find
+from portal.cases.deadlines import CaseDeadline, DeadlineKind, find
 from portal.errors import NotFound
 from portal.legal_calendar import (
     Deadline,

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import case_codes
 from portal.attachments import internal_name
+from portal.cases import codes as case_codes
 from portal.errors import NotFound
 from portal.evidence_hash import instant_text
 from portal.models.agencies import Agency

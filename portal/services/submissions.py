@@ -4,7 +4,7 @@
 case's evidence chain (so the act is ordered against the agency's own steps: a decision
 recorded a moment earlier closes the statement window for good), read the case and the
 party's deadlines, take the instant of the act — the database clock read after the lock, or
-the instant a test pinned — check the right is open at that instant (``portal.rights``),
+the instant a test pinned — check the right is open at that instant (``portal.cases.rights``),
 store the attachments content-addressed, and write the ``submission`` event, the row and its
 attachments, with the follow-up jobs: the sealed receipt (提交回执) and, where the agency
 registered one, the webhook. A refusal (``RightRefused``, 409) stores nothing but, at most,
@@ -27,8 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.attachments import Attachment
 from portal.blobstore import FileBlobStore
-from portal.case_deadlines import CaseDeadline
-from portal.case_events import StageEvent
+from portal.cases.deadlines import CaseDeadline
+from portal.cases.events import StageEvent
+from portal.cases.rights import (
+    BEFORE_DECISION,
+    Refusal,
+    RightsState,
+    SubmissionKind,
+    governing_window,
+    refusal,
+)
 from portal.database import database_now
 from portal.errors import Conflict, NotFound
 from portal.evidence_hash import canonical_json, instant_text
@@ -39,14 +47,6 @@ from portal.models.rights import (
     SubmissionAcknowledgement,
     SubmissionAttachment,
     SubmissionReceipt,
-)
-from portal.rights import (
-    BEFORE_DECISION,
-    Refusal,
-    RightsState,
-    SubmissionKind,
-    governing_window,
-    refusal,
 )
 from portal.services import case_records, cases, evidence, jobs, webhooks
 
@@ -87,7 +87,7 @@ def content_sha256(content: dict[str, Any]) -> str:
 
 async def rights_state(db: AsyncSession, case: Case, party_id: int, calendar: HolidayCalendar,
                        events: list[StageEvent] | None = None) -> RightsState:
-    """What ``portal.rights`` needs to judge the party's acts in the case now."""
+    """What ``portal.cases.rights`` needs to judge the party's acts in the case now."""
     if events is None:
         events = await cases.case_events(db, case)
     deadlines = await cases.deadlines(db, case, party_id, calendar, events)

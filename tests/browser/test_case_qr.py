@@ -49,7 +49,7 @@ async def test_scan_then_log_in_to_the_full_case(page: Page, live_server: LiveSe
 
     await page.get_by_role("link", name="我的案件").first.click()
     await page.wait_for_url("**/cases")
-    # this case and the three decided cases with fines of portal.demo_fines (one in instalments)
+    # this case and the three decided cases with fines of portal.demo.fines (one in instalments)
     assert await page.locator(".case-list .card").count() == 4
     await assert_accessible(page)
 

@@ -1,5 +1,5 @@
 """A case's history built in memory, event by event, through the same parsing and order rules
-the service applies (``case_events.parse_event_data``, ``case_rules.check_event``), with the
+the service applies (``cases.events.parse_event_data``, ``cases.rules.check_event``), with the
 clock given by each step: the rule tests need no database and no waiting."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from portal.case_deadlines import CaseDeadline, DeadlineKind, case_deadlines, find
-from portal.case_events import StageEvent, parse_event_data
-from portal.case_rules import check_event
+from portal.cases.deadlines import CaseDeadline, DeadlineKind, case_deadlines, find
+from portal.cases.events import StageEvent, parse_event_data
+from portal.cases.rules import check_event
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import HolidayCalendar
 

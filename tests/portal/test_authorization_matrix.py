@@ -24,13 +24,13 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from portal.attachments import checked
+from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.identifiers import id_number_check_char
 from portal.legal_calendar import china_date
 from portal.models import Notice, Representation
 from portal.models.cases import Case
-from portal.rights import SubmissionKind
 from portal.services import agencies, api_tokens, cases, consent, fines, submissions
 from portal.services.calendar import load_calendar
 from portal.workers import payments as payment_jobs

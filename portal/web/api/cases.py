@@ -2,15 +2,15 @@
 
     POST /api/v1/cases                         register a case (201: code, display form, QR URL)
     GET  /api/v1/cases/{case_code}             the case, its events and its deadlines
-    POST /api/v1/cases/{case_code}/events      record a stage event (order rules: case_rules)
+    POST /api/v1/cases/{case_code}/events      record a stage event (order rules: cases.rules)
     GET  /api/v1/cases/{case_code}/qr.png|svg  the QR code of the case's public page
 
-Routes are thin: parse (``portal.case_intake``, ``portal.case_events``), call
+Routes are thin: parse (``portal.cases.intake``, ``portal.cases.events``), call
 ``services.cases`` (which filters by the calling agency: another agency's case is 404 like a
 missing one, ASVS v5.0.0-8.4.1), answer JSON. Validation refusals are 422 problem details whose
 ``errors`` map each bad member's path to a stable code (``invalid_id_number``,
 ``invalid_credit_code``, ``required``, …). The event schemas are generated from
-``case_events.SPECS``, so the document and the checks cannot drift apart.
+``cases.events.SPECS``, so the document and the checks cannot drift apart.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from portal import case_codes
-from portal.case_deadlines import CaseDeadline
-from portal.case_events import (
+from portal.cases import codes as case_codes
+from portal.cases.deadlines import CaseDeadline
+from portal.cases.events import (
     AGENCY_KINDS,
     MAX_INSTALMENTS,
     MIN_INSTALMENTS,
@@ -34,7 +34,7 @@ from portal.case_events import (
     StageEvent,
     current_stage,
 )
-from portal.case_intake import new_case_from_json
+from portal.cases.intake import new_case_from_json
 from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case

@@ -25,11 +25,11 @@ from starlette.responses import JSONResponse, Response
 
 from portal import webhooks as signing_rules
 from portal.attachments import internal_name
-from portal.case_codes import display
+from portal.cases.codes import display
+from portal.cases.rights import SubmissionKind
 from portal.catalogue import RIGHTS
 from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
-from portal.rights import SubmissionKind
 from portal.services import submission_views, submissions, webhooks
 from portal.services.api_tokens import AgencyPrincipal
 from portal.services.submission_views import Filters

@@ -22,7 +22,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal import case_codes
+from portal.cases import codes as case_codes
 from portal.catalogue import TITLES
 from portal.database import utcnow
 from portal.errors import NotFound

@@ -41,7 +41,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal import attachments, case_codes, rights
+from portal import attachments
+from portal.cases import codes as case_codes
+from portal.cases import rights
+from portal.cases.rights import SubmissionKind
 from portal.catalogue import RIGHTS, TITLES
 from portal.database import transaction
 from portal.documents.submission_receipt import content_rows
@@ -49,7 +52,6 @@ from portal.errors import ValidationFailed
 from portal.legal_calendar import china_date
 from portal.models.cases import Case
 from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
-from portal.rights import SubmissionKind
 from portal.services import cases, submission_views, submissions
 from portal.services.calendar import load_calendar
 from portal.web.auth import CurrentUser, require_party
@@ -59,7 +61,7 @@ from portal.web.rendering import render
 from portal.web.session import browser_session
 from portal.workers.submissions import SubmissionDeps, issue_receipt
 
-log = logging.getLogger("portal.rights")
+log = logging.getLogger("portal.cases.rights")
 Endpoint = Callable[[Request], Awaitable[Response]]
 SLUGS = {SubmissionKind.STATEMENT: "statement", SubmissionKind.HEARING_REQUEST: "hearing-request",
          SubmissionKind.RECUSAL: "recusal", SubmissionKind.PAYMENT_PLAN: "payment-plan",

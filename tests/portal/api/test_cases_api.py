@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from portal import case_codes
+from portal.cases import codes as case_codes
 from portal.legal_calendar import CHINA_TZ as CHINA
 from portal.models.cases import Case
 from portal.services import cases

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import case_codes
 from portal.blobstore import FileBlobStore
+from portal.cases import codes as case_codes
 from portal.database import transaction, utcnow
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL, Delivery

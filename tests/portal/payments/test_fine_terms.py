@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from portal.case_events import StageEvent
+from portal.cases.events import StageEvent
 from portal.models.payments import Fine, PaymentRecord
 from portal.services.fine_views import allocation, quote_for, terms_from_events
 

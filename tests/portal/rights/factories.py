@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.attachments import Attachment
 from portal.blobstore import FileBlobStore
-from portal.case_intake import NewParty
+from portal.cases.intake import NewParty
+from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
 from portal.models.rights import Submission
-from portal.rights import SubmissionKind
 from portal.services import agencies, cases, submissions
 from portal.services.calendar import load_calendar
 from tests.conftest import Database, csrf_from

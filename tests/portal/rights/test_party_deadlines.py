@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from starlette.applications import Starlette
 
-from portal.case_deadlines import CaseDeadline, DeadlineKind, find
+from portal.cases.deadlines import CaseDeadline, DeadlineKind, find
+from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.errors import Conflict
 from portal.legal_calendar import Trigger, china_date
 from portal.models.cases import Case
-from portal.rights import SubmissionKind
 from portal.services import cases, submissions
 from portal.services.calendar import load_calendar
 from tests.conftest import Database

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from portal import case_codes
+from portal.cases import codes as case_codes
 from portal.database import transaction
 from portal.errors import Conflict
 from portal.models import EvidenceEvent, Submission, SubmissionAttachment

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portal import case_codes
-from portal.case_intake import NewCase, NewParty, Officer
+from portal.cases import codes as case_codes
+from portal.cases.intake import NewCase, NewParty, Officer
 from portal.database import transaction
 from portal.errors import Conflict, NotFound, PortalError
 from portal.holiday_table import parse_calendar_file

@@ -18,8 +18,8 @@ import pytest_asyncio
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from portal import case_codes
-from portal.case_events import parse_event_data
+from portal.cases import codes as case_codes
+from portal.cases.events import parse_event_data
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
@@ -94,7 +94,7 @@ async def test_unknown_mistyped_and_failing_check_codes_get_one_answer(
 
 
 def test_every_single_mistyped_character_fails_the_check_character() -> None:
-    # FJ art. 29 (codes parties type), case_codes: Luhn mod 32 catches every single substitution
+    # FJ art. 29 (codes parties type), cases.codes: Luhn mod 32 catches every single substitution
     code = case_codes.new_code()
     for position in range(case_codes.CODE_LENGTH):
         for char in case_codes.ALPHABET:

@@ -1,10 +1,10 @@
 """Demo data for ``make run``: seeded once into an empty database, then left alone.
 
 So that a newcomer sees the whole portal in the first minute, every capability adds its demo
-here (a served decision in a mailbox: ``demo_eservice``; fines to pay: ``demo_fines``; a case QR:
-``demo_cases``; published items: ``demo_publicity``). The demo agency's API credentials are
-written to ``DATA_DIR/demo-agency.json`` (mode 0600) and printed by ``banner`` so the agency
-API can be tried with curl.
+in a module of this package (a served decision in a mailbox: ``eservice``; fines to pay:
+``fines``; a case QR: ``cases``; published items: ``publicity``). The demo agency's API
+credentials are written to ``DATA_DIR/demo-agency.json`` (mode 0600) and printed by ``banner``
+so the agency API can be tried with curl.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ import os
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal import demo_cases, demo_eservice, demo_fines, demo_publicity
 from portal.database import transaction
+from portal.demo import cases as demo_cases
+from portal.demo import eservice as demo_eservice
+from portal.demo import fines as demo_fines
+from portal.demo import publicity as demo_publicity
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.models import Agency
 from portal.services import agencies

@@ -1,4 +1,4 @@
-"""Every deadline a case's events start (portal.case_deadlines), counted with the legal
+"""Every deadline a case's events start (portal.cases.deadlines), counted with the legal
 calendar across holidays and across a year without holiday data."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal.case_deadlines import DeadlineKind
+from portal.cases.deadlines import DeadlineKind
 from portal.errors import Unprocessable
 from portal.evidence_hash import instant_text
 from portal.holiday_table import package_table, parse_calendar_file

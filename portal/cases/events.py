@@ -6,8 +6,8 @@ A case's history is not a set of columns but the events of its evidence chain ``
 owns the shape of those events: which kinds exist, which fields each carries (``SPECS``), how
 an agency's JSON becomes a canonical payload (``parse_event_data``: every field checked, each
 bad field named with a stable code, nothing stored half-checked), and how stored payloads read
-back (``StageEvent``). The order rules live in ``portal.case_rules``, the deadlines in
-``portal.case_deadlines``; both work on the ``StageEvent`` values made here.
+back (``StageEvent``). The order rules live in ``portal.cases.rules``, the deadlines in
+``portal.cases.deadlines``; both work on the ``StageEvent`` values made here.
 
 Every event carries ``occurred_at``: when it happened in the agency's procedure (it may be
 earlier than when it was recorded, never later). Instants arrive as RFC 3339 with an offset
@@ -16,7 +16,7 @@ and are stored in UTC; dates (a hearing day, an extended last day) are China dat
 An approved instalment plan (``instalments_approved``, APL art. 66) carries a ``schedule``:
 2-12 instalments ``{"due_date": "YYYY-MM-DD", "amount_fen": n}``, dates strictly increasing,
 amounts positive; each bad member is named by its path (``instalments[1].due_date``). That
-the amounts add up to the decision's fine is an order rule (``portal.case_rules``): it needs
+the amounts add up to the decision's fine is an order rule (``portal.cases.rules``): it needs
 the history.
 """
 

@@ -44,7 +44,7 @@ from enum import StrEnum
 
 from payments.money import format_yuan
 from portal import catalogue
-from portal.case_events import EventKind, ScheduledInstalment, StageEvent, last
+from portal.cases.events import EventKind, ScheduledInstalment, StageEvent, last
 from portal.legal_calendar import (
     Deadline,
     HearingNoticeLimit,

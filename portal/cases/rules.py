@@ -19,7 +19,7 @@ is the law's:
 - an instalment plan (APL art. 66) follows a decision with a fine; its amounts add up to the
   decision's fine and its first instalment is not due before the day it is approved. A later
   plan replaces an earlier one, and a plan and a deferral (a payment-window extension)
-  replace each other: the latest applies (``case_deadlines``, ``services.fine_views``);
+  replace each other: the latest applies (``cases.deadlines.case_deadlines``, ``services.fine_views``);
 - events are recorded in the order they happened.
 
 Refusals are ``Conflict`` (409, the case's state forbids it) or ``Unprocessable`` (422, the
@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from portal.case_deadlines import (
+from portal.cases.deadlines import (
     NOT_SERVED_HERE,
     CaseDeadline,
     DeadlineKind,
@@ -45,7 +45,7 @@ from portal.case_deadlines import (
     case_deadlines,
     find,
 )
-from portal.case_events import EventKind, StageEvent, last
+from portal.cases.events import EventKind, StageEvent, last
 from portal.errors import Conflict, Unprocessable
 from portal.legal_calendar import HolidayCalendar, china_date, hearing_notice_limit
 

@@ -1,4 +1,4 @@
-"""``portal.rights`` on values: what each right's form must say, and when each may be exercised
+"""``portal.cases.rights`` on values: what each right's form must say, and when each may be exercised
 (LAW.md, "Rights before a decision"), with histories built in memory (``case_history``)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from portal.case_deadlines import DeadlineKind
+from portal.cases.deadlines import DeadlineKind
+from portal.cases.rights import Officer, RightsState, SubmissionKind, parse_form, refusal
 from portal.errors import ValidationFailed
-from portal.rights import Officer, RightsState, SubmissionKind, parse_form, refusal
 from tests.portal.case_history import DECISION, History, china, notified
 
 OFFICERS = (Officer(7, "陈明", "35010020230017"), Officer(8, "林芳", "35010020230024"))

@@ -1,5 +1,5 @@
-"""The order of a case's steps (portal.case_rules) and the shape of event data
-(portal.case_events): pure, on values, with the clock given by each step."""
+"""The order of a case's steps (portal.cases.rules) and the shape of event data
+(portal.cases.events): pure, on values, with the clock given by each step."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal.case_deadlines import DeadlineKind
-from portal.case_events import ScheduledInstalment, current_stage, public_milestones, timeline_entries
+from portal.cases.deadlines import DeadlineKind
+from portal.cases.events import ScheduledInstalment, current_stage, public_milestones, timeline_entries
 from portal.errors import Conflict, PortalError, Unprocessable, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import hearing_notice_limit

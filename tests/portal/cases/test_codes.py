@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal import case_codes
+from portal.cases import codes as case_codes
 
 codes = st.builds(lambda _: case_codes.new_code(), st.integers())
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import case_codes
+from portal.cases import codes as case_codes
 from portal.database import utcnow
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.evidence_hash import instant_text

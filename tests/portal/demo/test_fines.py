@@ -1,4 +1,4 @@
-"""The demo fines ``make run`` seeds (portal.demo_fines): 张三's third fine is paid by an
+"""The demo fines ``make run`` seeds (portal.demo.fines): 张三's third fine is paid by an
 approved instalment plan (APL art. 66) that the fine follows; both databases."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from portal import demo, demo_fines
+from portal import demo
 from portal.database import transaction
+from portal.demo import fines as demo_fines
 from portal.legal_calendar import HolidayCalendar, china_date
 from portal.models.payments import Fine
 from portal.services import agencies, fine_views

@@ -10,13 +10,13 @@ may be done (LAW.md, "Rights before a decision").
 - **deferred or instalment payment** (暂缓或分期缴纳, art. 66): after a decision with a fine,
   for financial hardship, with a proposed plan;
 - **waiver** (放弃陈述、申辩, art. 62): express, while the window runs; afterwards the agency need
-  not wait for the window (``case_rules.PartyStanding.waived``), and the party can no longer
+  not wait for the window (``cases.rules.PartyStanding.waived``), and the party can no longer
   state or request a hearing against this prior notice.
 
 ``parse_form`` turns a form's fields into the canonical content stored with the submission, or
 raises ``ValidationFailed`` with a stable code per field. ``refusal`` answers whether the act
 may be done now and, if not, why (with the deadline that ran out, so the page can show it).
-Windows are the party's own (``case_deadlines.PartyTimes``) and belong to the current prior
+Windows are the party's own (``cases.deadlines.PartyTimes``) and belong to the current prior
 notice: a renewed notice starts new ones, and what was filed against an older one no longer
 counts. Plain functions on values; the service layer supplies the case's events and the
 party's deadlines, taken under the case's lock, and the instant of the act.
@@ -31,8 +31,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from portal.case_deadlines import CaseDeadline, DeadlineKind, find
-from portal.case_events import MAX_INSTALMENTS, MIN_INSTALMENTS, EventKind, StageEvent, last
+from portal.cases.deadlines import CaseDeadline, DeadlineKind, find
+from portal.cases.events import MAX_INSTALMENTS, MIN_INSTALMENTS, EventKind, StageEvent, last
 from portal.errors import ValidationFailed
 
 

@@ -1,6 +1,6 @@
 """Each party's windows run from when that party was informed, and the decision waits for every
 party unless it expressly waived (APL art. 45, 62, 64(1), 85; FJ art. 19: service is arrival).
-Pure rules: ``case_deadlines.PartyTimes`` and ``case_rules.PartyStanding``."""
+Pure rules: ``cases.deadlines.PartyTimes`` and ``cases.rules.PartyStanding``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 import pytest
 
-from portal.case_deadlines import DeadlineKind, PartyTimes, case_deadlines, find
-from portal.case_events import StageEvent, parse_event_data
-from portal.case_rules import PartyStanding, check_event
+from portal.cases.deadlines import DeadlineKind, PartyTimes, case_deadlines, find
+from portal.cases.events import StageEvent, parse_event_data
+from portal.cases.rules import PartyStanding, check_event
 from portal.errors import Conflict
 from tests.portal.case_history import DECISION, History, china, notified
 

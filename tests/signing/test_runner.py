@@ -62,11 +62,12 @@ async def test_a_worker_is_replaced_after_its_share_of_jobs(
 
 async def test_a_worker_that_stops_answering_is_killed_after_the_grace_period(
         context: VerificationContext, sealed: bytes) -> None:
-    async with VerificationRunner(context, workers=1, time_budget=0.1) as runner:
-        assert (await runner.verify(sealed)).passed
+    async with VerificationRunner(context, workers=1, time_budget=20.0) as runner:
+        assert (await runner.verify(sealed)).passed  # a generous budget: the machine may be busy
         stuck = runner._idle[0].process
         assert stuck.pid is not None
         os.kill(stuck.pid, signal.SIGSTOP)  # like a C call that never returns to Python
+        runner.time_budget = 0.1
         report = await runner.verify(sealed)
         assert report.problem is FileProblem.TOO_COMPLEX
         assert not stuck.is_alive()

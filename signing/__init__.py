@@ -30,10 +30,16 @@ Typical use by the portal::
     report = await runner.verify(uploaded_bytes)               # never raises
     report.summary, report.indication, report.to_json_dict()
 
+National-standard seals: ``verify_document(data, context)`` takes a PDF or an OFD (GB/T 33190)
+and checks SM2 seals (GB/T 38540, GB/T 35275) beside PAdES; the runner uses it. The
+development PKI has an SM2 half (``pki.sm2``: root, CAs, seal maker, TSA, CRLs), and
+``signing.ofd_build`` seals OFD files with it.
+
 ``verify_pdf(data, context)`` is the same check in-process (synchronous, CPU bound) for
 workers and the CLI. A new agency seal at run time: ``pki.agency_seal(name, uscc)``.
 """
 
+from signing.documents import verify_document
 from signing.errors import (
     ConfigurationError,
     FontNotFound,
@@ -58,6 +64,7 @@ from signing.pkcs11 import Pkcs11Config, TokenSigner, open_pkcs11_signer
 from signing.pki_dev import DevPki, open_dev_pki
 from signing.profiles import CaName, Credential, KeyAlgorithm
 from signing.report import (
+    AlgorithmFamily,
     CertificateInfo,
     Coverage,
     FileProblem,
@@ -65,6 +72,7 @@ from signing.report import (
     ModificationLevel,
     ModificationReport,
     RevocationStatus,
+    SealInfo,
     SignatureKind,
     SignatureReport,
     SubIndication,
@@ -88,6 +96,7 @@ from signing.trust import RevocationMode, TrustSettings, load_trust_roots
 from signing.verify import VerificationContext, verify_pdf
 
 __all__ = [
+    "AlgorithmFamily",
     "CaName",
     "CertificateInfo",
     "ConfigurationError",
@@ -111,6 +120,7 @@ __all__ = [
     "PkiError",
     "RevocationMode",
     "RevocationStatus",
+    "SealInfo",
     "SealPlacement",
     "SealStyle",
     "SignatureKind",
@@ -145,6 +155,7 @@ __all__ = [
     "seal_png",
     "sign_pdf",
     "timestamp_hash",
+    "verify_document",
     "verify_pdf",
     "verify_timestamp",
 ]

@@ -1,7 +1,8 @@
 """In-process OCSP responder and CRL distribution point of the development PKI.
 
 Certificates of the development PKI name ``http://pki.dev.invalid/ocsp/<ca>`` and
-``http://pki.dev.invalid/crl/<ca>.crl``. Instead of a web server, the validator gets these
+``http://pki.dev.invalid/crl/<ca>.crl`` (SM2 ones ``.../sm2/crl/<ca>.crl``, CRLs only).
+Instead of a web server, the validator gets these
 ``Fetchers`` (pyhanko-certvalidator's extension point for revocation sources): the OCSP
 fetcher signs a fresh response with the issuing CA's own key from the revocation records in the
 PKI directory, the CRL fetcher returns the CA's current CRL file. Revocations recorded by
@@ -31,6 +32,7 @@ from pyhanko_certvalidator.util import get_ocsp_urls, issuer_serial
 
 from signing.errors import PkiError
 from signing.pki_dev import DevPki
+from signing.pki_sm2 import SM2_CRL_BASE, Sm2CaName
 from signing.profiles import DEV_BASE_URL, CaName
 
 __all__ = ["dev_fetchers", "ocsp_response"]
@@ -86,6 +88,14 @@ def _ca_from_url(url: str, kind: str, suffix: str = "") -> CaName | None:
     return CaName(name) if name in set(CaName) else None
 
 
+def _sm2_ca_from_url(url: str) -> Sm2CaName | None:
+    prefix = f"{SM2_CRL_BASE}/"
+    if not (url.startswith(prefix) and url.endswith(".crl")):
+        return None
+    name = url[len(prefix) : -len(".crl")]
+    return Sm2CaName(name) if name in set(Sm2CaName) else None
+
+
 class _OcspFetcher(OCSPFetcher):
     def __init__(self, pki: DevPki) -> None:
         self._pki = pki
@@ -120,16 +130,15 @@ class _CrlFetcher(CRLFetcher):
     async def fetch(self, cert: AnyCert, *, use_deltas: bool | None = None) -> list[crl.CertificateList]:
         if not isinstance(cert, asn1_x509.Certificate):
             raise CRLFetchError("the development CRL point only knows X.509 certificates")
-        cas = {
-            ca
-            for point in cert.crl_distribution_points
-            for url in [point.url]
-            if url and (ca := _ca_from_url(url, "crl", ".crl")) is not None
-        }
-        if not cas:
+        urls = [point.url for point in cert.crl_distribution_points if point.url]
+        cas = {ca for url in urls if (ca := _ca_from_url(url, "crl", ".crl")) is not None}
+        sm2_cas = {sm2_ca for url in urls if (sm2_ca := _sm2_ca_from_url(url)) is not None}
+        if not cas and not sm2_cas:
             raise CRLFetchError("no development CRL address in this certificate")
         try:
-            lists = [crl.CertificateList.load(self._pki.crl(ca)) for ca in sorted(cas)]
+            ders = [self._pki.crl(ca) for ca in sorted(cas)]
+            ders += [self._pki.sm2.crl(ca) for ca in sorted(sm2_cas)]
+            lists = [crl.CertificateList.load(der) for der in ders]
         except (PkiError, OSError, ValueError) as exc:
             raise CRLFetchError(f"development CRL point failed: {exc}") from exc
         self._by_cert[issuer_serial(cert)] = lists

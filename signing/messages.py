@@ -62,8 +62,9 @@ GENERIC = "无法确认签名有效"
 
 FILE_PROBLEM_SUMMARIES: dict[FileProblem, str] = {
     FileProblem.TOO_LARGE: "无法验证：文件过大",
-    FileProblem.NOT_PDF: "无法验证：这不是PDF文件",
+    FileProblem.NOT_PDF: "无法验证：这不是PDF或OFD文件",
     FileProblem.MALFORMED: "无法验证：文件已损坏或格式错误",
+    FileProblem.UNSAFE_PACKAGE: "无法验证：OFD文件包含不安全的内容（例如重复或越界的文件名、外部实体）",
     FileProblem.ENCRYPTED: "无法验证：文件已加密",
     FileProblem.NO_SIGNATURES: "此文件不含电子签名或电子印章",
     FileProblem.TOO_COMPLEX: "文件过于复杂，无法在限定时间内验证",
@@ -81,6 +82,23 @@ UNSUPPORTED_FORMAT = "不支持的签名格式（{subfilter}）"
 UNSUPPORTED_ALGORITHM = "使用了本系统无法验证的密码算法（{algorithm}）"
 UNREADABLE_SIGNATURE = "无法读取此签名，签名数据已损坏"
 SIGNATURE_ERROR = "验证此签名时出错"
+
+# National-standard seals (GB/T 38540) and OFD packages (GB/T 33190).
+SEAL_NOT_SM2 = "电子印章使用了本系统无法验证的签名算法"
+SEAL_DATA_CHANGED = "签章所保护的内容与签章记录的杂凑值不符，签署后被篡改"
+SEAL_MAKER_SIGNATURE_INVALID = "电子印章数据的制章者签名无效，印章可能被伪造或篡改"
+SEAL_CERT_MISMATCH = "签章人证书不属于该电子印章"
+SEAL_EXPIRED = "签章时电子印章不在有效期内"
+SEAL_MAKER_UNTRUSTED = "制章者证书不是由受信任的机构签发的"
+GM_FORMAT_UNKNOWN = "签名值既不是GB/T 38540电子签章，也不是SM2 PKCS#7签名"
+OFD_FILE_CHANGED = "文件 {path} 在签署后被修改"
+OFD_FILE_MISSING = "受保护的文件 {path} 已被删除"
+OFD_REFERENCE_OUTSIDE = "签名引用了文件包以外的位置（{reference}）"
+OFD_CHECK_METHOD = "使用了本系统不接受的摘要算法（{method}）"
+OFD_SIGNATURE_FILE_MISSING = "找不到签名描述文件或签名值"
+OFD_SIGNATURE_LIST_CHANGED = "签名列表文件 Signatures.xml 在签署后被修改"
+OFD_LATER_SIGNATURES = "签署后仅追加了其他签章"
+SUMMARY_UNPROTECTED = "此文件的签章有效；但有{count}个文件不受任何签章保护，请查看明细"
 
 SUMMARY_VALID = "此文件的签章有效，签署后未被修改"
 SUMMARY_VALID_WITH_CHANGES = "此文件的签章有效；签署后有允许范围内的修改（{changes}），请查看明细"

@@ -12,6 +12,8 @@ Revocation is real: ``revoke()`` records the revocation and re-issues the issuer
 answer those addresses in-process, so nothing goes to the network.
 
 For the hostile corpus there are an already-expired seal and a seal under a root nobody trusts.
+The national-standard half (SM2 root, CAs, seal maker, TSA) lives in ``<directory>/sm2``
+(``signing.pki_sm2``), created with the rest and trusted beside it.
 Keys are PEM files with mode 0600; the CAs and the TSA use EC P-256 (cheap to load), seals
 default to RSA-2048, the profile most organisations still have.
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from signing.errors import PkiError
+from signing.pki_sm2 import DevSm2Pki, Sm2CaName, write_atomic
 from signing.profiles import (
     NATURAL_PERSON_POLICY,
     ORGANISATION_SEAL_POLICY,
@@ -71,6 +73,7 @@ class DevPki:
         self.directory = directory
         self.portal_name = portal_name
         self._cache: dict[str, Credential] = {}
+        self._sm2: DevSm2Pki | None = None
 
     # -- layout and locking -------------------------------------------------------------
     @contextmanager
@@ -94,6 +97,7 @@ class DevPki:
         for ca in CaName:
             if not (self.directory / "crl" / f"{ca}.crl").exists():
                 self._write_crl(ca)
+        self.sm2.ensure_base()
 
     def _ensure(self, name: str, factory: Callable[[], Credential]) -> Credential:
         if not (self.directory / f"{name}.crt.pem").exists():
@@ -131,9 +135,9 @@ class DevPki:
         key_pem = credential.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        _write_atomic(path.parent / f"{path.name}.key.pem", key_pem, mode=0o600)
+        write_atomic(path.parent / f"{path.name}.key.pem", key_pem, mode=0o600)
         cert_pem = credential.certificate.public_bytes(serialization.Encoding.PEM)
-        _write_atomic(path.parent / f"{path.name}.crt.pem", cert_pem, mode=0o644)
+        write_atomic(path.parent / f"{path.name}.crt.pem", cert_pem, mode=0o644)
 
     # -- the credentials ----------------------------------------------------------------
     def ca(self, name: CaName) -> Credential:
@@ -148,6 +152,13 @@ class DevPki:
     @property
     def root_certificate(self) -> x509.Certificate:
         return self.ca(CaName.ROOT).certificate
+
+    @property
+    def sm2(self) -> DevSm2Pki:
+        """The national-standard (SM2) half of the development PKI, in ``<directory>/sm2``."""
+        if self._sm2 is None:
+            self._sm2 = DevSm2Pki(self.directory / "sm2", self.locked)
+        return self._sm2
 
     def tsa(self) -> Credential:
         return self.credential("tsa")
@@ -231,10 +242,13 @@ class DevPki:
         return Credential(seal.certificate, seal.private_key, (root,))
 
     def trust_settings(self, revocation_mode: RevocationMode = RevocationMode.HARD_FAIL) -> TrustSettings:
-        """Trust the dev root; answer its CRL/OCSP addresses from this directory."""
+        """Trust the dev roots (RSA/EC and SM2); answer their CRL/OCSP addresses from here."""
         root_der = self.root_certificate.public_bytes(serialization.Encoding.DER)
         return TrustSettings(
-            trust_roots=(root_der,), revocation_mode=revocation_mode, dev_pki_dir=self.directory
+            trust_roots=(root_der, self.sm2.root_certificate.dump()),
+            intermediate_certs=(self.sm2.credential(Sm2CaName.ORGANISATIONS).certificate.dump(),),
+            revocation_mode=revocation_mode,
+            dev_pki_dir=self.directory,
         )
 
     # -- revocation ---------------------------------------------------------------------
@@ -253,7 +267,7 @@ class DevPki:
                 "at": when.isoformat(),
                 "reason": reason.value,
             }
-            _write_atomic(self.directory / "revoked.json", json.dumps(records).encode(), mode=0o644)
+            write_atomic(self.directory / "revoked.json", json.dumps(records).encode(), mode=0o644)
             self._write_crl(ca)
 
     def revocation(self, ca: CaName, serial_number: int) -> tuple[dt.datetime, x509.ReasonFlags] | None:
@@ -302,7 +316,7 @@ class DevPki:
             builder = builder.add_revoked_certificate(revoked)
         crl = builder.sign(issuer.private_key, hashes.SHA256())
         (self.directory / "crl").mkdir(mode=0o700, exist_ok=True)
-        _write_atomic(
+        write_atomic(
             self.directory / "crl" / f"{ca}.crl", crl.public_bytes(serialization.Encoding.DER), mode=0o644
         )
 
@@ -357,10 +371,3 @@ class DevPki:
         )
         return Credential(cert, key, ())
 
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)

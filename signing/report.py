@@ -6,11 +6,14 @@ plus one local addition: ``DISALLOWED_MODIFICATION`` (the signed revision is int
 incremental update changed the document beyond what its signatures allow; EN 319 102-1 does
 not model PDF revisions). The document gets the worst indication of its signatures and one
 plain Chinese sentence at the top (``summary``) for the citizen; ``to_json_dict()`` gives the
-same content to the HTTP API. The sentences themselves live in ``signing.messages``.
+same content to the HTTP API (bytes, e.g. a seal picture, as base64).
+National-standard seals (GB/T 38540, OFD) fill the same shape, plus ``seal`` and, for OFD
+packages, the files no signature protects. The sentences themselves live in ``signing.messages``.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import enum
@@ -20,6 +23,7 @@ from typing import Any
 from signing.sign import PadesLevel
 
 __all__ = [
+    "AlgorithmFamily",
     "CertificateInfo",
     "Coverage",
     "FileProblem",
@@ -27,6 +31,7 @@ __all__ = [
     "ModificationLevel",
     "ModificationReport",
     "RevocationStatus",
+    "SealInfo",
     "SignatureKind",
     "SignatureReport",
     "SubIndication",
@@ -83,6 +88,16 @@ class SignatureKind(enum.StrEnum):
     """Electronic signature of a natural person (电子签名)."""
 
 
+class AlgorithmFamily(enum.StrEnum):
+    """The family of the signature algorithm: the two worlds the verifier speaks."""
+
+    SM2 = "SM2"
+    """国密 SM2 with SM3 (GB/T 32918, GB/T 38540 seals, GB/T 35275 CMS)."""
+    RSA = "RSA"
+    ECDSA = "ECDSA"
+    OTHER = "OTHER"
+
+
 class Coverage(enum.StrEnum):
     ENTIRE_FILE = "ENTIRE_FILE"
     ENTIRE_REVISION = "ENTIRE_REVISION"
@@ -115,6 +130,8 @@ class FileProblem(enum.StrEnum):
     TOO_LARGE = "TOO_LARGE"
     NOT_PDF = "NOT_PDF"
     MALFORMED = "MALFORMED"
+    UNSAFE_PACKAGE = "UNSAFE_PACKAGE"
+    """An OFD package with unsafe names, duplicate entries or XML with a DTD."""
     ENCRYPTED = "ENCRYPTED"
     NO_SIGNATURES = "NO_SIGNATURES"
     TOO_COMPLEX = "TOO_COMPLEX"
@@ -158,6 +175,27 @@ class ModificationReport:
 
 
 @dataclass(frozen=True)
+class SealInfo:
+    """A GB/T 38540 seal as the signature carries it (the seal's own data, signed by its maker)."""
+
+    name: str
+    seal_id: str
+    standard: str
+    """``GB/T 38540-2020`` or ``GM/T 0031-2014``."""
+    maker: str | None
+    """Organisation of the seal maker's certificate (制章者)."""
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    picture_type: str
+    picture_png: bytes | None
+    """The seal's picture re-drawn as PNG within decoding limits (``None``: not drawable)."""
+    page: int | None
+    """1-based page of the stamp (OFD ``StampAnnot``)."""
+    box: tuple[float, float, float, float] | None
+    """The stamp's box on that page in millimetres: x, y, width, height."""
+
+
+@dataclass(frozen=True)
 class SignatureReport:
     field_name: str
     indication: Indication
@@ -178,6 +216,9 @@ class SignatureReport:
     coverage: Coverage | None
     modifications: ModificationReport | None
     certifying: bool
+    algorithm_family: AlgorithmFamily | None = None
+    seal: SealInfo | None = None
+    """The GB/T 38540 seal, for national-standard seal signatures."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +231,10 @@ class VerificationReport:
     document_sha256: str
     size: int
     validated_at: dt.datetime
+    document_format: str = "PDF"
+    """``PDF`` or ``OFD``."""
+    unprotected_files: tuple[str, ...] = ()
+    """OFD: files of the package that no signature protects (they may change unnoticed)."""
 
     @property
     def passed(self) -> bool:
@@ -211,4 +256,6 @@ def _jsonable(value: object) -> object:
         return value.value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     return value

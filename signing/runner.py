@@ -1,4 +1,4 @@
-"""Running ``verify_pdf`` off the event loop, in worker processes with hard limits.
+"""Running ``verify_document`` (PDF or OFD) off the event loop, in worker processes with limits.
 
 A hostile PDF must not take the server down (SECURITY.md, "Uploads and PDFs"). So the
 verification of an uploaded file runs in a separate process, one of at most ``workers``:
@@ -15,7 +15,7 @@ verification of an uploaded file runs in a separate process, one of at most ``wo
 
 Every way out gives a ``VerificationReport``; an over-budget file reads
 "文件过于复杂，无法在限定时间内验证". Workers are forked from a forkserver that has
-``signing.verify`` preloaded, so starting one is cheap, and each is replaced after
+``signing.documents`` preloaded, so starting one is cheap, and each is replaced after
 ``_JOBS_PER_WORKER`` jobs.
 
 Each worker talks to the event loop over a socket of its own: the loop writes the job
@@ -44,9 +44,10 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import FrameType, TracebackType
 
+from signing.documents import verify_document
 from signing.report import FileProblem, VerificationReport
 from signing.verdict import file_problem_report
-from signing.verify import BudgetExceeded, VerificationContext, verify_pdf
+from signing.verify import BudgetExceeded, VerificationContext
 
 __all__ = ["VerificationRunner"]
 
@@ -70,7 +71,7 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 def _verify_in_worker(data: bytes, context: VerificationContext, budget: float) -> VerificationReport:
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return verify_pdf(data, context)
+        return verify_document(data, context)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -123,7 +124,7 @@ class VerificationRunner:
         self.time_budget = time_budget
         self.memory_limit = memory_limit
         self._mp_context = multiprocessing.get_context("forkserver")
-        self._mp_context.set_forkserver_preload(["signing.verify"])
+        self._mp_context.set_forkserver_preload(["signing.documents"])
         self._idle: list[_Worker] = []
         self._busy = 0
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()

@@ -20,13 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from asn1crypto import crl, ocsp
+from asn1crypto import crl, ocsp, pem
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import ValidationContext
 
 from signing.errors import ConfigurationError
+from signing.sm2 import GmSignatureValidator
 
 __all__ = ["RevocationMode", "TrustSettings", "load_trust_roots"]
 
@@ -50,6 +49,10 @@ class TrustSettings:
     """DER-encoded root certificates; see ``signing.keys.load_trust_roots`` for a folder."""
 
     revocation_mode: RevocationMode = RevocationMode.HARD_FAIL
+
+    intermediate_certs: tuple[bytes, ...] = ()
+    """DER CA certificates below the roots, offered for path building but never trusted by
+    themselves: a GB/T 38540 seal carries only the signer's and the maker's certificates."""
 
     fetch_online: bool = True
     """Fetch CRLs and OCSP responses from the addresses in the certificates (production)."""
@@ -80,33 +83,44 @@ class TrustSettings:
             from signing.dev_responder import dev_fetchers
 
             fetchers = dev_fetchers(self.dev_pki_dir)
+        known = [asn1_x509.Certificate.load(der) for der in self.intermediate_certs]
         return ValidationContext(
             trust_roots=self.root_certificates(),
-            other_certs=list(other_certs),
+            other_certs=[*known, *other_certs],
             crls=list(crls),
             ocsps=list(ocsps),
             allow_fetching=fetchers is not None or self.fetch_online,
             fetchers=fetchers,
             revocation_mode=str(self.revocation_mode),
+            signature_validator=GmSignatureValidator(),
         )
 
 
 def load_trust_roots(folder: Path) -> tuple[bytes, ...]:
-    """DER certificates from every ``.pem``, ``.crt``, ``.cer`` and ``.der`` file in ``folder``."""
+    """DER certificates from every ``.pem``, ``.crt``, ``.cer`` and ``.der`` file in ``folder``
+    (SM2 roots too: asn1crypto reads them; ``cryptography`` cannot load an SM2 key)."""
     roots: list[bytes] = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else ():
         if path.suffix.lower() not in {".pem", ".crt", ".cer", ".der"}:
             continue
         data = path.read_bytes()
         try:
-            certs = (
-                x509.load_pem_x509_certificates(data)
-                if b"-----BEGIN" in data
-                else [x509.load_der_x509_certificate(data)]
+            ders = (
+                [bytes(der) for _kind, _headers, der in pem.unarmor(data, multiple=True)]
+                if pem.detect(data)
+                else [data]
             )
-        except ValueError as exc:
+            roots.extend(_certificate_der(der) for der in ders)
+        except (ValueError, TypeError) as exc:
             raise ConfigurationError(f"trust root file {path.name} is not a certificate") from exc
-        roots.extend(cert.public_bytes(serialization.Encoding.DER) for cert in certs)
     if not roots:
         raise ConfigurationError(f"no trust root certificates found in {folder}")
     return tuple(roots)
+
+
+def _certificate_der(der: bytes) -> bytes:
+    """``der`` if it parses as one certificate with a subject and a public key."""
+    cert = asn1_x509.Certificate.load(der, strict=True)
+    if not cert.subject.contents or not cert.public_key.contents:
+        raise ValueError("certificate without subject or key")
+    return cert.dump()

@@ -20,6 +20,7 @@ from signing import (
     load_party_signer,
     open_dev_pki,
 )
+from tests.signing.gm_corpus import GmCorpus, build_corpus
 from tests.signing.sample_pdfs import image_pdf, make_pdf
 
 PARTY_SECRET = b"portal-party-key-secret-0123456789abcdef"
@@ -67,6 +68,12 @@ def portal_signer(pki: DevPki) -> KeySigner:
 def party_signer(pki: DevPki) -> KeySigner:
     party_key = create_party_key(pki, "张三", "oidc|subject-42", PARTY_SECRET)
     return load_party_signer(party_key, PARTY_SECRET)
+
+
+@pytest.fixture(scope="session")
+def gm_corpus(pki: DevPki) -> GmCorpus:
+    """The national-standard (SM2) corpus, built once per session."""
+    return build_corpus(pki)
 
 
 @pytest.fixture(scope="session")

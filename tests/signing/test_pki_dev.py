@@ -30,7 +30,8 @@ def test_generation_is_fast_idempotent_and_keys_are_private(tmp_path: Path) -> N
     assert second.portal_seal().certificate == first.portal_seal().certificate
     assert second.tsa().certificate == first.tsa().certificate
     keys = list((tmp_path / "pki").rglob("*.key.pem"))
-    assert len(keys) == 5  # root, organisation CA, party CA, TSA, portal seal
+    # root, organisation CA, party CA, TSA, portal seal; SM2: root, organisation CA, seal maker, TSA
+    assert len(keys) == 9
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in keys)
 
 

@@ -1,0 +1,21 @@
+"""One entry point for any uploaded document: PDF (PAdES and SM2) or OFD (GB/T 33190).
+
+The type is read from the content, never from a name: an OFD file is a ZIP package and starts
+with a local file header, anything else goes to the PDF verifier (which refuses what is not a
+PDF). Both return the same ``VerificationReport`` and never raise.
+"""
+
+from __future__ import annotations
+
+from signing.ofd import is_ofd, verify_ofd
+from signing.report import VerificationReport
+from signing.verify import VerificationContext, verify_pdf
+
+__all__ = ["verify_document"]
+
+
+def verify_document(data: bytes, context: VerificationContext) -> VerificationReport:
+    """Verify ``data`` as OFD or PDF, whichever its first bytes say it is."""
+    if is_ofd(data):
+        return verify_ofd(data, context)
+    return verify_pdf(data, context)

@@ -1,0 +1,325 @@
+"""Judging one national-standard signature value: a GB/T 38540 seal signature or an SM2 CMS.
+
+``check_gm_signature(value, protected, context, name)`` takes the signed value (the bytes of an
+OFD ``SignedValue`` file, or a PDF signature's ``/Contents``) and the bytes it must protect,
+and returns a ``SignatureReport``. Checks run in a fixed order and the first that fails
+decides, as on the PAdES side (``signing.verdict``):
+
+1. the structure parses (``SES_Signature`` of GB/T 38540-2020 or GM/T 0031-2014, else a
+   GB/T 35275/PKCS#7 ``SignedData``) → ``TOTAL_FAILED``/``FORMAT_FAILURE``;
+2. the protected bytes are what was signed (SES ``dataHash``, CMS message digest) →
+   ``HASH_FAILURE``; the SM2 signature value → ``SIG_CRYPTO_FAILURE``;
+3. for a seal: the maker's SM2 signature over the seal → ``SIG_CRYPTO_FAILURE``; the signer's
+   certificate is one the seal is bound to, the seal was within its validity when used, the
+   maker's certificate chains to a trusted root → ``INDETERMINATE`` with the reason;
+4. the signer's certificate chain and revocation, through pyhanko-certvalidator with the SM2
+   signature validator (``signing.trust``) → its sub-indication;
+5. an embedded RFC 3161 timestamp over the signature value must verify and come from a
+   trusted TSA → ``INDETERMINATE``/``SIG_CONSTRAINTS_FAILURE`` otherwise.
+
+Like ``verify_pdf`` it judges at the current time and does no past-signature validation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from asn1crypto import tsp, x509
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator import errors as cv_errors
+from pyhanko_certvalidator.path import ValidationPath
+
+from signing import inspection, messages
+from signing.gm_cms import check_signed_data
+from signing.report import (
+    AlgorithmFamily,
+    CertificateInfo,
+    Indication,
+    SealInfo,
+    SignatureKind,
+    SignatureReport,
+    SubIndication,
+    TimestampInfo,
+)
+from signing.seal_picture import render_seal_picture
+from signing.ses import SesSignature, read_signature
+from signing.sm2 import SM2_SIGNATURE_OIDS, is_sm2_key, sm2_verify, sm3
+from signing.trust import TrustSettings
+from signing.verdict import unverifiable_signature
+
+__all__ = ["Placement", "check_gm_signature"]
+
+logger = logging.getLogger(__name__)
+_FAILED, _INDETERMINATE = Indication.TOTAL_FAILED, Indication.INDETERMINATE
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the stamp shows: 1-based page and box in millimetres (OFD ``Boundary``)."""
+
+    page: int | None
+    box: tuple[float, float, float, float] | None
+
+
+class _Refused(Exception):
+    def __init__(self, indication: Indication, sub_indication: SubIndication, message: str) -> None:
+        self.verdict = (indication, sub_indication, message)
+        super().__init__(message)
+
+
+async def check_gm_signature(
+    value: bytes,
+    protected: bytes,
+    trust: TrustSettings,
+    name: str,
+    placement: Placement | None = None,
+) -> SignatureReport:
+    """The report on one SM2 signature value over ``protected``; never raises for bad input."""
+    try:
+        return await _SignatureCheck(value, protected, trust, name, placement).run()
+    except (RecursionError, MemoryError):
+        raise
+    except Exception:
+        logger.warning("national-standard signature %s could not be checked", name, exc_info=True)
+        return unverifiable_signature(name, SubIndication.GENERIC, messages.SIGNATURE_ERROR)
+
+
+class _SignatureCheck:
+    def __init__(
+        self, value: bytes, protected: bytes, trust: TrustSettings, name: str, placement: Placement | None
+    ) -> None:
+        self.value, self.protected, self.trust, self.name = value, protected, trust, name
+        self.placement = placement
+        self.fields: dict[str, object] = {"algorithm_family": AlgorithmFamily.SM2}
+
+    async def run(self) -> SignatureReport:
+        try:
+            ses = read_signature(self.value)
+        except ValueError:
+            ses = None
+        try:
+            if ses is not None:
+                cert, others, timestamp = await self._seal(ses)
+            else:
+                cert, others, timestamp = self._cms()
+            chain = await self._chain(cert, others, self.fields.get("timestamp"))
+            self.fields["certificate_chain"] = chain
+            if timestamp is not None and not timestamp.valid:
+                raise _Refused(
+                    _INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE, messages.TIMESTAMP_INVALID
+                )
+        except _Refused as refused:
+            indication, sub_indication, message = refused.verdict
+            return self._report(indication, sub_indication, message)
+        kind = self.fields.get("kind", SignatureKind.SEAL)
+        return self._report(Indication.TOTAL_PASSED, None, messages.VALID[kind])  # type: ignore[index]
+
+    def _report(self, indication: Indication, sub: SubIndication | None, message: str) -> SignatureReport:
+        report = unverifiable_signature(self.name, sub or SubIndication.GENERIC, message, **self.fields)
+        return _with(report, indication=indication, sub_indication=sub)
+
+    # -- GB/T 38540 / GM/T 0031 ------------------------------------------------------------
+    async def _seal(
+        self, ses: SesSignature
+    ) -> tuple[x509.Certificate, list[x509.Certificate], TimestampInfo | None]:
+        signer = _certificate(ses.signer_cert)
+        maker = _certificate(ses.maker_cert)
+        self._describe_signer(signer)
+        self.fields.update(
+            claimed_signing_time=ses.signing_time,
+            digest_algorithm="sm3",
+            signature_algorithm="sm2_sm3",
+            seal=SealInfo(
+                name=ses.seal_name,
+                seal_id=ses.seal_id,
+                standard=ses.version.value,
+                maker=_organisation(maker),
+                valid_from=ses.seal_valid_from,
+                valid_until=ses.seal_valid_until,
+                picture_type=ses.picture.kind,
+                picture_png=render_seal_picture(ses.picture.kind, ses.picture.data),
+                page=self.placement.page if self.placement else None,
+                box=self.placement.box if self.placement else None,
+            ),
+        )
+        if ses.signer_algorithm not in SM2_SIGNATURE_OIDS or ses.maker_algorithm not in SM2_SIGNATURE_OIDS:
+            raise _Refused(_INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE, messages.SEAL_NOT_SM2)
+        if ses.data_hash != sm3(self.protected):
+            raise _Refused(_FAILED, SubIndication.HASH_FAILURE, messages.SEAL_DATA_CHANGED)
+        if not (
+            is_sm2_key(signer.public_key)
+            and sm2_verify(signer.public_key, ses.signer_signed_data, ses.signature)
+        ):
+            raise _Refused(
+                _FAILED,
+                SubIndication.SIG_CRYPTO_FAILURE,
+                messages.SUB_INDICATIONS[SubIndication.SIG_CRYPTO_FAILURE],
+            )
+        if not (
+            is_sm2_key(maker.public_key)
+            and sm2_verify(maker.public_key, ses.maker_signed_data, ses.maker_signature)
+        ):
+            raise _Refused(_FAILED, SubIndication.SIG_CRYPTO_FAILURE, messages.SEAL_MAKER_SIGNATURE_INVALID)
+        if not _bound(ses, signer):
+            raise _Refused(_INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE, messages.SEAL_CERT_MISMATCH)
+        timestamp = await self._timestamp(ses)
+        used_at = timestamp.time if timestamp and timestamp.valid else ses.signing_time
+        if used_at is None or not ses.seal_valid_from <= used_at <= ses.seal_valid_until:
+            raise _Refused(_INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE, messages.SEAL_EXPIRED)
+        maker_path = await self._validate(maker, [], maker_role=True)
+        if maker_path is None:
+            raise _Refused(
+                _INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, messages.SEAL_MAKER_UNTRUSTED
+            )
+        return signer, [], timestamp
+
+    async def _timestamp(self, ses: SesSignature) -> TimestampInfo | None:
+        if ses.timestamp is None:
+            return None
+        try:
+            findings = check_signed_data(ses.timestamp, None)
+            info = tsp.TSTInfo.load(findings.encapsulated or b"", strict=True)
+            imprint = info["message_imprint"]
+            algorithm = imprint["hash_algorithm"]["algorithm"].native
+            matches = algorithm == "sm3" and imprint["hashed_message"].native == sm3(ses.signature)
+            tsa = findings.signer_cert
+            trusted = tsa is not None and await self._validate(tsa, list(findings.certificates), tsa=True)
+            valid = bool(findings.intact and findings.valid and matches and trusted)
+            time: dt.datetime = info["gen_time"].native
+            name = _organisation(tsa) if tsa is not None else "?"
+        except (ValueError, TypeError, KeyError):
+            return TimestampInfo(time=dt.datetime.now(dt.UTC), tsa="?", valid=False)
+        stamp = TimestampInfo(time=time.astimezone(dt.UTC), tsa=name or "?", valid=valid)
+        self.fields["timestamp"] = stamp
+        return stamp
+
+    # -- GB/T 35275 -------------------------------------------------------------------------
+    def _cms(self) -> tuple[x509.Certificate, list[x509.Certificate], TimestampInfo | None]:
+        try:
+            findings = check_signed_data(self.value, self.protected)
+        except (ValueError, TypeError, KeyError) as exc:
+            logger.info("signature %s is neither SES nor SM2 CMS: %s", self.name, exc)
+            raise _Refused(_FAILED, SubIndication.FORMAT_FAILURE, messages.GM_FORMAT_UNKNOWN) from None
+        self.fields.update(
+            claimed_signing_time=findings.signing_time, digest_algorithm="sm3", signature_algorithm="sm2_sm3"
+        )
+        if findings.signer_cert is None:
+            sub = SubIndication.NO_SIGNING_CERTIFICATE_FOUND
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub])
+        self._describe_signer(findings.signer_cert)
+        if not findings.intact:
+            raise _Refused(
+                _FAILED, SubIndication.HASH_FAILURE, messages.SUB_INDICATIONS[SubIndication.HASH_FAILURE]
+            )
+        if not findings.valid:
+            sub = SubIndication.SIG_CRYPTO_FAILURE
+            raise _Refused(_FAILED, sub, messages.SUB_INDICATIONS[sub])
+        return findings.signer_cert, list(findings.certificates), None
+
+    # -- the chain ------------------------------------------------------------------------------
+    def _describe_signer(self, cert: x509.Certificate) -> None:
+        kind, common_name, organisation, organisation_id = inspection.signer_profile(cert)
+        self.fields.update(
+            kind=kind, signer_name=common_name, organisation=organisation, organisation_id=organisation_id
+        )
+        self.fields["certificate_chain"] = inspection.certificate_chain(cert, None, [], [])
+
+    async def _chain(
+        self, cert: x509.Certificate, others: list[x509.Certificate], timestamp: object
+    ) -> tuple[CertificateInfo, ...]:
+        context = self.trust.validation_context(other_certs=others)
+        try:
+            validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
+            try:
+                path: ValidationPath = await validator.async_validate_path()
+            except cv_errors.RevokedError:
+                chain = inspection.certificate_chain(cert, None, context.crls, context.ocsps)
+                self.fields["certificate_chain"] = chain
+                sub = SubIndication.REVOKED_NO_POE
+                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+            except cv_errors.NotYetValidError:
+                sub = SubIndication.NOT_YET_VALID
+                raise _Refused(_FAILED, sub, messages.SUB_INDICATIONS[sub]) from None
+            except cv_errors.ExpiredError:
+                sub = SubIndication.OUT_OF_BOUNDS_NO_POE
+                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+            except cv_errors.PathBuildingError:
+                sub = SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+            except cv_errors.DisallowedAlgorithmError:
+                sub = SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+            except (cv_errors.PathValidationError, cv_errors.ValidationError):
+                sub = SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
+                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+            if not _signing_usage(cert):
+                sub = SubIndication.CHAIN_CONSTRAINTS_FAILURE
+                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub])
+            return inspection.certificate_chain(cert, path, context.crls, context.ocsps)
+        finally:
+            await context.aclose()
+
+    async def _validate(
+        self,
+        cert: x509.Certificate,
+        others: list[x509.Certificate],
+        *,
+        maker_role: bool = False,
+        tsa: bool = False,
+    ) -> ValidationPath | None:
+        """A side certificate (seal maker, TSA): its path, or ``None`` if it does not validate."""
+        context = self.trust.validation_context(other_certs=others)
+        try:
+            validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
+            if tsa:
+                path: ValidationPath = await validator.async_validate_usage(
+                    set(), extended_key_usage={"time_stamping"}
+                )
+            else:
+                path = await validator.async_validate_path()
+            return path if tsa or not maker_role or _signing_usage(cert) else None
+        except (cv_errors.PathError, cv_errors.ValidationError):
+            return None
+        finally:
+            await context.aclose()
+
+
+def _certificate(der: bytes) -> x509.Certificate:
+    try:
+        cert = x509.Certificate.load(der, strict=True)
+        _ = cert.subject, cert.public_key
+    except (ValueError, TypeError) as exc:
+        raise _Refused(_FAILED, SubIndication.FORMAT_FAILURE, messages.GM_FORMAT_UNKNOWN) from exc
+    return cert
+
+
+def _bound(ses: SesSignature, signer: x509.Certificate) -> bool:
+    """The signer's certificate is one of those the seal names (whole, or by digest)."""
+    der = signer.dump()
+    if ses.seal_certs:
+        return der in ses.seal_certs
+    digests = {"SM3": sm3}
+    return any(
+        algorithm.upper() in digests and digests[algorithm.upper()](der) == value
+        for algorithm, value in ses.seal_cert_digests
+    )
+
+
+def _signing_usage(cert: x509.Certificate) -> bool:
+    usage = cert.key_usage_value
+    return usage is None or bool({"digital_signature", "non_repudiation"} & set(usage.native))
+
+
+def _organisation(cert: x509.Certificate) -> str | None:
+    subject = cert.subject.native
+    value = subject.get("organization_name") or subject.get("common_name")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return None if value is None else str(value)
+
+
+def _with(report: SignatureReport, **changes: object) -> SignatureReport:
+    return dataclasses.replace(report, **changes)  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from pyhanko_certvalidator.path import ValidationPath
 from signing import messages
 from signing.profiles import NATURAL_PERSON_POLICY, ORGANISATION_SEAL_POLICY
 from signing.report import (
+    AlgorithmFamily,
     CertificateInfo,
     Coverage,
     ModificationLevel,
@@ -41,10 +42,12 @@ from signing.report import (
     TimestampInfo,
 )
 from signing.sign import PadesLevel
+from signing.sm2 import SM2_SIGNATURE_OIDS, SM3_OID, is_sm2_key
 
 __all__ = [
     "PADES_SUBFILTER",
     "EmbeddedValidationData",
+    "algorithm_family",
     "certificate_chain",
     "coverage_of",
     "modification_report",
@@ -58,13 +61,6 @@ __all__ = [
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
 _SEAL_POLICIES = {ORGANISATION_SEAL_POLICY, "0.4.0.194112.1.1", "0.4.0.194112.1.3"}
 _PERSON_POLICIES = {NATURAL_PERSON_POLICY, "0.4.0.194112.1.0", "0.4.0.194112.1.2"}
-# Chinese commercial cryptography (GM/T 0006): the stack has no SM2/SM3 implementation.
-_SM_ALGORITHMS = {
-    "1.2.156.10197.1.301": "SM2",
-    "1.2.156.10197.1.301.1": "SM2",
-    "1.2.156.10197.1.501": "SM2-with-SM3",
-    "1.2.156.10197.1.401": "SM3",
-}
 _DIGESTS = {"sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "sha1"}
 _SIGNATURES = {"rsassa_pkcs1v15", "rsassa_pss", "ecdsa", "ed25519", "ed448"}
 _CURVES = {"secp256r1", "secp384r1", "secp521r1"}
@@ -101,14 +97,12 @@ def unsupported_algorithm(signer_info: cms.SignerInfo, cert: x509.Certificate) -
     digest = signer_info["digest_algorithm"]["algorithm"]
     signature = signer_info["signature_algorithm"]["algorithm"]
     key = cert.public_key["algorithm"]
-    for oid in (digest.dotted, signature.dotted, key["algorithm"].dotted):
-        if oid in _SM_ALGORITHMS:
-            return _SM_ALGORITHMS[oid]
+    national = (digest.dotted == SM3_OID, signature.dotted in SM2_SIGNATURE_OIDS, is_sm2_key(cert.public_key))
+    if any(national):
+        # SM2 is checked (signing.sm2) only as a whole: SM3 digest, SM2 signature, SM2 key.
+        return None if all(national) else "SM2/SM3"
     if key["algorithm"].native == "ec":
         curve = key["parameters"].chosen
-        curve_oid = curve.dotted if hasattr(curve, "dotted") else ""
-        if curve_oid in _SM_ALGORITHMS:
-            return _SM_ALGORITHMS[curve_oid]
         if curve.native not in _CURVES:
             return f"EC curve {curve.native}"
     if digest.native not in _DIGESTS:
@@ -118,6 +112,15 @@ def unsupported_algorithm(signer_info: cms.SignerInfo, cert: x509.Certificate) -
     except ValueError:
         return f"signature {signature.dotted}"
     return None if mechanism in _SIGNATURES else f"signature {mechanism}"
+
+
+def algorithm_family(cert: x509.Certificate) -> AlgorithmFamily:
+    """国密 SM2, RSA or ECDSA, from the signer's key (the signature algorithm must match it)."""
+    if is_sm2_key(cert.public_key):
+        return AlgorithmFamily.SM2
+    return {"rsa": AlgorithmFamily.RSA, "rsassa_pss": AlgorithmFamily.RSA, "ec": AlgorithmFamily.ECDSA}.get(
+        cert.public_key.algorithm, AlgorithmFamily.OTHER
+    )
 
 
 def revocation_of(

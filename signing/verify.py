@@ -253,4 +253,5 @@ async def _check_signature(
         coverage=coverage,
         modifications=modifications,
         certifying=embedded.docmdp_level is not None,
+        algorithm_family=inspection.algorithm_family(cert),
     )

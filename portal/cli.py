@@ -6,6 +6,8 @@
     portal evidence verify            walk every evidence chain; exit 1 at a broken link
     portal calendar load FILE         load the State Council's holiday arrangement (CSV, see
                                       portal.holiday_table); replaces the years the file covers
+    portal publicity remask           mask the public items again with the current rules; an item
+                                      that changes gets a new version (same window)
     portal demo                       seed the demo data (only into an empty demo database)
     portal serve                      serve HTTP on HOST:PORT
     portal payments reconcile [--date YYYY-MM-DD]
@@ -36,7 +38,7 @@ from portal import catalogue, schema
 from portal.app import create_app
 from portal.database import create_engine, session_factory, transaction
 from portal.logs import configure_logging
-from portal.services import agencies, evidence
+from portal.services import agencies, evidence, publications
 from portal.settings import Settings, load_settings
 from portal.workers import runner
 
@@ -84,6 +86,18 @@ async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int
     for link in report.broken:
         print(f"  - 证据链 {link.chain} 第 {link.seq} 条（事件编号 {link.event_id}）：{link.reason}")
     return 1
+
+
+async def _publicity_remask(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as db:
+            report = await publications.remask(db)
+    finally:
+        await engine.dispose()
+    print(f"已按现行规则重新脱敏：检查 {report.checked} 条公示信息，"
+          f"其中 {report.remasked} 条发布了脱敏后的新版本。")
+    return 0
 
 
 async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
@@ -226,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = money.add_parser("reconcile", help="核对支付平台日对账单与本平台缴款记录")
     reconcile.add_argument("--date", help="对账日期（北京时间，YYYY-MM-DD），默认昨天")
     reconcile.set_defaults(func=_payments_reconcile)
+    publicity = sub.add_parser("publicity", help="执法信息公示").add_subparsers(dest="publicity_command",
+                                                                          required=True)
+    publicity.add_parser("remask", help="按现行脱敏规则重新处理公示信息").set_defaults(func=_publicity_remask)
     sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
     sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
     worker = sub.add_parser("worker", help="发送通知并生成期限提醒（后台任务，收到 SIGTERM 后安全退出）")

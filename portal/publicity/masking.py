@@ -36,7 +36,8 @@ How each is found:
   any 8-30 digits.
 - Licence plate: province, letter, 5-6 letters and digits with at least 3 digits (闽A12345,
   闽A·D12345, 粤B 12345).
-- Address, person, organisation: see ``portal.publicity.names``.
+- Address, organisation: see ``portal.publicity.names``; person: ``portal.publicity.persons``
+  (role words, a Chinese segmenter, lists).
 - E-mail: local@domain.tld. QQ, WeChat, Alipay: the word after QQ, 微信(号), 支付宝(账号).
 - Credit code: 18 characters with a valid MOD 31 check character (GB 32100).
 
@@ -66,14 +67,8 @@ from datetime import date
 from enum import StrEnum
 
 from portal.identifiers import is_valid_credit_code, is_valid_id_number
-from portal.publicity.names import (
-    MASK,
-    find_addresses,
-    find_cued_persons,
-    find_known_persons,
-    find_organisations,
-    mask_person_name,
-)
+from portal.publicity.names import MASK, find_addresses, find_organisations, mask_person_name
+from portal.publicity.persons import find_known_persons, find_persons
 
 
 class DatumKind(StrEnum):
@@ -173,14 +168,31 @@ def mask_text(
     ``known_persons`` are the natural persons the case names (each occurrence is masked like
     ``mask_person_name``); ``known_organisations`` are never masked, not even a person's name
     inside them (a 个体工商户's trade name).
+
+    Masking a masked text changes nothing: the segmenter reads a text with masks in it a
+    little differently (its HMM sees different neighbours), so the result is masked again
+    until nothing more is found, and that fixed point is what is returned.
     """
+    result = _mask_once(text, known_persons, known_organisations)
+    for _ in range(_MAX_ROUNDS):
+        again = _mask_once(result.text, known_persons, known_organisations)
+        if not again.findings:
+            break
+        result = MaskResult(again.text, _merged([*result.findings, *again.findings]))
+    return result
+
+
+_MAX_ROUNDS = 3
+
+
+def _mask_once(text: str, known_persons: Sequence[str], known_organisations: Sequence[str]) -> MaskResult:
     norm = text.translate(_NORMALISE)
     kept = [*_credit_codes(norm), *_occurrences(norm, (o.translate(_NORMALISE) for o in known_organisations))]
     strong = [c for c in _strong_candidates(norm) if not _overlaps(c.start, c.end, kept)]
     protected = [*kept, *_organisations(norm, strong)]
     persons = [
         *find_known_persons(norm, (p.translate(_NORMALISE) for p in known_persons)),
-        *find_cued_persons(norm),
+        *find_persons(norm),
     ]
     names = [_person(norm, start, end) for start, end in persons if not _overlaps(start, end, protected)]
     return _apply(text, [*strong, *names])
@@ -340,14 +352,21 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
 
 def _apply(text: str, candidates: list[_Candidate]) -> MaskResult:
     chars = list(text)
-    findings: list[Finding] = []
-    for candidate in sorted((c for c in candidates if c.masked), key=lambda c: (c.start, c.end)):
+    for candidate in candidates:
         for index in candidate.masked:
             chars[index] = MASK
-        if findings and candidate.start < findings[-1].end:
-            last = findings[-1]
-            kind = min(last.kind, candidate.kind, key=_PRIORITY.__getitem__)
-            findings[-1] = Finding(kind, last.start, max(last.end, candidate.end))
+    found = [Finding(c.kind, c.start, c.end) for c in candidates if c.masked]
+    return MaskResult("".join(chars), _merged(found))
+
+
+def _merged(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Overlapping findings as one, named after the kind listed first in ``DatumKind``."""
+    merged: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (f.start, f.end)):
+        if merged and finding.start < merged[-1].end:
+            last = merged[-1]
+            kind = min(last.kind, finding.kind, key=_PRIORITY.__getitem__)
+            merged[-1] = Finding(kind, last.start, max(last.end, finding.end))
         else:
-            findings.append(Finding(candidate.kind, candidate.start, candidate.end))
-    return MaskResult("".join(chars), tuple(findings))
+            merged.append(finding)
+    return tuple(merged)

@@ -16,6 +16,7 @@ database clock unless the caller passes one (tests, the demo). Services flush, n
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from portal.evidence_hash import instant_text
 from portal.legal_calendar import CHINA_TZ, HolidayCalendar
 from portal.models.publicity import Publication, PublicationVersion, PublicationWithdrawal
 from portal.publicity.ingest import (
+    FREE_TEXTS,
     MaskedField,
     PublicContent,
     Submission,
@@ -195,6 +197,57 @@ async def withdraw(db: AsyncSession, agency_id: int, actor: str, publication_id:
                           occurred_at=now, payload={"ground": ground.value, "version": item.version})
     log.info("publication withdrawn", extra={"action": "publication_withdrawn", "object": item.id})
     return await agency_view(db, agency_id, item.id, now=now)
+
+
+@dataclass(frozen=True)
+class RemaskReport:
+    """What ``remask`` did: items looked at, and items given a newly masked version."""
+
+    checked: int
+    remasked: int
+
+
+async def remask(db: AsyncSession, *, now: datetime | None = None) -> RemaskReport:
+    """Mask the public items again with today's rules (issue 15: a person missed on ingest).
+
+    Versions are the record (append-only, their digests in the evidence chain), so an item
+    whose current texts change under ``mask_text`` gets a new version with the masked texts
+    and the same window (the agency changed nothing, so its window does not run again), a
+    ``publication_remasked`` event, and a search text without the name. Masking is a fixed
+    point, so running this twice changes nothing the second time. Withdrawn and expired items
+    show no content and are left as they are.
+    """
+    now = now or await database_now(db)
+    ids = (await db.scalars(select(Publication.id).where(
+        Publication.withdrawn_at.is_(None), Publication.public_until > now).order_by(Publication.id))).all()
+    remasked = 0
+    for publication_id in ids:
+        await evidence.lock(db, chain_of(publication_id))
+        item = await db.get(Publication, publication_id)
+        current = (await db.execute(select(PublicationVersion).where(
+            PublicationVersion.publication_id == publication_id,
+            PublicationVersion.version == item.version))).scalar_one() if item else None
+        if item is None or current is None:
+            continue
+        content = _version_view(current).content
+        results = {name: mask_text(getattr(content, name)) for name in FREE_TEXTS}
+        if not any(result.findings for result in results.values()):
+            continue
+        added = tuple(MaskedField(name, f.kind.value, f.start, f.end)
+                      for name, result in results.items() for f in result.findings)
+        content = dataclasses.replace(content, masked=content.masked + added,
+                                      violation=results["violation"].text,
+                                      legal_basis=results["legal_basis"].text, result=results["result"].text)
+        item.version += 1
+        item.search_text = search_text(item.agency_case_number, content)
+        window = Window(current.published_at, current.public_until)
+        await _add_version(db, item, "portal:remask", content, window, ())
+        await evidence.append(db, chain=chain_of(item.id), kind="publication_remasked", actor="portal:remask",
+                              occurred_at=now, payload={"version": item.version,
+                                                        "content_sha256": content.digest()})
+        remasked += 1
+    log.info("publications remasked", extra={"action": "publication_remasked", "count": remasked})
+    return RemaskReport(len(ids), remasked)
 
 
 async def agency_view(db: AsyncSession, agency_id: int, publication_id: int, *,

@@ -3,7 +3,9 @@
     portal db upgrade                 apply the Alembic migrations
     portal agency create "<name>"     create an API client for an agency; prints id and secret as JSON
     portal agency revoke <client_id>  revoke an API client; its tokens stop working at once
-    portal evidence verify            walk every evidence chain; exit 1 at a broken link
+    portal evidence verify            walk every evidence chain, tie deliveries and payments to their
+                                      events, check the timestamped checkpoints; exit 1 on a problem
+    portal evidence checkpoint        take a timestamped checkpoint of the chain heads now
     portal calendar load FILE         load the State Council's holiday arrangement (CSV, see
                                       portal.holiday_table); replaces the years the file covers
     portal publicity remask           mask the public items again with the current rules; an item
@@ -38,8 +40,10 @@ from portal import catalogue, schema
 from portal.app import create_app
 from portal.database import create_engine, session_factory, transaction
 from portal.logs import configure_logging
-from portal.services import agencies, evidence, publications
+from portal.notary import Notary
+from portal.services import agencies, checkpoints, evidence, evidence_records, publications
 from portal.settings import Settings, load_settings
+from portal.workers import evidence as evidence_worker
 from portal.workers import runner
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -75,17 +79,37 @@ async def _agency_create(settings: Settings, args: argparse.Namespace) -> int:
 async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
-        async with session_factory(engine)() as db:
+        async with Notary.from_settings(settings) as notary, session_factory(engine)() as db:
             report = await evidence.verify_chains(db)
+            records = await evidence_records.verify(db)
+            anchors = await checkpoints.verify(db, (await notary.services()).trust,
+                                               settings.data_dir / checkpoints.EXPORT_DIR)
     finally:
         await engine.dispose()
-    if report.ok:
-        print(f"证据链完整：{report.chains} 条证据链，共 {report.events} 个事件，全部校验通过。")
+    if report.ok and not records and not anchors:
+        print(f"证据链完整：{report.chains} 条证据链，共 {report.events} 个事件，全部校验通过；"
+              "送达与缴款记录与其事件一致；时间戳检查点有效。")
         return 0
-    print(f"发现证据链断裂：{len(report.broken)} 条证据链未通过校验。")
+    if not report.ok:
+        print(f"发现证据链断裂：{len(report.broken)} 条证据链未通过校验。")
     for link in report.broken:
         print(f"  - 证据链 {link.chain} 第 {link.seq} 条（事件编号 {link.event_id}）：{link.reason}")
+    for problem in [*records, *anchors]:
+        print(f"  - {problem}")
     return 1
+
+
+async def _evidence_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with Notary.from_settings(settings) as notary:
+            deps = evidence_worker.EvidenceDeps(session_factory(engine), notary,
+                                                settings.data_dir / checkpoints.EXPORT_DIR)
+            await evidence_worker.take_checkpoint(deps)
+    finally:
+        await engine.dispose()
+    print("已为各证据链的当前链头申请时间戳（无变化时不新建检查点）。")
+    return 0
 
 
 async def _publicity_remask(settings: Settings, _args: argparse.Namespace) -> int:
@@ -229,7 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=_agency_revoke)
     chains = sub.add_parser("evidence", help="证据链").add_subparsers(dest="evidence_command",
                                                                      required=True)
-    chains.add_parser("verify", help="校验全部证据链").set_defaults(func=_evidence_verify)
+    chains.add_parser("verify", help="校验全部证据链、送达与缴款记录及时间戳检查点").set_defaults(
+        func=_evidence_verify)
+    chains.add_parser("checkpoint", help="立即为证据链头申请时间戳检查点").set_defaults(
+        func=_evidence_checkpoint)
     holidays = sub.add_parser("calendar", help="法定节假日").add_subparsers(dest="calendar_command",
                                                                           required=True)
     load = holidays.add_parser("load", help="载入国务院公布的放假调休安排（CSV 文件）")

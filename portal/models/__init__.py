@@ -14,7 +14,7 @@ from portal.models.eservice import (
     PartyKey,
     ServiceReceipt,
 )
-from portal.models.evidence import ChainHead, EvidenceEvent
+from portal.models.evidence import ChainHead, CheckpointHead, EvidenceCheckpoint, EvidenceEvent
 from portal.models.jobs import Job
 from portal.models.limits import RateLimitWindow
 from portal.models.outbox import (
@@ -64,11 +64,13 @@ __all__ = [
     "CaseOfficer",
     "CaseParty",
     "ChainHead",
+    "CheckpointHead",
     "Consent",
     "ConsentRevocation",
     "Delivery",
     "DeliveryRead",
     "DevIdpCode",
+    "EvidenceCheckpoint",
     "EvidenceEvent",
     "Fine",
     "FiscalReceipt",

@@ -9,7 +9,8 @@ rest of its batch is released for others, and the process exits 0.
 ``--once`` runs the reminder job once, drains what is due now and exits: for cron-style
 deployments and for tests.
 
-The follow-up jobs (e-service, payments, submissions, the daily reconciliation) each run in a
+The follow-up jobs (e-service, payments, submissions, the daily reconciliation, the evidence
+checkpoint every ten minutes) each run in a
 loop of their own (``workers.jobs``): an outside system that is slow to answer (an agency's
 webhook endpoint, a payment platform) holds up only its own worker's jobs.
 
@@ -32,9 +33,9 @@ from portal.blobstore import FileBlobStore
 from portal.database import create_engine, session_factory, transaction, utcnow
 from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
-from portal.services import outbox
+from portal.services import checkpoints, outbox
 from portal.settings import NotificationSettings, Settings
-from portal.workers import eservice, payments, reconciliation, submissions
+from portal.workers import eservice, evidence, payments, reconciliation, submissions
 from portal.workers.channels import open_channels
 from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
 from portal.workers.reminders import ReminderJob
@@ -87,6 +88,7 @@ async def run_workers(
     submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key)
     payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
     reconciliation_deps = reconciliation.deps_for(settings, sessions)
+    evidence_deps = evidence.EvidenceDeps(sessions, notary, settings.data_dir / checkpoints.EXPORT_DIR)
     options = worker_options(settings.notifications)
     stop = stop or asyncio.Event()
     try:
@@ -103,6 +105,7 @@ async def run_workers(
                 await submissions.JOBS.drain(submission_deps)
                 await payments.JOBS.drain(payment_deps)
                 await reconciliation.JOBS.drain(reconciliation_deps)
+                await evidence.JOBS.drain(evidence_deps)
                 return sum(await asyncio.gather(*(worker.drain(stop) for worker in workers)))
             await asyncio.gather(
                 *(worker.run(stop) for worker in workers),
@@ -112,6 +115,7 @@ async def run_workers(
                 payments.JOBS.run(payment_deps, stop),
                 # once a day: a round a minute is enough to start soon after the hour
                 reconciliation.JOBS.run(reconciliation_deps, stop, poll_seconds=60),
+                evidence.JOBS.run(evidence_deps, stop, poll_seconds=60),
             )
             return 0
     finally:

@@ -3,7 +3,8 @@
     PortalError                      500 internal_error
     ├── BadRequest                   400 bad_request
     │   ├── ValidationFailed         422 validation_failed   (carries field errors)
-    │   ├── Unprocessable            422 party_not_in_case | seal_invalid | idempotency_key_reused
+    │   ├── Unprocessable            422 party_not_in_case | seal_invalid | changed_after_seal
+    │   │                                | idempotency_key_reused
     │   │                                | hearing_notice_too_late | extension_not_later …
     │   │                                (carries extra problem members, e.g. a validation report)
     │   ├── CalendarFileError        400 calendar_file_invalid (portal.holiday_table)

@@ -221,6 +221,17 @@ class SignatureReport:
     """The GB/T 38540 seal, for national-standard seal signatures."""
 
 
+def benign_since(report: SignatureReport, names: set[str]) -> bool:
+    """No change after this signature but signature maintenance or further signatures
+    (``names``: the document's signature fields)."""
+    mods = report.modifications
+    if mods is None or mods.level is None:
+        return False
+    if mods.level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
+        return True
+    return mods.level is ModificationLevel.FORM_FILLING and set(mods.changed_form_fields) <= names
+
+
 @dataclass(frozen=True)
 class VerificationReport:
     indication: Indication
@@ -240,11 +251,18 @@ class VerificationReport:
     def passed(self) -> bool:
         return self.indication is Indication.TOTAL_PASSED
 
+    @property
+    def changed_after_signing(self) -> bool:
+        """Content changed after a signature, even a change the signatures permit (a form
+        filled in, an annotation): what was sealed is not all the file shows (issue 15)."""
+        names = {s.field_name for s in self.signatures}
+        return any(not benign_since(s, names) for s in self.signatures)
+
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON types: enums as their names, datetimes as ISO 8601 (UTC)."""
         result = _jsonable(dataclasses.asdict(self))
         assert isinstance(result, dict)
-        return result
+        return {**result, "changed_after_signing": self.changed_after_signing}
 
 
 def _jsonable(value: object) -> object:

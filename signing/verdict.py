@@ -32,13 +32,13 @@ from signing.report import (
     Coverage,
     FileProblem,
     Indication,
-    ModificationLevel,
     ModificationReport,
     SignatureKind,
     SignatureReport,
     SubIndication,
     TimestampInfo,
     VerificationReport,
+    benign_since,
 )
 from signing.sign import PadesLevel
 
@@ -134,22 +134,12 @@ def unverifiable_signature(
     return dataclasses.replace(empty, **known)  # type: ignore[arg-type]
 
 
-def _benign(report: SignatureReport, names: set[str]) -> bool:
-    """No change after this signature but signature maintenance or further signatures."""
-    mods = report.modifications
-    if mods is None or mods.level is None:
-        return False
-    if mods.level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
-        return True
-    return mods.level is ModificationLevel.FORM_FILLING and set(mods.changed_form_fields) <= names
-
-
 def document_report(data: bytes, reports: tuple[SignatureReport, ...], names: set[str]) -> VerificationReport:
     """The document's verdict: the worst of its signatures, with the summary sentence."""
     worst = max(reports, key=lambda report: report.indication.severity)
     if worst.indication is Indication.TOTAL_PASSED:
         changes = sorted(
-            {r.modifications.description for r in reports if r.modifications and not _benign(r, names)}
+            {r.modifications.description for r in reports if r.modifications and not benign_since(r, names)}
         )
         summary = (
             messages.SUMMARY_VALID_WITH_CHANGES.format(changes="；".join(changes))

@@ -40,6 +40,8 @@ TITLES: dict[str, str] = {
     "consent_revoked": "当事人已撤回电子送达确认，请采用其他方式送达",
     "party_not_in_case": "该当事人不是本案当事人",
     "seal_invalid": "文书电子印章验证未通过",
+    "changed_after_seal": "文书在盖章后被改动过（例如填写了表单），不能送达；请重新盖章后再送达",
+    "changed_after_signature": "确认书在签名后被改动过，确认书未生效；请重新签署",
     "idempotency_key_reused": "同一幂等键对应的请求内容不同",
     "receipt_pending": "送达回证正在生成，请稍后再试",
     "document_damaged": "文书文件校验未通过，暂不能提供下载",

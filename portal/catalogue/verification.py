@@ -31,6 +31,8 @@ VERIFICATION: dict[str, str] = {
     "B-LTA": "PAdES B-LTA：另有文档时间戳，适合长期存档",
     "not_pades": "非 PAdES 格式（adbe.pkcs7.detached）",
     "verdict": "验证结论",
+    "changed_after_signing": "注意：此文件在盖章或签名之后被改动过（例如填写了表单或添加了批注）。"
+                             "签章只证明签署时的内容，改动的部分（如金额）不受签章保护，请以签署时的版本为准。",
     "sub_indication": "结论代码",
     "summary": "结论",
     "signatures_count": "签名和签章数量",

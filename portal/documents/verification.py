@@ -57,6 +57,8 @@ class ReportView:
     summary: str
     rows: Rows
     signatures: tuple[SignatureView, ...]
+    changed_after_signing: str | None = None
+    """A warning shown above everything when content changed after a valid seal (issue 15)."""
 
 
 def china_time(value: str | datetime | None) -> str:
@@ -92,6 +94,8 @@ def report_view(report: Mapping[str, Any], *, expires_at: datetime | None = None
         summary=report["summary"],
         rows=tuple(rows),
         signatures=tuple(_signature(number, item) for number, item in enumerate(signatures, 1)),
+        changed_after_signing=L["changed_after_signing"] if report.get("changed_after_signing")
+        and report["indication"] == "TOTAL_PASSED" else None,
     )
 
 
@@ -174,6 +178,8 @@ def render_report_pdf(view: ReportView, *, created_at: datetime) -> tuple[bytes,
     document = CjkDocument(L["report_title"], created_at=created_at, footer=L["pdf_page"])
     document.heading(L["report_title"])
     document.paragraph(view.summary, size=13, colour=_STATE_COLOURS[view.state])
+    if view.changed_after_signing:
+        document.paragraph(view.changed_after_signing, size=13, colour=_STATE_COLOURS["indeterminate"])
     document.key_values(view.rows)
     for signature in view.signatures:
         document.heading(signature.title, 2, colour=_STATE_COLOURS[signature.state])

@@ -77,5 +77,7 @@ async def check_uploaded(notary: Notary, uploaded: bytes, draft: bytes, signer_n
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
     if not report.passed or not signatures:
         raise Unprocessable("signature_invalid", extra={"report": report.to_json_dict()})
+    if report.changed_after_signing:
+        raise Unprocessable("changed_after_signature", extra={"report": report.to_json_dict()})
     if not any(s.signer_name == signer_name for s in signatures):
         raise Unprocessable("signer_mismatch")

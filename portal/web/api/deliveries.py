@@ -96,8 +96,9 @@ DELIVERY_ID = openapi.PathParameter("delivery_id", "The delivery id from the 201
         404: openapi.problem("No such case for this agency (`not_found`)."),
         409: openapi.problem("No consent to e-service in force for this agency "
                              "(`consent_required`, `consent_revoked`): serve by another means."),
-        422: openapi.problem("`validation_failed`, `party_not_in_case`, `seal_invalid` (with the "
-                             "validation `report`), `idempotency_key_reused`."),
+        422: openapi.problem("`validation_failed`, `party_not_in_case`, `seal_invalid` and "
+                             "`changed_after_seal` (with the validation `report`), "
+                             "`idempotency_key_reused`."),
     },
 )
 async def create_delivery(request: Request) -> Response:
@@ -110,6 +111,8 @@ async def create_delivery(request: Request) -> Response:
              and s.organisation == agency.agency_name]
     if not report.passed or not seals:
         raise Unprocessable("seal_invalid", extra={"report": report.to_json_dict()})
+    if report.changed_after_signing:  # a form filled in over the sealed amount, say
+        raise Unprocessable("changed_after_seal", extra={"report": report.to_json_dict()})
     delivery_request = deliveries.DeliveryRequest(meta["document_type"], meta["title"], document,
                                                   request.headers.get("idempotency-key") or None)
     fingerprint = delivery_request.fingerprint(case.code, meta["party_key"])

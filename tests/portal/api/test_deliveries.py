@@ -148,3 +148,25 @@ async def test_receipt_is_pending_until_the_worker_issues_it(
                             headers={"authorization": f"Bearer {token}"})
     assert receipt.status_code == 409
     assert receipt.json()["code"] == "receipt_pending" and receipt.headers["retry-after"] == "5"
+
+
+async def test_a_document_changed_after_its_seal_is_refused(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    # issue 15: a sealed decision "form-filled" afterwards to show another amount passes as
+    # TOTAL_PASSED (the seal permits form filling) but is not what the agency sealed
+    from pyhanko.pdf_utils.form_tools import populate_static_text_field
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    from tests.signing import hostile
+
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    sealed = await sealed_pdf(data_dir, agency_a.agency_name, form_field=True)
+    filled = hostile.edit(sealed, lambda writer: populate_static_text_field(
+        writer, "remark", TextBoxStyle(), "fine: 50 yuan"))
+    answer = await _post(api, token, w.case_code, _files(filled))
+    assert answer.status_code == 422 and answer.json()["code"] == "changed_after_seal"
+    assert answer.json()["report"]["indication"] == "TOTAL_PASSED"  # the seal itself is valid
+    assert answer.json()["report"]["changed_after_signing"] is True
+    assert await _stored(database) == 0
+    assert (await _post(api, token, w.case_code, _files(sealed))).status_code == 201

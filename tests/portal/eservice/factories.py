@@ -96,7 +96,8 @@ async def deliver(database: Database, blobs: FileBlobStore, party_id: int, case_
 AGENCY_CREDIT_CODES = {"福州市市场监督管理局": "11350100MB0000001", "厦门市交通运输局": "11350200MB0000002"}
 
 
-async def sealed_pdf(data_dir: Path, agency_name: str, lines: tuple[str, ...] | None = None) -> bytes:
+async def sealed_pdf(data_dir: Path, agency_name: str, lines: tuple[str, ...] | None = None, *,
+                     form_field: bool = False) -> bytes:
     """A decision sealed with the agency's e-seal from the app's development PKI."""
     from portal.identifiers import uscc_check_char
     from portal.notary import dev_pki_dir, development_services
@@ -107,5 +108,5 @@ async def sealed_pdf(data_dir: Path, agency_name: str, lines: tuple[str, ...] | 
     pki = development_services(dev_pki_dir(data_dir)).dev_pki
     assert pki is not None
     seal = KeySigner.from_credential(pki.agency_seal(agency_name, prefix + uscc_check_char(prefix)))
-    document = make_pdf(lines=lines) if lines else make_pdf()
+    document = make_pdf(lines=lines, form_field=form_field) if lines else make_pdf(form_field=form_field)
     return await async_sign_pdf(document, seal, SignatureSettings())

@@ -66,7 +66,8 @@ async def rehash(db: AsyncSession, chain: str) -> None:
         await db.execute(text("UPDATE evidence_events SET payload = :p, prev_hash = :prev, hash = :h "
                               "WHERE id = :id"), {"p": payload, "prev": prev, "h": digest, "id": row.id})
         prev = digest
-    await db.execute(text("UPDATE evidence_chain_heads SET hash = :h WHERE chain = :c"), {"h": prev, "c": chain})
+    await db.execute(text("UPDATE evidence_chain_heads SET hash = :h WHERE chain = :c"),
+                     {"h": prev, "c": chain})
 
 
 async def test_tampering_the_chain_cannot_hide_from_the_checkpoint(
@@ -121,7 +122,8 @@ async def test_truncate_of_the_evidence_log_is_refused(database: Database) -> No
     if database.backend != "postgresql":
         pytest.skip("SQLite has no TRUNCATE; the checkpoints cover it there")
     await append(database, "party:1", 1)
-    for table in ("evidence_events", "evidence_chain_heads", "evidence_checkpoints", "deliveries", "payments"):
+    tables = ("evidence_events", "evidence_chain_heads", "evidence_checkpoints", "deliveries", "payments")
+    for table in tables:
         with pytest.raises(DBAPIError, match="TRUNCATE refused"):
             async with transaction(database.sessions) as db:
                 await db.execute(text(f"TRUNCATE {table} CASCADE"))

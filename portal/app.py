@@ -1,7 +1,15 @@
 """``create_app(settings)``: routes, middleware, exception handlers and lifespan in one place.
 
-Middleware order, outermost first: request id and access log → security headers → body
-size limit → session → CSRF → the bell's unread count. Errors raised by middleware are
+Middleware order, outermost first: request id and access log → compression → security
+headers → body size limit → session → CSRF → the bell's unread count.
+
+Compression is Starlette's own ``GZipMiddleware`` rather than brotli-asgi: it is maintained
+with the framework the portal is built on, needs no C extension, and gzip already brings each
+page with its CSS and JavaScript under the 30 kB budget (``tests/portal/web/test_page_weight.py``);
+brotli would save a few more kB at the cost of a third-party wrapper released rarely. Files
+that are compressed already (PDF, images, ZIP) are not compressed again. Pages carry the CSRF
+token, so it is masked afresh in every response (``csrf``): a compressed page that also
+reflects what someone typed cannot leak it byte by byte (BREACH). Errors raised by middleware are
 rendered by ``portal.web.errors`` directly; errors from endpoints go through the exception
 handlers.
 
@@ -22,6 +30,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import Mount
 
 from portal.blobstore import FileBlobStore
@@ -46,6 +55,8 @@ from portal.web.session import SessionMiddleware
 # client authentication) carry credentials, not cookies; the sandbox payment platform stands
 # for an outside site and has its own (merchant key, its pay page).
 CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token", f"{SANDBOX_MOUNT}/")
+# compressed already: compressing again costs CPU and saves nothing
+PRECOMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "application/octet-stream")
 
 
 def create_app(
@@ -76,6 +87,8 @@ def create_app(
         routes=app_routes,
         middleware=[
             Middleware(RequestContextMiddleware, trust_incoming_id=settings.trusted_proxy_hops > 0),
+            Middleware(GZipMiddleware, minimum_size=500, compresslevel=6,
+                       exclude_content_types=PRECOMPRESSED),
             Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(SessionMiddleware, settings=settings, sessions=sessions,

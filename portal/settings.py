@@ -122,6 +122,26 @@ class PaymentSettings:
         return self.platform == "sandbox"
 
 
+PROVINCES = ("fujian", "guangdong")
+"""Provinces whose platform regulation the portal can cite (``catalogue.regulations``)."""
+
+
+@dataclass(frozen=True)
+class ServiceDeskSettings:
+    """Where the portal runs and where people get help (issue 14).
+
+    ``province`` picks the platform regulation pages and documents cite (Fujian Order No. 242
+    or Guangdong Yue-Fu [2023] 73), so a consent form never quotes another province's rules.
+    ``help_line`` is the telephone line shown in every page's footer and on every error page
+    (the government service hotline 12345 by default); a page about one agency's matter adds
+    that agency's own phone beside it where the agency gave one.
+    """
+
+    province: str = "fujian"
+    help_line: str = "12345"
+    help_line_name: str = "政务服务便民热线"
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -140,6 +160,7 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     signing: SigningSettings = field(default_factory=SigningSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)
+    service_desk: ServiceDeskSettings = field(default_factory=ServiceDeskSettings)
 
     @property
     def https(self) -> bool:
@@ -374,6 +395,19 @@ def _payments(env: Mapping[str, str]) -> PaymentSettings:
         pay_origin=f"{parts.scheme}://{parts.netloc}"), reconcile_hour=hour)
 
 
+def _service_desk(env: Mapping[str, str]) -> ServiceDeskSettings:
+    province = (env.get("PORTAL_PROVINCE") or "fujian").lower()
+    if province not in PROVINCES:
+        raise ConfigurationError(f"PORTAL_PROVINCE must be one of {', '.join(PROVINCES)}")
+    line = env.get("HELP_LINE") or "12345"
+    if len(line) > 40 or not all(char.isdigit() or char in " -+()" for char in line):
+        raise ConfigurationError("HELP_LINE must be a telephone number (digits, spaces, - + ( ))")
+    name = env.get("HELP_LINE_NAME") or ("政务服务便民热线" if line == "12345" else "服务热线")
+    if len(name) > 40:
+        raise ConfigurationError("HELP_LINE_NAME must be at most 40 characters")
+    return ServiceDeskSettings(province=province, help_line=line, help_line_name=name)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -401,4 +435,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notifications=_notifications(env),
         signing=_signing(env),
         payments=_payments(env),
+        service_desk=_service_desk(env),
     )

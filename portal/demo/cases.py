@@ -3,8 +3,9 @@ newcomer can open a case's QR link, see the public status, log in and see the wh
 
 - 张三 (``zhangsan``): a prior notice of a penalty two days ago, with the hearing right, so the
   statement and hearing-request windows are running;
-- 福州示例科技有限公司 (``lisi`` acting for it): a served decision with a fine, so the payment
-  and remedy periods are running.
+- 福州示例科技有限公司 (``lisi`` acting for it): a decision with a 5,000 yuan fine, served
+  through its mailbox (``demo.eservice``): that service makes the fine payable
+  (``services.served_fines``) and starts the payment and remedy periods.
 
 Events are dated relative to the seeding time and recorded through ``services.cases``, so the
 demo passes the same order rules as an agency's calls. The codes go to
@@ -69,7 +70,7 @@ async def seed_cases(db: AsyncSession, agency_id: int) -> list[str]:
         "legal_basis": "《企业信息公示暂行条例》第八条、第十八条",
     }, actor)
     await cases.add_stage_event(db, decided, "decided", {
-        "occurred_at": _ago(now, 6), "served_at": _ago(now, 5.9),
+        "occurred_at": _ago(now, 0.1),
         "decision_number": f"榕市监罚字〔{year}〕87号", "penalty": "罚款人民币五千元",
         "fine_fen": 500_000,
     }, actor)

@@ -3,9 +3,10 @@
 福州示例科技有限公司's agent 李四 (``lisi``) signed the e-service confirmation with his
 remote-signing key, and the demo agency served its sealed penalty decision on the company
 through the same service the API uses: log in as ``lisi`` to see the mailbox item, its service
-time, the deadlines it started and, once the background worker has run (seconds), its sealed
-service receipt. 张三 (``zhangsan``) has not consented yet, so a newcomer can sign one.
-Everything is recorded through the real services, so the evidence chains verify.
+time, the deadlines it started, the 5,000 yuan fine it made payable (我的罚款) and, once the
+background worker has run (seconds), its sealed service receipt. 张三 (``zhangsan``) has not
+consented yet, so a newcomer can sign one. Everything is recorded through the real services,
+so the evidence chains verify.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from portal.legal_calendar import china_date
 from portal.models.eservice import SCOPE_ALL
 from portal.models.parties import Party
 from portal.notary import Notary
-from portal.services import cases, consent, consent_documents, deliveries, identity, outbox, party_keys
+from portal.services import (
+    cases,
+    consent,
+    consent_documents,
+    deliveries,
+    identity,
+    outbox,
+    party_keys,
+    served_fines,
+)
 from portal.settings import Settings
 from signing import KeySigner, SignatureSettings, async_sign_pdf
 
@@ -90,5 +100,6 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
             await deliveries.deliver(db, blobs, case=case, party=party, request=request,
                                      fingerprint=request.fingerprint(case.code, party.credit_code or ""),
                                      actor="agency:demo", renderer=renderer)
+            await served_fines.make_payable(db, case)  # as the agency API does after a delivery
     finally:
         await notary.aclose()

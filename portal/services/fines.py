@@ -33,15 +33,18 @@ from portal.evidence_hash import canonical_json
 from portal.legal_calendar import china_date, payment_deadline
 from portal.models.cases import Case
 from portal.models.eservice import Delivery
+from portal.models.evidence import EvidenceEvent
 from portal.models.parties import Party
 from portal.models.payments import Fine
 from portal.services import cases, deliveries, evidence
 from portal.services.calendar import load_calendar
 
-__all__ = ["DECISION_TYPE", "NewFine", "chain_of", "create_fine", "fine_for_agency",
+__all__ = ["DECISION_TYPE", "ON_SERVICE_ACTOR", "NewFine", "chain_of", "create_fine", "fine_for_agency",
            "fine_for_party", "fines_of_party", "lock_fine", "new_payment_code"]
 
 DECISION_TYPE = "行政处罚决定书"
+ON_SERVICE_ACTOR = "portal:on-service"
+"""The actor of a fine the portal made payable when its decision was served."""
 _CODE_ATTEMPTS = 5
 
 
@@ -119,9 +122,10 @@ async def create_fine(db: AsyncSession, agency_id: int, data: NewFine, *,
     earlier = (await db.execute(select(Fine).where(
         Fine.agency_id == agency_id, Fine.decision_number == data.decision_number))).scalar_one_or_none()
     if earlier is not None:
-        if earlier.request_sha256 != data.fingerprint():
-            raise Conflict(code="fine_exists", extra={"fine_id": earlier.public_id})
-        return earlier, False
+        if earlier.request_sha256 == data.fingerprint() or (
+                earlier.amount_fen == data.amount_fen and await _made_on_service(db, earlier)):
+            return earlier, False
+        raise Conflict(code="fine_exists", extra={"fine_id": earlier.public_id})
     now = await database_now(db)
     case, party, delivery, served_on = await _served(db, agency_id, data, china_date(now))
     calendar = await load_calendar(db)
@@ -149,6 +153,14 @@ async def create_fine(db: AsyncSession, agency_id: int, data: NewFine, *,
     db.add(fine)
     await db.flush()
     return fine, True
+
+
+async def _made_on_service(db: AsyncSession, fine: Fine) -> bool:
+    """Whether the portal made ``fine`` payable itself when the decision was served
+    (``services.served_fines``): the agency's own request for it then answers that fine."""
+    actor = (await db.execute(select(EvidenceEvent.actor).where(
+        EvidenceEvent.hash == fine.event_hash))).scalar_one_or_none()
+    return actor == ON_SERVICE_ACTOR
 
 
 async def _free_payment_code(db: AsyncSession) -> str:

@@ -64,14 +64,13 @@ async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime |
     return f"notice:{notice_id}"
 
 
-async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20) -> list[NoticeView]:
-    """The party's newest notices, newest first."""
-    rows = await db.execute(
-        select(Notice)
-        .where(Notice.party_id == party_id)
-        .order_by(Notice.created_at.desc(), Notice.id.desc())
-        .limit(limit)
-    )
+async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20,
+                         unread_only: bool = False) -> list[NoticeView]:
+    """The party's newest notices (only those not yet read, if ``unread_only``), newest first."""
+    query = select(Notice).where(Notice.party_id == party_id)
+    if unread_only:
+        query = query.where(Notice.read_at.is_(None))
+    rows = await db.execute(query.order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit))
     return [
         NoticeView(row.id, row.title, row.body, row.created_at, row.read_at) for row in rows.scalars()
     ]

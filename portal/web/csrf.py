@@ -1,17 +1,21 @@
 """CSRF protection for every unsafe request from a page (ASVS v5.0.0-3.5.1).
 
-The token is an HMAC of the session token, so it needs no storage and changes at login.
-Forms carry it in a hidden ``csrf_token`` field; htmx sends it as ``X-CSRF-Token`` (set once
-with ``hx-headers`` on ``<body>``). The agency API and the identity provider's back channel
-authenticate with credentials, not cookies, and are exempt by path prefix. The body is read
-once here (it is already bounded by the size limit) and replayed to the endpoint; url-encoded
-forms must be valid UTF-8, and a form over the form limit is refused.
+The token is an HMAC of the session token, so it needs no storage and changes at login. Pages
+are sent compressed, and some reflect what a person typed; a secret that is the same in every
+response would then leak through the compressed size (BREACH). So each response carries the
+token masked afresh: a random 32-byte mask and the token XOR the mask, in hex (as Django does);
+the check unmasks it. Forms carry it in a hidden ``csrf_token`` field; htmx sends it as
+``X-CSRF-Token`` (set once with ``hx-headers`` on ``<body>``). The agency API and the identity
+provider's back channel authenticate with credentials, not cookies, and are exempt by path
+prefix. The body is read once here (it is already bounded by the size limit) and replayed to
+the endpoint; url-encoded forms must be valid UTF-8, and a form over the form limit is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
@@ -27,12 +31,32 @@ FIELD = "csrf_token"
 HEADER = b"x-csrf-token"
 
 
-def csrf_token(conn: HTTPConnection) -> str:
+def _secret(conn: HTTPConnection) -> bytes:
+    """The session's token (32 bytes), or empty without a session."""
     session = browser_session(conn)
     if session is None:
-        return ""
+        return b""
     key = conn.scope["app"].state.settings.secret_key.encode()
-    return hmac.new(key, b"csrf|" + session.token.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, b"csrf|" + session.token.encode(), hashlib.sha256).digest()
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The session's token, masked afresh (module docstring): 128 hex digits."""
+    secret = _secret(conn)
+    if not secret:
+        return ""
+    mask = secrets.token_bytes(len(secret))
+    return (mask + bytes(a ^ b for a, b in zip(secret, mask, strict=True))).hex()
+
+
+def _unmasked(supplied: str) -> bytes:
+    try:
+        raw = bytes.fromhex(supplied)
+    except ValueError:
+        return b""
+    if len(raw) != 64:
+        return b""
+    return bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True))
 
 
 def parse_urlencoded(body: bytes, max_fields: int = 1000) -> list[tuple[str, str]]:
@@ -69,8 +93,8 @@ class CsrfMiddleware:
                 value = form.get(FIELD)
                 supplied = value if isinstance(value, str) else ""
                 await form.close()
-            expected = csrf_token(HTTPConnection(scope))
-            if not expected or not hmac.compare_digest(supplied.encode(), expected.encode()):
+            expected = _secret(HTTPConnection(scope))
+            if not expected or not hmac.compare_digest(_unmasked(supplied), expected):
                 raise CsrfFailed()
         except (CsrfFailed, BadRequest, PayloadTooLarge) as exc:
             await send_error(scope, send, exc)

@@ -7,7 +7,7 @@ without JavaScript and an htmx swap show the same thing. Responses that depend o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,16 +16,30 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from portal.catalogue.regulations import regulation
 from portal.web.auth import ACTING_NOTICE
 from portal.web.csrf import csrf_token
 from portal.web.session import browser_session
+from portal.web.static_assets import assets
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
-def _china_time(value: datetime, fmt: str = "%Y年%m月%d日 %H:%M:%S") -> str:
-    return value.astimezone(CHINA).strftime(fmt)
+def _china_day(value: date) -> str:
+    """The portal's one way of writing a date: 2026年3月5日 (issue 14)."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _china_time(value: datetime, precision: str = "minute") -> str:
+    """An instant in China time, in the one date format: ``date`` (2026年3月5日), ``minute``
+    (2026年3月5日 14:05) or ``second`` (… 14:05:09, where the second matters: a service time).
+    UTC is for the 技术信息 sections, never the main text."""
+    local = value.astimezone(CHINA)
+    if precision == "date":
+        return _china_day(local.date())
+    clock = f"{local:%H:%M:%S}" if precision == "second" else f"{local:%H:%M}"
+    return f"{_china_day(local.date())} {clock}"
 
 
 def _yuan(fen: int) -> str:
@@ -43,7 +57,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["china_time"] = _china_time
+    env.filters["china_day"] = _china_day
     env.filters["yuan"] = _yuan
+    env.globals["static_url"] = assets.url
     return env
 
 
@@ -67,6 +83,7 @@ def render(
     """Render ``template``; with ``HX-Request`` and a ``block``, only that block."""
     session = browser_session(request)
     fragment = bool(block) and is_htmx(request)
+    desk = request.app.state.settings.service_desk
     values = {
         "request": request,
         "csrf_token": csrf_token(request),
@@ -74,8 +91,12 @@ def render(
         # shown once, by the next full page (a fragment has no place for it)
         "acting_notice": session.pop(ACTING_NOTICE) if session and not fragment else None,
         "request_id": request.scope.get("state", {}).get("request_id", "-"),
+        "desk": desk,
+        "regulation": regulation(desk.province),
         **(context or {}),
     }
+    # the title says 错误： on an error page and on a form shown again with its errors
+    values["page_error"] = status >= 400 or bool(values.get("errors"))
     compiled = environment.get_template(template)
     if block and fragment:
         body = "".join(compiled.blocks[block](compiled.new_context(values)))

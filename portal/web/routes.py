@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from portal.web.api import agency as agency_api
 from portal.web.api import cases as cases_api
@@ -27,11 +26,11 @@ from portal.web.pages import (
     publicity_export,
     receipts,
     rights,
+    todo,
     verify,
 )
-from portal.web.rendering import TEMPLATES_DIR
-
-STATIC_DIR = TEMPLATES_DIR.parent / "static"
+from portal.web.static_assets import MOUNT as STATIC_MOUNT
+from portal.web.static_assets import assets
 
 
 def rights_routes() -> list[BaseRoute]:
@@ -83,6 +82,7 @@ def routes() -> list[BaseRoute]:
         Route("/login", login.login_page, methods=["GET"], name="login"),
         Route("/login", login.start, methods=["POST"], name="login_start"),
         Route("/auth/callback", login.callback, methods=["GET"], name="auth_callback"),
+        Route("/todo", todo.index, methods=["GET"], name="todo"),
         Route("/account", account.account, name="account"),
         Route("/mailbox", mailbox.index, name="mailbox"),
         Route("/mailbox/{delivery_id}", mailbox.detail, name="mailbox_item"),
@@ -183,5 +183,5 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/payments/callbacks/{platform}", payment_callbacks.receive, methods=["POST"],
               name="api_payment_callback"),
         *submission_api_routes(),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount(STATIC_MOUNT, app=assets, name="static"),
     ]

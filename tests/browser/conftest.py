@@ -115,6 +115,15 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
     await new_page.close()
 
 
+async def open_menu(page: Page, link: str | None = None) -> None:
+    """Open the header's 菜单 (a <details>, no JavaScript needed) and follow ``link`` in it."""
+    menu = page.locator("header details.site-menu")
+    if await menu.get_attribute("open") is None:
+        await menu.locator("summary").click()
+    if link is not None:
+        await menu.get_by_role("link", name=link, exact=True).click()
+
+
 async def assert_accessible(page: Page) -> None:
     """axe-core finds no serious or critical WCAG 2.1 A/AA violation on the current page."""
     await page.evaluate(AXE.read_text())

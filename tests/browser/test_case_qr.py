@@ -9,7 +9,7 @@ import re
 
 from playwright.async_api import Page
 
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, open_menu
 
 
 def demo_case_url(live_server: LiveServer) -> str:
@@ -47,7 +47,7 @@ async def test_scan_then_log_in_to_the_full_case(page: Page, live_server: LiveSe
     assert await page.locator(".case-deadlines .deadline").count() == 2
     await assert_accessible(page)
 
-    await page.get_by_role("link", name="我的案件").first.click()
+    await open_menu(page, "我的案件")
     await page.wait_for_url("**/cases")
     # this case and the three decided cases with fines of portal.demo.fines (one in instalments)
     assert await page.locator(".case-list .card").count() == 4

@@ -15,7 +15,7 @@ from portal.identifiers import uscc_check_char
 from portal.notary import dev_pki_dir
 from signing import KeySigner, SignatureSettings, async_sign_pdf, open_dev_pki
 from signing.pki_dev import DEFAULT_PORTAL_NAME
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, open_menu
 from tests.signing.sample_pdfs import make_pdf
 
 NOTICE_LINES = ("行政处罚事先告知书", "当事人：张三", "拟作出罚款人民币一万元的行政处罚。",
@@ -50,8 +50,9 @@ async def test_new_user_signs_consent_receives_a_document_and_verifies_the_recei
     await page.get_by_role("button", name="前往开发用身份认证服务登录").click()
     await page.locator("input[name=login][value=zhangsan]").check()
     await page.get_by_role("button", name="以所选身份登录").click()
-    await page.wait_for_url("**/account")
+    await page.wait_for_url("**/todo")
 
+    await open_menu(page, "我的账户")
     await page.get_by_role("link", name="电子送达确认").first.click()
     await expect(page.locator("h1")).to_have_text("电子送达确认")
     await assert_accessible(page)
@@ -62,7 +63,7 @@ async def test_new_user_signs_consent_receives_a_document_and_verifies_the_recei
 
     served = await _agency_delivers(live_server)
 
-    await page.get_by_role("link", name="我的邮箱").click()
+    await open_menu(page, "我的邮箱")
     await expect(page.locator("main")).to_contain_text("榕市监告〔2026〕101号")
     await assert_accessible(page)
     await page.get_by_role("link", name="榕市监告〔2026〕101号").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, open_menu
 
 
 async def _log_in(page: Page, live_server: LiveServer, identity: str) -> None:
@@ -19,13 +19,14 @@ async def _log_in(page: Page, live_server: LiveServer, identity: str) -> None:
     await assert_accessible(page)
     await page.locator(f"input[name=login][value={identity}]").check()
     await page.get_by_role("button", name="以所选身份登录").click()
-    await page.wait_for_url("**/account")
+    await page.wait_for_url("**/todo")
 
 
 async def test_person_logs_in_and_out(page: Page, live_server: LiveServer) -> None:
     await _log_in(page, live_server, "zhangsan")
     assert "张三" in await page.locator("main").inner_text()
     await assert_accessible(page)
+    await open_menu(page)
     await page.get_by_role("button", name="退出登录").click()
     await page.wait_for_url("**/?logged_out=1")
     assert "您已安全退出登录" in await page.locator("main").inner_text()

@@ -28,7 +28,7 @@ from notifications.channels.base import message_reference
 from portal.database import create_engine, session_factory, transaction
 from portal.models import Notice, Party
 from portal.services import outbox
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, open_menu
 
 ZHANGSAN_ID_NUMBER = "35010219850312123X"
 ADDRESS = "zhangsan.notify@example.com"
@@ -88,11 +88,12 @@ async def test_party_chooses_email_and_the_bell_shows_the_new_notice(
     await page.get_by_role("button", name="前往开发用身份认证服务登录").click()
     await page.locator("input[name=login][value=zhangsan]").check()
     await page.get_by_role("button", name="以所选身份登录").click()
-    await page.wait_for_url("**/account")
+    await page.wait_for_url("**/todo")
     bell = page.locator("header li.bell a")
     before = await _unread(bell)
     await expect(bell).to_have_accessible_name(_bell_name(before))
 
+    await open_menu(page, "我的账户")
     await page.get_by_role("link", name="通知设置").click()
     await expect(page.locator("h1")).to_have_text("通知设置")
     assert "站内通知始终开启" in await page.locator("main").inner_text()

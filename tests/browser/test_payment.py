@@ -15,7 +15,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from pypdf import PdfReader
 
 from portal.legal_calendar import HolidayCalendar, china_date, payment_deadline
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, open_menu
 
 TIMEOUT = 30_000  # ms: the background worker seals the receipt within a few seconds
 
@@ -30,7 +30,7 @@ async def _log_in(page: Page, live_server: LiveServer) -> None:
     await page.get_by_role("button", name="前往开发用身份认证服务登录").click()
     await page.locator("input[name=login][value=zhangsan]").check()
     await page.get_by_role("button", name="以所选身份登录").click()
-    await page.wait_for_url("**/account")
+    await page.wait_for_url("**/todo")
 
 
 async def _pay_and_get_receipt(context: BrowserContext, page: Page, live_server: LiveServer,
@@ -93,7 +93,7 @@ async def test_party_pays_a_served_fine_and_verifies_the_sealed_receipt(
     # APL art. 67 (due 15 days after service), 72 (quote valid today); FJ art. 20, GD art. 32
     fine_id = _demo(live_server)["fines"][0]
     await _log_in(page, live_server)
-    await page.get_by_role("link", name="我的罚款").first.click()
+    await open_menu(page, "我的罚款")
     await page.wait_for_url("**/fines")
     await assert_accessible(page)
     await page.locator(f"a[href='/fines/{fine_id}']").click()

@@ -38,7 +38,7 @@ from portal.cases.intake import new_case_from_json
 from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
-from portal.services import cases
+from portal.services import cases, served_fines
 from portal.services.api_tokens import AgencyPrincipal
 from portal.services.calendar import load_calendar
 from portal.web.api import openapi
@@ -253,7 +253,10 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
     description="Appends an event to the case's tamper-evident history after checking the "
                 "order rules: e.g. no decision without a prior notice or before the party's "
                 "windows ran out (APL art. 44, 45, 62, 64), a hearing notified at least 7 working "
-                "days ahead (art. 64(2)), nothing after `closed`.",
+                "days ahead (art. 64(2)), nothing after `closed`. A `decided` event with a fine "
+                "and a `served_at` (or a 行政处罚决定书 already served through the portal) makes "
+                "the fine payable for a single-party case: it appears under `GET /api/v1/fines` "
+                "as if `POST /api/v1/fines` had been called, and that call answers it.",
     body=openapi.Body(NEW_EVENT),
     replies={201: openapi.Reply("The event as recorded.", EVENT),
              404: _NOT_FOUND,
@@ -285,6 +288,7 @@ async def add_event(request: Request, db: AsyncSession, agency: AgencyPrincipal)
     if errors or not isinstance(kind, str) or not isinstance(data, dict):
         raise ValidationFailed(errors)
     event = await cases.add_stage_event(db, case, kind, data, agency.actor)
+    await served_fines.make_payable(db, case)
     return _no_store(_event(event), status=201)
 
 

@@ -30,7 +30,7 @@ from portal.database import transaction
 from portal.errors import Unprocessable, ValidationFailed
 from portal.identifiers import is_valid_credit_code, is_valid_id_number
 from portal.models.eservice import Delivery
-from portal.services import cases, deliveries, delivery_views
+from portal.services import cases, deliveries, delivery_views, served_fines
 from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint, require_agency
@@ -123,6 +123,7 @@ async def create_delivery(request: Request) -> Response:
             earlier = await deliveries.deliver(db, request.app.state.blobs, case=case, party=party,
                                                request=delivery_request, fingerprint=fingerprint,
                                                actor=agency.actor, renderer=request.app.state.renderer)
+            await served_fines.make_payable(db, case)
         body = await _body(db, earlier)
     return JSONResponse(body, status_code=201, headers={"cache-control": "no-store"})
 

@@ -6,7 +6,7 @@
     GET  /auth/callback  the provider sends the browser back here; the relying party
                          (``portal.web.oidc``) verifies everything, the login is recorded in one
                          transaction, the session id is replaced (ASVS v5.0.0-7.2.4) and the
-                         person lands where they were going, or on their account page
+                         person lands where they were going, or on 我的待办 (issue 14)
 
 Several logins may be in progress in one browser (two tabs), so pending logins are kept per
 ``state``; each is used once, whatever the outcome. Any failure is the same 400 page, "登录未
@@ -37,7 +37,7 @@ log = logging.getLogger("portal.auth")
 
 PENDING_KEY = "oidc_pending"
 MAX_PENDING = 5
-DEFAULT_TARGET = "/account"
+DEFAULT_TARGET = "/todo"
 DISCOVERY_WAIT_SECONDS = 3
 # Reasons the person can do something about get a sentence of their own on the error page.
 _DETAIL_CODES = {"provider_error": "login_provider_error", "discovery_unreachable": "idp_unavailable",

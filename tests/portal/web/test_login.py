@@ -67,7 +67,7 @@ async def test_person_logs_in_and_gets_a_new_session_id(app: Starlette, client: 
     before = session_cookie(client)
     response = await choose_identity(client, authorize_url, "zhangsan")
     response = await client.get(response.headers["location"])
-    assert response.status_code == 303 and response.headers["location"] == "/account"
+    assert response.status_code == 303 and response.headers["location"] == "/todo"
     after = session_cookie(client)
     assert before and after and before != after
     page = await client.get("/account")

@@ -94,7 +94,7 @@ async def test_login_through_an_independent_openid_provider(
             assert str(sign_in.url).startswith(f"{oidc_provider}/interaction/")
             consent = await submit(browser, sign_in, {"prompt": "login", "login": login, "password": "x"})
             account = await submit(browser, consent, {"prompt": "consent"})
-            assert account.url == "http://testserver/account", account.text
+            assert account.url == "http://testserver/todo", account.text
             assert ACCOUNTS[login]["name"] in account.text
             assert f"当前身份：{acting_as}" in account.text
             # the callback went through the provider's real redirect, carrying its RFC 9207 iss

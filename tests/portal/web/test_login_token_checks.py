@@ -130,7 +130,7 @@ Browser = tuple[ScriptedProvider, httpx.AsyncClient]
 async def test_a_valid_token_logs_in(provider_and_browser: Browser) -> None:
     provider, http = provider_and_browser
     response = await attempt(provider, http)
-    assert response.status_code == 303 and response.headers["location"] == "/account"
+    assert response.status_code == 303 and response.headers["location"] == "/todo"
     assert "赵六" in (await http.get("/account")).text
 
 

@@ -38,6 +38,7 @@ test: $(STAMP) $(NODE_STAMP) system-test lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy portal signing payments notifications
+	$(BIN)/lint-imports --no-logo
 
 bench: $(STAMP) $(NODE_STAMP) system-test
 	@for script in bench/*.py; do [ "$$script" = bench/harness.py ] && continue; \

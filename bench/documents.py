@@ -35,11 +35,7 @@ from fpdf import FPDF  # noqa: E402
 
 from payments import ReceiptIssuer, fine_items, receipt_pdf, render_receipt_pdf  # noqa: E402
 from portal.documents import pdf as document_pdf  # noqa: E402
-from portal.documents.consent_confirmation import (  # noqa: E402
-    ConfirmationContent,
-    render_confirmation,
-    render_revocation,
-)
+from portal.documents.consent_confirmation import render_confirmation, render_revocation  # noqa: E402
 from portal.documents.service_receipt import render_service_receipt  # noqa: E402
 from portal.documents.submission_receipt import render_submission_receipt  # noqa: E402
 from portal.documents.verification import render_report_pdf, report_view  # noqa: E402
@@ -48,6 +44,7 @@ from portal.models.cases import Case  # noqa: E402
 from portal.models.eservice import ArrivalTimestamp, Consent, Delivery  # noqa: E402
 from portal.models.parties import Party  # noqa: E402
 from portal.models.rights import Submission, SubmissionAttachment  # noqa: E402
+from portal.services.consent_views import ConfirmationContent  # noqa: E402
 from portal.services.delivery_views import DeliveryView  # noqa: E402
 from portal.services.submission_views import SubmissionView  # noqa: E402
 from signing import (  # noqa: E402

@@ -46,6 +46,7 @@ from portal.web.bell import BELL_PATH, NoticeCountMiddleware
 from portal.web.body_limit import BodyLimitMiddleware
 from portal.web.csrf import CsrfMiddleware
 from portal.web.oidc import RelyingParty, default_http_client, in_process_http_client
+from portal.web.rendering import render
 from portal.web.request_context import RequestContextMiddleware
 from portal.web.routes import routes
 from portal.web.security_headers import SecurityHeadersMiddleware
@@ -80,7 +81,7 @@ def create_app(
 
     app_routes = routes()
     if settings.dev_idp_enabled:
-        provider = dev_idp.DevIdentityProvider(settings, sessions)
+        provider = dev_idp.DevIdentityProvider(settings, sessions, render)
         app_routes.append(Mount(dev_idp.MOUNT_PATH, routes=provider.routes()))
 
     app = Starlette(

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, each with UTC time and the request id.
+"""Structured logs: one JSON object per line, each with UTC time, the request id and the actor.
 
 Only what is passed in ``extra`` under a known key is written, so a careless call cannot put
 a name, an ID number or a document into the logs (SECURITY.md, "Logging and audit").
@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from portal.web.request_context import actor_var, request_id_var
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+"""The request being served (set by ``portal.web.request_context``); "-" in the CLI and workers."""
+actor_var: ContextVar[str] = ContextVar("actor", default="-")
+"""Who acts (``account:7``, ``agency:3/client:…``), set once authentication has said so."""
 
 ALLOWED_EXTRA = frozenset({
     "method", "path", "status", "duration_ms", "code", "action", "object", "agency_id",

@@ -1,77 +1,101 @@
-"""The import rules of DESIGN.md and STYLE.md, checked on the source (no import-time effects).
+"""The import rules of README "Layout", executable: ``lint-imports`` (contracts in
+pyproject.toml, run by ``make lint``) keeps the real tree to them, and these tests show that a
+deliberately wrong import breaks the contract that forbids it; and only ``portal/settings.py``
+reads the environment.
 
-- ``signing``, ``payments`` and ``notifications`` are pure libraries: they never import
-  ``portal``, each other, a web framework or the ORM (the sandbox payment platform, which
-  stands for an outside system, may use Starlette).
-- Inside ``portal``: ``web`` → ``services`` → ``models`` → ``database``; never backwards.
-- Only ``portal/settings.py`` reads the environment.
+The wrong imports are made in a copy of the packages under ``tmp_path``, which the copy's
+``lint-imports`` sees first on ``PYTHONPATH``; the working tree is never touched.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARIES = ("signing", "payments", "notifications")
-WEB_OR_ORM = ("starlette", "sqlalchemy", "uvicorn", "alembic")
-ALLOWED_WEB_IN_LIBRARY = {Path("payments/platforms/sandbox.py")}
+PACKAGES = ("portal", "signing", "payments", "notifications")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def _python_files(package: str) -> Iterator[Path]:
-    yield from sorted((ROOT / package).rglob("*.py"))
+def _copy(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree), "COLUMNS": "500"}  # a contract's name on one line
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=tree, env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
-def _top(name: str) -> str:
-    return name.split(".")[0]
+def _append(path: Path, line: str) -> None:
+    path.write_text(path.read_text() + f"\n{line}\n")
 
 
-@pytest.mark.parametrize("library", LIBRARIES)
-def test_libraries_import_no_portal_no_sibling_no_web_or_orm(library: str) -> None:
-    forbidden = {"portal", *(other for other in LIBRARIES if other != library)}
-    problems = []
-    for path in _python_files(library):
-        relative = path.relative_to(ROOT)
-        for name in _imports(path):
-            if _top(name) in forbidden:
-                problems.append(f"{relative} imports {name}")
-            if _top(name) in WEB_OR_ORM and relative not in ALLOWED_WEB_IN_LIBRARY:
-                problems.append(f"{relative} imports {name}")
-    assert not problems, "\n".join(problems)
+def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
+    result = _lint_imports(_copy(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
 
 
-LAYERS = {"models": {"portal.services", "portal.web"}, "services": {"portal.web"}}
+# Each: the file that gets the wrong import, the import, and the contract it breaks.
+WRONG_IMPORTS = {
+    "library imports the portal": (
+        "signing/report.py", "import portal.errors", "they never import the portal"),
+    "library imports a sibling": (
+        "payments/money.py", "import notifications.messages", "never import each other"),
+    "library imports the ORM": (
+        "notifications/retry.py", "import sqlalchemy", "neither HTTP frameworks nor the ORM"),
+    "models import services (upwards)": (
+        "portal/models/cases.py", "import portal.services.cases", "portal: composition root"),
+    "services import the web edge": (
+        "portal/services/fines.py", "from portal.web import rendering", "portal: composition root"),
+    "logging imports the web edge": (
+        "portal/logs.py", "import portal.web.request_context", "portal: composition root"),
+    "dev identity provider imports the web edge": (
+        "portal/dev_idp/provider.py", "import portal.web.rendering", "portal: composition root"),
+    "cases import publicity (independent siblings)": (
+        "portal/cases/codes.py", "import portal.publicity.masking", "portal: composition root"),
+    "a domain rule reads the ORM": (
+        "portal/legal_calendar.py", "import sqlalchemy", "plain functions on values"),
+    "a document queries": (
+        "portal/documents/service_receipt.py", "import portal.services.cases", "render the values"),
+}
 
 
-@pytest.mark.parametrize("layer", sorted(LAYERS))
-def test_portal_layers_import_only_downwards(layer: str) -> None:
-    problems = [
-        f"{path.relative_to(ROOT)} imports {name}"
-        for path in _python_files(f"portal/{layer}")
-        for name in _imports(path)
-        if any(name == up or name.startswith(up + ".") for up in LAYERS[layer])
-    ]
-    assert not problems, "\n".join(problems)
+@pytest.mark.parametrize("case", sorted(WRONG_IMPORTS))
+def test_a_wrong_import_breaks_its_contract(case: str, tmp_path: Path) -> None:
+    relative, line, contract = WRONG_IMPORTS[case]
+    tree = _copy(tmp_path)
+    _append(tree / relative, line)
+    result = _lint_imports(tree)
+    assert result.returncode != 0, result.stdout
+    assert "1 broken" in result.stdout, result.stdout
+    broken = [text for text in result.stdout.splitlines() if "BROKEN" in text]
+    assert len(broken) == 1 and contract in broken[0], result.stdout
+
+
+def test_a_root_module_outside_the_layers_breaks_the_contract(tmp_path: Path) -> None:
+    """A new module directly under ``portal`` must be given its place in the layers."""
+    tree = _copy(tmp_path)
+    (tree / "portal" / "helpers.py").write_text('"""Somewhere."""\n')
+    result = _lint_imports(tree)
+    assert result.returncode != 0, result.stdout
+    assert "portal.helpers" in result.stdout
 
 
 def test_only_settings_reads_the_environment() -> None:
     readers = []
-    for package in ("portal", *LIBRARIES):
-        for path in _python_files(package):
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
             if path.relative_to(ROOT) == Path("portal/settings.py"):
                 continue
             source = path.read_text()

@@ -24,7 +24,7 @@ from portal.identifiers import (
     normalise_credit_code,
     normalise_id_number,
 )
-from portal.models.parties import ORGANISATION, PERSON
+from portal.vocabulary import ORGANISATION, PERSON
 
 MAX_PARTIES = 20
 MIN_OFFICERS = 2  # APL art. 42: "执法人员不得少于两人"

@@ -25,10 +25,10 @@ from portal.cases import codes as case_codes
 from portal.database import utcnow
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.evidence_hash import instant_text
-from portal.models.parties import ORGANISATION, PERSON
 from portal.services import cases
 from portal.services.cases import NewCase, NewParty, Officer
 from portal.settings import Settings
+from portal.vocabulary import ORGANISATION, PERSON
 
 CASES_FILE = "demo-cases.json"
 _OFFICERS = (Officer("陈明", "35010020230017"), Officer("林芳", "35010020230024"))

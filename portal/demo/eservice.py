@@ -24,7 +24,6 @@ from portal.documents.consent_confirmation import render_confirmation
 from portal.documents.pdf import CjkDocument
 from portal.identifiers import uscc_check_char
 from portal.legal_calendar import china_date
-from portal.models.eservice import SCOPE_ALL
 from portal.models.parties import Party
 from portal.notary import Notary
 from portal.services import (
@@ -38,6 +37,7 @@ from portal.services import (
     served_fines,
 )
 from portal.settings import Settings
+from portal.vocabulary import SCOPE_ALL
 from signing import KeySigner, SignatureSettings, async_sign_pdf
 
 DECISION_LINES = (

@@ -31,10 +31,10 @@ from portal.database import utcnow
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date
-from portal.models.parties import PERSON
 from portal.services import cases, fines
 from portal.services.calendar import load_calendar
 from portal.services.cases import NewCase, NewParty, Officer
+from portal.vocabulary import PERSON
 
 FINES_FILE = "demo-fines.json"
 _ACCOUNT = "福建省财政厅非税收入汇缴结算户"

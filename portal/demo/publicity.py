@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.database import utcnow
 from portal.identifiers import USCC_ALPHABET, uscc_check_char
 from portal.legal_calendar import CHINA_TZ, HolidayCalendar
-from portal.publicity.ingest import ORGANISATION, PERSON, Kind, Submission
+from portal.publicity.ingest import Kind, Submission
 from portal.publicity.window import WithdrawalGround
 from portal.services import publications
 from portal.services.calendar import load_calendar
+from portal.vocabulary import ORGANISATION, PERSON
 
 _COMPANIES = (
     "福州闽江食品贸易有限公司", "福州榕城连锁超市有限公司", "福建鼓山建材有限公司",

@@ -35,7 +35,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from joserfc.jwk import RSAKey
@@ -61,7 +61,6 @@ from portal.dev_idp.server import (
 from portal.errors import BadRequest
 from portal.models import DevIdpCode
 from portal.settings import OidcSettings, Settings
-from portal.web.rendering import render
 
 log = logging.getLogger("portal.dev_idp")
 
@@ -72,6 +71,15 @@ KEY_FILE = "dev-idp-key.pem"
 CODE_LIFETIME = timedelta(seconds=60)
 AUTHORIZE_TEMPLATE = "dev_idp/authorize.html"
 CLAIMS = ("sub", "name", "id_number", "org_name", "org_credit_code", "nonce", "auth_time", "acr")
+
+
+class PageRenderer(Protocol):
+    """How the sign-in page is rendered: the app passes the portal's own renderer
+    (``portal.web.rendering.render``, with its templates and CSRF token), so this provider,
+    which stands for an outside system, does not import the web edge it is mounted beside."""
+
+    def __call__(self, request: Request, template: str, context: dict[str, Any] | None = None, *,
+                 status: int = 200) -> Response: ...
 
 
 def issuer(settings: Settings) -> str:
@@ -145,8 +153,10 @@ async def _redeem_code(sessions: async_sessionmaker[AsyncSession], code: str) ->
 class DevIdentityProvider:
     """One provider per app: its issuer, its one client, its signing key and authlib server."""
 
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                 render: PageRenderer) -> None:
         self.issuer = issuer(settings)
+        self.render = render
         self.data_dir = settings.data_dir
         self.sessions = sessions
         client = RegisteredClient(
@@ -235,7 +245,7 @@ class DevIdentityProvider:
 
     def _page(self, request: Request, *, errors: dict[str, str] | None = None,
               status: int = 200) -> Response:
-        return render(request, AUTHORIZE_TEMPLATE, {
+        return self.render(request, AUTHORIZE_TEMPLATE, {
             "identities": identities.DEMO_IDENTITIES,
             "action": f"{request.url.path}?{request.url.query}",
             "errors": errors or {},

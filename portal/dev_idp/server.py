@@ -36,9 +36,9 @@ from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.models import AuthorizationCodeMixin
 from joserfc.jwk import RSAKey
 
+from portal.authlib_forms import FormPayload
 from portal.dev_idp import identities
 from portal.dev_idp.identities import DemoIdentity
-from portal.web.authlib_forms import FormPayload
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 SCOPES = ("openid", "profile")

@@ -4,48 +4,19 @@ The content records what LAW.md requires (APL art. 61; FJ art. 19): who consents
 person's name and ID number, or an organisation's name, credit code and the signing agent),
 the designated receiving system (the portal mailbox; optionally an e-mail address for copies),
 the scope (all agencies or listed ones), the date, and the legal effect in plain Chinese. The
-page shows the same ``ConfirmationContent.rows()`` the PDF prints, so what the party reads is
-what the party signs.
+page shows the same ``ConfirmationContent.rows()`` (``services.consent_views``) the PDF prints,
+so what the party reads is what the party signs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from portal.catalogue import CONSENT as L
 from portal.documents.pdf import CjkDocument
+from portal.services.consent_views import ConfirmationContent
+from portal.vocabulary import PERSON
 from signing import SealPlacement
-
-
-@dataclass(frozen=True)
-class ConfirmationContent:
-    party_name: str
-    party_kind: str
-    party_identifier: str
-    signer_name: str
-    agency_names: tuple[str, ...]
-    """Empty: all agencies."""
-    email_copy: str | None
-    on: date
-
-    def rows(self) -> list[tuple[str, str]]:
-        identifier_label = (L["person_identifier"] if self.party_kind == "person"
-                            else L["organisation_identifier"])
-        rows = [(L["party"], self.party_name), (identifier_label, self.party_identifier)]
-        if self.party_kind != "person":
-            rows.append((L["signer"], self.signer_name))
-        email = (f"{self.email_copy}{L['email_copy_note']}" if self.email_copy else L["no_email_copy"])
-        rows += [
-            (L["receiving_system"], L["receiving_system_value"]),
-            (L["email_copy"], email),
-            (L["scope"], "、".join(self.agency_names) if self.agency_names else L["scope_all"]),
-            (L["date"], self.on.strftime(L["date_format"])),
-        ]
-        return rows
-
-    def effect_paragraphs(self) -> list[str]:
-        return L["effect"].split("\n")
 
 
 def render_confirmation(content: ConfirmationContent, *, created_at: datetime) -> tuple[bytes, SealPlacement]:
@@ -69,7 +40,7 @@ def render_revocation(content: ConfirmationContent, *, revoked_consent: tuple[st
     document.paragraph(L["revocation_intro"])
     signed, sha256 = revoked_consent
     document.key_values([
-        *content.rows()[:3 if content.party_kind != "person" else 2],
+        *content.rows()[:3 if content.party_kind != PERSON else 2],
         (L["revoked_consent"], L["revoked_consent_value"].format(signed=signed, sha256=sha256)),
         (L["date"], content.on.strftime(L["date_format"])),
     ], label_width=44)

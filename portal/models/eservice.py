@@ -17,9 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
 from portal.models.evidence import BigId
-
-SCOPE_ALL = "all"
-SCOPE_AGENCIES = "agencies"
+from portal.vocabulary import SCOPE_ALL
 
 
 class PartyKey(Base):

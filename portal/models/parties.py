@@ -12,21 +12,12 @@ is the record of the grant and the revocation; these columns are the index queri
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
-
-PERSON = "person"
-ORGANISATION = "organisation"
-
-SCOPE_MAILBOX: Final = "mailbox"
-"""Read the mailbox, download documents and service receipts."""
-SCOPE_FULL: Final = "full"
-"""Everything the party can do: also consent, paper copies, statements, hearings, payments."""
-SCOPES = (SCOPE_MAILBOX, SCOPE_FULL)
+from portal.vocabulary import SCOPE_FULL
 
 
 class Party(Base):

@@ -35,8 +35,8 @@ from portal.identifiers import is_valid_credit_code, normalise_credit_code
 from portal.publicity.masking import mask_text
 from portal.publicity.names import mask_person_name
 from portal.publicity.window import PublicityPeriod
+from portal.vocabulary import ORGANISATION, PERSON
 
-PERSON, ORGANISATION = "person", "organisation"
 REGION_CODES = tuple(PUBLICITY_REGIONS)
 TEXT_LIMITS = {"violation": 2000, "legal_basis": 1000, "result": 1000}
 FREE_TEXTS = tuple(TEXT_LIMITS)

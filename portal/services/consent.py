@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import Kind, Renderer
 from portal.errors import Conflict, ConsentMissing
 from portal.legal_calendar import china_date
-from portal.models.eservice import SCOPE_ALL, Consent, ConsentRevocation
+from portal.models.eservice import Consent, ConsentRevocation
 from portal.services import evidence, notification_preferences, outbox
+from portal.vocabulary import SCOPE_ALL
 
 
 def party_chain(party_id: int) -> str:

@@ -20,11 +20,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.documents.consent_confirmation import ConfirmationContent
 from portal.errors import NotFound, Unprocessable
 from portal.models.agencies import Agency
-from portal.models.parties import PERSON, Party
+from portal.models.parties import Party
 from portal.notary import Notary
+from portal.services.consent_views import ConfirmationContent
+from portal.vocabulary import PERSON
 from signing import (
     KeySigner,
     PadesLevel,

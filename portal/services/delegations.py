@@ -27,10 +27,11 @@ from portal.database import database_now, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import is_valid_id_number, masked_identifier, normalise_id_number
 from portal.legal_calendar import china_date, end_of_china_day_utc
-from portal.models.parties import PERSON, SCOPE_FULL, SCOPE_MAILBOX, SCOPES, Party, Representation
+from portal.models.parties import Party, Representation
 from portal.services import evidence
 from portal.services.consent import party_chain
 from portal.services.identity import IDP_SOURCE, find_or_create_party, in_force
+from portal.vocabulary import PERSON, SCOPE_FULL, SCOPE_MAILBOX, SCOPES
 
 DELEGATION_SOURCE = "delegation"
 MAX_YEARS = 3

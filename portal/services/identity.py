@@ -29,7 +29,7 @@ from portal.identifiers import (
     normalise_id_number,
 )
 from portal.models import Account, Party, Representation
-from portal.models.parties import ORGANISATION, PERSON, SCOPE_FULL
+from portal.vocabulary import ORGANISATION, PERSON, SCOPE_FULL
 
 IDP_SOURCE = "identity_provider"
 

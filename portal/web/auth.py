@@ -23,10 +23,10 @@ from typing import Any, Literal
 from starlette.requests import Request
 
 from portal.errors import NotFound, ReauthenticationRequired, Unauthenticated
-from portal.models.parties import PERSON, SCOPE_FULL
+from portal.logs import actor_var
 from portal.services import delegations
 from portal.services.identity import ActingParty
-from portal.web.request_context import actor_var
+from portal.vocabulary import PERSON, SCOPE_FULL
 from portal.web.session import BrowserSession, browser_session
 
 FRESH_LOGIN_SECONDS = 10 * 60

@@ -14,13 +14,11 @@ import logging
 import re
 import secrets
 import time
-from contextvars import ContextVar
 
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
-actor_var: ContextVar[str] = ContextVar("actor", default="-")
+from portal.logs import actor_var, request_id_var
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = logging.getLogger("portal.access")

@@ -2,35 +2,29 @@
 
 Every visitor gets a random 256-bit token in a signed, HttpOnly, SameSite=Lax cookie (Secure
 and ``__Host-`` behind https). Data lives in ``web_sessions`` under the token's SHA-256, and a
-row is written only once the session holds something. ``rotate()`` issues a new token at
-login (no session fixation, ASVS v5.0.0-7.2.4); ``end()`` marks the row ended at logout, so a
-copied cookie is worthless afterwards. Idle and absolute lifetimes are enforced here.
+row is written only once the session holds something (``services.web_sessions``, which also
+enforces the idle and absolute lifetimes). ``rotate()`` issues a new token at login (no session
+fixation, ASVS v5.0.0-7.2.4); ``end()`` marks the row ended at logout, so a copied cookie is
+worthless afterwards.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.database import utcnow
-from portal.models import WebSession
+from portal.database import transaction, utcnow
+from portal.services import web_sessions
 from portal.settings import Settings
 
 _SCOPE_KEY = "portal_session"
-_TOUCH_EVERY = timedelta(minutes=1)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class BrowserSession:
@@ -90,8 +84,8 @@ class SessionMiddleware:
         self.serializer = URLSafeSerializer(settings.secret_key, salt="portal-session")
         self.cookie_name = "__Host-portal_session" if settings.https else "portal_session"
         self.secure = settings.https
-        self.idle = timedelta(minutes=settings.session_idle_minutes)
-        self.absolute = timedelta(hours=settings.session_absolute_hours)
+        self.lifetimes = web_sessions.Lifetimes(idle=timedelta(minutes=settings.session_idle_minutes),
+                                                absolute=timedelta(hours=settings.session_absolute_hours))
 
     def _token_from_cookie(self, scope: Scope) -> str | None:
         raw = dict(scope["headers"]).get(b"cookie")
@@ -112,44 +106,20 @@ class SessionMiddleware:
         return token if isinstance(token, str) else None
 
     async def _load(self, token: str, *, touch: bool = True) -> BrowserSession | None:
-        now = utcnow()
-        async with self.sessions() as db:
-            row = await db.get(WebSession, _digest(token))
-            if row is None:  # a visitor whose session never held data: keep the same token
-                return BrowserSession(token, {}, new_cookie=False)
-            if row.ended_at is not None:
-                return None
-            if now - row.last_seen_at > self.idle or now - row.created_at > self.absolute:
-                row.ended_at = now
-                await db.commit()
-                return None
-            if touch and now - row.last_seen_at > _TOUCH_EVERY:
-                row.last_seen_at = now
-                await db.commit()
-            return BrowserSession(token, dict(row.data), new_cookie=False,
-                                  created_at=row.created_at, persisted=True)
+        async with transaction(self.sessions) as db:
+            stored = await web_sessions.load(db, token, now=utcnow(), lifetimes=self.lifetimes, touch=touch)
+        if stored is None:
+            return None
+        return BrowserSession(token, stored.data, new_cookie=False, created_at=stored.created_at,
+                              persisted=stored.persisted)
 
     async def _save(self, session: BrowserSession) -> None:
         now = utcnow()
-        async with self.sessions() as db, db.begin():
+        async with transaction(self.sessions) as db:
             if session.retired:
-                await db.execute(
-                    update(WebSession)
-                    .where(WebSession.token_hash.in_([_digest(t) for t in session.retired]))
-                    .where(WebSession.ended_at.is_(None))
-                    .values(ended_at=now)
-                )
-            if not session.modified:
-                return
-            digest = _digest(session.token)
-            row = (await db.execute(select(WebSession).where(WebSession.token_hash == digest))
-                   ).scalar_one_or_none()
-            if row is None:
-                db.add(WebSession(token_hash=digest, data=session.data, created_at=now,
-                                  last_seen_at=now))
-            else:
-                row.data = dict(session.data)
-                row.last_seen_at = now
+                await web_sessions.retire(db, session.retired, now=now)
+            if session.modified:
+                await web_sessions.save(db, session.token, session.data, now=now)
 
     def _cookie_header(self, session: BrowserSession) -> bytes:
         value = self.serializer.dumps(session.token)

@@ -31,8 +31,8 @@ from starlette.responses import Response
 
 from portal.database import transaction
 from portal.errors import InvalidToken, Unauthenticated
+from portal.logs import actor_var
 from portal.services.api_tokens import AgencyPrincipal, check_token
-from portal.web.request_context import actor_var
 
 log = logging.getLogger("portal.api.bearer")
 

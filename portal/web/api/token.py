@@ -47,16 +47,16 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portal.authlib_forms import FormPayload
 from portal.database import transaction
 from portal.errors import BadRequest, InvalidClient, OAuthError
+from portal.logs import actor_var
 from portal.services import agencies, api_tokens, rate_limits
 from portal.services.agencies import ClientCredentials
 from portal.web.api import openapi
 from portal.web.api.bodies import media_type, read_capped
-from portal.web.authlib_forms import FormPayload
 from portal.web.client import enforce as enforce_rate_limit
 from portal.web.csrf import parse_urlencoded
-from portal.web.request_context import actor_var
 
 log = logging.getLogger("portal.api.token")
 

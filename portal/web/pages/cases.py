@@ -27,9 +27,9 @@ from portal.catalogue import TITLES
 from portal.database import utcnow
 from portal.errors import NotFound
 from portal.legal_calendar import china_date, fallback_warning
-from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
 from portal.services import cases, fine_views, rate_limits, submissions
 from portal.services.calendar import load_calendar
+from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import current_user, require_party
 from portal.web.client import enforce
 from portal.web.clock import request_now

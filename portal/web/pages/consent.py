@@ -27,16 +27,13 @@ from starlette.responses import RedirectResponse, Response
 
 from portal.catalogue import CONSENT
 from portal.database import transaction, utcnow
-from portal.documents.consent_confirmation import (
-    ConfirmationContent,
-    render_confirmation,
-    render_revocation,
-)
+from portal.documents.consent_confirmation import render_confirmation, render_revocation
 from portal.errors import NotFound, Unprocessable, ValidationFailed
 from portal.legal_calendar import china_date
-from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL
-from portal.models.parties import SCOPE_FULL, Party
+from portal.models.parties import Party
 from portal.services import consent, consent_documents, party_keys
+from portal.services.consent_views import ConfirmationContent
+from portal.vocabulary import SCOPE_AGENCIES, SCOPE_ALL, SCOPE_FULL
 from portal.web.auth import CurrentUser, require_fresh_login, require_party
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render

@@ -25,11 +25,11 @@ from starlette.responses import RedirectResponse, Response
 from portal import catalogue
 from portal.database import transaction
 from portal.errors import BadRequest
+from portal.logs import actor_var
 from portal.services import identity
 from portal.web.auth import FRESH_LOGIN_KEY
 from portal.web.oidc import LoginFailed, PendingLogin, RelyingParty, origin
 from portal.web.rendering import render
-from portal.web.request_context import actor_var
 from portal.web.security_headers import content_security_policy
 from portal.web.session import BrowserSession, browser_session
 

@@ -26,10 +26,10 @@ from portal.catalogue import MAILBOX
 from portal.database import transaction
 from portal.errors import PortalError
 from portal.models.eservice import Delivery
-from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
 from portal.services import delivery_views, mailbox
 from portal.services.calendar import load_calendar
 from portal.services.deliveries import DOCUMENT_TYPES
+from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import require_party
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render

@@ -29,7 +29,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.database import transaction
 from portal.errors import NotFound, ValidationFailed
-from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
 from portal.services import notices
 from portal.services.notification_preferences import (
     Preferences,
@@ -40,6 +39,7 @@ from portal.services.notification_preferences import (
     normalise_mobile,
     set_preferences,
 )
+from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import CurrentUser, current_user, require_fresh_login, require_party
 from portal.web.bell import unread_notices
 from portal.web.rendering import is_htmx, render

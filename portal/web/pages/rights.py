@@ -51,9 +51,9 @@ from portal.documents.submission_receipt import content_rows
 from portal.errors import ValidationFailed
 from portal.legal_calendar import china_date
 from portal.models.cases import Case
-from portal.models.parties import SCOPE_FULL, SCOPE_MAILBOX
 from portal.services import cases, submission_views, submissions
 from portal.services.calendar import load_calendar
+from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import CurrentUser, require_party
 from portal.web.clock import pinned_now, request_now
 from portal.web.downloads import pdf_attachment

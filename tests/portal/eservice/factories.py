@@ -14,9 +14,10 @@ from portal.blobstore import FileBlobStore
 from portal.cases import codes as case_codes
 from portal.database import transaction, utcnow
 from portal.models.cases import Case, CaseParty
-from portal.models.eservice import SCOPE_AGENCIES, SCOPE_ALL, Delivery
-from portal.models.parties import PERSON, Party
+from portal.models.eservice import Delivery
+from portal.models.parties import Party
 from portal.services import agencies, consent, deliveries, outbox
+from portal.vocabulary import PERSON, SCOPE_AGENCIES, SCOPE_ALL
 from tests.conftest import Database
 
 RENDERER = outbox.renderer_for("http://testserver")

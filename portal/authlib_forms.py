@@ -3,8 +3,9 @@
 authlib has no Starlette server integration: its framework-neutral ``OAuth2Request`` expects a
 ``payload`` (an ``OAuth2Payload``) giving each parameter's value and, for the checks against
 repeated parameters (RFC 6749 §3.1, §3.2), every value it was sent with. The agency API's token
-endpoint (``web/api/token.py``) and the development identity provider (``dev_idp/server.py``)
-both build their requests from pairs Starlette has already parsed, so both use this one adapter.
+endpoint (``web/api/token.py``) and the development identity provider (``dev_idp/server.py``,
+which stands apart from the web edge) both build their requests from pairs Starlette has
+already parsed, so both use this one adapter.
 """
 
 from __future__ import annotations

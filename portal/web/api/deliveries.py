@@ -5,9 +5,9 @@ PDF; ``metadata``: JSON with ``document_type``, ``title`` and ``party`` naming t
 ``id_number`` or ``credit_code``) and an optional ``Idempotency-Key`` header. In order:
 
 1. the guard and the case lookup (another agency's case is 404), in a short transaction;
-2. the agency seal is validated in a worker process, outside any transaction: it must be
-   ``TOTAL_PASSED`` and a seal of this agency, or the answer is ``seal_invalid`` with the
-   report;
+2. the agency seal is validated in a worker process, outside any transaction, and
+   ``portal.eservice.seals.delivery_seal`` decides whether a seal of this agency counts; if
+   not, the answer is ``seal_invalid`` with the report;
 3. one transaction: the Idempotency-Key replay check, the party (``party_not_in_case``), the
    consent in force (409 ``consent_required``/``consent_revoked``: serve on paper), and the
    arrival (``services.deliveries.deliver``). The 201 carries the service time.
@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 
 from portal.database import transaction
 from portal.errors import Unprocessable, ValidationFailed
+from portal.eservice.seals import ServingAgency, delivery_seal
 from portal.identifiers import is_valid_credit_code, is_valid_id_number
 from portal.models.eservice import Delivery
 from portal.services import cases, deliveries, delivery_views, served_fines
@@ -35,7 +36,6 @@ from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint, require_agency
 from portal.web.downloads import pdf_attachment
-from signing import SignatureKind
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
@@ -107,9 +107,7 @@ async def create_delivery(request: Request) -> Response:
         case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
     document, meta = await _parse(request)
     report = await request.app.state.notary.verify(document)
-    seals = [s for s in report.signatures if s.kind is SignatureKind.SEAL
-             and s.organisation == agency.agency_name]
-    if not report.passed or not seals:
+    if not delivery_seal(report, ServingAgency(agency.agency_name)).accepted:
         raise Unprocessable("seal_invalid", extra={"report": report.to_json_dict()})
     if report.changed_after_signing:  # a form filled in over the sealed amount, say
         raise Unprocessable("changed_after_seal", extra={"report": report.to_json_dict()})

@@ -7,7 +7,8 @@ PDF; ``metadata``: JSON with ``document_type``, ``title`` and ``party`` naming t
 1. the guard and the case lookup (another agency's case is 404), in a short transaction;
 2. the agency seal is validated in a worker process, outside any transaction, and
    ``portal.eservice.seals.delivery_seal`` decides whether a seal of this agency counts; if
-   not, the answer is ``seal_invalid`` with the report;
+   not, the answer is ``seal_invalid`` (or ``changed_after_seal``: the file shows more than
+   was sealed) with the report;
 3. one transaction: the Idempotency-Key replay check, the party (``party_not_in_case``), the
    consent in force (409 ``consent_required``/``consent_revoked``: serve on paper), and the
    arrival (``services.deliveries.deliver``). The 201 carries the service time.
@@ -107,10 +108,9 @@ async def create_delivery(request: Request) -> Response:
         case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
     document, meta = await _parse(request)
     report = await request.app.state.notary.verify(document)
-    if not delivery_seal(report, ServingAgency(agency.agency_name)).accepted:
-        raise Unprocessable("seal_invalid", extra={"report": report.to_json_dict()})
-    if report.changed_after_signing:  # a form filled in over the sealed amount, say
-        raise Unprocessable("changed_after_seal", extra={"report": report.to_json_dict()})
+    refusal = delivery_seal(report, ServingAgency(agency.agency_name)).refusal
+    if refusal is not None:
+        raise Unprocessable(refusal.code, extra={"report": report.to_json_dict()})
     delivery_request = deliveries.DeliveryRequest(meta["document_type"], meta["title"], document,
                                                   request.headers.get("idempotency-key") or None)
     fingerprint = delivery_request.fingerprint(case.code, meta["party_key"])

@@ -10,9 +10,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.models.parties import SCOPE_MAILBOX
 from portal.services import todo
 from portal.services.calendar import load_calendar
+from portal.vocabulary import SCOPE_MAILBOX
 from portal.web.auth import require_party
 from portal.web.clock import request_now
 from portal.web.rendering import render

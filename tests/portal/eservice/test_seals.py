@@ -1,6 +1,7 @@
 """Which seal counts for a delivery (``portal.eservice.seals``), as properties over any report:
-whatever else a document carries, it is servable by an agency exactly when it validates and
-one of its seals is that agency's (FJ art. 18; GD art. 27, 28)."""
+whatever else a document carries, it is servable by an agency exactly when it validates, one
+of its seals is that agency's and nothing changed after any signature (FJ art. 18; GD art.
+27, 28)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,32 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.eservice.seals import SealRefusal, ServingAgency, delivery_seal, is_agency_seal
-from signing import Indication, SignatureKind, SignatureReport, SubIndication, VerificationReport
+from signing import (
+    Indication,
+    ModificationLevel,
+    ModificationReport,
+    SignatureKind,
+    SignatureReport,
+    SubIndication,
+    VerificationReport,
+)
 from signing.verdict import unverifiable_signature
 
 AGENCY = ServingAgency("福州市鼓楼区市场监督管理局")
 OTHER_NAMES = ("厦门市思明区城市管理局", "福州市鼓楼区市场监督管理局 ", "福州市鼓楼区市场监督管理", "", None)
 
 
+UNCHANGED = ModificationReport(level=ModificationLevel.NONE, allowed=True, later_revisions=0,
+                               changed_form_fields=(), detail=None, description="")
+
+
 def signature(kind: SignatureKind | None, organisation: str | None, indication: Indication,
               field: str = "Sig1") -> SignatureReport:
+    """A signature with nothing changed after it."""
     failed = None if indication is Indication.TOTAL_PASSED else SubIndication.GENERIC
     return dataclasses.replace(unverifiable_signature(field, SubIndication.GENERIC, ""),
                                indication=indication, sub_indication=failed, kind=kind,
-                               organisation=organisation)
+                               organisation=organisation, modifications=UNCHANGED)
 
 
 def report(signatures: list[SignatureReport]) -> VerificationReport:
@@ -85,3 +99,29 @@ def test_a_valid_document_with_only_other_seals_is_refused_for_the_seal(
 
 def test_a_document_without_signatures_is_not_valid() -> None:
     assert delivery_seal(report([]), AGENCY).refusal is SealRefusal.DOCUMENT_NOT_VALID
+
+
+@given(others, agency_seal.map(lambda s: dataclasses.replace(s, indication=Indication.TOTAL_PASSED,
+                                                               sub_indication=None)),
+       st.sampled_from([ModificationLevel.FORM_FILLING, ModificationLevel.ANNOTATIONS,
+                        ModificationLevel.OTHER, None]),
+       st.booleans())
+def test_a_change_after_any_signature_refuses_even_a_permitted_one(
+        signatures: list[SignatureReport], seal: SignatureReport, level: ModificationLevel | None,
+        on_the_seal: bool) -> None:
+    valid = [dataclasses.replace(s, indication=Indication.TOTAL_PASSED, sub_indication=None)
+             for s in signatures]
+    changed = dataclasses.replace(UNCHANGED, level=level, changed_form_fields=("amount",))
+    if on_the_seal or not valid:
+        seal = dataclasses.replace(seal, modifications=changed)
+    else:
+        valid[0] = dataclasses.replace(valid[0], modifications=changed)
+    decision = delivery_seal(report([*valid, seal]), AGENCY)
+    assert decision.refusal is SealRefusal.CHANGED_AFTER_SEAL and decision.seal is None
+    assert decision.refusal.code == "changed_after_seal"
+
+
+@given(others)
+def test_every_other_refusal_is_seal_invalid(signatures: list[SignatureReport]) -> None:
+    refusal = delivery_seal(report(signatures), AGENCY).refusal
+    assert refusal is not None and refusal.code == "seal_invalid"

@@ -111,6 +111,9 @@ REPORT = openapi.Schema("VerificationReport", _object({
                         "description": "SHA-256 of the uploaded file."},
     "size": {"type": "integer", "minimum": 1, "description": "Size of the uploaded file in bytes."},
     "validated_at": _INSTANT,
+    "changed_after_signing": {"type": "boolean", "description": "Content changed after a signature, "
+                              "even a change it permits (a form filled in): what was sealed is not all "
+                              "the file shows."},
 }, "The verification report (ETSI EN 319 102-1 indications)."), uses=(SIGNATURE,))
 UPLOAD = openapi.Schema("PdfUpload", {
     "type": "object",

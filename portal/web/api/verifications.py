@@ -25,6 +25,7 @@ from portal.web.api import openapi
 from portal.web.client import enforce
 from portal.web.files import MAX_PDF_BYTES, read_pdf_upload, refuse_unreadable, verification_limit
 from signing import (
+    AlgorithmFamily,
     Coverage,
     FileProblem,
     Indication,
@@ -77,6 +78,21 @@ MODIFICATIONS = openapi.Schema("VerifiedModifications", _object({
     "detail": _nullable(_TEXT),
     "description": {"type": "string", "description": "What changed after signing, in Chinese."},
 }, "What was appended to the file after this signature, and whether it was allowed."))
+_BOX = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
+        "description": "x, y, width, height on the page, in millimetres."}
+SEAL = openapi.Schema("VerifiedSeal", _object({
+    "name": {"type": "string", "description": "The seal's name (印章名称)."},
+    "seal_id": {"type": "string", "description": "The seal's identifier (印章标识)."},
+    "standard": {"enum": ["GB/T 38540-2020", "GM/T 0031-2014"]},
+    "maker": _nullable({"type": "string", "description": "Organisation of the seal maker (制章者)."}),
+    "valid_from": _INSTANT,
+    "valid_until": _INSTANT,
+    "picture_type": {"type": "string", "description": "Format of the picture the seal carries."},
+    "picture_png": _nullable({"type": "string", "contentEncoding": "base64",
+                              "description": "The seal's picture re-drawn as PNG within limits."}),
+    "page": _nullable({"type": "integer", "minimum": 1, "description": "1-based page of the stamp."}),
+    "box": _nullable(_BOX),
+}, "A GB/T 38540 electronic seal as the signature carries it."))
 SIGNATURE = openapi.Schema("VerifiedSignature", _object({
     "field_name": _TEXT,
     "indication": _codes(Indication, "ETSI EN 319 102-1 indication."),
@@ -98,7 +114,9 @@ SIGNATURE = openapi.Schema("VerifiedSignature", _object({
     "coverage": _codes(Coverage, "What the signature's byte range covers.", nullable=True),
     "modifications": {"oneOf": [MODIFICATIONS.ref(), {"type": "null"}]},
     "certifying": {"type": "boolean", "description": "A certification (author) signature."},
-}, "One signature or seal and its verdict."), uses=(CERTIFICATE, TIMESTAMP, MODIFICATIONS))
+    "algorithm_family": _codes(AlgorithmFamily, "国密 SM2, RSA or ECDSA.", nullable=True),
+    "seal": {"oneOf": [SEAL.ref(), {"type": "null"}]},
+}, "One signature or seal and its verdict."), uses=(CERTIFICATE, TIMESTAMP, MODIFICATIONS, SEAL))
 REPORT = openapi.Schema("VerificationReport", _object({
     "indication": _codes(Indication, "The worst indication of the document's signatures."),
     "sub_indication": _codes(SubIndication, "The reason behind that indication.", nullable=True),
@@ -111,6 +129,9 @@ REPORT = openapi.Schema("VerificationReport", _object({
                         "description": "SHA-256 of the uploaded file."},
     "size": {"type": "integer", "minimum": 1, "description": "Size of the uploaded file in bytes."},
     "validated_at": _INSTANT,
+    "document_format": {"enum": ["PDF", "OFD"]},
+    "unprotected_files": {"type": "array", "items": _TEXT,
+                          "description": "OFD: files of the package no signature protects."},
     "changed_after_signing": {"type": "boolean", "description": "Content changed after a signature, "
                               "even a change it permits (a form filled in): what was sealed is not all "
                               "the file shows."},

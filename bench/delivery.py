@@ -40,7 +40,7 @@ from bench.harness import (  # noqa: E402
     run_clients,
     scratch_database,
 )
-from portal.blobstore import FileBlobStore  # noqa: E402
+from portal.blobstore.database import DatabaseBlobStore  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.models.cases import Case  # noqa: E402
 from portal.models.parties import Party  # noqa: E402
@@ -110,7 +110,7 @@ async def measure(database: Database, count: int) -> None:
             case = await db.get(Case, w.case_id)
             party = await db.get(Party, w.party_id)
         assert case and party
-        blobs = FileBlobStore(data_dir / "blobs")
+        blobs = DatabaseBlobStore(database.engine)  # what a PostgreSQL deployment stores into
         for n in range(300):
             request = deliveries.DeliveryRequest("行政处罚决定书", f"直接 {n}", document, None)
             started = time.perf_counter()

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 import httpx  # noqa: E402
 
 from bench.harness import CONCURRENCY, portal_and_bare, run_clients, scratch_database  # noqa: E402
-from portal.blobstore import FileBlobStore  # noqa: E402
+from portal.blobstore import open_blob_store  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.legal_calendar import china_date  # noqa: E402
 from portal.notary import Notary  # noqa: E402
@@ -140,7 +140,8 @@ async def print_receipt_rates(settings: Settings, database: Database, data_dir: 
     notary = Notary.from_settings(settings)
     try:
         await notary.start()
-        deps = payment_jobs.deps_for(settings, database.sessions, notary, FileBlobStore(data_dir / "blobs"))
+        deps = payment_jobs.deps_for(settings, database.sessions, notary,
+                                     open_blob_store(settings.blobs, database.engine))
         await payment_jobs.JOBS.run_due(deps, limit=1)  # warm-up: font, PKI, TSA
         for loops in (1, 4):
             issued, seconds = await receipts_per_second(deps, loops, receipt_count)

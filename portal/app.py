@@ -33,7 +33,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import Mount
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import open_blob_store
 from portal.database import create_engine, session_factory
 from portal.dev_idp import provider as dev_idp
 from portal.errors import PortalError
@@ -68,6 +68,7 @@ def create_app(
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     notary = Notary.from_settings(settings)
+    blobs = open_blob_store(settings.blobs, engine)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -77,6 +78,7 @@ def create_app(
         if app.state.payments.sandbox is not None:
             await app.state.payments.sandbox.aclose()
         await notary.aclose()
+        await blobs.aclose()
         await engine.dispose()
 
     app_routes = routes()
@@ -109,7 +111,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.notary = notary
-    app.state.blobs = FileBlobStore(settings.data_dir / "blobs")
+    app.state.blobs = blobs
     app.state.clock = None  # tests pin time here (portal.web.clock); None: the real clocks
     app.state.renderer = outbox.renderer_for(settings.public_url)
     oidc = settings.oidc or dev_idp.relying_party_settings(settings)

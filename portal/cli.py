@@ -6,6 +6,11 @@
     portal evidence verify            walk every evidence chain, tie deliveries and payments to their
                                       events, check the timestamped checkpoints; exit 1 on a problem
     portal evidence checkpoint        take a timestamped checkpoint of the chain heads now
+    portal blobs migrate [--from-dir DIR]
+                                      copy the documents kept as files (default DATA_DIR/blobs)
+                                      into the configured store (BLOB_STORE); safe to repeat
+    portal blobs check                read every document a record names from the store and
+                                      check its SHA-256; exit 1 if one is missing or changed
     portal calendar load FILE         load the State Council's holiday arrangement (CSV, see
                                       portal.holiday_table); replaces the years the file covers
     portal publicity remask           mask the public items again with the current rules; an item
@@ -122,6 +127,54 @@ async def _publicity_remask(settings: Settings, _args: argparse.Namespace) -> in
     print(f"已按现行规则重新脱敏：检查 {report.checked} 条公示信息，"
           f"其中 {report.remasked} 条发布了脱敏后的新版本。")
     return 0
+
+
+async def _blobs_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.blobstore import open_blob_store
+    from portal.blobstore.files import FileBlobStore
+    from portal.blobstore.transfer import copy_blobs
+
+    source_dir = (await asyncio.to_thread(Path(args.from_dir).resolve) if args.from_dir
+                  else settings.data_dir / "blobs")
+    if settings.blobs.store == "files" and source_dir == settings.blobs.directory:
+        print(f"文件已在配置的存储中（BLOB_STORE=files，{source_dir}），无需迁移。")
+        return 0
+    engine = create_engine(settings.database_url)
+    target = open_blob_store(settings.blobs, engine)
+    try:
+        report = await copy_blobs(FileBlobStore(source_dir), target)
+    finally:
+        await target.aclose()
+        await engine.dispose()
+    print(f"从 {source_dir} 迁移到 {target.name} 存储：新复制 {report.copied} 个文件，"
+          f"已存在 {report.present} 个。")
+    for digest in report.damaged:
+        print(f"  - 文件内容与其 SHA-256 不符，未迁移：{digest}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+async def _blobs_check(settings: Settings, _args: argparse.Namespace) -> int:
+    from portal.blobstore import open_blob_store
+    from portal.services import document_audit
+
+    engine = create_engine(settings.database_url)
+    store = open_blob_store(settings.blobs, engine)
+    try:
+        async with session_factory(engine)() as db:
+            report = await document_audit.audit(db, store)
+    finally:
+        await store.aclose()
+        await engine.dispose()
+    tables = "，".join(f"{table} {count}" for table, count in report.references.items())
+    print(f"{store.name} 存储：记录引用文件 {tables}；共 {report.documents} 个不同文件。")
+    for label, found in (("缺失", report.missing), ("内容与记录的 SHA-256 不符", report.corrupted)):
+        for digest, named_by in found.items():
+            print(f"  - {label}：{digest}（{', '.join(named_by)}）", file=sys.stderr)
+    if report.ok:
+        print("全部文件齐全，SHA-256 与记录一致。")
+        return 0
+    print(f"发现问题：缺失 {len(report.missing)} 个，内容不符 {len(report.corrupted)} 个。")
+    return 1
 
 
 async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
@@ -257,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         func=_evidence_verify)
     chains.add_parser("checkpoint", help="立即为证据链头申请时间戳检查点").set_defaults(
         func=_evidence_checkpoint)
+    blobs = sub.add_parser("blobs", help="文书存储").add_subparsers(dest="blobs_command", required=True)
+    migrate = blobs.add_parser("migrate", help="把 DATA_DIR/blobs 下的文件迁入配置的存储（BLOB_STORE）")
+    migrate.add_argument("--from-dir", help="文件所在目录，默认 DATA_DIR/blobs")
+    migrate.set_defaults(func=_blobs_migrate)
+    blobs.add_parser("check", help="逐一读取记录引用的文件并核对 SHA-256").set_defaults(func=_blobs_check)
     holidays = sub.add_parser("calendar", help="法定节假日").add_subparsers(dest="calendar_command",
                                                                           required=True)
     load = holidays.add_parser("load", help="载入国务院公布的放假调休安排（CSV 文件）")

@@ -142,6 +142,40 @@ class ServiceDeskSettings:
     help_line_name: str = "政务服务便民热线"
 
 
+BLOB_STORES = ("database", "files", "s3")
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """An S3-compatible object store for documents (``BLOB_STORE=s3``; ``S3_*``).
+
+    ``endpoint_url`` None means the AWS endpoint of ``region``; any S3-compatible server
+    (MinIO, Ceph, a cloud's object storage) is named by its URL. Credentials may also come
+    from the usual AWS sources (instance role, ``~/.aws``) when both keys are unset.
+    """
+
+    bucket: str
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    prefix: str = "blobs/"
+
+
+@dataclass(frozen=True)
+class BlobSettings:
+    """Where documents are stored (``portal.blobstore``; README, "Configuration").
+
+    ``store``: ``database`` (the ``blobs`` table: the default on PostgreSQL, so documents travel
+    with their evidence through every backup and replica and every node reads them),
+    ``files`` (under ``directory``: the default on SQLite, one node) or ``s3``.
+    """
+
+    store: str = "files"
+    directory: Path = Path("var/blobs")
+    s3: S3Settings | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -161,6 +195,7 @@ class Settings:
     signing: SigningSettings = field(default_factory=SigningSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)
     service_desk: ServiceDeskSettings = field(default_factory=ServiceDeskSettings)
+    blobs: BlobSettings = field(default_factory=BlobSettings)
 
     @property
     def https(self) -> bool:
@@ -408,6 +443,35 @@ def _service_desk(env: Mapping[str, str]) -> ServiceDeskSettings:
     return ServiceDeskSettings(province=province, help_line=line, help_line_name=name)
 
 
+def _s3(env: Mapping[str, str]) -> S3Settings:
+    bucket = env.get("S3_BUCKET", "")
+    if not bucket:
+        raise ConfigurationError("BLOB_STORE=s3 needs S3_BUCKET")
+    endpoint = env.get("S3_ENDPOINT_URL") or None
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise ConfigurationError("S3_ENDPOINT_URL must be an http(s) URL")
+    key_id, secret = env.get("S3_ACCESS_KEY_ID") or None, env.get("S3_SECRET_ACCESS_KEY") or None
+    if (key_id is None) != (secret is None):
+        raise ConfigurationError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together")
+    prefix = env.get("S3_PREFIX", "blobs/")
+    if prefix.startswith("/") or ".." in prefix:
+        raise ConfigurationError("S3_PREFIX must be a relative key prefix such as blobs/")
+    return S3Settings(bucket=bucket, endpoint_url=endpoint, region=env.get("S3_REGION") or "us-east-1",
+                      access_key_id=key_id, secret_access_key=secret, prefix=prefix)
+
+
+def _blobs(env: Mapping[str, str], data_dir: Path, *, sqlite: bool) -> BlobSettings:
+    store = (env.get("BLOB_STORE") or ("files" if sqlite else "database")).lower()
+    if store not in BLOB_STORES:
+        raise ConfigurationError(f"BLOB_STORE must be one of {', '.join(BLOB_STORES)}")
+    if store == "database" and sqlite:
+        # one writer at a time: a document stored inside an open write transaction would wait
+        # for that very transaction
+        raise ConfigurationError("BLOB_STORE=database needs PostgreSQL; on SQLite use files or s3")
+    directory = Path(env.get("BLOB_DIR") or data_dir / "blobs").resolve()
+    return BlobSettings(store=store, directory=directory, s3=_s3(env) if store == "s3" else None)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -436,4 +500,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         signing=_signing(env),
         payments=_payments(env),
         service_desk=_service_desk(env),
+        blobs=_blobs(env, data_dir, sqlite=database_url.startswith("sqlite")),
     )

@@ -15,9 +15,9 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import open_blob_store
 from portal.catalogue import CONSENT
-from portal.database import transaction, utcnow
+from portal.database import engine_of, transaction, utcnow
 from portal.dev_idp import provider as dev_idp
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.documents.consent_confirmation import render_confirmation
@@ -65,7 +65,7 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
     agent = DEMO_IDENTITIES[1]
     notary = Notary.from_settings(settings)
     renderer = outbox.renderer_for(settings.public_url)
-    blobs = FileBlobStore(settings.data_dir / "blobs")
+    blobs = open_blob_store(settings.blobs, engine_of(sessions))
     try:
         services = await notary.services()
         assert services.dev_pki is not None, "the demo runs on the development PKI"
@@ -90,7 +90,7 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
         async with transaction(sessions) as db:
             await consent.record_consent(
                 db, party_id=company.id, signer_person_id=person.id, scope=SCOPE_ALL, agency_ids=[],
-                email_copy=None, method="remote_signature", document_sha256=blobs.put(signed),
+                email_copy=None, method="remote_signature", document_sha256=await blobs.put(signed),
                 actor=f"person:{person.id} for party:{company.id}", renderer=renderer)
         async with transaction(sessions) as db:
             party = await db.get(Party, company.id)
@@ -102,4 +102,5 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
                                      actor="agency:demo", renderer=renderer)
             await served_fines.make_payable(db, case)  # as the agency API does after a delivery
     finally:
+        await blobs.aclose()
         await notary.aclose()

@@ -1,6 +1,7 @@
 """ORM tables, one module per aggregate. Importing this package registers every table."""
 
 from portal.models.agencies import Agency, ApiClient, ApiToken
+from portal.models.blobs import StoredBlob
 from portal.models.calendar import HolidayDay
 from portal.models.cases import Case, CaseOfficer, CaseParty
 from portal.models.dev_idp import DevIdpCode
@@ -101,6 +102,7 @@ __all__ = [
     "ReminderDeadline",
     "Representation",
     "ServiceReceipt",
+    "StoredBlob",
     "Submission",
     "SubmissionAcknowledgement",
     "SubmissionAttachment",

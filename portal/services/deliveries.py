@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import Kind, Renderer
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.database import database_now
 from portal.errors import NotFound, Unprocessable
 from portal.evidence_hash import canonical_json
@@ -103,14 +103,14 @@ async def replay(db: AsyncSession, agency_id: int, request: DeliveryRequest,
     return earlier
 
 
-async def deliver(db: AsyncSession, blobs: FileBlobStore, *, case: Case, party: Party,
+async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Party,
                   request: DeliveryRequest, fingerprint: str, actor: str,
                   renderer: Renderer) -> Delivery:
     """Serve ``request.document`` on ``party`` in ``case`` (see the module docstring)."""
     chain = consent.party_chain(party.id)
     await evidence.lock(db, chain)
     relied_on = await consent.require_in_force(db, party.id, case.agency_id)
-    digest = blobs.put(request.document)
+    digest = await blobs.put(request.document)
     public_id = secrets.token_hex(16)
     arrived_at = await database_now(db)
     event = await evidence.append(db, chain=chain, kind="arrived", actor=actor, occurred_at=arrived_at,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.errors import Conflict
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -102,8 +102,8 @@ async def agency_view(db: AsyncSession, delivery: Delivery) -> DeliveryView:
                         await _one(db, ServiceReceipt, delivery.id))
 
 
-async def receipt_pdf(db: AsyncSession, blobs: FileBlobStore, delivery: Delivery) -> bytes:
+async def receipt_pdf(db: AsyncSession, blobs: BlobStore, delivery: Delivery) -> bytes:
     receipt = await _one(db, ServiceReceipt, delivery.id)
     if receipt is None:
         raise ReceiptPending()
-    return blobs.get(receipt.document_sha256)
+    return await blobs.get(receipt.document_sha256)

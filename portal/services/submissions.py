@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.attachments import Attachment
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.cases.deadlines import CaseDeadline
 from portal.cases.events import StageEvent
 from portal.cases.rights import (
@@ -97,7 +97,7 @@ async def rights_state(db: AsyncSession, case: Case, party_id: int, calendar: Ho
                           filed=filed.get(party_id, frozenset()))
 
 
-async def submit(db: AsyncSession, blobs: FileBlobStore, *, case: Case, party_id: int,
+async def submit(db: AsyncSession, blobs: BlobStore, *, case: Case, party_id: int,
                  person_id: int, actor: str, new: NewSubmission, calendar: HolidayCalendar,
                  now: datetime | None = None) -> Submission:
     """Record ``new`` for the party (see the module docstring); ``now``: a pinned instant."""
@@ -108,7 +108,7 @@ async def submit(db: AsyncSession, blobs: FileBlobStore, *, case: Case, party_id
     why = refusal(new.kind, state, received_at)
     if why is not None:
         raise RightRefused(why)
-    stored = [(attachment, blobs.put(attachment.data)) for attachment in new.attachments]
+    stored = [(attachment, await blobs.put(attachment.data)) for attachment in new.attachments]
     public_id = secrets.token_hex(16)
     notice_seq = state.notice_seq if new.kind in BEFORE_DECISION else None
     window = governing_window(new.kind, state)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.catalogue import SERVICE_RECEIPT
 from portal.database import transaction, utcnow
 from portal.documents.service_receipt import render_service_receipt
@@ -42,7 +42,7 @@ class NotYet(Exception):
 class EserviceDeps:
     sessions: async_sessionmaker[AsyncSession]
     notary: Notary
-    blobs: FileBlobStore
+    blobs: BlobStore
 
 
 async def timestamp_arrival(deps: EserviceDeps, delivery_id: int) -> None:
@@ -77,7 +77,7 @@ async def issue_receipt(deps: EserviceDeps, delivery_id: int, attempt: int) -> N
     issued_at = utcnow()
     unsealed, placement = await asyncio.to_thread(render_service_receipt, view, issued_at=issued_at)
     sealed = await deps.notary.seal(unsealed, placement, reason=SERVICE_RECEIPT["seal_reason"])
-    digest = deps.blobs.put(sealed)
+    digest = await deps.blobs.put(sealed)
     async with transaction(deps.sessions) as db:
         chain = consent.party_chain(delivery.party_id)
         await evidence.lock(db, chain)

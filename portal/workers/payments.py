@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import payments
 from notifications import Renderer
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.catalogue import PAYMENTS
 from portal.database import transaction, utcnow
 from portal.documents.pdf import cjk_font
@@ -64,7 +64,7 @@ class NotYet(Exception):
 class PaymentDeps:
     sessions: async_sessionmaker[AsyncSession]
     notary: Sealer
-    blobs: FileBlobStore
+    blobs: BlobStore
     renderer: Renderer
     public_url: str
     receipts: ReceiptConfig
@@ -76,7 +76,7 @@ class PaymentDeps:
 
 
 def deps_for(settings: Settings, sessions: async_sessionmaker[AsyncSession], notary: Sealer,
-             blobs: FileBlobStore) -> PaymentDeps:
+             blobs: BlobStore) -> PaymentDeps:
     """The deps from settings (``portal worker``, ``portal run``, tests)."""
     return PaymentDeps(sessions, notary, blobs, outbox.renderer_for(settings.public_url),
                        settings.public_url, ReceiptConfig.from_secret_key(
@@ -94,7 +94,7 @@ async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:
     url = fiscal_receipts.verify_url(deps.public_url, row.code, row.number, row.check_code)
     unsealed = await asyncio.to_thread(payments.render_receipt_pdf, receipt, url, deps.font_path)
     sealed = await deps.notary.seal(unsealed, SEAL_PLACEMENT, reason=PAYMENTS["seal_reason"])
-    digest = deps.blobs.put(sealed)
+    digest = await deps.blobs.put(sealed)
     async with transaction(deps.sessions) as db:
         await fiscal_receipts.record_document(db, receipt_id, digest, now=utcnow(), renderer=deps.renderer)
 

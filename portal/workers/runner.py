@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from notifications import RateLimit, RateLimits, RetryPolicy
-from portal.blobstore import FileBlobStore
+from portal.blobstore import open_blob_store
 from portal.database import create_engine, session_factory, transaction, utcnow
 from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
@@ -84,7 +84,8 @@ async def run_workers(
     sessions = session_factory(engine)
     renderer = outbox.renderer_for(settings.public_url)
     notary = Notary.from_settings(settings)
-    deps = eservice.EserviceDeps(sessions, notary, FileBlobStore(settings.data_dir / "blobs"))
+    blobs = open_blob_store(settings.blobs, engine)
+    deps = eservice.EserviceDeps(sessions, notary, blobs)
     submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key)
     payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
     reconciliation_deps = reconciliation.deps_for(settings, sessions)
@@ -120,6 +121,7 @@ async def run_workers(
             return 0
     finally:
         await notary.aclose()
+        await blobs.aclose()
         await engine.dispose()
 
 

@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal import webhooks
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.catalogue import RIGHTS
 from portal.database import transaction, utcnow
 from portal.documents.submission_receipt import render_submission_receipt
@@ -50,7 +50,7 @@ class WebhookRefused(Exception):
 class SubmissionDeps:
     sessions: async_sessionmaker[AsyncSession]
     notary: Notary
-    blobs: FileBlobStore
+    blobs: BlobStore
     secret_key: str
     http: Callable[[], httpx.AsyncClient] = field(
         default=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False))
@@ -68,7 +68,7 @@ async def issue_receipt(deps: SubmissionDeps, submission_id: int) -> bool:
     issued_at = utcnow()
     unsealed, placement = await asyncio.to_thread(render_submission_receipt, view, issued_at=issued_at)
     sealed = await deps.notary.seal(unsealed, placement, reason=RIGHTS["receipt.seal_reason"])
-    digest = deps.blobs.put(sealed)
+    digest = await deps.blobs.put(sealed)
     async with transaction(deps.sessions) as db:
         return await submissions.record_receipt(db, submission, digest, issued_at)
 

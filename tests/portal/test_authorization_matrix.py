@@ -195,7 +195,7 @@ async def _agency_client(database: Database, app: Starlette, name: str) -> tuple
 
 async def _signed(database: Database, app: Starlette, party_id: int) -> int:
     """A consent whose signed document is really in the blob store."""
-    digest = app.state.blobs.put(b"%PDF-1.7 consent of party " + str(party_id).encode())
+    digest = await app.state.blobs.put(b"%PDF-1.7 consent of party " + str(party_id).encode())
     async with transaction(database.sessions) as db:
         recorded = await consent.record_consent(
             db, party_id=party_id, signer_person_id=party_id, scope="all", agency_ids=[],

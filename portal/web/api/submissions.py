@@ -205,7 +205,7 @@ async def get_submission_attachment(request: Request, db: AsyncSession, agency: 
     if not raw.isascii() or not raw.isdigit():
         raise NotFound()
     found = view.attachment(int(raw))
-    data = request.app.state.blobs.get(found.document_sha256)
+    data = await request.app.state.blobs.get(found.document_sha256)
     return attachment(data, internal_name(found.position, found.media_type), "application/octet-stream")
 
 
@@ -221,7 +221,7 @@ async def get_submission_receipt(request: Request, db: AsyncSession, agency: Age
     view = await _view(db, agency, request)
     if view.receipt is None:
         raise submissions.ReceiptPending()
-    data = request.app.state.blobs.get(view.receipt.document_sha256)
+    data = await request.app.state.blobs.get(view.receipt.document_sha256)
     return pdf_attachment(data, RIGHTS["receipt.file_name"].format(
         case=display(view.case.code), number=view.submission.public_id))
 

@@ -121,7 +121,7 @@ async def _signer(request: Request, user: CurrentUser) -> Any:
 
 async def _record(request: Request, user: CurrentUser, signed: bytes, scope: str,
                   agency_ids: list[int], email: str | None, method: str) -> Response:
-    digest = request.app.state.blobs.put(signed)
+    digest = await request.app.state.blobs.put(signed)
     async with transaction(request.app.state.sessions) as db:
         recorded = await consent.record_consent(
             db, party_id=user.acting_party_id, signer_person_id=user.person_id, scope=scope,
@@ -155,7 +155,7 @@ async def draft(request: Request) -> Response:
     email = (request.query_params.get("email_copy") or "").strip() or None
     content = await _content(request, user, agency_ids if scope == SCOPE_AGENCIES else [], email)
     pdf, _ = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
-    request.app.state.blobs.put(pdf)
+    await request.app.state.blobs.put(pdf)
     session = request.scope["portal_session"]
     session[DRAFT_KEY] = {"sha256": hashlib.sha256(pdf).hexdigest(), "size": len(pdf), "scope": scope,
                           "agency_ids": sorted(agency_ids) if scope == SCOPE_AGENCIES else [],
@@ -176,7 +176,7 @@ async def upload(request: Request) -> Response:
         data = await upload_file.read(MAX_UPLOAD + 1) if isinstance(upload_file, UploadFile) else b""
     if not data.startswith(b"%PDF-") or len(data) > MAX_UPLOAD:
         return await _refill(request, user, ValidationFailed({"file": CONSENT["error_file"]}))
-    draft_pdf = request.app.state.blobs.get(issued["sha256"])
+    draft_pdf = await request.app.state.blobs.get(issued["sha256"])
     async with request.app.state.sessions() as db:
         person = await db.get(Party, user.person_id)
     assert person is not None
@@ -204,7 +204,7 @@ async def revoke(request: Request) -> Response:
                                              created_at=utcnow())
     signed = await consent_documents.sign_as(request.app.state.notary, await _signer(request, user),
                                              pdf, placement, CONSENT["revocation_reason"])
-    digest = request.app.state.blobs.put(signed)
+    digest = await request.app.state.blobs.put(signed)
     async with transaction(request.app.state.sessions) as db:
         ended, _ = await consent.record_revocation(db, party_id=user.acting_party_id,
                                                    signer_person_id=user.person_id,
@@ -226,7 +226,7 @@ async def document(request: Request) -> Response:
         digest, name = record.revocation.document_sha256, CONSENT["revocation_document_name"]
     else:
         digest, name = record.consent.document_sha256, CONSENT["document_name"]
-    return pdf_attachment(request.app.state.blobs.get(digest), name.format(id=record.consent.id))
+    return pdf_attachment(await request.app.state.blobs.get(digest), name.format(id=record.consent.id))
 
 
 async def _own_record(request: Request, user: CurrentUser) -> consent.ConsentRecord:

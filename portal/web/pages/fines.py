@@ -148,7 +148,7 @@ async def receipt(request: Request) -> Response:
     if found is None or found.document is None:
         raise NotFound()
     try:
-        data = bytes(request.app.state.blobs.get(found.document.document_sha256))
+        data = bytes(await request.app.state.blobs.get(found.document.document_sha256))
     except BlobCorrupted:
         log.critical("stored receipt fails its hash check", extra={"object": found.document.document_sha256})
         raise ReceiptDamaged() from None

@@ -80,7 +80,7 @@ async def document(request: Request) -> Response:
     user = await require_party(request, SCOPE_MAILBOX)
     async with transaction(request.app.state.sessions) as db:
         found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
-        data = _checked(request, found.delivery)
+        data = await _checked(request, found.delivery)
         await mailbox.record_read(db, found.delivery, user.person_id, user.actor)
     return pdf_attachment(data, MAILBOX["document_name"].format(title=found.delivery.title))
 
@@ -101,9 +101,9 @@ async def paper_copy(request: Request) -> Response:
     return RedirectResponse(f"/mailbox/{found.delivery.public_id}?requested=1", status_code=303)
 
 
-def _checked(request: Request, delivery: Delivery) -> bytes:
+async def _checked(request: Request, delivery: Delivery) -> bytes:
     try:
-        return bytes(request.app.state.blobs.get(delivery.document_sha256))
+        return bytes(await request.app.state.blobs.get(delivery.document_sha256))
     except BlobCorrupted:
         log.critical("stored document fails its hash check", extra={"object": delivery.document_sha256})
         raise DocumentDamaged() from None

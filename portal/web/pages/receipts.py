@@ -76,7 +76,7 @@ async def _seal_state(request: Request, document: ReceiptDocument | None) -> str
     if document is None:
         return "issuing"
     try:
-        data = bytes(request.app.state.blobs.get(document.document_sha256))
+        data = bytes(await request.app.state.blobs.get(document.document_sha256))
     except (BlobCorrupted, BlobMissing, OSError):
         return "damaged"
     report = await request.app.state.notary.verify(data)

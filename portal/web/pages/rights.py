@@ -273,7 +273,7 @@ async def receipt(request: Request) -> Response:
     view = await _submission(request)
     if view.receipt is None:
         raise submissions.ReceiptPending()
-    data = request.app.state.blobs.get(view.receipt.document_sha256)
+    data = await request.app.state.blobs.get(view.receipt.document_sha256)
     return pdf_attachment(data, RIGHTS["receipt.file_name"].format(
         case=case_codes.display(view.case.code), number=view.submission.public_id))
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.database import transaction
 from portal.legal_calendar import HolidayCalendar, payment_deadline
 from portal.models.cases import Case

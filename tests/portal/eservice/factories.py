@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.cases import codes as case_codes
 from portal.database import transaction, utcnow
 from portal.models.cases import Case, CaseParty
@@ -64,12 +64,13 @@ async def world(database: Database) -> World:
         return World(agency.id, other.id, person.id, case.id, case.code)
 
 
-async def sign_consent(database: Database, party_id: int, *, agency_ids: list[int] | None = None) -> None:
+async def sign_consent(database: Database, party_id: int, *, agency_ids: list[int] | None = None,
+                       document_sha256: str = "a" * 64) -> None:
     async with transaction(database.sessions) as db:
         await consent.record_consent(
             db, party_id=party_id, signer_person_id=party_id,
             scope=SCOPE_AGENCIES if agency_ids else SCOPE_ALL, agency_ids=agency_ids or [],
-            email_copy=None, method="remote_signature", document_sha256="a" * 64,
+            email_copy=None, method="remote_signature", document_sha256=document_sha256,
             actor=f"party:{party_id}", renderer=RENDERER)
 
 
@@ -80,7 +81,7 @@ async def revoke_consent(database: Database, party_id: int) -> None:
                                         renderer=RENDERER)
 
 
-async def deliver(database: Database, blobs: FileBlobStore, party_id: int, case_id: int,
+async def deliver(database: Database, blobs: BlobStore, party_id: int, case_id: int,
                   title: str = "榕市监告〔2026〕3号",
                   document_type: str = "行政处罚事先告知书") -> Delivery:
     """A document arrived in the party's mailbox (the agency's seal check is the API's job)."""

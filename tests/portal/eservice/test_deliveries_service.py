@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.database import transaction
 from portal.errors import ConsentMissing
 from portal.models.cases import Case
@@ -26,7 +27,7 @@ def _request(n: int = 1, key: str | None = None) -> deliveries.DeliveryRequest:
                                       f"%PDF-1.7 document {n}".encode(), key)
 
 
-async def _deliver(database: Database, blobs: FileBlobStore, case_id: int, party_id: int,
+async def _deliver(database: Database, blobs: BlobStore, case_id: int, party_id: int,
                    request: deliveries.DeliveryRequest) -> Delivery:
     async with transaction(database.sessions) as db:
         case = await db.get(Case, case_id)
@@ -64,7 +65,7 @@ async def test_arrival_is_recorded_with_event_jobs_and_blob(database: Database, 
     await sign_consent(database, w.party_id)
     blobs = FileBlobStore(tmp_path)
     delivery = await _deliver(database, blobs, w.case_id, w.party_id, _request())
-    assert blobs.get(delivery.document_sha256) == b"%PDF-1.7 document 1"
+    assert await blobs.get(delivery.document_sha256) == b"%PDF-1.7 document 1"
     async with database.sessions() as db:
         event = (await db.execute(text(
             "SELECT kind, occurred_at, hash FROM evidence_events WHERE hash = :h"),

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.database import transaction
 from portal.notary import Notary, dev_pki_dir, development_services
 from portal.services import agencies, evidence

@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, text
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.database import transaction
 from portal.models.cases import Case
 from portal.models.eservice import ArrivalTimestamp, Delivery, ServiceReceipt
@@ -41,7 +42,7 @@ def _deps(database: Database, data_dir: Path, *, tsa_down: bool = False) -> Eser
     return EserviceDeps(database.sessions, Notary(lambda: services), FileBlobStore(data_dir / "blobs"))
 
 
-async def _delivered(database: Database, blobs: FileBlobStore) -> Delivery:
+async def _delivered(database: Database, blobs: BlobStore) -> Delivery:
     w = await world(database)
     await sign_consent(database, w.party_id)
     request = deliveries.DeliveryRequest("行政处罚决定书", "榕市监罚〔2026〕7号", b"%PDF-1.7 decision", None)
@@ -69,7 +70,7 @@ async def test_timestamp_and_receipt_are_issued_and_verify(database: Database, d
                                  services.trust)
     assert kinds[-3:] == ["arrived", "timestamped", "receipt_issued"]
     # the receipt is sealed by the portal and accepted by a PAdES validator
-    pdf = deps.blobs.get(receipt.document_sha256)
+    pdf = await deps.blobs.get(receipt.document_sha256)
     report = await deps.notary.verify(pdf)
     assert report.passed, report.summary
     pages = PdfReader(io.BytesIO(pdf)).pages

@@ -6,7 +6,6 @@ SECURITY.md 8.2.2)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 from sqlalchemy import select, text
@@ -18,7 +17,7 @@ from portal.models.cases import Case
 from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
 from portal.models.parties import Party
 from portal.services import cases, deliveries
-from tests.conftest import CSRF_RE, Database
+from tests.conftest import CSRF_RE, Database, overwrite_blob
 from tests.portal.eservice.factories import RENDERER, sign_consent, world
 from tests.portal.rights.factories import decide, notified_case
 from tests.portal.web.login_flow import log_in
@@ -114,10 +113,9 @@ async def test_another_party_gets_404_for_every_mailbox_route(
 
 
 async def test_a_changed_file_is_an_alarm_not_a_silent_serve(
-        database: Database, app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
     delivery = await _prepared(database, app, client)
-    stored = next((data_dir / "blobs").rglob(delivery.document_sha256))
-    stored.write_bytes(b"%PDF-1.7 forged")
+    await overwrite_blob(app.state.blobs, delivery.document_sha256, b"%PDF-1.7 forged")
     path = f"/mailbox/{delivery.public_id}"
     response = await client.post(f"{path}/document", data={"csrf_token": await _csrf(client, path)})
     assert response.status_code == 500

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.database import create_engine, session_factory
 from portal.settings import load_settings
 from portal.workers import payments as payment_jobs

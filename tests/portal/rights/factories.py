@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.attachments import Attachment
-from portal.blobstore import FileBlobStore
+from portal.blobstore import BlobStore
 from portal.cases.intake import NewParty
 from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
@@ -96,7 +96,7 @@ def pdf_text(data: bytes) -> str:
     return "".join("".join(page.extract_text().split()) for page in pages).replace("\x00", "")
 
 
-async def filed(database: Database, blobs: FileBlobStore, case: Case, text: str = "我有异议",
+async def filed(database: Database, blobs: BlobStore, case: Case, text: str = "我有异议",
                 files: tuple[Attachment, ...] = ()) -> Submission:
     """A statement the case's first party filed (through the service, as the page does)."""
     async with transaction(database.sessions) as db:

@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from portal import catalogue
+from portal import catalogue, fields
 from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date
@@ -36,7 +36,9 @@ from portal.legal_calendar import china_date
 # How far ahead of the portal's clock an agency's clock may run before an instant is refused
 # as lying in the future.
 CLOCK_SKEW = timedelta(minutes=5)
-EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+EARLIEST = fields.EARLIEST_INSTANT
+FARTHEST_AHEAD = timedelta(days=10 * 366)
+"""A date of a case (hearing, new last day, instalment) lies at most ten years ahead."""
 
 
 class EventKind(StrEnum):
@@ -118,7 +120,7 @@ SPECS: dict[EventKind, tuple[Field, ...]] = {
     ),
     EventKind.CLOSED: (_OCCURRED, Field("reason", "text", max_length=500)),
 }
-MAX_FEN = 10**15  # ten trillion yuan: far above any fine, inside a 64-bit column
+MAX_FEN = fields.MAX_FEN
 
 
 def parse_event_data(kind: str, raw: Mapping[str, Any], now: datetime) -> tuple[EventKind, dict[str, Any]]:
@@ -141,7 +143,7 @@ def parse_event_data(kind: str, raw: Mapping[str, Any], now: datetime) -> tuple[
             continue
         try:
             payload[name] = _canonical(field, value, now)
-        except _Bad as bad:
+        except fields.FieldError as bad:
             errors[name] = bad.code
         except _BadMembers as bad:
             errors.update({f"{name}{path}": code for path, code in bad.errors.items()})
@@ -154,12 +156,6 @@ def parse_event_data(kind: str, raw: Mapping[str, Any], now: datetime) -> tuple[
     return event_kind, payload
 
 
-class _Bad(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 class _BadMembers(Exception):
     """Errors inside a structured value, keyed by the path below the field (``[1].due_date``)."""
 
@@ -169,46 +165,36 @@ class _BadMembers(Exception):
 
 
 def _canonical(field: Field, value: Any, now: datetime) -> Any:
+    """The stored form of one field's value; ``FieldError`` with the ``portal.fields`` code."""
     if field.type == "schedule":
-        return _schedule(value)
-    if field.type == "text":
-        if not isinstance(value, str) or not value.strip():
-            raise _Bad("invalid_type" if not isinstance(value, str) else "required")
-        if len(value.strip()) > field.max_length:
-            raise _Bad("too_long")
-        return value.strip()
+        return _schedule(value, now)
+    if field.type == "text":  # an agency's system may send line breaks in any of its texts
+        return fields.text(value, limit=field.max_length, multiline=True)
     if field.type == "bool":
         if not isinstance(value, bool):
-            raise _Bad("invalid_type")
+            raise fields.FieldError("invalid_type")
         return value
     if field.type == "fen":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Bad("invalid_type")
-        if not 0 <= value <= MAX_FEN:
-            raise _Bad("out_of_range")
-        return value
+        return fields.fen(value, maximum=MAX_FEN)
     if field.type == "choice":
-        if value not in field.choices:
-            raise _Bad("invalid_choice")
-        return value
-    if not isinstance(value, str):
-        raise _Bad("invalid_type")
+        return fields.choice(value, field.choices)
     if field.type == "date":
-        return _date(value).isoformat()
+        return _date(value, now).isoformat()
     if field.type == "time":
         return _time(value)
-    return instant_text(_instant(value, now))
+    return instant_text(fields.instant(value, earliest=EARLIEST, latest=now + CLOCK_SKEW,
+                                       after_latest="in_future"))
 
 
 _INSTALMENT_MEMBERS = ("due_date", "amount_fen")
 
 
-def _schedule(value: Any) -> list[dict[str, Any]]:
+def _schedule(value: Any, now: datetime) -> list[dict[str, Any]]:
     """The canonical instalments: ``[{"due_date": "YYYY-MM-DD", "amount_fen": n}, ...]``."""
     if not isinstance(value, list):
-        raise _Bad("invalid_type")
+        raise fields.FieldError("invalid_type")
     if not MIN_INSTALMENTS <= len(value) <= MAX_INSTALMENTS:
-        raise _Bad("out_of_range")
+        raise fields.FieldError("out_of_range")
     errors: dict[str, str] = {}
     items: list[dict[str, Any]] = []
     previous: date | None = None
@@ -221,24 +207,17 @@ def _schedule(value: Any) -> list[dict[str, Any]]:
         errors.update({f"{where}.{name}": "unknown_field" for name in item
                        if name not in _INSTALMENT_MEMBERS})
         due: date | None = None
-        raw_due = item.get("due_date")
         try:
-            if raw_due is None:
-                raise _Bad("required")
-            if not isinstance(raw_due, str):
-                raise _Bad("invalid_type")
-            due = _date(raw_due)
+            due = _date(item.get("due_date"), now)
             if previous is not None and due <= previous:
-                raise _Bad("not_increasing")
-        except _Bad as bad:
+                raise fields.FieldError("not_increasing")
+        except fields.FieldError as bad:
             errors[f"{where}.due_date"] = bad.code
         amount = item.get("amount_fen")
-        if amount is None:
-            errors[f"{where}.amount_fen"] = "required"
-        elif isinstance(amount, bool) or not isinstance(amount, int):
-            errors[f"{where}.amount_fen"] = "invalid_type"
-        elif not 0 < amount <= MAX_FEN:
-            errors[f"{where}.amount_fen"] = "out_of_range"
+        try:
+            fields.fen(amount, minimum=1, maximum=MAX_FEN)
+        except fields.FieldError as bad:
+            errors[f"{where}.amount_fen"] = bad.code
         previous = due
         items.append({"due_date": due.isoformat() if due else None, "amount_fen": amount})
     if errors:
@@ -246,36 +225,21 @@ def _schedule(value: Any) -> list[dict[str, Any]]:
     return items
 
 
-def _time(value: str) -> str:
-    if len(value) != 5:
-        raise _Bad("invalid_time")
+def _time(value: object) -> str:
+    if not isinstance(value, str):
+        raise fields.FieldError("invalid_type")
+    if len(value) != 5 or not value.isascii():
+        raise fields.FieldError("invalid_time")
     try:
         return time.fromisoformat(value).strftime("%H:%M")
     except ValueError:
-        raise _Bad("invalid_time") from None
+        raise fields.FieldError("invalid_time") from None
 
 
-def _date(value: str) -> date:
-    if len(value) != 10:
-        raise _Bad("invalid_date")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Bad("invalid_date") from None
-
-
-def _instant(value: str, now: datetime) -> datetime:
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Bad("invalid_instant") from None
-    if instant.utcoffset() is None:
-        raise _Bad("invalid_instant")  # an instant needs its offset: "+08:00" or "Z"
-    if instant < EARLIEST:
-        raise _Bad("out_of_range")
-    if instant > now + CLOCK_SKEW:
-        raise _Bad("in_future")
-    return instant
+def _date(value: object, now: datetime) -> date:
+    """A date of a case: a hearing, a new last day, an instalment, at most ``FARTHEST_AHEAD``."""
+    return fields.day(value, earliest=fields.EARLIEST_DATE,
+                      latest=china_date(now) + FARTHEST_AHEAD)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 ``NewCase`` is what ``services.cases.register_case`` takes, whoever calls it (the agency API,
 the demo, the e-service code). ``problems`` checks a ``NewCase`` and names each bad field by
-its path (``parties[1].credit_code``) with a stable code, so an agency's system can point at
-the field; ``new_case_from_json`` turns an API body into a ``NewCase`` with the same codes for
-missing or mistyped members. Parties are named by their legal identifiers, checked with their
-check characters (``portal.identifiers``): a typo must not attach a case to a stranger.
+its path (``parties[1].credit_code``) with a stable code (``portal.fields``' vocabulary), so
+an agency's system can point at the field; ``new_case_from_json`` reads an API body through
+``portal.fields`` into a ``NewCase``, with the same codes for missing or mistyped members.
+Parties are named by their legal identifiers, checked with their check characters
+(``portal.identifiers``): a typo must not attach a case to a stranger.
 
 Officers: at least two enforcement officers act in a case (APL art. 42), and the party is
 shown each one's name and enforcement credential number (art. 55).
@@ -13,10 +14,10 @@ shown each one's name and enforcement credential number (art. 55).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from portal import fields
 from portal.errors import ValidationFailed
 from portal.identifiers import (
     is_valid_credit_code,
@@ -30,6 +31,10 @@ MAX_PARTIES = 20
 MIN_OFFICERS = 2  # APL art. 42: "执法人员不得少于两人"
 MAX_OFFICERS = 10
 _LIMITS = {"agency_case_number": 100, "case_type": 40, "matter": 500}
+_MULTILINE = frozenset({"matter"})
+_NAME_LIMIT = 200
+_OFFICER_LIMIT = 50
+_IDENTIFIER_LIMIT = 40
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def problems(case: NewCase) -> dict[str, str]:
     seen: set[tuple[str, str]] = set()
     for i, party in enumerate(case.parties):
         where = f"parties[{i}]"
-        _text(errors, f"{where}.name", party.name, 200)
+        _text(errors, f"{where}.name", party.name, _NAME_LIMIT)
         if party.kind == PERSON:
             if party.credit_code is not None:
                 errors[f"{where}.credit_code"] = "not_allowed"
@@ -99,16 +104,16 @@ def problems(case: NewCase) -> dict[str, str]:
     elif len(case.officers) > MAX_OFFICERS:
         errors["officers"] = "too_many"
     for i, officer in enumerate(case.officers):
-        _text(errors, f"officers[{i}].name", officer.name, 50)
-        _text(errors, f"officers[{i}].credential_number", officer.credential_number, 50)
+        _text(errors, f"officers[{i}].name", officer.name, _OFFICER_LIMIT)
+        _text(errors, f"officers[{i}].credential_number", officer.credential_number, _OFFICER_LIMIT)
     return errors
 
 
 def _text(errors: dict[str, str], path: str, value: str, limit: int) -> None:
-    if not value.strip():
-        errors[path] = "required"
-    elif len(value.strip()) > limit:
-        errors[path] = "too_long"
+    try:
+        fields.text(value, limit=limit, multiline=path in _MULTILINE)
+    except fields.FieldError as refused:
+        errors[path] = refused.code
 
 
 def checked(case: NewCase) -> NewCase:
@@ -130,45 +135,6 @@ def checked(case: NewCase) -> NewCase:
     )
 
 
-class _Reader:
-    """Reads typed members out of JSON objects, collecting an error code per bad path."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-
-    def members(self, value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
-        if not isinstance(value, dict):
-            self.errors[path or "body"] = "invalid_type"
-            return {}
-        for name in value:
-            if name not in allowed:
-                self.errors[f"{path}.{name}" if path else name] = "unknown_field"
-        return value
-
-    def get(self, obj: Mapping[str, Any], name: str, path: str, kind: type,
-            required: bool = True) -> Any:
-        where = f"{path}.{name}" if path else name
-        value = obj.get(name)
-        if value is None:
-            if required:
-                self.errors[where] = "required"
-            return None
-        if not isinstance(value, kind):
-            self.errors[where] = "invalid_type"
-            return None
-        return value
-
-    def items(self, obj: Mapping[str, Any], name: str) -> list[Any]:
-        value = obj.get(name)
-        if value is None:
-            self.errors[name] = "required"
-            return []
-        if not isinstance(value, list):
-            self.errors[name] = "invalid_type"
-            return []
-        return value
-
-
 _CASE_MEMBERS = ("agency_case_number", "case_type", "matter", "hearing_right",
                  "electronic_monitoring", "parties", "officers")
 _PARTY_MEMBERS = ("kind", "name", "id_number", "credit_code")
@@ -178,25 +144,24 @@ _OFFICER_MEMBERS = ("name", "credential_number")
 def new_case_from_json(body: Any) -> NewCase:
     """The ``NewCase`` in an API body (see the ``NewCase`` schema of the agency API), checked;
     ``ValidationFailed`` lists every bad member at once."""
-    read = _Reader()
-    top = read.members(body, "", _CASE_MEMBERS)
+    read = fields.Reader(body, allowed=_CASE_MEMBERS)
     if "body" in read.errors:
-        raise ValidationFailed(read.errors)
-    texts = {name: read.get(top, name, "", str) or "" for name in _LIMITS}
-    flags = {name: bool(read.get(top, name, "", bool)) for name in
-             ("hearing_right", "electronic_monitoring")}
+        read.raise_errors()
+    texts = {name: read.text(name, limit=limit, multiline=name in _MULTILINE) or ""
+             for name, limit in _LIMITS.items()}
+    flags = {name: bool(read.flag(name)) for name in ("hearing_right", "electronic_monitoring")}
     parties = []
-    for i, raw in enumerate(read.items(top, "parties")[:MAX_PARTIES + 1]):
-        member = read.members(raw, f"parties[{i}]", _PARTY_MEMBERS)
-        kind = read.get(member, "kind", f"parties[{i}]", str) or ""
-        parties.append(NewParty(kind, read.get(member, "name", f"parties[{i}]", str) or "",
-                                read.get(member, "id_number", f"parties[{i}]", str, required=False),
-                                read.get(member, "credit_code", f"parties[{i}]", str, required=False)))
+    for i, raw in enumerate(read.items("parties", most=MAX_PARTIES)):
+        member = fields.Reader(raw, allowed=_PARTY_MEMBERS, path=f"parties[{i}]", errors=read.errors)
+        parties.append(NewParty(member.choice("kind", (PERSON, ORGANISATION)) or "",
+                                member.text("name", limit=_NAME_LIMIT) or "",
+                                member.text("id_number", limit=_IDENTIFIER_LIMIT, required=False),
+                                member.text("credit_code", limit=_IDENTIFIER_LIMIT, required=False)))
     officers = []
-    for i, raw in enumerate(read.items(top, "officers")[:MAX_OFFICERS + 1]):
-        member = read.members(raw, f"officers[{i}]", _OFFICER_MEMBERS)
-        officers.append(Officer(read.get(member, "name", f"officers[{i}]", str) or "",
-                                read.get(member, "credential_number", f"officers[{i}]", str) or ""))
+    for i, raw in enumerate(read.items("officers", most=MAX_OFFICERS)):
+        member = fields.Reader(raw, allowed=_OFFICER_MEMBERS, path=f"officers[{i}]", errors=read.errors)
+        officers.append(Officer(member.text("name", limit=_OFFICER_LIMIT) or "",
+                                member.text("credential_number", limit=_OFFICER_LIMIT) or ""))
     case = NewCase(texts["agency_case_number"], texts["case_type"], texts["matter"],
                    flags["hearing_right"], flags["electronic_monitoring"], tuple(parties),
                    tuple(officers))

@@ -24,13 +24,13 @@ party's deadlines, taken under the case's lock, and the instant of the act.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from portal import fields as inbound
 from portal.cases.deadlines import CaseDeadline, DeadlineKind, find
 from portal.cases.events import MAX_INSTALMENTS, MIN_INSTALMENTS, EventKind, StageEvent, last
 from portal.errors import ValidationFailed
@@ -68,18 +68,15 @@ class Officer:
 
 def _text(fields: Mapping[str, str], name: str, limit: int, errors: dict[str, str], *,
           required: bool) -> str:
-    """The field's text, trimmed, line ends as ``\\n``; no control characters but line breaks
-    and tabs (they would hide text in the receipt or the agency's system)."""
-    value = fields.get(name, "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not value:
-        if required:
-            errors[name] = "required"
+    """The field's text, read by ``portal.fields`` (trimmed, line ends as ``\\n``; no control
+    characters but line breaks and tabs, no bidi overrides: they would hide or reorder text in
+    the receipt or the agency's system)."""
+    try:
+        return inbound.text(fields.get(name), limit=limit, multiline=True)
+    except inbound.FieldError as refused:
+        if required or refused.code != "required":
+            errors[name] = refused.code
         return ""
-    if len(value) > limit:
-        errors[name] = "too_long"
-    elif any(unicodedata.category(c).startswith("C") and c not in "\n\t" for c in value):
-        errors[name] = "control_characters"
-    return value
 
 
 def parse_form(kind: SubmissionKind, fields: Mapping[str, str], *, officers: Sequence[Officer],
@@ -131,12 +128,11 @@ def _payment_plan(fields: Mapping[str, str], today: date, errors: dict[str, str]
     content: dict[str, Any] = {"plan": plan, "reasons": reasons, "plan_detail": detail}
     if plan == "defer":
         try:
-            until = date.fromisoformat(fields.get("defer_until", "").strip())
-        except ValueError:
-            errors["defer_until"] = "invalid_date"
+            until = inbound.day(fields.get("defer_until", "").strip(), earliest=today + timedelta(days=1),
+                                latest=today + LONGEST_DEFERRAL)
+        except inbound.FieldError as refused:
+            errors["defer_until"] = refused.code
         else:
-            if not today < until <= today + LONGEST_DEFERRAL:
-                errors["defer_until"] = "out_of_range"
             content["defer_until"] = until.isoformat()
     elif plan == "instalments":
         raw = fields.get("instalments", "").strip()

@@ -29,6 +29,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from portal import fields
 from portal.catalogue import PUBLICITY_REGIONS
 from portal.errors import ValidationFailed
 from portal.identifiers import is_valid_credit_code, normalise_credit_code
@@ -43,7 +44,7 @@ FREE_TEXTS = tuple(TEXT_LIMITS)
 MAX_NAMED_PERSONS = 20
 _CASE_NUMBER_LIMIT = 100
 _NAME_LIMIT = 200
-_MAX_FEN = 10**15
+_PERSON_NAME_LIMIT = 50
 
 
 class Kind(StrEnum):
@@ -141,12 +142,6 @@ def search_text(agency_case_number: str, content: PublicContent) -> str:
     return for_search("\n".join(part for part in parts if part))
 
 
-def is_plain_text(text: str) -> bool:
-    """No control characters but line breaks and tabs: a NUL cannot even be stored in
-    PostgreSQL, and the rest have no place in a published decision."""
-    return all(char.isprintable() or char in "\n\r\t" for char in text)
-
-
 def for_search(text: str) -> str:
     """Text and keywords alike: NFKC (full-width ２０２５ and ＡＢ match 2025 and ab) and lower
     case, so that one case-sensitive LIKE serves both databases."""
@@ -154,107 +149,62 @@ def for_search(text: str) -> str:
 
 
 def submission_from_json(body: Any, *, new: bool) -> Submission:
-    """Parse a POST (``new``) or PUT body; ``ValidationFailed`` names every bad member."""
-    if not isinstance(body, dict):
-        raise ValidationFailed({"body": "invalid_type"})
+    """Parse a POST (``new``) or PUT body through ``portal.fields``; ``ValidationFailed`` names
+    every bad member. A decision date after today is the service's to refuse (``in_future``, by
+    the database's clock)."""
     allowed = {"party", "amount_fen", "decision_date", "region_code", "named_persons",
                "publicity_days", "publicity_basis", *FREE_TEXTS}
     if new:
         allowed |= {"kind", "agency_case_number"}
-    errors = {name: "unknown_field" for name in body if name not in allowed}
-    reader = _Reader(body, errors)
-    kind = reader.choice("kind", [k.value for k in Kind]) if new else None
-    case_number = reader.text("agency_case_number", _CASE_NUMBER_LIMIT) if new else None
+    read = fields.Reader(body, allowed=allowed)
+    if "body" in read.errors:
+        read.raise_errors()
+    kind = read.choice("kind", list(Kind)) if new else None
+    case_number = read.text("agency_case_number", limit=_CASE_NUMBER_LIMIT) if new else None
     if case_number and mask_text(case_number).findings:
-        errors["agency_case_number"] = "personal_data"
-    party_kind, party_name, credit_code = _party(body.get("party"), errors)
-    texts = {name: reader.text(name, limit) for name, limit in TEXT_LIMITS.items()}
-    amount = body.get("amount_fen")
-    if amount is not None and (type(amount) is not int or not 0 <= amount < _MAX_FEN):
-        errors["amount_fen"] = "invalid_type" if type(amount) is not int else "out_of_range"
-    decided = reader.date("decision_date")
-    region = reader.choice("region_code", REGION_CODES)
-    named = body.get("named_persons", [])
-    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 and is_plain_text(n)
-                                              for n in named):
-        errors["named_persons"] = "invalid_type"
-    elif len(named) > MAX_NAMED_PERSONS:
-        errors["named_persons"] = "too_many"
-    period = _period(body, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    assert decided is not None and region is not None
+        read.errors["agency_case_number"] = "personal_data"
+    party_kind, party_name, credit_code = _party(read)
+    texts = {name: read.text(name, limit=limit, multiline=True) for name, limit in TEXT_LIMITS.items()}
+    amount = read.fen("amount_fen", maximum=fields.MAX_FEN, required=False)
+    decided = read.day("decision_date", earliest=fields.EARLIEST_DATE, latest=date.max)
+    region = read.choice("region_code", REGION_CODES)
+    named = named_persons(read)
+    period = _period(read.body, read.errors)
+    read.raise_errors()
+    if decided is None or region is None:
+        raise ValidationFailed({"decision_date" if decided is None else "region_code": "required"})
     return Submission(
-        kind=Kind(kind) if kind else None, agency_case_number=case_number,
+        kind=kind, agency_case_number=case_number,
         party_kind=party_kind, party_name=party_name, credit_code=credit_code,
         violation=texts["violation"] or "", legal_basis=texts["legal_basis"] or "",
         result=texts["result"] or "", amount_fen=amount, decision_date=decided,
-        region_code=region, named_persons=tuple(n.strip() for n in named), period=period)
+        region_code=region, named_persons=named, period=period)
 
 
-class _Reader:
-    """Reads typed members of a JSON object, recording an error code per bad one."""
-
-    def __init__(self, body: Mapping[str, Any], errors: dict[str, str]) -> None:
-        self.body, self.errors = body, errors
-
-    def text(self, name: str, limit: int, where: str | None = None) -> str | None:
-        value, where = self.body.get(name), where or name
-        if value is None or (isinstance(value, str) and not value.strip()):
-            self.errors[where] = "required"
-        elif not isinstance(value, str):
-            self.errors[where] = "invalid_type"
-        elif len(value.strip()) > limit:
-            self.errors[where] = "too_long"
-        elif not is_plain_text(value):
-            self.errors[where] = "invalid_character"
-        else:
-            return value.strip()
-        return None
-
-    def choice(self, name: str, choices: tuple[str, ...] | list[str]) -> str | None:
-        value = self.body.get(name)
-        if value is None:
-            self.errors[name] = "required"
-        elif value not in choices:
-            self.errors[name] = "invalid_choice"
-        else:
-            return str(value)
-        return None
-
-    def date(self, name: str) -> date | None:
-        value = self.body.get(name)
-        if value is None:
-            self.errors[name] = "required"
-            return None
-        try:
-            if not isinstance(value, str) or len(value) != 10:
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError:
-            self.errors[name] = "invalid_date"
-            return None
+def named_persons(read: fields.Reader) -> tuple[str, ...]:
+    """The optional ``named_persons`` member (persons the texts name, to be masked): at most
+    ``MAX_NAMED_PERSONS`` names (``too_many``), each a name (else ``invalid_type``)."""
+    listed = read.items("named_persons", most=MAX_NAMED_PERSONS, required=False)
+    try:
+        return tuple(fields.text(name, limit=_PERSON_NAME_LIMIT) for name in listed)
+    except fields.FieldError:
+        read.errors["named_persons"] = "invalid_type"
+        return ()
 
 
-def _party(party: Any, errors: dict[str, str]) -> tuple[str, str, str | None]:
-    if not isinstance(party, dict):
-        errors["party"] = "required" if party is None else "invalid_type"
+def _party(read: fields.Reader) -> tuple[str, str, str | None]:
+    party = read.object("party", allowed=("kind", "name", "credit_code"))
+    if party is None:
         return PERSON, "", None
-    reader = _Reader(party, errors)
-    errors.update({f"party.{name}": "unknown_field" for name in party
-                   if name not in ("kind", "name", "credit_code")})
-    kind = party.get("kind")
-    name = reader.text("name", _NAME_LIMIT, "party.name") or ""
-    if kind == PERSON:
-        if "credit_code" in party:
-            errors["party.credit_code"] = "not_allowed"
-        return PERSON, name, None
+    name = party.text("name", limit=_NAME_LIMIT) or ""
+    kind = party.choice("kind", (PERSON, ORGANISATION))
     if kind != ORGANISATION:
-        errors["party.kind"] = "required" if kind is None else "invalid_choice"
+        if kind == PERSON and party.has("credit_code"):
+            read.errors["party.credit_code"] = "not_allowed"
         return PERSON, name, None
-    code = party.get("credit_code")
+    code = party.body.get("credit_code")
     if not isinstance(code, str) or not is_valid_credit_code(code):
-        errors["party.credit_code"] = "required" if not code else "invalid_credit_code"
+        read.errors["party.credit_code"] = "required" if not code else "invalid_credit_code"
         return ORGANISATION, name, None
     return ORGANISATION, name, normalise_credit_code(code)
 

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import fields
 from portal.database import database_now, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import is_valid_id_number, masked_identifier, normalise_id_number
@@ -73,16 +74,16 @@ def check_request(name: str, id_number: str, scope: str, last_day: date | None,
                   today: date) -> dict[str, str]:
     """The problems of a grant request, by form field (codes; the words are the page's)."""
     errors: dict[str, str] = {}
-    if not name:
-        errors["delegate_name"] = "name_required"
-    elif len(name) > MAX_NAME:
-        errors["delegate_name"] = "name_too_long"
+    try:
+        fields.text(name, limit=MAX_NAME)
+    except fields.FieldError as refused:
+        errors["delegate_name"] = refused.code
     if not is_valid_id_number(id_number):
-        errors["delegate_id_number"] = "id_number_invalid"
+        errors["delegate_id_number"] = "invalid_id_number"
     if scope not in SCOPES:
-        errors["scope"] = "scope_required"
+        errors["scope"] = "required"
     if last_day is None:
-        errors["last_day"] = "last_day_invalid"
+        errors["last_day"] = "invalid_date"
     elif last_day < today:
         errors["last_day"] = "last_day_past"
     elif last_day > latest_last_day(today):

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import fields
 from portal.database import database_now
 from portal.errors import Unprocessable
 from portal.models.rights import AgencyWebhook
@@ -49,7 +50,8 @@ class Registered:
 
 def checked_url(url: object) -> str:
     """The URL if an agency may register it, else ``Unprocessable("webhook_url_invalid")``."""
-    if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH or not url.isascii():
+    if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH or not url.isascii() \
+            or fields.refused_character(url) is not None:  # urlsplit would drop a tab or line feed
         raise Unprocessable("webhook_url_invalid")
     try:
         parts = urlsplit(url)

@@ -27,10 +27,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portal import fields
 from portal.database import transaction
 from portal.errors import Unprocessable, ValidationFailed
 from portal.eservice.seals import ServingAgency, delivery_seal
-from portal.identifiers import is_valid_credit_code, is_valid_id_number
 from portal.models.eservice import Delivery
 from portal.services import cases, deliveries, delivery_views, served_fines
 from portal.services.api_tokens import AgencyPrincipal
@@ -187,23 +187,11 @@ def _metadata(raw: object, errors: dict[str, str]) -> dict[str, str]:
     if not isinstance(data, dict):
         errors["metadata"] = "metadata_not_json_object"
         return {}
-    document_type, title, party = data.get("document_type"), data.get("title"), data.get("party")
-    if document_type not in deliveries.DOCUMENT_TYPES:
-        errors["document_type"] = "unknown_document_type"
-    if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
-        errors["title"] = "title_required"
-    party_key = ""
-    if isinstance(party, dict) and isinstance(party.get("id_number"), str):
-        party_key = party["id_number"].strip().upper()
-        if not is_valid_id_number(party_key):
-            errors["party"] = "invalid_id_number"
-    elif isinstance(party, dict) and isinstance(party.get("credit_code"), str):
-        party_key = party["credit_code"].strip().upper()
-        if not is_valid_credit_code(party_key):
-            errors["party"] = "invalid_credit_code"
-    else:
-        errors["party"] = "party_required"
-    return {"document_type": str(document_type), "title": str(title).strip(), "party_key": party_key}
+    read = fields.Reader(data, errors=errors)
+    document_type = read.choice("document_type", deliveries.DOCUMENT_TYPES)
+    title = read.text("title", limit=200)
+    return {"document_type": document_type or "", "title": title or "",
+            "party_key": read.party_key("party") or ""}
 
 
 async def _body(db: AsyncSession, delivery: Delivery) -> dict[str, Any]:

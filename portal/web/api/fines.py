@@ -23,9 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from payments import MAX_FEN
-from portal.errors import NotFound, ValidationFailed
-from portal.identifiers import is_valid_credit_code, is_valid_id_number
+from portal import fields
+from portal.errors import NotFound
 from portal.legal_calendar import china_date
 from portal.models.payments import Fine
 from portal.services import fine_views, fines, payment_orders, reconciliations
@@ -93,15 +92,11 @@ async def get_fine(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
 )
 @agency_endpoint
 async def report_refund(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
-    raw = await read_json(request, MAX_JSON_BYTES)
-    if not isinstance(raw, dict):
-        raise ValidationFailed({"body": "not_an_object"})
-    errors: dict[str, str] = {}
-    serial = _text(raw, "platform_serial", errors, 64)
-    refund_serial = _text(raw, "refund_serial", errors, 64)
-    reason = _text(raw, "reason", errors, 500)
-    if errors:
-        raise ValidationFailed(errors)
+    read = fields.Reader(await read_json(request, MAX_JSON_BYTES))
+    serial = read.text("platform_serial", limit=64) or ""
+    refund_serial = read.text("refund_serial", limit=64) or ""
+    reason = read.text("reason", limit=500, multiline=True) or ""
+    read.raise_errors()
     fine = await fines.fine_for_agency(db, agency.agency_id, request.path_params["fine_id"])
     now = request_now(request)
     await payment_orders.record_refund(db, fine.id, platform_serial=serial, refund_serial=refund_serial,
@@ -139,72 +134,29 @@ async def get_reconciliation(request: Request, db: AsyncSession, agency: AgencyP
     return JSONResponse(fine_json.reconciliation(day, views), headers={"cache-control": "no-store"})
 
 
-def _text(raw: dict[str, Any], name: str, errors: dict[str, str], limit: int) -> str:
-    value = raw.get(name)
-    if not isinstance(value, str) or not value.strip():
-        errors[name] = "required"
-        return ""
-    if len(value.strip()) > limit:
-        errors[name] = "too_long"
-    return value.strip()
-
-
 def _new_fine(raw: Any) -> fines.NewFine:
-    """The checked request, or ``ValidationFailed`` naming every bad member."""
-    if not isinstance(raw, dict):
-        raise ValidationFailed({"body": "not_an_object"})
-    errors: dict[str, str] = {name: "unknown_field" for name in raw if name not in fine_json.NEW_FINE_FIELDS}
-    number = _text(raw, "decision_number", errors, 100)
-    account = _text(raw, "collecting_account", errors, 200)
-    amount = raw.get("amount_fen")
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_FEN:
-        errors["amount_fen"] = "invalid_amount"
-    surcharge = raw.get("surcharge_applies", True)
-    if not isinstance(surcharge, bool):
-        errors["surcharge_applies"] = "invalid_type"
-    delivery_id, served_on, case_code, party_key = raw.get("delivery_id"), None, raw.get("case_code"), None
-    if delivery_id is not None:
-        if not isinstance(delivery_id, str) or not delivery_id or "served_on" in raw:
-            errors["delivery_id"] = "delivery_or_served_on"
+    """The checked request, or ``ValidationFailed`` naming every bad member (``portal.fields``).
+    A service date after today is the service's to refuse (``service_in_future``)."""
+    read = fields.Reader(raw, allowed=fine_json.NEW_FINE_FIELDS)
+    if "body" in read.errors:
+        read.raise_errors()
+    number = read.text("decision_number", limit=100) or ""
+    account = read.text("collecting_account", limit=200) or ""
+    amount = read.fen("amount_fen", minimum=1) or 0
+    surcharge = read.flag("surcharge_applies", default=True)
+    served_on, party_key = None, None
+    delivery_id = read.text("delivery_id", limit=64, required=False)
+    if delivery_id is not None or "delivery_id" in read.errors:
+        case_code = read.text("case_code", limit=64, required=False)
+        if read.has("served_on"):
+            read.errors["delivery_id"] = "delivery_or_served_on"
     else:
-        served_on = _served_on(raw.get("served_on"), errors)
-        if not isinstance(case_code, str) or not case_code.strip():
-            errors["case_code"] = "required"
-        party_key = _party(raw.get("party"), errors)
-    if case_code is not None and not isinstance(case_code, str):
-        errors["case_code"] = "invalid_type"
-    if errors:
-        raise ValidationFailed(errors)
-    assert isinstance(amount, int)
+        served_on = read.day("served_on", earliest=fields.EARLIEST_DATE, latest=date.max, required=False)
+        if not read.has("served_on"):
+            read.errors["served_on"] = "delivery_or_served_on"
+        case_code = read.text("case_code", limit=64)
+        party_key = read.party_key("party")
+    read.raise_errors()
     return fines.NewFine(decision_number=number, amount_fen=amount, collecting_account=account,
                          surcharge_applies=bool(surcharge), delivery_id=delivery_id, served_on=served_on,
-                         case_code=case_code.strip() if isinstance(case_code, str) else None,
-                         party_key=party_key)
-
-
-def _served_on(value: object, errors: dict[str, str]) -> date | None:
-    if value is None:
-        errors["served_on"] = "delivery_or_served_on"
-        return None
-    try:
-        if not isinstance(value, str) or len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        errors["served_on"] = "invalid_date"
-        return None
-
-
-def _party(party: object, errors: dict[str, str]) -> str | None:
-    if isinstance(party, dict) and isinstance(party.get("id_number"), str):
-        key = party["id_number"].strip().upper()
-        if not is_valid_id_number(key):
-            errors["party"] = "invalid_id_number"
-        return key
-    if isinstance(party, dict) and isinstance(party.get("credit_code"), str):
-        key = party["credit_code"].strip().upper()
-        if not is_valid_credit_code(key):
-            errors["party"] = "invalid_credit_code"
-        return key
-    errors["party"] = "party_required"
-    return None
+                         case_code=case_code, party_key=party_key)

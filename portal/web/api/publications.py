@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portal import fields
 from portal.catalogue import PUBLICITY_REGIONS
 from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
-from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, is_plain_text, submission_from_json
+from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, named_persons, submission_from_json
 from portal.publicity.window import CITED_MAX_DAYS, CITED_MIN_DAYS, WithdrawalGround
 from portal.services import publications
 from portal.services.api_tokens import AgencyPrincipal
@@ -241,34 +242,17 @@ def _id(request: Request) -> int:
 
 
 def _withdrawal(body: Any) -> tuple[WithdrawalGround, str, date | None, tuple[str, ...]]:
-    if not isinstance(body, dict):
-        raise ValidationFailed({"body": "invalid_type"})
-    errors = {name: "unknown_field" for name in body
-              if name not in ("ground", "reason", "occurred_on", "named_persons")}
-    ground, reason, occurred = body.get("ground"), body.get("reason"), body.get("occurred_on")
-    named = body.get("named_persons", [])
-    if ground not in [g.value for g in WithdrawalGround]:
-        errors["ground"] = "required" if ground is None else "invalid_choice"
-    if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = "required"
-    elif len(reason.strip()) > MAX_REASON_LENGTH:
-        errors["reason"] = "too_long"
-    elif not is_plain_text(reason):
-        errors["reason"] = "invalid_character"
-    occurred_on = None
-    if occurred is not None:
-        try:
-            occurred_on = date.fromisoformat(occurred) if isinstance(occurred, str) else None
-        except ValueError:
-            pass
-        if occurred_on is None:
-            errors["occurred_on"] = "invalid_date"
-    if not isinstance(named, list) or not all(isinstance(n, str) and 0 < len(n) <= 50 and is_plain_text(n)
-                                              for n in named):
-        errors["named_persons"] = "invalid_type"
-    if errors:
-        raise ValidationFailed(errors)
-    return WithdrawalGround(str(ground)), str(reason).strip(), occurred_on, tuple(named)
+    read = fields.Reader(body, allowed=("ground", "reason", "occurred_on", "named_persons"))
+    if "body" in read.errors:
+        read.raise_errors()
+    ground = read.choice("ground", list(WithdrawalGround))
+    reason = read.text("reason", limit=MAX_REASON_LENGTH, multiline=True)
+    occurred_on = read.day("occurred_on", earliest=fields.EARLIEST_DATE, latest=date.max, required=False)
+    named = named_persons(read)
+    read.raise_errors()
+    if ground is None or reason is None:
+        raise ValidationFailed({"ground" if ground is None else "reason": "required"})
+    return ground, reason, occurred_on, named
 
 
 def _answer(request: Request, item: AgencyPublication, *, status: int = 200, warnings: bool = True,

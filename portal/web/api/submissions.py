@@ -16,19 +16,19 @@ signature and the receiver's checks are documented on ``PUT /api/v1/webhook`` (a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portal import fields
 from portal import webhooks as signing_rules
 from portal.attachments import internal_name
 from portal.cases.codes import display
 from portal.cases.rights import SubmissionKind
 from portal.catalogue import RIGHTS
-from portal.errors import NotFound, ValidationFailed
+from portal.errors import NotFound
 from portal.evidence_hash import instant_text
 from portal.services import submission_views, submissions, webhooks
 from portal.services.api_tokens import AgencyPrincipal
@@ -127,31 +127,18 @@ WEBHOOK_PROCEDURE = (
 
 
 def _filters(request: Request) -> Filters:
-    query = request.query_params
-    errors: dict[str, str] = {}
-    status = query.get("status", "new")
-    if status not in submission_views.STATUSES:
-        errors["status"] = "invalid_choice"
-    kind = query.get("kind")
-    if kind is not None and kind not in {k.value for k in SubmissionKind}:
-        errors["kind"] = "invalid_choice"
-    since = None
-    if "since" in query:
-        try:
-            since = datetime.fromisoformat(query["since"])
-        except ValueError:
-            since = None
-        if since is None or since.utcoffset() is None:
-            errors["since"] = "invalid_instant"
-    raw_limit = query.get("limit", "50")
+    read = fields.Reader(request.query_params)
+    status = read.choice("status", submission_views.STATUSES, required=False) or "new"
+    kind = read.choice("kind", list(SubmissionKind), required=False)
+    since = read.instant("since", earliest=fields.EARLIEST_INSTANT, latest=fields.LATEST_INSTANT,
+                         required=False)
+    raw_limit = request.query_params.get("limit", "50")
     limit = int(raw_limit) if raw_limit.isascii() and raw_limit.isdigit() else 0
     if not 1 <= limit <= submission_views.MAX_PAGE:
-        errors["limit"] = "out_of_range"
-    case_code, after = query.get("case_code"), query.get("after")
-    if (case_code is not None and len(case_code) > 40) or (after is not None and len(after) > 64):
-        errors["case_code" if case_code and len(case_code) > 40 else "after"] = "too_long"
-    if errors:
-        raise ValidationFailed(errors)
+        read.errors["limit"] = "out_of_range"
+    case_code = read.text("case_code", limit=40, required=False)
+    after = read.text("after", limit=64, required=False)
+    read.raise_errors()
     return Filters(status, case_code, kind, since, after, limit)
 
 

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal import fields
 from portal.catalogue import DELEGATION, title
 from portal.database import transaction, utcnow
 from portal.errors import NotFound, ValidationFailed
@@ -71,16 +72,18 @@ async def _index(request: Request, user: CurrentUser, *, errors: dict[str, str] 
 
 
 def _last_day(raw: str) -> date | None:
+    """The date typed, in the one format (``portal.fields``); its range is the service's rule."""
     try:
-        return date.fromisoformat(raw) if len(raw) == 10 and raw.isascii() else None
-    except ValueError:
+        return fields.day(raw.strip(), earliest=date.min, latest=date.max)
+    except fields.FieldError:
         return None
 
 
 def _messages(codes: dict[str, str]) -> dict[str, str]:
     """The service's problem codes in words, keyed by form field for the error summary."""
     latest = delegations.latest_last_day(china_date(utcnow())).strftime(DELEGATION["date_format"])
-    return {field: DELEGATION.get(f"error.{code}", title("validation_failed")).format(latest=latest)
+    return {field: (DELEGATION.get(f"error.{field}.{code}") or DELEGATION.get(f"error.{code}")
+                    or title("validation_failed")).format(latest=latest)
             for field, code in codes.items()}
 
 

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal import fields
 from portal.catalogue import PUBLICITY, PUBLICITY_REGIONS
 from portal.database import transaction
 from portal.errors import NotFound
@@ -71,9 +72,10 @@ def parse_form(params: Mapping[str, str], agency_ids: set[int]) -> SearchForm:
         errors["region"] = PUBLICITY["error.region"]
     dates: dict[str, date | None] = {}
     for name in ("from", "to"):
-        try:
-            dates[name] = date.fromisoformat(values[name]) if values[name] else None
-        except ValueError:
+        try:  # a search may name any day; only the format is checked (``portal.fields``)
+            dates[name] = (fields.day(values[name], earliest=date.min, latest=date.max)
+                           if values[name] else None)
+        except fields.FieldError:
             dates[name] = None
             errors[name] = PUBLICITY["error.date"]
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:

@@ -115,7 +115,7 @@ async def test_party_not_in_case_and_bad_metadata(
     bad = await _post(api, token, w.case_code, _files(document, party={"id_number": "350102197811037890"},
                                                        document_type="随便什么"))
     assert bad.status_code == 422
-    assert bad.json()["errors"] == {"party": "invalid_id_number", "document_type": "unknown_document_type"}
+    assert bad.json()["errors"] == {"party": "invalid_id_number", "document_type": "invalid_choice"}
     not_pdf = await _post(api, token, w.case_code, _files(b"hello"))
     assert not_pdf.json()["errors"] == {"document": "not_pdf"}
     assert await _stored(database) == 0

@@ -67,7 +67,7 @@ async def test_fine_for_a_stated_service_date_gets_its_due_date_from_the_legal_c
     future = _body(w.case_code, decision_number="X-1", served_on=(today() + timedelta(days=1)).isoformat())
     assert (await api.post("/api/v1/fines", json=future, headers=token)).json()["code"] == "service_in_future"
     bad = await api.post("/api/v1/fines", json={"amount_fen": 1.5}, headers=token)
-    assert bad.status_code == 422 and bad.json()["errors"]["amount_fen"] == "invalid_amount"
+    assert bad.status_code == 422 and bad.json()["errors"]["amount_fen"] == "invalid_type"
 
 
 async def test_fine_for_a_decision_served_through_the_portal_runs_from_its_arrival(

@@ -32,7 +32,7 @@ def parse(kind: SubmissionKind, **fields: str) -> dict[str, object]:
 
 def test_statement_text_is_required_trimmed_and_limited() -> None:
     assert parse(SubmissionKind.STATEMENT, text="  第一行\r\n第二行  ") == {"text": "第一行\n第二行"}
-    for text, code in (("", "required"), ("字" * 5001, "too_long"), ("隐藏\x1b[8m", "control_characters")):
+    for text, code in (("", "required"), ("字" * 5001, "too_long"), ("隐藏\x1b[8m", "invalid_character")):
         with pytest.raises(ValidationFailed) as refused:
             parse(SubmissionKind.STATEMENT, text=text)
         assert refused.value.errors == {"text": code}

@@ -19,10 +19,25 @@ into names rather than dotted strings, and gives pyhanko-certvalidator a
 ``SignatureValidator`` that checks SM2 signatures and hands everything else to its default.
 That is how chains of SM2 certificates and SM2-signed CRLs are validated by the same
 path-validation code as RSA/ECDSA ones.
+
+GmSSL reports every failed verification by writing its source locations
+(``/project/GmSSL/src/sm2_sign.c:265:sm2_fast_verify():``) straight to file descriptor 2, past
+Python's logging: a hostile upload would fill the worker's JSON log with raw lines. So each
+verification runs with descriptor 2 pointed at a scratch file (``_GmsslStderr``); GmSSL's
+lines become DEBUG records of ``signing.sm2.gmssl`` (dropped by the workers' WARNING level),
+and anything else another thread wrote in that window is passed on to the real stderr.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import gmssl_pyx
@@ -60,6 +75,7 @@ SM2_SIGNATURE_OIDS = frozenset({SM2_CURVE_OID, SM2_SIGN_OID, SM2_WITH_SM3_OID})
 """Names of an SM2 signature in the wild: GM/T 0006 ``sm2sign-with-sm3``, and in CMS signer
 infos (GB/T 35275) also ``sm2-1`` or the bare curve identifier."""
 DEFAULT_SIGNER_ID = b"1234567812345678"
+_gmssl_log = logging.getLogger("signing.sm2.gmssl")
 
 
 def _register(cls: type[core.ObjectIdentifier], oid: str, name: str) -> None:
@@ -102,13 +118,65 @@ def sm2_public_point(public_key: keys.PublicKeyInfo) -> bytes:
     return raw
 
 
+class _GmsslStderr:
+    """Descriptor 2 redirected to a scratch file while GmSSL runs, one call at a time."""
+
+    _LINE = re.compile(rb"^/\S+\.c:\d+:\w+\(\):( .*)?$")
+    """What GmSSL's ``error_print()`` writes: ``file.c:line:function():`` and maybe a detail."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._scratch: tuple[int, int] | None = None
+        """``(pid, descriptor)``: a forked worker opens its own."""
+
+    def _descriptor(self) -> int:
+        if self._scratch is None or self._scratch[0] != os.getpid():
+            with tempfile.TemporaryFile() as handle:  # the duplicate keeps it for the process
+                self._scratch = (os.getpid(), os.dup(handle.fileno()))
+        return self._scratch[1]
+
+    @contextmanager
+    def captured(self) -> Iterator[None]:
+        with self._lock:
+            scratch = self._descriptor()
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(scratch, 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                self._drain(scratch)
+
+    def _drain(self, scratch: int) -> None:
+        size = os.lseek(scratch, 0, os.SEEK_END)
+        if not size:
+            return
+        data = os.pread(scratch, size, 0)
+        os.ftruncate(scratch, 0)
+        os.lseek(scratch, 0, os.SEEK_SET)
+        others = []
+        for line in data.splitlines(keepends=True):
+            if self._LINE.match(line.rstrip(b"\n")):
+                _gmssl_log.debug("GmSSL: %s", line.rstrip().decode("ascii", "replace"))
+            else:
+                others.append(line)
+        if others:
+            os.write(2, b"".join(others))
+
+
+_stderr = _GmsslStderr()
+
+
 def sm2_verify(
     public_key: keys.PublicKeyInfo, message: bytes, signature: bytes, signer_id: bytes = DEFAULT_SIGNER_ID
 ) -> bool:
     """Whether ``signature`` (DER ``SEQUENCE {r, s}``) is ``public_key``'s over ``message``."""
     try:
         point = sm2_public_point(public_key)
-        return bool(gmssl_pyx.sm2_verify(point, message, signature, signer_id=signer_id))
+        with _stderr.captured():
+            return bool(gmssl_pyx.sm2_verify(point, message, signature, signer_id=signer_id))
     except (gmssl_pyx.GmsslInnerError, ValueError, TypeError):
         return False
 

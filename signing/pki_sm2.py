@@ -11,6 +11,11 @@ Certificates name ``http://pki.dev.invalid/sm2/crl/<ca>.crl``; ``signing.dev_res
 answers it from this directory, so revocation is checked offline, through the same
 pyhanko-certvalidator code as the RSA world. For the hostile corpus there are an expired seal
 and a seal under an SM2 root nobody trusts.
+
+``seal_file(name, uscc)`` plays the seal-making system (制章系统) as well: beside an
+organisation's SM2 seal certificate it keeps that organisation's GB/T 38540-2020 seal
+(``SESeal``, ``seals/<key>.esl``), signed by the seal maker, with the round seal picture
+``signing.seal_image`` draws; the demo, the portal's own SM2 seal and the tests seal OFDs with it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from asn1crypto import crl, pem, x509
 
 from signing.errors import PkiError
 from signing.profiles import DEV_BASE_URL, ORGANISATION_SEAL_POLICY
+from signing.seal_image import seal_png
+from signing.ses import SealPicture, SesVersion, build_seal
 from signing.sm2 import Sm2PrivateKey
 
 __all__ = ["SM2_CRL_BASE", "DevSm2Pki", "Sm2CaName", "Sm2Credential", "write_atomic"]
@@ -112,6 +119,30 @@ class DevSm2Pki:
         org = self.credential(Sm2CaName.ORGANISATIONS)
         with self.locked():
             return self._ensure(key, lambda: self._end_entity(_name(name, uscc), org))
+
+    def seal_file(self, name: str, uscc: str | None) -> tuple[Sm2Credential, bytes]:
+        """The organisation's SM2 seal certificate and its GB/T 38540-2020 seal (DER
+        ``SESeal``), made by the development seal maker on first request and kept; the seal is
+        valid as long as the certificate."""
+        credential = self.seal(name, uscc)
+        path = self.directory / f"seals/{uscc or hashlib.sha256(name.encode()).hexdigest()[:16]}.esl"
+        with self.locked():
+            if not path.exists():
+                maker = self.seal_maker()
+                certificate = credential.certificate
+                seal = build_seal(
+                    SesVersion.V4,
+                    seal_id=f"{(uscc or '0' * 18)[-14:]}{certificate.serial_number % 10**4:04d}",
+                    name=f"{name}电子印章",
+                    signer_certs=(certificate,),
+                    picture=SealPicture("PNG", seal_png(name), 40, 40),
+                    valid_from=certificate.not_valid_before,
+                    valid_until=certificate.not_valid_after,
+                    maker_cert=maker.certificate,
+                    maker_key=maker.private_key,
+                )
+                write_atomic(path, seal, 0o644)
+            return credential, path.read_bytes()
 
     def expired_seal(self) -> Sm2Credential:
         now = dt.datetime.now(dt.UTC)

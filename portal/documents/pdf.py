@@ -26,6 +26,7 @@ on the event loop.
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -147,6 +148,14 @@ class CjkDocument:
                 table.row(list(row))
         self.pdf.set_font(_FONT, size=_BODY_SIZE)
         self.pdf.ln(2)
+
+    def image(self, png: bytes, width: float) -> None:
+        """A picture ``width`` mm wide (square), on the left, on a new page if it does not fit."""
+        pdf = self.pdf
+        if pdf.get_y() + width > pdf.h - _MARGIN_BOTTOM:
+            pdf.add_page()
+        pdf.image(io.BytesIO(png), x=_MARGIN_X, w=width, h=width, keep_aspect_ratio=True)
+        pdf.ln(2)
 
     def reserve_seal(self, size: float = 40.0) -> SealPlacement:
         """Keep a ``size`` mm square free at the right, below what is written so far (on a

@@ -128,6 +128,8 @@ def routes() -> list[BaseRoute]:
         Route("/verify/reports/{report_id}", verify.report_page, name="verify_report"),
         Route("/verify/reports/{report_id}/json", verify.download_json, name="verify_report_json"),
         Route("/verify/reports/{report_id}/pdf", verify.download_pdf, name="verify_report_pdf"),
+        Route("/verify/reports/{report_id}/seals/{number:int}.png", verify.seal_image,
+              name="verify_report_seal"),
         Route("/publicity", publicity.search_page, methods=["GET"], name="publicity"),
         Route("/publicity/export.csv", publicity_export.export_csv, methods=["GET"],
               name="publicity_export_csv"),

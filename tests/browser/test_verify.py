@@ -1,7 +1,9 @@
-"""Verifying a PDF in a real browser: upload, report, both downloads, with and without JavaScript.
+"""Verifying a PDF or OFD in a real browser: upload, report, both downloads, with and without
+JavaScript.
 
-The sealed sample is sealed by an agency of the live server's own development PKI
-(``DATA_DIR/pki``, which ``portal.notary`` generated at start-up and the server trusts).
+The sealed samples are sealed by an agency of the live server's own development PKI
+(``DATA_DIR/pki``, which ``portal.notary`` generated at start-up and the server trusts): a
+PAdES seal on a PDF, and a GB/T 38540 SM2 seal on an OFD from its national-standard half.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from playwright.async_api import Browser, Download, Page, expect
 
 from portal.notary import dev_pki_dir
 from signing import DevTimestampClient, KeySigner, PadesLevel, SignatureSettings, async_sign_pdf, open_dev_pki
+from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.signing.sample_pdfs import make_pdf
 
@@ -30,6 +33,17 @@ async def sealed_file(live_server: LiveServer, tmp_path: Path) -> Path:
     sealed = await async_sign_pdf(make_pdf(1), seal, SignatureSettings(level=PadesLevel.B_T),
                                   timestamps=DevTimestampClient(pki.tsa()))
     path = tmp_path / "行政处罚决定书.pdf"
+    await asyncio.to_thread(path.write_bytes, sealed)
+    return path
+
+
+@pytest.fixture
+async def sealed_ofd(live_server: LiveServer, tmp_path: Path) -> Path:
+    pki = open_dev_pki(dev_pki_dir(live_server.data_dir))
+    signer, seal = await asyncio.to_thread(pki.sm2.seal_file, *AGENCY)
+    document = build_ofd("行政处罚决定书", ["罚款人民币伍仟元整"])
+    sealed = seal_ofd(document, SignedValueKind.SES, signer.certificate, signer.private_key, seal=seal)
+    path = tmp_path / "行政处罚决定书.ofd"
     await asyncio.to_thread(path.write_bytes, sealed)
     return path
 
@@ -93,4 +107,21 @@ async def test_a_file_that_is_not_a_pdf_gets_a_chinese_error(page: Page, live_se
     await page.get_by_label("要验证的 PDF 文件").set_input_files(fake)
     await page.get_by_role("button", name="开始验证").click()
     await expect(page.locator(".error-summary")).to_contain_text("所选文件不是 PDF 文件")
+    await assert_accessible(page)
+
+
+async def test_upload_an_ofd_and_read_its_national_standard_seal(
+        page: Page, live_server: LiveServer, sealed_ofd: Path) -> None:
+    await page.goto(live_server.url + "/verify")
+    await page.get_by_label("要验证的 PDF 文件或 OFD 文件").set_input_files(sealed_ofd)
+    await page.get_by_role("button", name="开始验证").click()
+    await expect(page.locator(".verdict-summary")).to_have_text(VALID)
+    section = page.locator("section.signature")
+    await expect(section.get_by_role("heading", name="第 1 个签名：电子印章")).to_be_visible()
+    for text in ("国密 SM2（SM3 摘要）", f"{AGENCY[0]}电子印章", "国密开发测试制章系统", AGENCY[1],
+                 "第 1 页，距页面左边 130 毫米", "GB/T 38540-2020 电子签章", "TOTAL_PASSED"):
+        await expect(section).to_contain_text(text)
+    picture = section.get_by_role("img", name=f"印章“{AGENCY[0]}电子印章”的图像")
+    await expect(picture).to_be_visible()
+    assert await picture.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # a PNG loaded
     await assert_accessible(page)

@@ -19,7 +19,7 @@ from portal.documents.pdf import CjkDocument
 from portal.errors import ConfigurationError
 from portal.notary import Notary, dev_pki_dir
 from portal.settings import load_settings
-from portal.web.files import MAX_PDF_BYTES
+from portal.web.files import MAX_DOCUMENT_BYTES
 from signing import (
     DevPki,
     DevTimestampClient,
@@ -129,7 +129,7 @@ async def test_the_portal_seal_is_b_lt_timestamped_visible_and_verifies(tmp_path
 
 def test_verification_context_matches_the_upload_limit() -> None:
     # the web edge refuses above 20 MiB; the verifier's own limit is the same
-    assert VerificationContext.__dataclass_fields__["max_bytes"].default == MAX_PDF_BYTES
+    assert VerificationContext.__dataclass_fields__["max_bytes"].default == MAX_DOCUMENT_BYTES
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""PDFs for the verification tests of the page, the API and the browser, and how to send them.
+"""PDFs and OFDs for the verification tests of the page, the API and the browser, and how to send them.
 
 The sealed samples are sealed by an agency of the *app's own* development PKI (the one
 ``portal.notary`` opens under ``DATA_DIR/pki``), so the app trusts them; the attacked ones
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from portal.notary import PKI_DIR, dev_pki_dir, development_services
 from signing import KeySigner, PadesLevel, SignatureSettings, TrustSettings, async_sign_pdf
+from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd
 from tests.signing import hostile
 from tests.signing.sample_pdfs import make_pdf, page_content
 
@@ -22,6 +23,8 @@ AGENCY_USCC = "11350102MB0000001X"
 VALID_SUMMARY = "此文件的签章有效，签署后未被修改"
 MODIFIED_SUMMARY = "签署后内容被修改"
 PDF = "application/pdf"
+SEAL_NAME = f"{AGENCY_NAME}电子印章"
+SEAL_MAKER = "国密开发测试制章系统"
 
 
 def link_shared_pki(data_dir: Path, shared: Path) -> Path:
@@ -42,6 +45,15 @@ async def sealed_pdf(data_dir: Path, level: PadesLevel = PadesLevel.B_T) -> byte
     seal = KeySigner.from_credential(services.dev_pki.agency_seal(AGENCY_NAME, AGENCY_USCC))
     return await async_sign_pdf(make_pdf(2), seal, SignatureSettings(level=level),
                                 timestamps=services.timestamps, trust=services.trust)
+
+
+def sealed_ofd(data_dir: Path) -> bytes:
+    """An OFD decision sealed with the agency's GB/T 38540-2020 seal from the app's SM2 PKI."""
+    pki = development_services(dev_pki_dir(data_dir)).dev_pki
+    assert pki is not None
+    signer, seal = pki.sm2.seal_file(AGENCY_NAME, AGENCY_USCC)
+    document = build_ofd("行政处罚决定书", ["当事人：福州示例科技有限公司", "罚款人民币伍仟元整"])
+    return seal_ofd(document, SignedValueKind.SES, signer.certificate, signer.private_key, seal=seal)
 
 
 def modified(sealed: bytes) -> bytes:

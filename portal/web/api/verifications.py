@@ -1,14 +1,15 @@
-"""Public API: verify the signatures and seals of a PDF, answer the report as JSON.
+"""Public API: verify the signatures and seals of a PDF or OFD, answer the report as JSON.
 
-``POST /api/v1/verifications`` with the PDF in the multipart field ``file``. No token: like
-the /verify page, anyone may verify (DESIGN.md, "Who uses it"), so the route is declared
-public (``security: []``) and is rate limited per client together with the page
+``POST /api/v1/verifications`` with the PDF or OFD (GB/T 33190) in the multipart field
+``file``. No token: like the /verify page, anyone may verify (DESIGN.md, "Who uses it"), so
+the route is declared public (``security: []``) and is rate limited per client with the page
 (``portal.web.files.verification_limit``; SECURITY.md, "Business logic"). Nothing is stored:
 the answer is the report itself, ``VerificationReport.to_json_dict()``, whose
 ``document_sha256`` and ``size`` are those of the uploaded file; it is the same JSON the page
 offers for download. Input errors are problem details with a stable code:
-``file_missing``, ``file_empty``, ``not_pdf`` (no ``%PDF-`` header, or the parse says it is no
-PDF), ``pdf_encrypted``, ``payload_too_large``, ``rate_limited``.
+``file_missing``, ``file_empty``, ``not_pdf`` (neither a ``%PDF-`` header nor a ZIP package,
+or the parse says it is no PDF/OFD; the code kept its name when OFD came), ``pdf_encrypted``,
+``payload_too_large``, ``rate_limited``.
 
 The JSON Schemas below are generated from the ``signing`` enums, so a new indication or level
 cannot reach clients undocumented; the API tests validate every response against them.
@@ -23,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 
 from portal.web.api import openapi
 from portal.web.client import enforce
-from portal.web.files import MAX_PDF_BYTES, read_pdf_upload, refuse_unreadable, verification_limit
+from portal.web.files import MAX_DOCUMENT_BYTES, read_document_upload, refuse_unreadable, verification_limit
 from signing import (
     AlgorithmFamily,
     Coverage,
@@ -136,21 +137,25 @@ REPORT = openapi.Schema("VerificationReport", _object({
                               "even a change it permits (a form filled in): what was sealed is not all "
                               "the file shows."},
 }, "The verification report (ETSI EN 319 102-1 indications)."), uses=(SIGNATURE,))
-UPLOAD = openapi.Schema("PdfUpload", {
+UPLOAD = openapi.Schema("DocumentUpload", {
     "type": "object",
     "required": ["file"],
-    "properties": {"file": {"type": "string", "contentMediaType": "application/pdf",
-                            "description": f"The PDF, at most {MAX_PDF_BYTES // (1024 * 1024)} MiB."}},
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "The PDF or OFD (GB/T 33190) file, at most "
+                                           f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; its type is "
+                                           "read from its content, not its name."}},
 })
 
 
 @openapi.operation(
-    "post", summary="Verify the signatures and seals of a PDF", tag="verification",
+    "post", summary="Verify the signatures and seals of a PDF or OFD", tag="verification",
     security="public",
-    description="Checks every signature and e-seal of the uploaded PDF (PAdES): integrity, "
-                "signature value, certificate chain and revocation, timestamps, and what was "
-                "changed after signing. The file is not stored. Public, rate limited per client "
-                "(together with the /verify page).",
+    description="Checks every signature and e-seal of the uploaded file: PDF (PAdES and SM2/SM3 "
+                "CMS) or OFD (GB/T 33190) with GB/T 38540 seals (2020 and GM/T 0031-2014 forms) "
+                "or GB/T 35275 SM2 PKCS#7 signatures: integrity, signature value, the seal and its "
+                "maker's signature, certificate chain and revocation, timestamps, and what was "
+                "changed after signing (for OFD: the files no signature protects). The file is "
+                "not stored. Public, rate limited per client (together with the /verify page).",
     body=openapi.Body(UPLOAD, media_type="multipart/form-data"),
     replies={
         200: openapi.Reply("The report. `indication` TOTAL_PASSED means every signature is "
@@ -158,14 +163,15 @@ UPLOAD = openapi.Schema("PdfUpload", {
         400: openapi.problem("No file in the field `file` (`file_missing`), an empty file "
                              "(`file_empty`) or a malformed multipart body (`bad_request`)."),
         413: openapi.problem("The file or the request is too large (`payload_too_large`)."),
-        415: openapi.problem("Not a PDF or damaged (`not_pdf`), or encrypted (`pdf_encrypted`)."),
+        415: openapi.problem("Neither a PDF nor an OFD, or damaged (`not_pdf`), or encrypted "
+                             "(`pdf_encrypted`)."),
         429: openapi.problem("Too many verifications from this client (`rate_limited`).",
                              **{"Retry-After": "Seconds until the next verification is accepted."}),
     },
 )
 async def create_verification(request: Request) -> Response:
     await enforce(request, verification_limit(request.app.state.settings))
-    data = await read_pdf_upload(request)
+    data = await read_document_upload(request)
     report = await request.app.state.notary.verify(data)
     refuse_unreadable(report)
     return JSONResponse(report.to_json_dict(), headers={"cache-control": "no-store"})

@@ -1,4 +1,4 @@
-"""The public verification page: upload a PDF, read the report, download it.
+"""The public verification page: upload a PDF or OFD, read the report, download it.
 
     GET  /verify                           the upload form
     POST /verify                           rate limited; verify in a worker process; keep the
@@ -6,12 +6,21 @@
     GET  /verify/reports/{report_id}       the report: summary first, then every signature
     GET  /verify/reports/{report_id}/json  download: the JSON report (what the API answers)
     GET  /verify/reports/{report_id}/pdf   download: the report as a PDF sealed by the portal
+    GET  /verify/reports/{report_id}/seals/{number}.png
+                                           the picture of signature ``number``'s GB/T 38540
+                                           seal, as the report keeps it
 
 Anyone may verify, without logging in, typically on a phone after scanning a QR code on a
 paper document. The upload is never stored; the report is, for a day, behind a random id
 (``services.verification_reports``). Input errors (no file, empty, too large, not a PDF,
 encrypted) come back as the form with a Chinese message tied to the file field, with their
-4xx status; the rate limit is the Chinese 429 page with its retry time. With htmx the form
+4xx status; the rate limit is the Chinese 429 page with its retry time.
+
+A seal's picture comes from the uploaded file, so it is never served as uploaded: the
+verification worker decoded it within limits and re-drew it as a fresh PNG (``signing.
+seal_picture``), the report keeps that PNG, and this page serves only bytes that start as a
+PNG, as ``image/png`` with ``nosniff`` and a CSP that allows nothing (SECURITY.md "Uploads and
+PDFs"). Its URL names the report's random id and the signature's number: no personal data. With htmx the form
 posts in the background with a progress line ("正在验证，请稍候…"); htmx swaps only 2xx
 answers, so a fragment with an error is sent as 200, and the page without JavaScript, which
 is the reference, gets the real status. Every page here is ``no-store``.
@@ -27,13 +36,20 @@ from starlette.responses import RedirectResponse, Response
 
 from portal import catalogue
 from portal.database import transaction
-from portal.documents.verification import render_report_pdf, report_view
-from portal.errors import BadRequest, PayloadTooLarge, PortalError, RateLimited, UnsupportedMediaType
+from portal.documents.verification import render_report_pdf, report_view, seal_pictures
+from portal.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    PortalError,
+    RateLimited,
+    UnsupportedMediaType,
+)
 from portal.services import verification_reports
 from portal.services.verification_reports import StoredReport
 from portal.web.client import enforce
 from portal.web.downloads import attachment
-from portal.web.files import MAX_PDF_BYTES, read_pdf_upload, refuse_unreadable, verification_limit
+from portal.web.files import MAX_DOCUMENT_BYTES, read_document_upload, refuse_unreadable, verification_limit
 from portal.web.rendering import is_htmx, render
 
 UPLOAD_TEMPLATE = "pages/verify/upload.html"
@@ -49,7 +65,7 @@ async def verify_page(request: Request) -> Response:
 async def verify_upload(request: Request) -> Response:
     try:
         await enforce(request, verification_limit(request.app.state.settings))
-        data = await read_pdf_upload(request)
+        data = await read_document_upload(request)
         report = await request.app.state.notary.verify(data)
         refuse_unreadable(report)
     except RateLimited as exc:
@@ -82,10 +98,20 @@ async def download_pdf(request: Request) -> Response:
     """Rendered and sealed on request (B-LT, timestamped): nothing but the JSON is kept."""
     stored = await _stored(request)
     view = report_view(stored.report, expires_at=stored.expires_at)
-    unsealed, placement = await asyncio.to_thread(render_report_pdf, view, created_at=stored.created_at)
+    unsealed, placement = await asyncio.to_thread(render_report_pdf, view, created_at=stored.created_at,
+                                                  pictures=seal_pictures(stored.report))
     sealed = await request.app.state.notary.seal(
         unsealed, placement, reason=catalogue.VERIFICATION["seal_reason"])
     return attachment(sealed, _download_name(stored, "pdf"), "application/pdf")
+
+
+async def seal_image(request: Request) -> Response:
+    picture = seal_pictures((await _stored(request)).report).get(request.path_params["number"])
+    if picture is None:
+        raise NotFound()
+    return Response(picture, media_type="image/png", headers={
+        "cache-control": "no-store", "content-security-policy": "default-src 'none'",
+        "x-content-type-options": "nosniff", "content-disposition": 'inline; filename="seal.png"'})
 
 
 def _download_name(stored: StoredReport, extension: str) -> str:
@@ -102,8 +128,11 @@ async def _stored(request: Request) -> StoredReport:
 def _report(request: Request, stored: StoredReport) -> Response:
     links = {kind: request.url_for(f"verify_report_{kind}", report_id=stored.report_id).path
              for kind in ("json", "pdf")}
-    context = {"view": report_view(stored.report, expires_at=stored.expires_at),
-               "labels": catalogue.VERIFICATION, "links": links}
+    view = report_view(stored.report, expires_at=stored.expires_at)
+    pictures = {signature.seal_picture.number: request.url_for(
+        "verify_report_seal", report_id=stored.report_id, number=signature.seal_picture.number).path
+        for signature in view.signatures if signature.seal_picture}
+    context = {"view": view, "labels": catalogue.VERIFICATION, "links": links, "pictures": pictures}
     return render(request, REPORT_TEMPLATE, context, block=BLOCK)
 
 
@@ -115,7 +144,7 @@ def _form(request: Request, error: PortalError | None = None) -> Response:
     if isinstance(error, RateLimited):
         headers["retry-after"] = str(error.retry_after)
     context = {"errors": {"file": message} if message else None,
-               "max_megabytes": MAX_PDF_BYTES // (1024 * 1024)}
+               "max_megabytes": MAX_DOCUMENT_BYTES // (1024 * 1024)}
     return render(request, UPLOAD_TEMPLATE, context, status=status, block=BLOCK, headers=headers)
 
 
@@ -124,5 +153,5 @@ def _message(error: PortalError) -> str:
     if isinstance(error, RateLimited):
         return labels["error_rate_limited"].format(seconds=error.retry_after)
     if isinstance(error, PayloadTooLarge):
-        return labels["error_payload_too_large"].format(limit=MAX_PDF_BYTES // (1024 * 1024))
+        return labels["error_payload_too_large"].format(limit=MAX_DOCUMENT_BYTES // (1024 * 1024))
     return catalogue.title(error.code)

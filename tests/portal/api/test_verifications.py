@@ -59,6 +59,24 @@ async def test_sealed_pdf_is_total_passed_with_file_hash_and_signer(api: httpx.A
     assert [c["revocation"] for c in signature["certificate_chain"]][-1] == "TRUST_ANCHOR"
 
 
+async def test_sealed_ofd_reports_the_sm2_seal(api: httpx.AsyncClient, data_dir: Path) -> None:
+    # issue 17: the same report for a GB/T 38540 seal in an OFD (validated against the schema)
+    sealed = samples.sealed_ofd(data_dir)
+    response = await api.post(URL, files=samples.upload(sealed, "receipt.ofd", "application/ofd"))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["indication"] == "TOTAL_PASSED" and report["document_format"] == "OFD"
+    assert report["unprotected_files"] == []
+    (signature,) = report["signatures"]
+    assert signature["algorithm_family"] == "SM2" and signature["kind"] == "SEAL"
+    assert (signature["organisation"], signature["organisation_id"]) == (samples.AGENCY_NAME,
+                                                                        samples.AGENCY_USCC)
+    seal = signature["seal"]
+    assert (seal["name"], seal["maker"], seal["standard"]) == (samples.SEAL_NAME, samples.SEAL_MAKER,
+                                                               "GB/T 38540-2020")
+    assert seal["page"] == 1 and seal["box"] == [130.0, 230.0, 40.0, 40.0]
+
+
 async def test_modified_after_sealing_is_total_failed(api: httpx.AsyncClient, data_dir: Path) -> None:
     tampered = samples.modified(await samples.sealed_pdf(data_dir))
     report = (await api.post(URL, files=samples.upload(tampered))).json()
@@ -77,6 +95,7 @@ async def test_missing_and_empty_files_are_400(api: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(("data", "code"), [
     (b"GIF89a, named decision.pdf", "not_pdf"),
     (samples.damaged(), "not_pdf"),
+    (b"PK\x03\x04 a ZIP header, then nothing a ZIP reader can use", "not_pdf"),
     (samples.encrypted(), "pdf_encrypted"),
 ])
 async def test_files_that_are_no_readable_pdf_are_415(api: httpx.AsyncClient, data: bytes,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, inspect, select
 
@@ -21,6 +22,7 @@ from portal.services import verification_reports
 from signing import Indication, SignatureKind, VerificationContext, verify_pdf
 from tests.conftest import Database, csrf_from, make_settings
 from tests.portal import verify_samples as samples
+from tests.signing.gm_corpus import entries, rezip
 from tests.signing.sample_pdfs import make_pdf
 
 REPORT_URL = re.compile(r"^/verify/reports/([A-Za-z0-9_-]+)$")
@@ -72,7 +74,7 @@ async def test_upload_form_is_multipart_with_csrf_and_a_progress_line(client: ht
 
 async def test_home_page_links_to_verification(client: httpx.AsyncClient) -> None:
     page = (await client.get("/")).text
-    assert 'href="/verify"' in page and "上传 PDF 文件，核验电子印章和电子签名" in page
+    assert 'href="/verify"' in page and "上传 PDF 文件或 OFD 文件，核验电子印章和电子签名" in page
 
 
 async def test_sealed_pdf_gives_a_valid_report_with_the_signer(client: httpx.AsyncClient, data_dir: Path,
@@ -91,6 +93,52 @@ async def test_sealed_pdf_gives_a_valid_report_with_the_signer(client: httpx.Asy
     assert "未吊销" in page and "受信任的根证书" in page  # the chain with revocation status
     assert samples.sha256(sealed) in page
     assert await _stored_reports(database) == 1
+
+
+async def test_sealed_ofd_report_names_the_seal_its_maker_algorithm_and_position(
+        client: httpx.AsyncClient, data_dir: Path) -> None:
+    # issue 17: one report for both worlds; the GB/T 38540 seal as the OFD carries it
+    sealed = samples.sealed_ofd(data_dir)
+    path = await _report_path(client, sealed)
+    page = (await client.get(path)).text
+    assert page.index(samples.VALID_SUMMARY) < page.index("第 1 个签名：电子印章")
+    assert "OFD 版式文档（GB/T 33190）" in page and "国密 SM2（SM3 摘要）" in page
+    assert samples.SEAL_NAME in page and samples.SEAL_MAKER in page
+    assert "GB/T 38540-2020 电子签章" in page and "TOTAL_PASSED" in page
+    assert samples.AGENCY_NAME in page and samples.AGENCY_USCC in page
+    assert "第 1 页，距页面左边 130 毫米、上边 230 毫米，40×40 毫米" in page
+    assert "PAdES" not in page.split("第 1 个签名")[1].split("关于此报告")[0]  # not a PDF's rows
+    assert "不受签章保护的文件" not in page
+
+
+async def test_seal_picture_is_served_as_a_fresh_png_that_names_nothing(
+        client: httpx.AsyncClient, data_dir: Path) -> None:
+    # SECURITY.md "Uploads and PDFs": the uploaded picture is never served as uploaded
+    path = await _report_path(client, samples.sealed_ofd(data_dir))
+    page = (await client.get(path)).text
+    picture_url = f"{path}/seals/1.png"
+    assert f'src="{picture_url}"' in page and f'alt="印章“{samples.SEAL_NAME}”的图像"' in page
+    response = await client.get(picture_url)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "default-src 'none'"
+    assert response.headers["cache-control"] == "no-store"
+    with Image.open(io.BytesIO(response.content), formats=["PNG"]) as image:
+        assert image.size[0] <= 512 and image.size[1] <= 512
+    unknown_report = "/verify/reports/" + "A" * 22 + "/seals/1.png"
+    for missing in (f"{path}/seals/2.png", f"{path}/seals/0.png", unknown_report):
+        assert (await client.get(missing)).status_code == 404, missing
+    pdf_path = await _report_path(client, await samples.sealed_pdf(data_dir))
+    assert (await client.get(f"{pdf_path}/seals/1.png")).status_code == 404  # a PAdES seal has none
+
+
+async def test_ofd_files_no_seal_protects_are_listed(client: httpx.AsyncClient, data_dir: Path) -> None:
+    files = entries(samples.sealed_ofd(data_dir))
+    files["Doc_0/Attachs/附件.xml"] = b"<note>added after sealing</note>"
+    page = (await client.get(await _report_path(client, rezip(files)))).text
+    assert "有1个文件不受任何签章保护" in page
+    assert "不受签章保护的文件（1 个）" in page and "Doc_0/Attachs/附件.xml" in page
 
 
 async def test_report_id_is_128_random_bits_and_only_its_hash_is_stored(
@@ -223,6 +271,19 @@ async def test_pdf_report_is_sealed_by_the_portal_and_states_the_summary(
     flat = re.sub(r"[\s\x00]+", "", text)  # pypdf yields NULs between glyphs of fpdf2's CMap
     assert samples.VALID_SUMMARY in flat and samples.AGENCY_NAME in flat
     assert samples.sha256(sealed) in flat
+
+
+async def test_pdf_report_of_an_ofd_prints_the_seal_and_its_picture(
+        client: httpx.AsyncClient, data_dir: Path) -> None:
+    download = await client.get(await _report_path(client, samples.sealed_ofd(data_dir)) + "/pdf")
+    assert download.status_code == 200
+    reader = PdfReader(io.BytesIO(download.content))
+    flat = re.sub(r"[\s\x00]+", "", "".join(page.extract_text() for page in reader.pages))
+    for text in (samples.SEAL_NAME, samples.SEAL_MAKER, "国密SM2", "OFD版式文档", samples.AGENCY_USCC,
+                 "TOTAL_PASSED", "第1页，距页面左边130毫米"):
+        assert text in flat, text
+    (picture,) = [image for page in reader.pages for image in page.images]  # the portal's own seal
+    assert picture.image is not None and picture.image.width == picture.image.height  # is in its annotation
 
 
 async def test_unknown_malformed_and_expired_report_ids_are_404(client: httpx.AsyncClient,

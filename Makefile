@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 export DATA_DIR ?= ./var
 
-.PHONY: run test lint bench system-run system-test clean-demo
+.PHONY: run test test-cluster lint bench system-run system-test system-cluster clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ run: $(STAMP) system-run
 ## make test: set up and run the whole suite (lint, types, SQLite + PostgreSQL, browser)
 test: $(STAMP) $(NODE_STAMP) system-test lint
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# Several nodes behind Debian's nginx, PgBouncer, a streaming replica, PostgreSQL restarted
+# under load, the backup drill (README "Several nodes"); each PostgreSQL there is its own.
+system-cluster:
+	@bash scripts/apt-ensure.sh nginx pgbouncer postgresql
+
+## make test-cluster: the multi-process and multi-server tests (minutes; .ci/run runs them too)
+test-cluster: $(STAMP) system-test system-cluster
+	$(BIN)/pytest -q -p no:cacheprovider --cluster tests/cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

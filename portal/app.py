@@ -33,8 +33,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import Mount
 
+from portal import metrics
 from portal.blobstore import open_blob_store
-from portal.database import create_engine, session_factory
+from portal.database import open_engine, session_factory
 from portal.dev_idp import provider as dev_idp
 from portal.errors import PortalError
 from portal.notary import Notary
@@ -65,8 +66,12 @@ def create_app(
 ) -> Starlette:
     """``background`` runs for the app's lifetime, stopped before the engine is disposed
     (``portal run`` passes the notification worker: ``portal.workers.runner``)."""
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     sessions = session_factory(engine)
+    replica = open_engine(settings, settings.database.replica_url) if settings.database.replica_url else None
+    metrics.watch_pool(engine, "app")
+    if replica is not None:
+        metrics.watch_pool(replica, "replica")
     notary = Notary.from_settings(settings)
     blobs = open_blob_store(settings.blobs, engine)
 
@@ -80,6 +85,8 @@ def create_app(
         await notary.aclose()
         await blobs.aclose()
         await engine.dispose()
+        if replica is not None:
+            await replica.dispose()
 
     app_routes = routes()
     if settings.dev_idp_enabled:
@@ -110,6 +117,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.replica_engine = replica
+    app.state.replica_sessions = session_factory(replica) if replica is not None else None
     app.state.notary = notary
     app.state.blobs = blobs
     app.state.clock = None  # tests pin time here (portal.web.clock); None: the real clocks

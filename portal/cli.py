@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, timedelta
@@ -43,11 +44,11 @@ import uvicorn
 
 from portal import catalogue, schema
 from portal.app import create_app
-from portal.database import create_engine, session_factory, transaction
+from portal.database import open_engine, session_factory, transaction
 from portal.logs import configure_logging
 from portal.notary import Notary
 from portal.services import agencies, checkpoints, evidence, evidence_records, publications
-from portal.settings import Settings, load_settings
+from portal.settings import Settings, export_to_server_processes, load_settings
 from portal.workers import evidence as evidence_worker
 from portal.workers import runner
 
@@ -55,7 +56,7 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         await schema.upgrade(engine)
         print(f"数据库已升级到版本 {await schema.current_revision(engine)}")
@@ -65,7 +66,7 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _agency_create(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with transaction(session_factory(engine)) as db:
             client = await agencies.create_client(db, args.name)
@@ -82,7 +83,7 @@ async def _agency_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with Notary.from_settings(settings) as notary, session_factory(engine)() as db:
             report = await evidence.verify_chains(db)
@@ -105,7 +106,7 @@ async def _evidence_verify(settings: Settings, _args: argparse.Namespace) -> int
 
 
 async def _evidence_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with Notary.from_settings(settings) as notary:
             deps = evidence_worker.EvidenceDeps(session_factory(engine), notary,
@@ -118,7 +119,7 @@ async def _evidence_checkpoint(settings: Settings, _args: argparse.Namespace) ->
 
 
 async def _publicity_remask(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with transaction(session_factory(engine)) as db:
             report = await publications.remask(db)
@@ -139,7 +140,7 @@ async def _blobs_migrate(settings: Settings, args: argparse.Namespace) -> int:
     if settings.blobs.store == "files" and source_dir == settings.blobs.directory:
         print(f"文件已在配置的存储中（BLOB_STORE=files，{source_dir}），无需迁移。")
         return 0
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     target = open_blob_store(settings.blobs, engine)
     try:
         report = await copy_blobs(FileBlobStore(source_dir), target)
@@ -157,7 +158,7 @@ async def _blobs_check(settings: Settings, _args: argparse.Namespace) -> int:
     from portal.blobstore import open_blob_store
     from portal.services import document_audit
 
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     store = open_blob_store(settings.blobs, engine)
     try:
         async with session_factory(engine)() as db:
@@ -190,7 +191,7 @@ async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
     except CalendarFileError as exc:
         print(f"{catalogue.title(exc.code)}：{exc}", file=sys.stderr)
         return 1
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with transaction(session_factory(engine)) as db:
             summary = await calendar.replace_years(db, table)
@@ -204,7 +205,7 @@ async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _agency_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with transaction(session_factory(engine)) as db:
             client = await agencies.revoke_client(db, args.client_id)
@@ -222,7 +223,7 @@ async def _agency_revoke(settings: Settings, args: argparse.Namespace) -> int:
 async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     from portal import demo
 
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         await schema.upgrade(engine)
         seeded = await demo.seed(settings, session_factory(engine))
@@ -247,7 +248,7 @@ async def _payments_reconcile(settings: Settings, args: argparse.Namespace) -> i
     except ValueError:
         print(f"日期格式应为 YYYY-MM-DD：{args.date}", file=sys.stderr)
         return 1
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             platform = PaymentPlatforms.from_settings(settings, http=lambda: http).active
@@ -273,16 +274,28 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return await runner.worker_command(settings, once=args.once, concurrency=args.concurrency)
 
 
-def _serve(settings: Settings, *, with_worker: bool = False) -> None:
+def _serve(settings: Settings, *, with_worker: bool = False, workers: int = 1) -> None:
+    """One process, or ``workers`` server processes under uvicorn's supervisor (which restarts
+    one that dies): each builds its own app from the environment (``portal.asgi``), and their
+    metrics meet in a fresh ``DATA_DIR/metrics`` folder (prometheus_client's multiprocess mode)."""
+    options: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_config": None,
+                               "proxy_headers": settings.trusted_proxy_hops > 0,
+                               "timeout_graceful_shutdown": 20}
+    if workers > 1:
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        export_to_server_processes("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
+        uvicorn.run("portal.asgi:application", factory=True, workers=workers, **options)
+        return
     background = (lambda: runner.in_process_worker(settings)) if with_worker else None
-    uvicorn.run(create_app(settings, background=background), host=settings.host, port=settings.port,
-                log_config=None, proxy_headers=settings.trusted_proxy_hops > 0)
+    uvicorn.run(create_app(settings, background=background), **options)
 
 
 async def _prepare_run(settings: Settings) -> None:
     from portal import demo
 
-    engine = create_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         await schema.upgrade(engine)
         await demo.seed(settings, session_factory(engine))
@@ -329,7 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                                           required=True)
     publicity.add_parser("remask", help="按现行脱敏规则重新处理公示信息").set_defaults(func=_publicity_remask)
     sub.add_parser("demo", help="写入演示数据").set_defaults(func=_demo)
-    sub.add_parser("serve", help="启动网站").set_defaults(func=None, serve=True)
+    serve = sub.add_parser("serve", help="启动网站")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="服务进程数（每个 CPU 核 1-2 个）；后台任务另由 portal worker 运行")
+    serve.set_defaults(func=None, serve=True)
     worker = sub.add_parser("worker", help="发送通知并生成期限提醒（后台任务，收到 SIGTERM 后安全退出）")
     worker.add_argument("--once", action="store_true", help="处理完当前到期的任务后退出")
     worker.add_argument("--concurrency", type=int, default=1, help="本进程内并行的发送循环数")
@@ -347,7 +363,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(settings, with_worker=True)
         return 0
     if getattr(args, "serve", False):
-        _serve(settings)
+        if args.workers < 1:
+            print("--workers 至少为 1", file=sys.stderr)
+            return 2
+        _serve(settings, workers=args.workers)
         return 0
     func: Command = args.func
     return asyncio.run(func(settings, args))

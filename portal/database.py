@@ -8,6 +8,7 @@ the way in and hands back aware UTC values on the way out.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from portal.settings import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,8 +96,18 @@ def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine for ``url`` with the per-dialect settings the portal relies on."""
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An engine for ``url`` with the per-dialect settings the portal relies on.
+
+    ``transaction_pooling``: ``url`` leads to a pooler in transaction mode (PgBouncer), where
+    one client connection's transactions run on whichever server connection is free: no
+    prepared statement may outlive its transaction (asyncpg's and SQLAlchemy's caches off,
+    a unique name for each) and no session setting is sent at connect (PITFALLS.md).
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
@@ -103,7 +116,23 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    if transaction_pooling:
+        connect_args = {key: value for key, value in kwargs.get("connect_args", {}).items()
+                        if key != "server_settings"}
+        connect_args.update(statement_cache_size=0, prepared_statement_cache_size=0,
+                            prepared_statement_name_func=_unique_statement_name)
+        kwargs["connect_args"] = connect_args
     return create_async_engine(url, **kwargs)
+
+
+def open_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """The engine of ``settings``' database (or of ``url``: its replica), with the configured
+    pool size and pooler mode."""
+    if not settings.is_sqlite:
+        kwargs.setdefault("pool_size", settings.database.pool_size)
+        kwargs.setdefault("max_overflow", settings.database.max_overflow)
+    return create_engine(url or settings.database_url,
+                         transaction_pooling=settings.database.transaction_pooling, **kwargs)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

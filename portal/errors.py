@@ -25,7 +25,9 @@
     │   └── ConsentMissing           409 consent_required | consent_revoked (serve on paper instead)
     ├── PayloadTooLarge              413 payload_too_large
     ├── UnsupportedMediaType         415 unsupported_media_type
-    └── RateLimited                  429 rate_limited         (carries retry_after seconds)
+    ├── RateLimited                  429 rate_limited         (carries retry_after seconds)
+    └── ServiceUnavailable           503 service_unavailable  (the database or the document store is
+                                                              away; nothing was done; carries retry_after)
     ConfigurationError               raised at start-up only, never rendered
 
 Each error carries a stable machine ``code`` (the API contract) and an optional ``detail``
@@ -151,6 +153,15 @@ class PayloadTooLarge(PortalError):
 class UnsupportedMediaType(PortalError):
     status = 415
     code = "unsupported_media_type"
+
+
+class ServiceUnavailable(PortalError):
+    """The database or the document store did not answer: the request did nothing (its
+    transaction, if any, was not committed) and may be repeated shortly."""
+
+    status = 503
+    code = "service_unavailable"
+    retry_after = 5
 
 
 class RateLimited(PortalError):

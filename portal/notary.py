@@ -38,6 +38,7 @@ from types import TracebackType
 
 from pyhanko.sign.signers import Signer
 
+from portal import metrics
 from portal.errors import ConfigurationError
 from portal.settings import Settings, SigningSettings
 from signing import (
@@ -147,7 +148,7 @@ class Notary:
     def from_settings(cls, settings: Settings) -> Notary:
         config = settings.signing
         if config.development:
-            directory = dev_pki_dir(settings.data_dir)
+            directory = dev_pki_dir(settings.dev_keys_dir)
             return cls(lambda: development_services(directory), workers=config.verify_workers)
         services = production_services(config)  # now: a bad path, password or PIN stops start-up
         return cls(lambda: services, workers=config.verify_workers, owned=services)
@@ -170,8 +171,10 @@ class Notary:
         services = await self.services()
         if self._runner is None:  # no await between the test and the assignment
             self._runner = VerificationRunner(VerificationContext(trust=services.trust),
-                                              workers=self.workers, time_budget=self.time_budget)
-        return await self._runner.verify(data)
+                                              workers=self.workers, time_budget=self.time_budget,
+                                              on_worker_lost=metrics.verification_worker_lost)
+        with metrics.verifications():
+            return await self._runner.verify(data)
 
     async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
                    location: str | None = None) -> bytes:

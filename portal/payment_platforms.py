@@ -91,7 +91,7 @@ class PaymentPlatforms:
             client = _nontax(config.nontax, factory())
             return cls(client, {client.name: client}, settings.public_url,
                        form_action_origin=config.nontax.pay_origin)
-        key_dir = sandbox_key_dir(settings.data_dir)
+        key_dir = sandbox_key_dir(settings.dev_keys_dir)
         merchant_key = _merchant_key(settings.secret_key)
         sandbox: SandboxPlatform | None = None
         if mount_sandbox:

@@ -146,6 +146,27 @@ BLOB_STORES = ("database", "files", "s3")
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    """How the portal reaches PostgreSQL (README, "Several nodes").
+
+    ``transaction_pooling``: ``DATABASE_URL`` leads to a pooler in transaction mode
+    (PgBouncer ``pool_mode = transaction``), where consecutive transactions of one client
+    connection may run on different server connections: no prepared statement is kept
+    between them (asyncpg's and SQLAlchemy's statement caches off, unique statement names)
+    and no session setting is sent at connect. ``replica_url``: a streaming standby
+    (``DATABASE_REPLICA_URL``) for anonymous public reads (publicity search and items, public
+    case and receipt lookups); what a party reads of its own stays on the primary, which has
+    every write the moment it is acknowledged. ``pool_size`` + ``max_overflow`` per process
+    bound the connections one process opens.
+    """
+
+    transaction_pooling: bool = False
+    replica_url: str | None = field(default=None, repr=False)
+    pool_size: int = 10
+    max_overflow: int = 20
+
+
+@dataclass(frozen=True)
 class S3Settings:
     """An S3-compatible object store for documents (``BLOB_STORE=s3``; ``S3_*``).
 
@@ -196,6 +217,15 @@ class Settings:
     payments: PaymentSettings = field(default_factory=PaymentSettings)
     service_desk: ServiceDeskSettings = field(default_factory=ServiceDeskSettings)
     blobs: BlobSettings = field(default_factory=BlobSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    dev_keys_dir: Path = Path("var")
+    """Where the development parts keep the keys they generate (the development PKI, the
+    development identity provider's key, the sandbox payment platform's key); ``DATA_DIR``
+    unless ``DEV_KEYS_DIR`` names a directory the nodes of a development cluster share."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """``METRICS_TOKEN``: the bearer token of ``/metrics``; unset, the route does not exist."""
+    metrics_dir: Path | None = None
+    """``PROMETHEUS_MULTIPROC_DIR``: set by ``portal serve --workers N`` for its processes."""
 
     @property
     def https(self) -> bool:
@@ -472,6 +502,45 @@ def _blobs(env: Mapping[str, str], data_dir: Path, *, sqlite: bool) -> BlobSetti
     return BlobSettings(store=store, directory=directory, s3=_s3(env) if store == "s3" else None)
 
 
+def _postgres_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _database(env: Mapping[str, str], *, sqlite: bool) -> DatabaseSettings:
+    pooling = (env.get("DATABASE_TRANSACTION_POOLING") or "").lower()
+    if pooling not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ConfigurationError("DATABASE_TRANSACTION_POOLING must be 1 or 0")
+    replica = _postgres_url(env.get("DATABASE_REPLICA_URL", "")) or None
+    if replica is not None and (sqlite or not replica.startswith("postgresql+asyncpg://")):
+        raise ConfigurationError("DATABASE_REPLICA_URL needs PostgreSQL (postgresql://…) for both")
+    config = DatabaseSettings(transaction_pooling=pooling in ("1", "true", "yes"), replica_url=replica,
+                              pool_size=_int(env, "DATABASE_POOL_SIZE", 10),
+                              max_overflow=_int(env, "DATABASE_MAX_OVERFLOW", 20))
+    if config.pool_size < 1 or config.max_overflow < 0:
+        raise ConfigurationError("DATABASE_POOL_SIZE must be positive, DATABASE_MAX_OVERFLOW not negative")
+    return config
+
+
+def _directory(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 32:
+        raise ConfigurationError("METRICS_TOKEN must be at least 32 characters")
+    return token
+
+
+def export_to_server_processes(key: str, value: str) -> None:
+    """Put ``key`` into the environment that ``portal serve --workers N``'s server processes
+    start with: they read their settings from it, as the command itself did."""
+    os.environ[key] = value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -480,8 +549,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     host = env.get("HOST", "127.0.0.1")
     port = _int(env, "PORT", 8000)
     database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'portal.db'}"
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+asyncpg://" + database_url.removeprefix("postgresql://")
+    database_url = _postgres_url(database_url)
     if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigurationError("DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://")
     public_url = _public_url(env.get("PUBLIC_URL") or f"http://{_browsable(host)}:{port}")
@@ -501,4 +569,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         payments=_payments(env),
         service_desk=_service_desk(env),
         blobs=_blobs(env, data_dir, sqlite=database_url.startswith("sqlite")),
+        database=_database(env, sqlite=database_url.startswith("sqlite")),
+        dev_keys_dir=_directory(Path(env.get("DEV_KEYS_DIR") or data_dir).resolve()),
+        metrics_token=_metrics_token(env),
+        metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
     )

@@ -39,6 +39,7 @@ import resource
 import signal
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -118,8 +119,12 @@ class VerificationRunner:
         workers: int = 2,
         time_budget: float = 20.0,
         memory_limit: int = 1536 * 1024 * 1024,
+        on_worker_lost: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_worker_lost`` hears of each worker process lost mid-job, with the reason:
+        ``died`` (it ended), ``over_budget`` (killed past the time budget) or ``failed``."""
         self.context = context
+        self.on_worker_lost = on_worker_lost
         self.workers = workers
         self.time_budget = time_budget
         self.memory_limit = memory_limit
@@ -143,15 +148,18 @@ class VerificationRunner:
                                                 timeout=self.time_budget + _GRACE_SECONDS)
             except TimeoutError:
                 logger.warning("verification over budget; killing its worker")
+                self._lost("over_budget")
                 self._discard(worker)
                 return _too_complex(data)
             except _WorkerLost:
                 # This file, or a kill from outside: a new worker, one retry.
                 logger.warning("a verification worker died; retrying in another")
+                self._lost("died")
                 self._discard(worker)
                 continue
             except Exception:
                 logger.warning("verification worker failed", exc_info=True)
+                self._lost("failed")
                 self._discard(worker)
                 return _too_complex(data)
             except BaseException:  # cancelled mid-job: the worker's answer would be stale
@@ -160,6 +168,10 @@ class VerificationRunner:
             self._release(worker)
             return report
         return _too_complex(data)
+
+    def _lost(self, reason: str) -> None:
+        if self.on_worker_lost is not None:
+            self.on_worker_lost(reason)
 
     async def _exchange(self, worker: _Worker, data: bytes) -> VerificationReport:
         loop = asyncio.get_running_loop()

@@ -51,6 +51,18 @@ HSM_PORTAL_NAME = "福建省行政执法服务平台"
 CSRF_RE = re.compile(r'(?:name="csrf_token" value="|"X-CSRF-Token": ")([^"]+)"')
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cluster", action="store_true",
+                     help="also run tests/cluster (make test-cluster): nodes, nginx, PgBouncer, replicas")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``tests/cluster`` takes minutes and servers of its own: only with ``--cluster``."""
+    if collection_path.name == "cluster" and not config.getoption("--cluster"):
+        return True
+    return None
+
+
 @dataclass
 class Database:
     backend: str

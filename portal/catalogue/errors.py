@@ -22,6 +22,7 @@ TITLES: dict[str, str] = {
     "unsupported_media_type": "不支持的文件或内容类型",
     "rate_limited": "操作过于频繁，请稍后再试",
     "internal_error": "系统暂时无法处理您的请求",
+    "service_unavailable": "系统正在恢复，请稍后再试",
     "invalid_encoding": "提交的内容不是有效的 UTF-8 文本",
     "login_failed": "登录未完成，请重新登录",
     "login_provider_error": "身份认证平台没有完成登录，例如您取消了登录。",
@@ -118,6 +119,7 @@ EXPLANATIONS: dict[str, str] = {
     "rate_limited": "为防止滥用，系统限制了查询频率。",
     "payment_platform_unavailable": "您的缴款尚未发生，请稍后返回罚款页面重新点击缴款。",
     "internal_error": "我们已记录此问题。请稍后再试；如问题持续，请联系执法机关或平台客服。",
+    "service_unavailable": "平台的数据库或文书存储暂时无法访问，您刚才的操作没有生效，请稍后重新提交。",
     "login_failed": "登录过程中的安全校验未通过（可能已超时或被篡改），请重新登录。",
     "idp_request_invalid": "发起登录的网站提供的参数有误，无法继续。请返回该网站重新登录。",
 }

@@ -157,7 +157,7 @@ class DevIdentityProvider:
                  render: PageRenderer) -> None:
         self.issuer = issuer(settings)
         self.render = render
-        self.data_dir = settings.data_dir
+        self.data_dir = settings.dev_keys_dir
         self.sessions = sessions
         client = RegisteredClient(
             client_id=CLIENT_ID,

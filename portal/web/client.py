@@ -8,7 +8,10 @@ address to dodge a limit (ASVS v5.0.0-15.3.4).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -40,6 +43,39 @@ async def count(request: Request, db: AsyncSession, limit: rate_limits.Limit) ->
     """``enforce`` inside the caller's transaction, for a request that only reads otherwise
     (one transaction instead of two; a refused request then goes uncounted)."""
     _refuse_over(limit, await rate_limits.hit(db, limit, _key(request)))
+
+
+@asynccontextmanager
+async def public_read(request: Request,
+                      limit: rate_limits.Limit | None = None) -> AsyncIterator[AsyncSession]:
+    """A session for an anonymous public read (publicity, public case status), counted against
+    ``limit`` when one is given.
+
+    With a read replica (``DATABASE_REPLICA_URL``) the count is a short transaction on the
+    primary and the read goes to the replica; a replica that cannot be reached is logged and
+    the primary answers instead, so the public never waits for it. Without one, the count and
+    the read are one transaction on the primary.
+    """
+    state = request.app.state
+    if state.replica_sessions is None:
+        async with transaction(state.sessions) as db:
+            if limit is not None:
+                await count(request, db, limit)
+            yield db
+        return
+    if limit is not None:
+        await enforce(request, limit)
+    replica = state.replica_sessions()
+    try:
+        await replica.connection()
+    except (OSError, DBAPIError, TimeoutError):
+        await replica.close()
+        log.warning("read replica unreachable: the primary answers", exc_info=True)
+        async with state.sessions() as db:
+            yield db
+        return
+    async with replica as db:
+        yield db
 
 
 def _key(request: Request) -> str:

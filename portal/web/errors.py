@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope, Send
 
 from portal import catalogue
+from portal.blobstore import BlobUnavailable
 from portal.errors import (
     BadRequest,
     Forbidden,
@@ -29,6 +31,7 @@ from portal.errors import (
     PortalError,
     RateLimited,
     ReauthenticationRequired,
+    ServiceUnavailable,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -139,6 +142,21 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(request, _BY_STATUS.get(exc.status_code, PortalError)())
 
 
+def _unavailable(exc: BaseException) -> bool:
+    """The database or the document store is away (a restart, a network cut), not a bug."""
+    if isinstance(exc, (BlobUnavailable, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        # class 08: connection exception; 57P01-03: the server shutting down or starting up
+        return (exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+                or state.startswith(("08", "57P")) or isinstance(exc.orig, (ConnectionError, OSError)))
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    if _unavailable(exc) or (exc.__cause__ is not None and _unavailable(exc.__cause__)):
+        log.warning("database or document store unavailable", extra={"action": type(exc).__name__})
+        return error_response(request, ServiceUnavailable())
     log.exception("unhandled error")
     return error_response(request, PortalError())

@@ -18,6 +18,7 @@ import time
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal import metrics
 from portal.logs import actor_var, request_id_var
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -53,15 +54,18 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            route = logged_path(scope)
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": logged_path(scope),
+                    "path": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(seconds * 1000, 1),
                 },
             )
+            metrics.observe_request(scope["method"], route, status, seconds)
             request_id_var.reset(id_token)
             actor_var.reset(actor_token)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount, Route
 
+from portal.web import metrics
 from portal.web.api import agency as agency_api
 from portal.web.api import cases as cases_api
 from portal.web.api import deliveries as deliveries_api
@@ -79,6 +80,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", home.home, name="home"),
         Route("/healthz", home.healthz, name="healthz"),
+        Route("/metrics", metrics.scrape, name="metrics"),
         Route("/login", login.login_page, methods=["GET"], name="login"),
         Route("/login", login.start, methods=["POST"], name="login_start"),
         Route("/auth/callback", login.callback, methods=["GET"], name="auth_callback"),

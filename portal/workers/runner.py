@@ -29,8 +29,9 @@ from datetime import timedelta
 from typing import Any
 
 from notifications import RateLimit, RateLimits, RetryPolicy
+from portal import metrics
 from portal.blobstore import open_blob_store
-from portal.database import create_engine, session_factory, transaction, utcnow
+from portal.database import open_engine, session_factory, transaction, utcnow
 from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
 from portal.services import checkpoints, outbox
@@ -80,7 +81,8 @@ async def run_workers(
         log.warning("SQLite has one writer at a time: running one notification loop",
                     extra={"job": "notifications", "count": concurrency})
         concurrency = 1
-    engine = create_engine(settings.database_url, **_worker_engine_options(settings))
+    engine = open_engine(settings, **_worker_engine_options(settings))
+    metrics.watch_pool(engine, "worker")
     sessions = session_factory(engine)
     renderer = outbox.renderer_for(settings.public_url)
     notary = Notary.from_settings(settings)
@@ -148,7 +150,7 @@ async def worker_command(settings: Settings, *, once: bool, concurrency: int) ->
     _stop_on_signals(stop)
     attempted = await run_workers(settings, once=once, concurrency=concurrency, stop=stop)
     if once:
-        engine = create_engine(settings.database_url)
+        engine = open_engine(settings)
         try:
             async with transaction(session_factory(engine)) as db:
                 counts = await outbox.status_counts(db)

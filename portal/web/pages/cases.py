@@ -31,7 +31,7 @@ from portal.services import cases, fine_views, rate_limits, submissions
 from portal.services.calendar import load_calendar
 from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import current_user, require_party
-from portal.web.client import enforce
+from portal.web.client import public_read
 from portal.web.clock import request_now
 from portal.web.rendering import render
 
@@ -62,10 +62,8 @@ def _scanned(request: Request, typed: str, token: str | None) -> bool:
 
 
 async def _answer(request: Request, typed: str, token: str | None) -> Response:
-    if not _scanned(request, typed, token):
-        await enforce(request, CASE_LOOKUPS)
     user = current_user(request)
-    async with request.app.state.sessions() as db:
+    async with public_read(request, None if _scanned(request, typed, token) else CASE_LOOKUPS) as db:
         try:
             case, status = await cases.public_status(db, typed[:_MAX_TYPED])
         except NotFound:

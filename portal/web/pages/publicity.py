@@ -28,12 +28,11 @@ from starlette.responses import Response
 
 from portal import fields
 from portal.catalogue import PUBLICITY, PUBLICITY_REGIONS
-from portal.database import transaction
 from portal.errors import NotFound
 from portal.publicity.ingest import Kind
 from portal.services import publicity_search, rate_limits
 from portal.services.publicity_search import Cursor, SearchFilters, SearchPage
-from portal.web.client import count
+from portal.web.client import public_read
 from portal.web.clock import request_now
 from portal.web.rendering import render
 
@@ -87,8 +86,7 @@ def parse_form(params: Mapping[str, str], agency_ids: set[int]) -> SearchForm:
 
 
 async def search_page(request: Request) -> Response:
-    async with transaction(request.app.state.sessions) as db:
-        await count(request, db, SEARCHES)
+    async with public_read(request, SEARCHES) as db:
         agencies = await publicity_search.agency_choices(db)
         form = parse_form(request.query_params, {agency_id for agency_id, _ in agencies})
         page = SearchPage((), None, False)
@@ -107,7 +105,7 @@ async def search_page(request: Request) -> Response:
 
 
 async def detail_page(request: Request) -> Response:
-    async with request.app.state.sessions() as db:
+    async with public_read(request) as db:
         try:
             item = await publicity_search.public_item(db, request.path_params["publication_id"],
                                                       request_now(request))

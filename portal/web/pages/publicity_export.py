@@ -31,7 +31,7 @@ from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.services import publicity_search, rate_limits
 from portal.services.publicity_search import PublicItem
-from portal.web.client import enforce
+from portal.web.client import public_read
 from portal.web.clock import request_now
 from portal.web.pages.publicity import parse_form
 
@@ -81,15 +81,15 @@ Chunks = Callable[[AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]
 
 
 async def _export(request: Request, extension: str, chunks: Chunks) -> Response:
-    await enforce(request, EXPORTS)
-    async with request.app.state.sessions() as db:
+    async with public_read(request, EXPORTS) as db:
         agencies = await publicity_search.agency_choices(db)
     form = parse_form(request.query_params, {agency_id for agency_id, _ in agencies})
     if form.errors:
         raise ValidationFailed(form.errors)
     filters = replace(form.filters, keyword="")
     public_url = request.app.state.settings.public_url
-    items = publicity_search.export_items(request.app.state.sessions, filters, request_now(request))
+    items = publicity_search.export_items(request.app.state.replica_sessions or request.app.state.sessions,
+                                          filters, request_now(request))
 
     async def records() -> AsyncIterator[dict[str, Any]]:
         async for item in items:

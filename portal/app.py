@@ -35,8 +35,9 @@ from starlette.routing import Mount
 
 from portal import metrics
 from portal.blobstore import open_blob_store
-from portal.database import open_engine, session_factory
+from portal.database import session_factory
 from portal.dev_idp import provider as dev_idp
+from portal.engines import open_engine
 from portal.errors import PortalError
 from portal.notary import Notary
 from portal.payment_platforms import SANDBOX_MOUNT, PaymentPlatforms

@@ -44,7 +44,8 @@ import uvicorn
 
 from portal import catalogue, schema
 from portal.app import create_app
-from portal.database import open_engine, session_factory, transaction
+from portal.database import session_factory, transaction
+from portal.engines import open_engine
 from portal.logs import configure_logging
 from portal.notary import Notary
 from portal.services import agencies, checkpoints, evidence, evidence_records, publications

@@ -25,8 +25,6 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from portal.settings import Settings
-
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -123,16 +121,6 @@ def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any)
                             prepared_statement_name_func=_unique_statement_name)
         kwargs["connect_args"] = connect_args
     return create_async_engine(url, **kwargs)
-
-
-def open_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> AsyncEngine:
-    """The engine of ``settings``' database (or of ``url``: its replica), with the configured
-    pool size and pooler mode."""
-    if not settings.is_sqlite:
-        kwargs.setdefault("pool_size", settings.database.pool_size)
-        kwargs.setdefault("max_overflow", settings.database.max_overflow)
-    return create_engine(url or settings.database_url,
-                         transaction_pooling=settings.database.transaction_pooling, **kwargs)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,7 +21,7 @@ With ``portal serve --workers N`` every process writes these to files under
 process that answers a scrape adds them up for the node.
 
 Read from the shared database at each scrape, so every node reports the same cluster-wide
-figures (``portal.services.backlog``): ``portal_outbox_pending{status}``,
+figures (``portal.services.backlog``, collected by ``portal.web.metrics``): ``portal_outbox_pending{status}``,
 ``portal_outbox_oldest_due_seconds``, ``portal_jobs_pending{kind}``,
 ``portal_jobs_oldest_pending_seconds{kind}``, ``portal_receipts_pending{receipt}`` and
 ``portal_receipts_oldest_pending_seconds{receipt}``; ``portal_database_up`` is 0 when that
@@ -32,18 +32,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from portal.services.backlog import Backlog
 
 __all__ = ["CONTENT_TYPE", "observe_request", "render", "verification_worker_lost", "verifications",
            "watch_pool"]
@@ -92,43 +88,6 @@ def verification_worker_lost(reason: str) -> None:
     WORKERS_LOST.labels(reason).inc()
 
 
-class _BacklogCollector(Collector):
-    def __init__(self, backlog: Backlog | None) -> None:
-        self.backlog = backlog
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("portal_database_up", "1 when this scrape could read the database")
-        up.add_metric([], 0 if self.backlog is None else 1)
-        yield up
-        if self.backlog is None:
-            return
-        b = self.backlog
-        outbox = GaugeMetricFamily("portal_outbox_pending", "Notifications not yet delivered, by status",
-                                   labels=["status"])
-        for status in ("created", "sending", "temporary-failure"):
-            outbox.add_metric([status], b.outbox.get(status, 0))
-        yield outbox
-        yield GaugeMetricFamily("portal_outbox_oldest_due_seconds",
-                                "How long the oldest due notification has waited",
-                                value=b.outbox_oldest_due_seconds)
-        jobs = GaugeMetricFamily("portal_jobs_pending", "Follow-up jobs not done, by kind", labels=["kind"])
-        ages = GaugeMetricFamily("portal_jobs_oldest_pending_seconds", "Age of the oldest job not done",
-                                 labels=["kind"])
-        for kind, waiting in sorted(b.jobs.items()):
-            jobs.add_metric([kind], waiting.count)
-            ages.add_metric([kind], waiting.oldest_seconds)
-        yield jobs
-        yield ages
-        receipts = GaugeMetricFamily("portal_receipts_pending", "Receipts still to issue", labels=["receipt"])
-        receipt_ages = GaugeMetricFamily("portal_receipts_oldest_pending_seconds",
-                                         "Age of the oldest receipt still to issue", labels=["receipt"])
-        for name, waiting in sorted(b.receipts().items()):
-            receipts.add_metric([name], waiting.count)
-            receipt_ages.add_metric([name], waiting.oldest_seconds)
-        yield receipts
-        yield receipt_ages
-
-
 def _forget_dead_processes(directory: Path) -> None:
     """Drop the live gauges of processes that ended (a restarted server worker)."""
     pids = {int(m.group(1)) for p in directory.glob("*.db") if (m := _PID_FILE.search(p.name))}
@@ -141,9 +100,8 @@ def _forget_dead_processes(directory: Path) -> None:
             continue  # alive, another user's
 
 
-def render(backlog: Backlog | None, multiprocess_dir: Path | None) -> bytes:
-    """The exposition text: this node's processes, then the cluster's backlog (None: the
-    database could not be read)."""
+def render(cluster: Collector, multiprocess_dir: Path | None) -> bytes:
+    """The exposition text: this node's processes, then ``cluster``'s figures."""
     if multiprocess_dir is not None:
         _forget_dead_processes(multiprocess_dir)
         registry = CollectorRegistry()
@@ -152,5 +110,5 @@ def render(backlog: Backlog | None, multiprocess_dir: Path | None) -> bytes:
     else:
         recorded = generate_latest(REGISTRY)
     extra = CollectorRegistry()
-    extra.register(_BacklogCollector(backlog))
+    extra.register(cluster)
     return recorded + generate_latest(extra)

@@ -31,7 +31,8 @@ from typing import Any
 from notifications import RateLimit, RateLimits, RetryPolicy
 from portal import metrics
 from portal.blobstore import open_blob_store
-from portal.database import open_engine, session_factory, transaction, utcnow
+from portal.database import session_factory, transaction, utcnow
+from portal.engines import open_engine
 from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
 from portal.services import checkpoints, outbox

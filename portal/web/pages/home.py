@@ -16,10 +16,16 @@ async def home(request: Request) -> Response:
     return render(request, "pages/home.html", private=False)
 
 
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
 async def _reachable(engine: AsyncEngine) -> bool:
+    """Within 3 s. The check itself is shielded from the timeout: a query cancelled half way
+    would leave its connection in the pool in a state that fails the next request on it."""
     try:
-        async with asyncio.timeout(3), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await asyncio.wait_for(asyncio.shield(_select_one(engine)), timeout=3)
     except Exception:  # any failure to reach the database is "unavailable"
         return False
     return True

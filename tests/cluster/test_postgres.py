@@ -232,6 +232,10 @@ async def test_public_reads_go_to_the_replica_and_a_partys_own_reads_to_the_prim
         standby.remove()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "not solved yet (issue 16): after the restart a pooled asyncpg connection is handed out "
+    "while still mid-operation and the request fails with InternalClientError 'cannot switch "
+    "to state …; another operation is in progress' (a 500, not a clean 503)"))
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 async def test_a_postgresql_restart_under_load_loses_nothing_acknowledged(
         primary: PgServer, tmp_path: Path, running: list[Starlette], mode: str) -> None:

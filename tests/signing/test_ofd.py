@@ -13,7 +13,7 @@ import base64
 
 import pytest
 
-from signing import AlgorithmFamily, Indication, SubIndication, VerificationContext
+from signing import AlgorithmFamily, Indication, SubIndication, VerificationContext, verification_cache
 from signing.documents import verify_document
 from signing.ses import SesVersion
 from tests.signing.gm_corpus import (
@@ -136,6 +136,10 @@ def test_revoked_seal_certificate(gm_corpus: GmCorpus, context: VerificationCont
     ofd = gm_corpus.sealed(gm_corpus.seal(signer_certs=(victim.certificate,)), signer=victim)
     assert verify_document(ofd, context).indication is Indication.TOTAL_PASSED
     pki.sm2.revoke(victim.certificate)
+    # A worker trusts the validation it just did until its CRL is due or an hour has passed
+    # (signing.verification_cache); then it fetches the new CRL and sees the revocation.
+    assert verify_document(ofd, context).indication is Indication.TOTAL_PASSED
+    verification_cache.clear()
     report = verify_document(ofd, context)
     assert report.indication is Indication.INDETERMINATE
     assert report.signatures[0].sub_indication is SubIndication.REVOKED_NO_POE

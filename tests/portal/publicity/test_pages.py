@@ -91,7 +91,7 @@ async def test_an_items_page_shows_masked_content_and_a_missing_one_is_404(
     assert page.headers["x-robots-tag"] == "noindex, noarchive"  # no copy outliving the window
     text = main_text(page)
     for expected in ("福州闽江贸易有限公司", "榕市监罚〔2026〕1号", "福州市市场监督管理局", "2026年1月20日",
-                     "5,000.00 元", "公示截止 2028年03月02日 10:00"):
+                     "5,000.00 元", "公示截止 2028年3月2日 10:00"):
         assert expected in text, expected
     assert "已更新" not in text and "第 2 版" not in text
     for missing in ("/publicity/999999", f"/publicity/{2**70}"):

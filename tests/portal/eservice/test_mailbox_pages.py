@@ -142,5 +142,6 @@ async def test_a_deferral_after_service_is_shown_beside_the_decision_s_payment_d
             "deadline": "payment", "new_last_day": new_last_day.isoformat(),
             "reason": "经济困难，批准暂缓缴纳"}, "agency:test")
     after = (await client.get(f"/mailbox/{delivery.public_id}")).text
-    assert "变更了此期限" in after and f"{new_last_day.year}年{new_last_day.month}月{new_last_day.day}日" in after
+    shown = f"{new_last_day.year}年{new_last_day.month}月{new_last_day.day}日"
+    assert "变更了此期限" in after and shown in after
     assert f'href="/cases/{case.code}"' in after

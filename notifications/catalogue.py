@@ -56,6 +56,7 @@ LINK_PATHS = MappingProxyType(
         Kind.RECEIPT_ISSUED: "/fines",  # receipts are listed with the fine they pay
         Kind.CONSENT_SIGNED: "/consent",
         Kind.CONSENT_REVOKED: "/consent",
+        Kind.OBJECTION_ANSWERED: "/objections",
     }
 )
 """Where each kind's link points: a page that requires login."""
@@ -243,6 +244,26 @@ TEMPLATES: tuple[Template, ...] = (
         subject="已撤回电子送达确认",
         body="您已于{{ consent_date }}撤回电子送达确认。此后文书将以其他方式送达；"
         "撤回前已经完成的电子送达仍然有效。",
+    ),
+    # 数据异议答复 — GD art. 49, FJ art. 15: the answer itself is read after login.
+    Template(
+        Kind.OBJECTION_ANSWERED, SMS, 1,
+        "执法机关已答复您在行政执法服务平台提出的数据异议，请登录 {{ link }} 查看。",
+    ),
+    Template(
+        Kind.OBJECTION_ANSWERED, EMAIL, 1,
+        subject="【数据异议】{{ agency_name }}已答复您提出的数据异议",
+        body=_email_body(
+            "{{ agency_name }}已答复您通过行政执法服务平台提出的数据异议。"
+            "答复内容和处理结果请登录平台，在“我的数据异议”中查看。",
+            action="请登录平台查看",
+        ),
+    ),
+    Template(
+        Kind.OBJECTION_ANSWERED, INBOX, 1,
+        subject="数据异议已答复",
+        body="{{ agency_name }}已于{{ answered_at }}答复您提出的数据异议，"
+        "答复内容和处理结果见“我的数据异议”。",
     ),
 )
 """All published templates; the highest version per kind and channel is the current one."""

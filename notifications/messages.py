@@ -47,6 +47,7 @@ class Kind(StrEnum):
     RECEIPT_ISSUED = "receipt_issued"  # a fiscal e-receipt was issued (listed with its fine)
     CONSENT_SIGNED = "consent_signed"  # e-service consent signed (also a security notice)
     CONSENT_REVOKED = "consent_revoked"  # e-service consent revoked (also a security notice)
+    OBJECTION_ANSWERED = "objection_answered"  # the agency answered the party's objection to data
 
 
 class ChannelKind(StrEnum):
@@ -180,6 +181,7 @@ VARIABLES: Mapping[str, Formatter] = MappingProxyType(
         "amount_fen": _fen,
         "paid_at": _instant,
         "receipt_number": _text(40),
+        "answered_at": _instant,
     }
 )
 """Every variable a template may use, with the formatter that checks and formats its value."""

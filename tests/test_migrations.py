@@ -3,14 +3,19 @@ the ORM tables (STYLE.md, convention 10): a model changed without a migration fa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from portal.database import Base
+from portal import schema
+from portal.database import Base, create_engine
 from portal.schema import alembic_config
 from tests.conftest import Database
 
@@ -46,3 +51,65 @@ async def test_migrations_match_the_models(database: Database) -> None:
     async with database.engine.connect() as connection:
         differences = await connection.run_sync(compare)
     assert differences == [], f"models and migrations disagree: {differences}"
+
+
+async def test_upgrading_keeps_the_submissions_filed_before_objections_existed(
+        tmp_path: Path, pg_database_url: str | None) -> None:
+    # GD art. 62(3): nothing filed is lost. Migration 0080 rebuilds ``submissions`` on SQLite
+    # (case_id becomes optional); rows that refer to it must survive, on both databases.
+    urls = [f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"]
+    if pg_database_url is not None:
+        urls.append(pg_database_url.rsplit("/", 1)[0] + f"/{pg_database_url.rsplit('/', 1)[1]}_m")
+    for url in urls:
+        if url.startswith("postgresql"):
+            await _create_pg_database(url)
+        engine = create_engine(url)
+        try:
+            await schema.upgrade(engine, "0070")
+            async with engine.begin() as connection:
+                for statement in _SUBMISSION_AT_0070:
+                    await connection.execute(text(statement), {"at": datetime.now(UTC)})
+            await schema.upgrade(engine)
+            async with engine.connect() as connection:
+                kept = (await connection.execute(text(
+                    "SELECT s.case_id, s.publication_id, a.position FROM submissions s "
+                    "JOIN submission_attachments a ON a.submission_id = s.id"))).all()
+                assert [tuple(row) for row in kept] == [(1, None, 1)]
+        finally:
+            await engine.dispose()
+            if url.startswith("postgresql"):
+                await _drop_pg_database(url)
+
+
+_SUBMISSION_AT_0070 = (
+    "INSERT INTO agencies (id, name, created_at) VALUES (1, '某局', :at)",
+    "INSERT INTO parties (id, kind, name, id_number, created_at) "
+    "VALUES (1, 'person', '张三', '35010219850312123X', :at)",
+    "INSERT INTO cases (id, code, agency_id, agency_case_number, case_type, matter, hearing_right, "
+    "electronic_monitoring, registered_at) VALUES (1, 'C1', 1, 'N1', '行政处罚', '案由', false, false, :at)",
+    "INSERT INTO submissions (id, public_id, case_id, party_id, agency_id, kind, content, "
+    "content_sha256, submitted_by_person_id, actor, submitted_at, event_hash) VALUES "
+    "(1, 'p1', 1, 1, 1, 'statement', '{}', 'c', 1, 'party:1', :at, 'e1')",
+    "INSERT INTO submission_attachments (id, submission_id, position, media_type, size, "
+    "document_sha256) VALUES (1, 1, 1, 'image/png', 3, 'd')",
+)
+
+
+def _admin(url: str) -> str:
+    return url.rsplit("/", 1)[0].replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+
+
+async def _create_pg_database(url: str) -> None:
+    admin = await asyncpg.connect(_admin(url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
+    finally:
+        await admin.close()
+
+
+async def _drop_pg_database(url: str) -> None:
+    admin = await asyncpg.connect(_admin(url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()

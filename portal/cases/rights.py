@@ -11,7 +11,11 @@ may be done (LAW.md, "Rights before a decision").
   for financial hardship, with a proposed plan;
 - **waiver** (放弃陈述、申辩, art. 62): express, while the window runs; afterwards the agency need
   not wait for the window (``cases.rules.PartyStanding.waived``), and the party can no longer
-  state or request a hearing against this prior notice.
+  state or request a hearing against this prior notice;
+- **objection to data** (数据异议, GD art. 49; FJ art. 15; PIPL art. 46): what the portal records
+  or publishes is wrong, and what it should say; at any time, closed cases included (data
+  stays wrong after a case ends); about the case, a document served or a published item
+  (``portal.cases.objections``).
 
 ``parse_form`` turns a form's fields into the canonical content stored with the submission, or
 raises ``ValidationFailed`` with a stable code per field. ``refusal`` answers whether the act
@@ -42,10 +46,13 @@ class SubmissionKind(StrEnum):
     RECUSAL = "recusal"
     PAYMENT_PLAN = "payment_plan"
     WAIVER = "waiver"
+    OBJECTION = "objection"
 
 
-TAKES_ATTACHMENTS = frozenset({SubmissionKind.STATEMENT, SubmissionKind.PAYMENT_PLAN})
-"""The acts that may carry evidence (a statement's proof; proof of financial hardship)."""
+TAKES_ATTACHMENTS = frozenset({SubmissionKind.STATEMENT, SubmissionKind.PAYMENT_PLAN,
+                               SubmissionKind.OBJECTION})
+"""The acts that may carry evidence (a statement's proof; proof of financial hardship; proof
+that the data is wrong)."""
 BEFORE_DECISION = frozenset({SubmissionKind.STATEMENT, SubmissionKind.HEARING_REQUEST,
                              SubmissionKind.WAIVER})
 """The acts that answer the current prior notice (``Submission.notice_seq`` records which)."""
@@ -95,6 +102,9 @@ def parse_form(kind: SubmissionKind, fields: Mapping[str, str], *, officers: Seq
         content = _recusal(fields, officers, errors)
     elif kind is SubmissionKind.PAYMENT_PLAN:
         content = _payment_plan(fields, today, errors)
+    elif kind is SubmissionKind.OBJECTION:
+        content = {"details": _text(fields, "details", STATEMENT_CHARS, errors, required=True),
+                   "correction": _text(fields, "correction", REASON_CHARS, errors, required=False)}
     else:  # the waiver: the checkbox, and the second confirmation page (see pages.rights)
         for confirmation in ("confirm", "confirmed_again"):
             if fields.get(confirmation) != "yes":
@@ -200,6 +210,8 @@ def governing_window(kind: SubmissionKind, state: RightsState) -> CaseDeadline |
 
 def refusal(kind: SubmissionKind, state: RightsState, now: datetime) -> Refusal | None:
     """None if the party may do ``kind`` at ``now``; otherwise why not."""
+    if kind is SubmissionKind.OBJECTION:
+        return None  # wrong data may be objected to at any stage, after closure too
     if state.closed:
         return Refusal("case_closed")
     if kind is SubmissionKind.PAYMENT_PLAN:

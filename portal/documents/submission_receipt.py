@@ -44,7 +44,10 @@ def content_rows(kind: str, content: Mapping[str, Any]) -> list[tuple[str, str]]
         rows.append((L["content.plan"], L[f"plan.{content.get('plan')}"]))
     if kind == "waiver":
         rows.append((L["content.waived"], "、".join(L[f"waived.{w}"] for w in content["waived"])))
-    for key in ("defer_until", "instalments", "reasons", "plan_detail", "text", "reason", "agents"):
+    if kind == "objection":
+        rows.append((L["content.subject"], subject_text(content.get("subject", {}))))
+    for key in ("defer_until", "instalments", "reasons", "plan_detail", "text", "reason", "agents",
+                "details", "correction"):
         value = content.get(key)
         if not value:
             continue
@@ -54,6 +57,17 @@ def content_rows(kind: str, content: Mapping[str, Any]) -> list[tuple[str, str]]
             value = "、".join(value)
         rows.append((L[f"content.{key}"], str(value)))
     return rows
+
+
+def subject_text(subject: Mapping[str, Any]) -> str:
+    """What an objection is about, in words (``cases.objections.Subject.content``)."""
+    kind = subject.get("kind")
+    if kind == "delivery":
+        return L["subject.delivery"].format(title=subject.get("title", ""))
+    if kind == "publication":
+        return L["subject.publication"].format(id=subject.get("publication"),
+                                               version=subject.get("version"))
+    return L["subject.case"]
 
 
 def render_submission_receipt(view: SubmissionView, *,
@@ -68,8 +82,8 @@ def render_submission_receipt(view: SubmissionView, *,
     rows = [
         (L["receipt.number"], s.public_id),
         (L["receipt.kind"], kind),
-        (L["receipt.case_code"], display(view.case.code)),
-        (L["receipt.case_number"], view.case.agency_case_number),
+        *([(L["receipt.case_code"], display(view.case.code))] if view.case else []),
+        (L["receipt.case_number"], view.agency_case_number),
         (L["receipt.agency"], view.agency.name),
         (L["receipt.party"], view.party.name),
         (L["receipt.identifier"], masked_identifier(view.party.id_number or view.party.credit_code)),

@@ -37,7 +37,12 @@ from portal.models.payments import (
     Reconciliation,
     Refund,
 )
-from portal.models.publicity import Publication, PublicationVersion, PublicationWithdrawal
+from portal.models.publicity import (
+    Publication,
+    PublicationSubject,
+    PublicationVersion,
+    PublicationWithdrawal,
+)
 from portal.models.receipts import (
     FiscalReceipt,
     ReceiptCounter,
@@ -46,6 +51,7 @@ from portal.models.receipts import (
 )
 from portal.models.rights import (
     AgencyWebhook,
+    ObjectionAnswer,
     Submission,
     SubmissionAcknowledgement,
     SubmissionAttachment,
@@ -79,6 +85,7 @@ __all__ = [
     "Job",
     "Notice",
     "NotificationPreference",
+    "ObjectionAnswer",
     "OrderTransition",
     "OutboxAttempt",
     "OutboxMessage",
@@ -91,6 +98,7 @@ __all__ = [
     "PaymentRecord",
     "PaymentSecurityEvent",
     "Publication",
+    "PublicationSubject",
     "PublicationVersion",
     "PublicationWithdrawal",
     "RateLimitWindow",

@@ -12,6 +12,9 @@ withdrawn, and the columns public search filters, orders and matches on (``searc
 built from masked content only). It is rewritten when a version or a withdrawal is added; it
 holds nothing that is not also in the record.
 
+``PublicationSubject`` lets a person the item concerns be recognised at login, to object to it,
+without keeping who they are: a keyed digest of an identifier per version.
+
 Everything stored here is the masked content (``portal.publicity.ingest``): the raw text an
 agency sent never reaches these tables.
 """
@@ -101,3 +104,19 @@ class PublicationWithdrawal(Base):
     reason: Mapped[str] = mapped_column(Text)
     occurred_on: Mapped[date | None] = mapped_column(Date)
     warnings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+
+
+class PublicationSubject(Base):
+    """Who a version concerns, so that they can object to it (数据异议, GD art. 49; FJ art. 15):
+    a keyed digest of the party's identifier or of a named person's ID number, never the
+    identifier itself (``services.publication_subjects``). Not public, not searchable; added
+    with its version and never changed."""
+
+    __tablename__ = "publication_subjects"
+    __table_args__ = (UniqueConstraint("publication_id", "version", "digest"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[str] = mapped_column(String(64), index=True)

@@ -5,8 +5,13 @@ defer or pay by instalments, a waiver) is a legal act of the party: its row is o
 inserted, and its ``submission`` event in the case's evidence chain (``case:<id>``) holds the
 SHA-256 of its content and attachments, whose hash the row keeps (``event_hash``), so the table
 and the chain can be checked against each other. What follows is a new row beside it, never an
-update: the sealed receipt (提交回执), the agency's acknowledgement. On PostgreSQL triggers
-refuse UPDATE and DELETE on all four tables (GD art. 62(3)).
+update: the sealed receipt (提交回执), the agency's acknowledgement, an objection's answer. On
+PostgreSQL triggers refuse UPDATE and DELETE on all five tables (GD art. 62(3)).
+
+An objection to data (数据异议, GD art. 49; FJ art. 15) is a submission too: about the case's
+record (``case_id``), a document served (``delivery_id``, with its case) or a published item
+(``publication_id`` and the version objected to; no case: it is recorded in the item's chain
+``publication:<id>``). The agency's answer (``ObjectionAnswer``) is a row beside it, once.
 
 ``notice_seq`` is the case event (the prior notice) a statement, hearing request or waiver
 answers: windows and waivers belong to one prior notice. ``window_kind`` and
@@ -23,7 +28,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
@@ -35,7 +40,7 @@ class Submission(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -48,6 +53,9 @@ class Submission(Base):
     actor: Mapped[str] = mapped_column(String(120))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     event_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    delivery_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("deliveries.id"))
+    publication_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("publications.id"), index=True)
+    publication_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class SubmissionAttachment(Base):
@@ -86,6 +94,22 @@ class SubmissionAcknowledgement(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
     actor: Mapped[str] = mapped_column(String(120))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ObjectionAnswer(Base):
+    """The agency's answer to an objection: what it did (``outcome``) and why, once."""
+
+    __tablename__ = "objection_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    corrected_version: Mapped[int | None] = mapped_column(Integer)
+    """For a published item: the version that carries the correction."""
+    actor: Mapped[str] = mapped_column(String(120))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     event_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 

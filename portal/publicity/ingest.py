@@ -5,8 +5,11 @@ are never stored, logged or indexed -- naming every bad member by a stable code,
 API does. ``publishable`` is the one way from a ``Submission`` to ``PublicContent``, the
 masked values the portal keeps (FJ art. 8, GD art. 46, PIPL):
 
-- a natural person is kept as surname + masked given name (``mask_person_name``); only the
-  name is taken, never an ID number: the public record needs none;
+- a natural person is kept as surname + masked given name (``mask_person_name``); the public
+  record needs no ID number. The agency may send the party's (``party.id_number``) and those of
+  persons in ``named_persons`` (``{"name", "id_number"}``) only so that these persons can be
+  recognised when they object (``concerned``; ``services.publication_subjects`` keeps keyed
+  digests of them, never the numbers);
 - an organisation keeps its name and its unified social credit code (checked, GB 32100);
 - violation, legal basis and result are free texts: ``mask_text`` runs on each, told the
   party's name and any other persons the agency names in ``named_persons`` (used for masking
@@ -73,6 +76,9 @@ class Submission:
     region_code: str
     named_persons: tuple[str, ...] = field(default=(), repr=False)
     period: PublicityPeriod | None = None
+    concerned: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
+    """(role, kind, identifier) of whom the item concerns: the party (``party``, by ID number
+    or credit code) and named persons with an ID number (``named``); never published."""
 
 
 @dataclass(frozen=True)
@@ -163,12 +169,12 @@ def submission_from_json(body: Any, *, new: bool) -> Submission:
     case_number = read.text("agency_case_number", limit=_CASE_NUMBER_LIMIT) if new else None
     if case_number and mask_text(case_number).findings:
         read.errors["agency_case_number"] = "personal_data"
-    party_kind, party_name, credit_code = _party(read)
+    party_kind, party_name, credit_code, party_id_number = _party(read)
     texts = {name: read.text(name, limit=limit, multiline=True) for name, limit in TEXT_LIMITS.items()}
     amount = read.fen("amount_fen", maximum=fields.MAX_FEN, required=False)
     decided = read.day("decision_date", earliest=fields.EARLIEST_DATE, latest=date.max)
     region = read.choice("region_code", REGION_CODES)
-    named = named_persons(read)
+    named, numbers = _named_in_content(read)
     period = _period(read.body, read.errors)
     read.raise_errors()
     if decided is None or region is None:
@@ -178,7 +184,14 @@ def submission_from_json(body: Any, *, new: bool) -> Submission:
         party_kind=party_kind, party_name=party_name, credit_code=credit_code,
         violation=texts["violation"] or "", legal_basis=texts["legal_basis"] or "",
         result=texts["result"] or "", amount_fen=amount, decision_date=decided,
-        region_code=region, named_persons=named, period=period)
+        region_code=region, named_persons=named, period=period,
+        concerned=_concerned(party_kind, party_id_number or credit_code, numbers))
+
+
+def _concerned(party_kind: str, party_identifier: str | None,
+               named_numbers: list[str]) -> tuple[tuple[str, str, str], ...]:
+    found = [("party", party_kind, party_identifier)] if party_identifier else []
+    return tuple(found + [("named", PERSON, number) for number in named_numbers])
 
 
 def named_persons(read: fields.Reader) -> tuple[str, ...]:
@@ -192,21 +205,59 @@ def named_persons(read: fields.Reader) -> tuple[str, ...]:
         return ()
 
 
-def _party(read: fields.Reader) -> tuple[str, str, str | None]:
-    party = read.object("party", allowed=("kind", "name", "credit_code"))
+def _named_in_content(read: fields.Reader) -> tuple[tuple[str, ...], list[str]]:
+    """The persons ``named_persons`` names, to be masked, and the ID numbers of those among them
+    the agency wants recognised when they object: each entry a name or ``{"name", "id_number"}``."""
+    names: list[str] = []
+    numbers: list[str] = []
+    for index, entry in enumerate(read.items("named_persons", most=MAX_NAMED_PERSONS, required=False)):
+        if isinstance(entry, Mapping):
+            person = fields.Reader(entry, allowed=("name", "id_number"), path=f"named_persons.{index}",
+                                   errors=read.errors)
+            name = person.text("name", limit=_PERSON_NAME_LIMIT)
+            number = _id_number(person)
+            if number:
+                numbers.append(number)
+        else:
+            try:
+                name = fields.text(entry, limit=_PERSON_NAME_LIMIT)
+            except fields.FieldError:
+                read.errors["named_persons"] = "invalid_type"
+                continue
+        if name:
+            names.append(name)
+    return tuple(names), numbers
+
+
+def _id_number(read: fields.Reader) -> str | None:
+    """The optional ``id_number`` member, checked (GB 11643); ``invalid_id_number`` if not."""
+    if not read.has("id_number"):
+        return None
+    try:
+        return fields.party_key({"id_number": read.body["id_number"]})
+    except fields.FieldError:
+        read.errors[read.where("id_number")] = "invalid_id_number"
+        return None
+
+
+def _party(read: fields.Reader) -> tuple[str, str, str | None, str | None]:
+    """Kind, name, credit code (organisations) and ID number (persons, optional)."""
+    party = read.object("party", allowed=("kind", "name", "credit_code", "id_number"))
     if party is None:
-        return PERSON, "", None
+        return PERSON, "", None, None
     name = party.text("name", limit=_NAME_LIMIT) or ""
     kind = party.choice("kind", (PERSON, ORGANISATION))
     if kind != ORGANISATION:
         if kind == PERSON and party.has("credit_code"):
             read.errors["party.credit_code"] = "not_allowed"
-        return PERSON, name, None
+        return PERSON, name, None, _id_number(party) if kind == PERSON else None
+    if party.has("id_number"):
+        read.errors["party.id_number"] = "not_allowed"
     code = party.body.get("credit_code")
     if not isinstance(code, str) or not is_valid_credit_code(code):
         read.errors["party.credit_code"] = "required" if not code else "invalid_credit_code"
-        return ORGANISATION, name, None
-    return ORGANISATION, name, normalise_credit_code(code)
+        return ORGANISATION, name, None, None
+    return ORGANISATION, name, normalise_credit_code(code), None
 
 
 def _period(body: Mapping[str, Any], errors: dict[str, str]) -> PublicityPeriod | None:

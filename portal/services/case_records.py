@@ -31,7 +31,7 @@ from portal.cases.rights import SubmissionKind
 from portal.cases.rules import PartyStanding
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
-from portal.models.rights import Submission, SubmissionAcknowledgement
+from portal.models.rights import ObjectionAnswer, Submission, SubmissionAcknowledgement
 
 NOTICE_DOCUMENT = "行政处罚事先告知书"
 DECISION_DOCUMENT = "行政处罚决定书"
@@ -113,14 +113,21 @@ async def timeline_entries(db: AsyncSession, case: Case, party_id: int) -> list[
              Detail(catalogue.CASES["field.served_at"], delivery.arrived_at, "instant")),
             source="delivery"))
     rows = (await db.execute(
-        select(Submission, SubmissionAcknowledgement.acknowledged_at)
+        select(Submission, SubmissionAcknowledgement.acknowledged_at, ObjectionAnswer)
         .outerjoin(SubmissionAcknowledgement, SubmissionAcknowledgement.submission_id == Submission.id)
+        .outerjoin(ObjectionAnswer, ObjectionAnswer.submission_id == Submission.id)
         .where(Submission.case_id == case.id, Submission.party_id == party_id))).all()
-    for submission, acknowledged_at in rows:
+    for submission, acknowledged_at, answer in rows:
         details = [Detail(catalogue.RIGHTS["timeline.receipt_number"], submission.public_id)]
         if acknowledged_at is not None:
             details.append(Detail(catalogue.RIGHTS["timeline.acknowledged"], acknowledged_at, "instant"))
         entries.append(TimelineEntry(
             submission.submitted_at, f"submission.{submission.kind}",
             catalogue.RIGHTS[f"timeline.{submission.kind}"], tuple(details), source="submission"))
+        if answer is not None:
+            entries.append(TimelineEntry(
+                answer.answered_at, "objection_answered", catalogue.RIGHTS["timeline.objection_answered"],
+                (Detail(catalogue.RIGHTS["timeline.receipt_number"], submission.public_id),
+                 Detail(catalogue.RIGHTS["content.outcome"], catalogue.RIGHTS[f"outcome.{answer.outcome}"])),
+                source="submission"))
     return entries

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -50,7 +51,7 @@ from portal.publicity.window import (
     late_withdrawal,
     withdrawal_refusal,
 )
-from portal.services import evidence
+from portal.services import evidence, publication_subjects
 
 log = logging.getLogger("portal.publicity")
 
@@ -104,8 +105,10 @@ def chain_of(publication_id: int) -> str:
 
 
 async def publish(db: AsyncSession, agency_id: int, actor: str, submission: Submission,
-                  calendar: HolidayCalendar, *, now: datetime | None = None) -> AgencyPublication:
-    """Publish a new item; ``Conflict`` ``publication_exists`` for a case number published."""
+                  calendar: HolidayCalendar, *, subjects: Sequence[tuple[str, str]] = (),
+                  now: datetime | None = None) -> AgencyPublication:
+    """Publish a new item; ``Conflict`` ``publication_exists`` for a case number published.
+    ``subjects``: (role, keyed digest) of whom it concerns (``services.publication_subjects``)."""
     assert submission.kind is not None and submission.agency_case_number is not None
     now = now or await database_now(db)
     _check_decision_date(submission, now)
@@ -130,12 +133,14 @@ async def publish(db: AsyncSession, agency_id: int, actor: str, submission: Subm
         raise Conflict(code="publication_exists") from None
     warnings = _late_warnings(content.decision_date, now, calendar)
     await _add_version(db, item, actor, content, window, warnings)
+    await publication_subjects.record(db, item.id, item.version, subjects)
     await _record(db, item, actor, "publication_published", content, window)
     return await agency_view(db, agency_id, item.id, now=now)
 
 
 async def republish(db: AsyncSession, agency_id: int, actor: str, publication_id: int,
                     submission: Submission, calendar: HolidayCalendar, *,
+                    subjects: Sequence[tuple[str, str]] = (),
                     now: datetime | None = None) -> AgencyPublication:
     """Publish a changed version of a public item; the earlier versions stay as they were."""
     item = await _locked_item(db, agency_id, publication_id)
@@ -157,6 +162,7 @@ async def republish(db: AsyncSession, agency_id: int, actor: str, publication_id
     item.publicity_days, item.publicity_basis = period.days, period.basis
     item.search_text = search_text(item.agency_case_number, content)
     await _add_version(db, item, actor, content, window, warnings)
+    await publication_subjects.record(db, item.id, item.version, subjects)
     await _record(db, item, actor, "publication_republished", content, window)
     return await agency_view(db, agency_id, item.id, now=now)
 
@@ -242,6 +248,7 @@ async def remask(db: AsyncSession, *, now: datetime | None = None) -> RemaskRepo
         item.search_text = search_text(item.agency_case_number, content)
         window = Window(current.published_at, current.public_until)
         await _add_version(db, item, "portal:remask", content, window, ())
+        await publication_subjects.carry(db, item.id, current.version, item.version)
         await evidence.append(db, chain=chain_of(item.id), kind="publication_remasked", actor="portal:remask",
                               occurred_at=now, payload={"version": item.version,
                                                         "content_sha256": content.digest()})

@@ -3,7 +3,8 @@ one value object gathered by one query, so they all state the same facts.
 
 The agency's reads are filtered by the agency (``for_agency``, ``agency_list``): another
 agency's submission is 404 like a missing one (SECURITY.md, 8.4.1). The agency sees the party
-in full (it is the agency's case); the list answers the oldest first so that an agency
+in full (it is the agency's case, or its published item); an objection carries what it is
+about (``subject``) and, once given, the agency's answer; the list answers the oldest first so that an agency
 working through it with ``after`` misses nothing that arrives meanwhile.
 """
 
@@ -18,12 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.attachments import internal_name
 from portal.cases import codes as case_codes
+from portal.cases.rights import SubmissionKind
 from portal.errors import NotFound
 from portal.evidence_hash import instant_text
 from portal.models.agencies import Agency
 from portal.models.cases import Case
+from portal.models.eservice import Delivery
 from portal.models.parties import Party
+from portal.models.publicity import Publication
 from portal.models.rights import (
+    ObjectionAnswer,
     Submission,
     SubmissionAcknowledgement,
     SubmissionAttachment,
@@ -35,19 +40,57 @@ STATUSES = ("new", "acknowledged", "all")
 
 
 @dataclass(frozen=True)
+class PublicationRef:
+    """The published item an objection is about, as the agency numbers it."""
+
+    id: int
+    kind: str
+    agency_case_number: str
+
+
+@dataclass(frozen=True)
 class SubmissionView:
     submission: Submission
-    case: Case
+    case: Case | None
     agency: Agency
     party: Party
     submitter: Party
     attachments: tuple[SubmissionAttachment, ...]
     receipt: SubmissionReceipt | None
     acknowledgement: SubmissionAcknowledgement | None
+    delivery: Delivery | None = None
+    publication: PublicationRef | None = None
+    answer: ObjectionAnswer | None = None
 
     @property
     def acts_for_other(self) -> bool:
         return self.submitter.id != self.party.id
+
+    @property
+    def agency_case_number(self) -> str:
+        if self.case is not None:
+            return self.case.agency_case_number
+        return self.publication.agency_case_number if self.publication else ""
+
+    @property
+    def reference(self) -> str:
+        """How files and pages name where it was filed: the case code, else the published item."""
+        if self.case is not None:
+            return case_codes.display(self.case.code)
+        return f"公示{self.submission.publication_id}"
+
+    def subject_json(self) -> dict[str, Any] | None:
+        """What an objection is about (None for the other kinds)."""
+        if self.submission.kind != SubmissionKind.OBJECTION:
+            return None
+        s = self.submission
+        return {"kind": "publication" if s.publication_id else "delivery" if s.delivery_id else "case",
+                "delivery_id": self.delivery.public_id if self.delivery else None,
+                "document_title": self.delivery.title if self.delivery else None,
+                "publication_id": s.publication_id, "publication_version": s.publication_version}
+
+    def answer_json(self) -> dict[str, Any] | None:
+        return answer_json(self.answer) if self.answer is not None else None
 
     def attachment(self, position: int) -> SubmissionAttachment:
         found = next((a for a in self.attachments if a.position == position), None)
@@ -62,8 +105,8 @@ class SubmissionView:
         return {
             "submission_id": s.public_id,
             "kind": s.kind,
-            "case_code": self.case.code,
-            "agency_case_number": self.case.agency_case_number,
+            "case_code": self.case.code if self.case else None,
+            "agency_case_number": self.agency_case_number,
             "party": {"kind": p.kind, "name": p.name,
                       **({"id_number": p.id_number} if p.id_number else {"credit_code": p.credit_code})},
             "submitted_by": {"name": self.submitter.name, "on_behalf": self.acts_for_other},
@@ -80,15 +123,24 @@ class SubmissionView:
             "receipt": {"status": "issued" if self.receipt else "pending", "url": f"{url}/receipt"},
             "acknowledged_at": instant_text(self.acknowledgement.acknowledged_at)
             if self.acknowledgement else None,
+            "subject": self.subject_json(),
+            "answer": self.answer_json(),
         }
 
 
+def answer_json(answer: ObjectionAnswer) -> dict[str, Any]:
+    """An objection's answer as the API, the webhook and the answer endpoint give it."""
+    return {"outcome": answer.outcome, "text": answer.text,
+            "answered_at": instant_text(answer.answered_at),
+            "corrected_version": answer.corrected_version}
+
+
 async def view(db: AsyncSession, submission: Submission) -> SubmissionView:
-    case = await db.get(Case, submission.case_id)
+    case = await db.get(Case, submission.case_id) if submission.case_id is not None else None
     agency = await db.get(Agency, submission.agency_id)
     party = await db.get(Party, submission.party_id)
     submitter = await db.get(Party, submission.submitted_by_person_id)
-    assert case and agency and party and submitter
+    assert agency and party and submitter
     attachments = tuple((await db.execute(select(SubmissionAttachment).where(
         SubmissionAttachment.submission_id == submission.id)
         .order_by(SubmissionAttachment.position))).scalars())
@@ -96,8 +148,16 @@ async def view(db: AsyncSession, submission: Submission) -> SubmissionView:
         SubmissionReceipt.submission_id == submission.id))).scalar_one_or_none()
     acknowledgement = (await db.execute(select(SubmissionAcknowledgement).where(
         SubmissionAcknowledgement.submission_id == submission.id))).scalar_one_or_none()
+    delivery = await db.get(Delivery, submission.delivery_id) if submission.delivery_id else None
+    publication = None
+    if submission.publication_id is not None:
+        row = (await db.execute(select(Publication.id, Publication.kind, Publication.agency_case_number)
+                                .where(Publication.id == submission.publication_id))).one()
+        publication = PublicationRef(row.id, row.kind, row.agency_case_number)
+    answer = (await db.execute(select(ObjectionAnswer).where(
+        ObjectionAnswer.submission_id == submission.id))).scalar_one_or_none()
     return SubmissionView(submission, case, agency, party, submitter, attachments, receipt,
-                          acknowledgement)
+                          acknowledgement, delivery, publication, answer)
 
 
 async def for_agency(db: AsyncSession, agency_id: int, public_id: str) -> Submission:

@@ -8,7 +8,9 @@ the instant a test pinned — check the right is open at that instant (``portal.
 store the attachments content-addressed, and write the ``submission`` event, the row and its
 attachments, with the follow-up jobs: the sealed receipt (提交回执) and, where the agency
 registered one, the webhook. A refusal (``RightRefused``, 409) stores nothing but, at most,
-unreferenced blobs.
+unreferenced blobs. ``record`` is the writing half, shared with objections
+(``services.objections``), which are filed where their subject is: a case's chain, or a
+published item's.
 
 Every query for a party is filtered by that party and its case (``case_for_party`` first, so a
 foreign case is 404); ``acknowledge`` by the agency.
@@ -48,7 +50,7 @@ from portal.models.rights import (
     SubmissionAttachment,
     SubmissionReceipt,
 )
-from portal.services import case_records, cases, evidence, jobs, webhooks
+from portal.services import case_records, cases, evidence, jobs, publications, webhooks
 
 RECEIPT_JOB = "submission_receipt"
 WEBHOOK_JOB = "submission_webhook"
@@ -97,23 +99,57 @@ async def rights_state(db: AsyncSession, case: Case, party_id: int, calendar: Ho
                           filed=filed.get(party_id, frozenset()))
 
 
+@dataclass(frozen=True)
+class Filing:
+    """Where a submission is recorded: the evidence chain it joins (locked by the caller), the
+    agency it goes to, and what it concerns (a case; for an objection also a document served,
+    or a published item, which has no case)."""
+
+    chain: str
+    agency_id: int
+    case_id: int | None
+    delivery_id: int | None = None
+    publication_id: int | None = None
+    publication_version: int | None = None
+
+    @classmethod
+    def of_case(cls, case: Case) -> Filing:
+        return cls(cases.chain_of(case), case.agency_id, case.id)
+
+
+def chain_of(submission: Submission) -> str:
+    """The evidence chain the submission and what follows it are recorded in."""
+    if submission.case_id is not None:
+        return f"case:{submission.case_id}"
+    return publications.chain_of(submission.publication_id or 0)
+
+
 async def submit(db: AsyncSession, blobs: BlobStore, *, case: Case, party_id: int,
                  person_id: int, actor: str, new: NewSubmission, calendar: HolidayCalendar,
                  now: datetime | None = None) -> Submission:
     """Record ``new`` for the party (see the module docstring); ``now``: a pinned instant."""
-    chain = cases.chain_of(case)
-    await evidence.lock(db, chain)
+    filing = Filing.of_case(case)
+    await evidence.lock(db, filing.chain)
     state = await rights_state(db, case, party_id, calendar)
     received_at = now or await database_now(db)
     why = refusal(new.kind, state, received_at)
     if why is not None:
         raise RightRefused(why)
+    return await record(db, blobs, filing, party_id=party_id, person_id=person_id, actor=actor,
+                        new=new, received_at=received_at,
+                        notice_seq=state.notice_seq if new.kind in BEFORE_DECISION else None,
+                        window=governing_window(new.kind, state))
+
+
+async def record(db: AsyncSession, blobs: BlobStore, filing: Filing, *, party_id: int,
+                 person_id: int, actor: str, new: NewSubmission, received_at: datetime,
+                 notice_seq: int | None = None, window: CaseDeadline | None = None) -> Submission:
+    """Write an act already judged admissible, under ``filing.chain``'s lock: the attachments,
+    the ``submission`` event, the row, and the follow-up jobs (receipt; webhook)."""
     stored = [(attachment, await blobs.put(attachment.data)) for attachment in new.attachments]
     public_id = secrets.token_hex(16)
-    notice_seq = state.notice_seq if new.kind in BEFORE_DECISION else None
-    window = governing_window(new.kind, state)
     digest = content_sha256(new.content)
-    event = await evidence.append(db, chain=chain, kind=SUBMITTED, actor=actor,
+    event = await evidence.append(db, chain=filing.chain, kind=SUBMITTED, actor=actor,
                                   occurred_at=received_at, payload={
                                       "submission": public_id, "kind": new.kind.value,
                                       "party_id": party_id, "notice_seq": notice_seq,
@@ -123,13 +159,15 @@ async def submit(db: AsyncSession, blobs: BlobStore, *, case: Case, party_id: in
                                       if window else None,
                                       "attachments": [[a.position, a.media_type.value, a.size, sha]
                                                       for a, sha in stored]})
-    submission = Submission(public_id=public_id, case_id=case.id, party_id=party_id,
-                            agency_id=case.agency_id, kind=new.kind.value, notice_seq=notice_seq,
+    submission = Submission(public_id=public_id, case_id=filing.case_id, party_id=party_id,
+                            agency_id=filing.agency_id, kind=new.kind.value, notice_seq=notice_seq,
                             window_kind=window.kind.value if window else None,
                             window_last_day=window.last_day if window else None,
                             content=new.content, content_sha256=digest,
                             submitted_by_person_id=person_id, actor=actor,
-                            submitted_at=received_at, event_hash=event.hash)
+                            submitted_at=received_at, event_hash=event.hash,
+                            delivery_id=filing.delivery_id, publication_id=filing.publication_id,
+                            publication_version=filing.publication_version)
     db.add(submission)
     await db.flush()
     for attachment, sha in stored:
@@ -138,7 +176,7 @@ async def submit(db: AsyncSession, blobs: BlobStore, *, case: Case, party_id: in
                                     document_sha256=sha))
     await db.flush()
     await jobs.enqueue(db, RECEIPT_JOB, submission.id)
-    if await webhooks.registration(db, case.agency_id) is not None:
+    if await webhooks.registration(db, filing.agency_id) is not None:
         await jobs.enqueue(db, WEBHOOK_JOB, submission.id,
                            payload={"delivery_id": secrets.token_hex(16)})
     return submission
@@ -195,14 +233,12 @@ async def overview(db: AsyncSession, case: Case, party_id: int, calendar: Holida
 
 async def acknowledge(db: AsyncSession, submission: Submission, actor: str) -> SubmissionAcknowledgement:
     """The agency's acknowledgement, recorded once; asking again answers the first."""
-    case = await db.get(Case, submission.case_id)
-    assert case is not None
-    await evidence.lock(db, cases.chain_of(case))
+    await evidence.lock(db, chain_of(submission))
     existing = (await db.execute(select(SubmissionAcknowledgement).where(
         SubmissionAcknowledgement.submission_id == submission.id))).scalar_one_or_none()
     if existing is not None:
         return existing
-    event = await evidence.append(db, chain=cases.chain_of(case), kind=ACKNOWLEDGED, actor=actor,
+    event = await evidence.append(db, chain=chain_of(submission), kind=ACKNOWLEDGED, actor=actor,
                                   payload={"submission": submission.public_id})
     acknowledgement = SubmissionAcknowledgement(submission_id=submission.id, actor=actor,
                                                 acknowledged_at=event.occurred_at,
@@ -215,12 +251,10 @@ async def acknowledge(db: AsyncSession, submission: Submission, actor: str) -> S
 async def record_receipt(db: AsyncSession, submission: Submission, document_sha256: str,
                          issued_at: datetime) -> bool:
     """Record the sealed receipt once; False if one was recorded already (a job ran twice)."""
-    case = await db.get(Case, submission.case_id)
-    assert case is not None
-    await evidence.lock(db, cases.chain_of(case))
+    await evidence.lock(db, chain_of(submission))
     if await receipt_of(db, submission.id) is not None:
         return False
-    event = await evidence.append(db, chain=cases.chain_of(case), kind=RECEIPT_ISSUED,
+    event = await evidence.append(db, chain=chain_of(submission), kind=RECEIPT_ISSUED,
                                   actor="portal", payload={"submission": submission.public_id,
                                                            "receipt_sha256": document_sha256})
     db.add(SubmissionReceipt(submission_id=submission.id, document_sha256=document_sha256,

@@ -9,6 +9,7 @@ from portal.web.api import agency as agency_api
 from portal.web.api import cases as cases_api
 from portal.web.api import deliveries as deliveries_api
 from portal.web.api import fines as fines_api
+from portal.web.api import objections as objections_api
 from portal.web.api import openapi, payment_callbacks, token
 from portal.web.api import publications as publications_api
 from portal.web.api import submissions as submissions_api
@@ -23,6 +24,7 @@ from portal.web.pages import (
     login,
     mailbox,
     notifications,
+    objections,
     publicity,
     publicity_export,
     receipts,
@@ -35,7 +37,8 @@ from portal.web.static_assets import assets
 
 
 def rights_routes() -> list[BaseRoute]:
-    """The party's rights on its case (``pages.rights``) and its submissions."""
+    """The party's rights on its case (``pages.rights``), its submissions, and its objections
+    to data wherever it files them (``pages.objections``)."""
     forms = [
         ("statement", rights.statement_form, rights.statement_submit),
         ("hearing-request", rights.hearing_request_form, rights.hearing_request_submit),
@@ -52,6 +55,21 @@ def rights_routes() -> list[BaseRoute]:
                            name=f"right_{name}_submit"))
     return [
         *found,
+        Route("/cases/{code}/objection", objections.case_form, methods=["GET"], name="objection_case"),
+        Route("/cases/{code}/objection", objections.case_submit, methods=["POST"],
+              name="objection_case_submit"),
+        Route("/mailbox/{delivery_id}/objection", objections.delivery_form, methods=["GET"],
+              name="objection_delivery"),
+        Route("/mailbox/{delivery_id}/objection", objections.delivery_submit, methods=["POST"],
+              name="objection_delivery_submit"),
+        Route("/publicity/{publication_id:int}/objection", objections.publication_form,
+              methods=["GET"], name="objection_publication"),
+        Route("/publicity/{publication_id:int}/objection", objections.publication_submit,
+              methods=["POST"], name="objection_publication_submit"),
+        Route("/objections", objections.index, methods=["GET"], name="objections"),
+        Route("/objections/{submission_id}", objections.detail, methods=["GET"], name="objection"),
+        Route("/objections/{submission_id}/receipt", objections.receipt, methods=["GET"],
+              name="objection_receipt"),
         Route("/cases/{code}/submissions/{submission_id}", rights.confirmation, methods=["GET"],
               name="submission"),
         Route("/cases/{code}/submissions/{submission_id}/receipt", rights.receipt,
@@ -71,6 +89,8 @@ def submission_api_routes() -> list[BaseRoute]:
         Route(f"{one}/receipt", api.get_submission_receipt, methods=["GET"], name="api_submission_receipt"),
         Route(f"{one}/acknowledgement", api.acknowledge_submission, methods=["POST"],
               name="api_submission_acknowledgement"),
+        Route("/api/v1/objections/{submission_id}/answer", objections_api.answer_objection,
+              methods=["POST"], name="api_objection_answer"),
         Route("/api/v1/webhook", api.put_webhook, methods=["PUT"], name="api_webhook_put"),
         Route("/api/v1/webhook", api.get_webhook, methods=["GET"], name="api_webhook"),
     ]

@@ -49,6 +49,7 @@ _FACTS: dict[str, object] = {
     "amount_fen": 123450,
     "paid_at": datetime(2025, 2, 20, 2, 15, tzinfo=UTC),
     "receipt_number": "0012345678",
+    "answered_at": datetime(2025, 3, 2, 8, 0, tzinfo=UTC),
 }
 
 

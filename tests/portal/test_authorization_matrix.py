@@ -31,7 +31,7 @@ from portal.identifiers import id_number_check_char
 from portal.legal_calendar import china_date
 from portal.models import Notice, Representation
 from portal.models.cases import Case
-from portal.services import agencies, api_tokens, cases, consent, fines, submissions
+from portal.services import agencies, api_tokens, cases, consent, fines, objections, submissions
 from portal.services.calendar import load_calendar
 from portal.workers import payments as payment_jobs
 from portal.workers import submissions as submission_jobs
@@ -64,6 +64,9 @@ AGENCY_REFUND = {"agency_owner": 422, "agency_other": 404, **_NO_TOKEN}  # owner
 AGENCY_DAY = {"agency_owner": 404, "agency_other": 404, **_NO_TOKEN}
 # an act whose empty form the owner gets back with an error summary
 PARTY_ACT_INVALID = {"owner": 422, "delegate": 404, "stranger": 404, **_ANONYMOUS_PAGE}
+# a public item: whom it concerns may object to it; to anyone else it says why not (403)
+CONCERNED_READ = {"owner": 200, "delegate": 404, "stranger": 403, **_ANONYMOUS_PAGE}
+CONCERNED_ACT_INVALID = {"owner": 422, "delegate": 404, "stranger": 403, **_ANONYMOUS_PAGE}
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,17 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/cases/{code}/hearing-request"): Rule("case", PARTY_ACT),  # all fields optional
     ("GET", "/cases/{code}/waiver/confirm"): Rule("case", PARTY_ACT),  # owner: back to step 1
     ("POST", "/cases/{code}/waiver/confirm"): Rule("case", PARTY_ACT),
+    # objections to data (pages.objections): filing needs full scope, reading mailbox scope
+    ("GET", "/cases/{code}/objection"): Rule("case", PARTY_FULL_READ),
+    ("POST", "/cases/{code}/objection"): Rule("case", PARTY_ACT_INVALID),
+    ("GET", "/mailbox/{delivery_id}/objection"): Rule("delivery", PARTY_FULL_READ),
+    ("POST", "/mailbox/{delivery_id}/objection"): Rule("delivery", PARTY_ACT_INVALID),
+    ("GET", "/publicity/{publication_id:int}/objection"): Rule("publication", CONCERNED_READ),
+    ("POST", "/publicity/{publication_id:int}/objection"): Rule("publication", CONCERNED_ACT_INVALID),
+    ("GET", "/objections/{submission_id}"): Rule("objection", PARTY_READ),
+    ("GET", "/objections/{submission_id}/receipt"): Rule("objection", PARTY_READ),
+    ("POST", "/api/v1/objections/{submission_id}/answer"):
+        Rule("objection", AGENCY_EMPTY_BODY, "empty_json"),
     ("GET", "/cases/{code}/submissions/{submission_id}"): Rule("submission", PARTY_READ),
     ("GET", "/cases/{code}/submissions/{submission_id}/receipt"): Rule("submission", PARTY_READ),
     ("GET", "/api/v1/submissions/{submission_id}"): Rule("submission", AGENCY_READ),
@@ -238,8 +252,10 @@ async def _notice(database: Database, party_id: int) -> int:
         return notice.id
 
 
-async def _published(http: httpx.AsyncClient, number: str) -> tuple[str, dict[str, Any]]:
-    data = publication_body(number, decided=china_date(utcnow()) - timedelta(days=1))
+async def _published(http: httpx.AsyncClient, number: str,
+                     party: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """An item the agency publishes about ``party`` (whom it concerns, by identifier)."""
+    data = publication_body(number, decided=china_date(utcnow()) - timedelta(days=1), party=party)
     response = await http.post("/api/v1/publications", json=data)
     assert response.status_code == 201, response.text
     return str(response.json()["id"]), data
@@ -263,6 +279,17 @@ async def _statement(database: Database, app: Starlette, case: Case) -> str:
     return filed.public_id
 
 
+async def _objection(database: Database, app: Starlette, case: Case) -> str:
+    """An objection to the case's record by its party, its receipt issued."""
+    async with transaction(database.sessions) as db:
+        [party] = await cases.parties(db, case)
+        filed = await objections.on_case(db, app.state.blobs, case, objections.Filed(
+            party.id, party.id, f"party:{party.id}", {"details": "案由记载有误", "correction": ""}))
+    await submission_jobs.JOBS.drain(submission_jobs.SubmissionDeps(
+        database.sessions, app.state.notary, app.state.blobs, app.state.settings.secret_key))
+    return filed.public_id
+
+
 async def build_world(database: Database, app: Starlette) -> World:
     clients = {actor: browser(app) for actor in ("party_a", "party_b", "delegate", "anonymous")}
     await log_in(clients["party_a"], "zhangsan")
@@ -280,14 +307,18 @@ async def build_world(database: Database, app: Starlette) -> World:
     await JOBS.run_due(EserviceDeps(database.sessions, app.state.notary, app.state.blobs))
     submission_a = await _statement(database, app, case_a)
     submission_b = await _statement(database, app, case_b)
+    objection_a = await _objection(database, app, case_a)
+    objection_b = await _objection(database, app, case_b)
     # A's delegate (the "delegate" actor) and, as the objects, A's and B's delegations to 赵六
     await granted_id(clients["party_a"], "mailbox")
     zhao = {"delegate_name": "赵六", "delegate_id_number": valid_id_number("11010119900307123")}
     delegation_a = await granted_id(clients["party_a"], "mailbox", zhao)
     delegation_b = await granted_id(clients["party_b"], "mailbox", zhao)
     await act_for(clients["delegate"], party_a)
-    publication_a, body_a = await _published(clients["agency_a"], "榕市监罚〔2026〕21号")
-    publication_b, body_b = await _published(clients["agency_b"], "厦交运罚〔2026〕22号")
+    publication_a, body_a = await _published(clients["agency_a"], "榕市监罚〔2026〕21号",
+                                             {"kind": "person", "name": "张三", "id_number": ZHANGSAN})
+    publication_b, body_b = await _published(clients["agency_b"], "厦交运罚〔2026〕22号", {
+        "kind": "organisation", "name": "福州示例科技有限公司", "credit_code": COMPANY})
     fine_a = await _fine(database, agency_a, case_a.code, ZHANGSAN, "榕市监罚〔2026〕31号")
     fine_b = await _fine(database, agency_b, case_b.code, COMPANY, "厦交运罚〔2026〕32号")
     paid_a = await _fine(database, agency_a, case_a.code, ZHANGSAN, "榕市监罚〔2026〕33号")
@@ -304,6 +335,7 @@ async def build_world(database: Database, app: Starlette) -> World:
         "case": {"A": case_a.code, "B": case_b.code},
         "submission": {"A": {"code": case_a.code, "submission_id": submission_a, "position": "1"},
                        "B": {"code": case_b.code, "submission_id": submission_b, "position": "1"}},
+        "objection": {"A": objection_a, "B": objection_b},
         "client": {"A": client_a, "B": client_b},
         "publication": {"A": publication_a, "B": publication_b},
         "report": {"A": report},

@@ -27,9 +27,16 @@ from portal import fields
 from portal.catalogue import PUBLICITY_REGIONS
 from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
-from portal.publicity.ingest import FREE_TEXTS, TEXT_LIMITS, Kind, named_persons, submission_from_json
+from portal.publicity.ingest import (
+    FREE_TEXTS,
+    TEXT_LIMITS,
+    Kind,
+    Submission,
+    named_persons,
+    submission_from_json,
+)
 from portal.publicity.window import CITED_MAX_DAYS, CITED_MIN_DAYS, WithdrawalGround
-from portal.services import publications
+from portal.services import publication_subjects, publications
 from portal.services.api_tokens import AgencyPrincipal
 from portal.services.calendar import load_calendar
 from portal.services.publications import AgencyPublication, Notice, VersionView
@@ -48,12 +55,24 @@ _NAMED = {"type": "array", "maxItems": 20, "items": {"type": "string", "minLengt
           "description": "Other natural persons the texts name, so that they are masked too. Used "
                          "for masking only; never stored."}
 
+_ID_NUMBER = {"type": "string", "description": "Resident ID number (GB 11643), optional: never "
+               "published or stored; the portal keeps a keyed digest so that this person, logged "
+               "in, may object to the item (数据异议, GD art. 49)."}
+_NAMED_IN_CONTENT = {
+    **_NAMED, "items": {"oneOf": [_NAMED["items"], {
+        "type": "object", "required": ["name"], "additionalProperties": False,
+        "properties": {"name": _NAMED["items"], "id_number": _ID_NUMBER}}]},
+    "description": "Other natural persons the texts name, so that they are masked too: a name, or "
+                   "`{name, id_number}` to let the person object to the item. Never stored as given.",
+}
+
 PARTY = openapi.Schema("PublicationParty", {
     "type": "object", "required": ["kind", "name"], "additionalProperties": False,
     "description": "An organisation by name and unified social credit code (shown in full), or a "
                    "natural person by name (published as surname + masked given name).",
     "properties": {"kind": {"enum": ["person", "organisation"]}, "name": {**_TEXT, "maxLength": 200},
-                   "credit_code": {"type": "string", "description": "Organisations only (GB 32100)."}},
+                   "credit_code": {"type": "string", "description": "Organisations only (GB 32100)."},
+                   "id_number": {**_ID_NUMBER, "description": "Persons only. " + _ID_NUMBER["description"]}},
 })
 _CONTENT: dict[str, Any] = {
     "party": PARTY.ref(),
@@ -63,7 +82,7 @@ _CONTENT: dict[str, Any] = {
     "decision_date": {**_DATE, "description": "The day the decision was made (China time); not in "
                       "the future. Published more than 7 working days later: a warning."},
     "region_code": {"enum": list(PUBLICITY_REGIONS)},
-    "named_persons": _NAMED,
+    "named_persons": _NAMED_IN_CONTENT,
     "publicity_days": {"type": ["integer", "null"], "minimum": CITED_MIN_DAYS, "maximum": CITED_MAX_DAYS,
                        "description": "How long the item stays public. Absent: 2 years (FJ art. 21). "
                                       "60-730 days as chosen; 7-1826 days only with "
@@ -177,7 +196,8 @@ _BODY_REFUSALS = {
 async def publish(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     submission = submission_from_json(await read_json(request, MAX_JSON_BYTES), new=True)
     item = await publications.publish(db, agency.agency_id, agency.actor, submission,
-                                      await load_calendar(db), now=pinned_now(request))
+                                      await load_calendar(db), subjects=_subjects(request, submission),
+                                      now=pinned_now(request))
     return _answer(request, item, status=201, headers={"location": f"/api/v1/publications/{item.id}"})
 
 
@@ -206,8 +226,9 @@ async def get_publication(request: Request, db: AsyncSession, agency: AgencyPrin
 async def change_publication(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     submission = submission_from_json(await read_json(request, MAX_JSON_BYTES), new=False)
     item = await publications.republish(db, agency.agency_id, agency.actor,
-                                        _id(request), submission,
-                                        await load_calendar(db), now=pinned_now(request))
+                                        _id(request), submission, await load_calendar(db),
+                                        subjects=_subjects(request, submission),
+                                        now=pinned_now(request))
     return _answer(request, item)
 
 
@@ -230,6 +251,10 @@ async def withdraw_publication(request: Request, db: AsyncSession, agency: Agenc
         reason=reason, occurred_on=occurred_on, named_persons=named, calendar=await load_calendar(db),
         now=pinned_now(request))
     return _answer(request, item, status=201)
+
+
+def _subjects(request: Request, submission: Submission) -> list[tuple[str, str]]:
+    return publication_subjects.of(request.app.state.settings.secret_key, submission.concerned)
 
 
 def _id(request: Request) -> int:

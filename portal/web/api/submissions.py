@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from portal import fields
 from portal import webhooks as signing_rules
 from portal.attachments import internal_name
-from portal.cases.codes import display
+from portal.cases.objections import Outcome
 from portal.cases.rights import SubmissionKind
 from portal.catalogue import RIGHTS
 from portal.errors import NotFound
@@ -39,6 +39,12 @@ from portal.web.api.bodies import read_json
 from portal.web.downloads import attachment, pdf_attachment
 
 MAX_JSON_BYTES = 8 * 1024
+OBJECTION_ANSWER_FIELDS: dict[str, Any] = {
+    "type": "object", "required": ["outcome", "text", "answered_at", "corrected_version"],
+    "properties": {"outcome": {"enum": [o.value for o in Outcome]}, "text": {"type": "string"},
+                   "answered_at": {"type": "string", "format": "date-time"},
+                   "corrected_version": {"type": ["integer", "null"]}},
+}
 _TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME = {"oneOf": [_TIME, {"type": "null"}]}
 
@@ -46,13 +52,18 @@ SUBMISSION = openapi.Schema("Submission", {
     "type": "object",
     "required": ["submission_id", "kind", "case_code", "agency_case_number", "party", "submitted_by",
                  "submitted_at", "notice_seq", "window", "content", "content_sha256", "event_hash",
-                 "attachments", "receipt", "acknowledged_at"],
+                 "attachments", "receipt", "acknowledged_at", "subject", "answer"],
     "properties": {
         "submission_id": {"type": "string"},
         "kind": {"enum": [kind.value for kind in SubmissionKind],
                  "description": "statement (陈述、申辩), hearing_request (听证申请), recusal (回避申请), "
-                                "payment_plan (暂缓或分期缴纳, APL art. 66), waiver (放弃陈述、申辩)."},
-        "case_code": {"type": "string"}, "agency_case_number": {"type": "string"},
+                                "payment_plan (暂缓或分期缴纳, APL art. 66), waiver (放弃陈述、申辩), "
+                                "objection (数据异议, GD art. 49: answer it with "
+                                "`POST /api/v1/objections/{id}/answer`)."},
+        "case_code": {"type": ["string", "null"],
+                      "description": "Null only for an objection to a published item."},
+        "agency_case_number": {"type": "string",
+                               "description": "The case's, or the published item's."},
         "party": {"type": "object", "required": ["kind", "name"],
                   "properties": {"kind": {"enum": ["person", "organisation"]}, "name": {"type": "string"},
                                  "id_number": {"type": "string"}, "credit_code": {"type": "string"}}},
@@ -67,7 +78,8 @@ SUBMISSION = openapi.Schema("Submission", {
             "description": "The party's window it fell in, as it stood then."},
         "content": {"type": "object", "description": "What the party wrote, by kind: `text`; "
                     "`reason`, `agents`; `target`, `name`, `credential_number`, `reason`; `plan`, "
-                    "`defer_until`, `instalments`, `reasons`, `plan_detail`; `waived`, `confirmed`."},
+                    "`defer_until`, `instalments`, `reasons`, `plan_detail`; `waived`, `confirmed`; "
+                    "`details`, `correction`, `subject`."},
         "content_sha256": {"type": "string"}, "event_hash": {"type": "string"},
         "attachments": {"type": "array", "items": {
             "type": "object", "required": ["position", "name", "media_type", "size", "sha256", "url"],
@@ -78,6 +90,18 @@ SUBMISSION = openapi.Schema("Submission", {
         "receipt": {"type": "object", "required": ["status", "url"],
                     "properties": {"status": {"enum": ["pending", "issued"]}, "url": {"type": "string"}}},
         "acknowledged_at": _NULLABLE_TIME,
+        "subject": {"oneOf": [{"type": "null"}, {
+            "type": "object",
+            "required": ["kind", "delivery_id", "document_title", "publication_id", "publication_version"],
+            "properties": {"kind": {"enum": ["case", "delivery", "publication"]},
+                           "delivery_id": {"type": ["string", "null"]},
+                           "document_title": {"type": ["string", "null"]},
+                           "publication_id": {"type": ["integer", "null"]},
+                           "publication_version": {"type": ["integer", "null"]}}}],
+            "description": "What an objection is about: the case's record, a document served "
+                           "(its delivery), or a published item (the version the party read)."},
+        "answer": {"oneOf": [{"type": "null"}, OBJECTION_ANSWER_FIELDS],
+                   "description": "The agency's answer to an objection, once given."},
     },
 })
 SUBMISSION_LIST = openapi.Schema("SubmissionList", {
@@ -210,7 +234,7 @@ async def get_submission_receipt(request: Request, db: AsyncSession, agency: Age
         raise submissions.ReceiptPending()
     data = await request.app.state.blobs.get(view.receipt.document_sha256)
     return pdf_attachment(data, RIGHTS["receipt.file_name"].format(
-        case=display(view.case.code), number=view.submission.public_id))
+        case=view.reference, number=view.submission.public_id))
 
 
 @openapi.operation(

@@ -30,7 +30,7 @@ from portal import fields
 from portal.catalogue import PUBLICITY, PUBLICITY_REGIONS
 from portal.errors import NotFound
 from portal.publicity.ingest import Kind
-from portal.services import publicity_search, rate_limits
+from portal.services import objections, publicity_search, rate_limits
 from portal.services.publicity_search import Cursor, SearchFilters, SearchPage
 from portal.web.client import public_read
 from portal.web.clock import request_now
@@ -93,8 +93,9 @@ async def search_page(request: Request) -> Response:
         if not form.errors:
             page = await publicity_search.search(db, form.filters, request_now(request),
                                                  cursor=Cursor.parse(request.query_params.get("after")))
+        objected = await objections.open_on(db, [item.id for item in page.items])
     return render(request, "pages/publicity/search.html", {
-        "form": form, "page": page, "agencies": agencies,
+        "form": form, "page": page, "agencies": agencies, "objected": objected,
         "kinds": [(k.value, PUBLICITY[f"kind.{k.value}"]) for k in Kind],
         "regions": PUBLICITY_REGIONS, "names": PUBLICITY,
         "paged": "after" in request.query_params,
@@ -112,5 +113,7 @@ async def detail_page(request: Request) -> Response:
         except NotFound:
             return render(request, "pages/publicity/detail.html", {"item": None}, status=404,
                           headers=_NO_INDEX)
+        under_objection = (await objections.open_on(db, [item.id])).get(item.id)
     return render(request, "pages/publicity/detail.html", {
-        "item": item, "names": PUBLICITY, "regions": PUBLICITY_REGIONS}, headers=_NO_INDEX)
+        "item": item, "names": PUBLICITY, "regions": PUBLICITY_REGIONS,
+        "under_objection": under_objection}, headers=_NO_INDEX)

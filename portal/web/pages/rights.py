@@ -42,8 +42,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import attachments
-from portal.cases import codes as case_codes
 from portal.cases import rights
+from portal.cases.objections import Outcome
 from portal.cases.rights import SubmissionKind
 from portal.catalogue import RIGHTS, TITLES
 from portal.database import transaction
@@ -67,6 +67,7 @@ SLUGS = {SubmissionKind.STATEMENT: "statement", SubmissionKind.HEARING_REQUEST: 
          SubmissionKind.RECUSAL: "recusal", SubmissionKind.PAYMENT_PLAN: "payment-plan",
          SubmissionKind.WAIVER: "waiver"}
 WAIVER_STEP = "waiver_step"
+OUTCOMES = {outcome.value: RIGHTS[f"outcome.{outcome.value}"] for outcome in Outcome}
 _MAX_UPLOAD_PARTS = 20  # more file parts than this is not a browser: Starlette refuses it
 
 
@@ -95,13 +96,12 @@ async def _page(request: Request, user: CurrentUser, kind: SubmissionKind, *,
         "window": rights.governing_window(kind, state),
         "errors": errors or {}, "values": values or {}, "titles": TITLES,
         "takes_attachments": kind in rights.TAKES_ATTACHMENTS,
-        "limits": {"files": attachments.MAX_FILES, "file_mb": attachments.MAX_FILE_BYTES // attachments.MiB,
-                   "total_mb": attachments.MAX_TOTAL_BYTES // attachments.MiB},
+        "limits": attachment_limits(),
         **(extra or {}),
     }, status=status)
 
 
-async def _read_form(form: FormData, kind: SubmissionKind) -> tuple[dict[str, str], list[bytes] | None]:
+async def read_form(form: FormData, kind: SubmissionKind) -> tuple[dict[str, str], list[bytes] | None]:
     """The text fields, and the chosen files read within limits (None: too many to read)."""
     fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     if kind not in rights.TAKES_ATTACHMENTS:
@@ -126,11 +126,11 @@ async def _record(request: Request, user: CurrentUser, new: submissions.NewSubmi
         return await _page(request, user, new.kind, refused=refused.refusal, status=409)
     log.info("submission recorded", extra={"action": f"submit_{new.kind.value}",
                                            "object": f"submission:{submission.public_id}"})
-    await _seal_now(request, submission.id)
+    await seal_now(request, submission.id)
     return RedirectResponse(f"/cases/{case.code}/submissions/{submission.public_id}", status_code=303)
 
 
-async def _seal_now(request: Request, submission_id: int) -> None:
+async def seal_now(request: Request, submission_id: int) -> None:
     """Issue the receipt now so the confirmation page has it; the queued job is the fallback."""
     state = request.app.state
     deps = SubmissionDeps(state.sessions, state.notary, state.blobs, state.settings.secret_key)
@@ -139,6 +139,23 @@ async def _seal_now(request: Request, submission_id: int) -> None:
     except Exception:  # the act stands; the worker retries the receipt
         log.warning("receipt postponed to the worker", exc_info=True,
                     extra={"action": "submission_receipt", "object": f"submission:{submission_id}"})
+
+
+def attachment_limits() -> dict[str, int]:
+    """What the attachments field tells the party (``portal.attachments``)."""
+    return {"files": attachments.MAX_FILES, "file_mb": attachments.MAX_FILE_BYTES // attachments.MiB,
+            "total_mb": attachments.MAX_TOTAL_BYTES // attachments.MiB}
+
+
+async def checked_files(files: list[bytes] | None) -> tuple[tuple[attachments.Attachment, ...],
+                                                             dict[str, str]]:
+    """The accepted attachments, or the messages saying which file broke which rule."""
+    try:
+        if files is None:
+            raise attachments.AttachmentRefused("too_many_files")
+        return await asyncio.to_thread(attachments.checked, files), {}
+    except attachments.AttachmentRefused as refused:
+        return (), messages(refused.errors, refused.position)
 
 
 def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
@@ -150,30 +167,22 @@ def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
     async def submit(request: Request) -> Response:
         user = await require_party(request, SCOPE_FULL)
         async with request.form(max_files=_MAX_UPLOAD_PARTS, max_fields=30) as form:
-            fields, files = await _read_form(form, kind)
+            fields, files = await read_form(form, kind)
         async with request.app.state.sessions() as db:
             case = await cases.case_for_party(db, user.acting_party_id, request.path_params["code"])
             officers = [rights.Officer(o.id, o.name, o.credential_number)
                         for o in await cases.officers(db, case)]
         errors: dict[str, str] = {}
-        position = None
         content: dict[str, Any] = {}
         try:
             content = rights.parse_form(kind, fields, officers=officers, hearing_right=case.hearing_right,
                                         today=china_date(request_now(request)))
         except ValidationFailed as failed:
-            errors.update(failed.errors)
-        accepted: tuple[attachments.Attachment, ...] = ()
-        try:
-            if files is None:
-                raise attachments.AttachmentRefused("too_many_files")
-            accepted = await asyncio.to_thread(attachments.checked, files)
-        except attachments.AttachmentRefused as refused:
-            errors.update(refused.errors)
-            position = refused.position
+            errors.update(messages(failed.errors))
+        accepted, refused = await checked_files(files)
+        errors.update(refused)
         if errors:
-            return await _page(request, user, kind, errors=messages(errors, position), values=fields,
-                               status=422)
+            return await _page(request, user, kind, errors=errors, values=fields, status=422)
         return await _record(request, user, submissions.NewSubmission(kind, content, accepted))
 
     show.__name__, submit.__name__ = f"{kind.value}_form", f"{kind.value}_submit"
@@ -261,21 +270,32 @@ async def waiver_confirm(request: Request) -> Response:
 
 async def confirmation(request: Request) -> Response:
     view = await _submission(request)
+    return submission_page(request, view, f"/cases/{request.path_params['code']}/submissions/"
+                                          f"{view.submission.public_id}")
+
+
+def submission_page(request: Request, view: submission_views.SubmissionView, base: str) -> Response:
+    """What was received and when, with the receipt at ``base``/receipt (and, for an objection,
+    the agency's answer): the confirmation after the act, and the page to come back to."""
     kind = view.submission.kind
     return render(request, "pages/rights/submitted.html", {
-        "view": view, "display_code": case_codes.display(view.case.code),
+        "view": view, "display_code": view.reference, "base": base,
         "label": RIGHTS[f"kind.{kind}"], "rows": content_rows(kind, view.submission.content),
-        "law": RIGHTS[f"law.{kind}"],
+        "law": RIGHTS[f"law.{kind}"], "outcomes": OUTCOMES,
     })
 
 
 async def receipt(request: Request) -> Response:
-    view = await _submission(request)
+    return await receipt_download(request, await _submission(request))
+
+
+async def receipt_download(request: Request, view: submission_views.SubmissionView) -> Response:
+    """The submission's sealed receipt; 409 with a retry time until the worker issued it."""
     if view.receipt is None:
         raise submissions.ReceiptPending()
     data = await request.app.state.blobs.get(view.receipt.document_sha256)
     return pdf_attachment(data, RIGHTS["receipt.file_name"].format(
-        case=case_codes.display(view.case.code), number=view.submission.public_id))
+        case=view.reference, number=view.submission.public_id))
 
 
 async def _submission(request: Request) -> submission_views.SubmissionView:

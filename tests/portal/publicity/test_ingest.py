@@ -98,7 +98,14 @@ def test_a_case_number_with_personal_data_is_refused_not_rewritten() -> None:  #
      {"party.credit_code": "invalid_credit_code"}),
     ({"party": {"kind": "person", "name": "张三", "credit_code": "91350100MA2XY12346"}},
      {"party.credit_code": "not_allowed"}),
-    ({"party": {"kind": "person", "name": "张三", "id_number": ID_X}}, {"party.id_number": "unknown_field"}),
+    ({"party": {"kind": "person", "name": "张三", "id_number": ID_X[:-1] + "1"}},
+     {"party.id_number": "invalid_id_number"}),
+    ({"party": {"kind": "organisation", "name": "某公司", "credit_code": "91350100MA2XY12346",
+                "id_number": ID_X}}, {"party.id_number": "not_allowed"}),
+    ({"named_persons": [{"name": "李四", "id_number": "1234"}]},
+     {"named_persons.0.id_number": "invalid_id_number"}),
+    ({"named_persons": [{"name": "李四", "phone": "13800000000"}]},
+     {"named_persons.0.phone": "unknown_field"}),
     ({"violation": " "}, {"violation": "required"}),
     ({"result": "罚" * 1001}, {"result": "too_long"}),
     ({"amount_fen": 12.5}, {"amount_fen": "invalid_type"}),
@@ -120,6 +127,18 @@ def test_bad_members_are_named_with_stable_codes(change: dict[str, Any], errors:
     with pytest.raises(ValidationFailed) as refused:
         submission_from_json(body, new=True)
     assert refused.value.errors == errors
+
+
+def test_identifiers_of_whom_an_item_concerns_are_kept_apart_from_what_is_published() -> None:
+    # GD art. 49 with FJ art. 8: the ID numbers let these persons object later; they are never
+    # part of the content that is stored, searched or shown
+    body = {**BODY, "party": {"kind": "person", "name": "张三", "id_number": ID_X.lower()},
+            "named_persons": ["王五", {"name": "李四", "id_number": ID_OTHER}]}
+    submission = submission_from_json(body, new=True)
+    assert submission.concerned == (("party", "person", ID_X), ("named", "person", ID_OTHER))
+    assert submission.named_persons == ("王五", "李四")
+    content = publishable(submission)
+    assert ID_X not in repr(content) and ID_OTHER not in repr(content)
 
 
 def test_a_change_may_not_carry_kind_or_case_number() -> None:  # the item's identity is fixed

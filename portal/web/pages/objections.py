@@ -1,0 +1,218 @@
+"""Objections to data (数据异议 / 纠错) as the party files them, and the agency's answers
+(GD art. 49; FJ art. 15; PIPL art. 46; ``services.objections``).
+
+    GET|POST /cases/{code}/objection               to the case's record (a party of the case)
+    GET|POST /mailbox/{delivery_id}/objection      to a document served (its addressee)
+    GET|POST /publicity/{publication_id}/objection to a published item (a party it concerns)
+    GET      /objections                           the acting party's objections and answers
+    GET      /objections/{id}                      one: what was received, when; the answer
+    GET      /objections/{id}/receipt              its 提交回执 (PDF, sealed, timestamped)
+
+Filing is an act for the party: ``full`` scope (``require_party``); reading needs ``mailbox``.
+A case or mailbox item that is not the acting party's is 404, like a missing one; a published
+item is public, so one that does not concern the acting party answers 403 with a page that
+says why and whom to ask instead (asked first: it reveals nothing the item does not show).
+The forms work without JavaScript, exactly like the rights forms (``pages.rights``): 422 with
+an error summary and what was typed, 303 to the confirmation page after the act, whose
+receipt was sealed straight after the commit (or by the worker).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.cases import rights
+from portal.cases.rights import SubmissionKind
+from portal.catalogue import RIGHTS
+from portal.database import transaction
+from portal.documents.submission_receipt import subject_text
+from portal.errors import ValidationFailed
+from portal.legal_calendar import china_date
+from portal.models.rights import Submission
+from portal.services import cases, mailbox, objections, submission_views
+from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
+from portal.web.auth import CurrentUser, require_acting, require_party
+from portal.web.clock import pinned_now, request_now
+from portal.web.pages import rights as rights_pages
+from portal.web.rendering import render
+
+log = logging.getLogger("portal.cases.rights")
+_MAX_PUBLICATION_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the form was opened: its URL, what it objects to in words, the way back."""
+
+    action: str
+    subject: str
+    agency_name: str
+    back: str
+    back_label: str
+    public: bool = False
+
+
+Filer = Callable[[AsyncSession, objections.Filed], Awaitable[Submission]]
+
+
+async def _form(request: Request, where: Where, *, errors: dict[str, str] | None = None,
+                values: dict[str, str] | None = None, status: int = 200) -> Response:
+    return render(request, "pages/objections/form.html", {
+        "where": where, "errors": errors or {}, "values": values or {},
+        "limits": rights_pages.attachment_limits(), "law": RIGHTS["law.objection"],
+    }, status=status)
+
+
+async def _submit(request: Request, user: CurrentUser, where: Where, file: Filer) -> Response:
+    """Parse, check the files, then record the objection with ``file`` in one transaction."""
+    async with request.form(max_files=20, max_fields=10) as form:
+        fields, files = await rights_pages.read_form(form, SubmissionKind.OBJECTION)
+    errors: dict[str, str] = {}
+    content: dict[str, str] = {}
+    try:
+        content = rights.parse_form(SubmissionKind.OBJECTION, fields, officers=(), hearing_right=False,
+                                    today=china_date(request_now(request)))
+    except ValidationFailed as failed:
+        errors.update(rights_pages.messages(failed.errors))
+    accepted, refused = await rights_pages.checked_files(files)
+    errors.update(refused)
+    if errors:
+        return await _form(request, where, errors=errors, values=fields, status=422)
+    filed = objections.Filed(user.acting_party_id, user.person_id, user.actor, content, accepted)
+    async with transaction(request.app.state.sessions) as db:
+        submission = await file(db, filed)
+    log.info("objection recorded", extra={"action": "submit_objection",
+                                          "object": f"submission:{submission.public_id}"})
+    await rights_pages.seal_now(request, submission.id)
+    return RedirectResponse(f"/objections/{submission.public_id}", status_code=303)
+
+
+async def _case_where(request: Request, user: CurrentUser) -> Where:
+    code = request.path_params["code"]
+    async with request.app.state.sessions() as db:
+        case = await cases.case_for_party(db, user.acting_party_id, code)
+        agency_name = await cases.agency_name(db, case)
+    return Where(f"/cases/{case.code}/objection", RIGHTS["subject.case"], agency_name,
+                 f"/cases/{case.code}", "返回案件")
+
+
+async def case_form(request: Request) -> Response:
+    user = await require_party(request, SCOPE_FULL)
+    return await _form(request, await _case_where(request, user))
+
+
+async def case_submit(request: Request) -> Response:
+    user = await require_party(request, SCOPE_FULL)
+    where = await _case_where(request, user)
+    code = request.path_params["code"]
+
+    async def file(db: AsyncSession, filed: objections.Filed) -> Submission:
+        case = await cases.case_for_party(db, user.acting_party_id, code)
+        return await objections.on_case(db, request.app.state.blobs, case, filed, now=pinned_now(request))
+
+    return await _submit(request, user, where, file)
+
+
+async def _delivery_where(request: Request, user: CurrentUser) -> Where:
+    async with request.app.state.sessions() as db:
+        found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
+    delivery = found.delivery
+    return Where(f"/mailbox/{delivery.public_id}/objection",
+                 RIGHTS["subject.delivery"].format(title=delivery.title), found.agency.name,
+                 f"/mailbox/{delivery.public_id}", "返回文书")
+
+
+async def delivery_form(request: Request) -> Response:
+    user = await require_party(request, SCOPE_FULL)
+    return await _form(request, await _delivery_where(request, user))
+
+
+async def delivery_submit(request: Request) -> Response:
+    user = await require_party(request, SCOPE_FULL)
+    where = await _delivery_where(request, user)
+    delivery_id = request.path_params["delivery_id"]
+
+    async def file(db: AsyncSession, filed: objections.Filed) -> Submission:
+        found = await mailbox.item(db, user.acting_party_id, delivery_id)
+        return await objections.on_delivery(db, request.app.state.blobs, found.delivery, filed,
+                                            now=pinned_now(request))
+
+    return await _submit(request, user, where, file)
+
+
+def _publication_id(request: Request) -> int:
+    value = int(request.path_params["publication_id"])
+    return value if value <= _MAX_PUBLICATION_ID else 0
+
+
+async def _publication_where(request: Request, user: CurrentUser) -> Where | Response:
+    """The form's frame, or the page saying the item does not concern the acting party."""
+    publication_id = _publication_id(request)
+    async with request.app.state.sessions() as db:
+        item = await objections.public_item(db, publication_id, request_now(request))
+        agency_name = await objections.agency_name(db, item.agency_id)
+        try:
+            await objections.check_concerned(db, request.app.state.settings.secret_key, item,
+                                             user.acting_party_id)
+        except objections.NotConcerned:
+            return render(request, "pages/objections/not_concerned.html", {
+                "back": f"/publicity/{item.id}", "agency_name": agency_name,
+                "acting_name": user.acting_name}, status=403)
+    subject = RIGHTS["subject.publication"].format(id=item.id, version=item.version)
+    return Where(f"/publicity/{item.id}/objection", subject, agency_name,
+                 f"/publicity/{item.id}", "返回公示信息", public=True)
+
+
+async def publication_form(request: Request) -> Response:
+    where = await _publication_where(request, await require_acting(request))
+    if isinstance(where, Response):
+        return where
+    await require_party(request, SCOPE_FULL)
+    return await _form(request, where)
+
+
+async def publication_submit(request: Request) -> Response:
+    where = await _publication_where(request, await require_acting(request))
+    if isinstance(where, Response):
+        return where
+    user = await require_party(request, SCOPE_FULL)
+    publication_id = _publication_id(request)
+
+    async def file(db: AsyncSession, filed: objections.Filed) -> Submission:
+        return await objections.on_publication(
+            db, request.app.state.blobs, request.app.state.settings.secret_key, publication_id,
+            filed, now=pinned_now(request))
+
+    return await _submit(request, user, where, file)
+
+
+async def index(request: Request) -> Response:
+    user = await require_party(request, SCOPE_MAILBOX)
+    async with request.app.state.sessions() as db:
+        found = await objections.of_party(db, user.acting_party_id)
+    return render(request, "pages/objections/list.html", {
+        "me": user, "objections": found, "subject_text": subject_text,
+        "outcomes": rights_pages.OUTCOMES})
+
+
+async def _view(request: Request) -> submission_views.SubmissionView:
+    user = await require_party(request, SCOPE_MAILBOX)
+    async with request.app.state.sessions() as db:
+        submission = await objections.for_party(db, user.acting_party_id,
+                                                request.path_params["submission_id"])
+        return await submission_views.view(db, submission)
+
+
+async def detail(request: Request) -> Response:
+    view = await _view(request)
+    return rights_pages.submission_page(request, view, f"/objections/{view.submission.public_id}")
+
+
+async def receipt(request: Request) -> Response:
+    return await rights_pages.receipt_download(request, await _view(request))

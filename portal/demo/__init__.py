@@ -2,9 +2,10 @@
 
 So that a newcomer sees the whole portal in the first minute, every capability adds its demo
 in a module of this package (a served decision in a mailbox: ``eservice``; fines to pay:
-``fines``; a case QR: ``cases``; published items: ``publicity``). The demo agency's API
-credentials are written to ``DATA_DIR/demo-agency.json`` (mode 0600) and printed by ``banner``
-so the agency API can be tried with curl.
+``fines``; a case QR: ``cases``; published items: ``publicity``; objections to data, one
+answered: ``objections``). The demo agency's API credentials are written to
+``DATA_DIR/demo-agency.json`` (mode 0600) and printed by ``banner`` so the agency API can be
+tried with curl.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from portal.database import transaction
 from portal.demo import cases as demo_cases
 from portal.demo import eservice as demo_eservice
 from portal.demo import fines as demo_fines
+from portal.demo import objections as demo_objections
 from portal.demo import publicity as demo_publicity
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.models import Agency
@@ -47,6 +49,7 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     demo_cases.write_codes(settings.data_dir, codes)
     demo_fines.write_fines(settings.data_dir, fines)
     await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0], codes[1])
+    await demo_objections.seed_objections(settings, sessions, agency_ids[0], codes[0])
     path = settings.data_dir / _CREDENTIALS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

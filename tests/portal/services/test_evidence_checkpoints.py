@@ -20,7 +20,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from portal.blobstore import FileBlobStore
 from portal.database import transaction
 from portal.evidence_hash import GENESIS, event_hash
 from portal.models.evidence import EvidenceCheckpoint, EvidenceEvent
@@ -134,7 +133,7 @@ async def test_service_time_and_payment_rows_are_checked_against_their_events(
         data_dir: Path) -> None:  # FJ art. 19: the service time is the arrival the chain recorded
     w = await world(database)
     await sign_consent(database, w.party_id)
-    delivery = await deliver(database, FileBlobStore(data_dir / "blobs"), w.party_id, w.case_id)
+    delivery = await deliver(database, app.state.blobs, w.party_id, w.case_id)
     fw = await fine_world(database, the_world=w, number="榕市监罚〔2026〕8号")
     order = await place_order(app, database, fw)
     body = notice_body(order, fw.payment_code)

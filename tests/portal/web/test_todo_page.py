@@ -9,9 +9,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from starlette.applications import Starlette
 
 from notifications import InboxNotice
-from portal.blobstore import FileBlobStore
 from portal.database import transaction
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
@@ -43,7 +43,7 @@ async def test_nothing_to_do_is_said_plainly(client: httpx.AsyncClient, database
 
 
 async def test_the_most_urgent_first_each_a_link_to_its_task(
-        client: httpx.AsyncClient, database: Database, settings: Settings) -> None:
+        client: httpx.AsyncClient, database: Database, settings: Settings, app: Starlette) -> None:
     # APL art. 72 (an overdue fine grows daily), APL art. 44, 45, 64 (the windows after a
     # prior notice), FJ art. 19 (a document served but not opened)
     overdue = await fine_world(database, served_days_ago=40)
@@ -56,7 +56,7 @@ async def test_the_most_urgent_first_each_a_link_to_its_task(
             **NOTICE, "occurred_at": instant_text(informed - timedelta(hours=1)),
             "informed_at": instant_text(informed)}, "agency:test")
     await sign_consent(database, w.party_id)
-    arrived = await deliver(database, FileBlobStore(settings.data_dir / "blobs"), w.party_id, w.case_id,
+    arrived = await deliver(database, app.state.blobs, w.party_id, w.case_id,
                             title="榕市监告〔2026〕9号 行政处罚事先告知书")
     async with transaction(database.sessions) as db:
         await notices.store_notice(db, InboxNotice(party_reference(w.party_id), "缴款提醒", "请按时缴款",

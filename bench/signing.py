@@ -72,6 +72,7 @@ from signing import (  # noqa: E402
 )
 from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd  # noqa: E402
 from signing.sm2_signer import Sm2Signer  # noqa: E402
+from tests.signing.gm_corpus import national_pdf  # noqa: E402
 from tests.signing.sample_pdfs import make_pdf  # noqa: E402
 from tests.signing.softhsm import create_token, softhsm_missing  # noqa: E402
 
@@ -272,6 +273,7 @@ def bench_national(pki: DevPki, context: VerificationContext, document: bytes, p
     samples = {
         "SM2 PDF (1 page)": sign_pdf(document, Sm2Signer.from_credential(seal_cert),
                                      SignatureSettings(md_algorithm="sm3")),
+        "PDF, GB/T 38540 seal": national_pdf(document, seal_cert, seal=seal),
         "OFD, GB/T 38540 seal": seal_ofd(ofd, SignedValueKind.SES, seal_cert.certificate,
                                          seal_cert.private_key, seal=seal),
         "OFD, GB/T 35275 PKCS#7": seal_ofd(ofd, SignedValueKind.PKCS7, seal_cert.certificate,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import crl, pem, x509
+from PIL import Image
 
 from signing.errors import PkiError
 from signing.profiles import DEV_BASE_URL, ORGANISATION_SEAL_POLICY
@@ -135,7 +137,7 @@ class DevSm2Pki:
                     seal_id=f"{(uscc or '0' * 18)[-14:]}{certificate.serial_number % 10**4:04d}",
                     name=f"{name}电子印章",
                     signer_certs=(certificate,),
-                    picture=SealPicture("PNG", seal_png(name), 40, 40),
+                    picture=SealPicture("PNG", _palette_png(seal_png(name)), 40, 40),
                     valid_from=certificate.not_valid_before,
                     valid_until=certificate.not_valid_after,
                     maker_cert=maker.certificate,
@@ -312,6 +314,15 @@ class DevSm2Pki:
     def _untrusted_root_subject(self) -> x509.Name | None:
         path = self.directory / "hostile" / "untrusted-root.crt.pem"
         return _load_cert(path.read_bytes()).subject if path.exists() else None
+
+
+def _palette_png(png: bytes) -> bytes:
+    """The seal drawn in 16 colours, as seal-making systems store pictures: a quarter of the
+    size, and a seal signature carries its picture into every document it seals."""
+    with Image.open(io.BytesIO(png)) as image:
+        output = io.BytesIO()
+        image.quantize(colors=16, method=Image.Quantize.FASTOCTREE).save(output, format="PNG", optimize=True)
+    return output.getvalue()
 
 
 def _name(organisation: str, uscc: str | None) -> x509.Name:

@@ -5,7 +5,8 @@ the size limit, the ``%PDF-`` header, a strict parse with pyhanko's decode limit
 inflate beyond bounds are refused), encryption (refused), object and page counts; then every
 filled signature field is validated with pyhanko (integrity, signature, chain of trust with
 revocation, timestamp) together with its coverage and the modification analysis of everything
-appended after it, and judged by ``signing.verdict``. Any exception — a malformed file,
+appended after it, and judged by ``signing.verdict``; a national-standard value (a GB/T 38540
+seal or GB/T 35275 PKCS#7 in ``/Contents``) by ``signing.gm_pdf``. Any exception — a malformed file,
 ``RecursionError`` from deep nesting, ``MemoryError`` — turns into ``INDETERMINATE`` with a
 Chinese message; ``BudgetExceeded`` (raised by ``signing.runner``'s timer) likewise.
 
@@ -32,6 +33,7 @@ from pyhanko.sign.validation import (
 )
 
 from signing import inspection, messages
+from signing.gm_pdf import NationalPdfSignature, check_national_signature, national_value
 from signing.inspection import EmbeddedValidationData
 from signing.report import FileProblem, SignatureReport, SubIndication, TimestampInfo, VerificationReport
 from signing.sign import PadesLevel
@@ -108,12 +110,17 @@ async def _verify_document(data: bytes, context: VerificationContext) -> Verific
     if objects > context.max_objects or pages > context.max_pages:
         return file_problem_report(data, FileProblem.TOO_COMPLEX)
     embedded: list[EmbeddedPdfSignature | Unreadable] = []
-    for pdf_name, _signature, sig_field in fields:
+    for pdf_name, sig_object, sig_field in fields:
         # A plain str: pyhanko's TextStringObject drags PDF state into every pickle (the report
         # crosses from the worker process) and into dataclasses.asdict's deep copy.
         name = str(pdf_name)
         try:
-            embedded.append(EmbeddedPdfSignature(reader, sig_field, name))
+            national = national_value(sig_object)
+            embedded.append(
+                NationalPdfSignature(reader, sig_field, name, national)
+                if national is not None
+                else EmbeddedPdfSignature(reader, sig_field, name)
+            )
         except _RESOURCE_ERRORS:
             raise
         except Exception as exc:
@@ -132,6 +139,9 @@ async def _verify_document(data: bytes, context: VerificationContext) -> Verific
             reports.append(unverifiable_signature(item[0], format_failure, messages.UNREADABLE_SIGNATURE))
             continue
         try:
+            if isinstance(item, NationalPdfSignature):
+                reports.append(await check_national_signature(item, context.trust, names, total_revisions))
+                continue
             reports.append(
                 await _check_signature(item, context, embedded_data, archive, names, total_revisions)
             )

@@ -16,6 +16,7 @@ from portal.notary import PKI_DIR, dev_pki_dir, development_services
 from signing import KeySigner, PadesLevel, SignatureSettings, TrustSettings, async_sign_pdf
 from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd
 from tests.signing import hostile
+from tests.signing.gm_corpus import national_pdf
 from tests.signing.sample_pdfs import make_pdf, page_content
 
 AGENCY_NAME = "福州市鼓楼区市场监督管理局"
@@ -54,6 +55,14 @@ def sealed_ofd(data_dir: Path) -> bytes:
     signer, seal = pki.sm2.seal_file(AGENCY_NAME, AGENCY_USCC)
     document = build_ofd("行政处罚决定书", ["当事人：福州示例科技有限公司", "罚款人民币伍仟元整"])
     return seal_ofd(document, SignedValueKind.SES, signer.certificate, signer.private_key, seal=seal)
+
+
+def seal_in_pdf(data_dir: Path) -> bytes:
+    """A PDF decision whose signature's ``/Contents`` is the agency's GB/T 38540 seal."""
+    pki = development_services(dev_pki_dir(data_dir)).dev_pki
+    assert pki is not None
+    signer, seal = pki.sm2.seal_file(AGENCY_NAME, AGENCY_USCC)
+    return national_pdf(make_pdf(1), signer, seal=seal)
 
 
 def modified(sealed: bytes) -> bytes:

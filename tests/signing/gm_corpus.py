@@ -20,12 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import cms, crl, keys, pem, x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec
+from pyhanko.sign.signers.cms_embedder import PdfCMSEmbedder, SigIOSetup, SigObjSetup
+from pyhanko.sign.signers.pdf_byterange import SignatureObject
 
 from signing import DevPki, seal_png
-from signing.gm_cms import check_signed_data, timestamp_token
+from signing.gm_cms import check_signed_data, sign_signed_data, timestamp_token
 from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd
 from signing.pki_sm2 import DevSm2Pki, Sm2CaName, Sm2Credential
-from signing.ses import SealPicture, SesVersion, attach_timestamp, build_seal, read_signature
+from signing.ses import SealPicture, SesVersion, attach_timestamp, build_seal, build_signature, read_signature
 
 AGENCY = "福州市鼓楼区市场监督管理局"
 AGENCY_USCC = "11350102MB0000001X"
@@ -103,6 +107,42 @@ def build_corpus(pki: DevPki) -> GmCorpus:
     )
 
 
+STAMP_BOX = (380.0, 60.0, 493.0, 173.0)
+"""Where ``national_pdf`` puts the stamp on page 1, in PDF points (bottom-left origin)."""
+
+
+def national_pdf(
+    document: bytes,
+    signer: Sm2Credential,
+    *,
+    seal: bytes | None = None,
+    tamper: bool = False,
+) -> bytes:
+    """``document`` signed the way Chinese seal systems sign PDFs: ``/Contents`` holds a GB/T
+    38540 ``SES_Signature`` over the byte range (``seal`` given) or a GB/T 35275 SM2 PKCS#7
+    detached ``SignedData`` (``seal`` ``None``). ``tamper``: the value is computed over other
+    bytes than the byte range (a forged or misplaced signature)."""
+    def value_over(data: bytes) -> bytes:
+        if seal is not None:
+            return build_signature(seal, data=data, property_info="PDF", signer_cert=signer.certificate,
+                                   signer_key=signer.private_key)
+        return sign_signed_data(data, signer.certificate, signer.private_key, signer.chain)
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(document))
+    embedder = PdfCMSEmbedder(new_field_spec=SigFieldSpec("Seal", on_page=0, box=STAMP_BOX))
+    coroutine = embedder.write_cms(field_name="Seal", writer=writer)
+    next(coroutine)
+    reserved = 2 * len(value_over(b"")) + 256  # hex digits; an SM2 value varies by a few bytes
+    coroutine.send(SigObjSetup(sig_placeholder=SignatureObject(bytes_reserved=reserved)))
+    prepared, output = coroutine.send(SigIOSetup(md_algorithm="sm3", in_place=False))
+    written = output.getvalue()
+    signed = written[: prepared.reserved_region_start] + written[prepared.reserved_region_end :]
+    if tamper:
+        signed = signed.replace(b"/Type /Page", b"/Type  /Page", 1)
+    coroutine.send(value_over(signed))
+    return bytes(output.getvalue())
+
+
 def _timestamped(corpus: GmCorpus, seal: bytes, tsa: Sm2Credential) -> bytes:
     """A V4 signature whose ``timeStamp`` is an SM2 RFC 3161 token over its signature value
     (outside what the signer signs, so it is added afterwards, as a TSA client does)."""
@@ -140,21 +180,28 @@ class Sm2Value:
 def sm2_values(ofd: bytes) -> list[Sm2Value]:
     """Every SM2 signature value in ``ofd``: signer and seal maker per SES, signer per CMS,
     and the timestamp authority's where a token is embedded."""
-    values: list[Sm2Value] = []
-    for name, content in entries(ofd).items():
-        if not name.endswith("SignedValue.dat"):
-            continue
-        try:
-            ses = read_signature(content)
-        except ValueError:
-            values.append(_cms_value("signer (GB/T 35275)", content))
-            continue
-        signer = x509.Certificate.load(ses.signer_cert)
-        maker = x509.Certificate.load(ses.maker_cert)
-        values.append(Sm2Value("signer", signer.public_key, ses.signer_signed_data, ses.signature))
-        values.append(Sm2Value("seal maker", maker.public_key, ses.maker_signed_data, ses.maker_signature))
-        if ses.timestamp is not None:
-            values.append(_cms_value("timestamp authority", ses.timestamp))
+    return [
+        value
+        for name, content in entries(ofd).items()
+        if name.endswith("SignedValue.dat")
+        for value in value_sm2_values(content)
+    ]
+
+
+def value_sm2_values(content: bytes) -> list[Sm2Value]:
+    """The SM2 signature values of one signed value (an SES or an SM2 PKCS#7)."""
+    try:
+        ses = read_signature(content)
+    except ValueError:
+        return [_cms_value("signer (GB/T 35275)", content)]
+    signer = x509.Certificate.load(ses.signer_cert)
+    maker = x509.Certificate.load(ses.maker_cert)
+    values = [
+        Sm2Value("signer", signer.public_key, ses.signer_signed_data, ses.signature),
+        Sm2Value("seal maker", maker.public_key, ses.maker_signed_data, ses.maker_signature),
+    ]
+    if ses.timestamp is not None:
+        values.append(_cms_value("timestamp authority", ses.timestamp))
     return values
 
 

@@ -1,8 +1,10 @@
-"""PDF signatures whose CMS is SM2/SM3 (GM/T 0010 identifiers): verified like PAdES ones.
+"""PDF signatures with SM2: verified like PAdES ones, every signature value also by OpenSSL 3.
 
-The same pyhanko pipeline judges them (byte range and coverage, message digest, signature,
-modification analysis, chain and revocation); only the signature check is SM2
-(``signing.sm2.GmSignatureValidator``). Every signature value is also checked by OpenSSL 3.
+A CMS with SM2/SM3 under the ordinary identifiers goes through the same pyhanko pipeline (byte
+range and coverage, message digest, signature, modification analysis, chain and revocation);
+only the signature check is SM2 (``signing.sm2.GmSignatureValidator``). A GB/T 38540 seal or a
+GB/T 35275 PKCS#7 in ``/Contents`` (``signing.gm_pdf``) keeps pyhanko's byte-range coverage and
+modification analysis and has its value checked by ``signing.gm_verify``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing import (
     AlgorithmFamily,
+    Coverage,
     Indication,
     PadesLevel,
     SignatureSettings,
@@ -23,9 +26,22 @@ from signing import (
     sign_pdf,
     verify_document,
 )
+from signing.gm_pdf import national_value
+from signing.ses import SesVersion
 from signing.sm2_signer import Sm2Signer
-from tests.signing.gm_corpus import AGENCY, GmCorpus, Sm2Value, openssl_verifies
-from tests.signing.sample_pdfs import make_pdf
+from tests.signing import hostile
+from tests.signing.gm_corpus import (
+    AGENCY,
+    AGENCY_USCC,
+    SEAL_NAME,
+    STAMP_BOX,
+    GmCorpus,
+    Sm2Value,
+    national_pdf,
+    openssl_verifies,
+    value_sm2_values,
+)
+from tests.signing.sample_pdfs import make_pdf, page_content
 
 SM2_SETTINGS = SignatureSettings(level=PadesLevel.B_B, md_algorithm="sm3")
 
@@ -96,3 +112,85 @@ def test_rsa_pdf_reports_its_family(agency_rsa: object, context: VerificationCon
         context,
     )
     assert report.signatures[0].algorithm_family is AlgorithmFamily.RSA
+
+
+# -- GB/T 38540 seals and GB/T 35275 PKCS#7 in /Contents (issue 17) ------------------------------
+@pytest.fixture(scope="module")
+def national_pdfs(gm_corpus: GmCorpus) -> dict[str, bytes]:
+    document = make_pdf(1)
+    signer = gm_corpus.signer
+    return {
+        "v4": national_pdf(document, signer, seal=gm_corpus.seal()),
+        "v1": national_pdf(document, signer, seal=gm_corpus.seal(SesVersion.V1)),
+        "pkcs7": national_pdf(document, signer),
+    }
+
+
+def _contents(pdf: bytes) -> bytes:
+    signature = PdfFileReader(io.BytesIO(pdf)).root["/AcroForm"]["/Fields"][0]["/V"]
+    value = national_value(signature)
+    assert value is not None
+    return value
+
+
+@pytest.mark.parametrize(("sample", "standard"), [("v4", "GB/T 38540-2020"), ("v1", "GM/T 0031-2014"),
+                                                  ("pkcs7", None)])
+def test_national_value_in_a_pdf_is_verified_and_openssl_agrees(
+    national_pdfs: dict[str, bytes], context: VerificationContext, sample: str, standard: str | None
+) -> None:
+    pdf = national_pdfs[sample]
+    report = verify_document(pdf, context)
+    assert report.indication is Indication.TOTAL_PASSED, report.signatures[0].message
+    assert (report.document_format, report.summary) == ("PDF", "此文件的签章有效，签署后未被修改")
+    (signature,) = report.signatures
+    assert signature.algorithm_family is AlgorithmFamily.SM2 and signature.coverage is Coverage.ENTIRE_FILE
+    assert (signature.organisation, signature.organisation_id) == (AGENCY, AGENCY_USCC)
+    assert [link.revocation.value for link in signature.certificate_chain] == ["GOOD", "GOOD", "TRUST_ANCHOR"]
+    if standard is None:
+        assert signature.seal is None
+    else:
+        assert signature.seal is not None
+        assert (signature.seal.name, signature.seal.standard) == (SEAL_NAME, standard)
+        assert signature.seal.maker == "国密开发测试制章系统"
+        left, bottom, right, top = (value * 25.4 / 72 for value in STAMP_BOX)  # points → mm
+        a4_height = 842 * 25.4 / 72  # the box is given from the page's top left, as in OFD
+        assert signature.seal.page == 1 and signature.seal.box == pytest.approx(
+            (left, a4_height - top, right - left, top - bottom), abs=0.1)
+    values = value_sm2_values(_contents(pdf))
+    assert len(values) == (1 if standard is None else 2)
+    assert all(openssl_verifies(value) for value in values), [value.role for value in values]
+
+
+@pytest.mark.parametrize("seal", [True, False])
+def test_national_value_over_other_bytes_than_the_byte_range_fails(
+    gm_corpus: GmCorpus, context: VerificationContext, seal: bool
+) -> None:
+    pdf = national_pdf(make_pdf(1), gm_corpus.signer, seal=gm_corpus.seal() if seal else None, tamper=True)
+    report = verify_document(pdf, context)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.signatures[0].sub_indication is SubIndication.HASH_FAILURE
+
+
+def test_page_text_changed_after_a_national_seal_is_a_disallowed_modification(
+    national_pdfs: dict[str, bytes], context: VerificationContext
+) -> None:
+    replaced = hostile.stream("", page_content(1, ("处罚决定：罚款人民币贰拾万元整。",)))
+    report = verify_document(hostile.append_update(national_pdfs["v4"], {hostile.FIRST_CONTENT: replaced}),
+                             context)
+    assert report.indication is Indication.TOTAL_FAILED
+    (signature,) = report.signatures
+    assert signature.sub_indication is SubIndication.DISALLOWED_MODIFICATION
+    assert signature.coverage is Coverage.ENTIRE_REVISION and signature.seal is not None
+
+
+def test_a_national_byte_range_that_skips_content_fails_as_a_format(
+    national_pdfs: dict[str, bytes], context: VerificationContext
+) -> None:
+    pdf = national_pdfs["v4"]
+    start = pdf.index(b"/ByteRange [") + len(b"/ByteRange [")
+    end = pdf.index(b"]", start)
+    first, length1, second, length2 = (int(part) for part in pdf[start:end].split())
+    skewed = f"{first} {length1 - 10} {second} {length2}".encode().ljust(end - start)
+    report = verify_document(pdf[:start] + skewed + pdf[end:], context)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.signatures[0].sub_indication is SubIndication.FORMAT_FAILURE

@@ -77,6 +77,17 @@ async def test_sealed_ofd_reports_the_sm2_seal(api: httpx.AsyncClient, data_dir:
     assert seal["page"] == 1 and seal["box"] == [130.0, 230.0, 40.0, 40.0]
 
 
+async def test_pdf_with_a_gbt_38540_seal_reports_it_like_an_ofd(api: httpx.AsyncClient,
+                                                                 data_dir: Path) -> None:
+    response = await api.post(URL, files=samples.upload(samples.seal_in_pdf(data_dir)))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["indication"] == "TOTAL_PASSED" and report["document_format"] == "PDF"
+    (signature,) = report["signatures"]
+    assert signature["algorithm_family"] == "SM2" and signature["coverage"] == "ENTIRE_FILE"
+    assert signature["seal"]["name"] == samples.SEAL_NAME and signature["seal"]["page"] == 1
+
+
 async def test_modified_after_sealing_is_total_failed(api: httpx.AsyncClient, data_dir: Path) -> None:
     tampered = samples.modified(await samples.sealed_pdf(data_dir))
     report = (await api.post(URL, files=samples.upload(tampered))).json()

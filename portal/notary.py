@@ -17,6 +17,13 @@ So they are chosen together, from ``Settings.signing``, here and nowhere else:
   built, so a wrong path, password or PIN stops start-up; nothing in this path touches or
   assumes the development PKI. ``aclose()`` logs out of the token.
 
+The national-standard seal (issue 17) is an SM2 key with its certificate and, for OFD
+documents, its GB/T 38540 seal (``PORTAL_SEAL_SM2_*``; ``signing.sm2_signer`` checks key,
+certificate and seal against each other at start-up). It seals OFD documents (``seal_ofd``),
+and the PDFs too when no PKCS#12 or PKCS#11 seal is configured (PAdES with SM2/SM3 CMS). In
+development it is the development PKI's SM2 seal of the portal, made by its seal maker; PDFs
+keep the RSA seal there.
+
 Costs are paid when first needed: the development PKI is opened by ``start()`` (the app's
 lifespan) or by the first use, and the ``VerificationRunner``'s worker processes are created by
 the first verification. Building an app, which every test does, costs nothing here. ::
@@ -24,6 +31,7 @@ the first verification. Building an app, which every test does, costs nothing he
     notary = Notary.from_settings(settings)           # app (lifespan closes it), CLI, worker
     report = await notary.verify(uploaded_bytes)      # in a worker process, never raises
     sealed = await notary.seal(pdf, placement, reason=catalogue.SEAL_REASONS["receipt"])
+    sealed_ofd = await notary.seal_ofd(ofd, box_mm=(150.0, 20.0, 40.0, 40.0))
     await notary.aclose()
 """
 
@@ -63,6 +71,8 @@ from signing import (
     open_pkcs11_signer,
     sign_pdf,
 )
+from signing.ofd_build import SignedValueKind, seal_ofd
+from signing.sm2_signer import Sm2Seal, Sm2Signer, load_sm2_seal
 
 __all__ = ["PKI_DIR", "Notary", "SigningServices", "dev_pki_dir", "development_services",
            "production_services"]
@@ -79,6 +89,8 @@ class SigningServices:
     seal_signer: Signer
     timestamps: TimestampClient
     dev_pki: DevPki | None = None
+    sm2_seal: Sm2Seal | None = None
+    """The national-standard seal; OFD documents need it with its GB/T 38540 seal."""
 
     def close(self) -> None:
         """Release what the seal holds open: the token session of an HSM seal; idempotent."""
@@ -100,11 +112,13 @@ def development_services(directory: Path) -> SigningServices:
     with _dev_lock:
         if key not in _dev_services:
             pki = open_dev_pki(key)
+            credential, seal = pki.sm2.seal_file(pki.portal_name, None)
             _dev_services[key] = SigningServices(
                 trust=pki.trust_settings(),
                 seal_signer=KeySigner.from_credential(pki.portal_seal()),
                 timestamps=DevTimestampClient(pki.tsa()),
                 dev_pki=pki,
+                sm2_seal=Sm2Seal(Sm2Signer.from_credential(credential), seal),
             )
         return _dev_services[key]
 
@@ -115,15 +129,29 @@ def production_services(config: SigningSettings) -> SigningServices:
     The caller owns the result: ``close()`` it when done (an HSM seal holds a token session).
     """
     seal = config.portal_seal_pkcs11 or config.portal_seal_p12
-    if config.trust_roots_dir is None or seal is None or config.tsa_url is None:
+    if config.trust_roots_dir is None or config.tsa_url is None or (
+            seal is None and config.portal_seal_sm2_key is None):
         raise ConfigurationError("TRUST_ROOTS_DIR, the portal's seal and TSA_URL are all required")
     try:
         trust = TrustSettings(trust_roots=load_trust_roots(config.trust_roots_dir))
         timestamps = HttpTimestampClient(config.tsa_url)
-        signer = _seal_signer(seal, config.portal_seal_p12_password)  # last: a token stays open
+        sm2 = _sm2_seal(config)
+        # last: a token stays open; without PKCS#12 or PKCS#11 the SM2 seal seals PDFs too
+        signer = _seal_signer(seal, config.portal_seal_p12_password) if seal is not None else None
     except SigningError as exc:
         raise ConfigurationError(f"signing settings: {exc}") from exc
-    return SigningServices(trust=trust, seal_signer=signer, timestamps=timestamps)
+    pdf_signer = signer if signer is not None else sm2.signer if sm2 is not None else None
+    if pdf_signer is None:
+        raise ConfigurationError("the portal's seal could not be loaded")
+    return SigningServices(trust=trust, seal_signer=pdf_signer, timestamps=timestamps, sm2_seal=sm2)
+
+
+def _sm2_seal(config: SigningSettings) -> Sm2Seal | None:
+    if config.portal_seal_sm2_key is None or config.portal_seal_sm2_cert is None:
+        return None
+    password = config.portal_seal_sm2_key_password
+    return load_sm2_seal(config.portal_seal_sm2_key, config.portal_seal_sm2_cert,
+                         password.encode() if password else None, config.portal_seal_sm2_seal)
 
 
 def _seal_signer(seal: Pkcs11Config | Path, p12_password: str | None) -> Signer:
@@ -186,10 +214,23 @@ class Notary:
         a PDF that cannot be signed and ``signing.TimestampUnavailable`` when the TSA is down.
         """
         services = await self.services()
+        digest = "sm3" if isinstance(services.seal_signer, Sm2Signer) else "sha256"
         settings = SignatureSettings(level=PadesLevel.B_LT, placement=placement, reason=reason,
-                                     location=location)
+                                     location=location, md_algorithm=digest)
         return await asyncio.to_thread(sign_pdf, pdf, services.seal_signer, settings,
                                        timestamps=services.timestamps, trust=services.trust)
+
+    async def seal_ofd(self, ofd: bytes, *, page_id: str = "1",
+                       box_mm: tuple[float, float, float, float]) -> bytes:
+        """Seal ``ofd`` with the portal's GB/T 38540 seal (an SES signature over its
+        ``Signature.xml``, every file of the package protected), the stamp at ``box_mm`` on
+        page ``page_id``. ``ConfigurationError`` when no SM2 seal with its seal file is set."""
+        sm2 = (await self.services()).sm2_seal
+        if sm2 is None or sm2.seal is None:
+            raise ConfigurationError("OFD documents need the SM2 seal and its GB/T 38540 seal file "
+                                     "(PORTAL_SEAL_SM2_KEY, _CERT and _SEAL)")
+        return await asyncio.to_thread(seal_ofd, ofd, SignedValueKind.SES, sm2.signer.certificate,
+                                       sm2.signer.key, seal=sm2.seal, page_id=page_id, box_mm=box_mm)
 
     async def aclose(self) -> None:
         """Stop the verification worker processes and log out of an HSM seal's token (the app's

@@ -71,15 +71,21 @@ class SigningSettings:
     ``trust_roots_dir``, the portal's seal and ``tsa_url`` come together or not at all: all
     three unset means the development PKI generated under ``DATA_DIR/pki`` (its TSA runs
     in-process); a partial set is refused at start-up, because a seal or a TSA outside the
-    configured trust would produce documents that do not verify. The seal comes from exactly
-    one source: a PKCS#12 file (``portal_seal_p12``) or a PKCS#11 token, an HSM
-    (``portal_seal_pkcs11``; its PIN is kept out of ``repr``).
+    configured trust would produce documents that do not verify. The seal comes from a PKCS#12
+    file (``portal_seal_p12``) or a PKCS#11 token, an HSM (``portal_seal_pkcs11``; its PIN is
+    kept out of ``repr``), not both; and/or from an SM2 key file, the national-standard seal
+    (``portal_seal_sm2_key`` with its certificate file, and for OFD documents its GB/T 38540
+    seal file ``portal_seal_sm2_seal``), which seals the PDFs too when it is the only one.
     """
 
     trust_roots_dir: Path | None = None
     portal_seal_p12: Path | None = None
     portal_seal_p12_password: str | None = field(default=None, repr=False)
     portal_seal_pkcs11: Pkcs11Config | None = None
+    portal_seal_sm2_key: Path | None = None
+    portal_seal_sm2_key_password: str | None = field(default=None, repr=False)
+    portal_seal_sm2_cert: Path | None = None
+    portal_seal_sm2_seal: Path | None = None
     tsa_url: str | None = None
     verify_workers: int = 2
     verify_uploads_per_minute: int = 20
@@ -406,9 +412,14 @@ def _signing(env: Mapping[str, str]) -> SigningSettings:
     if token is not None and p12:
         raise ConfigurationError(
             "the portal's seal comes from PORTAL_SEAL_P12 or PORTAL_SEAL_PKCS11_*, not both: unset one")
+    sm2_key, sm2_cert, sm2_seal = (env.get(f"PORTAL_SEAL_SM2_{key}", "") for key in ("KEY", "CERT", "SEAL"))
+    if bool(sm2_key) != bool(sm2_cert):
+        raise ConfigurationError("PORTAL_SEAL_SM2_KEY and PORTAL_SEAL_SM2_CERT go together")
+    if sm2_seal and not sm2_key:
+        raise ConfigurationError("PORTAL_SEAL_SM2_SEAL needs its key: set PORTAL_SEAL_SM2_KEY and _CERT")
     roots, tsa_url = env.get("TRUST_ROOTS_DIR", ""), env.get("TSA_URL", "")
     production = {"TRUST_ROOTS_DIR": bool(roots), "TSA_URL": bool(tsa_url),
-                  "PORTAL_SEAL_P12 or PORTAL_SEAL_PKCS11_*": bool(p12 or token)}
+                  "PORTAL_SEAL_P12, PORTAL_SEAL_PKCS11_* or PORTAL_SEAL_SM2_*": bool(p12 or token or sm2_key)}
     if any(production.values()) and not all(production.values()):
         missing = ", ".join(key for key, given in production.items() if not given)
         raise ConfigurationError(
@@ -420,6 +431,10 @@ def _signing(env: Mapping[str, str]) -> SigningSettings:
         portal_seal_p12=Path(p12).resolve() if p12 else None,
         portal_seal_p12_password=env.get("PORTAL_SEAL_P12_PASSWORD") or None,
         portal_seal_pkcs11=token,
+        portal_seal_sm2_key=Path(sm2_key).resolve() if sm2_key else None,
+        portal_seal_sm2_key_password=env.get("PORTAL_SEAL_SM2_KEY_PASSWORD") or None,
+        portal_seal_sm2_cert=Path(sm2_cert).resolve() if sm2_cert else None,
+        portal_seal_sm2_seal=Path(sm2_seal).resolve() if sm2_seal else None,
         tsa_url=tsa_url or None,
         verify_workers=_int(env, "VERIFY_WORKERS", 2),
         verify_uploads_per_minute=_int(env, "VERIFY_UPLOADS_PER_MINUTE", 20),

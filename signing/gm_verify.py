@@ -185,7 +185,7 @@ class _SignatureCheck:
             and sm2_verify(maker.public_key, ses.maker_signed_data, ses.maker_signature)
         ):
             raise _Refused(_FAILED, SubIndication.SIG_CRYPTO_FAILURE, messages.SEAL_MAKER_SIGNATURE_INVALID)
-        if not _bound(ses, signer):
+        if not ses.binds(signer.dump()):
             raise _Refused(_INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE, messages.SEAL_CERT_MISMATCH)
         timestamp = await self._timestamp(ses)
         used_at = timestamp.time if timestamp and timestamp.valid else ses.signing_time
@@ -340,18 +340,6 @@ def _certificate(der: bytes) -> x509.Certificate:
     except (ValueError, TypeError) as exc:
         raise _Refused(_FAILED, SubIndication.FORMAT_FAILURE, messages.GM_FORMAT_UNKNOWN) from exc
     return cert
-
-
-def _bound(ses: SesSignature, signer: x509.Certificate) -> bool:
-    """The signer's certificate is one of those the seal names (whole, or by digest)."""
-    der = signer.dump()
-    if ses.seal_certs:
-        return der in ses.seal_certs
-    digests = {"SM3": sm3}
-    return any(
-        algorithm.upper() in digests and digests[algorithm.upper()](der) == value
-        for algorithm, value in ses.seal_cert_digests
-    )
 
 
 def _signing_usage(cert: x509.Certificate) -> bool:

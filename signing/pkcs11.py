@@ -8,7 +8,8 @@ with the locking below. Before it is handed out, it signs a probe and checks the
 against the certificate, so a key that does not belong to its certificate, or a mechanism the
 token lacks, stops start-up instead of the first seal. EC keys sign with the raw ``CKM_ECDSA``
 mechanism over a digest computed here: every EC token has it, while the hash-and-sign variants
-are optional (SoftHSM 2.6 lacks them).
+are optional (SoftHSM 2.6 lacks them). A certificate with an SM2 key is refused: PKCS#11 defines
+no SM2 mechanism, and ECDSA on the SM2 curve is not SM2 (``signing.sm2_signer``).
 
 Concurrency: one lock per module, not a pool of sessions. python-pkcs11 initialises a module
 with ``C_Initialize(NULL)``, which under PKCS#11 (v2.40, "C_Initialize") promises the module
@@ -56,6 +57,7 @@ from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, Signat
 
 from signing.errors import ConfigurationError, KeySourceError
 from signing.keys import pades_signed_attributes
+from signing.sm2 import is_sm2_key
 
 __all__ = ["Pkcs11Config", "TokenSigner", "open_pkcs11_signer"]
 
@@ -304,6 +306,10 @@ def open_pkcs11_signer(config: Pkcs11Config) -> TokenSigner:
         algorithm = cert.public_key.algorithm
         if algorithm not in ("rsa", "ec"):
             raise KeySourceError(f"only RSA and EC keys are supported, the token's key is {algorithm}")
+        if is_sm2_key(cert.public_key):
+            raise KeySourceError(
+                "the token's certificate is SM2: PKCS#11 has no standard SM2 mechanism (CKM_ECDSA on "
+                "the SM2 curve is ECDSA, not SM2); use an SM2 key file (PORTAL_SEAL_SM2_KEY)")
         signer.use_raw_mechanism = algorithm == "ec"
         _check_key_matches(signer, config)
         pades_signed_attributes(signer)

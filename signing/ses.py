@@ -16,8 +16,9 @@ The ASN.1 is transcribed from the standards:
   signs ``esealInfo``, the signer ``toSign``.
 
 ``dataHash`` is the SM3 digest of what was sealed (in an OFD: the bytes of ``Signature.xml``).
-``read_signature`` parses either version into one ``SesSignature`` value; ``build_signature``
-writes either (the development seal system and the tests use it).
+``read_signature`` parses either version into one ``SesSignature`` value, ``read_seal`` a seal
+alone (``SesSeal``, what an ``.esl`` file holds); ``build_seal`` and ``build_signature`` write
+either (the development seal system, the portal's own seal and the tests use them).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from signing.sm2 import SM2_WITH_SM3_OID, Sm2PrivateKey, sm3
 
 __all__ = [
     "SealPicture",
+    "SesSeal",
     "SesSignature",
     "SesVersion",
     "attach_timestamp",
     "build_seal",
     "build_signature",
+    "read_seal",
     "read_signature",
 ]
 
@@ -198,8 +201,9 @@ class SealPicture:
 
 
 @dataclass(frozen=True)
-class SesSignature:
-    """One parsed seal signature, both versions alike; the raw parts its checks need."""
+class SesSeal:
+    """A seal (``SESeal``) as its maker made it, either version: what a seal signature carries,
+    and what a seal-making system hands an organisation (its ``.esl`` file)."""
 
     version: SesVersion
     seal_id: str
@@ -217,6 +221,21 @@ class SesSignature:
     maker_algorithm: str
     maker_signature: bytes
     maker_signed_data: bytes
+
+    def binds(self, certificate: bytes) -> bool:
+        """Whether the DER ``certificate`` is one of those the seal names (whole, or by SM3)."""
+        if self.seal_certs:
+            return certificate in self.seal_certs
+        return any(
+            algorithm.upper() == "SM3" and sm3(certificate) == value
+            for algorithm, value in self.seal_cert_digests
+        )
+
+
+@dataclass(frozen=True)
+class SesSignature(SesSeal):
+    """One parsed seal signature, both versions alike: its seal and the raw parts its checks need."""
+
     signing_time: dt.datetime | None
     data_hash: bytes
     property_info: str
@@ -238,9 +257,17 @@ def read_signature(der: bytes) -> SesSignature:
     raise ValueError("not an SES_Signature")
 
 
-def _read_v4(value: _SignatureV4) -> SesSignature:
-    tbs = value["to_sign"]
-    seal = tbs["eseal"]
+def read_seal(der: bytes) -> SesSeal:
+    """Parse a DER ``SESeal`` of either version; ``ValueError`` if it is neither."""
+    probe = _Probe.load(der, strict=True)
+    if len(probe) == 2:
+        return SesSeal(**_seal_v1(_SealV1.load(der, strict=True)))  # type: ignore[arg-type]
+    if len(probe) == 4:
+        return SesSeal(**_seal_v4(_SealV4.load(der, strict=True)))  # type: ignore[arg-type]
+    raise ValueError("not an SESeal")
+
+
+def _seal_v4(seal: _SealV4) -> dict[str, object]:
     info = seal["eseal_info"]
     prop = info["property"]
     list_type = prop["cert_list_type"].native
@@ -253,56 +280,66 @@ def _read_v4(value: _SignatureV4) -> SesSignature:
         digests = tuple((item["type"].native, item["value"].native) for item in loaded)
     else:
         raise ValueError("unknown certListType")
-    seal_tbs = _Probe([info, seal["cert"], seal["sign_alg_id"]]).dump()
-    signed = _Probe([tbs, value["cert"], value["signature_alg_id"]]).dump()
+    return {
+        "version": SesVersion.V4,
+        "seal_id": info["es_id"].native,
+        "seal_name": prop["name"].native,
+        "seal_type": prop["type"].native,
+        "seal_created": prop["create_date"].native,
+        "seal_valid_from": prop["valid_start"].native,
+        "seal_valid_until": prop["valid_end"].native,
+        "seal_certs": certs,
+        "seal_cert_digests": digests,
+        "picture": _picture(info["picture"]),
+        "maker_cert": seal["cert"].native,
+        "maker_algorithm": seal["sign_alg_id"].dotted,
+        "maker_signature": seal["signed_value"].native,
+        "maker_signed_data": _Probe([info, seal["cert"], seal["sign_alg_id"]]).dump(),
+    }
+
+
+def _seal_v1(seal: _SealV1) -> dict[str, object]:
+    info = seal["eseal_info"]
+    prop = info["property"]
+    sign_info = seal["sign_info"]
+    return {
+        "version": SesVersion.V1,
+        "seal_id": info["es_id"].native,
+        "seal_name": prop["name"].native,
+        "seal_type": prop["type"].native,
+        "seal_created": prop["create_date"].native,
+        "seal_valid_from": prop["valid_start"].native,
+        "seal_valid_until": prop["valid_end"].native,
+        "seal_certs": tuple(item.native for item in prop["cert_list"]),
+        "seal_cert_digests": (),
+        "picture": _picture(info["picture"]),
+        "maker_cert": sign_info["cert"].native,
+        "maker_algorithm": sign_info["signature_algorithm"].dotted,
+        "maker_signature": sign_info["sign_data"].native,
+        "maker_signed_data": info.dump(),
+    }
+
+
+def _read_v4(value: _SignatureV4) -> SesSignature:
+    tbs = value["to_sign"]
     stamp = value["time_stamp"]
     return SesSignature(
-        version=SesVersion.V4,
-        seal_id=info["es_id"].native,
-        seal_name=prop["name"].native,
-        seal_type=prop["type"].native,
-        seal_created=prop["create_date"].native,
-        seal_valid_from=prop["valid_start"].native,
-        seal_valid_until=prop["valid_end"].native,
-        seal_certs=certs,
-        seal_cert_digests=digests,
-        picture=_picture(info["picture"]),
-        maker_cert=seal["cert"].native,
-        maker_algorithm=seal["sign_alg_id"].dotted,
-        maker_signature=seal["signed_value"].native,
-        maker_signed_data=seal_tbs,
+        **_seal_v4(tbs["eseal"]),  # type: ignore[arg-type]
         signing_time=tbs["time_info"].native,
         data_hash=tbs["data_hash"].native,
         property_info=tbs["property_info"].native,
         signer_cert=value["cert"].native,
         signer_algorithm=value["signature_alg_id"].dotted,
         signature=value["signature"].native,
-        signer_signed_data=signed,
+        signer_signed_data=_Probe([tbs, value["cert"], value["signature_alg_id"]]).dump(),
         timestamp=None if isinstance(stamp, core.Void) else stamp.native,
     )
 
 
 def _read_v1(value: _SignatureV1) -> SesSignature:
     tbs = value["to_sign"]
-    seal = tbs["eseal"]
-    info = seal["eseal_info"]
-    prop = info["property"]
-    sign_info = seal["sign_info"]
     return SesSignature(
-        version=SesVersion.V1,
-        seal_id=info["es_id"].native,
-        seal_name=prop["name"].native,
-        seal_type=prop["type"].native,
-        seal_created=prop["create_date"].native,
-        seal_valid_from=prop["valid_start"].native,
-        seal_valid_until=prop["valid_end"].native,
-        seal_certs=tuple(item.native for item in prop["cert_list"]),
-        seal_cert_digests=(),
-        picture=_picture(info["picture"]),
-        maker_cert=sign_info["cert"].native,
-        maker_algorithm=sign_info["signature_algorithm"].dotted,
-        maker_signature=sign_info["sign_data"].native,
-        maker_signed_data=info.dump(),
+        **_seal_v1(tbs["eseal"]),  # type: ignore[arg-type]
         signing_time=_v1_time(tbs["time_info"].native),
         data_hash=tbs["data_hash"].native,
         property_info=tbs["property_info"].native,

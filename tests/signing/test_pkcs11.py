@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pkcs11
 import pytest
+from asn1crypto import keys
 from cryptography.hazmat.primitives import serialization
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.exceptions import PinIncorrect
+from pkcs11.util.x509 import decode_x509_certificate
 
 from signing import (
     ConfigurationError,
@@ -206,3 +211,25 @@ def test_an_incomplete_configuration_is_refused() -> None:
         Pkcs11Config(module=module, token_label="portal-hsm", pin="1234")
     with pytest.raises(ConfigurationError, match="PIN"):
         Pkcs11Config(module=module, token_label="portal-hsm", key_label="seal", pin="")
+
+
+def test_an_sm2_certificate_on_a_token_is_refused_softhsm_cannot_sign_sm2(
+        softhsm_token: SoftHsmToken, hsm_pki: DevPki) -> None:
+    # Issue 17: SoftHSM 2.6.1 makes a key on the SM2 curve and signs with CKM_ECDSA there, but
+    # that is ECDSA, which no SM2 verifier accepts, and it has no SM2 mechanism: refuse it.
+    token = pkcs11.lib(os.path.realpath(softhsm_token.module)).get_token(token_label=softhsm_token.label)
+    with token.open(rw=True, user_pin=softhsm_token.pin) as session:
+        assert not [m for m in token.slot.get_mechanisms() if int(m) >= 0x80000000]  # no vendor ones
+        names = {Attribute.TOKEN: True, Attribute.LABEL: "sm2-seal", Attribute.ID: b"\x99"}
+        if not list(session.get_objects({Attribute.LABEL: "sm2-seal"})):
+            curve = keys.ECDomainParameters(name="named", value="sm2p256v1").dump()
+            session.generate_keypair(
+                KeyType.EC, store=True, public_template={**names, Attribute.EC_PARAMS: curve},
+                private_template={**names, Attribute.SIGN: True})
+            certificate = hsm_pki.sm2.seal(HSM_PORTAL_NAME, None).certificate
+            session.create_object({**decode_x509_certificate(certificate.dump()), **names})
+        key = next(iter(session.get_objects({Attribute.LABEL: "sm2-seal",
+                                              Attribute.CLASS: ObjectClass.PRIVATE_KEY})))
+        assert len(key.sign(bytes(32), mechanism=Mechanism.ECDSA)) == 64  # r || s of ECDSA, not SM2
+    with pytest.raises(KeySourceError, match="SM2"):
+        open_pkcs11_signer(softhsm_token.config("sm2-seal"))

@@ -3,9 +3,9 @@
 So that a newcomer sees the whole portal in the first minute, every capability adds its demo
 in a module of this package (a served decision in a mailbox: ``eservice``; fines to pay:
 ``fines``; a case QR: ``cases``; published items: ``publicity``; objections to data, one
-answered: ``objections``). The demo agency's API credentials are written to
-``DATA_DIR/demo-agency.json`` (mode 0600) and printed by ``banner`` so the agency API can be
-tried with curl.
+answered: ``objections``; a lawyer with a signed power of attorney: ``agents``). The demo
+agency's API credentials are written to ``DATA_DIR/demo-agency.json`` (mode 0600) and printed
+by ``banner`` so the agency API can be tried with curl.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.database import transaction
+from portal.demo import agents as demo_agents
 from portal.demo import cases as demo_cases
 from portal.demo import eservice as demo_eservice
 from portal.demo import fines as demo_fines
@@ -50,6 +51,7 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     demo_fines.write_fines(settings.data_dir, fines)
     await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0], codes[1])
     await demo_objections.seed_objections(settings, sessions, agency_ids[0], codes[0])
+    await demo_agents.seed_agents(settings, sessions)
     path = settings.data_dir / _CREDENTIALS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

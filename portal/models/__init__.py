@@ -25,7 +25,7 @@ from portal.models.outbox import (
     OutboxMessage,
     ReminderDeadline,
 )
-from portal.models.parties import Account, Party, Representation
+from portal.models.parties import Account, Party, Representation, RepresentationAuthorisation
 from portal.models.payments import (
     Fine,
     OrderTransition,
@@ -109,6 +109,7 @@ __all__ = [
     "Refund",
     "ReminderDeadline",
     "Representation",
+    "RepresentationAuthorisation",
     "ServiceReceipt",
     "StoredBlob",
     "Submission",

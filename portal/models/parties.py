@@ -63,3 +63,19 @@ class Representation(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RepresentationAuthorisation(Base):
+    """The signed power of attorney (授权委托书) of a delegation: the PDF the principal (or an
+    organisation's agent for it) signed with their remote-signing key, once per delegation, so
+    the agency can see who acts for the party and on what authority (APL art. 64(3)). Only ever
+    added; its event is in the principal's chain (``party:<id>``)."""
+
+    __tablename__ = "representation_authorisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    representation_id: Mapped[int] = mapped_column(ForeignKey("representations.id"), unique=True)
+    signed_by_person_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -99,7 +99,7 @@ def _status(row: Representation, now: datetime) -> str:
     return IN_FORCE
 
 
-def _view(row: Representation, agent: Party, now: datetime) -> Delegation:
+def view_of(row: Representation, agent: Party, now: datetime) -> Delegation:
     # ends_at is 24:00 China time of the last day, i.e. 00:00 of the day after
     last_day = china_date(row.ends_at) - timedelta(days=1) if row.ends_at else None
     return Delegation(row.id, agent.id, agent.name, masked_identifier(agent.id_number),
@@ -144,7 +144,7 @@ async def grant(db: AsyncSession, *, principal_id: int, delegate_name: str,
                                    "last_day": last_day.isoformat(),
                                    "ends_at": row.ends_at.isoformat() if row.ends_at else None,
                                    "granted_by": granted_by_person_id})
-    return _view(row, agent, now)
+    return view_of(row, agent, now)
 
 
 async def revoke(db: AsyncSession, *, principal_id: int, delegation_id: int,
@@ -160,7 +160,7 @@ async def revoke(db: AsyncSession, *, principal_id: int, delegation_id: int,
                                       payload={"representation": row.id, "agent": agent.id})
         row.revoked_at = event.occurred_at
         await db.flush()
-    return _view(row, agent, now)
+    return view_of(row, agent, now)
 
 
 async def _own(db: AsyncSession, principal_id: int,
@@ -176,7 +176,7 @@ async def _own(db: AsyncSession, principal_id: int,
 
 async def delegation(db: AsyncSession, principal_id: int, delegation_id: int) -> Delegation:
     row, agent = await _own(db, principal_id, delegation_id)
-    return _view(row, agent, utcnow())
+    return view_of(row, agent, utcnow())
 
 
 async def delegations(db: AsyncSession, principal_id: int) -> list[Delegation]:
@@ -186,7 +186,7 @@ async def delegations(db: AsyncSession, principal_id: int) -> list[Delegation]:
         .where(Representation.principal_id == principal_id)
         .order_by(Representation.granted_at.desc(), Representation.id.desc()))).all()
     now = utcnow()
-    return [_view(row, agent, now) for row, agent in rows]
+    return [view_of(row, agent, now) for row, agent in rows]
 
 
 async def acting_scopes(db: AsyncSession, person_id: int) -> dict[int, str]:

@@ -66,6 +66,7 @@ AGENCY_DAY = {"agency_owner": 404, "agency_other": 404, **_NO_TOKEN}
 PARTY_ACT_INVALID = {"owner": 422, "delegate": 404, "stranger": 404, **_ANONYMOUS_PAGE}
 # a public item: whom it concerns may object to it; to anyone else it says why not (403)
 CONCERNED_READ = {"owner": 200, "delegate": 404, "stranger": 403, **_ANONYMOUS_PAGE}
+SIGNED_ONCE = {"owner": 409, "delegate": 404, "stranger": 404, **_ANONYMOUS_PAGE}
 CONCERNED_ACT_INVALID = {"owner": 422, "delegate": 404, "stranger": 403, **_ANONYMOUS_PAGE}
 
 
@@ -88,6 +89,11 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/notices/{notice_id:int}/read"): Rule("notice", PARTY_READ_MARK),
     ("GET", "/account/delegations/{delegation_id}"): Rule("delegation", PARTY_FULL_READ),
     ("GET", "/account/delegations/{delegation_id}/revoke"): Rule("delegation", PARTY_FULL_READ),
+    # the power of attorney (授权委托书, APL art. 64(3)), signed in build_world: once only
+    ("GET", "/account/delegations/{delegation_id}/authorisation.pdf"): Rule("delegation", PARTY_FULL_READ),
+    ("POST", "/account/delegations/{delegation_id}/authorisation"): Rule("delegation", SIGNED_ONCE),
+    ("GET", "/api/v1/cases/{case_code}/representatives/{representation_id}/authorisation.pdf"):
+        Rule("representative", AGENCY_READ),
     ("POST", "/account/delegations/{delegation_id}/revoke"): Rule("delegation", PARTY_ACT),
     ("GET", "/c/{code}"): Rule("case", PUBLIC),
     ("GET", "/cases/{code}"): Rule("case", PARTY_READ),
@@ -312,8 +318,13 @@ async def build_world(database: Database, app: Starlette) -> World:
     # A's delegate (the "delegate" actor) and, as the objects, A's and B's delegations to 赵六
     await granted_id(clients["party_a"], "mailbox")
     zhao = {"delegate_name": "赵六", "delegate_id_number": valid_id_number("11010119900307123")}
-    delegation_a = await granted_id(clients["party_a"], "mailbox", zhao)
-    delegation_b = await granted_id(clients["party_b"], "mailbox", zhao)
+    delegation_a = await granted_id(clients["party_a"], "full", zhao)
+    delegation_b = await granted_id(clients["party_b"], "full", zhao)
+    for owner, delegation in (("party_a", delegation_a), ("party_b", delegation_b)):
+        token = await csrf_from(clients[owner], f"/account/delegations/{delegation}")
+        signed = await clients[owner].post(f"/account/delegations/{delegation}/authorisation",
+                                           data={"csrf_token": token})
+        assert signed.status_code == 303, signed.text
     await act_for(clients["delegate"], party_a)
     publication_a, body_a = await _published(clients["agency_a"], "榕市监罚〔2026〕21号",
                                              {"kind": "person", "name": "张三", "id_number": ZHANGSAN})
@@ -332,6 +343,8 @@ async def build_world(database: Database, app: Starlette) -> World:
         "delivery": {"A": delivery_a.public_id, "B": delivery_b.public_id},
         "consent": {"A": str(consent_a), "B": str(consent_b)},
         "delegation": {"A": str(delegation_a), "B": str(delegation_b)},
+        "representative": {"A": {"case_code": case_a.code, "representation_id": str(delegation_a)},
+                           "B": {"case_code": case_b.code, "representation_id": str(delegation_b)}},
         "case": {"A": case_a.code, "B": case_b.code},
         "submission": {"A": {"code": case_a.code, "submission_id": submission_a, "position": "1"},
                        "B": {"code": case_b.code, "submission_id": submission_b, "position": "1"}},

@@ -35,15 +35,18 @@ from portal.cases.events import (
     current_stage,
 )
 from portal.cases.intake import new_case_from_json
-from portal.errors import ValidationFailed
+from portal.catalogue import DELEGATION
+from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
-from portal.services import cases, served_fines
+from portal.services import authorisations, cases, served_fines
 from portal.services.api_tokens import AgencyPrincipal
 from portal.services.calendar import load_calendar
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint
 from portal.web.api.bodies import read_json
+from portal.web.api.submissions import PDF
+from portal.web.downloads import pdf_attachment
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -172,11 +175,32 @@ DEADLINE = openapi.Schema("CaseDeadline", {
                            "description": "Years counted by weekday only (no holiday data)."},
     },
 })
+REPRESENTATIVE = openapi.Schema("CaseRepresentative", {
+    "type": "object", "additionalProperties": False,
+    "required": ["party", "name", "id_number", "source", "since", "last_day", "authorisation"],
+    "description": "Someone who may act for a party now (APL art. 64(3)): the organisation's agent "
+                   "the identity platform vouches for, or a person the party authorised on the "
+                   "portal to act for it (read-only delegates are not listed).",
+    "properties": {
+        "party": {"type": "integer", "minimum": 0, "description": "The index of the party in `parties`."},
+        "name": {"type": "string"}, "id_number": {"type": "string"},
+        "source": {"enum": ["identity_provider", "delegation"]},
+        "since": _TIME,
+        "last_day": {"oneOf": [_DATE, {"type": "null"}],
+                     "description": "The last day the authority holds (24:00 China time); null: "
+                                    "as long as the identity platform says."},
+        "authorisation": {"oneOf": [{"type": "null"}, {
+            "type": "object", "additionalProperties": False, "required": ["signed_at", "sha256", "url"],
+            "properties": {"signed_at": _TIME, "sha256": {"type": "string"}, "url": {"type": "string"}}}],
+            "description": "The power of attorney (授权委托书) the party signed with its electronic "
+                           "signature, if it did: a PAdES-signed PDF."},
+    },
+})
 CASE = openapi.Schema("Case", {
     "type": "object", "additionalProperties": False,
     "required": ["code", "display_code", "qr_url", "agency_case_number", "case_type", "matter",
                  "hearing_right", "electronic_monitoring", "registered_at", "stage", "parties",
-                 "officers", "events", "deadlines"],
+                 "officers", "events", "deadlines", "representatives"],
     "properties": {
         "code": {"type": "string"}, "display_code": {"type": "string"}, "qr_url": {"type": "string"},
         "agency_case_number": {"type": "string"}, "case_type": {"type": "string"},
@@ -187,8 +211,9 @@ CASE = openapi.Schema("Case", {
         "officers": {"type": "array", "items": OFFICER.ref()},
         "events": {"type": "array", "items": EVENT.ref()},
         "deadlines": {"type": "array", "items": DEADLINE.ref()},
+        "representatives": {"type": "array", "items": REPRESENTATIVE.ref()},
     },
-}, uses=(PARTY, OFFICER, EVENT, DEADLINE))
+}, uses=(PARTY, OFFICER, EVENT, DEADLINE, REPRESENTATIVE))
 PNG = openapi.Schema("PngImage", {"type": "string", "contentMediaType": "image/png"})
 SVG = openapi.Schema("SvgImage", {"type": "string", "contentMediaType": "image/svg+xml"})
 CASE_CODE = openapi.PathParameter("case_code", "The case code, with or without hyphens.")
@@ -245,7 +270,28 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
                      for o in await cases.officers(db, case)],
         "events": [_event(event) for event in events],
         "deadlines": [_deadline(index, deadline) for index, deadline in deadlines],
+        "representatives": [_representative(case, r) for r in await authorisations.representatives(db, case)],
     })
+
+
+@openapi.operation(
+    "get", summary="A representative's signed power of attorney", security="agency",
+    parameters=(CASE_CODE, openapi.PathParameter("representation_id", "The `authorisation.url`'s id.")),
+    description="The 授权委托书 a party of the case signed for someone who may act for it now "
+                "(APL art. 64(3)): a PDF with the party's electronic signature, to verify with any "
+                "PAdES validator. 404 when the case is not the agency's, the person no longer "
+                "represents a party of it, or no power of attorney was signed.",
+    replies={200: openapi.Reply("The signed PDF.", PDF, "application/pdf"), 404: _NOT_FOUND},
+)
+@agency_endpoint
+async def get_authorisation(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
+    case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
+    raw = request.path_params["representation_id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise NotFound()
+    digest = await authorisations.document_for_agency(db, case, int(raw))
+    data = await request.app.state.blobs.get(digest)
+    return pdf_attachment(data, DELEGATION["authorisation.document_name"].format(id=raw))
 
 
 @openapi.operation(
@@ -342,6 +388,18 @@ def _deadline(party: int, deadline: CaseDeadline) -> dict[str, Any]:
         "explanation": deadline.explain(),
         "basis": deadline.basis, "fallback_years": list(deadline.fallback_years),
     }
+
+
+def _representative(case: Case, found: authorisations.Representative) -> dict[str, Any]:
+    signed = found.authorisation
+    return {"party": found.party_index, "name": found.name, "id_number": found.id_number,
+            "source": found.source, "since": instant_text(found.since),
+            "last_day": found.last_day.isoformat() if found.last_day else None,
+            "authorisation": {
+                "signed_at": instant_text(signed.signed_at), "sha256": signed.document_sha256,
+                "url": f"/api/v1/cases/{case.code}/representatives/{found.representation_id}"
+                       "/authorisation.pdf",
+            } if signed else None}
 
 
 def _no_store(body: dict[str, Any], status: int = 200) -> JSONResponse:

@@ -108,7 +108,9 @@ async def _known_agencies(request: Request) -> set[int]:
         return {a.id for a in await consent_documents.agencies(db)}
 
 
-async def _signer(request: Request, user: CurrentUser) -> Any:
+async def remote_signer(request: Request, user: CurrentUser) -> Any:
+    """The logged-in person's remote-signing key (created on first use); also signs powers of
+    attorney (``pages.delegations``)."""
     services = await request.app.state.notary.services()
     if services.dev_pki is None:
         raise Unprocessable("remote_signing_unavailable")
@@ -140,7 +142,7 @@ async def sign(request: Request) -> Response:
             return await _refill(request, user, failed, form)
     content = await _content(request, user, agency_ids, email)
     pdf, placement = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
-    signed = await consent_documents.sign_as(request.app.state.notary, await _signer(request, user),
+    signed = await consent_documents.sign_as(request.app.state.notary, await remote_signer(request, user),
                                              pdf, placement, CONSENT["signature_reason"])
     return await _record(request, user, signed, scope, agency_ids, email, "remote_signature")
 
@@ -202,7 +204,7 @@ async def revoke(request: Request) -> Response:
     revoked = (current.consent.signed_at.strftime("%Y-%m-%d"), current.consent.document_sha256)
     pdf, placement = await asyncio.to_thread(render_revocation, content, revoked_consent=revoked,
                                              created_at=utcnow())
-    signed = await consent_documents.sign_as(request.app.state.notary, await _signer(request, user),
+    signed = await consent_documents.sign_as(request.app.state.notary, await remote_signer(request, user),
                                              pdf, placement, CONSENT["revocation_reason"])
     digest = await request.app.state.blobs.put(signed)
     async with transaction(request.app.state.sessions) as db:

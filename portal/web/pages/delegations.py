@@ -5,18 +5,24 @@
     GET  /account/delegations/{id}             one delegation; after granting, the confirmation
     GET  /account/delegations/{id}/revoke      "revoke this one?": the confirmation to press
     POST /account/delegations/{id}/revoke      revoke → 303 to the delegation, now revoked
+    POST /account/delegations/{id}/authorisation      sign its power of attorney (授权委托书)
+    GET  /account/delegations/{id}/authorisation.pdf  the signed power of attorney
 
 Only the party themself, or an organisation's agent vouched for by the identity provider while
 acting for the organisation, manages these pages; anyone else (a delegate acting for the
 party) gets the 404 of a foreign id, so a delegate can never pass the party's trust on.
 Granting hands someone the party's legal mail, so it needs a login from the last minutes
 (SECURITY.md 7.5.1) and counts against a per-client limit (the name check is an oracle of
-sorts); revoking only takes access away and is never made harder. Pages work without
+sorts); revoking only takes access away and is never made harder. Signing the power of
+attorney of a delegation in force (APL art. 64(3): the agency sees on what authority the
+agent acts, ``services.authorisations``) is a signature like the e-service confirmation's:
+fresh login, the person's remote-signing key, once per delegation. Pages work without
 JavaScript: plain forms, an error summary, and 303 after each POST.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -27,11 +33,14 @@ from starlette.responses import RedirectResponse, Response
 from portal import fields
 from portal.catalogue import DELEGATION, title
 from portal.database import transaction, utcnow
+from portal.documents.authorisation import render_authorisation
 from portal.errors import NotFound, ValidationFailed
 from portal.legal_calendar import china_date
-from portal.services import delegations, rate_limits
+from portal.services import authorisations, consent_documents, delegations, rate_limits
 from portal.web.auth import CurrentUser, require_acting, require_fresh_login
 from portal.web.client import enforce
+from portal.web.downloads import pdf_attachment
+from portal.web.pages.consent import remote_signer
 from portal.web.rendering import render
 
 GRANTS = rate_limits.Limit("delegation_grant", requests=20, window_seconds=3600)
@@ -115,11 +124,47 @@ async def detail(request: Request) -> Response:
     user = await _manager(request)
     async with request.app.state.sessions() as db:
         shown = await delegations.delegation(db, user.acting_party_id, _delegation_id(request))
+        signed = await authorisations.of_delegation(db, shown.id)
+        content = None
+        if signed is None and shown.status == delegations.IN_FORCE:
+            content = await authorisations.content(db, principal_id=user.acting_party_id,
+                                                   delegation_id=shown.id, signer_person_id=user.person_id)
     return render(request, "pages/account/delegations/detail.html", {
-        "me": user, "d": shown, "L": DELEGATION,
+        "me": user, "d": shown, "L": DELEGATION, "signed": signed, "content": content,
         "granted": request.query_params.get("granted") == "1",
         "revoked": request.query_params.get("revoked") == "1",
+        "just_signed": request.query_params.get("signed") == "1",
     })
+
+
+async def sign_authorisation(request: Request) -> Response:
+    """Render the power of attorney, sign it with the person's key (verified), record it once."""
+    user = await _manager(request)
+    delegation_id = _delegation_id(request)
+    require_fresh_login(request, f"{_HOME}/{delegation_id}")
+    async with request.app.state.sessions() as db:
+        content = await authorisations.content(db, principal_id=user.acting_party_id,
+                                               delegation_id=delegation_id, signer_person_id=user.person_id)
+    pdf, placement = await asyncio.to_thread(render_authorisation, content, created_at=utcnow())
+    signed = await consent_documents.sign_as(request.app.state.notary, await remote_signer(request, user),
+                                             pdf, placement, DELEGATION["authorisation.signature_reason"])
+    digest = await request.app.state.blobs.put(signed)
+    async with transaction(request.app.state.sessions) as db:
+        await authorisations.record(db, principal_id=user.acting_party_id, delegation_id=delegation_id,
+                                    signer_person_id=user.person_id, document_sha256=digest,
+                                    actor=user.actor)
+    return RedirectResponse(f"{_HOME}/{delegation_id}?signed=1", status_code=303)
+
+
+async def authorisation_document(request: Request) -> Response:
+    user = await _manager(request)
+    async with request.app.state.sessions() as db:
+        shown = await delegations.delegation(db, user.acting_party_id, _delegation_id(request))
+        signed = await authorisations.of_delegation(db, shown.id)
+    if signed is None:
+        raise NotFound()
+    data = await request.app.state.blobs.get(signed.document_sha256)
+    return pdf_attachment(data, DELEGATION["authorisation.document_name"].format(id=shown.id))
 
 
 async def confirm_revoke(request: Request) -> Response:

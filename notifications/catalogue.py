@@ -51,7 +51,7 @@ LINK_PATHS = MappingProxyType(
     {
         Kind.DOCUMENT_ARRIVED: "/mailbox",
         Kind.DEADLINE_REMINDER: "/cases",
-        Kind.HEARING_SCHEDULED: "/mailbox",
+        Kind.HEARING_SCHEDULED: "/cases",
         Kind.PAYMENT_CONFIRMED: "/payments",
         Kind.RECEIPT_ISSUED: "/fines",  # receipts are listed with the fine they pay
         Kind.CONSENT_SIGNED: "/consent",
@@ -124,6 +124,25 @@ TEMPLATES: tuple[Template, ...] = (
         subject="听证通知：{{ hearing_at }}",
         body="{{ agency_name }}定于{{ hearing_at }}在{{ hearing_place }}就案件 {{ case_code }} "
         "举行听证。您可以委托一至二名代理人参加，并可以申请主持人回避。听证通知书已存入您的邮箱。",
+    ),
+    # Version 2 of the hearing texts: sent when the agency records the hearing (its date, the
+    # time where given, the place), whether or not a 听证通知书 is served through the mailbox.
+    Template(
+        Kind.HEARING_SCHEDULED, EMAIL, 2,
+        subject="【听证通知】案件{{ case_code }}的听证定于{{ hearing_date }}",
+        body=_email_body(
+            "{{ agency_name }}已就案件{{ case_code }}安排听证，"
+            "定于{{ hearing_date }} {{ hearing_time }}举行。"
+            "听证地点、参加方式，以及委托代理人、申请回避等权利，请登录平台在案件详情中查看。",
+            action="请登录平台查看",
+        ),
+    ),
+    Template(
+        Kind.HEARING_SCHEDULED, INBOX, 2,
+        subject="听证通知：{{ hearing_date }}",
+        body="{{ agency_name }}定于{{ hearing_date }} {{ hearing_time }}在{{ hearing_place }}"
+        "就案件 {{ case_code }} "
+        "举行听证。您可以委托一至二名代理人参加，并可以申请主持人回避。详见案件详情。",
     ),
     # 缴款确认 — no amount outside the portal.
     Template(

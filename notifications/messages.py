@@ -174,6 +174,8 @@ VARIABLES: Mapping[str, Formatter] = MappingProxyType(
         "deadline_name": _text(30),
         "deadline_date": _date,
         "hearing_at": _instant,
+        "hearing_date": _date,
+        "hearing_time": _text(20),
         "consent_date": _date,
         "document_title": _text(200),
         "arrived_at": _instant,
@@ -197,6 +199,8 @@ CHANNEL_CEILINGS: Mapping[ChannelKind, frozenset[str]] = MappingProxyType(
                 "deadline_name",
                 "deadline_date",
                 "hearing_at",
+                "hearing_date",
+                "hearing_time",
                 "consent_date",
             }
         ),

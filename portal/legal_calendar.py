@@ -20,20 +20,32 @@ The rules (LAW.md, "Counting days"):
 
 Holiday data comes in as a ``HolidayCalendar`` value: the operator's table over the
 ``chinese-calendar`` package (see ``portal.holiday_table``). For a year that neither knows,
-Monday to Friday count as working days and every result that depended on such a year names it
-in ``fallback_years``, so pages can warn; an unknown year never raises. Nothing here reads the
-clock, the database or settings.
+the fallback counts weekends and the fixed statutory holidays (``portal.statutory_holidays``)
+as rest days, and every result that depended on such a year names it in ``fallback_years``,
+so pages can warn; an unknown year never raises.
+
+The fallback is a guess: the arrangement may add bridge days off. Nothing of legal effect is
+decided on it (LAW.md "Counting days"), so a deadline counted on the fallback also carries
+``latest_possible_last_day``, counted as if every weekday near a fixed holiday were a rest
+day: no published arrangement can end the period later. A party's act up to then is not
+refused as late, no surcharge day is charged before it, an agency does not decide before it;
+once the year's arrangement is loaded, every deadline is recomputed from its inputs and the
+two dates are one. Likewise a hearing notice counted on the fallback is judged by the earliest
+the notice may be needed (``HearingNoticeLimit.protective_notice_date``). Nothing here reads
+the clock, the database or settings.
 """
 
 from __future__ import annotations
 
 from calendar import monthrange
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from portal.holiday_table import DayKind, HolidayTable, package_table
+from portal.statutory_holidays import is_fixed_holiday, may_be_bridge_day
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 _ONE_DAY = timedelta(days=1)
@@ -63,19 +75,27 @@ def _format(day: date) -> str:
 
 
 def fallback_warning(years: tuple[int, ...]) -> str | None:
-    """The warning a page shows when a result counted ``years`` by weekday only."""
+    """The warning a page shows when a result counted ``years`` on the fallback."""
     if not years:
         return None
     named = "、".join(f"{year}年" for year in years)
-    return f"{named}法定节假日安排尚未公布，按周一至周五计算，仅供参考"
+    return (f"{named}放假调休安排尚未公布，暂按周末和法定节假日计算，仅供参考；"
+            "安排公布后重新计算，在此之前不以此日期认定逾期")
 
 
 @dataclass(frozen=True)
 class HolidayCalendar:
     """Holiday tables in priority order: the first table that lists a date, or covers its
-    year, decides whether it is a working day; with none, Monday to Friday are working days."""
+    year, decides whether it is a working day; with none, the fallback: Monday to Friday are
+    working days unless a fixed statutory holiday, and with ``bridges_assumed`` unless near
+    one too (the latest any arrangement could end a period)."""
 
     tables: tuple[HolidayTable, ...] = ()
+    bridges_assumed: bool = False
+
+    def assuming_bridges(self) -> HolidayCalendar:
+        """This calendar, with every possible bridge day of an unknown year a rest day."""
+        return _replace(self, bridges_assumed=True)
 
     @classmethod
     def standard(cls, operator_table: HolidayTable | None = None) -> HolidayCalendar:
@@ -98,8 +118,10 @@ class HolidayCalendar:
             if listed is not None:
                 return listed.kind is DayKind.WORKDAY
             if day.year in table.years:
-                break
-        return day.weekday() < 5
+                return day.weekday() < 5
+        if day.weekday() >= 5 or is_fixed_holiday(day):
+            return False
+        return not (self.bridges_assumed and may_be_bridge_day(day))
 
     def next_working_day(self, day: date) -> date:
         """``day`` itself if it is a working day, else the first working day after it."""
@@ -187,6 +209,8 @@ class Deadline:
     rest day; ``last_day`` is the last day of the period and ``ends_at_utc`` its exclusive
     end, 24:00 China time of ``last_day``. ``fallback_years`` are the years without holiday
     data among the days that decided the result; ``basis`` names the articles for the party.
+    ``latest_possible_last_day`` is set only when counted on the fallback: the latest day any
+    arrangement could make the last (see the module docstring).
     """
 
     trigger: Trigger
@@ -198,10 +222,25 @@ class Deadline:
     fallback_years: tuple[int, ...]
     basis: str
     start_at_utc: datetime | None = None
+    latest_possible_last_day: date | None = None
 
     @property
     def moved_for_rest_day(self) -> bool:
         return self.last_day != self.nominal_last_day
+
+    @property
+    def latest_last_day(self) -> date:
+        """The day nothing is held against the party before: ``last_day`` once certain."""
+        return max(self.last_day, self.latest_possible_last_day or self.last_day)
+
+    @property
+    def latest_ends_at_utc(self) -> datetime:
+        return end_of_china_day_utc(self.latest_last_day)
+
+    def may_be_met_by(self, instant: datetime) -> bool:
+        """Whether an act at ``instant`` may be in time under the arrangement still to come:
+        such an act is never refused as late (LAW.md "Counting days")."""
+        return _aware(instant) < self.latest_ends_at_utc
 
     @property
     def uses_fallback(self) -> bool:
@@ -245,6 +284,11 @@ def compute_deadline(
     # Which days decided the result: every counted day for working days, else the days from
     # the nominal last day to the moved one.
     first_consulted = start_date + _ONE_DAY if period.unit is PeriodUnit.WORKING_DAYS else nominal
+    fallback_years = calendar.unknown_years(first_consulted, last_day)
+    latest = None
+    if fallback_years:
+        bridged = calendar.assuming_bridges()
+        latest = bridged.next_working_day(period.nominal_last_day(start_date, bridged))
     return Deadline(
         trigger=trigger,
         start_date=start_date,
@@ -252,9 +296,10 @@ def compute_deadline(
         nominal_last_day=nominal,
         last_day=last_day,
         ends_at_utc=end_of_china_day_utc(last_day),
-        fallback_years=calendar.unknown_years(first_consulted, last_day),
+        fallback_years=fallback_years,
         basis=basis,
         start_at_utc=start_at_utc,
+        latest_possible_last_day=latest,
     )
 
 
@@ -352,7 +397,9 @@ class HearingNoticeLimit:
 
     That is the same as saying the 7-working-day period starting with the notice must have
     ended before the hearing day; ``notice_by_utc`` is the exclusive end, 24:00 China time of
-    ``latest_notice_date``.
+    ``latest_notice_date``. Counted on the fallback, ``protective_notice_date`` is the latest
+    notice day that leaves 7 working days whatever the arrangement still to come makes rest
+    days (bridge days taken as rest): a notice after it may turn out too short.
     """
 
     hearing_date: date
@@ -360,6 +407,7 @@ class HearingNoticeLimit:
     notice_by_utc: datetime
     fallback_years: tuple[int, ...]
     basis: str
+    protective_notice_date: date | None = None
 
     @property
     def uses_fallback(self) -> bool:
@@ -372,6 +420,11 @@ class HearingNoticeLimit:
     def is_met_by(self, notified_at: datetime) -> bool:
         """Whether a notice given at ``notified_at`` (aware) is early enough."""
         return _aware(notified_at) < self.notice_by_utc
+
+    def certainly_met_by(self, notified_at: datetime) -> bool:
+        """Whether the notice is early enough under any arrangement still to come."""
+        earliest = min(self.latest_notice_date, self.protective_notice_date or self.latest_notice_date)
+        return _aware(notified_at) < end_of_china_day_utc(earliest)
 
     def explain(self) -> str:
         parts = [
@@ -389,10 +442,15 @@ def hearing_notice_limit(hearing_date: date, calendar: HolidayCalendar) -> Heari
     (working days) before it (APL art. 64(2), 85)."""
     seventh_before = calendar.add_working_days(hearing_date, -7)
     latest = seventh_before - _ONE_DAY
+    fallback_years = calendar.unknown_years(seventh_before, hearing_date - _ONE_DAY)
+    protective = None
+    if fallback_years:
+        protective = calendar.assuming_bridges().add_working_days(hearing_date, -7) - _ONE_DAY
     return HearingNoticeLimit(
         hearing_date=hearing_date,
         latest_notice_date=latest,
         notice_by_utc=end_of_china_day_utc(latest),
-        fallback_years=calendar.unknown_years(seventh_before, hearing_date - _ONE_DAY),
+        fallback_years=fallback_years,
         basis=f"{_APL}第六十四条第二项、第八十五条",
+        protective_notice_date=protective,
     )

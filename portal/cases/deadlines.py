@@ -163,6 +163,25 @@ class CaseDeadline:
     def is_met_by(self, instant: datetime) -> bool:
         return instant < self.ends_at_utc
 
+    @property
+    def latest_ends_at_utc(self) -> datetime:
+        """When nothing can be held against the party any more: ``ends_at_utc``, unless the
+        period was counted on the fallback and an arrangement still to come could end it
+        later (``legal_calendar.Deadline.latest_last_day``)."""
+        if isinstance(self.computed, HearingNoticeLimit):
+            return self.ends_at_utc
+        return max(self.ends_at_utc, self.computed.latest_ends_at_utc)
+
+    @property
+    def uncertain(self) -> bool:
+        """Counted on the fallback, and the arrangement still to come could end it later."""
+        return self.latest_ends_at_utc > self.ends_at_utc
+
+    def may_be_met_by(self, instant: datetime) -> bool:
+        """Whether an act at ``instant`` may be in time: such an act is never refused as late
+        on the fallback alone (LAW.md "Counting days"); it is flagged for the agency."""
+        return instant < self.latest_ends_at_utc
+
     def explain(self) -> str:
         """How the law counts the period (``Deadline.explain``), then any extension or plan."""
         text = self.computed.explain()

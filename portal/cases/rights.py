@@ -233,6 +233,6 @@ def refusal(kind: SubmissionKind, state: RightsState, now: datetime) -> Refusal 
         return Refusal("rights_waived")
     if kind is not SubmissionKind.STATEMENT and SubmissionKind.HEARING_REQUEST in state.filed:
         return Refusal("hearing_already_requested")
-    if not window.is_met_by(now):
+    if not window.may_be_met_by(now):
         return Refusal(_CLOSED[kind], window)
     return None

@@ -12,7 +12,12 @@ is the law's:
   requested is scheduled, and a scheduled hearing is held, before the decision. One decision
   per case; the prior notice may be renewed until then (and a renewal starts new windows);
 - a hearing needs the hearing right (art. 63) and a prior notice, and its time and place are
-  notified at least 7 working days ahead (art. 64(2), 85);
+  notified at least 7 working days ahead (art. 64(2), 85); counted on the fallback (the
+  year's arrangement not loaded) a notice later than the fallback's latest day is refused
+  and one that may prove too short is recorded with a warning (``event_warnings``), as is
+  one whose notice through the portal comes later than the agency's own;
+- the decision's fine is not heavier than the one the current prior notice proposed
+  (art. 45 para. 2): a heavier penalty needs a new prior notice, which starts new windows;
 - reconsideration and lawsuits follow a decision, and end only after they started;
 - only a running statement, hearing-request or payment window can be extended, and only to a
   later day (for the payment window under an instalment plan: later than its last instalment);
@@ -34,8 +39,8 @@ for all, and nobody has waived anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from portal.cases.deadlines import (
     NOT_SERVED_HERE,
@@ -47,6 +52,7 @@ from portal.cases.deadlines import (
 )
 from portal.cases.events import EventKind, StageEvent, last
 from portal.errors import Conflict, Unprocessable
+from portal.evidence_hash import instant_text
 from portal.legal_calendar import HolidayCalendar, china_date, hearing_notice_limit
 
 _PROCEDURE_BEFORE_DECISION = (EventKind.PENALTY_NOTICE, EventKind.HEARING_SCHEDULED)
@@ -128,6 +134,7 @@ def _check_decision(event: StageEvent, history: Sequence[StageEvent],
     notice = last(history, EventKind.PENALTY_NOTICE)
     if notice is None:
         raise Conflict(code="notice_required")
+    _check_not_heavier(event, notice)
     for standing in standings:
         deadlines = case_deadlines(history, hearing_right=hearing_right, calendar=calendar,
                                    times=standing.times)
@@ -137,8 +144,11 @@ def _check_decision(event: StageEvent, history: Sequence[StageEvent],
             continue  # APL art. 62: the party expressly gave up stating and defending
         for kind in (DeadlineKind.STATEMENT, DeadlineKind.HEARING_REQUEST):
             window = find(deadlines, kind)
-            if window is not None and window.is_met_by(event.at):
-                raise Conflict(window.explain(), code="rights_window_open")
+            # counted on the fallback, the window stays open until the latest day any
+            # arrangement could give: nothing is decided on a guess (LAW.md "Counting days")
+            if window is not None and window.may_be_met_by(event.at):
+                raise Conflict(window.explain(), code="rights_window_open",
+                               extra={"window_open_until": instant_text(window.latest_ends_at_utc)})
     hearing = last(history, EventKind.HEARING_SCHEDULED)
     if any(s.hearing_requested for s in standings) and (hearing is None or hearing.seq < notice.seq):
         raise Conflict(code="hearing_requested")  # APL art. 63, 64: the hearing comes first
@@ -148,6 +158,52 @@ def _check_decision(event: StageEvent, history: Sequence[StageEvent],
     served = event.instant("served_at")
     if served is not None and served < event.at:
         raise Unprocessable("served_before_decision")
+
+
+def _check_not_heavier(decision: StageEvent, notice: StageEvent) -> None:
+    """APL art. 45 para. 2: the fine decided is not heavier than the current prior notice
+    proposed; a heavier one needs a new prior notice (new facts), and so new windows."""
+    proposed = notice.data.get("proposed_fine_fen")
+    decided = int(decision.data.get("fine_fen", 0))
+    if isinstance(proposed, int) and decided > proposed:
+        raise Unprocessable("heavier_than_notice", extra={
+            "proposed_fine_fen": proposed, "fine_fen": decided, "notice_seq": notice.seq})
+
+
+@dataclass(frozen=True)
+class EventWarning:
+    """Something the agency should know about an event that was recorded all the same."""
+
+    code: str
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+def event_warnings(event: StageEvent, *, calendar: HolidayCalendar) -> tuple[EventWarning, ...]:
+    """What to tell the agency about ``event`` once it is recorded (``event.recorded_at``).
+
+    A hearing's notice (APL art. 64(2), 85): when the party, told through the portal as the
+    event is recorded, may have fewer than 7 working days before the hearing, because the
+    year's arrangement is not loaded (the fallback) or because the portal's notice comes
+    later than the one the agency gave (``occurred_at``). The party is notified all the same.
+    """
+    hearing_day = event.day("hearing_date") if event.kind is EventKind.HEARING_SCHEDULED else None
+    if hearing_day is None:
+        return ()
+    limit = hearing_notice_limit(hearing_day, calendar)
+    if limit.certainly_met_by(event.recorded_at):
+        return ()
+    told_on = china_date(event.recorded_at)
+    data: dict[str, object] = {
+        "hearing_date": hearing_day.isoformat(),
+        "latest_notice_date": limit.latest_notice_date.isoformat(),
+        "working_days_before_hearing": max(
+            0, calendar.working_days_between(told_on, hearing_day) - calendar.is_working_day(hearing_day)),
+    }
+    if limit.protective_notice_date is not None:
+        data["certain_notice_date"] = limit.protective_notice_date.isoformat()
+        data["fallback_years"] = list(limit.fallback_years)
+    data["notified_through_portal_at"] = instant_text(event.recorded_at)
+    return (EventWarning("hearing_notice_short", data),)
 
 
 def _pending_remedies(history: Sequence[StageEvent]) -> set[EventKind]:

@@ -64,6 +64,7 @@ TITLES: dict[str, str] = {
     "rights_window_open": "当事人陈述、申辩或申请听证的期限尚未届满（《中华人民共和国行政处罚法》第四十五条、第六十二条、第六十四条）",
     "hearing_pending": "听证尚未举行，不能作出处罚决定",
     "no_hearing_right": "本案不适用听证程序（《中华人民共和国行政处罚法》第六十三条）",
+    "heavier_than_notice": "处罚决定的罚款重于事先告知书拟作出的处罚，应当重新进行事先告知（《中华人民共和国行政处罚法》第四十五条第二款）",
     "hearing_notice_too_late": "听证通知应在举行听证的七个工作日前送达（《中华人民共和国行政处罚法》第六十四条第二项、第八十五条）",
     "decision_required": "本案尚未作出处罚决定",
     "reconsideration_pending": "本案已有进行中的行政复议",

@@ -42,6 +42,8 @@ _FACTS: dict[str, object] = {
     "deadline_name": "陈述申辩期限",
     "deadline_date": date(2025, 3, 5),
     "hearing_at": datetime(2025, 3, 20, 1, 30, tzinfo=UTC),
+    "hearing_date": date(2025, 3, 20),
+    "hearing_time": "09:30",
     "consent_date": date(2025, 2, 1),
     "document_title": "关于某某公司违法行为的行政处罚决定书",
     "arrived_at": datetime(2025, 2, 18, 6, 0, tzinfo=UTC),

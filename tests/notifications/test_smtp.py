@@ -118,7 +118,7 @@ async def test_starttls_with_login(
     assert session.ssl is not None and session.authenticated
     [(_, received)] = mailbox.received
     assert received["Subject"] == rendered.subject
-    assert "2025年3月20日 09:30（北京时间）" in received.get_content()
+    assert "定于2025年3月20日 09:30举行" in received.get_content()
 
 
 async def test_wrong_password_is_our_misconfiguration(

@@ -37,7 +37,7 @@ from portal.legal_calendar import (
 )
 
 PACKAGE = HolidayCalendar.standard()
-WEEKDAYS_ONLY = HolidayCalendar()
+FALLBACK_ONLY = HolidayCalendar()
 
 # An operator table for 2027 as `portal calendar load FILE` reads it. Illustrative: the real
 # 2027 arrangement was not published when this was written; only its shape matters here.
@@ -92,8 +92,9 @@ WORKED_EXAMPLES: list[tuple[Rule, date, date, bool, tuple[int, ...]]] = [
     (lawsuit_deadline, D(2025, 8, 31), D(2026, 2, 28), False, ()),
     # Civil Code art. 202, 203: 1 Apr + 6 months = 1 Oct 2026, National Day -> 8 Oct.
     (lawsuit_deadline, D(2026, 4, 1), D(2026, 10, 8), True, ()),
-    # APL art. 64(1), 85; LAW.md fallback: 2027 unknown, 1 Jan 2027 (Fri) counted as working.
-    (hearing_request_deadline, D(2026, 12, 28), D(2027, 1, 4), False, (2027,)),
+    # APL art. 64(1), 85; LAW.md fallback: 2027 unknown, but 1 Jan 2027 (Fri) is 元旦 by law,
+    # so the fifth working day is Tue 5 Jan (issue 13: it was Mon 4 Jan, weekdays only).
+    (hearing_request_deadline, D(2026, 12, 28), D(2027, 1, 5), False, (2027,)),
     # APL art. 67; LAW.md fallback: 15 days end on Mon 4 Jan 2027, a 2027 day -> flagged.
     (payment_deadline, D(2026, 12, 20), D(2027, 1, 4), False, (2027,)),
     # APL art. 67: 15 days end within 2026; no 2027 day decides anything -> no flag.
@@ -146,11 +147,12 @@ def test_package_2026_matches_the_state_council_notice() -> None:
 
 def test_operator_table_for_2027_removes_the_fallback_and_changes_the_result() -> None:
     # LAW.md "Counting days": the portal's own table covers years the package does not.
-    before = hearing_request_deadline(D(2026, 12, 28), PACKAGE)
-    after = hearing_request_deadline(D(2026, 12, 28), WITH_2027)
+    before = payment_deadline(D(2026, 12, 20), PACKAGE)
+    after = payment_deadline(D(2026, 12, 20), WITH_2027)
     assert (before.last_day, before.uses_fallback) == (D(2027, 1, 4), True)
-    # 1 Jan 2027 is a holiday in the table: the fifth working day moves to Tue 5 Jan.
-    assert (after.last_day, after.uses_fallback, after.fallback_years) == (D(2027, 1, 5), False, ())
+    # The table adds nothing on 4 Jan: the same day, now certain.
+    assert (after.last_day, after.uses_fallback, after.fallback_years) == (D(2027, 1, 4), False, ())
+    assert after.latest_last_day == D(2027, 1, 4)
     assert "尚未公布" not in after.explain()
     # APL art. 61, 85: Saturday 20 Feb 2027 is a working day in the table and is counted.
     assert decision_service_deadline(D(2027, 2, 17), WITH_2027).last_day == D(2027, 2, 25)
@@ -224,9 +226,12 @@ def test_explain_says_how_the_deadline_was_counted() -> None:
         "顺延至其后第一个工作日；2026年10月1日为法定节假日或休息日，顺延至2026年10月8日；"
         "截止 2026年10月8日 24:00"
     )
-    # LAW.md "Counting days": a year without data is counted Monday to Friday, with a warning.
+    # LAW.md "Counting days": a year without data is counted with weekends and the fixed
+    # statutory holidays, with a warning that says so and that nothing is held late on it.
     fallback = payment_deadline(D(2026, 12, 20), PACKAGE)
-    assert fallback.fallback_warning == "2027年法定节假日安排尚未公布，按周一至周五计算，仅供参考"
+    assert fallback.fallback_warning == (
+        "2027年放假调休安排尚未公布，暂按周末和法定节假日计算，仅供参考；"
+        "安排公布后重新计算，在此之前不以此日期认定逾期")
     assert fallback.explain().endswith("；截止 2027年1月4日 24:00；" + fallback.fallback_warning)
     assert "第六十七条" in fallback.basis
 
@@ -240,8 +245,16 @@ def test_hearing_notice_at_least_seven_working_days_before() -> None:
     assert not limit.is_met_by(china(2026, 9, 24, 0, 0, 0))
     assert not limit.uses_fallback
     assert limit.explain().endswith("最迟于 2026年9月23日 24:00 前通知")
-    # LAW.md fallback: a hearing in January 2027 is counted with weekday-only 2027 days.
-    assert hearing_notice_limit(D(2027, 1, 12), PACKAGE).fallback_years == (2027,)
+    # LAW.md fallback: a hearing in January 2027 is counted on the fallback for 2027: the
+    # seven working days before Tue 12 Jan are 31 Dec and 4-11 Jan (1 Jan is 元旦), notice by
+    # 30 Dec; 4-6 Jan may yet be bridge days, so only a notice by 27 Dec is certainly enough.
+    fallback = hearing_notice_limit(D(2027, 1, 12), PACKAGE)
+    assert fallback.fallback_years == (2027,)
+    assert (fallback.latest_notice_date, fallback.protective_notice_date) == (D(2026, 12, 30),
+                                                                            D(2026, 12, 27))
+    assert fallback.certainly_met_by(china(2026, 12, 27, 23, 59))
+    assert not fallback.certainly_met_by(china(2026, 12, 28, 0, 0))
+    assert fallback.is_met_by(china(2026, 12, 30, 23, 59))
     assert hearing_notice_limit(D(2027, 1, 12), WITH_2027).fallback_years == ()
 
 
@@ -322,7 +335,7 @@ def test_table_rows_from_elsewhere_are_checked_too() -> None:
 # ---- properties -----------------------------------------------------------------------------
 
 dates = st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 12, 31))
-calendars = st.sampled_from([PACKAGE, WITH_2027, WEEKDAYS_ONLY])
+calendars = st.sampled_from([PACKAGE, WITH_2027, FALLBACK_ONLY])
 working_periods = st.sampled_from([2, 3, 5, 7]).map(Period.apl_days)
 day_periods = st.integers(min_value=1, max_value=400).map(lambda n: Period(n, PeriodUnit.CALENDAR_DAYS))
 month_periods = st.integers(min_value=1, max_value=36).map(lambda n: Period(n, PeriodUnit.MONTHS))
@@ -419,3 +432,16 @@ def test_hearing_notice_limit_is_the_latest_day_that_works(hearing: date, calend
     latest = hearing_notice_limit(hearing, calendar).latest_notice_date
     assert calendar.add_working_days(latest, 7) < hearing
     assert calendar.add_working_days(latest + timedelta(days=1), 7) >= hearing
+
+
+@given(dates, st.sampled_from(RULES), calendars)
+def test_latest_possible_last_day_is_never_earlier_and_set_only_on_the_fallback(
+    start: date, rule: Rule, calendar: HolidayCalendar
+) -> None:
+    # LAW.md "Counting days": nothing is held against a party before the latest day any
+    # arrangement could give; once the year is known there is one date.
+    deadline = rule(start, calendar)
+    assert (deadline.latest_possible_last_day is not None) is deadline.uses_fallback
+    assert deadline.latest_last_day >= deadline.last_day
+    assert deadline.may_be_met_by(deadline.latest_ends_at_utc - timedelta(microseconds=1))
+    assert not deadline.may_be_met_by(deadline.latest_ends_at_utc)

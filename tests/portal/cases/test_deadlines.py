@@ -11,7 +11,7 @@ from portal.cases.deadlines import DeadlineKind
 from portal.errors import Unprocessable
 from portal.evidence_hash import instant_text
 from portal.holiday_table import package_table, parse_calendar_file
-from portal.legal_calendar import HolidayCalendar
+from portal.legal_calendar import HolidayCalendar, end_of_china_day_utc
 from tests.portal.case_history import DECISION, History, china, notified
 from tests.portal.test_legal_calendar import TABLE_2027
 
@@ -32,17 +32,21 @@ def test_no_hearing_request_window_without_the_hearing_right() -> None:  # APL a
     assert kinds == [DeadlineKind.STATEMENT]
 
 
-def test_window_across_the_new_year_falls_back_to_weekdays_and_says_so() -> None:
-    # LAW.md "Counting days": no 2027 data yet, so 1 January 2027 (a Friday) counts as a
-    # working day, visibly; once the 2027 arrangement is loaded it is a holiday
+def test_window_across_the_new_year_falls_back_to_fixed_holidays_and_says_so() -> None:
+    # LAW.md "Counting days": no 2027 arrangement yet, so the fallback counts weekends and
+    # 元旦 (1 January 2027, a Friday) as rest, visibly, and holds nothing late before the
+    # latest day an arrangement could give; once the 2027 arrangement is loaded, one date
     assert 2027 not in package_table().years, "the package knows 2027 now: move this test on"
     informed = china(2026, 12, 28)
     fallback = notified(informed).deadline(DeadlineKind.STATEMENT)
-    assert fallback.last_day == date(2027, 1, 4) and fallback.fallback_years == (2027,)
-    assert "2027年法定节假日安排尚未公布" in fallback.explain()
+    assert fallback.last_day == date(2027, 1, 5) and fallback.fallback_years == (2027,)
+    assert "2027年放假调休安排尚未公布" in fallback.explain()
+    assert fallback.uncertain and fallback.latest_ends_at_utc == end_of_china_day_utc(date(2027, 1, 8))
+    assert fallback.may_be_met_by(china(2027, 1, 8, 23, 59)) and not fallback.is_met_by(china(2027, 1, 6))
     loaded = HolidayCalendar.standard(parse_calendar_file(TABLE_2027))
     known = notified(informed, calendar=loaded).deadline(DeadlineKind.STATEMENT)
     assert known.last_day == date(2027, 1, 5) and known.fallback_years == ()
+    assert not known.uncertain and not known.may_be_met_by(china(2027, 1, 6))
 
 
 def test_payment_and_remedies_run_from_service_of_the_decision() -> None:

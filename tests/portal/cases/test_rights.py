@@ -128,3 +128,16 @@ def test_an_extension_keeps_the_statement_window_open_until_the_new_day() -> Non
     assert refusal(SubmissionKind.STATEMENT, current, china(2026, 11, 20, 23, 59)) is None
     assert code_of(SubmissionKind.HEARING_REQUEST, current, china(2026, 11, 10)) == "hearing_window_closed"
     assert window.ends_at_utc - timedelta(minutes=1) < china(2026, 11, 21)
+
+
+def test_an_act_after_the_fallback_date_is_not_refused_as_late() -> None:
+    # LAW.md "Counting days" (APL art. 64(1), 85; issue 13): informed 28 Dec 2026, 2027 not
+    # loaded. The fallback shows 5 Jan 2027, but 4-6 Jan may yet be bridge days: a request on
+    # 6 Jan is accepted (to be flagged for the agency), one after 8 Jan is refused
+    current = state(notified(china(2026, 12, 28)))
+    window = current.window(DeadlineKind.HEARING_REQUEST)
+    assert window is not None and window.last_day == date(2027, 1, 5) and window.uncertain
+    assert refusal(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 5, 23, 59)) is None
+    assert refusal(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 6, 10)) is None
+    assert refusal(SubmissionKind.STATEMENT, current, china(2027, 1, 8, 23, 59)) is None
+    assert code_of(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 9, 0, 0)) == "hearing_window_closed"

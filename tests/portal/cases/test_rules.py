@@ -230,3 +230,35 @@ def test_an_instalment_plan_reads_on_the_timeline_one_instalment_a_line() -> Non
     assert [(d.label, d.format) for d in entry.details] == [
         ("第1期", "instalment"), ("第2期", "instalment"), ("理由", "text")]
     assert entry.details[1].value == ScheduledInstalment(date(2026, 11, 15), 300_000)
+
+
+def test_no_decision_heavier_than_the_notice_proposed() -> None:
+    # APL art. 45 para. 2 (issue 13): the notice proposed 5,000 yuan; a decision of 50,000
+    # yuan is refused with a stable code, the proposed amount or less is recorded
+    history = notified(china(2026, 9, 1))
+    heavier = {**DECISION, "penalty": "罚款人民币五万元", "fine_fen": 5_000_000}
+    error = refusal(history, "decided", china(2026, 9, 15), **heavier)
+    assert isinstance(error, Unprocessable) and error.code == "heavier_than_notice"
+    assert error.problem_extra == {"proposed_fine_fen": 500_000, "fine_fen": 5_000_000, "notice_seq": 2}
+    history.add("decided", china(2026, 9, 15), **{**DECISION, "fine_fen": 300_000})
+
+
+def test_a_new_notice_after_the_statement_allows_the_heavier_decision() -> None:
+    # APL art. 45 para. 2: new facts, a new prior notice proposing 50,000 yuan, new windows
+    history = notified(china(2026, 9, 1))
+    renewed = {**NOTICE, "proposed_penalty": "罚款人民币五万元", "proposed_fine_fen": 5_000_000}
+    history.add("penalty_notice", china(2026, 9, 14), informed_at=instant_text(china(2026, 9, 14)),
+                **renewed)
+    heavier = {**DECISION, "penalty": "罚款人民币五万元", "fine_fen": 5_000_000}
+    assert refusal(history, "decided", china(2026, 9, 18), **heavier).code == "rights_window_open"
+    history.add("decided", china(2026, 9, 22), **heavier)
+
+
+def test_no_decision_before_the_latest_day_a_fallback_window_could_end() -> None:
+    # LAW.md "Counting days": informed 28 Dec 2026, 2027 not loaded; the fallback shows
+    # 5 Jan, but an arrangement could make 4-6 Jan rest days, so the agency waits until 8 Jan
+    history = notified(china(2026, 12, 28), registered=china(2026, 12, 1))
+    error = refusal(history, "decided", china(2027, 1, 7), **DECISION)
+    assert isinstance(error, Conflict) and error.code == "rights_window_open"
+    assert error.problem_extra == {"window_open_until": "2027-01-08T16:00:00.000000Z"}
+    history.add("decided", china(2027, 1, 9), **DECISION)

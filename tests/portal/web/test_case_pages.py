@@ -203,14 +203,14 @@ async def _notice_informed_on_28_december(database: Database) -> Case:
 
 async def test_new_year_fallback_warning_until_the_calendar_is_loaded(
         client: httpx.AsyncClient, database: Database, data_dir: Path) -> None:
-    # LAW.md "Counting days" (APL art. 85): no 2027 holiday data yet, so the 5 working days
-    # count 1 January 2027 as a working day and the page says so; `portal calendar load`
-    # of the 2027 arrangement makes it a holiday and the warning disappears
+    # LAW.md "Counting days" (APL art. 85): no 2027 arrangement yet, so the 5 working days
+    # are counted on the fallback (weekends and 元旦 1 January off) and the page says so;
+    # `portal calendar load` of the 2027 arrangement confirms the date and the warning goes
     case = await _notice_informed_on_28_december(database)
     await log_in(client, "zhangsan")
     before = (await client.get(f"/cases/{case.code}")).text
-    assert "2027年法定节假日安排尚未公布，按周一至周五计算，仅供参考" in before
-    assert "截止 <strong><time datetime=\"2027-01-04\">2027年1月4日</time> 24:00" in before
+    assert "2027年放假调休安排尚未公布，暂按周末和法定节假日计算，仅供参考" in before
+    assert "截止 <strong><time datetime=\"2027-01-05\">2027年1月5日</time> 24:00" in before
     calendar_file = data_dir / "2027.csv"
     calendar_file.write_text(TABLE_2027, encoding="utf-8")
     loaded = await run_cli("calendar", "load", str(calendar_file), database_url=database.url,

@@ -181,7 +181,7 @@ async def _blobs_check(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
     from portal.holiday_table import CalendarFileError, parse_calendar_file
-    from portal.services import calendar
+    from portal.services import calendar, case_followups, outbox
 
     try:
         text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
@@ -196,12 +196,15 @@ async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with transaction(session_factory(engine)) as db:
             summary = await calendar.replace_years(db, table)
+            # deadlines counted on the fallback may move: their reminders move with them
+            moved = await case_followups.sync_open_cases(db, renderer=outbox.renderer_for(settings.public_url))
     finally:
         await engine.dispose()
     for year in summary.years:
         print(f"已载入 {year} 年法定节假日安排：放假 {summary.holidays[year]} 天，"
               f"调休上班 {summary.workdays[year]} 天。")
-    print(f"共替换原有记录 {summary.replaced} 条；以上年份的期限将按新安排计算。")
+    print(f"共替换原有记录 {summary.replaced} 条；以上年份的期限将按新安排计算"
+          f"（已重新登记 {moved} 项期限提醒）。")
     return 0
 
 

@@ -65,6 +65,7 @@ TITLES: dict[str, str] = {
     "hearing_pending": "听证尚未举行，不能作出处罚决定",
     "no_hearing_right": "本案不适用听证程序（《中华人民共和国行政处罚法》第六十三条）",
     "heavier_than_notice": "处罚决定的罚款重于事先告知书拟作出的处罚，应当重新进行事先告知（《中华人民共和国行政处罚法》第四十五条第二款）",
+    "hearing_notice_short": "当事人经本平台收到听证通知时，距听证之日可能不足七个工作日（《中华人民共和国行政处罚法》第六十四条第二项、第八十五条），请考虑另定听证日期",
     "hearing_notice_too_late": "听证通知应在举行听证的七个工作日前送达（《中华人民共和国行政处罚法》第六十四条第二项、第八十五条）",
     "decision_required": "本案尚未作出处罚决定",
     "reconsideration_pending": "本案已有进行中的行政复议",

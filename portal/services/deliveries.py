@@ -32,7 +32,7 @@ from portal.models.agencies import Agency
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.parties import Party
-from portal.services import consent, evidence, jobs, outbox
+from portal.services import case_followups, consent, evidence, jobs, outbox
 
 DOCUMENT_TYPES = (
     "行政处罚事先告知书",
@@ -135,4 +135,6 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
                              "agency_name": agency.name if agency else "", "case_code": case.code,
                              "document_type": request.document_type,
                              "document_title": request.title, "arrived_at": arrived_at})
+    # the arrival may start the party's periods (FJ art. 19): register their reminders
+    await case_followups.sync_case(db, case, renderer=renderer, now=arrived_at)
     return delivery

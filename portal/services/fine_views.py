@@ -1,7 +1,13 @@
 """What a fine owes on a day and what has happened to it: the values pages and the API render.
 
 The amount due is never stored: it changes every day (APL art. 72), so it is computed by
-`payments.amount_due` from the fine, the money applied to it, and the case's history:
+`payments.amount_due` from the fine, the money applied to it, and the case's history. Nor is
+the due date taken from the fine's row (``Fine.due_date`` records what was computed when the
+fine was made, as evidence of what the party was told then): it is counted from the service
+on every read with the calendar loaded now (``due``), so loading a year's arrangement changes
+every quote at once (LAW.md "Counting days", issue 13). Counted on the fallback, the surcharge
+runs only from the latest day an arrangement could make the last one: no surcharge day is
+charged on a guess.
 
 - days while a reconsideration or lawsuit was pending are not counted (APL art. 73 para. 3):
   each ``*_started`` event of the case opens a `Suspension`, the next ``*_ended`` closes it;
@@ -38,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import payments
 from payments import InstalmentPlan  # FineView.payments shadows the module in its body
 from portal.cases.events import EventKind, StageEvent
-from portal.legal_calendar import china_date
+from portal.legal_calendar import Deadline, HolidayCalendar, china_date, payment_deadline
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.eservice import Delivery
@@ -46,9 +52,10 @@ from portal.models.parties import Party
 from portal.models.payments import OPEN_STATES, Fine, PaymentOrder, PaymentRecord, Refund
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
 from portal.services import cases
+from portal.services.calendar import load_calendar
 
 __all__ = ["FineTerms", "FineView", "InstalmentView", "PaymentView", "ReceiptView", "allocation",
-           "case_fines", "collected_lines", "fine_view", "quote_for", "receipt_views", "terms",
+           "case_fines", "collected_lines", "due", "fine_view", "quote_for", "receipt_views", "terms",
            "terms_from_events"]
 
 _STARTS = {EventKind.RECONSIDERATION_STARTED: payments.SuspensionKind.RECONSIDERATION,
@@ -57,18 +64,25 @@ _ENDS = {EventKind.RECONSIDERATION_ENDED: payments.SuspensionKind.RECONSIDERATIO
          EventKind.LAWSUIT_ENDED: payments.SuspensionKind.LAWSUIT}
 
 
+def due(fine: Fine, calendar: HolidayCalendar) -> Deadline:
+    """The fine's 15-day payment period (APL art. 67), counted from its service now."""
+    return payment_deadline(fine.served_at or fine.served_on, calendar)
+
+
 @dataclass(frozen=True)
 class FineTerms:
-    """Everything the amount-due engine needs besides the date and the payments."""
+    """Everything the amount-due engine needs besides the date and the payments; ``due`` is
+    the payment period as counted now (its ``last_day`` is what the party is shown)."""
 
     fine: payments.Fine
     suspensions: tuple[payments.Suspension, ...]
     deferral: payments.Deferral | None
     plan: payments.InstalmentPlan | None = None
     """At most one of ``deferral`` and ``plan``: whichever the agency approved last."""
+    due: Deadline | None = None
 
 
-def terms_from_events(fine: Fine, events: Sequence[StageEvent]) -> FineTerms:
+def terms_from_events(fine: Fine, events: Sequence[StageEvent], calendar: HolidayCalendar) -> FineTerms:
     """The fine's terms, with the suspensions, deferral or instalment plan its case's events
     record (see the module docstring)."""
     opened: dict[payments.SuspensionKind, date] = {}
@@ -90,17 +104,19 @@ def terms_from_events(fine: Fine, events: Sequence[StageEvent]) -> FineTerms:
                                               for i in event.schedule("instalments"))
             deferral = None
     suspensions.extend(payments.Suspension(kind, start) for kind, start in opened.items())
-    moved = payments.Deferral(deferral) if deferral is not None and deferral > fine.due_date else None
+    period = due(fine, calendar)
+    surcharged_after = period.latest_last_day  # the last day itself, once the year is known
+    moved = payments.Deferral(deferral) if deferral is not None and deferral > surcharged_after else None
     if plan is not None and plan.total_fen != fine.amount_fen:
         plan = None
-    return FineTerms(payments.Fine(fine.amount_fen, fine.due_date, fine.surcharge_applies),
-                     tuple(suspensions), moved, plan)
+    return FineTerms(payments.Fine(fine.amount_fen, surcharged_after, fine.surcharge_applies),
+                     tuple(suspensions), moved, plan, period)
 
 
 async def terms(db: AsyncSession, fine: Fine) -> FineTerms:
     case = await db.get(Case, fine.case_id)
     assert case is not None, "a fine's case exists"
-    return terms_from_events(fine, await cases.case_events(db, case))
+    return terms_from_events(fine, await cases.case_events(db, case), await load_calendar(db))
 
 
 def quote_for(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord], *,
@@ -230,13 +246,27 @@ class FineView:
         return sum(p.status == "refund_required" for p in self.payments)
 
     @property
+    def due(self) -> Deadline:
+        """The statutory payment period as counted now (with how, and any fallback warning)."""
+        if self.fine_terms.due is None:
+            raise ValueError("fine terms made without their payment period")
+        return self.fine_terms.due
+
+    @property
     def effective_due_date(self) -> date:
         """The date to pay by: after a deferral its date; under a plan the due date of the
         first instalment still open (the last one once all are paid)."""
         if self.plan is not None:
             return next((line.due_date for line in self.quote.lines if line.due_fen),
                         self.quote.lines[-1].due_date)
-        return self.fine_terms.deferral.due_date if self.fine_terms.deferral else self.fine.due_date
+        return self.fine_terms.deferral.due_date if self.fine_terms.deferral else self.due.last_day
+
+    @property
+    def fallback_warning(self) -> str | None:
+        """Set while the due date is counted on the fallback (and no deferral or plan fixes it)."""
+        if self.plan is not None or self.fine_terms.deferral is not None:
+            return None
+        return self.due.fallback_warning
 
 
 async def fine_view(db: AsyncSession, fine: Fine, today: date) -> FineView:
@@ -251,7 +281,7 @@ async def fine_view(db: AsyncSession, fine: Fine, today: date) -> FineView:
         .where(PaymentRecord.fine_id == fine.id).order_by(PaymentRecord.paid_at, PaymentRecord.id)
     )).all()
     views = tuple(PaymentView(record, refund) for record, refund in rows)
-    fine_terms = terms_from_events(fine, await cases.case_events(db, case))
+    fine_terms = terms_from_events(fine, await cases.case_events(db, case), await load_calendar(db))
     open_order = (await db.execute(select(PaymentOrder).where(
         PaymentOrder.fine_id == fine.id, PaymentOrder.state.in_(OPEN_STATES)))).scalar_one_or_none()
     return FineView(fine=fine, case=case, agency_name=agency.name, party=party,

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from notifications import Kind, Renderer
+from portal.cases.deadlines import DeadlineKind
 from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -49,7 +50,7 @@ from portal.models.payments import (
     PaymentRecord,
     PaymentSecurityEvent,
 )
-from portal.services import evidence, jobs, outbox
+from portal.services import case_followups, evidence, jobs, outbox
 from portal.services.fine_views import allocation, collected_lines, quote_for, terms
 from portal.services.fines import chain_of, lock_fine
 from portal.services.payment_orders import apply_event
@@ -226,6 +227,9 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentO
                          party_id=fine.party_id, renderer=renderer, now=now, context={
                              "case_code": case.code, "agency_name": agency.name,
                              "amount_fen": record.amount_fen, "paid_at": notice.paid_at})
+    if quote_for(await terms(db, fine), china_date(notice.paid_at), [*records, record]).settled:
+        # the party paid: no payment reminder any more (an instalment plan: once all are paid)
+        await case_followups.mark_acted(db, case, fine.party_id, (DeadlineKind.PAYMENT,), at=notice.paid_at)
 
 
 async def refused_count(db: AsyncSession) -> int:

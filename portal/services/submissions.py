@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.attachments import Attachment
 from portal.blobstore import BlobStore
-from portal.cases.deadlines import CaseDeadline
+from portal.cases.deadlines import CaseDeadline, DeadlineKind
 from portal.cases.events import StageEvent
 from portal.cases.rights import (
     BEFORE_DECISION,
@@ -50,7 +50,7 @@ from portal.models.rights import (
     SubmissionAttachment,
     SubmissionReceipt,
 )
-from portal.services import case_records, cases, evidence, jobs, publications, webhooks
+from portal.services import case_followups, case_records, cases, evidence, jobs, publications, webhooks
 
 RECEIPT_JOB = "submission_receipt"
 WEBHOOK_JOB = "submission_webhook"
@@ -74,6 +74,11 @@ class ReceiptPending(Conflict):
 
     def __init__(self) -> None:
         super().__init__(code="submission_receipt_pending")
+
+
+_ACTS_ON = {SubmissionKind.STATEMENT: (DeadlineKind.STATEMENT,),
+            SubmissionKind.HEARING_REQUEST: (DeadlineKind.HEARING_REQUEST,),
+            SubmissionKind.WAIVER: (DeadlineKind.STATEMENT, DeadlineKind.HEARING_REQUEST)}
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,13 @@ async def submit(db: AsyncSession, blobs: BlobStore, *, case: Case, party_id: in
     why = refusal(new.kind, state, received_at)
     if why is not None:
         raise RightRefused(why)
-    return await record(db, blobs, filing, party_id=party_id, person_id=person_id, actor=actor,
-                        new=new, received_at=received_at,
-                        notice_seq=state.notice_seq if new.kind in BEFORE_DECISION else None,
-                        window=governing_window(new.kind, state))
+    submission = await record(db, blobs, filing, party_id=party_id, person_id=person_id, actor=actor,
+                              new=new, received_at=received_at,
+                              notice_seq=state.notice_seq if new.kind in BEFORE_DECISION else None,
+                              window=governing_window(new.kind, state))
+    if new.kind in _ACTS_ON:  # the party acted: no reminder of that window any more
+        await case_followups.mark_acted(db, case, party_id, _ACTS_ON[new.kind], at=received_at)
+    return submission
 
 
 async def record(db: AsyncSession, blobs: BlobStore, filing: Filing, *, party_id: int,

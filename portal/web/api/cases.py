@@ -36,10 +36,11 @@ from portal.cases.events import (
 )
 from portal.cases.intake import new_case_from_json
 from portal.catalogue import DELEGATION
+from portal.catalogue import errors as error_words
 from portal.errors import NotFound, ValidationFailed
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
-from portal.services import authorisations, cases, served_fines
+from portal.services import authorisations, case_followups, cases, served_fines
 from portal.services.api_tokens import AgencyPrincipal
 from portal.services.calendar import load_calendar
 from portal.web.api import openapi
@@ -153,6 +154,26 @@ EVENT = openapi.Schema("CaseEvent", {
                    "kind": {"enum": [kind.value for kind in EventKind]},
                    "occurred_at": _TIME, "recorded_at": _TIME, "data": {"type": "object"}},
 })
+EVENT_WARNING = openapi.Schema("CaseEventWarning", {
+    "type": "object", "additionalProperties": True, "required": ["code", "detail"],
+    "description": "`hearing_notice_short` (APL art. 64(2), 85): the party, told of the hearing "
+                   "through the portal as the event is recorded, may have fewer than 7 working days "
+                   "before it (`working_days_before_hearing`; `certain_notice_date` when the year's "
+                   "holiday arrangement is not loaded). The event is recorded and the party notified.",
+    "properties": {"code": {"enum": ["hearing_notice_short"]}, "detail": {"type": "string"},
+                   "hearing_date": _DATE, "latest_notice_date": _DATE, "certain_notice_date": _DATE,
+                   "working_days_before_hearing": {"type": "integer", "minimum": 0},
+                   "fallback_years": {"type": "array", "items": {"type": "integer"}},
+                   "notified_through_portal_at": _TIME},
+})
+RECORDED_EVENT = openapi.Schema("RecordedCaseEvent", {
+    "type": "object", "additionalProperties": False,
+    "required": ["seq", "kind", "occurred_at", "recorded_at", "data", "warnings"],
+    "properties": {"seq": {"type": "integer", "minimum": 1},
+                   "kind": {"enum": [kind.value for kind in EventKind]},
+                   "occurred_at": _TIME, "recorded_at": _TIME, "data": {"type": "object"},
+                   "warnings": {"type": "array", "items": EVENT_WARNING.ref()}},
+}, uses=(EVENT_WARNING,))
 DEADLINE = openapi.Schema("CaseDeadline", {
     "type": "object", "additionalProperties": False,
     "required": ["party", "kind", "label", "binds", "last_day", "ends_at", "statutory_last_day",
@@ -304,7 +325,7 @@ async def get_authorisation(request: Request, db: AsyncSession, agency: AgencyPr
                 "the fine payable for a single-party case: it appears under `GET /api/v1/fines` "
                 "as if `POST /api/v1/fines` had been called, and that call answers it.",
     body=openapi.Body(NEW_EVENT),
-    replies={201: openapi.Reply("The event as recorded.", EVENT),
+    replies={201: openapi.Reply("The event as recorded, with any warnings.", RECORDED_EVENT),
              404: _NOT_FOUND,
              409: openapi.problem("The case's state forbids it: `case_closed`, `notice_required`, "
                                   "`rights_window_open`, `already_decided`, `decision_required`, "
@@ -333,9 +354,12 @@ async def add_event(request: Request, db: AsyncSession, agency: AgencyPrincipal)
         errors["data"] = "invalid_type"
     if errors or not isinstance(kind, str) or not isinstance(data, dict):
         raise ValidationFailed(errors)
-    event = await cases.add_stage_event(db, case, kind, data, agency.actor)
+    recorded = await case_followups.record_event(db, case, kind, data, agency.actor,
+                                                 renderer=request.app.state.renderer)
     await served_fines.make_payable(db, case)
-    return _no_store(_event(event), status=201)
+    return _no_store({**_event(recorded.event), "warnings": [
+        {"code": warning.code, "detail": error_words.title(warning.code), **warning.data}
+        for warning in recorded.warnings]}, status=201)
 
 
 @openapi.operation(

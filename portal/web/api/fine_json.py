@@ -95,7 +95,18 @@ FINE = openapi.Schema("Fine", _object({
     "service": _object({"source": {"enum": ["delivery", "stated"]},
                         "delivery_id": _nullable({"type": "string"}),
                         "served_at": _nullable(_TIME), "served_on": _DATE}),
-    "due_date": _DATE, "due_explanation": {"type": "string"},
+    "due_date": {**_DATE, "description": "The last day of the 15 days (APL art. 67), counted from "
+                                         "the service with the holiday calendar loaded now."},
+    "due_explanation": {"type": "string"},
+    "due_date_on_fallback": {"type": "boolean",
+                             "description": "The due date depends on a year whose holiday "
+                                            "arrangement is not loaded: it is an estimate "
+                                            "(`fallback_warning`) and no surcharge is charged "
+                                            "before `surcharge_from_after`."},
+    "surcharge_from_after": {**_DATE, "description": "The surcharge counts from the day after "
+                                                     "this one (the due date once it is certain)."},
+    "fallback_years": {"type": "array", "items": {"type": "integer"}},
+    "fallback_warning": _nullable({"type": "string"}),
     "effective_due_date": {**_DATE, "description": "After an approved deferral (APL art. 66) its "
                                                    "date; under an instalment plan the due date of "
                                                    "the first instalment still open."},
@@ -167,7 +178,10 @@ def fine(view: FineView, public_url: str) -> dict[str, Any]:
                     "delivery_id": view.delivery_public_id,
                     "served_at": f.served_at.isoformat() if f.served_at else None,
                     "served_on": f.served_on.isoformat()},
-        "due_date": f.due_date.isoformat(), "due_explanation": f.due_explanation,
+        "due_date": view.due.last_day.isoformat(), "due_explanation": view.due.explain(),
+        "due_date_on_fallback": view.due.uses_fallback,
+        "surcharge_from_after": view.due.latest_last_day.isoformat(),
+        "fallback_years": list(view.due.fallback_years), "fallback_warning": view.fallback_warning,
         "effective_due_date": view.effective_due_date.isoformat(),
         "instalments": [_instalment(i) for i in view.instalments] if view.plan else None,
         "state": view.state,

@@ -140,4 +140,5 @@ def test_an_act_after_the_fallback_date_is_not_refused_as_late() -> None:
     assert refusal(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 5, 23, 59)) is None
     assert refusal(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 6, 10)) is None
     assert refusal(SubmissionKind.STATEMENT, current, china(2027, 1, 8, 23, 59)) is None
-    assert code_of(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 9, 0, 0)) == "hearing_window_closed"
+    late = code_of(SubmissionKind.HEARING_REQUEST, current, china(2027, 1, 9, 0, 0))
+    assert late == "hearing_window_closed"

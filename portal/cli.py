@@ -197,7 +197,8 @@ async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
         async with transaction(session_factory(engine)) as db:
             summary = await calendar.replace_years(db, table)
             # deadlines counted on the fallback may move: their reminders move with them
-            moved = await case_followups.sync_open_cases(db, renderer=outbox.renderer_for(settings.public_url))
+            renderer = outbox.renderer_for(settings.public_url)
+            moved = await case_followups.sync_open_cases(db, renderer=renderer)
     finally:
         await engine.dispose()
     for year in summary.years:

@@ -4,44 +4,37 @@ Every query filters by the acting party (an organisation's items reach only its 
 for it); a foreign or unknown id is ``NotFound`` (SECURITY.md v5.0.0-8.2.2). Reading is a
 POST that records a ``read`` event the first time, and never changes the service time; a
 paper-copy request (Civil Procedure Law art. 90) is recorded once and shown to the agency.
-Deadlines that run from the service time depend on what was served (``DEADLINES``); when the
-agency later changed one (an extension, a deferral or an instalment plan, APL art. 66) the
-item says so and shows the case's current last day (``changed_deadlines``), so a party reading
-the decision in its mailbox is not left with a payment date that no longer holds.
+The deadlines an item shows are the case's (``services.cases.deadlines``, the one place the
+case page and the agency API take them from too): those the served document started, where it
+is the document that served the party the case's current prior notice or decision
+(``case_records``). So a 事先告知书 shows the hearing-request window only where the case has
+the hearing right, a 决定书 the payment period only where the decision has a fine, and a
+period the agency later changed (an extension, a deferral or an instalment plan, APL art. 66)
+shows its current last day, saying so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.cases.deadlines import CaseDeadline, DeadlineKind, find
+from portal.cases.deadlines import CaseDeadline, DeadlineKind
 from portal.errors import NotFound
-from portal.legal_calendar import (
-    Deadline,
-    HolidayCalendar,
-    hearing_request_deadline,
-    lawsuit_deadline,
-    payment_deadline,
-    reconsideration_deadline,
-    statement_deadline,
-)
+from portal.legal_calendar import HolidayCalendar
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
-from portal.services import cases, consent, evidence
+from portal.services import case_records, cases, consent, evidence
 
-DeadlineRule = Callable[[datetime, HolidayCalendar], Deadline]
-DEADLINES: dict[str, tuple[tuple[str, DeadlineRule], ...]] = {
-    "行政处罚事先告知书": (("statement", statement_deadline), ("hearing_request", hearing_request_deadline)),
-    "行政处罚决定书": (("payment", payment_deadline), ("reconsideration", reconsideration_deadline),
-                  ("lawsuit", lawsuit_deadline)),
+STARTED_BY: dict[str, tuple[DeadlineKind, ...]] = {
+    case_records.NOTICE_DOCUMENT: (DeadlineKind.STATEMENT, DeadlineKind.HEARING_REQUEST),
+    case_records.DECISION_DOCUMENT: (DeadlineKind.PAYMENT, DeadlineKind.RECONSIDERATION,
+                                     DeadlineKind.LAWSUIT),
 }
-"""Document type → (deadline key, rule); the names people read are in ``catalogue.MAILBOX``."""
+"""Document type → the kinds of deadline its service may start."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +44,6 @@ class MailboxItem:
     agency: Agency
     read_at: datetime | None
     paper_copy_at: datetime | None
-
-
-@dataclass(frozen=True)
-class NamedDeadline:
-    key: str
-    deadline: Deadline
 
 
 def _items_query(party_id: int) -> Select[Delivery, Case, Agency, datetime, datetime]:
@@ -124,22 +111,17 @@ async def request_paper_copy(db: AsyncSession, delivery: Delivery, requester_per
     await db.flush()
 
 
-def deadlines(delivery: Delivery, calendar: HolidayCalendar) -> list[NamedDeadline]:
-    """The deadlines this document starts, counted from its service time (legal_calendar)."""
-    return [NamedDeadline(name, rule(delivery.arrived_at, calendar))
-            for name, rule in DEADLINES.get(delivery.document_type, ())]
-
-
-async def changed_deadlines(db: AsyncSession, delivery: Delivery, case: Case, party_id: int,
-                            named: list[NamedDeadline], calendar: HolidayCalendar) -> dict[str, CaseDeadline]:
-    """Per deadline key of ``named``, the case's current deadline when the agency changed it."""
-    if not named:
-        return {}
-    current = await cases.deadlines(db, case, party_id, calendar)
-    changed = {}
-    for item in named:
-        deadline = find(current, DeadlineKind(item.key))
-        if deadline is not None and (deadline.extension or deadline.plan) \
-                and deadline.last_day != item.deadline.last_day:
-            changed[item.key] = deadline
-    return changed
+async def deadlines(db: AsyncSession, item: MailboxItem, party_id: int,
+                    calendar: HolidayCalendar) -> list[CaseDeadline]:
+    """The case's deadlines for ``party_id`` that this item's service started (see the module
+    docstring); none where the document served nothing the case recorded, or was replaced."""
+    kinds = STARTED_BY.get(item.delivery.document_type, ())
+    if not kinds:
+        return []
+    events = await cases.case_events(db, item.case)
+    times = await case_records.party_times(db, item.case, party_id, events)
+    served = times.notice_served_at if kinds[0] is DeadlineKind.STATEMENT else times.decision_served_at
+    if served != item.delivery.arrived_at:
+        return []
+    return [deadline for deadline in await cases.deadlines(db, item.case, party_id, calendar, events)
+            if deadline.kind in kinds]

@@ -66,11 +66,9 @@ async def detail(request: Request) -> Response:
         found = await mailbox.item(db, user.acting_party_id, request.path_params["delivery_id"])
         view = await delivery_views.agency_view(db, found.delivery)
         calendar = await load_calendar(db)
-        deadlines = mailbox.deadlines(found.delivery, calendar)
-        changed = await mailbox.changed_deadlines(db, found.delivery, found.case, user.acting_party_id,
-                                                  deadlines, calendar)
+        deadlines = await mailbox.deadlines(db, found, user.acting_party_id, calendar)
     return render(request, "pages/mailbox/detail.html", {
-        "item": found, "view": view, "deadlines": deadlines, "changed": changed, "names": MAILBOX,
+        "item": found, "view": view, "deadlines": deadlines, "names": MAILBOX,
         "requested": request.query_params.get("requested") == "1",
         "can_act": user.scope == SCOPE_FULL,
     })

@@ -19,7 +19,7 @@ from portal.models.parties import Party
 from portal.services import cases, deliveries
 from tests.conftest import CSRF_RE, Database, overwrite_blob
 from tests.portal.eservice.factories import RENDERER, sign_consent, world
-from tests.portal.rights.factories import decide, notified_case
+from tests.portal.rights.factories import NOTICE, decide, notified_case
 from tests.portal.web.login_flow import log_in
 
 
@@ -38,6 +38,10 @@ async def _prepared(database: Database, app: Starlette, client: httpx.AsyncClien
     await log_in(client, "zhangsan")  # creates 张三's party row with the demo ID number
     w = await world(database)
     await sign_consent(database, w.party_id)
+    async with transaction(database.sessions) as db:
+        case = await db.get(Case, w.case_id)
+        assert case is not None
+        await cases.add_stage_event(db, case, "penalty_notice", NOTICE, "agency:test")
     return await _deliver(database, app, w.party_id, w.case_id)
 
 
@@ -145,3 +149,67 @@ async def test_a_deferral_after_service_is_shown_beside_the_decision_s_payment_d
     shown = f"{new_last_day.year}年{new_last_day.month}月{new_last_day.day}日"
     assert "变更了此期限" in after and shown in after
     assert f'href="/cases/{case.code}"' in after
+
+
+async def _notice_served(database: Database, app: Starlette, *, hearing_right: bool) -> Delivery:
+    """A case whose (renewed) prior notice was served through the portal."""
+    case = await notified_case(database, "榕市监处罚〔2026〕78号", informed=utcnow() - timedelta(days=12),
+                               hearing_right=hearing_right)
+    async with transaction(database.sessions) as db:
+        party_id = (await cases.parties(db, case))[0].id
+        await cases.add_stage_event(db, case, "penalty_notice", NOTICE, "agency:test")
+    await sign_consent(database, party_id)
+    return await _deliver(database, app, party_id, case.id)
+
+
+async def test_no_hearing_window_in_the_mailbox_of_a_case_without_the_hearing_right(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # APL art. 63, 64(1) (issue 13): the mailbox showed a hearing-request deadline for every
+    # 事先告知书; it shows the case's deadlines, so only where the case has the hearing right
+    await log_in(client, "zhangsan")
+    notice = await _notice_served(database, app, hearing_right=False)
+    page = (await client.get(f"/mailbox/{notice.public_id}")).text
+    assert "陈述、申辩期限" in page and "申请听证期限" not in page
+
+
+async def test_no_payment_deadline_in_the_mailbox_for_a_decision_without_a_fine(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # APL art. 67 (issue 13): a 决定书 without a fine starts the remedy periods, not 15 days to pay
+    await log_in(client, "zhangsan")
+    case = await notified_case(database, "榕市监处罚〔2026〕79号", informed=utcnow() - timedelta(days=12))
+    async with transaction(database.sessions) as db:
+        party_id = (await cases.parties(db, case))[0].id
+        await cases.add_stage_event(db, case, "decided", {
+            "decision_number": "榕市监罚字〔2026〕9号", "penalty": "警告", "fine_fen": 0}, "agency:test")
+    await sign_consent(database, party_id)
+    decision = await _deliver(database, app, party_id, case.id, document_type="行政处罚决定书")
+    page = (await client.get(f"/mailbox/{decision.public_id}")).text
+    assert "缴纳罚款期限" not in page
+    assert "申请行政复议期限" in page and "提起行政诉讼期限" in page
+
+
+async def test_mailbox_case_page_and_api_show_the_same_deadlines(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # Issue 13: one place for deadlines; the decision served through the portal starts the
+    # payment and remedy periods, and all three readers give the same last days
+    await log_in(client, "zhangsan")
+    case = await notified_case(database, "榕市监处罚〔2026〕80号", informed=utcnow() - timedelta(days=12))
+    async with transaction(database.sessions) as db:
+        await decide(db, case)
+        party_id = (await cases.parties(db, case))[0].id
+    await sign_consent(database, party_id)
+    decision = await _deliver(database, app, party_id, case.id, document_type="行政处罚决定书")
+    mailbox_page = (await client.get(f"/mailbox/{decision.public_id}")).text
+    case_page = (await client.get(f"/cases/{case.code}")).text
+    async with database.sessions() as db:
+        from portal.services.calendar import load_calendar
+
+        stored = await db.get(Case, case.id)
+        assert stored is not None
+        shown = await cases.deadlines(db, stored, party_id, await load_calendar(db))
+    by_kind = {d.kind.value: d.last_day for d in shown}
+    assert {"payment", "reconsideration", "lawsuit"} <= by_kind.keys()
+    for kind in ("payment", "reconsideration", "lawsuit"):
+        day = by_kind[kind].strftime("%Y年%m月%d日")
+        assert f"截止 {day} 24:00" in mailbox_page, kind
+        assert by_kind[kind].isoformat() in case_page, kind

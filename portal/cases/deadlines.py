@@ -33,6 +33,11 @@ takes the place of the agency's ``informed_at`` / ``served_at`` for that party; 
 then explained as running from the service (送达于 …). Without it, the event's instants count.
 An extension is one date for the whole case: for a party whose own period already ends later,
 it changes nothing.
+
+A stored event whose date no calendar can count from (a hearing on 3 January of year 1, a
+window extended to 31 December 9999, from before the API bounded dates) must not break every
+read of the case: such a deadline is left out and named (``unreadable_deadlines``), and the
+rest are shown.
 """
 
 from __future__ import annotations
@@ -216,8 +221,40 @@ def _from_service(deadline: Deadline) -> Deadline:
 def case_deadlines(events: Sequence[StageEvent], *, hearing_right: bool,
                    calendar: HolidayCalendar, times: PartyTimes = NOT_SERVED_HERE) -> list[CaseDeadline]:
     """Every deadline the events start for the party ``times`` describes, in the order the
-    procedure meets them."""
-    found: list[CaseDeadline] = []
+    procedure meets them; one that cannot be counted is left out (``unreadable_deadlines``)."""
+    return [deadline for deadline in _all_deadlines(events, hearing_right, calendar, times)
+            if isinstance(deadline, CaseDeadline)]
+
+
+def unreadable_deadlines(events: Sequence[StageEvent], *, hearing_right: bool,
+                         calendar: HolidayCalendar,
+                         times: PartyTimes = NOT_SERVED_HERE) -> tuple[DeadlineKind, ...]:
+    """The deadlines ``case_deadlines`` had to leave out: their stored dates lie beyond any
+    calendar (see the module docstring)."""
+    return tuple(deadline for deadline in _all_deadlines(events, hearing_right, calendar, times)
+                 if isinstance(deadline, DeadlineKind))
+
+
+def _all_deadlines(events: Sequence[StageEvent], hearing_right: bool, calendar: HolidayCalendar,
+                   times: PartyTimes) -> list[CaseDeadline | DeadlineKind]:
+    found: list[CaseDeadline | DeadlineKind] = []
+    for deadline in _computed(events, hearing_right, calendar, times):
+        if isinstance(deadline, DeadlineKind):
+            found.append(deadline)
+            continue
+        try:
+            extended = _extended(deadline, events)
+            _ = (extended.explain(), extended.latest_ends_at_utc)  # every date it shows, counted
+        except (OverflowError, ValueError):
+            found.append(deadline.kind)
+        else:
+            found.append(extended)
+    return found
+
+
+def _computed(events: Sequence[StageEvent], hearing_right: bool, calendar: HolidayCalendar,
+              times: PartyTimes) -> list[CaseDeadline | DeadlineKind]:
+    found: list[CaseDeadline | DeadlineKind] = []
     notice = last(events, EventKind.PENALTY_NOTICE)
     informed = times.notice_served_at or (notice.instant("informed_at") if notice else None)
     served_here = times.notice_served_at is not None
@@ -234,13 +271,17 @@ def case_deadlines(events: Sequence[StageEvent], *, hearing_right: bool,
     hearing = last(events, EventKind.HEARING_SCHEDULED)
     hearing_day = hearing.day("hearing_date") if hearing else None
     if hearing and hearing_day:
-        found.append(CaseDeadline(DeadlineKind.HEARING_NOTICE,
-                                  hearing_notice_limit(hearing_day, calendar), False, hearing.seq))
+        try:
+            limit = hearing_notice_limit(hearing_day, calendar)
+        except (OverflowError, ValueError):
+            found.append(DeadlineKind.HEARING_NOTICE)  # a stored date beyond any calendar
+        else:
+            found.append(CaseDeadline(DeadlineKind.HEARING_NOTICE, limit, False, hearing.seq))
     decided = last(events, EventKind.DECIDED)
     if decided:
         found.extend(_after_decision(decided, calendar,
                                      times.decision_served_at or decided.instant("served_at")))
-    return [_extended(deadline, events) for deadline in found]
+    return found
 
 
 def _after_decision(decided: StageEvent, calendar: HolidayCalendar,

@@ -120,6 +120,8 @@ def _check_hearing(event: StageEvent, history: Sequence[StageEvent], *, hearing_
         raise Conflict(code="notice_required")
     hearing_day = event.day("hearing_date")
     assert hearing_day is not None, "hearing_date is required by the event's spec"
+    if hearing_day <= china_date(event.at):
+        raise Unprocessable("hearing_before_notice", extra={"hearing_date": hearing_day.isoformat()})
     limit = hearing_notice_limit(hearing_day, calendar)
     if not limit.is_met_by(event.at):
         raise Unprocessable("hearing_notice_too_late", limit.explain(), extra={

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.cases import codes as case_codes
-from portal.cases.deadlines import CaseDeadline, case_deadlines
+from portal.cases.deadlines import CaseDeadline, DeadlineKind, case_deadlines, unreadable_deadlines
 from portal.cases.events import (
     EventKind,
     Milestone,
@@ -221,6 +221,16 @@ async def deadlines(db: AsyncSession, case: Case, party_id: int, calendar: Holid
                           times=await case_records.party_times(db, case, party_id, events))
 
 
+async def unreadable(db: AsyncSession, case: Case, party_id: int, calendar: HolidayCalendar,
+                     events: list[StageEvent] | None = None) -> tuple[DeadlineKind, ...]:
+    """The party's deadlines ``deadlines`` leaves out: counted from a stored date beyond any
+    calendar (``cases.deadlines.unreadable_deadlines``); pages and the API name them."""
+    if events is None:
+        events = await case_events(db, case)
+    return unreadable_deadlines(events, hearing_right=case.hearing_right, calendar=calendar,
+                                times=await case_records.party_times(db, case, party_id, events))
+
+
 async def officers(db: AsyncSession, case: Case) -> list[CaseOfficer]:
     return list((await db.execute(select(CaseOfficer).where(CaseOfficer.case_id == case.id)
                                   .order_by(CaseOfficer.id))).scalars())
@@ -302,6 +312,8 @@ class PartyView:
     hearing: StageEvent | None
     timeline: tuple[TimelineEntry, ...]
     deadlines: tuple[CaseDeadline, ...]
+    unreadable: tuple[DeadlineKind, ...] = ()
+    """Deadlines that could not be counted from the case's stored dates (shown as such)."""
 
     @property
     def stage_label(self) -> str:
@@ -328,4 +340,5 @@ async def party_view(db: AsyncSession, party_id: int, code: str,
         hearing=last(events, EventKind.HEARING_SCHEDULED),
         timeline=tuple(_in_order(events, *await case_records.timeline_entries(db, case, party_id))),
         deadlines=tuple(await deadlines(db, case, party_id, calendar, events)),
+        unreadable=await unreadable(db, case, party_id, calendar, events),
     )

@@ -221,7 +221,7 @@ CASE = openapi.Schema("Case", {
     "type": "object", "additionalProperties": False,
     "required": ["code", "display_code", "qr_url", "agency_case_number", "case_type", "matter",
                  "hearing_right", "electronic_monitoring", "registered_at", "stage", "parties",
-                 "officers", "events", "deadlines", "representatives"],
+                 "officers", "events", "deadlines", "representatives", "unreadable_deadlines"],
     "properties": {
         "code": {"type": "string"}, "display_code": {"type": "string"}, "qr_url": {"type": "string"},
         "agency_case_number": {"type": "string"}, "case_type": {"type": "string"},
@@ -233,6 +233,13 @@ CASE = openapi.Schema("Case", {
         "events": {"type": "array", "items": EVENT.ref()},
         "deadlines": {"type": "array", "items": DEADLINE.ref()},
         "representatives": {"type": "array", "items": REPRESENTATIVE.ref()},
+        "unreadable_deadlines": {
+            "type": "array", "description": "Deadlines left out of `deadlines`: a stored date of the "
+            "case lies beyond any calendar (recorded before dates were bounded). Correct it with a "
+            "new event.",
+            "items": {"type": "object", "additionalProperties": False, "required": ["party", "kind"],
+                      "properties": {"party": {"type": "integer", "minimum": 0},
+                                     "kind": {"type": "string"}}}},
     },
 }, uses=(PARTY, OFFICER, EVENT, DEADLINE, REPRESENTATIVE))
 PNG = openapi.Schema("PngImage", {"type": "string", "contentMediaType": "image/png"})
@@ -278,6 +285,8 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
     calendar = await load_calendar(db)
     deadlines = [(index, deadline) for index, party in enumerate(parties)
                  for deadline in await cases.deadlines(db, case, party.id, calendar, events)]
+    unreadable = [{"party": index, "kind": kind.value} for index, party in enumerate(parties)
+                  for kind in await cases.unreadable(db, case, party.id, calendar, events)]
     return _no_store({
         "code": case.code, "display_code": case_codes.display(case.code),
         "qr_url": _qr_url(request, case), "agency_case_number": case.agency_case_number,
@@ -292,6 +301,7 @@ async def get_case(request: Request, db: AsyncSession, agency: AgencyPrincipal) 
         "events": [_event(event) for event in events],
         "deadlines": [_deadline(index, deadline) for index, deadline in deadlines],
         "representatives": [_representative(case, r) for r in await authorisations.representatives(db, case)],
+        "unreadable_deadlines": unreadable,
     })
 
 

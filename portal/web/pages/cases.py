@@ -22,6 +22,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal import catalogue
 from portal.cases import codes as case_codes
 from portal.catalogue import TITLES
 from portal.database import utcnow
@@ -95,6 +96,8 @@ async def case_page(request: Request) -> Response:
         "fines": fines,
         "now": utcnow(),
         "fallback_warning": fallback_warning(view.fallback_years),
+        "deadline_labels": {kind.value: catalogue.CASES[f"deadline.{kind.value}"]
+                            for kind in view.unreadable},
         "rights": rights,
         "can_act": user.scope == SCOPE_FULL,
         "titles": TITLES,

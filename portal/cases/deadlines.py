@@ -126,6 +126,8 @@ class CaseDeadline:
     trigger_seq: int
     extension: Extension | None = None
     plan: InstalmentSchedule | None = None
+    venue: str | None = None
+    """Where a remedy is sought: the reconsideration body or the court the decision named."""
 
     @property
     def label(self) -> str:
@@ -176,6 +178,13 @@ class CaseDeadline:
         if isinstance(self.computed, HearingNoticeLimit):
             return self.ends_at_utc
         return max(self.ends_at_utc, self.computed.latest_ends_at_utc)
+
+    @property
+    def latest_last_day(self) -> date:
+        """The last day of ``latest_ends_at_utc``."""
+        if isinstance(self.computed, HearingNoticeLimit):
+            return self.last_day
+        return max(self.last_day, self.computed.latest_last_day)
 
     @property
     def uncertain(self) -> bool:
@@ -294,10 +303,15 @@ def _after_decision(decided: StageEvent, calendar: HolidayCalendar,
         found.append(CaseDeadline(DeadlineKind.PAYMENT, payment_deadline(served, calendar), True,
                                   decided.seq))
     found.append(CaseDeadline(DeadlineKind.RECONSIDERATION,
-                              reconsideration_deadline(served, calendar), True, decided.seq))
+                              reconsideration_deadline(served, calendar), True, decided.seq,
+                              venue=_text_or_none(decided.data.get("reconsideration_body"))))
     found.append(CaseDeadline(DeadlineKind.LAWSUIT, lawsuit_deadline(served, calendar), True,
-                              decided.seq))
+                              decided.seq, venue=_text_or_none(decided.data.get("court"))))
     return found
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _extended(deadline: CaseDeadline, events: Sequence[StageEvent]) -> CaseDeadline:
@@ -321,8 +335,7 @@ def _extended(deadline: CaseDeadline, events: Sequence[StageEvent]) -> CaseDeadl
             extension = None
     if extension is None and plan is None:
         return deadline
-    return CaseDeadline(deadline.kind, deadline.computed, deadline.party, deadline.trigger_seq,
-                        extension, plan)
+    return replace(deadline, extension=extension, plan=plan)
 
 
 def find(deadlines: Sequence[CaseDeadline], kind: DeadlineKind) -> CaseDeadline | None:

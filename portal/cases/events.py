@@ -67,7 +67,12 @@ PERIOD_EVENTS = (EventKind.WINDOW_EXTENDED, EventKind.INSTALMENTS_APPROVED)
 MIN_INSTALMENTS = 2
 MAX_INSTALMENTS = 12
 
-FieldType = Literal["text", "instant", "date", "time", "bool", "fen", "choice", "schedule"]
+FieldType = Literal["text", "instant", "date", "time", "bool", "fen", "choice", "schedule",
+                    "remedy_body", "court"]
+# APL art. 59(6): the decision names where to seek a remedy. The reconsideration body is a
+# people's government or the department above (Administrative Reconsideration Law art. 24-27),
+# the lawsuit goes to a people's court (Administrative Procedure Law art. 18).
+_REMEDY_BODY_ENDINGS = ("人民政府", "局", "厅", "署", "部", "委员会", "海关", "办公室")
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ SPECS: dict[EventKind, tuple[Field, ...]] = {
         Field("penalty", "text", required=True, max_length=500),
         Field("fine_fen", "fen", required=True),
         Field("served_at", "instant"),
+        Field("reconsideration_body", "remedy_body", max_length=100),
+        Field("court", "court", max_length=100),
     ),
     EventKind.RECONSIDERATION_STARTED: (_OCCURRED, Field("body", "text")),
     EventKind.RECONSIDERATION_ENDED: (_OCCURRED, Field("outcome", "text", max_length=500)),
@@ -170,6 +177,13 @@ def _canonical(field: Field, value: Any, now: datetime) -> Any:
     """The stored form of one field's value; ``FieldError`` with the ``portal.fields`` code."""
     if field.type == "schedule":
         return _schedule(value, now)
+    if field.type in ("remedy_body", "court"):  # one line: a name, no control characters
+        name = fields.text(value, limit=field.max_length)
+        if field.type == "court" and not name.endswith("人民法院"):
+            raise fields.FieldError("not_a_court")
+        if field.type == "remedy_body" and not name.endswith(_REMEDY_BODY_ENDINGS):
+            raise fields.FieldError("not_a_reconsideration_body")
+        return name
     if field.type == "text":  # an agency's system may send line breaks in any of its texts
         return fields.text(value, limit=field.max_length, multiline=True)
     if field.type == "bool":

@@ -187,7 +187,12 @@ def event_warnings(event: StageEvent, *, calendar: HolidayCalendar) -> tuple[Eve
     event is recorded, may have fewer than 7 working days before the hearing, because the
     year's arrangement is not loaded (the fallback) or because the portal's notice comes
     later than the one the agency gave (``occurred_at``). The party is notified all the same.
+    A decision that does not name the reconsideration body or the court (APL art. 59(6)): the
+    party is shown the periods without them.
     """
+    if event.kind is EventKind.DECIDED:
+        missing = [name for name in ("reconsideration_body", "court") if not event.data.get(name)]
+        return (EventWarning("remedies_missing", {"fields": missing}),) if missing else ()
     hearing_day = event.day("hearing_date") if event.kind is EventKind.HEARING_SCHEDULED else None
     if hearing_day is None:
         return ()

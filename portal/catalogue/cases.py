@@ -45,6 +45,7 @@ CASES: dict[str, str] = {
     "field.served_at": "送达时间",
     "field.body": "复议机关",
     "field.court": "受理法院",
+    "field.reconsideration_body": "行政复议机关",
     "field.outcome": "结果",
     "field.deadline": "延长的期限",
     "field.new_last_day": "延长至",

@@ -96,4 +96,6 @@ MAILBOX: dict[str, str] = {
     "deadline_changed": "执法机关在本文书送达后变更了此期限（延长期限、批准暂缓或分期缴纳），"
                         "现行期限截止{day} 24:00，以现行期限为准。",
     "deadline_changed_link": "查看案件中的现行期限",
+    "venue.reconsideration": "可以向{venue}申请行政复议",
+    "venue.lawsuit": "可以向{venue}提起行政诉讼",
 }

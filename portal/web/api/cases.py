@@ -62,6 +62,12 @@ _FIELD_TYPES: dict[str, dict[str, Any]] = {
     "text": _TEXT, "instant": _TIME, "date": _DATE, "bool": {"type": "boolean"},
     "time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
     "fen": {"type": "integer", "minimum": 0, "description": "An amount in fen (0.01 yuan)."},
+    "remedy_body": {**_TEXT, "maxLength": 100, "description": "APL art. 59(6): the body that hears an "
+                    "administrative reconsideration (a people's government or the department "
+                    "above), ending in 人民政府, 局, 厅, 署, 部, 委员会, 海关 or 办公室. Without it the "
+                    "answer warns `remedies_missing`."},
+    "court": {**_TEXT, "maxLength": 100, "description": "APL art. 59(6): the people's court for a "
+              "lawsuit (ends in 人民法院). Without it the answer warns `remedies_missing`."},
     "schedule": {
         "type": "array", "minItems": MIN_INSTALMENTS, "maxItems": MAX_INSTALMENTS,
         "description": "Instalments (APL art. 66), due dates (China dates) strictly increasing; "
@@ -156,11 +162,16 @@ EVENT = openapi.Schema("CaseEvent", {
 })
 EVENT_WARNING = openapi.Schema("CaseEventWarning", {
     "type": "object", "additionalProperties": True, "required": ["code", "detail"],
-    "description": "`hearing_notice_short` (APL art. 64(2), 85): the party, told of the hearing "
+    "description": "`remedies_missing` (APL art. 59(6)): a decision without `reconsideration_body` "
+                   "or `court`; the party sees the periods without them. "
+                   "`hearing_notice_short` (APL art. 64(2), 85): the party, told of the hearing "
                    "through the portal as the event is recorded, may have fewer than 7 working days "
                    "before it (`working_days_before_hearing`; `certain_notice_date` when the year's "
                    "holiday arrangement is not loaded). The event is recorded and the party notified.",
-    "properties": {"code": {"enum": ["hearing_notice_short"]}, "detail": {"type": "string"},
+    "properties": {"code": {"enum": ["hearing_notice_short", "remedies_missing"]},
+                   "detail": {"type": "string"},
+                   "fields": {"type": "array", "items": {"type": "string"},
+                              "description": "`remedies_missing`: the decision's fields not given."},
                    "hearing_date": _DATE, "latest_notice_date": _DATE, "certain_notice_date": _DATE,
                    "working_days_before_hearing": {"type": "integer", "minimum": 0},
                    "fallback_years": {"type": "array", "items": {"type": "integer"}},
@@ -177,7 +188,8 @@ RECORDED_EVENT = openapi.Schema("RecordedCaseEvent", {
 DEADLINE = openapi.Schema("CaseDeadline", {
     "type": "object", "additionalProperties": False,
     "required": ["party", "kind", "label", "binds", "last_day", "ends_at", "statutory_last_day",
-                 "extended", "instalments", "explanation", "basis", "fallback_years"],
+                 "extended", "instalments", "explanation", "basis", "fallback_years",
+                 "fallback_warning", "latest_possible_last_day", "venue"],
     "properties": {
         "party": {"type": "integer", "minimum": 0,
                   "description": "Whose deadline: the index of the party in `parties`. Each party's "
@@ -193,7 +205,17 @@ DEADLINE = openapi.Schema("CaseDeadline", {
                                        "instalment's due date."},
         "explanation": {"type": "string"}, "basis": {"type": "string"},
         "fallback_years": {"type": "array", "items": {"type": "integer"},
-                           "description": "Years counted by weekday only (no holiday data)."},
+                           "description": "Years counted on the fallback (weekends and fixed "
+                                          "statutory holidays; the year's arrangement not loaded)."},
+        "fallback_warning": {"type": ["string", "null"], "description": "What the party is told."},
+        "latest_possible_last_day": {"oneOf": [_DATE, {"type": "null"}],
+                                     "description": "Counted on the fallback: the latest last day any "
+                                                    "arrangement could give. Until then the party's "
+                                                    "act is not refused as late and no decision may "
+                                                    "be recorded (LAW.md, counting days)."},
+        "venue": {"type": ["string", "null"],
+                  "description": "For reconsideration and lawsuit: the body or court the decision "
+                                 "named (APL art. 59(6))."},
     },
 })
 REPRESENTATIVE = openapi.Schema("CaseRepresentative", {
@@ -421,6 +443,9 @@ def _deadline(party: int, deadline: CaseDeadline) -> dict[str, Any]:
                         for i in deadline.plan.instalments] if deadline.plan else None,
         "explanation": deadline.explain(),
         "basis": deadline.basis, "fallback_years": list(deadline.fallback_years),
+        "fallback_warning": deadline.fallback_warning,
+        "latest_possible_last_day": deadline.latest_last_day.isoformat() if deadline.uncertain else None,
+        "venue": deadline.venue,
     }
 
 

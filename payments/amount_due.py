@@ -97,10 +97,13 @@ class Fine:
 
 
 class SuspensionKind(StrEnum):
-    """Proceedings during which the surcharge does not accrue (APL art. 73 para. 3)."""
+    """Periods during which the surcharge does not accrue: proceedings (APL art. 73 para. 3),
+    and days after a due date counted on a guess that the year's holiday arrangement, not
+    yet published, could still make part of the period (the caller knows which)."""
 
     RECONSIDERATION = "reconsideration"
     LAWSUIT = "lawsuit"
+    CALENDAR_PENDING = "calendar_pending"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def chinese_date(day: date) -> str:
 SUSPENSION_KIND = {
     "reconsideration": "复议期间",
     "lawsuit": "诉讼期间",
+    "calendar_pending": "放假调休安排公布前",
 }
 
 QUOTE = {

@@ -5,9 +5,10 @@ The amount due is never stored: it changes every day (APL art. 72), so it is com
 the due date taken from the fine's row (``Fine.due_date`` records what was computed when the
 fine was made, as evidence of what the party was told then): it is counted from the service
 on every read with the calendar loaded now (``due``), so loading a year's arrangement changes
-every quote at once (LAW.md "Counting days", issue 13). Counted on the fallback, the surcharge
-runs only from the latest day an arrangement could make the last one: no surcharge day is
-charged on a guess.
+every quote at once (LAW.md "Counting days", issue 13). Counted on the fallback, the days up
+to the latest one an arrangement could make the last are not surcharged (a
+``calendar_pending`` suspension): no surcharge day is charged on a guess, and the fine is not
+shown overdue on them.
 
 - days while a reconsideration or lawsuit was pending are not counted (APL art. 73 para. 3):
   each ``*_started`` event of the case opens a `Suspension`, the next ``*_ended`` closes it;
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,11 +106,13 @@ def terms_from_events(fine: Fine, events: Sequence[StageEvent], calendar: Holida
             deferral = None
     suspensions.extend(payments.Suspension(kind, start) for kind, start in opened.items())
     period = due(fine, calendar)
-    surcharged_after = period.latest_last_day  # the last day itself, once the year is known
-    moved = payments.Deferral(deferral) if deferral is not None and deferral > surcharged_after else None
+    if period.latest_last_day > period.last_day:
+        suspensions.append(payments.Suspension(payments.SuspensionKind.CALENDAR_PENDING,
+                                               period.last_day + timedelta(days=1), period.latest_last_day))
+    moved = payments.Deferral(deferral) if deferral is not None and deferral > period.last_day else None
     if plan is not None and plan.total_fen != fine.amount_fen:
         plan = None
-    return FineTerms(payments.Fine(fine.amount_fen, surcharged_after, fine.surcharge_applies),
+    return FineTerms(payments.Fine(fine.amount_fen, period.last_day, fine.surcharge_applies),
                      tuple(suspensions), moved, plan, period)
 
 
@@ -207,7 +210,9 @@ class FineView:
             return "refunded"
         if self.quote.settled:
             return "paid"
-        if any(line.due_fen and line.due_date < self.today for line in self.quote.lines):
+        pending = self.fine_terms.due is not None and self.today <= self.fine_terms.due.latest_last_day \
+            and self.plan is None and self.fine_terms.deferral is None
+        if not pending and any(line.due_fen and line.due_date < self.today for line in self.quote.lines):
             return "overdue"
         return "unpaid"
 

@@ -15,7 +15,9 @@ from portal.holiday_table import parse_calendar_file
 from portal.legal_calendar import CHINA_TZ, china_date
 from portal.models.payments import Fine, PaymentRecord
 from portal.services import calendar, fine_views, fines
+from portal.services.agencies import NewClient
 from portal.settings import Settings
+from portal.web.api import fine_json
 from tests.conftest import Database
 from tests.portal.payments.factories import (
     FineWorld,
@@ -25,6 +27,7 @@ from tests.portal.payments.factories import (
     post_callback,
     signed,
 )
+from tests.portal.web.login_flow import log_in
 
 # The 2027 arrangement as an operator would load it (illustrative: only 1-3 January matter).
 NEW_YEAR_2027 = "year,date,kind,name\n" + "".join(
@@ -108,3 +111,29 @@ async def test_no_surcharge_day_is_charged_on_the_fallback_alone(database: Datab
     await _load(database, NEW_YEAR_2027)
     assert await _quote(database, fw, date(2027, 1, 4)) == 100_000
     assert await _quote(database, fw, date(2027, 1, 6)) == 106_000
+
+
+async def test_the_fallback_is_said_wherever_the_due_date_is_shown_and_rounding_is_explained(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient) -> None:
+    # LAW.md "Counting days": a due date counted on the fallback says so on the fines list,
+    # the fine's page, the case's fine section and in the API; LAW.md "Money is exact": the
+    # page says the surcharge is rounded down once over the period
+    fw = await _served_17_december_stored_as_main_did(database)
+    await log_in(api, "zhangsan")
+    warning = "2027年放假调休安排尚未公布"
+    assert warning in (await api.get("/fines")).text
+    page = (await api.get(f"/fines/{fw.fine_id}")).text
+    assert warning in page and "缴款期限为估算" in page
+    assert '<time datetime="2027-01-07">2027年1月7日</time>（含）之前不加处罚款' in page
+    assert "一次性舍去不足一分的部分（向下取整到分），不按日分别取整" in page
+    assert warning in (await api.get(f"/cases/{fw.world.case_code}")).text
+    async with database.sessions() as db:
+        fine = await db.get(Fine, fw.fine_pk)
+        assert fine is not None
+        view = await fine_views.fine_view(db, fine, date(2026, 12, 20))
+    body = fine_json.fine(view, "https://portal.example")
+    assert (body["due_date"], body["due_date_on_fallback"], body["surcharge_from_after"]) == (
+        "2027-01-04", True, "2027-01-07")
+    later = fine_views.quote_for(view.fine_terms, date(2027, 1, 8), [])
+    assert "放假调休安排公布前（2027年1月5日至2027年1月7日）不计" in later.explanation
+    assert body["fallback_years"] == [2027] and warning in body["fallback_warning"]

@@ -80,8 +80,8 @@ async def _documents(db: AsyncSession, party_id: int, now: datetime,
     for item in await mailbox.items(db, party_id):
         if item.read_at is not None:
             continue
-        running = [named.deadline.last_day for named in mailbox.deadlines(item.delivery, calendar)
-                   if named.deadline.last_day >= today]
+        running = [deadline.last_day for deadline in await mailbox.deadlines(db, item, party_id, calendar)
+                   if deadline.last_day >= today]
         found.append(TodoItem(TodoKind.DOCUMENT, f"/mailbox/{item.delivery.public_id}",
                               item.delivery.title, agency=item.agency.name,
                               due=countdown(min(running), today, calendar) if running else None,

@@ -52,6 +52,8 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0], codes[1])
     await demo_objections.seed_objections(settings, sessions, agency_ids[0], codes[0])
     await demo_agents.seed_agents(settings, sessions)
+    async with transaction(sessions) as db:
+        await demo_cases.remind(db, settings, codes)
     path = settings.data_dir / _CREDENTIALS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -1,6 +1,12 @@
 """What a submission looks like to the agency, the webhook, the receipt and the party's pages:
 one value object gathered by one query, so they all state the same facts.
 
+An act made in a window counted on the fallback (the year's holiday arrangement not loaded) is
+never refused as late before the latest day an arrangement could give (LAW.md "Counting
+days"): the agency sees its ``window.timeliness`` -- ``pending_arrangement`` while the window
+is still an estimate, then, once the year is loaded, ``in_time`` or ``late`` by the
+arrangement, recomputed on every read.
+
 The agency's reads are filtered by the agency (``for_agency``, ``agency_list``): another
 agency's submission is 404 like a missing one (SECURITY.md, 8.4.1). The agency sees the party
 in full (it is the agency's case, or its published item); an objection carries what it is
@@ -22,6 +28,7 @@ from portal.cases import codes as case_codes
 from portal.cases.rights import SubmissionKind
 from portal.errors import NotFound
 from portal.evidence_hash import instant_text
+from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.eservice import Delivery
@@ -34,6 +41,8 @@ from portal.models.rights import (
     SubmissionAttachment,
     SubmissionReceipt,
 )
+from portal.services import cases
+from portal.services.calendar import load_calendar
 
 MAX_PAGE = 100
 STATUSES = ("new", "acknowledged", "all")
@@ -61,6 +70,8 @@ class SubmissionView:
     delivery: Delivery | None = None
     publication: PublicationRef | None = None
     answer: ObjectionAnswer | None = None
+    timeliness: str | None = None
+    """``in_time`` | ``late`` | ``pending_arrangement`` for an act in a window (see above)."""
 
     @property
     def acts_for_other(self) -> bool:
@@ -112,7 +123,8 @@ class SubmissionView:
             "submitted_by": {"name": self.submitter.name, "on_behalf": self.acts_for_other},
             "submitted_at": instant_text(s.submitted_at),
             "notice_seq": s.notice_seq,
-            "window": {"kind": s.window_kind, "last_day": s.window_last_day.isoformat()}
+            "window": {"kind": s.window_kind, "last_day": s.window_last_day.isoformat(),
+                       "timeliness": self.timeliness}
             if s.window_kind and s.window_last_day else None,
             "content": s.content,
             "content_sha256": s.content_sha256,
@@ -157,7 +169,24 @@ async def view(db: AsyncSession, submission: Submission) -> SubmissionView:
     answer = (await db.execute(select(ObjectionAnswer).where(
         ObjectionAnswer.submission_id == submission.id))).scalar_one_or_none()
     return SubmissionView(submission, case, agency, party, submitter, attachments, receipt,
-                          acknowledgement, delivery, publication, answer)
+                          acknowledgement, delivery, publication, answer,
+                          await _timeliness(db, case, submission))
+
+
+async def _timeliness(db: AsyncSession, case: Case | None, submission: Submission) -> str | None:
+    """Whether the act was in time by the party's window as it is counted now (see above)."""
+    if case is None or not (submission.window_kind and submission.window_last_day):
+        return None
+    current = next((deadline for deadline in await cases.deadlines(
+        db, case, submission.party_id, await load_calendar(db))
+        if deadline.kind.value == submission.window_kind and deadline.trigger_seq == submission.notice_seq),
+        None)
+    if current is None:  # the notice was renewed since: the window as it stood then
+        in_time = china_date(submission.submitted_at) <= submission.window_last_day
+        return "in_time" if in_time else "late"
+    if current.uncertain:
+        return "pending_arrangement"
+    return "in_time" if current.is_met_by(submission.submitted_at) else "late"
 
 
 async def for_agency(db: AsyncSession, agency_id: int, public_id: str) -> Submission:

@@ -74,7 +74,12 @@ SUBMISSION = openapi.Schema("Submission", {
                        "description": "The case event (prior notice) it answers, if it answers one."},
         "window": {"oneOf": [{"type": "null"}, {
             "type": "object", "required": ["kind", "last_day"],
-            "properties": {"kind": {"type": "string"}, "last_day": {"type": "string", "format": "date"}}}],
+            "properties": {"kind": {"type": "string"}, "last_day": {"type": "string", "format": "date"},
+                           "timeliness": {"enum": ["in_time", "late", "pending_arrangement", None],
+                                          "description": "By the window as counted now: "
+                                          "`pending_arrangement` while it depends on a year whose "
+                                          "holiday arrangement is not loaded (the act was accepted "
+                                          "and is settled when it is)."}}}],
             "description": "The party's window it fell in, as it stood then."},
         "content": {"type": "object", "description": "What the party wrote, by kind: `text`; "
                     "`reason`, `agents`; `target`, `name`, `credential_number`, `reason`; `plan`, "

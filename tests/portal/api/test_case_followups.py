@@ -9,22 +9,25 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from starlette.applications import Starlette
 
 from notifications import Kind
 from portal.blobstore import FileBlobStore
-from portal.database import utcnow
+from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date
 from portal.models.cases import Case
 from portal.models.outbox import OutboxMessage, ReminderDeadline
-from portal.services import reminders
+from portal.services import case_followups, reminders
 from portal.services.agencies import NewClient
 from portal.services.calendar import load_calendar
 from portal.services.outbox import renderer_for
+from portal.settings import Settings
 from portal.workers.reminders import ReminderJob
 from tests.conftest import Database
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
 from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, PERSON, register
+from tests.portal.payments.factories import fine_world, notice_body, place_order, post_callback, signed
 from tests.portal.rights.factories import filed
 
 
@@ -124,3 +127,28 @@ async def test_decision_registers_payment_and_remedies_and_a_remedy_started_is_a
     acted = {r.kind for r in await _registered(database) if r.acted_at is not None}
     assert "reconsideration" in acted and "payment" not in acted
     assert reminders.last_day(kinds["payment"].deadline_ends_at) >= china_date(now) + timedelta(days=14)
+
+
+async def test_a_payment_that_settles_the_fine_marks_the_payment_deadline_acted(
+        api: httpx.AsyncClient, database: Database, app: Starlette, settings: Settings) -> None:
+    # APL art. 67: the decision served starts 15 days to pay (registered for a reminder); the
+    # platform's confirmation of the whole amount is the party's act: no reminder any more
+    fw = await fine_world(database, served_days_ago=0)
+    now = utcnow()
+    async with transaction(database.sessions) as db:
+        case = (await db.execute(select(Case).where(Case.code == fw.world.case_code))).scalar_one()
+        month_ago = instant_text(now - timedelta(days=30))
+        notice = {**NOTICE["data"], "occurred_at": month_ago, "informed_at": month_ago}
+        decided = {"decision_number": "榕市监罚〔2026〕7号", "penalty": "罚款人民币一千元",
+                   "fine_fen": 100_000, "occurred_at": instant_text(now - timedelta(days=1)),
+                   "served_at": instant_text(now - timedelta(hours=20))}
+        for kind, data in (("penalty_notice", notice), ("decided", decided)):
+            await case_followups.record_event(db, case, kind, data, "agency:test",
+                                              renderer=renderer_for(PUBLIC_URL))
+    payment = next(r for r in await _registered(database) if r.kind == "payment")
+    assert payment.acted_at is None
+    order = await place_order(app, database, fw)
+    body = notice_body(order, fw.payment_code)
+    assert (await post_callback(api, body, signed(settings, body))).status_code == 200
+    payment = next(r for r in await _registered(database) if r.kind == "payment")
+    assert payment.acted_at is not None

@@ -210,6 +210,6 @@ async def test_mailbox_case_page_and_api_show_the_same_deadlines(
     by_kind = {d.kind.value: d.last_day for d in shown}
     assert {"payment", "reconsideration", "lawsuit"} <= by_kind.keys()
     for kind in ("payment", "reconsideration", "lawsuit"):
-        day = by_kind[kind].strftime("%Y年%m月%d日")
+        day = f"{by_kind[kind].year}年{by_kind[kind].month}月{by_kind[kind].day}日"
         assert f"截止 {day} 24:00" in mailbox_page, kind
         assert by_kind[kind].isoformat() in case_page, kind

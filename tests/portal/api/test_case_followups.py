@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from notifications import Kind
-from portal.blobstore import FileBlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from portal.blobstore import FileBlobStore
+from portal.blobstore.files import FileBlobStore
 from portal.cases.events import parse_event_data
 from portal.cases.rights import SubmissionKind
 from portal.database import transaction

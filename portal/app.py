@@ -13,6 +13,9 @@ reflects what someone typed cannot leak it byte by byte (BREACH). Errors raised 
 rendered by ``portal.web.errors`` directly; errors from endpoints go through the exception
 handlers.
 
+Production mode (``portal.deployment``): ``create_app`` refuses settings with any development
+part; in development mode the lifespan logs which ones are in force.
+
 Signing (``portal.notary``): the notary is built here, cheaply; the lifespan opens its PKI at
 start-up and stops its verification worker processes at shutdown.
 
@@ -24,6 +27,7 @@ relying party reaches it through the app itself, at its public URL, by the same 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -33,7 +37,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import Mount
 
-from portal import metrics
+from portal import deployment, metrics
 from portal.blobstore import open_blob_store
 from portal.database import session_factory
 from portal.dev_idp import provider as dev_idp
@@ -48,16 +52,19 @@ from portal.web.bell import BELL_PATH, NoticeCountMiddleware
 from portal.web.body_limit import BodyLimitMiddleware
 from portal.web.csrf import CsrfMiddleware
 from portal.web.oidc import RelyingParty, default_http_client, in_process_http_client
+from portal.web.pages.fines import sandbox_payer
 from portal.web.rendering import render
 from portal.web.request_context import RequestContextMiddleware
 from portal.web.routes import routes
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.session import SessionMiddleware
 
-# The agency API and the dev identity provider's token endpoint (a back-channel call with
-# client authentication) carry credentials, not cookies; the sandbox payment platform stands
-# for an outside site and has its own (merchant key, its pay page).
-CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token", f"{SANDBOX_MOUNT}/")
+log = logging.getLogger("portal")
+# The agency API, the dev identity provider's token endpoint (a back-channel call with client
+# authentication) and the sandbox payment platform's merchant API (its merchant key) carry
+# credentials, not cookies. The sandbox's pay page is a form like any other: the payer's
+# session and the CSRF token (``portal.web.pages.fines.sandbox_payer``).
+CSRF_EXEMPT = ("/api/", f"{dev_idp.MOUNT_PATH}/token", f"{SANDBOX_MOUNT}/api/")
 # compressed already: compressing again costs CPU and saves nothing
 PRECOMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "application/octet-stream")
 
@@ -67,6 +74,7 @@ def create_app(
 ) -> Starlette:
     """``background`` runs for the app's lifetime, stopped before the engine is disposed
     (``portal run`` passes the notification worker: ``portal.workers.runner``)."""
+    deployment.refuse_unsafe(settings)
     engine = open_engine(settings)
     sessions = session_factory(engine)
     replica = open_engine(settings, settings.database.replica_url) if settings.database.replica_url else None
@@ -78,6 +86,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.development:
+            log.warning("development mode: %s (`portal check` lists what production needs)",
+                        "; ".join(p.setting for p in deployment.configuration_problems(settings)))
         await notary.start()
         async with background() if background is not None else nullcontext():
             yield
@@ -129,7 +140,8 @@ def create_app(
     app.state.http_client = (in_process_http_client(app, settings.public_url) if settings.dev_idp_enabled
                              else default_http_client)
     app.state.payments = PaymentPlatforms.from_settings(
-        settings, http=in_process_http_client(app, settings.public_url), mount_sandbox=True)
+        settings, http=in_process_http_client(app, settings.public_url), mount_sandbox=True,
+        sandbox_payer=sandbox_payer(app))
     if app.state.payments.sandbox is not None:  # development only: see portal.payment_platforms
         app.router.routes.append(Mount(SANDBOX_MOUNT, app=app.state.payments.sandbox))
     return app

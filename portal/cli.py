@@ -23,7 +23,14 @@
     portal worker [--once] [--concurrency N]
                                       send notifications and queue deadline reminders
     portal run                        upgrade, seed the demo on first run, print the demo logins, serve
-                                      (with one notification worker loop in the background)
+                                      (with one notification worker loop in the background);
+                                      development mode only
+    portal check                      list every setting production mode refuses (development
+                                      identity provider, sandbox payments, development PKI, ...)
+                                      and what the database holds that it refuses; exit 1 if any
+
+In production mode ``serve`` and ``worker`` run the same check first and refuse to start, with
+one message, while anything is listed (``portal.deployment``).
 
 Each command reads settings once and runs one transaction per unit of work.
 """
@@ -42,7 +49,7 @@ from typing import Any
 
 import uvicorn
 
-from portal import catalogue, schema
+from portal import catalogue, deployment, schema
 from portal.app import create_app
 from portal.database import session_factory, transaction
 from portal.engines import open_engine
@@ -279,6 +286,42 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return await runner.worker_command(settings, once=args.once, concurrency=args.concurrency)
 
 
+async def _problems(settings: Settings) -> list[deployment.Problem]:
+    """Production's objections to the settings and, when it can be reached, the database."""
+    problems = deployment.configuration_problems(settings)
+    engine = open_engine(settings)
+    try:
+        async with session_factory(engine)() as db:
+            problems += await deployment.stored_problems(db)
+    except Exception as exc:  # any failure to read is itself a finding
+        problems.append(deployment.Problem("DATABASE_URL", "database_unreadable",
+                                           {"error": type(exc).__name__}))
+    finally:
+        await engine.dispose()
+    return problems
+
+
+async def _check(settings: Settings, _args: argparse.Namespace) -> int:
+    """Exit 0 when production mode would start, 1 with the list of what it refuses."""
+    problems = await _problems(settings)
+    if not problems:
+        print(catalogue.DEPLOYMENT["passed"])
+        return 0
+    print(deployment.refusal(problems))
+    return 1
+
+
+def _refuse_unsafe_start(settings: Settings) -> bool:
+    """In production mode, print the one refusal message and return True while anything is
+    listed; development mode always starts (``make run``)."""
+    if not settings.production:
+        return False
+    problems = asyncio.run(_problems(settings))
+    if problems:
+        print(deployment.refusal(problems), file=sys.stderr)
+    return bool(problems)
+
+
 def _serve(settings: Settings, *, with_worker: bool = False, workers: int = 1) -> None:
     """One process, or ``workers`` server processes under uvicorn's supervisor (which restarts
     one that dies): each builds its own app from the environment (``portal.asgi``), and their
@@ -355,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="处理完当前到期的任务后退出")
     worker.add_argument("--concurrency", type=int, default=1, help="本进程内并行的发送循环数")
     worker.set_defaults(func=_worker)
-    sub.add_parser("run", help="迁移、写入演示数据并启动网站").set_defaults(func=None, run=True)
+    sub.add_parser("run", help="迁移、写入演示数据并启动网站（仅开发模式）").set_defaults(func=None, run=True)
+    sub.add_parser("check", help="检查生产环境配置，列出所有不安全的设置").set_defaults(func=_check)
     return parser
 
 
@@ -364,9 +408,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
     if getattr(args, "run", False):
+        if settings.production:
+            print(catalogue.DEPLOYMENT["run_is_development"], file=sys.stderr)
+            return 2
         asyncio.run(_prepare_run(settings))
         _serve(settings, with_worker=True)
         return 0
+    if (getattr(args, "serve", False) or args.func is _worker) and _refuse_unsafe_start(settings):
+        return 2
     if getattr(args, "serve", False):
         if args.workers < 1:
             print("--workers 至少为 1", file=sys.stderr)

@@ -40,7 +40,7 @@ from portal.errors import ConfigurationError
 from portal.settings import NontaxSettings, Settings
 
 if TYPE_CHECKING:  # importing the sandbox imports Starlette: only where it is mounted
-    from payments.platforms.sandbox import SandboxPlatform
+    from payments.platforms.sandbox import PayerCheck, SandboxPlatform
 
 __all__ = ["CALLBACK_PATH", "SANDBOX_MOUNT", "PaymentPlatforms", "sandbox_key_dir"]
 
@@ -82,9 +82,11 @@ class PaymentPlatforms:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, http: HttpFactory | None = None,
-                      mount_sandbox: bool = False) -> PaymentPlatforms:
+                      mount_sandbox: bool = False,
+                      sandbox_payer: PayerCheck | None = None) -> PaymentPlatforms:
         """``http`` makes the clients' HTTP client (the web app passes one that serves its own
-        origin in-process); ``mount_sandbox`` also builds the sandbox app (the web process)."""
+        origin in-process); ``mount_sandbox`` also builds the sandbox app (the web process),
+        whose pay pages ``sandbox_payer`` restricts to the order's payer."""
         factory = http or _default_http
         config = settings.payments
         if config.nontax is not None:
@@ -97,13 +99,9 @@ class PaymentPlatforms:
         if mount_sandbox:
             from payments.platforms.sandbox import SandboxPlatform
 
-            if settings.https:
-                log.warning("the sandbox payment platform is mounted at %s: no real payment "
-                            "platform is configured (PAYMENT_PLATFORM)", SANDBOX_MOUNT)
-
             sandbox = SandboxPlatform(key_dir, merchant_key=merchant_key,
                                       public_url=settings.public_url + SANDBOX_MOUNT,
-                                      notify_http=factory())
+                                      notify_http=factory(), payer=sandbox_payer)
         public_key = key_dir / sandbox_wire.PUBLIC_KEY_FILE
         if not public_key.exists():
             raise ConfigurationError("the sandbox payment platform has not created its keys yet: "

@@ -232,6 +232,15 @@ class Settings:
     """``METRICS_TOKEN``: the bearer token of ``/metrics``; unset, the route does not exist."""
     metrics_dir: Path | None = None
     """``PROMETHEUS_MULTIPROC_DIR``: set by ``portal serve --workers N`` for its processes."""
+    production: bool = False
+    """Production mode (``PORTAL_MODE``; implied by an ``https://`` ``PUBLIC_URL``): start-up
+    refuses every development part (``portal.deployment``)."""
+    secret_key_generated: bool = False
+    """``SECRET_KEY`` was not given: the key was generated into ``DATA_DIR`` by this node."""
+
+    @property
+    def development(self) -> bool:
+        return not self.production
 
     @property
     def https(self) -> bool:
@@ -268,21 +277,31 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigurationError(f"{key} must be a number, got {raw!r}") from None
 
 
-def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
-    """Use SECRET_KEY, or one generated once into the data directory (mode 0600)."""
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> tuple[str, bool]:
+    """SECRET_KEY, or one generated once into the data directory (mode 0600); and whether it
+    was generated (each node of a deployment would have its own: production refuses that)."""
     if env.get("SECRET_KEY"):
         key = env["SECRET_KEY"]
         if len(key) < 32:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters")
-        return key
+        return key, False
     path = data_dir / _KEY_FILE
     if path.exists():
-        return path.read_text().strip()
+        return path.read_text().strip(), True
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
-    return key
+    return key, True
+
+
+def _production(env: Mapping[str, str], public_url: str) -> bool:
+    """``PORTAL_MODE`` (``production`` or ``development``); unset: production exactly when the
+    public URL is ``https://`` (a site the public reaches is never a development machine)."""
+    mode = (env.get("PORTAL_MODE") or "").lower()
+    if mode not in ("", "production", "development"):
+        raise ConfigurationError("PORTAL_MODE must be production or development")
+    return mode == "production" or (not mode and public_url.startswith("https://"))
 
 
 def _browsable(host: str) -> str:
@@ -568,10 +587,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigurationError("DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://")
     public_url = _public_url(env.get("PUBLIC_URL") or f"http://{_browsable(host)}:{port}")
+    secret_key, generated = _secret_key(env, data_dir)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
-        secret_key=_secret_key(env, data_dir),
+        secret_key=secret_key,
+        secret_key_generated=generated,
+        production=_production(env, public_url),
         public_url=public_url,
         host=host,
         port=port,

@@ -8,7 +8,10 @@ development only. It speaks the protocol in `sandbox_wire` and keeps its orders 
   ``GET /api/orders/{id}`` reports one, ``GET /api/statements/{YYYY-MM-DD}`` returns the signed
   CSV statement of a China date. All three need the merchant key and answer signed.
 - ``GET /pay/{id}`` is the pay page (Chinese, a plain form: 确认支付 / 取消); posting it pays or
-  cancels the order and redirects the party to the portal's return URL.
+  cancels the order and redirects the party to the portal's return URL. Like a real
+  platform's cashier page it is for the payer alone: ``payer`` (given by the portal, which
+  mounts this app behind its session and CSRF middleware) answers the form's CSRF token when
+  the visitor is the order's payer, and anyone else sees "order not found" (issue 15).
 - After a payment or a cancellation it sends signed notifications to the order's notify URL,
   asynchronously, retrying until the portal answers ``{"code": "SUCCESS"}``.
 
@@ -48,9 +51,13 @@ from payments.money import check_fen, format_yuan
 from payments.platforms import sandbox_wire as wire
 from payments.platforms.base import PlatformStatus, utcnow
 
-__all__ = ["Chaos", "DeliveryAttempt", "SandboxOrder", "SandboxPlatform"]
+__all__ = ["Chaos", "DeliveryAttempt", "PayerCheck", "SandboxOrder", "SandboxPlatform"]
 
 _CHINA = ZoneInfo("Asia/Shanghai")
+
+PayerCheck = Callable[[Request, str], Awaitable[str | None]]
+"""(the pay page's request, the merchant's order id) → the CSRF token for the pay form when
+the visitor is that order's payer, else None (the page then shows "order not found")."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,9 @@ class SandboxPlatform:
         notify_http: httpx.AsyncClient | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        payer: PayerCheck | None = None,
     ) -> None:
+        self._payer = payer
         self._key = wire.load_or_create_key(key_dir)
         self.key_dir = key_dir
         self._merchant_key = merchant_key
@@ -267,10 +276,23 @@ class SandboxPlatform:
         )
         return HTMLResponse(page, status)
 
+    async def _payer_token(self, request: Request, order: SandboxOrder | None) -> str | None:
+        """The pay form's CSRF token ("" without a payer check), None when the visitor may not
+        see the order."""
+        if order is None:
+            return None
+        if self._payer is None:
+            return ""
+        return await self._payer(request, order.order_id)
+
+    def _not_found(self) -> HTMLResponse:
+        return self._html(f"<p>{T['not_found'] if self._payer is None else T['not_payer']}</p>", 404)
+
     async def _page(self, request: Request) -> Response:
         order = self._current(request.path_params["platform_order_id"])
-        if order is None:
-            return self._html(f"<p>{T['not_found']}</p>", 404)
+        token = await self._payer_token(request, order)
+        if order is None or token is None:
+            return self._not_found()
         facts = (
             f"<dl><dt>{T['payment_code']}</dt><dd>{html.escape(order.payment_code)}</dd>"
             f"<dt>{T['amount']}</dt><dd>{format_yuan(order.amount_fen)} {T['yuan']}</dd>"
@@ -280,8 +302,10 @@ class SandboxPlatform:
             return self._html(facts + f"<p>{T['paid']}</p>")
         if order.status is PlatformStatus.CLOSED:
             return self._html(facts + f"<p>{self._closed_text(order)}</p>", 410)
+        hidden = f'<input type="hidden" name="csrf_token" value="{html.escape(token)}">' if token else ""
         form = (
-            f'<form method="post"><button type="submit" name="action" value="pay">{T["pay"]}</button> '
+            f'<form method="post">{hidden}'
+            f'<button type="submit" name="action" value="pay">{T["pay"]}</button> '
             f'<button type="submit" name="action" value="cancel">{T["cancel"]}</button></form>'
         )
         return self._html(facts + form)
@@ -294,8 +318,8 @@ class SandboxPlatform:
     async def _decide(self, request: Request) -> Response:
         platform_order_id = request.path_params["platform_order_id"]
         order = self._current(platform_order_id)
-        if order is None:
-            return self._html(f"<p>{T['not_found']}</p>", 404)
+        if order is None or await self._payer_token(request, order) is None:
+            return self._not_found()
         if order.status is not PlatformStatus.PENDING:
             return self._html(f"<p>{self._closed_text(order)}</p>", 410)
         action = (await request.form()).get("action")

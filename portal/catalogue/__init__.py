@@ -13,12 +13,14 @@ re-exported here, so callers write ``from portal.catalogue import CASES`` or
 - `rights`: ``RIGHTS``
 - `publicity`: ``PUBLICITY``, ``PUBLICITY_REGIONS``
 - `fines`: ``PAYMENTS``
+- `deployment`: ``DEPLOYMENT``
 """
 
 from __future__ import annotations
 
 from portal.catalogue.cases import CASES
 from portal.catalogue.delegation import DELEGATION
+from portal.catalogue.deployment import DEPLOYMENT
 from portal.catalogue.errors import EXPLANATIONS, TITLES, explanation, title
 from portal.catalogue.eservice import CONSENT, MAILBOX, SERVICE_RECEIPT
 from portal.catalogue.fines import PAYMENTS
@@ -30,6 +32,7 @@ __all__ = [
     "CASES",
     "CONSENT",
     "DELEGATION",
+    "DEPLOYMENT",
     "EXPLANATIONS",
     "MAILBOX",
     "PAYMENTS",

@@ -100,7 +100,7 @@ TITLES: dict[str, str] = {
     "no_fine": "本案处罚决定没有罚款，无需申请暂缓或分期缴纳",
     "hearing_requested": "当事人已申请听证，应当先组织听证（《中华人民共和国行政处罚法》第六十三条、第六十四条）",
     "submission_receipt_pending": "提交回执正在生成，请稍后再试",
-    "webhook_url_invalid": "回调地址必须以 https:// 开头（测试时可用 http://127.0.0.1）",
+    "webhook_url_invalid": "回调地址必须是 https:// 开头的外部地址（仅开发模式可用 http://127.0.0.1）",
     "fine_exists": "本机关已为该决定书创建过罚款，内容与本次请求不同",
     "unknown_delivery": "没有这份送达记录，或不是本机关送达的文书",
     "not_a_decision": "所引用的送达文书不是行政处罚决定书",

@@ -62,7 +62,9 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
 
 
 def banner(settings: Settings) -> str:
-    lines = ["", f"行政执法公共服务平台已启动： {settings.public_url}/", ""]
+    lines = ["", f"行政执法公共服务平台已启动： {settings.public_url}/", "",
+             "开发模式：开发用身份认证、沙箱支付平台、开发用 PKI 和时间戳服务，数据仅供演示，"
+             "不可用于生产（生产环境配置见 README“Production”，`portal check` 列出待改项）。", ""]
     if settings.dev_idp_enabled:
         lines.append("演示登录（开发用身份认证服务，登录页选择以下身份之一）：")
         for identity in DEMO_IDENTITIES:

@@ -97,6 +97,13 @@ async def open_order(db: AsyncSession, fine_id: int, quote: payments.Quote, *, p
     return order
 
 
+async def payer_of(db: AsyncSession, order_public_id: str) -> int | None:
+    """The party whose fine the order pays (None for an unknown order): the only one who may
+    open its page at the sandbox platform."""
+    return (await db.execute(select(Fine.party_id).join(PaymentOrder, PaymentOrder.fine_id == Fine.id)
+                             .where(PaymentOrder.public_id == order_public_id))).scalar_one_or_none()
+
+
 async def record_platform_order(db: AsyncSession, order_id: int, placed: payments.PayOrder, *,
                                 now: datetime) -> PaymentOrder:
     """Store the platform's order id and pay URL, and mark the order submitted (once)."""

@@ -4,13 +4,18 @@ One URL per agency. Registering (again) generates a new secret, returned to the 
 stored only encrypted (AES-GCM under a key derived from the portal's ``SECRET_KEY``, bound to
 the agency's id), so a copy of the database alone cannot forge deliveries; the worker decrypts
 it to sign (``portal.webhooks`` documents the signature). The URL must be ``https://``: the
-body names parties. Plain ``http://`` is accepted for ``127.0.0.1`` only, for tests and a
-receiver on the same host. Credentials in the URL and fragments are refused, and so are
-addresses no agency's receiver has (``_UNREACHABLE_HOST``): the portal's worker would otherwise
-POST on an agency's word to the cloud metadata service (169.254.169.254), to a multicast group
-or to itself over https. Private networks stay allowed: a province's government extranet
-numbers its hosts there. A name is checked again before every POST (``destination_refused``):
-registered while it pointed outside, it may later resolve to such an address.
+body names parties. Plain ``http://127.0.0.1`` is accepted in development mode only (tests and
+a receiver on the same host). Credentials in the URL and fragments are refused, and so are
+addresses no agency's receiver has (``_unreachable``): the portal's worker would otherwise POST
+on an agency's word to a cloud metadata service (169.254.169.254, 100.100.100.200,
+fd00:ec2::254), to a multicast group or to itself. Private networks stay allowed: a province's
+government extranet numbers its hosts there (SECURITY.md "Deployment configuration", ASVS
+v5.0.0-1.3.6 / 15.3.x: SSRF).
+
+Before every POST the worker resolves the name once (``destination``), refuses it if any
+address is one of those, and connects to the address it checked, with the name kept for the
+``Host`` header and the TLS certificate check: a name that answers differently the second time
+(DNS rebinding) cannot send the POST elsewhere.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
@@ -48,22 +53,28 @@ class Registered:
     secret: str
 
 
-def checked_url(url: object) -> str:
-    """The URL if an agency may register it, else ``Unprocessable("webhook_url_invalid")``."""
+def registrable(url: object, *, development: bool) -> bool:
+    """Whether an agency may register ``url``: ``https://`` to an outside address, or in
+    development mode also ``http://127.0.0.1``."""
     if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH or not url.isascii() \
             or fields.refused_character(url) is not None:  # urlsplit would drop a tab or line feed
-        raise Unprocessable("webhook_url_invalid")
+        return False
     try:
         parts = urlsplit(url)
         port = parts.port  # raises for a malformed port
     except ValueError:
-        raise Unprocessable("webhook_url_invalid") from None
-    secure = parts.scheme == "https" and bool(parts.hostname)
-    loopback = parts.scheme == "http" and parts.hostname == "127.0.0.1"
-    if not (secure or loopback) or parts.username or parts.password or parts.fragment \
-            or (port is not None and not 0 < port < 65536) or (secure and _unreachable(parts.hostname)):
-        raise Unprocessable("webhook_url_invalid")
-    return url
+        return False
+    secure = parts.scheme == "https" and bool(parts.hostname) and not _unreachable(parts.hostname)
+    loopback = development and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+    return ((secure or loopback) and not (parts.username or parts.password or parts.fragment)
+            and (port is None or 0 < port < 65536))
+
+
+def checked_url(url: object, *, development: bool) -> str:
+    """The URL if an agency may register it, else ``Unprocessable("webhook_url_invalid")``."""
+    if isinstance(url, str) and registrable(url, development=development):
+        return url
+    raise Unprocessable("webhook_url_invalid")
 
 
 Resolver = Callable[[str], Awaitable[list[str]]]
@@ -75,18 +86,53 @@ async def system_resolver(host: str) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-async def destination_refused(url: str, resolve: Resolver = system_resolver) -> bool:
-    """Whether the registered ``url``'s host now resolves to an address no receiver has.
-    A name that does not resolve is not refused here: the POST fails and is retried as for
-    any unreachable receiver."""
+class DestinationRefused(Exception):
+    """The registered URL may not be posted to now (``str``: why, for the job's log)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one POST goes: ``url`` names the checked address instead of the host name;
+    ``host`` is the ``Host`` header and ``server_name`` the name the TLS certificate must
+    carry (None over plain http)."""
+
+    url: str
+    host: str
+    server_name: str | None
+
+
+async def destination(url: str, *, development: bool,
+                      resolve: Resolver = system_resolver) -> Destination:
+    """Resolve the registered ``url`` once and check every address it gives; the POST then
+    connects to the first one. ``DestinationRefused`` when production would not register the
+    URL (loopback or plain http stored in development), when the name does not resolve (the
+    POST is retried later, as for any unreachable receiver), or when it points inside."""
+    if not registrable(url, development=development):
+        raise DestinationRefused("url_refused")
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        return False  # plain http is only ever the loopback receiver (``checked_url``)
+    hostname = parts.hostname or ""
     try:
-        addresses = await resolve(parts.hostname)
+        addresses = [address.split("%", 1)[0] for address in await resolve(hostname)]
     except OSError:
-        return False
-    return any(_unreachable(address.split("%", 1)[0]) for address in addresses)
+        raise DestinationRefused("name_unresolved") from None
+    loopback_allowed = development and parts.scheme == "http"
+    if not addresses or any(_unreachable(address) and not loopback_allowed for address in addresses):
+        raise DestinationRefused("address_refused")
+    address = ipaddress.ip_address(addresses[0])
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    host = f"{hostname}:{parts.port}" if parts.port else hostname
+    return Destination(urlunsplit(parts._replace(netloc=netloc)), host,
+                       hostname if parts.scheme == "https" else None)
+
+
+_METADATA_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "100.100.0.0/16",   # Alibaba Cloud's internal services, metadata at 100.100.100.200
+    "fd00:ec2::/32",    # AWS over IPv6 (metadata fd00:ec2::254, DNS fd00:ec2::253)
+    "192.0.0.192/32",   # Oracle Cloud's metadata
+))
+"""Cloud providers' metadata and internal services outside the link-local range (169.254.0.0/16,
+refused as link-local): an answer there hands out the host's credentials."""
 
 
 def _unreachable(host: str | None) -> bool:
@@ -97,11 +143,12 @@ def _unreachable(host: str | None) -> bool:
     try:
         address = ipaddress.ip_address(name)
     except ValueError:
-        return False  # a name: resolved by the worker's HTTP client when it posts
+        return False  # a name: checked again, resolved, before every POST (``destination``)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return (address.is_loopback or address.is_link_local or address.is_multicast
-            or address.is_unspecified or address.is_reserved)
+            or address.is_unspecified or address.is_reserved
+            or any(address in network for network in _METADATA_NETWORKS))
 
 
 def _key(secret_key: str) -> bytes:
@@ -127,9 +174,10 @@ async def registration(db: AsyncSession, agency_id: int) -> AgencyWebhook | None
         AgencyWebhook.agency_id == agency_id))).scalar_one_or_none()
 
 
-async def register(db: AsyncSession, agency_id: int, url: object, *, secret_key: str) -> Registered:
+async def register(db: AsyncSession, agency_id: int, url: object, *, secret_key: str,
+                   development: bool) -> Registered:
     """Register (or replace) the agency's webhook; a new secret every time."""
-    checked = checked_url(url)
+    checked = checked_url(url, development=development)
     secret = "whsec_" + secrets.token_urlsafe(32)
     now = await database_now(db)
     stored = encrypt_secret(secret_key, agency_id, secret)

@@ -89,7 +89,8 @@ async def run_workers(
     notary = Notary.from_settings(settings)
     blobs = open_blob_store(settings.blobs, engine)
     deps = eservice.EserviceDeps(sessions, notary, blobs)
-    submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key)
+    submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key,
+                                                    development=settings.development)
     payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
     reconciliation_deps = reconciliation.deps_for(settings, sessions)
     evidence_deps = evidence.EvidenceDeps(sessions, notary, settings.data_dir / checkpoints.EXPORT_DIR)

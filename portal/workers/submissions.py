@@ -9,7 +9,10 @@
   ``portal.webhooks`` describes, with the delivery id fixed when the job was queued (so every
   retry carries the same id and the agency can drop duplicates). Anything but a 2xx answer
   within ``WEBHOOK_TIMEOUT`` is retried with back-off (``services.jobs.POLICY``); the job ends
-  at the first 2xx, or once the agency has acknowledged the submission through the API.
+  at the first 2xx, or once the agency has acknowledged the submission through the API. The
+  name is resolved once per attempt and the POST connects to the address that was checked
+  (``services.webhooks.destination``: no loopback outside development mode, no cloud metadata,
+  no DNS rebinding).
 
 Each handler is safe to run twice: the receipt is recorded once under the case's lock, and a
 second POST of a delivery is what the agency's duplicate check is for.
@@ -56,6 +59,8 @@ class SubmissionDeps:
         default=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False))
     clock: Callable[[], float] = time.time
     resolve: registrations.Resolver = registrations.system_resolver
+    development: bool = False
+    """Development mode (``Settings.development``): a receiver on ``http://127.0.0.1``."""
 
 
 async def issue_receipt(deps: SubmissionDeps, submission_id: int) -> bool:
@@ -88,16 +93,21 @@ async def post_webhook(deps: SubmissionDeps, submission_id: int, delivery_id: st
         hook = await registrations.registration(db, submission.agency_id)
     if hook is None or view.acknowledgement is not None:
         return  # nowhere to post any more, or the agency already has it
-    if await registrations.destination_refused(hook.url, deps.resolve):
-        raise WebhookRefused("address_refused")  # the name now points inside: not posted
+    try:
+        target = await registrations.destination(hook.url, development=deps.development,
+                                                 resolve=deps.resolve)
+    except registrations.DestinationRefused as exc:
+        raise WebhookRefused(str(exc)) from None  # e.g. the name now points inside: not posted
     secret = registrations.decrypt_secret(deps.secret_key, hook.agency_id, hook.secret_encrypted)
     body = webhook_body(delivery_id, view)
-    headers = {"content-type": "application/json",
+    headers = {"content-type": "application/json", "host": target.host,
                webhooks.EVENT_HEADER: EVENT, webhooks.DELIVERY_HEADER: delivery_id,
                webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, int(deps.clock()), body)}
     try:
         async with deps.http() as client:
-            response = await client.post(hook.url, content=body, headers=headers)
+            response = await client.post(
+                target.url, content=body, headers=headers,
+                extensions={"sni_hostname": target.server_name} if target.server_name else None)
     except httpx.HTTPError as exc:
         raise WebhookRefused(type(exc).__name__) from exc
     if not 200 <= response.status_code < 300:

@@ -153,8 +153,8 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     # tests/portal/payments covers forged, replayed and foreign-platform callbacks
     ("POST", "/api/v1/payments/callbacks/{platform}"): None,
     ("*", "/static"): None,  # files of the portal itself: no object of anybody's
-    # the sandbox payment platform: the stand-in for an outside system, its own small app with
-    # its own checks (payments/platforms/sandbox.py); no portal object behind its paths
+    # the sandbox payment platform: the stand-in for an outside system, its own small app; its
+    # pay page is the payer's alone (tests/portal/payments/test_sandbox_pages.py)
     ("*", "/sandbox-pay"): None,
 }
 
@@ -241,7 +241,9 @@ async def _paid_receipt(app: Starlette, database: Database, owner: httpx.AsyncCl
     token = await csrf_from(owner, f"/fines/{fine_id}")
     pay = await owner.post(f"/fines/{fine_id}/pay", data={"csrf_token": token})
     assert pay.status_code == 303, pay.text
-    assert (await owner.post(pay.headers["location"], data={"action": "pay"})).status_code == 303
+    sandbox_token = await csrf_from(owner, pay.headers["location"])  # the payer's own pay page
+    assert (await owner.post(pay.headers["location"],
+                             data={"action": "pay", "csrf_token": sandbox_token})).status_code == 303
     await app.state.payments.sandbox.drain()
     await payment_jobs.JOBS.drain(payment_deps(app, database))
     [link] = receipt_links((await owner.get(f"/fines/{fine_id}/return")).text)
@@ -281,7 +283,8 @@ async def _statement(database: Database, app: Starlette, case: Case) -> str:
             new=submissions.NewSubmission(SubmissionKind.STATEMENT, {"text": "有异议"},
                                           checked([make_pdf()])))
     await submission_jobs.JOBS.drain(submission_jobs.SubmissionDeps(
-        database.sessions, app.state.notary, app.state.blobs, app.state.settings.secret_key))
+        database.sessions, app.state.notary, app.state.blobs, app.state.settings.secret_key,
+        development=True))
     return filed.public_id
 
 

@@ -132,7 +132,7 @@ WEBHOOK_REGISTERED = openapi.Schema("WebhookRegistered", {
 NEW_WEBHOOK = openapi.Schema("NewWebhook", {
     "type": "object", "required": ["url"], "additionalProperties": False,
     "properties": {"url": {"type": "string", "maxLength": webhooks.MAX_URL_LENGTH,
-                           "description": "https://…; http://127.0.0.1… is accepted for tests."}},
+                           "description": "https://…; http://127.0.0.1… only in development mode."}},
 })
 PDF = openapi.Schema("PdfDocument", {"type": "string", "format": "binary"})
 FILE = openapi.Schema("AttachedFile", {"type": "string", "format": "binary"})
@@ -266,14 +266,16 @@ async def acknowledge_submission(request: Request, db: AsyncSession, agency: Age
     replies={200: openapi.Reply("Registered.", WEBHOOK_REGISTERED),
              413: openapi.problem("The body is larger than 8 KiB."),
              415: openapi.problem("The body is not application/json."),
-             422: openapi.problem("`webhook_url_invalid`: not https (nor http://127.0.0.1).")},
+             422: openapi.problem("`webhook_url_invalid`: not https to an outside address "
+                                  "(http://127.0.0.1 only in development mode).")},
 )
 @agency_endpoint
 async def put_webhook(request: Request, db: AsyncSession, agency: AgencyPrincipal) -> Response:
     body = await read_json(request, MAX_JSON_BYTES)
     url = body.get("url") if isinstance(body, dict) else None
-    registered = await webhooks.register(db, agency.agency_id, url,
-                                         secret_key=request.app.state.settings.secret_key)
+    settings = request.app.state.settings
+    registered = await webhooks.register(db, agency.agency_id, url, secret_key=settings.secret_key,
+                                         development=settings.development)
     return _json({"url": registered.url, "registered_at": instant_text(registered.registered_at),
                   "secret": registered.secret, "signature_header": signing_rules.SIGNATURE_HEADER})
 

@@ -21,7 +21,9 @@ with the CSRF token; it changes nothing but the order (the money moves at the pl
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -35,6 +37,7 @@ from portal.payment_platforms import PaymentPlatforms
 from portal.services import fine_views, fines, payment_orders
 from portal.web.auth import CurrentUser, require_party
 from portal.web.clock import request_now
+from portal.web.csrf import csrf_token
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
 from portal.web.security_headers import content_security_policy
@@ -106,6 +109,25 @@ async def detail(request: Request) -> Response:
 
 async def returned(request: Request) -> Response:
     return await _page(request, returning=True)
+
+
+def sandbox_payer(portal: Starlette) -> Callable[[Request, str], Awaitable[str | None]]:
+    """The sandbox platform's pay page is the payer's alone (``payments.platforms.sandbox``):
+    the check answers the CSRF token for its form when the logged-in user may pay for the
+    order's party (the ``full`` scope, as for 缴款), else None; the portal's CSRF middleware
+    checks the POST. The sandbox is its own app, so the request is read as the portal's."""
+
+    async def check(request: Request, order_public_id: str) -> str | None:
+        request = Request({**request.scope, "app": portal})
+        try:
+            user = await _party(request, pay=True)
+        except PortalError:
+            return None
+        async with portal.state.sessions() as db:
+            payer = await payment_orders.payer_of(db, order_public_id)
+        return csrf_token(request) if payer == user.acting_party_id else None
+
+    return check
 
 
 async def pay(request: Request) -> Response:

@@ -133,7 +133,8 @@ async def _record(request: Request, user: CurrentUser, new: submissions.NewSubmi
 async def seal_now(request: Request, submission_id: int) -> None:
     """Issue the receipt now so the confirmation page has it; the queued job is the fallback."""
     state = request.app.state
-    deps = SubmissionDeps(state.sessions, state.notary, state.blobs, state.settings.secret_key)
+    deps = SubmissionDeps(state.sessions, state.notary, state.blobs, state.settings.secret_key,
+                          development=state.settings.development)
     try:
         await issue_receipt(deps, submission_id)
     except Exception:  # the act stands; the worker retries the receipt

@@ -20,7 +20,7 @@ from portal.services import deliveries, reconciliations
 from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
-from tests.conftest import Database
+from tests.conftest import Database, csrf_from
 from tests.portal.api.conftest import bearer, fetch_token
 from tests.portal.eservice.factories import RENDERER, sign_consent, world
 from tests.portal.payments.factories import (
@@ -182,7 +182,9 @@ async def test_reconciliation_result_is_readable_by_the_agency(
     fw = await fine_world(database)
     order = await place_order(app, database, fw)
     sandbox = app.state.payments.sandbox
-    paid = await api.post(f"/sandbox-pay/pay/{order.platform_order_id}", data={"action": "pay"})
+    await log_in(api, "zhangsan")  # the payer: the sandbox's pay page is theirs alone
+    pay_page = f"/sandbox-pay/pay/{order.platform_order_id}"
+    paid = await api.post(pay_page, data={"action": "pay", "csrf_token": await csrf_from(api, pay_page)})
     assert paid.status_code == 303
     await sandbox.drain()
     forged = await fine_world(database, number="N-forged", the_world=fw.world)

@@ -184,7 +184,8 @@ async def test_public_url_must_be_https_or_loopback(database: Database, data_dir
                                                     agency_a: NewClient) -> None:
     # OAuth 2 requires TLS (RFC 6749 §3.2): a portal published on plain http issues no tokens
     async def token_status(public_url: str) -> httpx.Response:
-        app: Starlette = create_app(make_settings(database.url, data_dir, PUBLIC_URL=public_url))
+        app: Starlette = create_app(make_settings(database.url, data_dir, PUBLIC_URL=public_url,
+                                                  PORTAL_MODE="development"))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://internal") as http:
             response = await http.post("/api/v1/token", data=GRANT,

@@ -21,8 +21,10 @@ from starlette.applications import Starlette
 
 from portal import webhooks
 from portal.database import utcnow
+from portal.errors import Unprocessable
 from portal.models.jobs import Job
 from portal.services import jobs, submissions
+from portal.services import webhooks as registrations
 from portal.services.agencies import NewClient
 from portal.workers.submissions import JOBS, SubmissionDeps
 from tests.conftest import Database
@@ -117,7 +119,7 @@ async def test_each_submission_is_posted_signed_and_retried_until_2xx(
     case = await notified_case(database, "榕市监处罚〔2026〕310号", agency=agency_a.agency_name)
     statement = await filed(database, app.state.blobs, case, "请重新核实违法所得")
     deps = SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
-                          app.state.settings.secret_key)
+                          app.state.settings.secret_key, development=True)
 
     later = utcnow()
     for attempt, answer in enumerate((500, 503), start=1):
@@ -152,7 +154,7 @@ async def test_an_acknowledged_submission_is_not_posted_again(
     case = await notified_case(database, "榕市监处罚〔2026〕311号", agency=agency_a.agency_name)
     statement = await filed(database, app.state.blobs, case)
     deps = SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
-                          app.state.settings.secret_key)
+                          app.state.settings.secret_key, development=True)
     await JOBS.run_due(deps)  # answered 500
     await api.post(f"/api/v1/submissions/{statement.public_id}/acknowledgement", headers=bearer(token))
     await JOBS.run_due(deps, now=utcnow() + timedelta(hours=1))
@@ -161,31 +163,62 @@ async def test_an_acknowledged_submission_is_not_posted_again(
 
 async def test_a_name_that_now_resolves_inside_is_not_posted_to(
         app: Starlette, api: httpx.AsyncClient, database: Database, agency_a: NewClient) -> None:
-    # A name registered while it pointed outside may later resolve to the cloud metadata
+    # A name registered while it pointed outside may later resolve to a cloud metadata
     # address: the worker checks before each POST and holds the delivery back, to retry.
+    # SECURITY.md "Deployment configuration": SSRF (v5.0.0-1.3.6)
     token = await fetch_token(api, agency_a)
     url = "https://hooks.agency.example/portal"
     assert (await api.put("/api/v1/webhook", json={"url": url}, headers=bearer(token))).status_code == 200
     case = await notified_case(database, "榕市监处罚〔2026〕312号", agency=agency_a.agency_name)
     await filed(database, app.state.blobs, case)
-    posted: list[str] = []
+    posted: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        posted.append(str(request.url))
+        posted.append(request)
         return httpx.Response(204)
 
-    addresses = ["169.254.169.254"]
+    answers = [["169.254.169.254"], ["100.100.100.200"], ["10.20.30.40", "fd00:ec2::254"],
+               ["10.20.30.40"], ["127.0.0.1"]]
+    resolved: list[str] = []
 
     async def resolve(host: str) -> list[str]:
-        assert host == "hooks.agency.example"
-        return addresses
+        # DNS rebinding: each lookup may answer differently; the first answer after the
+        # check must be the one connected to, whatever a second lookup would say
+        resolved.append(host)
+        return answers.pop(0)
 
     deps = SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
                           app.state.settings.secret_key, resolve=resolve,
                           http=lambda: httpx.AsyncClient(transport=httpx.MockTransport(answer)))
-    await JOBS.run_due(deps)
+    later = utcnow()
+    for _ in range(3):  # metadata by link-local, Alibaba's, AWS's IPv6 beside a good address
+        later += timedelta(hours=1)
+        await JOBS.run_due(deps, now=later)
+        job = await _job(database)
+        assert not job.done and job.last_error == "address_refused" and posted == []
+    await JOBS.run_due(deps, now=later + timedelta(hours=1))
+    assert (await _job(database)).done and len(resolved) == 4  # resolved once per attempt
+    [request] = posted  # sent to the checked address, under the registered name
+    assert str(request.url) == "https://10.20.30.40/portal"
+    assert request.headers["host"] == "hooks.agency.example"
+    assert request.extensions["sni_hostname"] == "hooks.agency.example"  # the certificate's name
+
+
+async def test_loopback_receivers_are_for_development_mode_only(
+        app: Starlette, api: httpx.AsyncClient, database: Database, agency_a: NewClient,
+        receiver: Receiver) -> None:
+    # issue 15: http://127.0.0.1:<any port>/<any path> was accepted in every configuration
+    token = await fetch_token(api, agency_a)
+    assert (await api.put("/api/v1/webhook", json={"url": receiver.url},
+                          headers=bearer(token))).status_code == 200  # this app is development
+    async with database.sessions() as db:
+        with pytest.raises(Unprocessable):
+            await registrations.register(db, agency_a.agency_id, receiver.url, secret_key="k" * 32,
+                                         development=False)
+    case = await notified_case(database, "榕市监处罚〔2026〕313号", agency=agency_a.agency_name)
+    await filed(database, app.state.blobs, case)
+    production = SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
+                                app.state.settings.secret_key)  # development=False
+    await JOBS.run_due(production)
     job = await _job(database)
-    assert not job.done and job.last_error == "address_refused" and posted == []
-    addresses[:] = ["10.20.30.40"]  # the agency's extranet receiver again
-    await JOBS.run_due(deps, now=utcnow() + timedelta(hours=1))
-    assert (await _job(database)).done and posted == [url]
+    assert not job.done and job.last_error == "url_refused" and receiver.received == []

@@ -51,7 +51,7 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
 
     platform_page = await client.get(pay_url)
     assert "沙箱支付平台" in platform_page.text and "1,000.00" in platform_page.text
-    paid = await client.post(pay_url, data={"action": "pay"})
+    paid = await client.post(pay_url, data={"action": "pay", "csrf_token": csrf(platform_page.text)})
     assert paid.status_code == 303 and paid.headers["location"].endswith(f"/fines/{fw.fine_id}/return")
     await app.state.payments.sandbox.drain()  # the platform's signed callback has been answered
     assert all(attempt.acknowledged for attempt in app.state.payments.sandbox.deliveries)

@@ -42,7 +42,8 @@ async def test_session_cookie_is_httponly_and_samesite_lax(client: httpx.AsyncCl
 
 
 async def test_https_public_url_gives_secure_host_cookie_and_hsts(database, data_dir) -> None:
-    app = create_app(make_settings(database.url, data_dir, PUBLIC_URL="https://portal.example"))
+    app = create_app(make_settings(database.url, data_dir, PUBLIC_URL="https://portal.example",
+                                   PORTAL_MODE="development"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="https://portal.example") as http:
         response = await http.get("/")

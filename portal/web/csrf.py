@@ -9,6 +9,8 @@ the check unmasks it. Forms carry it in a hidden ``csrf_token`` field; htmx send
 provider's back channel authenticate with credentials, not cookies, and are exempt by path
 prefix. The body is read once here (it is already bounded by the size limit) and replayed to
 the endpoint; url-encoded forms must be valid UTF-8, and a form over the form limit is refused.
+A multipart body the parser refuses (no boundary, more than 1,000 parts, a field over 1 MiB)
+is a 400 ``invalid_form``, never a 500 (PITFALLS.md "Multipart limits").
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import secrets
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.errors import BadRequest, CsrfFailed, PayloadTooLarge
 from portal.web.errors import send_error
+from portal.web.input_guard import invalid_text
 from portal.web.session import browser_session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -82,17 +87,17 @@ class CsrfMiddleware:
         try:
             body = await _read_body(receive)
             content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
-            if content_type == b"application/x-www-form-urlencoded" and len(body) > self.max_form_bytes:
-                raise PayloadTooLarge()
+            if content_type == b"application/x-www-form-urlencoded":
+                if len(body) > self.max_form_bytes:
+                    raise PayloadTooLarge()
+                if b"%00" in body or b"\x00" in body:  # no form field may hold a NUL
+                    raise invalid_text()
             replay = _replayer(body, receive)
             supplied = dict(scope["headers"]).get(HEADER, b"").decode("latin-1")
             if not supplied and content_type == b"application/x-www-form-urlencoded":
                 supplied = dict(parse_urlencoded(body)).get(FIELD, "")
             elif not supplied and content_type == b"multipart/form-data":
-                form = await Request(scope, replay()).form()
-                value = form.get(FIELD)
-                supplied = value if isinstance(value, str) else ""
-                await form.close()
+                supplied = await _multipart_token(scope, replay())
             expected = _secret(HTTPConnection(scope))
             if not expected or not hmac.compare_digest(_unmasked(supplied), expected):
                 raise CsrfFailed()
@@ -100,6 +105,19 @@ class CsrfMiddleware:
             await send_error(scope, send, exc)
             return
         await self.app(scope, replay(), send)
+
+
+async def _multipart_token(scope: Scope, receive: Receive) -> str:
+    """The token field of a multipart form; ``BadRequest("invalid_form")`` when the parser
+    refuses the body (it raises ``HTTPException(400)`` inside an app, which a middleware would
+    otherwise let escape as a 500)."""
+    try:
+        form = await Request(scope, receive).form()
+    except (HTTPException, MultiPartException):
+        raise BadRequest(code="invalid_form") from None
+    value = form.get(FIELD)
+    await form.close()
+    return value if isinstance(value, str) else ""
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -8,7 +8,9 @@ the same things with the same problem details, so a client learns one set of rul
   → 415 ``unsupported_media_type``;
 - more bytes than the route's limit → 413 ``payload_too_large``, noticed while streaming so an
   oversized body is never held whole in memory;
-- bytes that are not UTF-8 JSON → 422 ``validation_failed`` with ``{"body": "invalid_json"}``.
+- bytes that are not UTF-8 JSON → 422 ``validation_failed`` with ``{"body": "invalid_json"}``;
+- a string (or key) with NUL or a lone surrogate, which PostgreSQL cannot store → 400
+  ``invalid_text`` (``web.input_guard``).
 
 The token endpoint reads its form with the same ``media_type`` and ``read_capped`` but refuses
 in OAuth's words (``web/api/token.py``). The limit stays with each route module (it depends on
@@ -23,6 +25,7 @@ from typing import Any
 from starlette.requests import Request
 
 from portal.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from portal.web.input_guard import invalid_text, storable_json
 
 
 def media_type(request: Request) -> str:
@@ -46,6 +49,9 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise UnsupportedMediaType()
     body = await read_capped(request, max_bytes)
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except ValueError:  # not UTF-8 or not JSON
         raise ValidationFailed({"body": "invalid_json"}) from None
+    if not storable_json(value):
+        raise invalid_text()
+    return value

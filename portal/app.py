@@ -1,7 +1,9 @@
 """``create_app(settings)``: routes, middleware, exception handlers and lifespan in one place.
 
-Middleware order, outermost first: request id and access log → compression → security
-headers → body size limit → session → CSRF → the bell's unread count.
+Middleware order, outermost first: security headers (on every answer, a 500 included) →
+request id, access log and the 500 for anything unhandled → compression → text the database
+cannot store (NUL in the path or query) → body size limit → session → CSRF → the bell's
+unread count.
 
 Compression is Starlette's own ``GZipMiddleware`` rather than brotli-asgi: it is maintained
 with the framework the portal is built on, needs no C extension, and gzip already brings each
@@ -51,6 +53,7 @@ from portal.web import errors
 from portal.web.bell import BELL_PATH, NoticeCountMiddleware
 from portal.web.body_limit import BodyLimitMiddleware
 from portal.web.csrf import CsrfMiddleware
+from portal.web.input_guard import InputGuardMiddleware
 from portal.web.oidc import RelyingParty, default_http_client, in_process_http_client
 from portal.web.pages.fines import sandbox_payer
 from portal.web.rendering import render
@@ -108,10 +111,11 @@ def create_app(
     app = Starlette(
         routes=app_routes,
         middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(RequestContextMiddleware, trust_incoming_id=settings.trusted_proxy_hops > 0),
             Middleware(GZipMiddleware, minimum_size=500, compresslevel=6,
                        exclude_content_types=PRECOMPRESSED),
-            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(InputGuardMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(SessionMiddleware, settings=settings, sessions=sessions,
                        passive_paths=frozenset({BELL_PATH})),

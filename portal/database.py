@@ -104,8 +104,10 @@ def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any)
     ``transaction_pooling``: ``url`` leads to a pooler in transaction mode (PgBouncer), where
     one client connection's transactions run on whichever server connection is free: no
     prepared statement may outlive its transaction (asyncpg's and SQLAlchemy's caches off,
-    a unique name for each) and no session setting is sent at connect (PITFALLS.md).
+    a unique name for each) and no session setting is sent at connect (PITFALLS.md). Its
+    errors never carry the statement's parameters (ID numbers and names; PITFALLS.md).
     """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)

@@ -24,6 +24,8 @@ TITLES: dict[str, str] = {
     "internal_error": "系统暂时无法处理您的请求",
     "service_unavailable": "系统正在恢复，请稍后再试",
     "invalid_encoding": "提交的内容不是有效的 UTF-8 文本",
+    "invalid_form": "提交的表单格式有误或字段过多",
+    "invalid_text": "提交的文字中含有不能保存的字符（如空字符或不成对的代理字符）",
     "login_failed": "登录未完成，请重新登录",
     "login_provider_error": "身份认证平台没有完成登录，例如您取消了登录。",
     "idp_unavailable": "身份认证平台暂时无法访问，请稍后再试。",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 from starlette.types import Scope, Send
 
 from portal import catalogue
@@ -137,9 +138,25 @@ async def handle_portal_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc)
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route of the path answers (one path may be several routes, e.g. GET
+    and POST ``/login``; Starlette names only the first one's)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no route, a method the route lacks, a malformed form); a 405
+    names the methods the path has in ``Allow`` (RFC 9110 §15.5.6)."""
     assert isinstance(exc, HTTPException)
-    return error_response(request, _BY_STATUS.get(exc.status_code, PortalError)())
+    response = error_response(request, _BY_STATUS.get(exc.status_code, PortalError)())
+    if exc.status_code == 405:
+        response.headers["allow"] = _allowed(request) or (exc.headers or {}).get("Allow", "")
+    return response
 
 
 def _unavailable(exc: BaseException) -> bool:
@@ -155,8 +172,17 @@ def _unavailable(exc: BaseException) -> bool:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """The 500 page or problem (503 when the database or document store is away), for an
+    error that escaped ``RequestContextMiddleware``, which normally answers it itself."""
+    return error_response(request, unexpected(exc))
+
+
+def unexpected(exc: Exception, **context: str) -> PortalError:
+    """What an error no handler took is answered with, logged once: 503 when the database or
+    the document store is away, else 500; ``context`` (method, route) joins the log line."""
     if _unavailable(exc) or (exc.__cause__ is not None and _unavailable(exc.__cause__)):
-        log.warning("database or document store unavailable", extra={"action": type(exc).__name__})
-        return error_response(request, ServiceUnavailable())
-    log.exception("unhandled error")
-    return error_response(request, PortalError())
+        log.warning("database or document store unavailable",
+                    extra={"action": type(exc).__name__, **context})
+        return ServiceUnavailable()
+    log.error("unhandled error", exc_info=exc, extra=context)
+    return PortalError()

@@ -1,7 +1,9 @@
 """A request id for every request and every log line, and one access-log line per request.
 
 The id comes from ``X-Request-Id`` when a trusted proxy set a sane one, otherwise it is
-generated; it is echoed in the response and shown on error pages so a citizen can quote it.
+generated; it is echoed in the response and shown on error pages so a citizen can quote it. An error no
+handler took is logged here, with the request id and the actor, and answered with the 500
+page or problem document (no message, no stack trace leaves the process).
 
 The access line names the route's pattern (``/verify/reports/{report_id}``), not the path:
 a path parameter can be a case code, a working download link or a party's document id, and
@@ -20,9 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import metrics
 from portal.logs import actor_var, request_id_var
+from portal.web.errors import send_error, unexpected
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = logging.getLogger("portal.access")
+error_log = logging.getLogger("portal.errors")
 
 
 class RequestContextMiddleware:
@@ -42,17 +46,27 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # logged and answered here, where the request id and the actor are still set (the
+            # 500 page carries the id, the log line both)
+            if responded:
+                error_log.exception("unhandled error", extra={"method": scope["method"],
+                                                              "path": logged_path(scope)})
+                raise  # a response already under way can only be cut off
+            await send_error(scope, send_with_id, unexpected(exc, method=scope["method"],
+                                                             path=logged_path(scope)))
         finally:
             seconds = time.perf_counter() - started
             route = logged_path(scope)

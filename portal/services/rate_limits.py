@@ -65,7 +65,20 @@ async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None 
     return Decision(count <= limit.requests, count, max(1, retry_after))
 
 
-async def prune(db: AsyncSession, older_than: timedelta = timedelta(days=1)) -> int:
+async def standing(db: AsyncSession, limit: Limit, client: str, now: datetime | None = None) -> Decision:
+    """Whether ``client`` is within ``limit`` now, counting nothing: for limits that count only
+    some requests (failed token requests) and must refuse the rest once those ran out."""
+    now = now or utcnow()
+    start = _window_start(now, limit.window_seconds)
+    row = await db.get(RateLimitWindow, (f"{limit.bucket}:{client}", start))
+    count = row.count if row is not None else 0
+    retry_after = int((start + timedelta(seconds=limit.window_seconds) - now).total_seconds()) + 1
+    return Decision(count < limit.requests, count, max(1, retry_after))
+
+
+async def prune(db: AsyncSession, *, now: datetime | None = None,
+                older_than: timedelta = timedelta(days=1)) -> int:
+    """Forget windows that ended long ago (``services.housekeeping`` calls this)."""
     result = await db.execute(delete(RateLimitWindow).where(
-        RateLimitWindow.window_start < utcnow() - older_than))
+        RateLimitWindow.window_start < (now or utcnow()) - older_than))
     return int(getattr(result, "rowcount", 0) or 0)

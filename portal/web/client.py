@@ -78,6 +78,19 @@ async def public_read(request: Request,
         yield db
 
 
+async def refuse_when_spent(request: Request, limit: rate_limits.Limit) -> None:
+    """Raise ``RateLimited`` when this client already used up ``limit``, counting nothing;
+    with ``count_failure`` for limits that count only what failed."""
+    async with request.app.state.sessions() as db:
+        _refuse_over(limit, await rate_limits.standing(db, limit, _key(request)))
+
+
+async def count_failure(request: Request, limit: rate_limits.Limit) -> None:
+    """Count one failed attempt against ``limit`` (the answer is the failure, not a 429)."""
+    async with transaction(request.app.state.sessions) as db:
+        await rate_limits.hit(db, limit, _key(request))
+
+
 def _key(request: Request) -> str:
     return rate_limits.client_key(request.app.state.settings.secret_key, client_address(request))
 

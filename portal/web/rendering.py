@@ -77,7 +77,6 @@ def render(
     *,
     status: int = 200,
     block: str | None = None,
-    private: bool = True,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render ``template``; with ``HX-Request`` and a ``block``, only that block."""
@@ -105,5 +104,5 @@ def render(
     response = HTMLResponse(body, status_code=status, headers=headers)
     if block:
         response.headers["vary"] = "HX-Request"
-    response.headers["cache-control"] = "no-store" if private else "public, max-age=60"
+    response.headers["cache-control"] = "private, no-store"  # every page carries its CSRF token
     return response

@@ -6,6 +6,13 @@ row is written only once the session holds something (``services.web_sessions``,
 enforces the idle and absolute lifetimes). ``rotate()`` issues a new token at login (no session
 fixation, ASVS v5.0.0-7.2.4); ``end()`` marks the row ended at logout, so a copied cookie is
 worthless afterwards.
+
+Every answer that passes through here depends on the session (each page carries its CSRF
+token, most the user's name), so it goes out ``Cache-Control: private, no-store`` whatever the
+endpoint said (SECURITY.md "Deployment configuration", ASVS v5.0.0-14.3.2). The one exception
+is an answer its endpoint marked ``public`` for a visitor who is not logged in and gets no
+new cookie (the development identity provider's discovery document): an answer that sets a
+cookie is never publicly cacheable. Static files and the API have no session at all.
 """
 
 from __future__ import annotations
@@ -65,6 +72,16 @@ class BrowserSession:
         self.modified = False
 
 
+def _uncacheable(headers: list[tuple[bytes, bytes]], *, shared_ok: bool) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``Cache-Control: private, no-store``, unless ``shared_ok`` and the
+    endpoint asked for ``public`` caching itself."""
+    given = b", ".join(value for name, value in headers if name.lower() == b"cache-control")
+    if shared_ok and b"public" in given.lower():
+        return headers
+    return [*((name, value) for name, value in headers if name.lower() != b"cache-control"),
+            (b"cache-control", b"private, no-store")]
+
+
 def browser_session(conn: HTTPConnection) -> BrowserSession | None:
     return conn.scope.get(_SCOPE_KEY)
 
@@ -72,7 +89,7 @@ def browser_session(conn: HTTPConnection) -> BrowserSession | None:
 class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings,
                  sessions: async_sessionmaker[AsyncSession],
-                 stateless_prefixes: tuple[str, ...] = ("/api/",),
+                 stateless_prefixes: tuple[str, ...] = ("/api/", "/static/"),
                  passive_paths: frozenset[str] = frozenset()) -> None:
         """``stateless_prefixes``: paths that authenticate otherwise (the agency API) get no
         session and no cookie. ``passive_paths``: background polls (the bell) that read the
@@ -143,10 +160,11 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 if session.modified or session.retired:
                     await self._save(session)
+                headers = list(message.get("headers", []))
                 if session.new_cookie:
-                    headers = list(message.get("headers", []))
                     headers.append((b"set-cookie", self._cookie_header(session)))
-                    message["headers"] = headers
+                message["headers"] = _uncacheable(headers, shared_ok=not session.new_cookie
+                                                  and "user" not in session.data)
             await send(message)
 
         await self.app(scope, receive, send_with_session)

@@ -9,6 +9,9 @@ rest of its batch is released for others, and the process exits 0.
 ``--once`` runs the reminder job once, drains what is due now and exits: for cron-style
 deployments and for tests.
 
+The housekeeping job prunes what anonymous requests left behind (expired sessions, old
+refused callbacks and rate-limit windows; ``services.housekeeping``).
+
 The follow-up jobs (e-service, payments, submissions, the daily reconciliation, the evidence
 checkpoint every ten minutes) each run in a
 loop of their own (``workers.jobs``): an outside system that is slow to answer (an agency's
@@ -39,6 +42,7 @@ from portal.services import checkpoints, outbox
 from portal.settings import NotificationSettings, Settings
 from portal.workers import eservice, evidence, payments, reconciliation, submissions
 from portal.workers.channels import open_channels
+from portal.workers.housekeeping import HousekeepingJob
 from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
 from portal.workers.reminders import ReminderJob
 
@@ -104,8 +108,10 @@ async def run_workers(
                 for n in range(concurrency)
             ]
             job = ReminderJob(sessions, renderer, HolidayCalendar.standard(), clock=clock)
+            tidy = HousekeepingJob(sessions, settings, clock=clock)
             if once:
                 await job.run_once()
+                await tidy.run_once()
                 await eservice.JOBS.drain(deps)
                 await submissions.JOBS.drain(submission_deps)
                 await payments.JOBS.drain(payment_deps)
@@ -115,6 +121,7 @@ async def run_workers(
             await asyncio.gather(
                 *(worker.run(stop) for worker in workers),
                 job.run(stop, settings.notifications.reminder_interval_seconds),
+                tidy.run(stop),
                 eservice.JOBS.run(deps, stop),
                 submissions.JOBS.run(submission_deps, stop),
                 payments.JOBS.run(payment_deps, stop),

@@ -51,6 +51,7 @@ ACK = openapi.Schema("PaymentNoticeAck", {
                    "`success` or `fail`).",
     "properties": {"code": {"enum": ["SUCCESS", "FAIL"]}, "message": {"type": "string"}},
 })
+REFUSALS_RECORDED = rate_limits.Limit("payment_refusals", requests=60, window_seconds=60)
 
 
 @openapi.operation(
@@ -83,10 +84,13 @@ async def receive(request: Request) -> Response:
     adapter = platforms.adapters.get(name)
     if isinstance(verified, payments.Refuse):
         async with transaction(request.app.state.sessions) as db:
-            await payment_callbacks.record_refusal(
-                db, platform=name[:40], reason=verified.reason.value,
-                detail=verified.detail or verified.reason.text, body_sha256=digest, now=now,
-                client_key=client)
+            # anyone can post here: past REFUSALS_RECORDED a minute, an address's refusals
+            # are answered alike but no longer written (the table stays bounded)
+            if (await rate_limits.hit(db, REFUSALS_RECORDED, client)).allowed:
+                await payment_callbacks.record_refusal(
+                    db, platform=name[:40], reason=verified.reason.value,
+                    detail=verified.detail or verified.reason.text, body_sha256=digest, now=now,
+                    client_key=client)
         if adapter is None:
             raise NotFound()
         return _answer(adapter.callback_ack(False), verified.reason)

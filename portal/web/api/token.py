@@ -20,11 +20,12 @@ Transport: authlib refuses token requests whose URI is not https (or loopback). 
 public URL of the endpoint (``PUBLIC_URL``), which is https in production however the TLS is
 terminated in front of us; a portal published on plain http elsewhere issues no tokens.
 
-Token requests are rate-limited per client address (``TOKEN_REQUESTS``, the database-backed
-windows of ``services.rate_limits``, so the limit holds across processes): far above what an
-agency needs (a token lasts an hour), far below what guessing or hammering the endpoint would.
-All requests count, not only failed ones: a failure counter alone could only be read by
-counting, and an attempt must be refused before its secret is tried.
+Failed token requests are rate-limited per client address (``TOKEN_FAILURES``, the
+database-backed windows of ``services.rate_limits``, so the limit holds across processes):
+far above what a misconfigured agency produces, far below what guessing a secret needs. Once
+an address has spent its failures every request from it is refused before its secret is
+tried, until the window ends. Successes are not counted: agencies behind one gateway address
+share it, and one of them asking for tokens often must not lock the others out (issue 15).
 """
 
 from __future__ import annotations
@@ -55,13 +56,13 @@ from portal.services import agencies, api_tokens, rate_limits
 from portal.services.agencies import ClientCredentials
 from portal.web.api import openapi
 from portal.web.api.bodies import media_type, read_capped
-from portal.web.client import enforce as enforce_rate_limit
+from portal.web.client import count_failure, refuse_when_spent
 from portal.web.csrf import parse_urlencoded
 
 log = logging.getLogger("portal.api.token")
 
 MAX_FORM_BYTES = 4096  # a token request is a few short fields
-TOKEN_REQUESTS = rate_limits.Limit("api_token", requests=60, window_seconds=60)
+TOKEN_FAILURES = rate_limits.Limit("api_token_failures", requests=60, window_seconds=60)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 GRANT_TYPE = "client_credentials"
 
@@ -210,12 +211,20 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         401: openapi.Reply("invalid_client: unknown or revoked client, or a wrong secret.",
                            TOKEN_ERROR, headers={**_NO_STORE, "WWW-Authenticate": 'Basic realm="portal"'}),
         413: openapi.problem("The request body is larger than a token request can be."),
-        429: openapi.problem("Too many token requests from this address (`rate_limited`).",
+        429: openapi.problem("Too many failed token requests from this address (`rate_limited`).",
                              **{"Retry-After": "Seconds until the limit resets."}),
     },
 )
 async def issue_token(request: Request) -> Response:
-    await enforce_rate_limit(request, TOKEN_REQUESTS)
+    await refuse_when_spent(request, TOKEN_FAILURES)
+    try:
+        return await _issue(request)
+    except OAuthError:
+        await count_failure(request, TOKEN_FAILURES)
+        raise
+
+
+async def _issue(request: Request) -> Response:
     pairs = await _read_form(request)
     basic_id, basic_secret = _basic_credentials(request)
     form = dict(pairs)

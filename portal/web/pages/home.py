@@ -13,7 +13,7 @@ from portal.web.rendering import render
 
 
 async def home(request: Request) -> Response:
-    return render(request, "pages/home.html", private=False)
+    return render(request, "pages/home.html")
 
 
 async def _select_one(engine: AsyncEngine) -> None:

@@ -8,6 +8,10 @@
                          transaction, the session id is replaced (ASVS v5.0.0-7.2.4) and the
                          person lands where they were going, or on 我的待办 (issue 14)
 
+Starting a login writes a session row before anyone is known, so starts are rate-limited per
+client address (``LOGIN_STARTS``: generous, a whole office may share one address); expired
+rows are pruned by the worker (``services.housekeeping``).
+
 Several logins may be in progress in one browser (two tabs), so pending logins are kept per
 ``state``; each is used once, whatever the outcome. Any failure is the same 400 page, "登录未
 完成，请重新登录", with nothing logged in; the reason goes to the log, never personal data.
@@ -26,8 +30,9 @@ from portal import catalogue
 from portal.database import transaction
 from portal.errors import BadRequest
 from portal.logs import actor_var
-from portal.services import identity
+from portal.services import identity, rate_limits
 from portal.web.auth import FRESH_LOGIN_KEY
+from portal.web.client import enforce as enforce_rate_limit
 from portal.web.oidc import LoginFailed, PendingLogin, RelyingParty, origin
 from portal.web.rendering import render
 from portal.web.security_headers import content_security_policy
@@ -43,6 +48,8 @@ DISCOVERY_WAIT_SECONDS = 3
 _DETAIL_CODES = {"provider_error": "login_provider_error", "discovery_unreachable": "idp_unavailable",
                  "token_endpoint_unreachable": "idp_unavailable", "jwks_unreachable": "idp_unavailable",
                  "userinfo_unreachable": "idp_unavailable"}
+
+LOGIN_STARTS = rate_limits.Limit("login_start", requests=120, window_seconds=60)
 
 
 def _relying_party(request: Request) -> RelyingParty:
@@ -82,6 +89,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def start(request: Request) -> Response:
+    await enforce_rate_limit(request, LOGIN_STARTS)  # each start stores a session row
     session = _session(request)
     try:
         async with request.app.state.http_client() as http:

@@ -62,7 +62,7 @@ async def test_party_sees_the_item_with_service_time_and_deadlines(
     assert page.status_code == 200
     assert "申请听证期限" in page.text and "5个工作日" in page.text
     assert delivery.arrived_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") in page.text
-    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["cache-control"] == "private, no-store"
 
 
 async def test_reading_is_recorded_once_and_service_time_stays(

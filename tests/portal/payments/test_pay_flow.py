@@ -35,7 +35,7 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
     assert "本报价有效期至今日24:00（北京时间）" in page.text
     assert "15日（自然日）" in page.text  # how the due date was counted
     assert "每日按罚款数额的百分之三加处罚款" in page.text  # the party is told (APL art. 72)
-    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["cache-control"] == "private, no-store"
 
     pay = await client.post(f"/fines/{fw.fine_id}/pay", data={"csrf_token": csrf(page.text)})
     assert pay.status_code == 303

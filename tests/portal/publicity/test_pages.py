@@ -59,7 +59,7 @@ async def test_search_works_without_javascript_and_htmx_gets_the_same_block(
         client: httpx.AsyncClient, items: list[int]) -> None:
     full = await client.get("/publicity", params={"q": "闽江贸易"})
     assert full.status_code == 200
-    assert "HX-Request" in full.headers["vary"] and full.headers["cache-control"] == "no-store"
+    assert "HX-Request" in full.headers["vary"] and full.headers["cache-control"] == "private, no-store"
     assert "<form method=\"get\" action=\"/publicity\"" in full.text  # a plain form first
     assert 'hx-get="/publicity"' in full.text and 'hx-push-url="true"' in full.text
     assert "福州闽江贸易有限公司" in results(full) and "鹭江" not in results(full)

@@ -74,7 +74,7 @@ async def test_a_scan_shows_the_public_status_and_nothing_private(
     assert [word for word in PRIVATE if word in page] == []
     # SECURITY.md "Browser side": the token never leaves in a Referer; nothing is cached
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
     assert "登录后查看完整案件信息" in page
 
 
@@ -130,11 +130,11 @@ async def test_party_sees_its_cases_in_full(client: httpx.AsyncClient, world: Wo
     # with how they were counted
     await log_in(client, "zhangsan")
     listing = await client.get("/cases")
-    assert listing.status_code == 200 and listing.headers["cache-control"] == "no-store"
+    assert listing.status_code == 200 and listing.headers["cache-control"] == "private, no-store"
     assert case_codes.display(world.person_case) in listing.text
     assert case_codes.display(world.company_case) not in listing.text
     page = await client.get(f"/cases/{case_codes.display(world.person_case).lower()}")
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
     text = page.text
     for expected in ("福州市市场监督管理局", "榕市监处罚〔2026〕101号", "销售超过保质期的食品",
                      "陈明", "35010020230017", "林芳", "35010020230024", "陈述、申辩期限",

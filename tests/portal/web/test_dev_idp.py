@@ -115,7 +115,7 @@ async def test_choosing_is_csrf_protected_and_needs_an_identity(client: httpx.As
 async def test_token_carries_the_identity_nonce_auth_time_and_acr(
         client: httpx.AsyncClient, settings: Settings) -> None:
     response = await redeem(client, settings, await issue_code(client, "lisi"))
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
     keys = KeySet.import_key_set((await client.get("/dev-idp/jwks")).json())
     claims = jwt.decode(response.json()["id_token"], keys, algorithms=["RS256"]).claims
     assert claims["iss"] == ISSUER and claims["aud"] == [CLIENT_ID] and claims["nonce"] == "nonce-1"

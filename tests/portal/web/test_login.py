@@ -48,7 +48,7 @@ async def test_login_page_is_chinese_and_names_the_dev_provider(client: httpx.As
     assert '<html lang="zh-CN">' in response.text and "<h1>登录</h1>" in response.text
     assert "开发用身份认证服务" in response.text and "不进行真实身份核验" in response.text
     assert '<form method="post" action="/login"' in response.text and 'name="csrf_token"' in response.text
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
     # the dev provider shares the portal's origin, so the form needs no wider form-action
     assert response.headers["content-security-policy"].endswith("form-action 'self'")
 

@@ -71,7 +71,7 @@ async def test_bell_fragment_is_the_block_for_htmx_and_the_page_without(
     fragment = await client.get("/notices/bell", headers=HTMX)
     assert fragment.status_code == 200
     assert "HX-Request" in fragment.headers["vary"]
-    assert fragment.headers["cache-control"] == "no-store"
+    assert fragment.headers["cache-control"] == "private, no-store"
     assert fragment.text.strip().startswith('<a href="/notices" class="bell-link">')
     assert "<html" not in fragment.text and "<main" not in fragment.text
     assert bell_text(fragment.text) == "通知，2 条未读"
@@ -87,7 +87,7 @@ async def test_notices_newest_first_unread_marked_read_by_post_only(
     await deliver(database, party, "first", "second")
     first, second = await notice_ids(database, party)
     page = await client.get("/notices")
-    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["cache-control"] == "private, no-store"
     assert page.text.index("文书second") < page.text.index("文书first")
     assert page.text.count('<span class="badge">未读</span>') == 2
 

@@ -83,7 +83,7 @@ async def test_page_says_the_inbox_is_always_on_and_shows_contacts_masked(
     assert "z***@example.com" in page.text and "138****8000" in page.text
     # SECURITY.md 14.3.2: personal data, never cached; the full contacts never leave the server
     assert "zhangsan@example.com" not in page.text and "13800138000" not in page.text
-    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["cache-control"] == "private, no-store"
     assert 'name="email_enabled" value="yes" checked' in page.text
     assert 'name="sms_enabled" value="yes">' in page.text  # off, as stored
 

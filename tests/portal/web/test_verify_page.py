@@ -69,7 +69,7 @@ async def test_upload_form_is_multipart_with_csrf_and_a_progress_line(client: ht
     assert 'type="file"' in page and 'name="file"' in page
     # htmx enhancement: background post with our own indicator (includeIndicatorStyles=false)
     assert 'hx-indicator="#verify-progress"' in page and "正在验证，请稍候…" in page
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
 
 
 async def test_home_page_links_to_verification(client: httpx.AsyncClient) -> None:
@@ -83,7 +83,7 @@ async def test_sealed_pdf_gives_a_valid_report_with_the_signer(client: httpx.Asy
     path = await _report_path(client, sealed)
     response = await client.get(path)
     assert response.status_code == 200
-    assert response.headers["cache-control"] == "no-store"  # v5.0.0-14.3.2
+    assert response.headers["cache-control"] == "private, no-store"  # v5.0.0-14.3.2
     page = response.text
     summary = page.index(samples.VALID_SUMMARY)
     assert summary < page.index("第 1 个签名：电子印章")  # the plain sentence comes first
@@ -258,7 +258,7 @@ async def test_pdf_report_is_sealed_by_the_portal_and_states_the_summary(
     download = await client.get(path + "/pdf")
     assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
     assert download.headers["content-disposition"].startswith("attachment;")
-    assert download.headers["cache-control"] == "no-store"
+    assert download.headers["cache-control"] == "private, no-store"
     report_pdf = download.content
     # the portal's own verifier accepts the portal's own seal (B-LT, timestamped)
     context = VerificationContext(trust=samples.trust(data_dir))

@@ -133,7 +133,8 @@ def production_services(config: SigningSettings) -> SigningServices:
             seal is None and config.portal_seal_sm2_key is None):
         raise ConfigurationError("TRUST_ROOTS_DIR, the portal's seal and TSA_URL are all required")
     try:
-        trust = TrustSettings(trust_roots=load_trust_roots(config.trust_roots_dir))
+        trust = TrustSettings(trust_roots=load_trust_roots(config.trust_roots_dir),
+                              revocation_hosts=config.revocation_hosts)
         timestamps = HttpTimestampClient(config.tsa_url)
         sm2 = _sm2_seal(config)
         # last: a token stays open; without PKCS#12 or PKCS#11 the SM2 seal seals PDFs too

@@ -89,6 +89,8 @@ class SigningSettings:
     tsa_url: str | None = None
     verify_workers: int = 2
     verify_uploads_per_minute: int = 20
+    revocation_hosts: tuple[str, ...] = ()
+    """Extra hosts OCSP and CRL requests may go to (``signing.fetching``)."""
 
     @property
     def development(self) -> bool:
@@ -457,6 +459,8 @@ def _signing(env: Mapping[str, str]) -> SigningSettings:
         tsa_url=tsa_url or None,
         verify_workers=_int(env, "VERIFY_WORKERS", 2),
         verify_uploads_per_minute=_int(env, "VERIFY_UPLOADS_PER_MINUTE", 20),
+        revocation_hosts=tuple(host.strip().lower() for host in env.get("REVOCATION_HOSTS", "").split(",")
+                               if host.strip()),
     )
     if config.verify_workers < 1 or config.verify_uploads_per_minute < 1:
         raise ConfigurationError("VERIFY_WORKERS and VERIFY_UPLOADS_PER_MINUTE must be positive")

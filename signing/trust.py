@@ -9,8 +9,10 @@ production the roots come from a configured folder of certificates (``load_trust
 
 Revocation sources: in production the CRL and OCSP addresses inside the certificates are
 fetched over HTTP (pyhanko-certvalidator's aiohttp fetchers, which bound the number of
-requests); with ``dev_pki_dir`` set they are answered in-process by ``signing.dev_responder``
-from the development PKI, so tests and ``make run`` never touch the network.
+requests), only from allow-listed hosts and never an issuer certificate (``signing.fetching``:
+an uploaded file must not choose what the worker requests); with ``dev_pki_dir`` set they
+are answered in-process by ``signing.dev_responder`` from the development PKI, so tests and
+``make run`` never touch the network.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from pathlib import Path
 from asn1crypto import crl, ocsp, pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 
 from signing.errors import ConfigurationError
+from signing.fetching import allow_listed, named_hosts
 from signing.sm2 import GmSignatureValidator
 
 __all__ = ["RevocationMode", "TrustSettings", "load_trust_roots"]
@@ -60,6 +65,10 @@ class TrustSettings:
     dev_pki_dir: Path | None = None
     """Answer revocation requests from this development PKI directory instead (offline)."""
 
+    revocation_hosts: tuple[str, ...] = ()
+    """Hosts OCSP and CRL requests may go to, besides those the roots and intermediates name
+    (``signing.fetching``)."""
+
     def __post_init__(self) -> None:
         if not self.trust_roots:
             raise ConfigurationError("at least one trust root is needed")
@@ -78,19 +87,25 @@ class TrustSettings:
         ocsps: Iterable[ocsp.OCSPResponse] = (),
     ) -> ValidationContext:
         """A fresh context; callers ``await context.aclose()`` when done (network sessions)."""
-        fetchers = None
+        fetchers, backend = None, None
+        roots = self.root_certificates()
+        known = [asn1_x509.Certificate.load(der) for der in self.intermediate_certs]
         if self.dev_pki_dir is not None:
             from signing.dev_responder import dev_fetchers
 
             fetchers = dev_fetchers(self.dev_pki_dir)
-        known = [asn1_x509.Certificate.load(der) for der in self.intermediate_certs]
+        elif self.fetch_online:
+            backend = AIOHttpFetcherBackend()
+            hosts = named_hosts([*roots, *known]) | {host.lower() for host in self.revocation_hosts}
+            fetchers = allow_listed(backend.get_fetchers(), hosts)
         return ValidationContext(
-            trust_roots=self.root_certificates(),
+            trust_roots=roots,
             other_certs=[*known, *other_certs],
             crls=list(crls),
             ocsps=list(ocsps),
-            allow_fetching=fetchers is not None or self.fetch_online,
+            allow_fetching=fetchers is not None,
             fetchers=fetchers,
+            fetcher_backend=OwnedFetcherBackend(backend) if backend is not None else None,
             revocation_mode=str(self.revocation_mode),
             signature_validator=GmSignatureValidator(),
         )

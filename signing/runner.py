@@ -49,6 +49,7 @@ from signing.documents import verify_document
 from signing.report import FileProblem, VerificationReport
 from signing.verdict import file_problem_report
 from signing.verify import BudgetExceeded, VerificationContext
+from signing.worker_logs import configure_worker_logging
 
 __all__ = ["VerificationRunner"]
 
@@ -61,6 +62,7 @@ _SIZE = struct.Struct("!i")
 
 
 def _init_worker(memory_limit: int) -> None:
+    configure_worker_logging()  # JSON, nothing from the file (signing.worker_logs)
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     signal.signal(signal.SIGALRM, _on_alarm)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
@@ -27,3 +27,5 @@ class VerificationReportRecord(Base):
     document_sha256: Mapped[str] = mapped_column(String(64))
     document_size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sealed_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """The report as a sealed PDF, made at its first download and served as is after."""

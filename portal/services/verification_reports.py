@@ -3,7 +3,9 @@
 "Uploaded files are not kept unless the user asks for a report": the upload is verified in
 memory and dropped; what the /verify page keeps is the report (the JSON the API also answers),
 the file's SHA-256 and its size, so that the report page can be reloaded and the report
-downloaded as JSON or as a sealed PDF. The id in those links is 128 bits from ``secrets``
+downloaded as JSON or as a sealed PDF. The PDF is sealed at its first download and kept with
+the report (``keep_sealed``): sealing takes an HSM signature and a TSA request, once. The id
+in those links is 128 bits from ``secrets``
 (ASVS v5.0.0-11.5.1): it carries no personal data and cannot be enumerated; the table keeps
 only its SHA-256. Unknown, malformed and expired ids are all the same ``NotFound``.
 
@@ -20,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import utcnow
 from portal.errors import NotFound
 from portal.models import VerificationReportRecord
 
-__all__ = ["REPORT_LIFETIME", "StoredReport", "load", "prune", "store"]
+__all__ = ["REPORT_LIFETIME", "StoredReport", "keep_sealed", "load", "prune", "sealed_copy", "store"]
 
 REPORT_LIFETIME = timedelta(hours=24)
 _ID_BYTES = 16
@@ -78,6 +80,21 @@ async def load(db: AsyncSession, report_id: str, *, now: datetime | None = None)
     if record is None or record.expires_at <= (now or utcnow()):
         raise NotFound()
     return _stored(report_id, record)
+
+
+async def sealed_copy(db: AsyncSession, report_id: str) -> bytes | None:
+    """The report's sealed PDF if one was made (``load`` first: this does not check expiry)."""
+    return (await db.execute(select(VerificationReportRecord.sealed_pdf).where(
+        VerificationReportRecord.id_hash == _digest(report_id)))).scalar_one_or_none()
+
+
+async def keep_sealed(db: AsyncSession, report_id: str, pdf: bytes) -> bytes:
+    """Keep ``pdf`` as the report's sealed copy unless one was kept meanwhile (two downloads
+    at once); return the copy kept, which every later download serves."""
+    await db.execute(update(VerificationReportRecord).where(
+        VerificationReportRecord.id_hash == _digest(report_id),
+        VerificationReportRecord.sealed_pdf.is_(None)).values(sealed_pdf=pdf))
+    return await sealed_copy(db, report_id) or pdf
 
 
 async def prune(db: AsyncSession, *, now: datetime | None = None) -> int:

@@ -45,7 +45,7 @@ from portal.errors import (
     RateLimited,
     UnsupportedMediaType,
 )
-from portal.services import verification_reports
+from portal.services import rate_limits, verification_reports
 from portal.services.verification_reports import StoredReport
 from portal.web.client import enforce
 from portal.web.downloads import attachment
@@ -56,6 +56,8 @@ UPLOAD_TEMPLATE = "pages/verify/upload.html"
 REPORT_TEMPLATE = "pages/verify/report.html"
 BLOCK = "verify_main"
 _FORM_ERRORS = (BadRequest, PayloadTooLarge, UnsupportedMediaType)
+REPORT_SEALS = rate_limits.Limit("report_seal", requests=20, window_seconds=60)
+"""Reports sealed per client a minute (each an HSM signature and a TSA request)."""
 
 
 async def verify_page(request: Request) -> Response:
@@ -95,13 +97,20 @@ async def download_json(request: Request) -> Response:
 
 
 async def download_pdf(request: Request) -> Response:
-    """Rendered and sealed on request (B-LT, timestamped): nothing but the JSON is kept."""
+    """Sealed (B-LT, timestamped) at the first download and kept with the report; later
+    downloads serve that copy. Sealing is limited per client (``REPORT_SEALS``)."""
     stored = await _stored(request)
-    view = report_view(stored.report, expires_at=stored.expires_at)
-    unsealed, placement = await asyncio.to_thread(render_report_pdf, view, created_at=stored.created_at,
-                                                  pictures=seal_pictures(stored.report))
-    sealed = await request.app.state.notary.seal(
-        unsealed, placement, reason=catalogue.VERIFICATION["seal_reason"])
+    async with request.app.state.sessions() as db:
+        sealed = await verification_reports.sealed_copy(db, stored.report_id)
+    if sealed is None:
+        await enforce(request, REPORT_SEALS)
+        view = report_view(stored.report, expires_at=stored.expires_at)
+        unsealed, placement = await asyncio.to_thread(
+            render_report_pdf, view, created_at=stored.created_at, pictures=seal_pictures(stored.report))
+        made = await request.app.state.notary.seal(
+            unsealed, placement, reason=catalogue.VERIFICATION["seal_reason"])
+        async with transaction(request.app.state.sessions) as db:
+            sealed = await verification_reports.keep_sealed(db, stored.report_id, made)
     return attachment(sealed, _download_name(stored, "pdf"), "application/pdf")
 
 

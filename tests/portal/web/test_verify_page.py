@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, inspect, select
+from starlette.applications import Starlette
 
 from portal.app import create_app
 from portal.database import transaction, utcnow
@@ -252,7 +253,7 @@ async def test_json_download_is_an_attachment_equal_to_the_api_answer(client: ht
 
 
 async def test_pdf_report_is_sealed_by_the_portal_and_states_the_summary(
-        client: httpx.AsyncClient, data_dir: Path) -> None:
+        client: httpx.AsyncClient, app: Starlette, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sealed = await samples.sealed_pdf(data_dir)
     path = await _report_path(client, sealed)
     download = await client.get(path + "/pdf")
@@ -271,6 +272,17 @@ async def test_pdf_report_is_sealed_by_the_portal_and_states_the_summary(
     flat = re.sub(r"[\s\x00]+", "", text)  # pypdf yields NULs between glyphs of fpdf2's CMap
     assert samples.VALID_SUMMARY in flat and samples.AGENCY_NAME in flat
     assert samples.sha256(sealed) in flat
+    # issue 15: sealed once (an HSM signature and a TSA request), the same copy served after
+    calls: list[object] = []
+    original = app.state.notary.seal
+
+    async def counted(*args: object, **kwargs: object) -> bytes:
+        calls.append(args)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(app.state.notary, "seal", counted)
+    again = [await client.get(path + "/pdf") for _ in range(3)]
+    assert calls == [] and all(copy.content == report_pdf for copy in again)
 
 
 async def test_pdf_report_of_an_ofd_prints_the_seal_and_its_picture(

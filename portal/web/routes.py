@@ -115,7 +115,7 @@ def routes() -> list[BaseRoute]:
               name="mailbox_paper_copy"),
         Route("/consent", consent.page, name="consent"),
         Route("/consent/sign", consent.sign, methods=["POST"], name="consent_sign"),
-        Route("/consent/draft.pdf", consent.draft, name="consent_draft"),
+        Route("/consent/draft.pdf", consent.draft, methods=["POST"], name="consent_draft"),
         Route("/consent/upload", consent.upload, methods=["POST"], name="consent_upload"),
         Route("/consent/revoke", consent.revoke, methods=["POST"], name="consent_revoke"),
         Route("/consent/done/{consent_id}", consent.done, name="consent_done"),

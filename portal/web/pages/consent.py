@@ -2,7 +2,8 @@
 
     GET  /consent                     status, history, the confirmation to read, the forms
     POST /consent/sign                sign it with the remote-signing key (fresh login needed)
-    GET  /consent/draft.pdf           the unsigned confirmation, to sign with one's own certificate
+    POST /consent/draft.pdf           the unsigned confirmation, to sign with one's own certificate
+                                      (rendered, not stored: the upload renders it again)
     POST /consent/upload              upload that PDF, signed (fresh login needed)
     POST /consent/revoke              revoke, also signed (fresh login needed)
     GET  /consent/done/{id}           the confirmation page after signing or revoking
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -31,14 +33,16 @@ from portal.documents.consent_confirmation import render_confirmation, render_re
 from portal.errors import NotFound, Unprocessable, ValidationFailed
 from portal.legal_calendar import china_date
 from portal.models.parties import Party
-from portal.services import consent, consent_documents, party_keys
+from portal.services import consent, consent_documents, party_keys, rate_limits
 from portal.services.consent_views import ConfirmationContent
 from portal.vocabulary import SCOPE_AGENCIES, SCOPE_ALL, SCOPE_FULL
 from portal.web.auth import CurrentUser, require_fresh_login, require_party
+from portal.web.client import enforce as enforce_rate_limit
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
 
 DRAFT_KEY = "consent_draft"
+DRAFTS = rate_limits.Limit("consent_draft", requests=10, window_seconds=60)
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -148,21 +152,34 @@ async def sign(request: Request) -> Response:
 
 
 async def draft(request: Request) -> Response:
-    """The unsigned confirmation for the choices in the query string, kept for the upload."""
+    """The unsigned confirmation for the posted choices (a POST: the e-mail address for copies
+    stays out of URLs and logs). Nothing is stored: the session keeps the choices, the instant
+    printed on it and its SHA-256, and the upload renders it again, byte for byte, to compare.
+    Rendering costs CPU, so each client may ask ``DRAFTS`` times a minute."""
     user = await require_party(request, SCOPE_FULL)
+    await enforce_rate_limit(request, DRAFTS)
     known = await _known_agencies(request)
-    query = request.query_params
-    agency_ids = [int(a) for a in query.getlist("agency") if a.isdigit() and int(a) in known]
-    scope = SCOPE_AGENCIES if query.get("scope") == SCOPE_AGENCIES and agency_ids else SCOPE_ALL
-    email = (request.query_params.get("email_copy") or "").strip() or None
-    content = await _content(request, user, agency_ids if scope == SCOPE_AGENCIES else [], email)
-    pdf, _ = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
-    await request.app.state.blobs.put(pdf)
-    session = request.scope["portal_session"]
-    session[DRAFT_KEY] = {"sha256": hashlib.sha256(pdf).hexdigest(), "size": len(pdf), "scope": scope,
-                          "agency_ids": sorted(agency_ids) if scope == SCOPE_AGENCIES else [],
-                          "email": email}
+    async with request.form(max_files=0, max_fields=50) as form:
+        chosen = [str(a) for a in form.getlist("agency")]
+        wanted_scope, email = str(form.get("scope") or ""), str(form.get("email_copy") or "").strip() or None
+    agency_ids = [int(a) for a in chosen if a.isdigit() and int(a) in known]
+    scope = SCOPE_AGENCIES if wanted_scope == SCOPE_AGENCIES and agency_ids else SCOPE_ALL
+    issued = {"scope": scope, "agency_ids": sorted(agency_ids) if scope == SCOPE_AGENCIES else [],
+              "email": email, "created_at": utcnow().isoformat()}
+    pdf = await _render_draft(request, user, issued)
+    request.scope["portal_session"][DRAFT_KEY] = {**issued, "sha256": hashlib.sha256(pdf).hexdigest()}
     return pdf_attachment(pdf, CONSENT["document_name"].format(id="待签署"))
+
+
+async def _render_draft(request: Request, user: CurrentUser, issued: dict[str, Any]) -> bytes:
+    """The draft for ``issued`` choices; the same bytes every time (the PDF is deterministic)."""
+    created_at = datetime.fromisoformat(issued["created_at"])
+    async with request.app.state.sessions() as db:
+        content = await consent_documents.confirmation_content(
+            db, acting_party_id=user.acting_party_id, signer_person_id=user.person_id,
+            agency_ids=issued["agency_ids"], email_copy=issued["email"], on=china_date(created_at))
+    pdf, _ = await asyncio.to_thread(render_confirmation, content, created_at=created_at)
+    return pdf
 
 
 async def upload(request: Request) -> Response:
@@ -178,7 +195,10 @@ async def upload(request: Request) -> Response:
         data = await upload_file.read(MAX_UPLOAD + 1) if isinstance(upload_file, UploadFile) else b""
     if not data.startswith(b"%PDF-") or len(data) > MAX_UPLOAD:
         return await _refill(request, user, ValidationFailed({"file": CONSENT["error_file"]}))
-    draft_pdf = await request.app.state.blobs.get(issued["sha256"])
+    draft_pdf = await _render_draft(request, user, issued)
+    if hashlib.sha256(draft_pdf).hexdigest() != issued["sha256"]:  # e.g. an agency renamed since
+        session.pop(DRAFT_KEY)
+        return await _refill(request, user, ValidationFailed({"file": CONSENT["error_no_draft"]}))
     async with request.app.state.sessions() as db:
         person = await db.get(Party, user.person_id)
     assert person is not None

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from notifications import ChannelMisconfigured, SmsGatewayConfig, SmtpConfig, TlsMode
+from portal import keys
 from portal.errors import ConfigurationError
 from signing import Pkcs11Config
 
@@ -239,6 +240,16 @@ class Settings:
     refuses every development part (``portal.deployment``)."""
     secret_key_generated: bool = False
     """``SECRET_KEY`` was not given: the key was generated into ``DATA_DIR`` by this node."""
+    key_ids: Mapping[str, str] = field(default_factory=dict)
+    """``KEY_IDS``: the key id of each purpose that is not at ``1`` (``portal.keys``)."""
+
+    def key(self, purpose: str) -> bytes:
+        """The current key for ``purpose`` (``portal.keys.PURPOSES``), derived from SECRET_KEY."""
+        return keys.derive(self.secret_key, purpose, self.key_ids.get(purpose, "1"))
+
+    def key_text(self, purpose: str) -> str:
+        """``key(purpose)`` as hex, for APIs that take a text secret."""
+        return self.key(purpose).hex()
 
     @property
     def development(self) -> bool:
@@ -295,6 +306,18 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> tuple[str, bool]:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key, True
+
+
+def _key_ids(raw: str) -> dict[str, str]:
+    """``session=2,csrf=2`` → {"session": "2", "csrf": "2"}; ids are 1-16 letters or digits."""
+    found: dict[str, str] = {}
+    for part in filter(None, (item.strip() for item in raw.split(","))):
+        purpose, _, key_id = part.partition("=")
+        if purpose not in keys.PURPOSES or not (key_id.isascii() and key_id.isalnum() and len(key_id) <= 16):
+            raise ConfigurationError(f"KEY_IDS: {part!r} is not <purpose>=<id> with a purpose of "
+                                     f"{', '.join(keys.PURPOSES)}")
+        found[purpose] = key_id
+    return found
 
 
 def _production(env: Mapping[str, str], public_url: str) -> bool:
@@ -597,6 +620,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         secret_key=secret_key,
         secret_key_generated=generated,
+        key_ids=_key_ids(env.get("KEY_IDS", "")),
         production=_production(env, public_url),
         public_url=public_url,
         host=host,

@@ -124,5 +124,5 @@ def banner_lines(settings: Settings) -> list[str]:
     lines = ["", "演示案件（扫描文书二维码打开的链接；当事人登录后可查看完整案件）："]
     for code, who in zip(codes, ("zhangsan", "lisi"), strict=False):
         lines.append(f"  - {case_codes.display(code)}（当事人登录：{who}） "
-                     f"{case_codes.case_url(settings.public_url, settings.secret_key, code)}")
+                     f"{case_codes.case_url(settings.public_url, settings.key_text('case_qr'), code)}")
     return lines

@@ -22,7 +22,6 @@ match; "no such receipt" and "wrong check code" are the same answer (SECURITY.md
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,15 +56,12 @@ __all__ = ["ReceiptConfig", "count_verification", "document_of", "find_receipt",
 
 @dataclass(frozen=True)
 class ReceiptConfig:
-    """The issuing units' receipt-code prefix and the check-code secret."""
+    """The issuing units' receipt-code prefix and the check-code key (``Settings.key
+    ("receipt_check")``: its own key id, so rotating the session keys leaves printed check codes
+    valid)."""
 
     code_prefix: str
     secret: bytes = b""
-
-    @classmethod
-    def from_secret_key(cls, code_prefix: str, secret_key: str) -> ReceiptConfig:
-        derived = hmac.new(secret_key.encode(), b"fiscal receipt check codes", hashlib.sha256).digest()
-        return cls(code_prefix, derived)
 
 
 def _insert(db: AsyncSession) -> Callable[[Any], Any]:

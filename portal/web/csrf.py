@@ -41,7 +41,7 @@ def _secret(conn: HTTPConnection) -> bytes:
     session = browser_session(conn)
     if session is None:
         return b""
-    key = conn.scope["app"].state.settings.secret_key.encode()
+    key = conn.scope["app"].state.settings.key("csrf")
     return hmac.new(key, b"csrf|" + session.token.encode(), hashlib.sha256).digest()
 
 

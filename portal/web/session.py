@@ -98,7 +98,7 @@ class SessionMiddleware:
         self.stateless_prefixes = stateless_prefixes
         self.passive_paths = passive_paths
         self.sessions = sessions
-        self.serializer = URLSafeSerializer(settings.secret_key, salt="portal-session")
+        self.serializer = URLSafeSerializer(settings.key_text("session"), salt="portal-session")
         self.cookie_name = "__Host-portal_session" if settings.https else "portal_session"
         self.secure = settings.https
         self.lifetimes = web_sessions.Lifetimes(idle=timedelta(minutes=settings.session_idle_minutes),

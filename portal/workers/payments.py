@@ -79,8 +79,8 @@ def deps_for(settings: Settings, sessions: async_sessionmaker[AsyncSession], not
              blobs: BlobStore) -> PaymentDeps:
     """The deps from settings (``portal worker``, ``portal run``, tests)."""
     return PaymentDeps(sessions, notary, blobs, outbox.renderer_for(settings.public_url),
-                       settings.public_url, ReceiptConfig.from_secret_key(
-                           settings.payments.receipt_code_prefix, settings.secret_key))
+                       settings.public_url, ReceiptConfig(
+                           settings.payments.receipt_code_prefix, settings.key("receipt_check")))
 
 
 async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:

@@ -423,7 +423,7 @@ async def _qr(request: Request, db: AsyncSession, agency: AgencyPrincipal,
 
 def _qr_url(request: Request, case: Case) -> str:
     settings = request.app.state.settings
-    return case_codes.case_url(settings.public_url, settings.secret_key, case.code)
+    return case_codes.case_url(settings.public_url, settings.key_text("case_qr"), case.code)
 
 
 def _event(event: StageEvent) -> dict[str, Any]:

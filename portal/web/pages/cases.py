@@ -59,7 +59,7 @@ def _scanned(request: Request, typed: str, token: str | None) -> bool:
     code = case_codes.normalise(typed)
     if code is None or not token or not token.isascii():
         return False
-    return case_codes.token_matches(request.app.state.settings.secret_key, code, token)
+    return case_codes.token_matches(request.app.state.settings.key_text("case_qr"), code, token)
 
 
 async def _answer(request: Request, typed: str, token: str | None) -> Response:

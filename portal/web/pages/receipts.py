@@ -62,7 +62,7 @@ async def verify(request: Request) -> Response:
         original = await db.get(FiscalReceipt, found.original_id) if found.original_id else None
     receipt = payments.receipt_from_json(found.data.encode())
     settings = request.app.state.settings
-    config = ReceiptConfig.from_secret_key(settings.payments.receipt_code_prefix, settings.secret_key)
+    config = ReceiptConfig(settings.payments.receipt_code_prefix, settings.key("receipt_check"))
     issuer = payments.ReceiptIssuer(receipt.code, receipt.issuer, config.secret)
     return render(request, "pages/receipts/verify.html", {
         "typed": typed, "receipt": receipt, "row": found, "count": count, "reversal": reversal,

@@ -203,7 +203,7 @@ async def test_qr_png_encodes_the_case_url_and_svg_draws_it(api: httpx.AsyncClie
 def api_secret(api: httpx.AsyncClient) -> str:
     transport = api._transport
     assert isinstance(transport, httpx.ASGITransport)
-    secret: str = transport.app.state.settings.secret_key  # type: ignore[attr-defined]
+    secret: str = transport.app.state.settings.key_text("case_qr")  # type: ignore[attr-defined]
     return secret
 
 

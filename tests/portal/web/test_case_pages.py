@@ -60,7 +60,7 @@ async def world(database: Database) -> World:
 
 
 def qr_path(settings: Settings, code: str) -> str:
-    return case_codes.case_url("", settings.secret_key, code)
+    return case_codes.case_url("", settings.key_text("case_qr"), code)
 
 
 async def test_a_scan_shows_the_public_status_and_nothing_private(

@@ -13,7 +13,7 @@ attacker's ``caIssuers``). So, in production (``TrustSettings.fetch_online``):
   the hosts the configured roots and intermediates themselves name for OCSP, CRLs and their
   issuers (the CAs' own infrastructure), plus those the operator adds. A certificate naming
   another host gets no answer, so under hard-fail it is not valid: an unreachable responder,
-  not an unchecked one. SECURITY.md "Deployment configuration" (ASVS v5.0.0-1.3.6).
+  not an unchecked one. SECURITY.md "Deployment configuration" (SSRF, ASVS v5.0.0-12.6.x).
 """
 
 from __future__ import annotations

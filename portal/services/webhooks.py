@@ -10,7 +10,7 @@ addresses no agency's receiver has (``_unreachable``): the portal's worker would
 on an agency's word to a cloud metadata service (169.254.169.254, 100.100.100.200,
 fd00:ec2::254), to a multicast group or to itself. Private networks stay allowed: a province's
 government extranet numbers its hosts there (SECURITY.md "Deployment configuration", ASVS
-v5.0.0-1.3.6 / 15.3.x: SSRF).
+v5.0.0-12.6.x: SSRF).
 
 Before every POST the worker resolves the name once (``destination``), refuses it if any
 address is one of those, and connects to the address it checked, with the name kept for the

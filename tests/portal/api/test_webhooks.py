@@ -165,7 +165,7 @@ async def test_a_name_that_now_resolves_inside_is_not_posted_to(
         app: Starlette, api: httpx.AsyncClient, database: Database, agency_a: NewClient) -> None:
     # A name registered while it pointed outside may later resolve to a cloud metadata
     # address: the worker checks before each POST and holds the delivery back, to retry.
-    # SECURITY.md "Deployment configuration": SSRF (v5.0.0-1.3.6)
+    # SECURITY.md "Deployment configuration": SSRF (v5.0.0-12.6.x)
     token = await fetch_token(api, agency_a)
     url = "https://hooks.agency.example/portal"
     assert (await api.put("/api/v1/webhook", json={"url": url}, headers=bearer(token))).status_code == 200

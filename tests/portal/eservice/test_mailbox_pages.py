@@ -73,6 +73,7 @@ async def test_reading_is_recorded_once_and_service_time_stays(
     for _ in range(2):
         pdf = await client.post(f"{path}/document", data={"csrf_token": await _csrf(client, path)})
         assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 notice"
+        # v5.0.0-3.2.1, 5.4.2: an attachment with an RFC 6266 name, never rendered inline
         assert "filename*=UTF-8''" in pdf.headers["content-disposition"]
     async with database.sessions() as db:
         reads = (await db.execute(select(DeliveryRead))).scalars().all()

@@ -1,6 +1,6 @@
 """No answer that depends on a session may be kept by a shared cache (issue 15 "Caching": ``/``
 was ``public, max-age=60`` for logged-in users while it held their name and CSRF token).
-SECURITY.md "Deployment configuration" and "Browser side", v5.0.0-14.3.2."""
+SECURITY.md "Deployment configuration" and "Browser side", v5.0.0-14.3.x (14.3.2)."""
 
 from __future__ import annotations
 

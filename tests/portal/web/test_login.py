@@ -151,7 +151,8 @@ async def test_cancel_at_the_provider_is_a_clear_failure(client: httpx.AsyncClie
 
 async def test_logout_then_replaying_the_old_cookie_is_not_logged_in(app: Starlette,
                                                                      client: httpx.AsyncClient) -> None:
-    # v5.0.0-7.4.1: logout ends the session on the server, not only in the browser
+    # v5.0.0-7.4.1: logout ends the session on the server, not only in the browser;
+    # v5.0.0-14.3.3: and tells the browser to clear what it kept (Clear-Site-Data)
     await log_in(client)
     cookie = session_cookie(client)
     token = await csrf_from(client, "/account")

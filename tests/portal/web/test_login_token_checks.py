@@ -1,5 +1,5 @@
 """The relying party refuses every ID token it must not believe (SECURITY.md, "Identity and
-sessions"; ASVS v5.0.0-10.5.x, 6.8.x), shown against a scripted provider behind
+sessions"; ASVS v5.0.0-10.5.x, 6.8.x: 6.8.1 nonce, aud, iss), shown against a scripted provider behind
 ``httpx.MockTransport`` that returns exactly the token each test wants. A valid token goes
 first, through the same fixture, so the refusals are refusals of the flaw and nothing else.
 """

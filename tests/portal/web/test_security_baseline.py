@@ -28,6 +28,7 @@ async def test_pages_carry_security_headers(client: httpx.AsyncClient) -> None:
 
 
 async def test_home_page_is_chinese_and_accessible_markup(client: httpx.AsyncClient) -> None:
+    # v5.0.0-3.4.3: htmx without eval; v5.0.0-14.3.1: no page snapshots in sessionStorage
     page = (await client.get("/")).text
     assert '<html lang="zh-CN">' in page
     assert 'href="#main"' in page and 'id="main"' in page  # skip link to the main landmark

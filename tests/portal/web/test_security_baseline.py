@@ -36,6 +36,7 @@ async def test_home_page_is_chinese_and_accessible_markup(client: httpx.AsyncCli
 
 
 async def test_session_cookie_is_httponly_and_samesite_lax(client: httpx.AsyncClient) -> None:
+    # v5.0.0-3.3.x: HttpOnly and SameSite=Lax always; Secure and __Host- behind https (below)
     response = await client.get("/")
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

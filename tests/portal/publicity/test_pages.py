@@ -74,7 +74,8 @@ async def test_search_works_without_javascript_and_htmx_gets_the_same_block(
 async def test_filters_and_bad_filter_values(client: httpx.AsyncClient, items: list[int]) -> None:
     page = results(await client.get("/publicity", params={"from": "2026-02-01", "to": "2026-02-28"}))
     assert "鹭江" in page and "HYPERLINK" in page and "闽江贸易" not in page
-    assert (await client.get("/publicity", params={"q": "闽江\x00贸易"})).status_code == 200
+    nul = await client.get("/publicity", params={"q": "闽江\x00贸易"})  # issue 15: refused at the edge
+    assert nul.status_code == 400 and "不能保存的字符" in nul.text
     odd_cursor = await client.get("/publicity", params={"after": f"2026-01-01.{10**30}"})
     assert odd_cursor.status_code == 200  # a cursor that cannot be one is ignored, not a 500
     bad = await client.get("/publicity", params={"from": "2026-02-30", "kind": "fine", "agency": "999"})

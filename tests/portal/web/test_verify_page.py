@@ -159,7 +159,9 @@ async def test_the_upload_itself_is_not_kept(client: httpx.AsyncClient, data_dir
     sealed = await samples.sealed_pdf(data_dir)
     await _report_path(client, sealed)
     columns = {column.key for column in inspect(VerificationReportRecord).columns}
-    assert columns == {"id_hash", "created_at", "expires_at", "document_sha256", "document_size", "report"}
+    # sealed_pdf: the portal's own report, sealed at its first download (the upload never is)
+    assert columns == {"id_hash", "created_at", "expires_at", "document_sha256", "document_size", "report",
+                       "sealed_pdf"}
     async with database.sessions() as db:
         record = (await db.execute(select(VerificationReportRecord))).scalar_one()
     assert record.document_sha256 == samples.sha256(sealed) and record.document_size == len(sealed)

@@ -2,16 +2,14 @@
 
 PostgreSQL's ``text`` cannot hold NUL (U+0000) and asyncpg raises on a lone surrogate
 (U+D800-U+DFFF, which JSON's ``\\ud800`` escapes can produce); SQLite stores both, so the two
-databases would disagree on what was filed (PITFALLS.md "PostgreSQL text"). This module
-refuses them wherever text enters: ``InputGuardMiddleware`` in the path (``/api/v1/cases/x%00``)
-and the query string of every request; ``storable_json`` in every JSON body
-(``web.api.bodies.read_json``, the delivery metadata); the CSRF check in url-encoded forms.
-Each answers 400 ``invalid_text`` (problem details under ``/api/``, a Chinese page elsewhere).
+databases would disagree on what was filed (PITFALLS.md "PostgreSQL text"). Fields of a
+body are read by ``portal.fields`` (422 ``invalid_character``); what no field reader sees is
+refused here: ``InputGuardMiddleware`` in the path (``/api/v1/cases/x%00``) and the query
+string of every request, and the CSRF check in url-encoded forms. Each answers 400
+``invalid_text`` (problem details under ``/api/``, a Chinese page elsewhere).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -27,17 +25,6 @@ def storable(text: str) -> bool:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
-
-
-def storable_json(value: Any) -> bool:
-    """Every string of a parsed JSON value, object keys included, is ``storable``."""
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return all(storable(key) and storable_json(item) for key, item in value.items())
-    if isinstance(value, list):
-        return all(storable_json(item) for item in value)
     return True
 
 

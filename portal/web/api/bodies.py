@@ -9,8 +9,9 @@ the same things with the same problem details, so a client learns one set of rul
 - more bytes than the route's limit → 413 ``payload_too_large``, noticed while streaming so an
   oversized body is never held whole in memory;
 - bytes that are not UTF-8 JSON → 422 ``validation_failed`` with ``{"body": "invalid_json"}``;
-- a string (or key) with NUL or a lone surrogate, which PostgreSQL cannot store → 400
-  ``invalid_text`` (``web.input_guard``).
+- an object key with NUL, a lone surrogate or another character ``portal.fields`` refuses →
+  422 with ``{"body": "invalid_character"}`` (no field reader sees keys, and echoing one in
+  an answer was a 500). Values are the field readers' (``portal.fields``).
 
 The token endpoint reads its form with the same ``media_type`` and ``read_capped`` but refuses
 in OAuth's words (``web/api/token.py``). The limit stays with each route module (it depends on
@@ -25,7 +26,7 @@ from typing import Any
 from starlette.requests import Request
 
 from portal.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from portal.web.input_guard import invalid_text, storable_json
+from portal.fields import refused_character
 
 
 def media_type(request: Request) -> str:
@@ -52,6 +53,15 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         value = json.loads(body)
     except ValueError:  # not UTF-8 or not JSON
         raise ValidationFailed({"body": "invalid_json"}) from None
-    if not storable_json(value):
-        raise invalid_text()
+    if not _keys_readable(value):
+        raise ValidationFailed({"body": "invalid_character"})
     return value
+
+
+def _keys_readable(value: Any) -> bool:
+    """Every object key, at any depth, is text ``portal.fields`` accepts."""
+    if isinstance(value, dict):
+        return all(refused_character(key) is None and _keys_readable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_keys_readable(item) for item in value)
+    return True

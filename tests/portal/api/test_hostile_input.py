@@ -60,17 +60,19 @@ def _with(text: str) -> str:
 ])
 async def test_nul_and_lone_surrogates_in_json_are_problem_details(
         api: httpx.AsyncClient, agency_a: NewClient, body: str) -> None:
+    # the fields are read by portal.fields (tests/portal/api/test_inbound_text.py names them);
+    # here: no 500 on any JSON endpoint, whatever the body holds
     token = bearer(await fetch_token(api, agency_a))
     headers = {**token, "content-type": "application/json"}
     for method, path in (("POST", "/api/v1/cases"), ("POST", "/api/v1/fines"),
                          ("POST", "/api/v1/fines/F0000000000000000/refunds"), ("PUT", "/api/v1/webhook"),
                          ("POST", "/api/v1/publications")):
         response = await api.request(method, path, content=body.encode(), headers=headers)
-        assert response.status_code == 400, (path, response.status_code, response.text)
-        assert response.json()["code"] == "invalid_text"
+        assert response.status_code in (404, 422), (path, response.status_code, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
     hook = await api.put("/api/v1/webhook", headers=token,
                          json={"url": "https://agency.example/hook\x00"})  # ASCII, so a "valid" URL
-    assert hook.status_code == 400 and hook.json()["code"] == "invalid_text"
+    assert hook.status_code == 422 and hook.json()["code"] == "webhook_url_invalid"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/cases/AB%00CD", "/api/v1/deliveries/x%00",

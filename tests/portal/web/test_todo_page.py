@@ -36,7 +36,7 @@ async def test_nothing_to_do_is_said_plainly(client: httpx.AsyncClient, database
     response = await log_in(client, "wangwu")
     assert response.headers["location"] == "/todo"  # login lands on 我的待办
     page = await client.get("/todo")
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
     assert "王五目前没有需要处理的事项" in page.text and 'class="todo-list"' not in page.text
     # the header's first link leads here too
     assert re.search(r'<a class="site-name" href="/todo">', page.text)

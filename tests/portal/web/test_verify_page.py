@@ -124,7 +124,7 @@ async def test_seal_picture_is_served_as_a_fresh_png_that_names_nothing(
     assert response.headers["content-type"] == "image/png"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"] == "default-src 'none'"
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
     with Image.open(io.BytesIO(response.content), formats=["PNG"]) as image:
         assert image.size[0] <= 512 and image.size[1] <= 512
     unknown_report = "/verify/reports/" + "A" * 22 + "/seals/1.png"

@@ -1,8 +1,8 @@
 """The sealed PDF of a verification report, kept with the report (issue 15: every download
 sealed it again, one HSM signature and one TSA request each, unlimited). Pruned with the row.
 
-Revision ID: 0100
-Revises: 0090
+Revision ID: 0120
+Revises: 0110
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100"
-down_revision = "0090"
+revision = "0120"
+down_revision = "0110"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,11 @@
 """The ``portal`` command line: everything an operator does, nothing a citizen does.
 
     portal db upgrade                 apply the Alembic migrations
-    portal agency create "<name>"     create an API client for an agency; prints id and secret as JSON
+    portal agency create "<name>" --credit-code <code>
+                                      create an API client for an agency (a new agency needs its
+                                      unified social credit code); prints id and secret as JSON
+    portal agency credit-code "<name>" <code>
+                                      record the credit code of an agency created without one
     portal agency revoke <client_id>  revoke an API client; its tokens stop working at once
     portal evidence verify            walk every evidence chain, tie deliveries and payments to their
                                       events, check the timestamped checkpoints; exit 1 on a problem
@@ -77,12 +81,18 @@ async def _agency_create(settings: Settings, args: argparse.Namespace) -> int:
     engine = open_engine(settings)
     try:
         async with transaction(session_factory(engine)) as db:
-            client = await agencies.create_client(db, args.name)
+            if args.credit_code is None and not await agencies.exists(db, args.name):
+                raise agencies.AgencyRefused("credit_code_required")
+            client = await agencies.create_client(db, args.name, args.credit_code)
+    except agencies.AgencyRefused as refused:
+        print(catalogue.title(refused.code), file=sys.stderr)
+        return 2
     finally:
         await engine.dispose()
     print(json.dumps({
         "agency_id": client.agency_id,
         "agency_name": client.agency_name,
+        "credit_code": client.credit_code,
         "client_id": client.client_id,
         "client_secret": client.client_secret,
         "token_endpoint": f"{settings.public_url}/api/v1/token",
@@ -213,6 +223,22 @@ async def _calendar_load(settings: Settings, args: argparse.Namespace) -> int:
               f"调休上班 {summary.workdays[year]} 天。")
     print(f"共替换原有记录 {summary.replaced} 条；以上年份的期限将按新安排计算"
           f"（已重新登记 {moved} 项期限提醒）。")
+    return 0
+
+
+async def _agency_credit_code(settings: Settings, args: argparse.Namespace) -> int:
+    engine = open_engine(settings)
+    try:
+        async with transaction(session_factory(engine)) as db:
+            agency = await agencies.record_credit_code(db, args.name, args.credit_code)
+            recorded = {"agency_id": agency.id, "agency_name": agency.name,
+                        "credit_code": agency.credit_code}
+    except agencies.AgencyRefused as refused:
+        print(catalogue.title(refused.code), file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(json.dumps(recorded, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -361,7 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                                          required=True)
     create = agency.add_parser("create", help="为执法机关创建 API 客户端")
     create.add_argument("name")
+    create.add_argument("--credit-code", help="统一社会信用代码（新建机关必填；电子印章按此代码核对）")
     create.set_defaults(func=_agency_create)
+    code = agency.add_parser("credit-code", help="为未登记代码的执法机关登记统一社会信用代码（不可更改）")
+    code.add_argument("name")
+    code.add_argument("credit_code")
+    code.set_defaults(func=_agency_credit_code)
     revoke = agency.add_parser("revoke", help="吊销执法机关的 API 客户端（其令牌立即失效）")
     revoke.add_argument("client_id")
     revoke.set_defaults(func=_agency_revoke)

@@ -24,11 +24,15 @@ from portal.demo import fines as demo_fines
 from portal.demo import objections as demo_objections
 from portal.demo import publicity as demo_publicity
 from portal.dev_idp.identities import DEMO_IDENTITIES
+from portal.identifiers import uscc_check_char
 from portal.models import Agency
 from portal.services import agencies
 from portal.settings import Settings
 
 DEMO_AGENCIES = ("福州市市场监督管理局", "福州市交通运输局")
+DEMO_CREDIT_CODES = {name: prefix + uscc_check_char(prefix) for name, prefix in
+                     zip(DEMO_AGENCIES, ("11350100MB0000001", "11350100MB0000002"), strict=True)}
+"""The demo agencies' unified social credit codes: their development seals carry them."""
 _CREDENTIALS_FILE = "demo-agency.json"
 
 
@@ -40,16 +44,17 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         credentials = []
         agency_ids = []
         for name in DEMO_AGENCIES:
-            client = await agencies.create_client(db, name)
-            credentials.append({"agency_name": client.agency_name, "client_id": client.client_id,
-                                "client_secret": client.client_secret})
+            client = await agencies.create_client(db, name, DEMO_CREDIT_CODES[name])
+            credentials.append({"agency_name": client.agency_name, "credit_code": client.credit_code,
+                                "client_id": client.client_id, "client_secret": client.client_secret})
             agency_ids.append(client.agency_id)
         codes = await demo_cases.seed_cases(db, agency_ids[0])
         await demo_publicity.seed_publicity(db, agency_ids)
         fines = await demo_fines.seed_fines(db, agency_ids)
     demo_cases.write_codes(settings.data_dir, codes)
     demo_fines.write_fines(settings.data_dir, fines)
-    await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0], codes[1])
+    await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0],
+                                      DEMO_CREDIT_CODES[DEMO_AGENCIES[0]], codes[1])
     await demo_objections.seed_objections(settings, sessions, agency_ids[0], codes[0])
     await demo_agents.seed_agents(settings, sessions)
     async with transaction(sessions) as db:
@@ -73,8 +78,8 @@ def banner(settings: Settings) -> str:
     if path.exists():
         lines += ["", "演示执法机关 API 客户端（POST /api/v1/token，client_credentials）："]
         for entry in json.loads(path.read_text()):
-            lines.append(f"  - {entry['agency_name']}: client_id={entry['client_id']} "
-                         f"client_secret={entry['client_secret']}")
+            lines.append(f"  - {entry['agency_name']}（统一社会信用代码 {entry.get('credit_code')}）: "
+                         f"client_id={entry['client_id']} client_secret={entry['client_secret']}")
     lines += demo_cases.banner_lines(settings)
     lines += ["", "电子送达演示：以 lisi 登录（代表福州示例科技有限公司），在“我的邮箱”查看已送达的",
               "行政处罚决定书、送达时间、期限和送达回证；以 zhangsan 登录可签署电子送达确认书。"]

@@ -22,7 +22,6 @@ from portal.dev_idp import provider as dev_idp
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.documents.consent_confirmation import render_confirmation
 from portal.documents.pdf import CjkDocument
-from portal.identifiers import uscc_check_char
 from portal.legal_calendar import china_date
 from portal.models.parties import Party
 from portal.notary import Notary
@@ -47,7 +46,6 @@ DECISION_LINES = (
     "处罚决定：罚款人民币伍仟元整（5000.00元）。",
     "请于收到本决定书之日起十五日内缴纳罚款。",
 )
-_DEMO_AGENCY_PREFIX = "11350100MB0000001"
 
 
 def _decision_pdf(case_number: str) -> bytes:
@@ -60,7 +58,7 @@ def _decision_pdf(case_number: str) -> bytes:
 
 
 async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-                        agency_id: int, agency_name: str, case_code: str) -> None:
+                        agency_id: int, agency_name: str, credit_code: str, case_code: str) -> None:
     """Consent for the company (signed by its agent) and its served decision in the mailbox."""
     agent = DEMO_IDENTITIES[1]
     notary = Notary.from_settings(settings)
@@ -83,8 +81,7 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
         pdf, placement = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
         signed = await consent_documents.sign_as(notary, signer, pdf, placement,
                                                  CONSENT["signature_reason"])
-        seal = KeySigner.from_credential(services.dev_pki.agency_seal(
-            agency_name, _DEMO_AGENCY_PREFIX + uscc_check_char(_DEMO_AGENCY_PREFIX)))
+        seal = KeySigner.from_credential(services.dev_pki.agency_seal(agency_name, credit_code))
         decision = await async_sign_pdf(await asyncio.to_thread(_decision_pdf, case.agency_case_number),
                                         seal, SignatureSettings())
         async with transaction(sessions) as db:

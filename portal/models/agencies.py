@@ -1,5 +1,9 @@
 """Agencies (application units) and their machine-to-machine API credentials.
 
+An agency is a legal person: its unified social credit code (``credit_code``, GB 32100-2015)
+is what its e-seal certificate names and what a served document's seal is matched by
+(``portal.eservice.seals``); its name may change with a reorganisation, the code does not.
+
 Each agency has one or more OAuth2 clients (client credentials grant). Secrets and tokens are
 stored only as SHA-256 digests: a leaked database does not leak working credentials.
 """
@@ -19,6 +23,8 @@ class Agency(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    """None only for agencies created before codes were recorded: they cannot serve documents."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -6,6 +6,11 @@ constant-time. An agency created twice under the same name is the same agency wi
 client, so an operator can rotate credentials without touching its data, then revoke the old
 client: its tokens stop working at once (``services.api_tokens`` checks the client each time).
 
+An agency's unified social credit code is what its seals are matched by
+(``portal.eservice.seals``). It is recorded once and never changed: a different code is a
+different legal person, hence a different agency, and one code belongs to one agency only.
+Refusals are ``AgencyRefused`` with a code the CLI turns into its message.
+
 The token endpoint runs authlib, which is synchronous, so the credentials are loaded first
 (``load_credentials``) and compared afterwards without the database (``secret_matches``).
 What an agency reads about its clients is a ``ClientView``, which has no secret in it, and is
@@ -27,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import utcnow
 from portal.errors import NotFound
+from portal.identifiers import is_valid_credit_code, normalise_credit_code
 from portal.models import Agency, ApiClient
 
 log = logging.getLogger("portal.agencies")
@@ -37,38 +43,80 @@ _CLIENT_ID_SHAPE = re.compile(r"[\x21-\x7e]{1,64}")
 _NO_SECRET = "0" * 64  # compared against when there is no client, so the work is the same
 
 
+class AgencyRefused(ValueError):
+    """An agency cannot be created or identified as asked; ``code`` says why:
+    ``invalid_name``, ``invalid_credit_code``, ``credit_code_taken`` (another agency has it),
+    ``credit_code_differs`` (this agency has another), ``unknown_agency``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class NewClient:
     agency_id: int
     agency_name: str
     client_id: str
     client_secret: str
+    credit_code: str | None = None
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def get_or_create_agency(db: AsyncSession, name: str) -> Agency:
+async def get_or_create_agency(db: AsyncSession, name: str, credit_code: str | None = None) -> Agency:
+    """The agency of this name, created if new; ``credit_code`` is recorded on it if given."""
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValueError("agency name must be 1-200 characters")
+        raise AgencyRefused("invalid_name")
     agency = (await db.execute(select(Agency).where(Agency.name == name))).scalar_one_or_none()
     if agency is None:
         agency = Agency(name=name, created_at=utcnow())
         db.add(agency)
-        await db.flush()
+    if credit_code is not None:
+        await _record_credit_code(db, agency, credit_code)
+    await db.flush()
     return agency
 
 
-async def create_client(db: AsyncSession, agency_name: str) -> NewClient:
-    agency = await get_or_create_agency(db, agency_name)
+async def exists(db: AsyncSession, name: str) -> bool:
+    return (await db.execute(select(Agency.id).where(Agency.name == name.strip()))).first() is not None
+
+
+async def record_credit_code(db: AsyncSession, name: str, credit_code: str) -> Agency:
+    """Record the credit code of an existing agency (one created before codes were kept)."""
+    agency = (await db.execute(select(Agency).where(Agency.name == name.strip()))).scalar_one_or_none()
+    if agency is None:
+        raise AgencyRefused("unknown_agency")
+    await _record_credit_code(db, agency, credit_code)
+    await db.flush()
+    return agency
+
+
+async def _record_credit_code(db: AsyncSession, agency: Agency, credit_code: str) -> None:
+    code = normalise_credit_code(credit_code)
+    if not is_valid_credit_code(code):
+        raise AgencyRefused("invalid_credit_code")
+    if agency.credit_code is not None:
+        if agency.credit_code != code:
+            raise AgencyRefused("credit_code_differs")
+        return
+    holder = (await db.execute(select(Agency.id).where(Agency.credit_code == code))).scalar_one_or_none()
+    if holder is not None:
+        raise AgencyRefused("credit_code_taken")
+    agency.credit_code = code
+
+
+async def create_client(db: AsyncSession, agency_name: str, credit_code: str | None = None) -> NewClient:
+    agency = await get_or_create_agency(db, agency_name, credit_code)
     client_id = "ag_" + secrets.token_hex(12)
     secret = secrets.token_urlsafe(32)
     db.add(ApiClient(client_id=client_id, secret_hash=digest(secret), agency_id=agency.id,
                      created_at=utcnow()))
     await db.flush()
-    return NewClient(agency.id, agency.name, client_id, secret)
+    return NewClient(agency.id, agency.name, client_id, secret, agency.credit_code)
 
 
 @dataclass(frozen=True)

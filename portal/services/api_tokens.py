@@ -48,6 +48,7 @@ class AgencyPrincipal:
 
     agency_id: int
     agency_name: str
+    agency_credit_code: str | None
     client_id: str
     scopes: frozenset[str]
     expires_at: datetime
@@ -109,18 +110,18 @@ async def check_token(db: AsyncSession, value: str) -> AgencyPrincipal | Refusal
     if not _TOKEN_SHAPE.fullmatch(value):
         return "malformed"
     row = (await db.execute(
-        select(ApiToken, ApiClient.revoked_at, Agency.name)
+        select(ApiToken, ApiClient.revoked_at, Agency.name, Agency.credit_code)
         .join(ApiClient, ApiClient.client_id == ApiToken.client_id)
         .join(Agency, Agency.id == ApiToken.agency_id)
         .where(ApiToken.token_hash == digest(value))
     )).one_or_none()
     if row is None:
         return "unknown"
-    token, revoked_at, agency_name = row
+    token, revoked_at, agency_name, credit_code = row
     if revoked_at is not None:
         return "revoked"
     if token.expires_at <= utcnow():
         return "expired"
     return AgencyPrincipal(agency_id=token.agency_id, agency_name=agency_name,
-                           client_id=token.client_id, scopes=frozenset(token.scope.split()),
-                           expires_at=token.expires_at)
+                           agency_credit_code=credit_code, client_id=token.client_id,
+                           scopes=frozenset(token.scope.split()), expires_at=token.expires_at)

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page, expect
 
-from portal.identifiers import uscc_check_char
 from portal.notary import dev_pki_dir
 from signing import KeySigner, SignatureSettings, async_sign_pdf, open_dev_pki
 from signing.pki_dev import DEFAULT_PORTAL_NAME
@@ -27,8 +26,7 @@ async def _agency_delivers(live_server: LiveServer) -> dict[str, str]:
     agency = live_server.demo_agency()
     case_code = json.loads((live_server.data_dir / "demo-cases.json").read_text())[0]
     pki = open_dev_pki(dev_pki_dir(live_server.data_dir))
-    prefix = "11350100MB0000001"
-    seal = KeySigner.from_credential(pki.agency_seal(agency["agency_name"], prefix + uscc_check_char(prefix)))
+    seal = KeySigner.from_credential(pki.agency_seal(agency["agency_name"], agency["credit_code"]))
     document = await async_sign_pdf(make_pdf(lines=NOTICE_LINES), seal, SignatureSettings())
     meta = {"document_type": "行政处罚事先告知书", "title": "榕市监告〔2026〕101号",
             "party": {"id_number": "35010219850312123X"}}

@@ -25,7 +25,7 @@ from portal.services import agencies
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import METRICS_TOKEN, Node
 from tests.conftest import CSRF_RE
-from tests.portal.eservice.factories import make_case, sealed_pdf, sign_consent
+from tests.portal.eservice.factories import credit_code, make_case, sealed_pdf, sign_consent
 from tests.portal.web.login_flow import log_in
 
 pytestmark = pytest.mark.cluster
@@ -49,7 +49,7 @@ def direct(node: Node, cookie: str | None = None) -> httpx.AsyncClient:
 async def api_token(cluster: Cluster) -> tuple[int, str]:
     """A new agency API client and its bearer token, issued through the proxy."""
     async with transaction(cluster.database.sessions) as db:
-        client = await agencies.create_client(db, AGENCY)
+        client = await agencies.create_client(db, AGENCY, credit_code(AGENCY))
     async with browser(cluster) as http:
         answer = await http.post("/api/v1/token", data={"grant_type": "client_credentials"},
                                  auth=(client.client_id, client.client_secret))

@@ -38,7 +38,7 @@ from portal.workers import submissions as submission_jobs
 from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import Database, csrf_from
 from tests.portal.eservice.delegation_flow import act_for, browser, granted_id, person_id
-from tests.portal.eservice.factories import RENDERER, deliver, make_case
+from tests.portal.eservice.factories import RENDERER, credit_code, deliver, make_case
 from tests.portal.payments.factories import payment_deps, receipt_links
 from tests.portal.publicity.factories import body as publication_body
 from tests.portal.publicity.factories import change_of
@@ -205,7 +205,7 @@ def valid_id_number(first17: str) -> str:
 async def _agency_client(database: Database, app: Starlette, name: str) -> tuple[int, str, httpx.AsyncClient]:
     value = api_tokens.new_token_value()
     async with transaction(database.sessions) as db:
-        new = await agencies.create_client(db, name)
+        new = await agencies.create_client(db, name, credit_code(name))
         await api_tokens.store_token(db, value, client_id=new.client_id, agency_id=new.agency_id,
                                      scope="agency", lifetime=timedelta(hours=1))
     http = browser(app)

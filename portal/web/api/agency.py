@@ -29,11 +29,15 @@ _TIMESTAMP = {"type": "string", "format": "date-time"}
 
 WHO_AM_I = openapi.Schema("AgencyIdentity", {
     "type": "object",
-    "required": ["agency_id", "agency_name", "client_id", "scopes", "token_expires_at"],
+    "required": ["agency_id", "agency_name", "credit_code", "client_id", "scopes", "token_expires_at"],
     "additionalProperties": False,
     "properties": {
         "agency_id": {"type": "integer"},
         "agency_name": {"type": "string"},
+        "credit_code": {"oneOf": [{"type": "string"}, {"type": "null"}],
+                        "description": "The agency's unified social credit code: its seals are "
+                                       "matched by it. Null: not recorded, so the agency cannot "
+                                       "serve documents."},
         "client_id": {"type": "string"},
         "scopes": {"type": "array", "items": {"type": "string"}},
         "token_expires_at": _TIMESTAMP,
@@ -74,6 +78,7 @@ async def get_agency(request: Request, db: AsyncSession, agency: AgencyPrincipal
     return _json({
         "agency_id": agency.agency_id,
         "agency_name": agency.agency_name,
+        "credit_code": agency.agency_credit_code,
         "client_id": agency.client_id,
         "scopes": sorted(agency.scopes),
         "token_expires_at": _instant(agency.expires_at),

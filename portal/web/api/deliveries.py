@@ -4,7 +4,9 @@
 PDF; ``metadata``: JSON with ``document_type``, ``title`` and ``party`` naming the party by
 ``id_number`` or ``credit_code``) and an optional ``Idempotency-Key`` header. In order:
 
-1. the guard and the case lookup (another agency's case is 404), in a short transaction;
+1. the guard and the case lookup (another agency's case is 404), in a short transaction; an
+   agency without a unified social credit code on record is refused here (409
+   ``agency_credit_code_missing``): seals are matched by that code, never by name;
 2. the agency seal is validated in a worker process, outside any transaction, and
    ``portal.eservice.seals.delivery_seal`` decides whether a seal of this agency counts; if
    not, the answer is ``seal_invalid`` (or ``changed_after_seal``: the file shows more than
@@ -29,8 +31,8 @@ from starlette.responses import JSONResponse, Response
 
 from portal import fields
 from portal.database import transaction
-from portal.errors import Unprocessable, ValidationFailed
-from portal.eservice.seals import ServingAgency, delivery_seal
+from portal.errors import Conflict, Unprocessable, ValidationFailed
+from portal.eservice.seals import ServingAgency, agency_refusal, delivery_seal
 from portal.models.eservice import Delivery
 from portal.services import cases, deliveries, delivery_views, served_fines
 from portal.services.api_tokens import AgencyPrincipal
@@ -96,7 +98,9 @@ DELIVERY_ID = openapi.PathParameter("delivery_id", "The delivery id from the 201
         201: openapi.Reply("Delivered: the document arrived in the mailbox.", DELIVERY),
         404: openapi.problem("No such case for this agency (`not_found`)."),
         409: openapi.problem("No consent to e-service in force for this agency "
-                             "(`consent_required`, `consent_revoked`): serve by another means."),
+                             "(`consent_required`, `consent_revoked`): serve by another means; "
+                             "or the agency has no unified social credit code on record "
+                             "(`agency_credit_code_missing`), so no seal can be matched to it."),
         422: openapi.problem("`validation_failed`, `party_not_in_case`, `seal_invalid` and "
                              "`changed_after_seal` (with the validation `report`), "
                              "`idempotency_key_reused`."),
@@ -106,9 +110,13 @@ async def create_delivery(request: Request) -> Response:
     async with transaction(request.app.state.sessions) as db:
         agency = await require_agency(request, db)
         case = await cases.case_for_agency(db, agency.agency_id, request.path_params["case_code"])
+    serving = ServingAgency(agency.agency_name, agency.agency_credit_code)
+    unidentified = agency_refusal(serving)
+    if unidentified is not None:  # no seal can be its: refused before reading the file
+        raise Conflict(code=unidentified.code)
     document, meta = await _parse(request)
     report = await request.app.state.notary.verify(document)
-    refusal = delivery_seal(report, ServingAgency(agency.agency_name)).refusal
+    refusal = delivery_seal(report, serving).refusal
     if refusal is not None:
         raise Unprocessable(refusal.code, extra={"report": report.to_json_dict()})
     delivery_request = deliveries.DeliveryRequest(meta["document_type"], meta["title"], document,

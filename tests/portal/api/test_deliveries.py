@@ -9,11 +9,20 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from portal.database import transaction
 from portal.models.eservice import Delivery
+from portal.services import agencies
 from portal.services.agencies import NewClient
 from tests.conftest import Database
 from tests.portal.api.conftest import fetch_token
-from tests.portal.eservice.factories import World, revoke_consent, sealed_pdf, sign_consent, world
+from tests.portal.eservice.factories import (
+    World,
+    credit_code,
+    revoke_consent,
+    sealed_pdf,
+    sign_consent,
+    world,
+)
 
 ZHANGSAN = {"id_number": "35010219850312123X"}
 
@@ -170,3 +179,43 @@ async def test_a_document_changed_after_its_seal_is_refused(
     assert answer.json()["report"]["changed_after_signing"] is True
     assert await _stored(database) == 0
     assert (await _post(api, token, w.case_code, _files(sealed))).status_code == 201
+
+
+async def test_the_seal_is_the_agencys_by_credit_code_not_by_name(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    # issue 15; FJ art. 18; GD art. 27-28: an organisation elsewhere bearing the agency's very
+    # name, with its own code and a certificate from a trusted CA, cannot serve in its name
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    namesake = await sealed_pdf(data_dir, agency_a.agency_name, code=credit_code("另一个同名机关"))
+    refused = await _post(api, token, w.case_code, _files(namesake))
+    assert refused.status_code == 422 and refused.json()["code"] == "seal_invalid"
+    seal = refused.json()["report"]["signatures"][0]
+    assert seal["organisation"] == agency_a.agency_name and seal["indication"] == "TOTAL_PASSED"
+    assert seal["organisation_id"] != agency_a.credit_code
+    assert await _stored(database) == 0
+    # the agency's code under a name it no longer bears (a seal from before a reorganisation)
+    renamed = await sealed_pdf(data_dir, "福州市工商行政管理局", code=agency_a.credit_code)
+    assert (await _post(api, token, w.case_code, _files(renamed))).status_code == 201
+
+
+async def test_an_agency_without_a_credit_code_cannot_serve(
+        database: Database, api: httpx.AsyncClient, data_dir: Path) -> None:
+    # issue 15: no code on record, no seal can be matched (its name alone decides nothing);
+    # refused before the file is verified, and the agency is told to serve by other means
+    async with transaction(database.sessions) as db:
+        unidentified = await agencies.create_client(db, "福州市市场监督管理局")
+    assert unidentified.credit_code is None
+    w, token = await _setup(database, api, unidentified)
+    await sign_consent(database, w.party_id)
+    document = await sealed_pdf(data_dir, unidentified.agency_name)
+    answer = await _post(api, token, w.case_code, _files(document))
+    assert answer.status_code == 409 and answer.json()["code"] == "agency_credit_code_missing"
+    assert "统一社会信用代码" in answer.json()["title"]
+    me = await api.get("/api/v1/agency", headers={"authorization": f"Bearer {token}"})
+    assert me.json()["credit_code"] is None
+    assert await _stored(database) == 0
+    async with transaction(database.sessions) as db:  # the operator records the code
+        await agencies.record_credit_code(db, unidentified.agency_name, credit_code(unidentified.agency_name))
+    served = await _post(api, token, w.case_code, _files(document))
+    assert served.status_code == 201, served.text

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.blobstore import BlobStore
 from portal.cases import codes as case_codes
 from portal.database import transaction, utcnow
+from portal.identifiers import uscc_check_char
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.parties import Party
@@ -95,20 +96,28 @@ async def deliver(database: Database, blobs: BlobStore, party_id: int, case_id: 
                                         actor="agency:1", renderer=RENDERER)
 
 
-AGENCY_CREDIT_CODES = {"福州市市场监督管理局": "11350100MB0000001", "厦门市交通运输局": "11350200MB0000002"}
+_CREDIT_CODE_PREFIXES = {"福州市市场监督管理局": "11350100MB0000001", "厦门市交通运输局": "11350200MB0000002"}
+
+
+def credit_code(agency_name: str) -> str:
+    """A test agency's unified social credit code (its development seal carries it); names
+    without one of their own get one derived from the name."""
+    prefix = _CREDIT_CODE_PREFIXES.get(agency_name)
+    if prefix is None:
+        prefix = "113501" + str(int(hashlib.sha256(agency_name.encode()).hexdigest(), 16))[:8] + "MB0"
+    return prefix + uscc_check_char(prefix)
 
 
 async def sealed_pdf(data_dir: Path, agency_name: str, lines: tuple[str, ...] | None = None, *,
-                     form_field: bool = False) -> bytes:
-    """A decision sealed with the agency's e-seal from the app's development PKI."""
-    from portal.identifiers import uscc_check_char
+                     form_field: bool = False, code: str | None = None) -> bytes:
+    """A decision sealed with the e-seal of ``agency_name`` (with its test credit code, or
+    ``code``: another organisation of the same name) from the app's development PKI."""
     from portal.notary import dev_pki_dir, development_services
     from signing import KeySigner, SignatureSettings, async_sign_pdf
     from tests.signing.sample_pdfs import make_pdf
 
-    prefix = AGENCY_CREDIT_CODES.get(agency_name, "11350100MB0000009")
     pki = development_services(dev_pki_dir(data_dir)).dev_pki
     assert pki is not None
-    seal = KeySigner.from_credential(pki.agency_seal(agency_name, prefix + uscc_check_char(prefix)))
+    seal = KeySigner.from_credential(pki.agency_seal(agency_name, code or credit_code(agency_name)))
     document = make_pdf(lines=lines, form_field=form_field) if lines else make_pdf(form_field=form_field)
     return await async_sign_pdf(document, seal, SignatureSettings())

@@ -28,7 +28,7 @@ from portal.notary import Notary, dev_pki_dir, development_services
 from portal.services import agencies, evidence
 from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import ROOT_DIR, Database
-from tests.portal.eservice.factories import sealed_pdf, sign_consent, world
+from tests.portal.eservice.factories import credit_code, sealed_pdf, sign_consent, world
 
 BURST = 24
 KILL_AFTER = 8
@@ -65,7 +65,7 @@ async def test_sigkill_during_a_burst_loses_nothing_acknowledged(database: Datab
     w = await world(database)
     await sign_consent(database, w.party_id)
     async with transaction(database.sessions) as db:
-        client = await agencies.create_client(db, "福州市市场监督管理局")
+        client = await agencies.create_client(db, "福州市市场监督管理局", credit_code("福州市市场监督管理局"))
     document = await sealed_pdf(data_dir, client.agency_name)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

@@ -1,7 +1,7 @@
 """Which seal counts for a delivery (``portal.eservice.seals``), as properties over any report:
 whatever else a document carries, it is servable by an agency exactly when it validates, one
-of its seals is that agency's and nothing changed after any signature (FJ art. 18; GD art.
-27, 28)."""
+of its seals is that agency's — by unified social credit code, whatever name it bears — and
+nothing changed after any signature (FJ art. 18; GD art. 27, 28; issue 15)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.eservice.seals import SealRefusal, ServingAgency, delivery_seal, is_agency_seal
+from portal.eservice.seals import SealRefusal, ServingAgency, agency_refusal, delivery_seal, is_agency_seal
 from signing import (
     Indication,
     ModificationLevel,
@@ -23,8 +23,14 @@ from signing import (
 )
 from signing.verdict import unverifiable_signature
 
-AGENCY = ServingAgency("福州市鼓楼区市场监督管理局")
+AGENCY = ServingAgency("福州市鼓楼区市场监督管理局", "11350102MB0000001X")
 OTHER_NAMES = ("厦门市思明区城市管理局", "福州市鼓楼区市场监督管理局 ", "福州市鼓楼区市场监督管理", "", None)
+OTHER_CODES = ("11350203MB0000002Y", "11350102MB0000001", "11350102MB0000001X1", "NTRCN-11350203MB0000002Y",
+               "", None)
+"""Organisation identifiers that are not the agency's code (another code, a prefix, more)."""
+AGENCY_IDS = (AGENCY.credit_code, "ntrcn-11350102mb0000001x", " 11350102mb0000001x")
+"""The agency's code as certificates may state it: plain, in the ETSI EN 319 412-1 form,
+in another case or padded."""
 
 
 UNCHANGED = ModificationReport(level=ModificationLevel.NONE, allowed=True, later_revisions=0,
@@ -32,12 +38,13 @@ UNCHANGED = ModificationReport(level=ModificationLevel.NONE, allowed=True, later
 
 
 def signature(kind: SignatureKind | None, organisation: str | None, indication: Indication,
-              field: str = "Sig1") -> SignatureReport:
+              field: str = "Sig1", organisation_id: str | None = None) -> SignatureReport:
     """A signature with nothing changed after it."""
     failed = None if indication is Indication.TOTAL_PASSED else SubIndication.GENERIC
     return dataclasses.replace(unverifiable_signature(field, SubIndication.GENERIC, ""),
                                indication=indication, sub_indication=failed, kind=kind,
-                               organisation=organisation, modifications=UNCHANGED)
+                               organisation=organisation, organisation_id=organisation_id,
+                               modifications=UNCHANGED)
 
 
 def report(signatures: list[SignatureReport]) -> VerificationReport:
@@ -51,13 +58,17 @@ def report(signatures: list[SignatureReport]) -> VerificationReport:
 
 kinds = st.sampled_from([SignatureKind.SEAL, SignatureKind.SIGNATURE, None])
 indications = st.sampled_from(list(Indication))
-foreign = st.builds(signature, kinds, st.sampled_from(OTHER_NAMES), indications)
-"""A signature that is never the agency's seal: another organisation, or none."""
+names = st.sampled_from((AGENCY.name, *OTHER_NAMES))
+foreign = st.builds(signature, kinds, names, indications, organisation_id=st.sampled_from(OTHER_CODES))
+"""A signature that is never the agency's seal: another code or none, whatever the name —
+the agency's own name included (an organisation of the same name elsewhere)."""
 persons_of_agency = st.builds(signature, st.sampled_from([SignatureKind.SIGNATURE, None]),
-                              st.just(AGENCY.name), indications)
-"""The agency's name on a person's signature, not a seal."""
+                              names, indications, organisation_id=st.sampled_from(AGENCY_IDS))
+"""The agency's code on a person's signature, not a seal."""
 others = st.lists(st.one_of(foreign, persons_of_agency), max_size=4)
-agency_seal = st.builds(signature, st.just(SignatureKind.SEAL), st.just(AGENCY.name), indications)
+agency_seal = st.builds(signature, st.just(SignatureKind.SEAL), names, indications,
+                        organisation_id=st.sampled_from(AGENCY_IDS))
+"""The agency's seal: its code, under its name or any other (a renamed agency's old seal)."""
 
 
 @given(others)
@@ -123,5 +134,31 @@ def test_a_change_after_any_signature_refuses_even_a_permitted_one(
 
 @given(others)
 def test_every_other_refusal_is_seal_invalid(signatures: list[SignatureReport]) -> None:
+    assert agency_refusal(AGENCY) is None
     refusal = delivery_seal(report(signatures), AGENCY).refusal
     assert refusal is not None and refusal.code == "seal_invalid"
+
+
+def test_a_seal_of_the_same_name_with_another_code_is_not_the_agencys() -> None:
+    # issue 15: an organisation elsewhere with the agency's very name, certified with its own code
+    namesake = signature(SignatureKind.SEAL, AGENCY.name, Indication.TOTAL_PASSED,
+                         organisation_id="11350203MB0000002Y")
+    nameless = signature(SignatureKind.SEAL, AGENCY.name, Indication.TOTAL_PASSED)
+    for seal in (namesake, nameless):
+        assert not is_agency_seal(seal, AGENCY)
+        assert delivery_seal(report([seal]), AGENCY).refusal is SealRefusal.NO_SEAL_OF_AGENCY
+
+
+@given(st.lists(st.one_of(foreign, persons_of_agency, agency_seal), max_size=4),
+       st.sampled_from([None, ""]))
+def test_an_agency_without_a_credit_code_serves_nothing(
+        signatures: list[SignatureReport], missing: str | None) -> None:
+    # not even a valid seal bearing its exact name: the name alone decides nothing
+    unidentified = ServingAgency(AGENCY.name, missing)
+    named = signature(SignatureKind.SEAL, AGENCY.name, Indication.TOTAL_PASSED,
+                      organisation_id=AGENCY.credit_code)
+    decision = delivery_seal(report([*signatures, named]), unidentified)
+    assert decision.refusal is SealRefusal.AGENCY_WITHOUT_CREDIT_CODE and decision.seal is None
+    assert agency_refusal(unidentified) is SealRefusal.AGENCY_WITHOUT_CREDIT_CODE
+    assert decision.refusal.code == "agency_credit_code_missing"
+    assert not any(is_agency_seal(s, unidentified) for s in [*signatures, named])

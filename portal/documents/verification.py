@@ -266,9 +266,9 @@ def render_report_pdf(view: ReportView, *, created_at: datetime,
     in a thread). ``pictures``: the seal pictures by signature number (``seal_picture``)."""
     document = CjkDocument(L["report_title"], created_at=created_at, footer=L["pdf_page"])
     document.heading(L["report_title"])
-    document.paragraph(view.summary, size=13, colour=_STATE_COLOURS[view.state])
-    if view.changed_after_signing:
+    if view.changed_after_signing:  # first: the verdict below calls the seal valid
         document.paragraph(view.changed_after_signing, size=13, colour=_STATE_COLOURS["indeterminate"])
+    document.paragraph(view.summary, size=13, colour=_STATE_COLOURS[view.state])
     document.key_values(view.rows)
     if view.unprotected_files:
         document.heading(L["unprotected_title"], 2, colour=_STATE_COLOURS["indeterminate"])

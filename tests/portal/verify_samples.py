@@ -22,6 +22,8 @@ from tests.signing.sample_pdfs import make_pdf, page_content
 AGENCY_NAME = "福州市鼓楼区市场监督管理局"
 AGENCY_USCC = "11350102MB0000001X"
 VALID_SUMMARY = "此文件的签章有效，签署后未被修改"
+VALID_WITH_CHANGES_SUMMARY = "此文件的签章有效；签署后有允许范围内的修改"
+CHANGED_AFTER_SIGNING_WARNING = "注意：此文件在盖章或签名之后被改动过"
 MODIFIED_SUMMARY = "签署后内容被修改"
 PDF = "application/pdf"
 SEAL_NAME = f"{AGENCY_NAME}电子印章"
@@ -63,6 +65,20 @@ def seal_in_pdf(data_dir: Path) -> bytes:
     assert pki is not None
     signer, seal = pki.sm2.seal_file(AGENCY_NAME, AGENCY_USCC)
     return national_pdf(make_pdf(1), signer, seal=seal)
+
+
+async def form_filled(data_dir: Path) -> bytes:
+    """A decision sealed with an empty text field, filled in afterwards over the sealed text:
+    a change the seal permits, so the seal stays valid (issue 15)."""
+    from pyhanko.pdf_utils.form_tools import populate_static_text_field
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    services = development_services(dev_pki_dir(data_dir))
+    assert services.dev_pki is not None
+    seal = KeySigner.from_credential(services.dev_pki.agency_seal(AGENCY_NAME, AGENCY_USCC))
+    sealed = await async_sign_pdf(make_pdf(1, form_field=True), seal, SignatureSettings())
+    return hostile.edit(sealed, lambda writer: populate_static_text_field(
+        writer, "remark", TextBoxStyle(), "罚款金额：50元"))
 
 
 def modified(sealed: bytes) -> bytes:

@@ -1,6 +1,7 @@
 """Consent as the party does it: read, sign, download, revoke; fresh login required; an own
-certificate over the portal's draft works; nobody sees another party's consent (issue 4;
-APL art. 61; FJ art. 19; SECURITY.md 7.5.1, 8.2.2)."""
+certificate over the portal's draft works, not one changed after its signature (issue 15);
+nobody sees another party's consent (issue 4; APL art. 61; FJ art. 19; SECURITY.md 7.5.1,
+8.2.2)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import re
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.form_tools import populate_static_text_field
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 
@@ -17,6 +23,7 @@ from portal.notary import dev_pki_dir, development_services
 from signing import KeySigner, SignatureSettings, async_sign_pdf
 from tests.conftest import CSRF_RE, Database
 from tests.portal.web.login_flow import log_in
+from tests.signing import hostile
 
 
 async def _csrf(client: httpx.AsyncClient, path: str = "/consent") -> str:
@@ -121,6 +128,56 @@ async def test_own_certificate_signature_over_the_draft_is_accepted(
     assert accepted.status_code == 303, accepted.text
     async with database.sessions() as db:
         assert (await db.execute(select(Consent))).scalar_one().method == "uploaded_signature"
+
+
+def _with_text_field(pdf: bytes) -> bytes:
+    """``pdf`` with an empty text field added by an incremental update (before any signature)."""
+    def add(writer: IncrementalPdfFileWriter) -> None:
+        page_ref = writer.root["/Pages"]["/Kids"][0]
+        widget = writer.add_object(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/FT"): pdf_name("/Tx"), pdf_name("/T"): generic.TextStringObject("remark"),
+            pdf_name("/F"): generic.NumberObject(4), pdf_name("/P"): page_ref,
+            pdf_name("/Rect"): generic.ArrayObject([generic.NumberObject(v) for v in (72, 100, 320, 130)]),
+        }))
+        page = page_ref.get_object()
+        page[pdf_name("/Annots")] = generic.ArrayObject([*page.get("/Annots", ()), widget])
+        writer.update_container(page)
+        writer.root[pdf_name("/AcroForm")] = writer.add_object(generic.DictionaryObject({
+            pdf_name("/Fields"): generic.ArrayObject([widget]),
+            pdf_name("/DA"): generic.TextStringObject("/Helv 0 Tf 0 g")}))
+        writer.update_root()
+
+    return hostile.edit(pdf, add)
+
+
+async def test_a_consent_changed_after_its_signature_is_refused(
+        client: httpx.AsyncClient, app: Starlette, database: Database) -> None:
+    # issue 15: the party signs our draft (with a text field added before signing), then fills
+    # the field in: the signature permits form filling and stays valid, but what was signed is
+    # not all the file shows, so consent does not count
+    await log_in(client, "zhangsan")
+    draft = await client.post("/consent/draft.pdf", data={"scope": "all", "csrf_token": await _csrf(client)})
+    pki = development_services(dev_pki_dir(app.state.settings.data_dir)).dev_pki
+    assert pki is not None
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = pki.issue_party_certificate("张三", "OWN-CERT-2", key.public_key())
+    own = KeySigner(key, certificate, pki.chain_of(certificate))
+    signed = await async_sign_pdf(_with_text_field(draft.content), own, SignatureSettings())
+    filled = hostile.edit(signed, lambda writer: populate_static_text_field(
+        writer, "remark", TextBoxStyle(), "仅同意市场监管局送达"))
+    assert filled.startswith(draft.content)  # our draft, unaltered, with updates after it
+    report = await app.state.notary.verify(filled)
+    assert report.passed and report.changed_after_signing  # valid, yet more than was signed
+    token = await _csrf(client)
+    refused = await client.post("/consent/upload", data={"csrf_token": token},
+                                files={"file": ("c.pdf", filled, "application/pdf")})
+    assert refused.status_code == 422 and "确认书在签名后被改动过" in refused.text
+    async with database.sessions() as db:
+        assert (await db.execute(select(Consent))).first() is None
+    accepted = await client.post("/consent/upload", data={"csrf_token": token},
+                                 files={"file": ("c.pdf", signed, "application/pdf")})
+    assert accepted.status_code == 303, accepted.text
 
 
 async def test_another_partys_consent_document_is_not_found(

@@ -176,6 +176,29 @@ async def test_content_changed_after_sealing_reads_modified(client: httpx.AsyncC
     assert "DISALLOWED_MODIFICATION" in page and samples.VALID_SUMMARY not in page
 
 
+async def test_a_change_after_a_valid_seal_is_the_first_thing_the_report_says(
+        client: httpx.AsyncClient, data_dir: Path) -> None:
+    # issue 15: a sealed decision form-filled afterwards (another amount over the sealed one)
+    # validates, since the seal permits form filling; the warning that the file shows more
+    # than was sealed comes above everything: the verdict, the details and the downloads
+    filled = await samples.form_filled(data_dir)
+    path = await _report_path(client, filled)
+    page = (await client.get(path)).text
+    result = page[page.index("签章验证结果</h1>"):]
+    warning = result.index(samples.CHANGED_AFTER_SIGNING_WARNING)
+    alert = result.rindex('role="alert"', 0, warning)
+    assert not re.search(r"<(p|dl|section|a)\b", result[:alert])  # nothing but the heading before it
+    assert warning < result.index(samples.VALID_WITH_CHANGES_SUMMARY)
+    assert warning < result.index("第 1 个签名") and warning < result.index("下载验证报告")
+    assert result.count(samples.CHANGED_AFTER_SIGNING_WARNING) == 1
+    report_pdf = (await client.get(path + "/pdf")).content
+    pages = PdfReader(io.BytesIO(report_pdf)).pages
+    text = re.sub(r"[\s\x00]+", "", "".join(page.extract_text() for page in pages))
+    assert text.index(samples.CHANGED_AFTER_SIGNING_WARNING) < text.index(samples.VALID_WITH_CHANGES_SUMMARY)
+    unchanged = (await client.get(await _report_path(client, await samples.sealed_pdf(data_dir)))).text
+    assert samples.CHANGED_AFTER_SIGNING_WARNING not in unchanged and 'role="alert"' not in unchanged
+
+
 async def test_an_unsigned_pdf_is_a_report_saying_so(client: httpx.AsyncClient) -> None:
     page = (await client.get(await _report_path(client, make_pdf(1)))).text
     assert "此文件不含电子签名或电子印章" in page and "第 1 个签名" not in page

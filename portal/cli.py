@@ -127,9 +127,8 @@ async def _evidence_checkpoint(settings: Settings, _args: argparse.Namespace) ->
     engine = open_engine(settings)
     try:
         async with Notary.from_settings(settings) as notary:
-            deps = evidence_worker.EvidenceDeps(session_factory(engine), notary,
-                                                settings.data_dir / checkpoints.EXPORT_DIR)
-            await evidence_worker.take_checkpoint(deps)
+            await evidence_worker.take_checkpoint(evidence_worker.deps_for(settings, session_factory(engine),
+                                                                           notary))
     finally:
         await engine.dispose()
     print("已为各证据链的当前链头申请时间戳（无变化时不新建检查点）。")

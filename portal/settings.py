@@ -242,6 +242,10 @@ class Settings:
     """``SECRET_KEY`` was not given: the key was generated into ``DATA_DIR`` by this node."""
     key_ids: Mapping[str, str] = field(default_factory=dict)
     """``KEY_IDS``: the key id of each purpose that is not at ``1`` (``portal.keys``)."""
+    evidence_checkpoint_seconds: int = 600
+    """``EVIDENCE_CHECKPOINT_SECONDS``: how often the workers anchor the evidence chains' heads
+    with an RFC 3161 checkpoint (``portal.workers.evidence``); 60 s to a day. What changed
+    since the last checkpoint is what a forger with the database could still rewrite unseen."""
 
     def key(self, purpose: str) -> bytes:
         """The current key for ``purpose`` (``portal.keys.PURPOSES``), derived from SECRET_KEY."""
@@ -596,6 +600,13 @@ def _metrics_token(env: Mapping[str, str]) -> str | None:
     return token
 
 
+def _checkpoint_seconds(env: Mapping[str, str]) -> int:
+    seconds = _int(env, "EVIDENCE_CHECKPOINT_SECONDS", 600)
+    if not 60 <= seconds <= 86_400:
+        raise ConfigurationError("EVIDENCE_CHECKPOINT_SECONDS must be from 60 (a minute) to 86400 (a day)")
+    return seconds
+
+
 def export_to_server_processes(key: str, value: str) -> None:
     """Put ``key`` into the environment that ``portal serve --workers N``'s server processes
     start with: they read their settings from it, as the command itself did."""
@@ -638,4 +649,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dev_keys_dir=_directory(Path(env.get("DEV_KEYS_DIR") or data_dir).resolve()),
         metrics_token=_metrics_token(env),
         metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
+        evidence_checkpoint_seconds=_checkpoint_seconds(env),
     )

@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +27,11 @@ POLICY = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=30), max_a
 
 
 async def enqueue(db: AsyncSession, kind: str, subject_id: int, *, payload: dict[str, Any] | None = None,
-                  dedupe_key: str | None = None, not_before: datetime | None = None) -> None:
-    """Add a job unless one with the same dedupe key exists (then nothing happens)."""
-    now = utcnow()
+                  dedupe_key: str | None = None, not_before: datetime | None = None,
+                  now: datetime | None = None) -> None:
+    """Add a job unless one with the same dedupe key exists (then nothing happens); ``now``:
+    the instant of a scheduling round, its created time (default: now)."""
+    now = now or utcnow()
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     await db.execute(insert(Job).values(
         kind=kind, subject_id=subject_id, dedupe_key=dedupe_key or f"{kind}:{subject_id}",
@@ -69,3 +71,10 @@ async def retry_later(db: AsyncSession, job_id: int, error: str, *, rng: random.
     now = utcnow()
     job.last_error = error[:200]
     job.next_attempt_at = POLICY.next_attempt_at(job.attempts, now, rng or random.Random())  # noqa: S311 (jitter, not secrecy)
+
+
+async def prune(db: AsyncSession, kind: str, *, created_before: datetime) -> int:
+    """Delete the jobs of ``kind`` created before ``created_before``, done or not: only for a
+    kind whose newer jobs supersede the older (a periodic job); returns how many went."""
+    result = await db.execute(delete(Job).where(Job.kind == kind, Job.created_at < created_before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ from portal.database import session_factory, transaction, utcnow
 from portal.engines import open_engine
 from portal.legal_calendar import HolidayCalendar
 from portal.notary import Notary
-from portal.services import checkpoints, outbox
+from portal.services import outbox
 from portal.settings import NotificationSettings, Settings
 from portal.workers import eservice, evidence, payments, reconciliation, submissions
 from portal.workers.channels import open_channels
@@ -97,7 +97,7 @@ async def run_workers(
                                                     development=settings.development)
     payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
     reconciliation_deps = reconciliation.deps_for(settings, sessions)
-    evidence_deps = evidence.EvidenceDeps(sessions, notary, settings.data_dir / checkpoints.EXPORT_DIR)
+    evidence_deps = evidence.deps_for(settings, sessions, notary)
     options = worker_options(settings.notifications)
     stop = stop or asyncio.Event()
     try:
@@ -127,7 +127,7 @@ async def run_workers(
                 payments.JOBS.run(payment_deps, stop),
                 # once a day: a round a minute is enough to start soon after the hour
                 reconciliation.JOBS.run(reconciliation_deps, stop, poll_seconds=60),
-                evidence.JOBS.run(evidence_deps, stop, poll_seconds=60),
+                evidence.JOBS.run(evidence_deps, stop, poll_seconds=min(60, evidence_deps.interval)),
             )
             return 0
     finally:

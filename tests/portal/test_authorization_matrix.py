@@ -37,6 +37,7 @@ from portal.workers import payments as payment_jobs
 from portal.workers import submissions as submission_jobs
 from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import Database, csrf_from
+from tests.portal import verify_samples
 from tests.portal.eservice.delegation_flow import act_for, browser, granted_id, person_id
 from tests.portal.eservice.factories import RENDERER, credit_code, deliver, make_case
 from tests.portal.payments.factories import payment_deps, receipt_links
@@ -128,6 +129,7 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     ("GET", "/verify/reports/{report_id}"): Rule("report", PUBLIC),
     ("GET", "/verify/reports/{report_id}/json"): Rule("report", PUBLIC),
     ("GET", "/verify/reports/{report_id}/pdf"): Rule("report", PUBLIC),
+    ("GET", "/verify/reports/{report_id}/seals/{number:int}.png"): Rule("report_seal", PUBLIC),
     ("GET", "/publicity/{publication_id:int}"): Rule("publication", PUBLIC),
     ("GET", "/api/v1/cases/{case_code}"): Rule("case", AGENCY_READ),
     ("POST", "/api/v1/cases/{case_code}/events"): Rule("case", AGENCY_EMPTY_BODY, "empty_json"),
@@ -342,6 +344,10 @@ async def build_world(database: Database, app: Starlette) -> World:
                                                files={"file": ("a.pdf", make_pdf(), "application/pdf")})
     assert uploaded.status_code == 303, uploaded.text
     report = uploaded.headers["location"].rsplit("/", 1)[1]
+    sealed = await clients["anonymous"].post("/verify", data={"csrf_token": token}, files={
+        "file": ("a.ofd", verify_samples.sealed_ofd(app.state.settings.data_dir), "application/ofd")})
+    assert sealed.status_code == 303, sealed.text
+    ofd_report = sealed.headers["location"].rsplit("/", 1)[1]
     return World(clients, {
         "delivery": {"A": delivery_a.public_id, "B": delivery_b.public_id},
         "consent": {"A": str(consent_a), "B": str(consent_b)},
@@ -355,6 +361,7 @@ async def build_world(database: Database, app: Starlette) -> World:
         "client": {"A": client_a, "B": client_b},
         "publication": {"A": publication_a, "B": publication_b},
         "report": {"A": report},
+        "report_seal": {"A": {"report_id": ofd_report, "number:int": "1"}},
         "fine": {"A": fine_a, "B": fine_b},
         "receipt": {"A": receipt_a},
         "day": {"A": china_date(utcnow()).isoformat()},

@@ -4,6 +4,7 @@ the OpenAPI document by the ``api`` client (tests/portal/api/conftest.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import VerificationReportRecord
+from portal.services import rate_limits
 from portal.settings import Settings
 from tests.conftest import Database, make_settings
 from tests.portal import verify_samples as samples
@@ -120,8 +122,12 @@ async def test_over_the_limit_is_413(api: httpx.AsyncClient) -> None:
     _problem(response, 413, "payload_too_large")
 
 
-async def test_rate_limit_is_429_with_retry_after(api: httpx.AsyncClient) -> None:
-    # v5.0.0-2.4.1: limited per client, bad requests included
+async def test_rate_limit_is_429_with_retry_after(api: httpx.AsyncClient,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # v5.0.0-2.4.1: limited per client, bad requests included. The limiter's clock is held
+    # mid-window so a slow run cannot cross into the next window and get a fresh allowance.
+    frozen = datetime(2026, 11, 23, 10, 0, 30, tzinfo=UTC)
+    monkeypatch.setattr(rate_limits, "utcnow", lambda: frozen)
     for _ in range(5):
         _problem(await api.post(URL, files=samples.upload(b"")), 400, "file_empty")
     response = await api.post(URL, files=samples.upload(b""))

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 export DATA_DIR ?= ./var
 
-.PHONY: run test test-cluster lint bench system-run system-test system-cluster clean-demo
+.PHONY: run test test-cluster lint bench lighthouse system-run system-test system-cluster clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ lint: $(STAMP)
 bench: $(STAMP) $(NODE_STAMP) system-test
 	@for script in bench/*.py; do [ "$$script" = bench/harness.py ] && continue; \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## make lighthouse: Lighthouse (mobile) on /, /verify, /publicity, a case, the mailbox and 我的待办
+lighthouse: $(STAMP) $(NODE_STAMP) system-test
+	$(BIN)/python bench/lighthouse.py
 
 clean-demo:
 	rm -rf $(DATA_DIR)

@@ -98,7 +98,7 @@ TITLES: dict[str, str] = {
     "not_pdf": "所选文件不是 PDF 文件或 OFD 文件，或文件已损坏",
     "pdf_encrypted": "文件已加密，无法验证，请上传未加密的 PDF 文件",
     "publication_exists": "本机关已公示过该案号的同类信息，请使用更新接口",
-    "withdrawal_too_early": "公示未满六十日，只有处罚决定被变更、撤销或者被确认违法、无效时才能撤回（《福建省行政执法平台管理规定》第二十一条；《中华人民共和国行政处罚法》第四十八条）",
+    "withdrawal_too_early": "公示未满六十日，只有处罚决定被变更、撤销或者被确认违法、无效时才能撤回（《福建省一体化大融合行政执法平台管理暂行办法》第二十一条；《中华人民共和国行政处罚法》第四十八条）",
     "already_withdrawn": "该公示信息已经撤回",
     "publication_withdrawn": "该公示信息已经撤回，不能再更新",
     "publication_expired": "该公示信息的公示期已满，已不再公开",
@@ -138,8 +138,50 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
+# What a party reads on a page where an agency reads ``TITLES`` in the API (issue 14): the same
+# refusal, in the words of the person it happens to, with what to do next. No "环节" or
+# "记录": a party does not record stages.
+PARTY_TITLES: dict[str, str] = {
+    "case_closed": "本案已经办结，不能再通过平台提交。如有疑问，请联系执法机关",
+    "already_decided": "执法机关已经作出处罚决定，陈述、申辩和听证的期限已经结束。如不服决定，可以依法申请行政复议或者提起行政诉讼",
+    "decision_required": "执法机关作出处罚决定后，才能申请暂缓或分期缴纳罚款",
+    "no_fine": "本案的处罚决定没有罚款，不需要申请暂缓或分期缴纳",
+    "no_hearing_right": "本案不适用听证程序；您仍然可以提交陈述、申辩",
+    "notice_required": "执法机关还没有告知拟作出的行政处罚，现在还不能提交。告知后，期限会显示在案件页面",
+    "party_not_informed": "执法机关还没有把事先告知书送达给您，期限还没有开始计算。送达后就可以提交",
+    "rights_waived": "您已经声明放弃本次陈述、申辩，不能再提交",
+    "hearing_already_requested": "您已经申请了听证，执法机关会另行通知听证的时间和地点",
+    "statement_window_closed": "陈述、申辩的期限已经结束，不能再通过平台提交。如有正当理由，请尽快联系执法机关",
+    "hearing_window_closed": "申请听证的期限（告知后五个工作日内）已经结束。如有正当理由，请尽快联系执法机关",
+    "forbidden": "您的授权不能办理这件事",
+    "conflict": "这件事现在不能办理",
+    "bad_request": "提交的内容无法处理",
+    "method_not_allowed": "页面不能这样打开",
+    "unsupported_media_type": "不支持这种文件",
+    "fine_closed": "这笔罚款已经缴清或已经退款，不需要再缴款",
+}
+
+EXPLANATIONS.update({
+    "forbidden": "如果您是代为办理，请确认授权人给您的授权范围；需要时请授权人在“我的账户”中调整授权。",
+    "conflict": "页面上的信息可能已经变化。请返回上一页，刷新后再试。",
+    "bad_request": "请返回上一页，检查填写的内容后重新提交。",
+    "method_not_allowed": "请从平台的页面上点击链接或按钮进入。",
+    "unsupported_media_type": "请上传 PDF、JPG 或 PNG 文件。",
+    "fine_closed": "缴款记录和财政电子票据见“我的罚款”。",
+})
+
+
 def title(code: str) -> str:
     return TITLES.get(code, TITLES["internal_error"])
+
+
+PARTY_WORDS: dict[str, str] = {**TITLES, **PARTY_TITLES}
+"""Every title, in the party's words where they differ (for templates that look codes up)."""
+
+
+def party_title(code: str) -> str:
+    """The title a person reads on a page: the party's words where they differ."""
+    return PARTY_TITLES.get(code) or title(code)
 
 
 def explanation(code: str) -> str:

@@ -1,5 +1,8 @@
 """Electronic service (电子送达): the service receipt (送达回证), the consent to electronic
 service and its revocation, and the mailbox's deadline labels and download names.
+
+``{e_service}`` in a text is the configured province's article on electronic service
+(``catalogue.regulations``): a party reads its own province's rule, never another's.
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ SERVICE_RECEIPT: dict[str, str] = {
     "timestamp_pending": "尚未取得（平台将持续申请，不影响送达效力）",
     "legal_basis": (
         "依据：受送达人已签署电子送达确认书。文书到达受送达人指定的电子送达接收系统的时间为送达时间"
-        "（《福建省行政执法平台管理规定》第十九条；《广东省行政执法平台管理办法》第三十条；"
-        "《中华人民共和国民事诉讼法》第九十条）。送达时间不因受送达人是否阅读而改变。"
+        "（{e_service}；《中华人民共和国民事诉讼法》第九十条）。送达时间不因受送达人是否阅读而改变。"
     ),
     "verify_hint": "任何人均可使用 PAdES 签章验证工具（包括本平台 /verify 页面）核验本回证的电子印章和时间戳。",
     "china_time_format": "%Y年%m月%d日 %H时%M分%S秒",
@@ -58,9 +60,9 @@ CONSENT: dict[str, str] = {
     "effect": (
         "1. 本确认书签署后，行政执法机关可以通过上述电子送达接收系统向受送达人送达行政处罚事先告知书、"
         "行政处罚决定书、听证通知书等行政执法文书（《中华人民共和国行政处罚法》第六十一条；"
-        "《福建省行政执法平台管理规定》第十九条）。\n"
-        "2. 文书到达上述接收系统的时间即为送达时间，不以受送达人是否阅读为准（《中华人民共和国民事诉讼法》"
-        "第九十条；《广东省行政执法平台管理办法》第三十条）。请及时登录查看，以免错过陈述、申辩、"
+        "{e_service}）。\n"
+        "2. 文书到达上述接收系统的时间即为送达时间，不以受送达人是否阅读为准（{e_service}；"
+        "《中华人民共和国民事诉讼法》第九十条）。请及时登录查看，以免错过陈述、申辩、"
         "申请听证和缴纳罚款等期限。\n"
         "3. 受送达人可以随时撤回本确认；撤回自撤回之时起生效，不影响此前已经完成的送达。\n"
         "4. 受送达人可以要求行政执法机关提供纸质文书。"

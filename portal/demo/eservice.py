@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.blobstore import open_blob_store
 from portal.catalogue import CONSENT
+from portal.catalogue.regulations import regulation
 from portal.database import engine_of, transaction, utcnow
 from portal.dev_idp import provider as dev_idp
 from portal.dev_idp.identities import DEMO_IDENTITIES
@@ -76,7 +77,8 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
                                                  settings.secret_key.encode())
             content = await consent_documents.confirmation_content(
                 db, acting_party_id=company.id, signer_person_id=person.id, agency_ids=[],
-                email_copy=None, on=china_date(utcnow()))
+                email_copy=None, on=china_date(utcnow()),
+                regulation=regulation(settings.service_desk.province))
             case = await cases.case_for_agency(db, agency_id, case_code)
         pdf, placement = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
         signed = await consent_documents.sign_as(notary, signer, pdf, placement,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from portal.cases.codes import display
 from portal.catalogue import SERVICE_RECEIPT as L
+from portal.catalogue.regulations import Regulation
 from portal.documents.pdf import CjkDocument
 from portal.identifiers import masked_identifier
 from portal.services.delivery_views import DeliveryView, utc_text
@@ -27,7 +28,8 @@ def china_time(instant: datetime) -> str:
         f"{local.second:02d}秒", f"{local.second:02d}.{local.microsecond:06d}秒")
 
 
-def render_service_receipt(view: DeliveryView, *, issued_at: datetime) -> tuple[bytes, SealPlacement]:
+def render_service_receipt(view: DeliveryView, *, issued_at: datetime,
+                           regulation: Regulation) -> tuple[bytes, SealPlacement]:
     """The unsealed receipt and the box its seal goes into (CPU work: run it in a thread)."""
     d = view.delivery
     timestamp = L["timestamp_pending"]
@@ -53,7 +55,7 @@ def render_service_receipt(view: DeliveryView, *, issued_at: datetime) -> tuple[
         (L["arrival_event"], d.arrival_event_hash),
         (L["timestamp"], timestamp),
     ], label_width=48)
-    document.paragraph(L["legal_basis"], size=9.5)
+    document.paragraph(L["legal_basis"].format(e_service=regulation.cite(regulation.e_service)), size=9.5)
     document.paragraph(L["verify_hint"], size=9, colour=(70, 70, 70))
     placement = document.reserve_seal()
     return document.output(), placement

@@ -59,6 +59,8 @@ class OutboxMessage(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     template_version: Mapped[int] = mapped_column(Integer)
+    link: Mapped[str | None] = mapped_column(String(300))
+    """The portal page the event is about (``/mailbox/…``, ``/fines/…``): the notice links there."""
     status: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
@@ -108,6 +110,8 @@ class Notice(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    link: Mapped[str | None] = mapped_column(String(300))
+    """Where the notice leads (its outbox message's ``link``); None: the notices page."""
 
 
 class NotificationPreference(Base):

@@ -32,6 +32,7 @@ from portal.cases.rules import PartyStanding
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.rights import ObjectionAnswer, Submission, SubmissionAcknowledgement
+from portal.references import reference
 
 NOTICE_DOCUMENT = "行政处罚事先告知书"
 DECISION_DOCUMENT = "行政处罚决定书"
@@ -118,7 +119,7 @@ async def timeline_entries(db: AsyncSession, case: Case, party_id: int) -> list[
         .outerjoin(ObjectionAnswer, ObjectionAnswer.submission_id == Submission.id)
         .where(Submission.case_id == case.id, Submission.party_id == party_id))).all()
     for submission, acknowledged_at, answer in rows:
-        details = [Detail(catalogue.RIGHTS["timeline.receipt_number"], submission.public_id)]
+        details = [Detail(catalogue.RIGHTS["timeline.receipt_number"], reference(submission.public_id))]
         if acknowledged_at is not None:
             details.append(Detail(catalogue.RIGHTS["timeline.acknowledged"], acknowledged_at, "instant"))
         entries.append(TimelineEntry(
@@ -127,7 +128,7 @@ async def timeline_entries(db: AsyncSession, case: Case, party_id: int) -> list[
         if answer is not None:
             entries.append(TimelineEntry(
                 answer.answered_at, "objection_answered", catalogue.RIGHTS["timeline.objection_answered"],
-                (Detail(catalogue.RIGHTS["timeline.receipt_number"], submission.public_id),
+                (Detail(catalogue.RIGHTS["timeline.receipt_number"], reference(submission.public_id)),
                  Detail(catalogue.RIGHTS["content.outcome"], catalogue.RIGHTS[f"outcome.{answer.outcome}"])),
                 source="submission"))
     return entries

@@ -88,7 +88,7 @@ async def record_consent(db: AsyncSession, *, party_id: int, signer_person_id: i
                                                        mobile=current.mobile,
                                                        sms_enabled=current.sms_enabled)
     await outbox.enqueue(db, event_id=f"consent:{event.hash}", kind=Kind.CONSENT_SIGNED,
-                         party_id=party_id, renderer=renderer, now=event.occurred_at,
+                         party_id=party_id, renderer=renderer, now=event.occurred_at, link="/consent",
                          context={"consent_date": china_date(event.occurred_at)})
     return consent
 
@@ -109,6 +109,6 @@ async def record_revocation(db: AsyncSession, *, party_id: int, signer_person_id
     db.add(revocation)
     await db.flush()
     await outbox.enqueue(db, event_id=f"revocation:{event.hash}", kind=Kind.CONSENT_REVOKED,
-                         party_id=party_id, renderer=renderer, now=event.occurred_at,
+                         party_id=party_id, renderer=renderer, now=event.occurred_at, link="/consent",
                          context={"consent_date": china_date(event.occurred_at)})
     return record.consent, revocation

@@ -20,6 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.catalogue.regulations import Regulation
 from portal.errors import NotFound, Unprocessable
 from portal.models.agencies import Agency
 from portal.models.parties import Party
@@ -42,7 +43,7 @@ async def agencies(db: AsyncSession) -> list[Agency]:
 
 async def confirmation_content(db: AsyncSession, *, acting_party_id: int, signer_person_id: int,
                                agency_ids: list[int], email_copy: str | None,
-                               on: date) -> ConfirmationContent:
+                               on: date, regulation: Regulation) -> ConfirmationContent:
     acting = await db.get(Party, acting_party_id)
     signer = await db.get(Party, signer_person_id)
     if acting is None or signer is None:
@@ -54,7 +55,7 @@ async def confirmation_content(db: AsyncSession, *, acting_party_id: int, signer
     return ConfirmationContent(
         party_name=acting.name, party_kind=acting.kind, party_identifier=identifier or "",
         signer_name=signer.name, agency_names=tuple(names[i] for i in sorted(agency_ids)),
-        email_copy=email_copy, on=on)
+        email_copy=email_copy, on=on, regulation=regulation)
 
 
 async def sign_as(notary: Notary, signer: KeySigner, pdf: bytes, placement: SealPlacement,

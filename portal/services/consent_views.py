@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.catalogue import CONSENT as L
+from portal.catalogue.regulations import Regulation
 from portal.vocabulary import PERSON
 
 
@@ -24,6 +25,8 @@ class ConfirmationContent:
     """Empty: all agencies."""
     email_copy: str | None
     on: date
+    regulation: Regulation
+    """The province's platform regulation the legal effect cites (``PORTAL_PROVINCE``)."""
 
     def rows(self) -> list[tuple[str, str]]:
         identifier_label = (L["person_identifier"] if self.party_kind == PERSON
@@ -41,4 +44,5 @@ class ConfirmationContent:
         return rows
 
     def effect_paragraphs(self) -> list[str]:
-        return L["effect"].split("\n")
+        article = self.regulation.cite(self.regulation.e_service)
+        return L["effect"].format(e_service=article).split("\n")

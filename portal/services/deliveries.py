@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import Kind, Renderer
 from portal.blobstore import BlobStore
+from portal.cases import codes as case_codes
 from portal.database import database_now
 from portal.errors import NotFound, Unprocessable
 from portal.evidence_hash import canonical_json
@@ -131,8 +132,10 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
     await jobs.enqueue(db, RECEIPT_JOB, delivery.id)
     agency = await db.get(Agency, case.agency_id)
     await outbox.enqueue(db, event_id=f"arrived:{event.hash}", kind=Kind.DOCUMENT_ARRIVED,
-                         party_id=party.id, renderer=renderer, now=arrived_at, context={
-                             "agency_name": agency.name if agency else "", "case_code": case.code,
+                         party_id=party.id, renderer=renderer, now=arrived_at,
+                         link=f"/mailbox/{public_id}", context={
+                             "agency_name": agency.name if agency else "",
+                             "case_code": case_codes.display(case.code),
                              "document_type": request.document_type,
                              "document_title": request.title, "arrived_at": arrived_at})
     # the arrival may start the party's periods (FJ art. 19): register their reminders

@@ -203,6 +203,8 @@ class FineView:
     payments: tuple[PaymentView, ...]
     receipts: tuple[ReceiptView, ...]
     open_order: PaymentOrder | None
+    latest_order: PaymentOrder | None = None
+    """The order made last, open or not: what the page the party returns to reports on."""
 
     @property
     def state(self) -> str:
@@ -234,6 +236,16 @@ class FineView:
     def paying_ahead(self) -> bool:
         """Under a plan with nothing due by today: the party is asked for the next instalment."""
         return any(i.in_pay_now and i.line.due_date > self.today for i in self.instalments)
+
+    @property
+    def last_paid_instalment(self) -> InstalmentView | None:
+        """Under a plan, the latest instalment paid (payments settle them in due order)."""
+        return next((i for i in reversed(self.instalments) if i.status == "paid"), None)
+
+    @property
+    def next_instalment(self) -> InstalmentView | None:
+        """Under a plan, the first instalment still open."""
+        return next((i for i in self.instalments if i.status != "paid"), None)
 
     @property
     def receipts_pending(self) -> bool:
@@ -289,11 +301,15 @@ async def fine_view(db: AsyncSession, fine: Fine, today: date) -> FineView:
     fine_terms = terms_from_events(fine, await cases.case_events(db, case), await load_calendar(db))
     open_order = (await db.execute(select(PaymentOrder).where(
         PaymentOrder.fine_id == fine.id, PaymentOrder.state.in_(OPEN_STATES)))).scalar_one_or_none()
+    latest_order = (await db.execute(select(PaymentOrder).where(PaymentOrder.fine_id == fine.id)
+                                     .order_by(PaymentOrder.created_at.desc(), PaymentOrder.id.desc())
+                                     .limit(1))).scalar_one_or_none()
     return FineView(fine=fine, case=case, agency_name=agency.name, party=party,
                     delivery_public_id=delivery.public_id if delivery else None, today=today,
                     quote=quote_for(fine_terms, today, [v.record for v in views]),
                     fine_terms=fine_terms, payments=views,
-                    receipts=tuple(await receipt_views(db, fine.id)), open_order=open_order)
+                    receipts=tuple(await receipt_views(db, fine.id)), open_order=open_order,
+                    latest_order=latest_order)
 
 
 async def case_fines(db: AsyncSession, case_id: int, party_id: int, today: date) -> list[FineView]:

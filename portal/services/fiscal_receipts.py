@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from notifications import Kind, Renderer
+from portal.cases import codes as case_codes
 from portal.identifiers import masked_identifier
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -191,8 +192,9 @@ async def record_document(db: AsyncSession, receipt_id: int, document_sha256: st
         agency = await db.get(Agency, fine.agency_id)
         assert case is not None and agency is not None
         await outbox.enqueue(db, event_id=f"receipt:{row.id}", kind=Kind.RECEIPT_ISSUED,
-                             party_id=fine.party_id, renderer=renderer, now=now, context={
-                                 "case_code": case.code, "agency_name": agency.name,
+                             party_id=fine.party_id, renderer=renderer, now=now,
+                             link=f"/fines/{fine.public_id}", context={
+                                 "case_code": case_codes.display(case.code), "agency_name": agency.name,
                                  "amount_fen": row.total_fen, "receipt_number": f"{row.code}-{row.number}"})
     return True
 

@@ -7,7 +7,12 @@ though delivery as a whole is at-least-once. The notice's text was rendered by t
 notifications library; titles and bodies are plain text and must be escaped when shown.
 
 The bell reads ``unread_count`` and ``recent_notices``; "mark as read" is a state change, so
-the pages call ``mark_read`` and ``mark_all_read`` only from a POST (SECURITY.md 3.5.1). Every
+the pages call ``mark_read`` and ``mark_all_read`` only from a POST (SECURITY.md 3.5.1).
+
+Each notice leads to the page its event is about (``link``, from its outbox message; issue
+14): ``open_notice`` marks it read and answers that page, and a POST that opens the thing
+itself (viewing or downloading a served document) marks every notice leading there read
+(``mark_read_leading_to``). A plain GET of the page never does: no state change on GET. Every
 query here is filtered by the acting party: another party's notice id is ``NotFound``, the same
 answer as an id that does not exist (8.2.2).
 """
@@ -25,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import InboxNotice
 from portal.database import database_now
 from portal.errors import NotFound
-from portal.models.outbox import Notice
+from portal.models.outbox import Notice, OutboxMessage
 from portal.services.notification_preferences import party_from_reference
 
 
@@ -38,12 +43,16 @@ class NoticeView:
     body: str
     created_at: datetime
     read_at: datetime | None
+    link: str | None = None
+    """The page the notice is about; None: nowhere else than the notices page."""
 
 
 async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime | None = None) -> str:
     """Insert the notice unless its dedupe key is already stored; return the notice's id."""
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     created_at = now or await database_now(db)
+    link = (await db.execute(select(OutboxMessage.link).where(
+        OutboxMessage.dedupe_key == notice.dedupe_key))).scalar_one_or_none()
     stored = await db.execute(
         insert(Notice)
         .values(
@@ -53,6 +62,7 @@ async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime |
             template_version=notice.template_version,
             dedupe_key=notice.dedupe_key,
             created_at=created_at,
+            link=link,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Notice.id)
@@ -72,7 +82,8 @@ async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20,
         query = query.where(Notice.read_at.is_(None))
     rows = await db.execute(query.order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit))
     return [
-        NoticeView(row.id, row.title, row.body, row.created_at, row.read_at) for row in rows.scalars()
+        NoticeView(row.id, row.title, row.body, row.created_at, row.read_at, row.link)
+        for row in rows.scalars()
     ]
 
 
@@ -108,3 +119,20 @@ async def mark_all_read(db: AsyncSession, party_id: int, *, now: datetime | None
                                .where(Notice.party_id == party_id, Notice.read_at.is_(None))
                                .values(read_at=when))
     return int(changed.rowcount)  # type: ignore[attr-defined]
+
+
+async def open_notice(db: AsyncSession, party_id: int, notice_id: int) -> str:
+    """Mark the party's notice read and answer where it leads (the notices page if nowhere)."""
+    link = (await db.execute(select(Notice.link).where(
+        Notice.id == notice_id, Notice.party_id == party_id))).first()
+    if link is None:
+        raise NotFound()
+    await mark_read(db, party_id, notice_id)
+    return link[0] or "/notices"
+
+
+async def mark_read_leading_to(db: AsyncSession, party_id: int, link: str) -> None:
+    """The party opened ``link`` itself (a POST): its notices leading there are read now."""
+    when = await database_now(db)
+    await db.execute(update(Notice).where(Notice.party_id == party_id, Notice.link == link,
+                                          Notice.read_at.is_(None)).values(read_at=when))

@@ -150,12 +150,17 @@ async def enqueue(
     context: Mapping[str, object],
     renderer: Renderer,
     now: datetime | None = None,
+    link: str | None = None,
 ) -> list[int]:
     """Write the party's messages for one event, in the caller's transaction.
 
-    Returns the ids of the rows written; empty when the event was enqueued before. Raises
-    ``notifications.TemplateError`` for a context the templates refuse.
+    ``link`` is the portal page the event is about (a path such as ``/mailbox/<id>``): the
+    in-portal notice leads there (issue 14). Returns the ids of the rows written; empty when
+    the event was enqueued before. Raises ``notifications.TemplateError`` for a context the
+    templates refuse.
     """
+    if link is not None and not (link.startswith("/") and not link.startswith("//")):
+        raise ValueError("a notice links only to a path of the portal")
     kind = Kind(kind)
     sliced = channel_contexts(renderer, event_id=event_id, kind=kind, context=context)
     targets = (await get_preferences(db, party_id)).channels
@@ -169,6 +174,7 @@ async def enqueue(
             "context": sliced[channel][0],
             "dedupe_key": dedupe_key(event_id, channel),
             "template_version": sliced[channel][1],
+            "link": link,
             "status": DeliveryStatus.CREATED.value,
             "attempts": 0,
             "next_attempt_at": created_at,

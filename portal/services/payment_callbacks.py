@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from notifications import Kind, Renderer
+from portal.cases import codes as case_codes
 from portal.cases.deadlines import DeadlineKind
 from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
@@ -224,8 +225,9 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentO
     agency = await db.get(Agency, fine.agency_id)
     assert case is not None and agency is not None
     await outbox.enqueue(db, event_id=f"payment:{record.id}", kind=Kind.PAYMENT_CONFIRMED,
-                         party_id=fine.party_id, renderer=renderer, now=now, context={
-                             "case_code": case.code, "agency_name": agency.name,
+                         party_id=fine.party_id, renderer=renderer, now=now,
+                         link=f"/fines/{fine.public_id}", context={
+                             "case_code": case_codes.display(case.code), "agency_name": agency.name,
                              "amount_fen": record.amount_fen, "paid_at": notice.paid_at})
     if quote_for(await terms(db, fine), china_date(notice.paid_at), [*records, record]).settled:
         # the party paid: no payment reminder any more (an instalment plan: once all are paid)

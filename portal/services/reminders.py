@@ -141,6 +141,7 @@ async def send_reminder(
         context=_context(row.facts, row.deadline_ends_at),
         renderer=renderer,
         now=now,
+        link=f"/cases/{row.facts['case_code']}" if isinstance(row.facts.get("case_code"), str) else None,
     )
     row.reminded_at = now
     await db.flush()

@@ -39,11 +39,21 @@ async def todo(db: AsyncSession, party_id: int, now: datetime, calendar: Holiday
     return ordered(items)
 
 
-async def _fines(db: AsyncSession, party_id: int, now: datetime,
-                 calendar: HolidayCalendar) -> list[TodoItem]:
+async def case_tasks(db: AsyncSession, party_id: int, case: Case, now: datetime,
+                     calendar: HolidayCalendar) -> list[TodoItem]:
+    """What the party has to do in one case (the top of its case page), most urgent first."""
+    return ordered([*await _fines(db, party_id, now, calendar, case),
+                    *await _rights(db, party_id, now, calendar, case),
+                    *await _documents(db, party_id, now, calendar, case)])
+
+
+async def _fines(db: AsyncSession, party_id: int, now: datetime, calendar: HolidayCalendar,
+                 case: Case | None = None) -> list[TodoItem]:
     today = china_date(now)
     found = []
     for fine in await fines.fines_of_party(db, party_id):
+        if case is not None and fine.case_id != case.id:
+            continue
         view = await fine_views.fine_view(db, fine, today)
         if not view.payable:
             continue
@@ -55,11 +65,11 @@ async def _fines(db: AsyncSession, party_id: int, now: datetime,
     return found
 
 
-async def _rights(db: AsyncSession, party_id: int, now: datetime,
-                  calendar: HolidayCalendar) -> list[TodoItem]:
+async def _rights(db: AsyncSession, party_id: int, now: datetime, calendar: HolidayCalendar,
+                  only: Case | None = None) -> list[TodoItem]:
     today = china_date(now)
     found = []
-    for case in await cases.cases_of_party(db, party_id):
+    for case in [only] if only is not None else await cases.cases_of_party(db, party_id):
         overview = await submissions.overview(db, case, party_id, calendar, now)
         if SubmissionKind.WAIVER in overview.state.filed:
             continue
@@ -73,11 +83,11 @@ async def _rights(db: AsyncSession, party_id: int, now: datetime,
     return found
 
 
-async def _documents(db: AsyncSession, party_id: int, now: datetime,
-                     calendar: HolidayCalendar) -> list[TodoItem]:
+async def _documents(db: AsyncSession, party_id: int, now: datetime, calendar: HolidayCalendar,
+                     case: Case | None = None) -> list[TodoItem]:
     today = china_date(now)
     found = []
-    for item in await mailbox.items(db, party_id):
+    for item in await mailbox.items(db, party_id, case_code=case.code if case else None):
         if item.read_at is not None:
             continue
         running = [deadline.last_day for deadline in await mailbox.deadlines(db, item, party_id, calendar)
@@ -104,5 +114,5 @@ async def _answers(db: AsyncSession, party_id: int, now: datetime) -> list[TodoI
 
 async def _notices(db: AsyncSession, party_id: int) -> list[TodoItem]:
     shown = await notices.recent_notices(db, party_id, limit=NOTICES_SHOWN, unread_only=True)
-    return [TodoItem(TodoKind.NOTICE, "/notices", notice.title, at=notice.created_at,
+    return [TodoItem(TodoKind.NOTICE, notice.link or "/notices", notice.title, at=notice.created_at,
                      notice_id=notice.id) for notice in shown]

@@ -103,7 +103,7 @@ def page_response(request: Request, exc: PortalError) -> Response:
         headers["retry-after"] = str(exc.retry_after)
     context = {
         "status": exc.status,
-        "title": catalogue.title(exc.code),
+        "title": catalogue.party_title(exc.code),
         "explanation": catalogue.explanation(exc.code),
         "detail": exc.detail if exc.status < 500 else None,
         "retry_after": getattr(exc, "retry_after", None),

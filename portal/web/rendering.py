@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from portal import references
 from portal.catalogue.regulations import regulation
 from portal.web.auth import ACTING_NOTICE
 from portal.web.csrf import csrf_token
@@ -58,6 +59,8 @@ def _environment() -> Environment:
     )
     env.filters["china_time"] = _china_time
     env.filters["china_day"] = _china_day
+    env.filters["reference"] = references.reference
+    env.filters["grouped"] = references.grouped_digits
     env.filters["yuan"] = _yuan
     env.globals["static_url"] = assets.url
     return env

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.blobstore import BlobStore
 from portal.catalogue import SERVICE_RECEIPT
+from portal.catalogue.regulations import REGULATIONS, Regulation
 from portal.database import transaction, utcnow
 from portal.documents.service_receipt import render_service_receipt
 from portal.models.eservice import ArrivalTimestamp, Delivery, ServiceReceipt
@@ -43,6 +44,8 @@ class EserviceDeps:
     sessions: async_sessionmaker[AsyncSession]
     notary: Notary
     blobs: BlobStore
+    regulation: Regulation = REGULATIONS["fujian"]
+    """The province's regulation the service receipt cites (``PORTAL_PROVINCE``)."""
 
 
 async def timestamp_arrival(deps: EserviceDeps, delivery_id: int) -> None:
@@ -75,7 +78,8 @@ async def issue_receipt(deps: EserviceDeps, delivery_id: int, attempt: int) -> N
     if view.timestamp is None and attempt <= RECEIPT_WAITS_FOR_TIMESTAMP:
         raise NotYet("waiting for the arrival timestamp")
     issued_at = utcnow()
-    unsealed, placement = await asyncio.to_thread(render_service_receipt, view, issued_at=issued_at)
+    unsealed, placement = await asyncio.to_thread(render_service_receipt, view, issued_at=issued_at,
+                                                  regulation=deps.regulation)
     sealed = await deps.notary.seal(unsealed, placement, reason=SERVICE_RECEIPT["seal_reason"])
     digest = await deps.blobs.put(sealed)
     async with transaction(deps.sessions) as db:

@@ -34,6 +34,7 @@ from typing import Any
 from notifications import RateLimit, RateLimits, RetryPolicy
 from portal import metrics
 from portal.blobstore import open_blob_store
+from portal.catalogue.regulations import regulation
 from portal.database import session_factory, transaction, utcnow
 from portal.engines import open_engine
 from portal.legal_calendar import HolidayCalendar
@@ -92,7 +93,7 @@ async def run_workers(
     renderer = outbox.renderer_for(settings.public_url)
     notary = Notary.from_settings(settings)
     blobs = open_blob_store(settings.blobs, engine)
-    deps = eservice.EserviceDeps(sessions, notary, blobs)
+    deps = eservice.EserviceDeps(sessions, notary, blobs, regulation(settings.service_desk.province))
     submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key,
                                                     development=settings.development)
     payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)

@@ -115,6 +115,16 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
     await new_page.close()
 
 
+async def log_in(page: Page, live_server: LiveServer, who: str) -> None:
+    """Log in as the demo identity ``who`` through the development identity provider; the
+    portal lands on 我的待办."""
+    await page.goto(live_server.url + "/login")
+    await page.get_by_role("button", name="前往开发用身份认证服务登录").click()
+    await page.locator(f"input[name=login][value={who}]").check()
+    await page.get_by_role("button", name="以所选身份登录").click()
+    await page.wait_for_url("**/todo")
+
+
 async def open_menu(page: Page, link: str | None = None) -> None:
     """Open the header's 菜单 (a <details>, no JavaScript needed) and follow ``link`` in it."""
     menu = page.locator("header details.site-menu")

@@ -36,7 +36,7 @@ async def test_scan_log_in_file_a_statement_and_download_the_sealed_receipt(
     await expect(page.locator("#rights")).to_contain_text("不得因您陈述、申辩而给予更重的处罚")
     await assert_accessible(page)
 
-    await page.get_by_role("link", name="提交陈述、申辩").click()
+    await page.get_by_role("link", name="提交陈述、申辩", exact=True).click()  # in 您的权利
     await expect(page.locator("h1")).to_have_text("陈述、申辩")
     await expect(page.locator("main")).to_contain_text("第四十五条")
     await assert_accessible(page)

@@ -71,7 +71,7 @@ async def test_upload_a_sealed_pdf_read_the_report_and_download_it(
     await assert_accessible(page)
 
     async with page.expect_download() as json_download:
-        await page.get_by_role("link", name="下载验证报告（JSON）").click()
+        await page.get_by_role("link", name="下载验证报告（JSON，供程序读取）").click()
     download = await json_download.value
     assert download.suggested_filename.startswith("签章验证报告_")
     report = json.loads(await _content(download))

@@ -82,12 +82,15 @@ class Rule:
 
 ROUTES: dict[tuple[str, str], Rule | None] = {
     ("GET", "/mailbox/{delivery_id}"): Rule("delivery", PARTY_READ),
+    ("POST", "/mailbox/{delivery_id}/view"): Rule("delivery", PARTY_READ_MARK),  # 303 to view.pdf
+    ("GET", "/mailbox/{delivery_id}/view.pdf"): Rule("delivery", PARTY_READ),
     ("POST", "/mailbox/{delivery_id}/document"): Rule("delivery", PARTY_READ),
     ("GET", "/mailbox/{delivery_id}/receipt"): Rule("delivery", PARTY_READ),
     ("POST", "/mailbox/{delivery_id}/paper-copy"): Rule("delivery", PARTY_ACT),
     ("GET", "/consent/done/{consent_id}"): Rule("consent", PARTY_FULL_READ),
     ("GET", "/consent/{consent_id}/document.pdf"): Rule("consent", PARTY_FULL_READ),
     ("POST", "/notices/{notice_id:int}/read"): Rule("notice", PARTY_READ_MARK),
+    ("POST", "/notices/{notice_id:int}/open"): Rule("notice", PARTY_READ_MARK),  # 303 to its page
     ("GET", "/account/delegations/{delegation_id}"): Rule("delegation", PARTY_FULL_READ),
     ("GET", "/account/delegations/{delegation_id}/revoke"): Rule("delegation", PARTY_FULL_READ),
     # the power of attorney (授权委托书, APL art. 64(3)), signed in build_world: once only
@@ -147,6 +150,7 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     ("GET", "/fines/{fine_id}/return"): Rule("fine", PARTY_READ),
     ("POST", "/fines/{fine_id}/pay"): Rule("fine", PARTY_ACT),  # owner: 303 to the platform
     ("GET", "/fines/{fine_id}/receipts/{code}/{number}"): Rule("receipt", PARTY_READ),
+    ("GET", "/fines/{fine_id}/receipts/{code}/{number}/view"): Rule("receipt", PARTY_READ),
     ("GET", "/api/v1/fines/{fine_id}"): Rule("fine", AGENCY_READ),
     ("POST", "/api/v1/fines/{fine_id}/refunds"): Rule("fine", AGENCY_REFUND, "refund"),
     # a day is nobody's object: each agency reads its own part of the day's run (none yet here)

@@ -10,11 +10,14 @@ never tells which codes exist (ASVS v5.0.0-2.4.1). Referrer-Policy is ``no-refer
 response (``security_headers``), so the token never leaves in a Referer.
 
 Party (login required): ``/cases`` lists the acting party's cases and ``/cases/{code}`` shows
-one in full — agency, case number, matter, officers with their credentials (APL art. 55),
-timeline and every deadline with how it was counted. Another party's case is 404 (v5.0.0-8.2.2).
-The page's named blocks (``deadlines``, ``timeline``, ``rights``) are the fragments later
-htmx swaps; ``rights`` lists what the party may do now (``services.submissions.overview``),
-each right linking to its form (``pages.rights``), and what it filed, with the receipts.
+one in full, the task first (issue 14: what to do now, each a link to its task, from
+``services.todo.case_tasks``), then agency, case number, matter, officers with their
+credentials (APL art. 55), timeline and every deadline with how it was counted. Another party's
+case is 404 (v5.0.0-8.2.2). The page's named blocks (``deadlines``, ``timeline``, ``rights``)
+are the fragments later htmx swaps; ``rights`` lists what the party may do now
+(``services.submissions.overview``), each right linking to its form (``pages.rights``), and
+what it filed, with the receipts. Why a right is closed is said in the party's words
+(``catalogue.PARTY_TITLES``), not the agency's.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from starlette.responses import Response
 
 from portal import catalogue
 from portal.cases import codes as case_codes
-from portal.catalogue import TITLES
+from portal.catalogue.errors import PARTY_WORDS as PARTY_TITLE_WORDS
 from portal.database import utcnow
 from portal.errors import NotFound
 from portal.legal_calendar import china_date, fallback_warning
-from portal.services import cases, fine_views, rate_limits, submissions
+from portal.services import cases, fine_views, rate_limits, submissions, todo
 from portal.services.calendar import load_calendar
 from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import current_user, require_party
@@ -91,6 +94,7 @@ async def case_page(request: Request) -> Response:
         fines = await fine_views.case_fines(db, view.case.id, user.acting_party_id, china_date(utcnow()))
         rights = await submissions.overview(db, view.case, user.acting_party_id, calendar,
                                             request_now(request))
+        tasks = await todo.case_tasks(db, user.acting_party_id, view.case, request_now(request), calendar)
     return render(request, "pages/cases/detail.html", {
         "view": view,
         "fines": fines,
@@ -99,6 +103,7 @@ async def case_page(request: Request) -> Response:
         "deadline_labels": {kind.value: catalogue.CASES[f"deadline.{kind.value}"]
                             for kind in view.unreadable},
         "rights": rights,
+        "tasks": tasks,
         "can_act": user.scope == SCOPE_FULL,
-        "titles": TITLES,
+        "titles": PARTY_TITLE_WORDS,
     })

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal.catalogue import CONSENT
+from portal.catalogue.regulations import Regulation, regulation
 from portal.database import transaction, utcnow
 from portal.documents.consent_confirmation import render_confirmation, render_revocation
 from portal.errors import NotFound, Unprocessable, ValidationFailed
@@ -57,7 +58,7 @@ async def _page(request: Request, user: CurrentUser, *, errors: dict[str, str] |
         all_agencies = await consent_documents.agencies(db)
         content = await consent_documents.confirmation_content(
             db, acting_party_id=user.acting_party_id, signer_person_id=user.person_id, agency_ids=[],
-            email_copy=None, on=china_date(utcnow()))
+            email_copy=None, on=china_date(utcnow()), regulation=_regulation(request))
     return render(request, "pages/consent/index.html", {
         "history": history, "in_force": history[0] if history and history[0].in_force else None,
         "agencies": {a.id: a.name for a in all_agencies}, "content": content,
@@ -104,7 +105,13 @@ async def _content(request: Request, user: CurrentUser, agency_ids: list[int],
     async with request.app.state.sessions() as db:
         return await consent_documents.confirmation_content(
             db, acting_party_id=user.acting_party_id, signer_person_id=user.person_id,
-            agency_ids=agency_ids, email_copy=email, on=china_date(utcnow()))
+            agency_ids=agency_ids, email_copy=email, on=china_date(utcnow()),
+            regulation=_regulation(request))
+
+
+def _regulation(request: Request) -> Regulation:
+    """The configured province's regulation: the confirmation cites it, not another's."""
+    return regulation(request.app.state.settings.service_desk.province)
 
 
 async def _known_agencies(request: Request) -> set[int]:
@@ -177,7 +184,8 @@ async def _render_draft(request: Request, user: CurrentUser, issued: dict[str, A
     async with request.app.state.sessions() as db:
         content = await consent_documents.confirmation_content(
             db, acting_party_id=user.acting_party_id, signer_person_id=user.person_id,
-            agency_ids=issued["agency_ids"], email_copy=issued["email"], on=china_date(created_at))
+            agency_ids=issued["agency_ids"], email_copy=issued["email"], on=china_date(created_at),
+            regulation=_regulation(request))
     pdf, _ = await asyncio.to_thread(render_confirmation, content, created_at=created_at)
     return pdf
 

@@ -11,8 +11,18 @@
                                                marks anything paid; "支付结果确认中" until the
                                                platform's signed callback arrives (htmx polls the
                                                ``status`` block every 2 s; without JavaScript a
-                                               plain link reloads), then "已缴清" and the receipt
-    GET  /fines/{id}/receipts/{code}/{number}  the sealed e-receipt (PDF attachment)
+                                               plain link reloads), then "已缴清" and the receipt,
+                                               "第N期已缴清" with the next one's due date, or,
+                                               cancelled or failed at the platform, what to do
+    GET  /fines/{id}/receipts/{code}/{number}  the sealed e-receipt (PDF attachment: 下载)
+    GET  …/{number}/view                       the same, shown in the browser (查看)
+
+The task comes first (issue 14): the outcome of the last payment, what to pay today with
+the due date and the pay button, before the fine's details and the law. Under an instalment
+plan with nothing due yet, the next instalment's date is offered first and paying it early is
+one step further (a <details>). No meta refresh while waiting for the platform: CSP would
+allow it, but a page reloading itself on a timer fails WCAG 2.2.1 (F41) for people using
+screen readers; htmx polls the status block and, without JavaScript, a link refreshes it.
 
 Only the acting party's fines: another party's is 404 (SECURITY.md 8.2.2). Paying is a POST
 with the CSRF token; it changes nothing but the order (the money moves at the platform).
@@ -35,10 +45,12 @@ from portal.errors import Conflict, NotFound, PortalError
 from portal.legal_calendar import china_date
 from portal.payment_platforms import PaymentPlatforms
 from portal.services import fine_views, fines, payment_orders
+from portal.services.calendar import load_calendar
+from portal.todo import countdown
 from portal.web.auth import CurrentUser, require_party
 from portal.web.clock import request_now
 from portal.web.csrf import csrf_token
-from portal.web.downloads import pdf_attachment
+from portal.web.downloads import pdf_attachment, pdf_inline
 from portal.web.rendering import render
 from portal.web.security_headers import content_security_policy
 
@@ -86,20 +98,38 @@ async def payments_link(request: Request) -> Response:
     return RedirectResponse("/fines", status_code=303)
 
 
+def _outcome(view: fine_views.FineView, returning: bool) -> str | None:
+    """What the page the platform sends the party back to reports on the last order:
+    ``confirming`` (no word from the platform yet), ``failed`` or ``cancelled`` (nothing was
+    paid: pay again), ``instalment_paid`` (an instalment of a plan is paid, others remain);
+    a paid fine speaks for itself. Only on the return page: a later visit is a plain visit."""
+    order = view.latest_order
+    if not returning or order is None:
+        return None
+    if order.state in ("created", "pending"):
+        return "confirming" if view.payable else None
+    if order.state == "failed":
+        return "failed"
+    if order.state in ("closed", "expired"):
+        return "cancelled" if view.payable else None
+    if order.state == "paid" and view.payable:
+        return "instalment_paid"
+    return None
+
+
 async def _page(request: Request, *, returning: bool) -> Response:
     user = await _party(request)
     today = china_date(request_now(request))
     async with request.app.state.sessions() as db:
         fine = await fines.fine_for_party(db, user.acting_party_id, request.path_params["fine_id"])
         view = await fine_views.fine_view(db, fine, today)
-    order = view.open_order
-    confirming = returning and view.payable and order is not None and order.state in ("created", "pending")
+        calendar = await load_calendar(db)
+    outcome = _outcome(view, returning)
     # a paid fine, or under an instalment plan a paid instalment, waits for its receipt
     issuing = view.receipts_pending or (view.state == "paid" and not view.receipts)
     return render(request, "pages/fines/detail.html", {
-        "view": view, "returning": returning, "confirming": confirming,
-        "failed": returning and order is not None and order.state == "failed",
-        "polling": returning and (confirming or issuing), "poll_seconds": POLL_SECONDS,
+        "view": view, "outcome": outcome, "due": countdown(view.effective_due_date, today, calendar),
+        "polling": returning and (outcome == "confirming" or issuing), "poll_seconds": POLL_SECONDS,
     }, block="status", headers=_headers(request))
 
 
@@ -161,6 +191,19 @@ async def pay(request: Request) -> Response:
 
 
 async def receipt(request: Request) -> Response:
+    """下载: the sealed e-receipt as a file."""
+    data, name = await _receipt(request)
+    return pdf_attachment(data, name)
+
+
+async def receipt_view(request: Request) -> Response:
+    """查看: the same receipt shown in the browser; the portal made and sealed it, so it may
+    go inline (``downloads`` says when a PDF may)."""
+    data, name = await _receipt(request)
+    return pdf_inline(data, name)
+
+
+async def _receipt(request: Request) -> tuple[bytes, str]:
     user = await _party(request)
     code, number = request.path_params["code"], request.path_params["number"]
     async with request.app.state.sessions() as db:
@@ -175,4 +218,4 @@ async def receipt(request: Request) -> Response:
         log.critical("stored receipt fails its hash check", extra={"object": found.document.document_sha256})
         raise ReceiptDamaged() from None
     name = PAYMENTS["reversal_name" if found.row.kind == "reversal" else "receipt_name"]
-    return pdf_attachment(data, name.format(code=code, number=number))
+    return data, name.format(code=code, number=number)

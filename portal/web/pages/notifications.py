@@ -3,6 +3,7 @@ settings page where the party chooses e-mail and SMS besides (issue 8).
 
     GET  /notices                     the acting party's notices, newest first, unread marked
     GET  /notices/bell                the bell's block for htmx (without htmx: the same page)
+    POST /notices/{id}/open           mark one read and go where it leads (a document, a fine…)
     POST /notices/{id}/read           mark one read
     POST /notices/read-all            mark all read
     GET  /account/notifications       the channels and the masked contacts on file
@@ -81,14 +82,27 @@ def _stopped_bell(request: Request) -> HTMLResponse:
     return response
 
 
-async def mark_read(request: Request) -> Response:
-    user = await require_party(request, SCOPE_MAILBOX)
-    notice_id = request.path_params["notice_id"]
+def _notice_id(request: Request) -> int:
+    """The path's notice id; one that cannot name a row is the 404 of an unknown one."""
+    notice_id: int = request.path_params["notice_id"]
     if not 0 < notice_id <= _MAX_ID:
         raise NotFound()
+    return notice_id
+
+
+async def mark_read(request: Request) -> Response:
+    user = await require_party(request, SCOPE_MAILBOX)
     async with transaction(request.app.state.sessions) as db:
-        await notices.mark_read(db, user.acting_party_id, notice_id)
+        await notices.mark_read(db, user.acting_party_id, _notice_id(request))
     return RedirectResponse("/notices", status_code=303)
+
+
+async def open_notice(request: Request) -> Response:
+    """A notice's link: a POST (it marks the notice read), then 303 to the page it is about."""
+    user = await require_party(request, SCOPE_MAILBOX)
+    async with transaction(request.app.state.sessions) as db:
+        link = await notices.open_notice(db, user.acting_party_id, _notice_id(request))
+    return RedirectResponse(link, status_code=303)
 
 
 async def mark_all_read(request: Request) -> Response:

@@ -96,6 +96,7 @@ async def search_page(request: Request) -> Response:
         objected = await objections.open_on(db, [item.id for item in page.items])
     return render(request, "pages/publicity/search.html", {
         "form": form, "page": page, "agencies": agencies, "objected": objected,
+        "errors": form.errors,  # 错误： in <title>
         "kinds": [(k.value, PUBLICITY[f"kind.{k.value}"]) for k in Kind],
         "regions": PUBLICITY_REGIONS, "names": PUBLICITY,
         "paged": "after" in request.query_params,

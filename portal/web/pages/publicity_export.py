@@ -5,9 +5,12 @@ keyword does not, since an export is for taking the data elsewhere. Rows come fr
 ``publicity_search.export_items`` in chunks and leave as they come, so memory stays flat
 whatever the size (``bench/publicity.py`` measures it on a million items). A withdrawn item
 is a row with ``status`` ``withdrawn``, its reason and no content: open data must also say
-what was taken back (APL art. 48). Column names are stable English keys for programs.
+what was taken back (APL art. 48).
 
-CSV: UTF-8 with a byte-order mark (spreadsheets then read the Chinese right), and any text
+JSON is for programs: stable English field names, codes, amounts in fen, instants in UTC.
+CSV is for people opening it in a spreadsheet (issue 14): Chinese column headers
+(``catalogue.CSV_COLUMNS``), Chinese words for the codes, amounts in yuan, times in China
+time; UTF-8 with a byte-order mark (spreadsheets then read the Chinese right), and any text
 cell that a spreadsheet would run as a formula (= + - @ at the start) is prefixed with an
 apostrophe (CSV injection). Exports are limited per client (``EXPORTS``): each one reads
 everything.
@@ -20,15 +23,18 @@ import io
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from portal.catalogue import PUBLICITY
+from payments.money import format_yuan
+from portal.catalogue import CSV_COLUMNS, PUBLICITY
 from portal.errors import ValidationFailed
 from portal.evidence_hash import instant_text
+from portal.legal_calendar import CHINA_TZ as CHINA
 from portal.services import publicity_search, rate_limits
 from portal.services.publicity_search import PublicItem
 from portal.web.client import public_read
@@ -104,12 +110,12 @@ async def _export(request: Request, extension: str, chunks: Chunks) -> Response:
 
 async def _csv_chunks(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writeheader()
+    writer.writerow([CSV_COLUMNS[key] for key in COLUMNS])
     count = 0
     async for row in records:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow([_cell(value) for value in _for_people(row)])
         count += 1
         if count % _BATCH == 0:
             yield _drain(buffer)
@@ -126,6 +132,24 @@ async def _json_chunks(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[
             parts = []
     parts.append("\n]\n")
     yield "".join(parts).encode()
+
+
+_CHINA_INSTANTS = ("first_published_at", "published_at", "public_until", "withdrawn_at")
+
+
+def _for_people(row: dict[str, Any]) -> list[Any]:
+    """A record's values in ``COLUMNS`` order as a spreadsheet reader wants them."""
+    shown = dict(row)
+    shown["status"] = PUBLICITY[f"status.{row['status']}"]
+    shown["kind"] = PUBLICITY.get(f"kind.{row['kind']}", row["kind"])
+    if row["party_kind"]:
+        shown["party_kind"] = PUBLICITY.get(f"party.{row['party_kind']}", row["party_kind"])
+    if row["amount_fen"] is not None:
+        shown["amount_fen"] = format_yuan(row["amount_fen"]).replace(",", "")
+    for key in _CHINA_INSTANTS:
+        if row[key]:
+            shown[key] = datetime.fromisoformat(row[key]).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return [shown[key] for key in COLUMNS]
 
 
 def _cell(value: Any) -> Any:

@@ -45,7 +45,8 @@ from portal import attachments
 from portal.cases import rights
 from portal.cases.objections import Outcome
 from portal.cases.rights import SubmissionKind
-from portal.catalogue import RIGHTS, TITLES
+from portal.catalogue import RIGHTS
+from portal.catalogue.errors import PARTY_WORDS as PARTY_TITLE_WORDS
 from portal.database import transaction
 from portal.documents.submission_receipt import content_rows
 from portal.errors import ValidationFailed
@@ -94,7 +95,7 @@ async def _page(request: Request, user: CurrentUser, kind: SubmissionKind, *,
         "view": view, "state": state, "now": now, "law": RIGHTS[f"law.{kind.value}"],
         "refusal": refused or rights.refusal(kind, state, now),
         "window": rights.governing_window(kind, state),
-        "errors": errors or {}, "values": values or {}, "titles": TITLES,
+        "errors": errors or {}, "values": values or {}, "titles": PARTY_TITLE_WORDS,
         "takes_attachments": kind in rights.TAKES_ATTACHMENTS,
         "limits": attachment_limits(),
         **(extra or {}),

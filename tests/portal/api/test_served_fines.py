@@ -93,6 +93,8 @@ async def test_a_company_decision_served_into_its_mailbox_is_payable_by_its_agen
     assert "缴纳罚款 5,000.00 元" in todo and f"/fines/{fine.public_id}" in todo
     case_page = (await api.get(f"/cases/{code}")).text
     assert f"/fines/{fine.public_id}" in case_page  # the case page's deadline leads to the payment
+    # why the statement right is gone, in the words of the party, not the agency's API
+    assert "执法机关已经作出处罚决定" in case_page and "不能再记录决定前的环节" not in case_page
     paying = await click_pay(api, fine.public_id)
     assert paying.status_code == 303 and "/sandbox-pay/" in paying.headers["location"]
 

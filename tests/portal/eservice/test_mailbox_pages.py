@@ -65,6 +65,30 @@ async def test_party_sees_the_item_with_service_time_and_deadlines(
     assert page.headers["cache-control"] == "private, no-store"
 
 
+async def test_viewing_records_the_first_reading_and_shows_the_pdf_inline_sandboxed(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    # FJ art. 19 (reading changes nothing of the service), ASVS v5.0.0-3.5.1 (the record is a
+    # POST), 3.2.1 / 5.4.2 (inline only for a document whose seal and hash the portal checked)
+    delivery = await _prepared(database, app, client)
+    path = f"/mailbox/{delivery.public_id}"
+    page = (await client.get(path)).text
+    first_screen = page.split('<section aria-labelledby="deadlines-title">')[0]
+    assert "查看文书</button>" in first_screen and "下载文书（PDF）</button>" in first_screen
+    assert "SHA-256" not in first_screen  # technical details come later, under 技术信息
+    opened = await client.post(f"{path}/view", data={"csrf_token": await _csrf(client, path)})
+    assert opened.status_code == 303 and opened.headers["location"] == f"{path}/view.pdf"
+    pdf = await client.get(opened.headers["location"])
+    assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 notice"
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("inline;")
+    assert pdf.headers["content-security-policy"].startswith("sandbox;")
+    assert pdf.headers["x-content-type-options"] == "nosniff" and "no-store" in pdf.headers["cache-control"]
+    await client.post(f"{path}/view", data={"csrf_token": await _csrf(client, path)})
+    async with database.sessions() as db:
+        assert len((await db.execute(select(DeliveryRead))).scalars().all()) == 1
+    assert "尚未查看" not in (await client.get(path)).text
+
+
 async def test_reading_is_recorded_once_and_service_time_stays(
         database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
     # FJ art. 19: service is arrival, not reading

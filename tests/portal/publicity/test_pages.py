@@ -124,13 +124,16 @@ async def test_the_export_streams_csv_and_json_of_what_is_public(client: httpx.A
     assert response.headers["content-disposition"].startswith('attachment; filename="publicity.csv"')
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert [int(row["id"]) for row in rows] == [items[1], items[2], items[0]]  # newest decision first
-    injected = next(row for row in rows if "HYPERLINK" in row["party_name"])
-    assert injected["party_name"].startswith("'=")  # a spreadsheet shows it, never runs it
-    assert rows[0]["status"] == "public" and rows[0]["amount_fen"] == "500000"
+    assert [int(row["编号"]) for row in rows] == [items[1], items[2], items[0]]  # newest decision first
+    injected = next(row for row in rows if "HYPERLINK" in row["当事人"])
+    assert injected["当事人"].startswith("'=")  # a spreadsheet shows it, never runs it
+    # issue 14: people's words in the CSV, field names and codes in the JSON
+    assert rows[0]["状态"] == "公示中" and rows[0]["罚没金额（元）"] == "5000.00"
+    assert rows[0]["信息类别"] == "行政处罚决定" and "T" not in rows[0]["本版公示时间（北京时间）"]
     records = json.loads((await client.get("/publicity/export.json", params={"from": "2026-02-20"})).text)
     assert [r["party_name"] for r in records] == ["厦门鹭江食品有限公司"]
     assert records[0]["url"] == f"http://testserver/publicity/{items[1]}"
+    assert records[0]["status"] == "public" and records[0]["amount_fen"] == 500_000
     bad = await client.get("/publicity/export.csv", params={"region": "x"})
     assert bad.status_code == 422
 

@@ -133,7 +133,7 @@ async def test_hearing_request_on_the_last_day_at_23_59_is_accepted_and_at_00_00
     app.state.clock = lambda: china(2026, 11, 10, 0, 0)
     refused = await post_form(client, f"/cases/{case.code}/hearing-request", {"reason": "要求听证"})
     assert refused.status_code == 409
-    assert "要求听证的期限已届满" in refused.text
+    assert "申请听证的期限（告知后五个工作日内）已经结束" in refused.text  # the party's words
     assert "截止 2026年11月9日 24:00" in refused.text and "5个工作日，不含法定节假日" in refused.text
     assert await stored(database) == []
     app.state.clock = lambda: china(2026, 11, 9, 23, 59)
@@ -242,7 +242,7 @@ async def test_the_waiver_is_confirmed_twice_and_then_the_agency_may_decide(
     [waiver] = await stored(database)
     assert waiver.kind == "waiver" and waiver.content["confirmed"] == ["checkbox", "confirmation_page"]
     late = await post_form(client, f"/cases/{case.code}/statement", {"text": "再说一句"})
-    assert late.status_code == 409 and "您已声明放弃本次告知的陈述、申辩权利" in late.text
+    assert late.status_code == 409 and "您已经声明放弃本次陈述、申辩" in late.text
     async with transaction(database.sessions) as db:
         reloaded = await db.get(Case, case.id)
         assert reloaded is not None

@@ -10,10 +10,14 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import select, update
+from starlette.applications import Starlette
 
+from portal.cases import codes as case_codes
 from portal.database import utcnow
 from portal.models import Notice, WebSession
 from tests.conftest import Database, csrf_from
+from tests.portal.eservice.factories import deliver as deliver_document
+from tests.portal.eservice.factories import sign_consent, world
 from tests.portal.notifications.conftest import (
     DOCUMENT_FACTS,
     Clock,
@@ -157,3 +161,37 @@ async def test_the_bell_poll_does_not_keep_the_session_alive(
         seen = (await db.execute(select(WebSession.last_seen_at)
                                  .where(WebSession.ended_at.is_(None)))).scalars().all()
     assert (max(seen) > earlier + timedelta(minutes=1)) is extends
+
+
+async def test_a_notice_leads_to_its_document_and_opening_it_marks_the_notice_read(
+        client: httpx.AsyncClient, database: Database, app: Starlette) -> None:
+    # issue 14 "Notices that lead somewhere"; ASVS v5.0.0-3.5.1: marking read only by a POST
+    await log_in(client, "zhangsan")
+    w = await world(database)
+    await sign_consent(database, w.party_id)
+    blobs = app.state.blobs
+    first = await deliver_document(database, blobs, w.party_id, w.case_id, title="榕市监告〔2026〕5号")
+    second = await deliver_document(database, blobs, w.party_id, w.case_id, title="榕市监告〔2026〕6号")
+    await make_worker(database, Clock(utcnow() + timedelta(seconds=5))).drain()
+    async with database.sessions() as db:
+        stored = {n.link: n for n in (await db.execute(select(Notice).where(
+            Notice.party_id == w.party_id))).scalars()}
+    assert {f"/mailbox/{first.public_id}", f"/mailbox/{second.public_id}", "/consent"} <= stored.keys()
+
+    one = stored[f"/mailbox/{first.public_id}"]
+    assert case_codes.display(w.case_code) in one.body  # read aloud in groups (issue 14)
+    page = (await client.get("/notices")).text
+    assert f'action="/notices/{one.id}/open"' in page
+    assert f'action="/notices/{one.id}/open"' in (await client.get("/todo")).text  # 待办's, too
+    assert (await client.get(f"/notices/{one.id}/open")).status_code == 405  # never by a GET
+    token = await csrf_from(client, "/notices")
+    opened = await client.post(f"/notices/{one.id}/open", data={"csrf_token": token})
+    assert opened.status_code == 303 and opened.headers["location"] == f"/mailbox/{first.public_id}"
+
+    # opening the document itself marks the notice that leads there read too
+    path = f"/mailbox/{second.public_id}"
+    await client.post(f"{path}/view", data={"csrf_token": await csrf_from(client, path)})
+    async with database.sessions() as db:
+        read = {n.link: n.read_at for n in (await db.execute(select(Notice).where(
+            Notice.party_id == w.party_id))).scalars()}
+    assert read[f"/mailbox/{first.public_id}"] and read[path] and read["/consent"] is None

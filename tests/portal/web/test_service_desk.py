@@ -12,13 +12,17 @@ import pytest
 from portal.app import create_app
 from portal.errors import ConfigurationError
 from tests.conftest import Database, make_settings
+from tests.portal.web.login_flow import log_in
 
 
-async def _get(database: Database, data_dir: Path, path: str, **env: str) -> httpx.Response:
+async def _get(database: Database, data_dir: Path, path: str, *, login: str | None = None,
+               **env: str) -> httpx.Response:
     app = create_app(make_settings(database.url, data_dir, **env))
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            if login:
+                await log_in(http, login)
             return await http.get(path)
     finally:
         await app.state.notary.aclose()
@@ -44,6 +48,11 @@ async def test_pages_cite_the_configured_provinces_regulation_only(database: Dat
     assert "《福建省一体化大融合行政执法平台管理暂行办法》" in fujian and "广东" not in fujian
     guangdong = (await _get(database, data_dir, "/", PORTAL_PROVINCE="guangdong")).text
     assert "《广东省一体化行政执法平台管理办法》" in guangdong and "福建" not in guangdong
+    # the consent form: what the party signs cites its own province's article on e-service
+    consent = (await _get(database, data_dir, "/consent", login="zhangsan", PORTAL_PROVINCE="guangdong")).text
+    assert "《广东省一体化行政执法平台管理办法》第三十条" in consent and "福建" not in consent
+    consent = (await _get(database, data_dir, "/consent", login="zhangsan")).text
+    assert "《福建省一体化大融合行政执法平台管理暂行办法》第十九条" in consent and "广东" not in consent
 
 
 @pytest.mark.parametrize("env", [{"PORTAL_PROVINCE": "zhejiang"}, {"HELP_LINE": "call us"},

@@ -17,7 +17,6 @@ from portal.evidence_hash import instant_text
 from portal.models.cases import Case
 from portal.services import cases, notices
 from portal.services.notification_preferences import party_reference
-from portal.settings import Settings
 from tests.conftest import Database
 from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.payments.factories import fine_world
@@ -43,7 +42,7 @@ async def test_nothing_to_do_is_said_plainly(client: httpx.AsyncClient, database
 
 
 async def test_the_most_urgent_first_each_a_link_to_its_task(
-        client: httpx.AsyncClient, database: Database, settings: Settings, app: Starlette) -> None:
+        client: httpx.AsyncClient, database: Database, app: Starlette) -> None:
     # APL art. 72 (an overdue fine grows daily), APL art. 44, 45, 64 (the windows after a
     # prior notice), FJ art. 19 (a document served but not opened)
     overdue = await fine_world(database, served_days_ago=40)

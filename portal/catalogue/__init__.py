@@ -15,6 +15,7 @@ re-exported here, so callers write ``from portal.catalogue import CASES`` or
 - `publicity`: ``PUBLICITY``, ``PUBLICITY_REGIONS``, ``CSV_COLUMNS``
 - `fines`: ``PAYMENTS``
 - `deployment`: ``DEPLOYMENT``
+- `privacy`: ``PRIVACY``
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from portal.catalogue.deployment import DEPLOYMENT
 from portal.catalogue.errors import EXPLANATIONS, PARTY_TITLES, TITLES, explanation, party_title, title
 from portal.catalogue.eservice import CONSENT, MAILBOX, SERVICE_RECEIPT
 from portal.catalogue.fines import PAYMENTS
+from portal.catalogue.privacy import PRIVACY
 from portal.catalogue.publicity import CSV_COLUMNS, PUBLICITY, PUBLICITY_REGIONS
 from portal.catalogue.rights import RIGHTS
 from portal.catalogue.verification import VERIFICATION
@@ -39,6 +41,7 @@ __all__ = [
     "MAILBOX",
     "PARTY_TITLES",
     "PAYMENTS",
+    "PRIVACY",
     "PUBLICITY",
     "PUBLICITY_REGIONS",
     "RIGHTS",

@@ -110,7 +110,7 @@ class PublicationSubject(Base):
     """Who a version concerns, so that they can object to it (数据异议, GD art. 49; FJ art. 15):
     a keyed digest of the party's identifier or of a named person's ID number, never the
     identifier itself (``services.publication_subjects``). Not public, not searchable; added
-    with its version and never changed."""
+    with its version, deleted once the item is no longer public (``services.housekeeping``)."""
 
     __tablename__ = "publication_subjects"
     __table_args__ = (UniqueConstraint("publication_id", "version", "digest"),)

@@ -19,7 +19,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -28,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.database import utcnow
 from portal.errors import NotFound
 from portal.models import VerificationReportRecord
+from portal.retention import VERIFICATION_REPORTS
 
 __all__ = ["REPORT_LIFETIME", "StoredReport", "keep_sealed", "load", "prune", "sealed_copy", "store"]
 
-REPORT_LIFETIME = timedelta(hours=24)
+REPORT_LIFETIME = VERIFICATION_REPORTS  # what the personal-information notice states
 _ID_BYTES = 16
 _ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # token_urlsafe(16): 22 characters, no padding
 _PRUNE_BATCH = 500

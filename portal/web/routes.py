@@ -25,6 +25,7 @@ from portal.web.pages import (
     mailbox,
     notifications,
     objections,
+    privacy,
     publicity,
     publicity_export,
     receipts,
@@ -100,6 +101,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", home.home, name="home"),
         Route("/healthz", home.healthz, name="healthz"),
+        Route("/privacy", privacy.notice, methods=["GET"], name="privacy"),
         Route("/metrics", metrics.scrape, name="metrics"),
         Route("/login", login.login_page, methods=["GET"], name="login"),
         Route("/login", login.start, methods=["POST"], name="login_start"),

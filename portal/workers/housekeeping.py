@@ -31,9 +31,8 @@ class HousekeepingJob:
     async def run_once(self) -> housekeeping.Pruned:
         async with transaction(self.sessions) as db:
             pruned = await housekeeping.prune(db, now=self.clock(), idle=self.idle, absolute=self.absolute)
-        total = pruned.web_sessions + pruned.security_events + pruned.rate_windows
-        if total:
-            log.info("expired rows pruned", extra={"job": "housekeeping", "count": total})
+        if pruned.total:
+            log.info("expired rows pruned", extra={"job": "housekeeping", "count": pruned.total})
         return pruned
 
     async def run(self, stop: asyncio.Event, interval: float = housekeeping.INTERVAL_SECONDS) -> None:

@@ -1,0 +1,66 @@
+"""The personal-information notice (``/privacy``; PIPL art. 7, 17, 19): for each kind of
+information in ``portal.retention``, what it is, why the portal processes it, and, where the
+portal keeps it without a period, why. The periods themselves are not words here: the page
+states them from ``portal.retention``, which the housekeeping job enforces.
+"""
+
+from __future__ import annotations
+
+# Chinese sentences are kept whole, however wide.
+
+PRIVACY: dict[str, str] = {
+    "kept.identity.what": "姓名、公民身份号码；单位的名称、统一社会信用代码；统一身份认证平台的账户标识；为您签署文件的远程签名密钥（私钥加密保存）",
+    "kept.identity.why": "确认您的身份，关联执法机关登记的案件和送达的文书，以您的名义签署您确认的文件",
+    "kept.identity.keep": "与您的执法记录一并保存，平台不删除：执法机关依据这些信息认定当事人，执法记录须可追溯",
+    "kept.session.what": "登录会话：您选择的办理身份、登录时间、防伪令牌",
+    "kept.session.why": "保持登录状态，防止他人伪造您的操作",
+    "kept.consent.what": "电子送达确认书及其撤回（签名文件、选择的执法机关、接收副本的电子邮箱）",
+    "kept.consent.why": "证明电子送达经您同意并签署确认",
+    "kept.consent.keep": "作为送达合法的证据长期保存，不能删除或修改；撤回只对撤回以后的送达有效",
+    "kept.delegation.what": "您授权他人代为办理的记录和授权委托书（受托人的姓名、公民身份号码、权限、期限）",
+    "kept.delegation.why": "核实代为办理的人有权办理，并让执法机关知道谁代理您（《中华人民共和国行政处罚法》第六十四条）",
+    "kept.delegation.keep": "作为代理行为的依据长期保存；撤回后受托人不能再办理，但记录保留",
+    "kept.case.what": "执法机关登记的案件：当事人、案由、执法人员、办理环节",
+    "kept.case.why": "向您展示案件进展和期限",
+    "kept.case.keep": "属于执法机关的执法记录，平台不删除",
+    "kept.service.what": "送达给您的文书，送达和阅读的时间，送达回证，纸质文书申请，期限提醒登记",
+    "kept.service.why": "完成电子送达并证明送达时间",
+    "kept.service.keep": "作为送达的证据长期保存，不能删除或修改",
+    "kept.submission.what": "您提交的陈述、申辩，听证、回避和暂缓或分期缴纳申请，数据异议及附件，提交回执，执法机关的签收和答复",
+    "kept.submission.why": "转交执法机关，证明您按时提交了什么",
+    "kept.submission.keep": "作为您行使权利的证据长期保存，不能删除或修改",
+    "kept.payment.what": "罚款、缴款订单、支付平台的确认、退款，财政电子票据（载有缴款人姓名）",
+    "kept.payment.why": "缴纳罚款，开具和查验票据，与支付平台对账",
+    "kept.payment.keep": "作为缴款和票据的记录长期保存，不能删除或修改",
+    "kept.contact.what": "您自愿填写的电子邮箱和手机号码",
+    "kept.contact.why": "按您的选择发送邮件和短信通知",
+    "kept.contact.keep": "保存到您在通知设置中修改或清除为止",
+    "kept.messages.what": "发出的短信、邮件和站内通知的发送记录：收件地址、内容、发送结果",
+    "kept.messages.why": "发送通知，处理与通知有关的询问和投诉",
+    "kept.notices.what": "站内通知",
+    "kept.notices.why": "提醒您有需要处理的事项（通知所指的文书和记录另行保存）",
+    "kept.publicity.what": "执法信息公示：自然人只显示姓氏，身份证件号码、电话、住址、账号等已隐去",
+    "kept.publicity.why": "依法公示行政执法信息",
+    "kept.publicity.keep": "在公示期（60日至2年）内公开；期满或撤回后不再公开，但历次公示的内容作为历史记录保存",
+    "kept.publication_subjects.what": "执法机关为公示信息提供的当事人或被提及人员的身份证件号码，只保存不可逆的加密摘要，不保存号码本身",
+    "kept.publication_subjects.why": "让您登录后可以对涉及您的公示信息提出数据异议",
+    "kept.verification.what": "签章验证报告：上传文件中签名人的姓名和证书信息（上传的文件本身不保存）",
+    "kept.verification.why": "让您查看和下载验证结果",
+    "kept.security.what": "被拒绝的支付回调记录：原因、来源网络地址的加密摘要",
+    "kept.security.why": "发现攻击和故障，保障缴款安全",
+    "kept.limits.what": "按来源网络地址统计的请求次数（只保存地址的加密摘要）",
+    "kept.limits.why": "防止公开查询等功能被滥用",
+    "kept.evidence.what": "证据日志：上述记录的哈希链和可信时间戳（不含文书内容）",
+    "kept.evidence.why": "使对上述记录的任何篡改都能被发现",
+    "kept.evidence.keep": "与它所保护的记录一并长期保存",
+    "kept.documents.what": "文书、签名文件、附件和回执等文件本身",
+    "kept.documents.why": "上述记录所引用的文件",
+    "kept.documents.keep": "与引用它们的记录一并保存",
+    "from.last_seen": "最后一次操作后",
+    "from.finished": "生成后",
+    "from.created": "生成后",
+    "from.window_end": "统计时段结束后",
+    "from.public_end": "公示结束（期满或撤回）后",
+    "session.keep": "退出登录时删除；闲置超过{idle}分钟或登录超过{absolute}小时后失效并删除",
+    "public_end.keep": "公示结束（期满或撤回）即删除",
+}

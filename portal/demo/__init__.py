@@ -26,6 +26,7 @@ from portal.demo import publicity as demo_publicity
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.identifiers import uscc_check_char
 from portal.models import Agency
+from portal.notary import Notary
 from portal.services import agencies
 from portal.settings import Settings
 
@@ -53,10 +54,14 @@ async def seed(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         fines = await demo_fines.seed_fines(db, agency_ids)
     demo_cases.write_codes(settings.data_dir, codes)
     demo_fines.write_fines(settings.data_dir, fines)
-    await demo_eservice.seed_eservice(settings, sessions, agency_ids[0], DEMO_AGENCIES[0],
-                                      DEMO_CREDIT_CODES[DEMO_AGENCIES[0]], codes[1])
-    await demo_objections.seed_objections(settings, sessions, agency_ids[0], codes[0])
-    await demo_agents.seed_agents(settings, sessions)
+    notary = Notary.from_settings(settings)  # one set of verification workers for every signature
+    try:
+        await demo_eservice.seed_eservice(settings, sessions, notary, agency_ids[0], DEMO_AGENCIES[0],
+                                          DEMO_CREDIT_CODES[DEMO_AGENCIES[0]], codes[1])
+        await demo_objections.seed_objections(settings, sessions, agency_ids[0], codes[0])
+        await demo_agents.seed_agents(settings, sessions, notary)
+    finally:
+        await notary.aclose()
     async with transaction(sessions) as db:
         await demo_cases.remind(db, settings, codes)
     path = settings.data_dir / _CREDENTIALS_FILE

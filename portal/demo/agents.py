@@ -31,9 +31,9 @@ LAWYER = "陈静"
 LAWYER_ID = "35010219880516002" + id_number_check_char("35010219880516002")
 
 
-async def seed_agents(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def seed_agents(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                      notary: Notary) -> None:
     person = DEMO_IDENTITIES[0]
-    notary = Notary.from_settings(settings)
     blobs = open_blob_store(settings.blobs, engine_of(sessions))
     try:
         services = await notary.services()
@@ -60,4 +60,3 @@ async def seed_agents(settings: Settings, sessions: async_sessionmaker[AsyncSess
                                         actor=f"party:{principal.id}")
     finally:
         await blobs.aclose()
-        await notary.aclose()

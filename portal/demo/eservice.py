@@ -58,11 +58,10 @@ def _decision_pdf(case_number: str) -> bytes:
     return document.output()
 
 
-async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSession], notary: Notary,
                         agency_id: int, agency_name: str, credit_code: str, case_code: str) -> None:
     """Consent for the company (signed by its agent) and its served decision in the mailbox."""
     agent = DEMO_IDENTITIES[1]
-    notary = Notary.from_settings(settings)
     renderer = outbox.renderer_for(settings.public_url)
     blobs = open_blob_store(settings.blobs, engine_of(sessions))
     try:
@@ -102,4 +101,3 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
             await served_fines.make_payable(db, case)  # as the agency API does after a delivery
     finally:
         await blobs.aclose()
-        await notary.aclose()

@@ -19,7 +19,7 @@ async def test_the_demo_lawyer_acts_for_zhangsan_on_a_signed_power_of_attorney(
     async with transaction(database.sessions) as db:
         agency = await agencies.get_or_create_agency(db, demo.DEMO_AGENCIES[0])
         codes = await demo_cases.seed_cases(db, agency.id)
-    await demo_agents.seed_agents(settings, database.sessions)
+    await demo_agents.seed_agents(settings, database.sessions, app.state.notary)
     async with database.sessions() as db:
         case = await cases.case_for_agency(db, agency.id, codes[0])
         [lawyer] = await authorisations.representatives(db, case)

@@ -42,8 +42,8 @@ async def test_copy_moves_every_blob_once_and_reports_damaged_files(
 def test_every_document_column_is_audited() -> None:
     # a new table naming a document by its hash is audited without being listed anywhere
     assert {column.table.name for column in referencing_columns()} == {
-        "consents", "consent_revocations", "deliveries", "receipt_documents", "service_receipts",
-        "submission_attachments", "submission_receipts"}
+        "consents", "consent_revocations", "deliveries", "receipt_documents", "representation_authorisations",
+        "service_receipts", "submission_attachments", "submission_receipts"}
 
 
 async def test_migrate_then_check_through_the_real_commands(database: Database, data_dir: Path) -> None:

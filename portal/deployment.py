@@ -71,6 +71,8 @@ def configuration_problems(settings: Settings) -> list[Problem]:
         problem("PUBLIC_URL", "public_url_http")
     if settings.is_sqlite:
         problem("DATABASE_URL", "sqlite")
+    elif settings.blobs.store == "files":
+        problem("BLOB_STORE", "blob_store_files")
     if settings.secret_key_generated:
         problem("SECRET_KEY", "secret_generated")
     elif len(set(settings.secret_key)) < MIN_DISTINCT_KEY_CHARACTERS:

@@ -10,6 +10,7 @@ DEPLOYMENT: dict[str, str] = {
     "development_mode": "开发模式（PORTAL_MODE 未设为 production，且 PUBLIC_URL 不是 https://）",
     "public_url_http": "生产环境须为 https:// 地址",
     "sqlite": "生产环境须使用 PostgreSQL（postgresql+asyncpg://），不能使用内嵌 SQLite",
+    "blob_store_files": "BLOB_STORE=files 把文书存在本节点的磁盘上：其他节点读不到，数据库备份也不包含它们；请使用 database（默认）或 s3",
     "secret_generated": "未设置：正在使用本机自动生成的密钥（多个节点各不相同，且随数据目录丢失）",
     "secret_weak": "不像随机生成的密钥（不同字符过少）：请用 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' 生成",
     "dev_idp": "未配置统一身份认证平台：正在使用开发用身份认证服务（任何人都能以演示身份登录）",

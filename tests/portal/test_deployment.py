@@ -73,6 +73,11 @@ def test_a_complete_production_configuration_has_no_problem(data_dir: Path) -> N
     plain = load_settings({**env, "SMS_GATEWAY_URL": "http://sms.example.gov.cn/send",
                            "OIDC_ISSUER": "http://id.example.gov.cn"})
     assert {p.code for p in deployment.configuration_problems(plain)} == {"sms_http", "oidc_http"}
+    # documents on one node's disk: another node cannot serve them, a database backup lacks them
+    on_disk = load_settings({**env, "BLOB_STORE": "files"})
+    assert [str(p) for p in deployment.configuration_problems(on_disk)] == [
+        "BLOB_STORE: BLOB_STORE=files 把文书存在本节点的磁盘上：其他节点读不到，数据库备份也不包含它们；"
+        "请使用 database（默认）或 s3"]
 
 
 def test_development_mode_says_so_at_start(data_dir: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -3,11 +3,12 @@
 This library owns the message kinds and their versioned Chinese texts per channel (with the
 whitelist that keeps personal data out of SMS and e-mail), the channels (e-mail over SMTP, SMS
 through an HTTP gateway with a sandbox twin, the in-portal notice, a fake for tests), the retry
-policy and the rate-limit decision. It is stateless: a `Message` value goes in, a `Rendered`
-text and a `DeliveryResult` come out, and retry and limit decisions are pure functions of
-values the caller supplies. The outbox table, the worker that drains it with
-`FOR UPDATE SKIP LOCKED`, the notice table and the settings page belong to `portal`, which
-builds on this API; this package imports no part of the portal, no web framework and no ORM.
+policy, the rate-limit decision and an outbox row's claim. It is stateless: a `Message` value
+goes in, a `Rendered` text and a `DeliveryResult` come out, and retry, limit and claim
+decisions are pure functions of values the caller supplies. The outbox table, the worker that
+drains it with `FOR UPDATE SKIP LOCKED`, the notice table and the settings page belong to
+`portal`, which builds on this API; this package imports no part of the portal, no web
+framework and no ORM.
 """
 
 from notifications.catalogue import LINK_PATHS, TEMPLATES, Template
@@ -17,6 +18,7 @@ from notifications.channels.inbox import InboxChannel, InboxNotice, NoticeStore
 from notifications.channels.sms import HttpSmsChannel, SmsGatewayConfig
 from notifications.channels.sms_sandbox import SandboxSms, SandboxSmsGateway, sandbox_channel
 from notifications.channels.smtp import SmtpChannel, SmtpConfig, TlsMode
+from notifications.claims import Claim, Defer, GiveUp, Lease, claim
 from notifications.errors import (
     ChannelMisconfigured,
     ChannelUnavailable,
@@ -44,17 +46,21 @@ __all__ = [
     "ChannelKind",
     "ChannelMisconfigured",
     "ChannelUnavailable",
+    "Claim",
     "ContextRejected",
+    "Defer",
     "DeliveryDeferred",
     "DeliveryError",
     "DeliveryResult",
     "DeliveryStatus",
     "FakeChannel",
     "FakeDelivery",
+    "GiveUp",
     "HttpSmsChannel",
     "InboxChannel",
     "InboxNotice",
     "Kind",
+    "Lease",
     "LimitDecision",
     "LimitScope",
     "Message",
@@ -81,6 +87,7 @@ __all__ = [
     "TlsMode",
     "UnknownTemplate",
     "check_limits",
+    "claim",
     "dedupe_key",
     "sandbox_channel",
 ]

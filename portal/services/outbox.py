@@ -10,9 +10,10 @@ event that committed always has its messages and a rolled-back one never has any
 Workers use the other three, each in its own short transaction:
 
 - ``claim_batch`` takes due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL: workers
-  side by side never take the same row; SQLite's ``BEGIN IMMEDIATE`` serialises claims anyway),
-  reclaims rows whose lease ran out (their worker died: the lost attempt is recorded), defers
-  what the rate limits refuse, and leases the rest to the worker as ``sending``.
+  side by side never take the same row; SQLite's ``BEGIN IMMEDIATE`` serialises claims anyway)
+  and writes what `notifications.claim` decides for each: rows whose lease ran out are
+  reclaimed (their worker died: the lost attempt is recorded), what the rate limits refuse is
+  deferred, and the rest is leased to the worker as ``sending``.
 - ``record_result`` appends the attempt and moves the row on as ``RetryPolicy.outcome`` says,
   but only while the worker still holds the lease; a worker whose lease was taken over records
   nothing (the new holder already recorded the lost attempt) and its send is the duplicate
@@ -39,14 +40,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import (
     ChannelKind,
     ContextRejected,
+    Defer,
     DeliveryResult,
     DeliveryStatus,
+    GiveUp,
     Kind,
     Message,
     Outcome,
     RateLimits,
     Renderer,
     RetryPolicy,
+    claim,
     dedupe_key,
 )
 from portal.database import UTCDateTime, database_now
@@ -263,42 +267,38 @@ async def claim_batch(
     claimed: list[ClaimedMessage] = []
     deferred = gave_up = 0
     for row in rows:
-        attempts = row.attempts
-        if row.status == _SENDING:
-            # The holder died or stalled past its lease. Its attempt counts (a message that
-            # kills every worker must not go round for ever) and may have reached the channel.
-            attempts += 1
+        limited = history if row.channel != ChannelKind.INBOX else None
+        step = claim(DeliveryStatus(row.status), row.attempts, now=now, lease=lease, policy=policy,
+                     limit=limited.decide(row.party_id) if limited is not None else None)
+        if step.reclaimed:
             lost.append({
-                "message_id": row.id, "attempt_no": attempts, "party_id": row.party_id,
+                "message_id": row.id, "attempt_no": step.attempts, "party_id": row.party_id,
                 "channel": row.channel, "worker_id": row.locked_by, "started_at": row.locked_at,
                 "finished_at": now, "status": DeliveryStatus.TEMPORARY_FAILURE.value,
                 "reason": "lease_expired", "detail": _LEASE_EXPIRED_DETAIL,
                 "provider_message_id": None,
             })
-            if policy.should_give_up(attempts):
-                updates.append(_row_update(row, DeliveryStatus.PERMANENT_FAILURE.value, attempts,
-                                           None, error="attempts_exhausted"))
-                gave_up += 1
-                continue
-        waiting = (DeliveryStatus.CREATED if attempts == 0 else DeliveryStatus.TEMPORARY_FAILURE).value
-        if history is not None and row.channel != ChannelKind.INBOX:
-            decision = history.decide(row.party_id)
-            if not decision.allowed:
-                updates.append(_row_update(row, waiting, attempts, decision.retry_at))
-                deferred += 1
-                log.warning("notification rate limit hit; message deferred", extra={
-                    "job": "notifications", "object": f"outbox:{row.id}", "code": "rate_limited",
-                    "reason": ",".join(decision.scopes)})
-                continue
-            history.grant(row.party_id)
-        lease_until = now + lease
-        updates.append(_row_update(row, _SENDING, attempts, lease_until, holder=worker_id, since=now))
-        claimed.append(ClaimedMessage(
-            id=row.id, kind=Kind(row.kind), channel=ChannelKind(row.channel),
-            party_id=row.party_id, recipient=row.recipient, context=row.context,
-            dedupe_key=row.dedupe_key, template_version=row.template_version,
-            attempt_no=attempts + 1, lease_until=lease_until,
-        ))
+        if isinstance(step, GiveUp):
+            updates.append(_row_update(row, DeliveryStatus.PERMANENT_FAILURE.value, step.attempts,
+                                       None, error="attempts_exhausted"))
+            gave_up += 1
+        elif isinstance(step, Defer):
+            updates.append(_row_update(row, step.status.value, step.attempts, step.until))
+            deferred += 1
+            log.warning("notification rate limit hit; message deferred", extra={
+                "job": "notifications", "object": f"outbox:{row.id}", "code": "rate_limited",
+                "reason": ",".join(step.scopes)})
+        else:
+            if limited is not None:
+                limited.grant(row.party_id)
+            updates.append(_row_update(row, _SENDING, step.attempts, step.until, holder=worker_id,
+                                       since=now))
+            claimed.append(ClaimedMessage(
+                id=row.id, kind=Kind(row.kind), channel=ChannelKind(row.channel),
+                party_id=row.party_id, recipient=row.recipient, context=row.context,
+                dedupe_key=row.dedupe_key, template_version=row.template_version,
+                attempt_no=step.attempt_no, lease_until=step.until,
+            ))
     await db.execute(_UPDATE_CLAIMED, updates)
     if lost:
         await db.execute(insert(_ATTEMPTS), lost)

@@ -10,7 +10,13 @@ marked acted when the party acts, so the reminder job finds real deadlines:
   a reconsideration or lawsuit started is the party acting on that remedy period;
 - ``sync_case`` after a document served through the portal (its arrival starts the party's
   periods, FJ art. 19) and after a calendar load (a deadline counted on the fallback moves);
-- ``mark_acted`` when the party states, requests a hearing, waives (both windows) or pays.
+- ``mark_acted`` when the party states, requests a hearing, waives (both windows) or pays;
+  ``mark_instalments_paid`` when a payment settles instalments of an approved plan.
+
+Under an approved instalment plan (APL art. 66) every instalment has its own due date, after
+which its own surcharge runs, so each is a deadline with its own reminder: the last one is the
+payment deadline itself, the others are registered as ``case:<code>:<seq>:instalment:<n>``;
+those of a plan the agency has replaced since are withdrawn.
 
 Each registration is keyed by party, deadline kind and ``case:<code>:<seq>`` (the event that
 started the period), so a renewed prior notice is a new deadline with its own reminder,
@@ -33,6 +39,7 @@ from portal.cases.deadlines import CaseDeadline, DeadlineKind
 from portal.cases.events import EventKind, StageEvent
 from portal.cases.rules import EventWarning, event_warnings
 from portal.database import database_now
+from portal.legal_calendar import end_of_china_day_utc
 from portal.models.cases import Case
 from portal.models.outbox import ReminderDeadline
 from portal.services import cases, outbox, reminders
@@ -82,11 +89,39 @@ async def sync_case(db: AsyncSession, case: Case, *, renderer: Renderer,
         for deadline in await cases.deadlines(db, case, party.id, calendar, events):
             if not deadline.party or deadline.ends_at_utc <= now:
                 continue
+            facts = {"case_code": case.code, "agency_name": agency_name, "deadline_name": deadline.label}
             await reminders.register_deadline(
                 db, party_id=party.id, kind=deadline.kind.value, subject_ref=subject_ref(case, deadline),
-                ends_at=deadline.ends_at_utc, renderer=renderer, now=now,
-                facts={"case_code": case.code, "agency_name": agency_name, "deadline_name": deadline.label})
+                ends_at=deadline.ends_at_utc, renderer=renderer, now=now, facts=facts)
             registered += 1
+            if deadline.kind is DeadlineKind.PAYMENT:
+                registered += await _register_instalments(db, case, party.id, deadline, facts,
+                                                          renderer=renderer, now=now)
+    return registered
+
+
+def _instalments_ref(case: Case, deadline: CaseDeadline) -> str:
+    """The subject prefix of a payment deadline's instalments; the n-th adds ``n``."""
+    return f"{subject_ref(case, deadline)}:instalment:"
+
+
+async def _register_instalments(db: AsyncSession, case: Case, party_id: int, deadline: CaseDeadline,
+                                facts: Mapping[str, str], *, renderer: Renderer, now: datetime) -> int:
+    """Each instalment but the last (the deadline's own) of the plan in force, and none of
+    a plan replaced since; returns how many were registered."""
+    prefix = _instalments_ref(case, deadline)
+    instalments = deadline.plan.instalments[:-1] if deadline.plan else ()
+    current = {f"{prefix}{n}": (n, end_of_china_day_utc(i.due_date)) for n, i in enumerate(instalments, 1)}
+    registered = 0
+    for ref, (number, ends_at) in current.items():
+        if ends_at > now:
+            name = f"{deadline.label}（第{number}期）"
+            await reminders.register_deadline(
+                db, party_id=party_id, kind=deadline.kind.value, subject_ref=ref, ends_at=ends_at,
+                renderer=renderer, now=now, facts={**facts, "deadline_name": name})
+            registered += 1
+    await reminders.withdraw_others(db, party_id=party_id, kind=deadline.kind.value, under=prefix,
+                                    keep=set(current), at=now)
     return registered
 
 
@@ -116,6 +151,21 @@ async def mark_acted(db: AsyncSession, case: Case, party_id: int, kinds: Iterabl
         if deadline.kind in wanted:
             marked += await reminders.mark_acted(db, party_id=party_id, kind=deadline.kind.value,
                                                  subject_ref=subject_ref(case, deadline), at=at)
+    return marked
+
+
+async def mark_instalments_paid(db: AsyncSession, case: Case, party_id: int, numbers: Iterable[int], *,
+                                at: datetime) -> int:
+    """A payment settled these instalments (numbered from 1) of the plan in force: no
+    reminder for them any more. The last one is the payment deadline's own (``mark_acted``)."""
+    calendar = await load_calendar(db)
+    marked = 0
+    for deadline in await cases.deadlines(db, case, party_id, calendar):
+        if deadline.kind is DeadlineKind.PAYMENT and deadline.plan:
+            for number in numbers:
+                ref = f"{_instalments_ref(case, deadline)}{number}"
+                marked += await reminders.mark_acted(db, party_id=party_id, kind=deadline.kind.value,
+                                                     subject_ref=ref, at=at)
     return marked
 
 

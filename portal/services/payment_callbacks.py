@@ -229,9 +229,13 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentO
                          link=f"/fines/{fine.public_id}", context={
                              "case_code": case_codes.display(case.code), "agency_name": agency.name,
                              "amount_fen": record.amount_fen, "paid_at": notice.paid_at})
-    if quote_for(await terms(db, fine), china_date(notice.paid_at), [*records, record]).settled:
+    after = quote_for(await terms(db, fine), china_date(notice.paid_at), [*records, record])
+    if after.settled:
         # the party paid: no payment reminder any more (an instalment plan: once all are paid)
         await case_followups.mark_acted(db, case, fine.party_id, (DeadlineKind.PAYMENT,), at=notice.paid_at)
+    else:  # under a plan, the instalments this payment settled are reminded no more
+        settled = [line.number for line in after.lines if not line.due_fen]
+        await case_followups.mark_instalments_paid(db, case, fine.party_id, settled, at=notice.paid_at)
 
 
 async def refused_count(db: AsyncSession) -> int:

@@ -105,6 +105,21 @@ async def mark_acted(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def withdraw_others(
+    db: AsyncSession, *, party_id: int, kind: str, under: str, keep: set[str], at: datetime
+) -> int:
+    """Deadlines registered under the subject prefix ``under`` that no longer exist (the
+    instalments of a plan the agency has since replaced): nothing to remind of any more."""
+    stale = [row_id for row_id, ref in await db.execute(
+        select(ReminderDeadline.id, ReminderDeadline.subject_ref).where(
+            ReminderDeadline.party_id == party_id, ReminderDeadline.kind == kind,
+            ReminderDeadline.subject_ref.startswith(under, autoescape=True),
+            ReminderDeadline.acted_at.is_(None))) if ref not in keep]
+    if stale:
+        await db.execute(update(ReminderDeadline).where(ReminderDeadline.id.in_(stale)).values(acted_at=at))
+    return len(stale)
+
+
 async def due_deadline_ids(
     db: AsyncSession, *, now: datetime, calendar: HolidayCalendar, limit: int = 1000
 ) -> list[int]:

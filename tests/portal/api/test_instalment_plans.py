@@ -11,15 +11,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from starlette.applications import Starlette
 
 from portal.evidence_hash import instant_text
+from notifications import Kind
 from portal.legal_calendar import china_date
+from portal.models.outbox import OutboxMessage, ReminderDeadline
+from portal.services import reminders
+from portal.services.calendar import load_calendar
+from portal.services.outbox import renderer_for
 from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
+from portal.workers.reminders import ReminderJob
 from tests.conftest import Database
-from tests.portal.api.conftest import bearer, fetch_token
+from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
 from tests.portal.api.test_cases_api import NOTICE
 from tests.portal.payments.factories import (
     FINE_FEN,
@@ -115,6 +122,55 @@ async def test_an_approved_plan_is_recorded_and_the_fine_and_deadline_follow_it(
     assert deferred["effective_due_date"] == (second + timedelta(days=1)).isoformat()
     assert (await api.post(events, json=changed, headers=token)).status_code == 201
     assert (await _fine(api, token, fw))["effective_due_date"] == first.isoformat()
+
+
+async def _payment_reminders(database: Database) -> dict[str, ReminderDeadline]:
+    async with database.sessions() as db:
+        rows = (await db.execute(select(ReminderDeadline).where(ReminderDeadline.kind == "payment"))).scalars()
+        return {row.facts["deadline_name"]: row for row in rows}
+
+
+async def test_each_instalment_is_reminded_and_paying_it_silences_only_its_own_reminder(
+        database: Database, app: Starlette, api: httpx.AsyncClient, agency_a: NewClient,
+        settings: Settings) -> None:
+    # APL art. 66 with art. 72(1): each instalment has its own due date, after which its own
+    # surcharge runs, so each is reminded before it falls due (driven by the agency's approval
+    # through the API, ending at the outbox row); the payment of one silences its reminder
+    # only; the instalments of a plan replaced by a deferral are reminded no more
+    token = bearer(await fetch_token(api, agency_a))
+    fw, events = await _decided(database, api, token)
+    first, second, third = (today() + timedelta(days=n) for n in (5, 35, 65))
+    plan = _plan((first, 30_000), (second, 30_000), (third, 40_000))
+    assert (await api.post(events, headers=token, json=plan)).status_code == 201
+    registered = await _payment_reminders(database)
+    assert {name: reminders.last_day(row.deadline_ends_at) for name, row in registered.items()} == {
+        "缴纳罚款期限（第1期）": first, "缴纳罚款期限（第2期）": second, "缴纳罚款期限": third}
+
+    async with database.sessions() as db:
+        calendar = await load_calendar(db)
+    at = registered["缴纳罚款期限（第1期）"].deadline_ends_at - timedelta(hours=2)
+    job = ReminderJob(database.sessions, renderer_for(PUBLIC_URL), calendar, clock=lambda: at)
+    assert await job.run_once() == 1
+    async with database.sessions() as db:
+        [sent] = (await db.execute(select(OutboxMessage).where(
+            OutboxMessage.kind == Kind.DEADLINE_REMINDER.value))).scalars()
+    assert sent.context["deadline_name"] == "缴纳罚款期限（第1期）"
+    assert sent.context["deadline_date"] == first.isoformat()
+
+    order = await place_order(app, database, fw)
+    assert order.amount_fen == 30_000  # the first instalment, paid ahead of its due date
+    body = notice_body(order, fw.payment_code, serial="SB-INSTALMENT-REMINDED")
+    assert (await post_callback(api, body, signed(settings, body))).json() == {"code": "SUCCESS"}
+    acted = {name: row.acted_at is not None for name, row in (await _payment_reminders(database)).items()}
+    assert acted == {"缴纳罚款期限（第1期）": True, "缴纳罚款期限（第2期）": False, "缴纳罚款期限": False}
+
+    deferral = {"kind": "window_extended", "data": {
+        "deadline": "payment", "new_last_day": (third + timedelta(days=10)).isoformat(), "reason": "改为暂缓"}}
+    assert (await api.post(events, json=deferral, headers=token)).status_code == 201
+    after = await _payment_reminders(database)
+    assert after["缴纳罚款期限（第2期）"].acted_at is not None  # withdrawn: that instalment is gone
+    assert after["缴纳罚款期限"].acted_at is None
+    assert reminders.last_day(after["缴纳罚款期限"].deadline_ends_at) == third + timedelta(days=10)
 
 
 async def test_plans_are_refused_with_stable_codes(

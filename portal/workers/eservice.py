@@ -29,14 +29,10 @@ from portal.models.eservice import ArrivalTimestamp, Delivery, ServiceReceipt
 from portal.notary import Notary
 from portal.services import consent, delivery_views, evidence
 from portal.services.deliveries import RECEIPT_JOB, TIMESTAMP_JOB
-from portal.workers.jobs import JobKinds
+from portal.workers.jobs import JobKinds, NotYet
 from signing import SigningError, async_timestamp_hash
 
 RECEIPT_WAITS_FOR_TIMESTAMP = 3  # attempts
-
-
-class NotYet(Exception):
-    """The job cannot run yet (e.g. waiting for the timestamp); try again later."""
 
 
 @dataclass(frozen=True)

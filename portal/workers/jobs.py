@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.database import transaction, utcnow
 from portal.services import jobs
 
-__all__ = ["DueJob", "JobKinds"]
+__all__ = ["DueJob", "JobKinds", "NotYet"]
 
 
 class HasSessions(Protocol):
@@ -58,6 +58,11 @@ class DueJob:
     attempt: int
     """1 on the first run (the claim counts it)."""
     payload: Mapping[str, Any]
+
+
+class NotYet(Exception):
+    """A job cannot run yet (a receipt waiting for its timestamp, a reversal waiting for the
+    receipt it reverses): list it in ``retry_on`` and the loop tries again after a back-off."""
 
 
 def exception_name(exc: Exception) -> str:

@@ -42,7 +42,7 @@ from portal.services.fiscal_receipts import ReceiptConfig
 from portal.services.payment_callbacks import RECEIPT_JOB
 from portal.services.payment_orders import REVERSAL_JOB
 from portal.settings import Settings
-from portal.workers.jobs import JobKinds
+from portal.workers.jobs import JobKinds, NotYet
 from signing import SealPlacement, SigningError
 
 SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
@@ -54,10 +54,6 @@ class Sealer(Protocol):
 
     async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
                    location: str | None = None) -> bytes: ...
-
-
-class NotYet(Exception):
-    """The job cannot run yet (the receipt to reverse is still being issued)."""
 
 
 @dataclass(frozen=True)

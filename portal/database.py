@@ -9,14 +9,16 @@ the way in and hands back aware UTC values on the way out.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -75,6 +77,23 @@ async def database_now(db: AsyncSession) -> datetime:
         value = (await db.execute(text("SELECT clock_timestamp()"))).scalar_one()
         return value.astimezone(UTC)
     return utcnow()
+
+
+def dialect_insert(db: AsyncSession | AsyncConnection, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` in the dialect of ``db``'s database: the generic one has no ``ON CONFLICT``,
+    which PostgreSQL and SQLite spell alike but SQLAlchemy builds per dialect."""
+    bind = db.get_bind() if isinstance(db, AsyncSession) else db
+    if bind.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignoring(db: AsyncSession | AsyncConnection, table: Any,
+                    unique: Sequence[str] | None = None) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT … ON CONFLICT DO NOTHING``: concurrent writers of the same row (on the
+    ``unique`` columns; None: on any unique constraint) do not collide, the first one wins.
+    Add ``.values(...)`` and, to learn whether this one inserted, ``.returning(...)``."""
+    return dialect_insert(db, table).on_conflict_do_nothing(index_elements=unique)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

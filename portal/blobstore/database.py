@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.blobstore import BlobMissing, checked, sha256_hex, valid_digest
-from portal.database import utcnow
+from portal.database import insert_ignoring, utcnow
 from portal.models.blobs import StoredBlob
 
 _PAGE = 1000
@@ -33,9 +32,9 @@ class DatabaseBlobStore:
 
     async def put(self, data: bytes) -> str:
         digest = sha256_hex(data)
-        statement = insert(StoredBlob).values(sha256=digest, size=len(data), data=data, stored_at=utcnow())
         async with self.engine.begin() as connection:
-            await connection.execute(statement.on_conflict_do_nothing(index_elements=["sha256"]))
+            await connection.execute(insert_ignoring(connection, StoredBlob, ["sha256"]).values(
+                sha256=digest, size=len(data), data=data, stored_at=utcnow()))
         return digest
 
     async def get(self, digest: str) -> bytes:

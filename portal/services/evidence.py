@@ -13,11 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.database import database_now
+from portal.database import database_now, insert_ignoring
 from portal.evidence_hash import GENESIS, canonical_json, event_hash
 from portal.models.evidence import ChainHead, EvidenceEvent
 
@@ -54,9 +52,7 @@ async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload
 
 async def _ensure_head(db: AsyncSession, chain: str) -> None:
     """Create the chain's head row if absent; concurrent creators do not collide."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(insert(ChainHead).values(chain=chain, seq=0, hash=GENESIS)
-                     .on_conflict_do_nothing(index_elements=["chain"]))
+    await db.execute(insert_ignoring(db, ChainHead, ["chain"]).values(chain=chain, seq=0, hash=GENESIS))
 
 
 @dataclass(frozen=True)

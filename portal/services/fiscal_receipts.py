@@ -23,20 +23,17 @@ match; "no such receipt" and "wrong check code" are the same answer (SECURITY.md
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from notifications import Kind, Renderer
 from portal.cases import codes as case_codes
+from portal.database import dialect_insert, insert_ignoring
 from portal.identifiers import masked_identifier
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -65,10 +62,6 @@ class ReceiptConfig:
     secret: bytes = b""
 
 
-def _insert(db: AsyncSession) -> Callable[[Any], Any]:
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def _receipt_code(db: AsyncSession, agency_id: int, prefix: str) -> str:
     code = (await db.execute(select(ReceiptCounter.code).where(
         ReceiptCounter.agency_id == agency_id))).scalar_one_or_none()
@@ -77,8 +70,8 @@ async def _receipt_code(db: AsyncSession, agency_id: int, prefix: str) -> str:
     if not 0 < agency_id < 10_000:
         raise payments.InvalidReceipt("an agency number must fit the 4 digits of its receipt code")
     code = f"{prefix}{agency_id:04d}"
-    await db.execute(_insert(db)(ReceiptCounter).values(code=code, agency_id=agency_id, last_number=0)
-                     .on_conflict_do_nothing())
+    await db.execute(insert_ignoring(db, ReceiptCounter)
+                     .values(code=code, agency_id=agency_id, last_number=0))
     return code
 
 
@@ -216,9 +209,10 @@ async def find_receipt(db: AsyncSession, code: str, number: str, check_code: str
 
 async def count_verification(db: AsyncSession, receipt_id: int, *, now: datetime) -> int:
     """Count one more verification of the receipt; the new count."""
-    statement = _insert(db)(ReceiptVerificationCount).values(receipt_id=receipt_id, count=1, last_at=now)
-    statement = statement.on_conflict_do_update(
+    statement = dialect_insert(db, ReceiptVerificationCount).values(
+        receipt_id=receipt_id, count=1, last_at=now)
+    upsert = statement.on_conflict_do_update(
         index_elements=["receipt_id"],
         set_={"count": ReceiptVerificationCount.count + 1, "last_at": now},
-    ).returning(ReceiptVerificationCount.count)
-    return int((await db.execute(statement)).scalar_one())
+    )
+    return int((await db.execute(upsert.returning(ReceiptVerificationCount.count))).scalar_one())

@@ -16,11 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.database import utcnow
+from portal.database import insert_ignoring, utcnow
 from portal.errors import BadRequest, NotFound
 from portal.identifiers import (
     is_valid_credit_code,
@@ -71,12 +69,11 @@ async def find_or_create_party(db: AsyncSession, kind: str, name: str, key: str,
     case is not and never overwrites it.
     """
     column = Party.id_number if kind == PERSON else Party.credit_code
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(insert(Party).values(
+    await db.execute(insert_ignoring(db, Party, [column.key]).values(
         kind=kind, name=name, created_at=utcnow(),
         id_number=key if kind == PERSON else None,
         credit_code=key if kind == ORGANISATION else None,
-    ).on_conflict_do_nothing(index_elements=[column.key]))
+    ))
     party = (await db.execute(select(Party).where(column == key))).scalar_one()
     if rename and party.name != name:
         party.name = name

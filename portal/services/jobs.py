@@ -14,12 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import RetryPolicy
-from portal.database import utcnow
+from portal.database import insert_ignoring, utcnow
 from portal.models.jobs import Job
 
 LEASE = timedelta(minutes=2)
@@ -32,12 +30,11 @@ async def enqueue(db: AsyncSession, kind: str, subject_id: int, *, payload: dict
     """Add a job unless one with the same dedupe key exists (then nothing happens); ``now``:
     the instant of a scheduling round, its created time (default: now)."""
     now = now or utcnow()
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(insert(Job).values(
+    await db.execute(insert_ignoring(db, Job, ["dedupe_key"]).values(
         kind=kind, subject_id=subject_id, dedupe_key=dedupe_key or f"{kind}:{subject_id}",
         done=False, attempts=0, next_attempt_at=not_before or now, created_at=now,
         payload=payload or {},
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    ))
 
 
 async def claim(db: AsyncSession, kinds: tuple[str, ...], *, limit: int = 10,

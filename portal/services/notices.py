@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import InboxNotice
-from portal.database import database_now
+from portal.database import database_now, insert_ignoring
 from portal.errors import NotFound
 from portal.models.outbox import Notice, OutboxMessage
 from portal.services.notification_preferences import party_from_reference
@@ -49,12 +47,11 @@ class NoticeView:
 
 async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime | None = None) -> str:
     """Insert the notice unless its dedupe key is already stored; return the notice's id."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     created_at = now or await database_now(db)
     link = (await db.execute(select(OutboxMessage.link).where(
         OutboxMessage.dedupe_key == notice.dedupe_key))).scalar_one_or_none()
     stored = await db.execute(
-        insert(Notice)
+        insert_ignoring(db, Notice, ["dedupe_key"])
         .values(
             party_id=party_from_reference(notice.party),
             title=notice.title,
@@ -64,7 +61,6 @@ async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime |
             created_at=created_at,
             link=link,
         )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Notice.id)
     )
     notice_id = stored.scalar_one_or_none()

@@ -33,8 +33,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import (
@@ -53,7 +51,7 @@ from notifications import (
     claim,
     dedupe_key,
 )
-from portal.database import UTCDateTime, database_now
+from portal.database import UTCDateTime, database_now, insert_ignoring
 from portal.models.outbox import PENDING, OutboxAttempt, OutboxMessage
 from portal.services.notification_preferences import get_preferences
 from portal.services.outbox_limits import SendHistory, load_history
@@ -186,10 +184,8 @@ async def enqueue(
         }
         for channel, recipient in targets.items()
     ]
-    insert_ = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     written = await db.execute(
-        insert_(_MESSAGES).values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert_ignoring(db, _MESSAGES, ["dedupe_key"]).values(rows)
         .returning(_MESSAGES.c.id)
     )
     return sorted(written.scalars())

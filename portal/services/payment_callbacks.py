@@ -27,19 +27,16 @@ The answer (`Decision.ack`) tells the platform to stop or to retry, per its prot
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from notifications import Kind, Renderer
 from portal.cases import codes as case_codes
 from portal.cases.deadlines import DeadlineKind
+from portal.database import insert_ignoring
 from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -62,10 +59,6 @@ log = logging.getLogger("portal.payments.callbacks")
 RECEIPT_JOB = "fiscal_receipt"
 
 
-def _insert(db: AsyncSession) -> Callable[[Any], Any]:
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def record_refusal(db: AsyncSession, *, platform: str, reason: str, detail: str, body_sha256: str,
                          now: datetime, client_key: str | None = None,
                          notification_id: str | None = None, order_ref: str | None = None) -> None:
@@ -79,8 +72,8 @@ async def record_refusal(db: AsyncSession, *, platform: str, reason: str, detail
 
 
 async def _nonce_is_new(db: AsyncSession, platform: str, nonce: str, now: datetime) -> bool:
-    stored = await db.execute(_insert(db)(PaymentNonce).values(platform=platform, nonce=nonce, seen_at=now)
-                              .on_conflict_do_nothing(index_elements=["platform", "nonce"])
+    stored = await db.execute(insert_ignoring(db, PaymentNonce, ["platform", "nonce"])
+                              .values(platform=platform, nonce=nonce, seen_at=now)
                               .returning(PaymentNonce.id))
     return stored.scalar_one_or_none() is not None
 
@@ -88,13 +81,13 @@ async def _nonce_is_new(db: AsyncSession, platform: str, nonce: str, now: dateti
 async def _store_notice(db: AsyncSession, notice: payments.CallbackNotice, order: PaymentOrder | None,
                         outcome: str, reason: str | None, body_sha256: str,
                         now: datetime) -> PaymentNotification | None:
-    stored = await db.execute(_insert(db)(PaymentNotification).values(
+    unique = ["platform", "notification_id"]
+    stored = await db.execute(insert_ignoring(db, PaymentNotification, unique).values(
         platform=notice.platform, notification_id=notice.notification_id,
         order_id=order.id if order else None, status=notice.status.value, amount_fen=notice.amount_fen,
         paid_at=notice.paid_at, platform_serial=notice.platform_serial, signed_at=notice.signed_at,
         received_at=now, outcome=outcome, reason=reason, body_sha256=body_sha256,
-    ).on_conflict_do_nothing(index_elements=["platform", "notification_id"])
-        .returning(PaymentNotification.id))
+    ).returning(PaymentNotification.id))
     notification_id = stored.scalar_one_or_none()
     return await db.get(PaymentNotification, notification_id) if notification_id else None
 

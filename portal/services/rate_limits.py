@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.database import utcnow
+from portal.database import dialect_insert, utcnow
 from portal.models.limits import RateLimitWindow
 
 
@@ -55,8 +53,8 @@ async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None 
         await db.execute(text("SET LOCAL synchronous_commit = off"))
     start = _window_start(now, limit.window_seconds)
     key = f"{limit.bucket}:{client}"
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    upsert = insert(RateLimitWindow).values(key=key, window_start=start, count=1).on_conflict_do_update(
+    upsert = dialect_insert(db, RateLimitWindow).values(key=key, window_start=start, count=1)
+    upsert = upsert.on_conflict_do_update(
         index_elements=["key", "window_start"],
         set_={"count": RateLimitWindow.count + 1},
     )

@@ -24,12 +24,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import Kind, Renderer
-from portal.database import database_now
+from portal.database import database_now, dialect_insert
 from portal.legal_calendar import HolidayCalendar, china_date
 from portal.models.outbox import ReminderDeadline
 from portal.services import outbox
@@ -81,8 +79,7 @@ async def register_deadline(
     bad one fails the caller's transaction, not the job."""
     outbox.channel_contexts(renderer, event_id="check", kind=Kind.DEADLINE_REMINDER,
                             context=_context(facts, ends_at))
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ReminderDeadline).values(
+    statement = dialect_insert(db, ReminderDeadline).values(
         party_id=party_id, kind=kind, subject_ref=subject_ref, deadline_ends_at=ends_at,
         facts=dict(facts), created_at=now or await database_now(db),
     )

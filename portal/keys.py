@@ -4,7 +4,7 @@ Each key is HKDF-SHA256 (RFC 5869) of ``SECRET_KEY`` with ``portal|<purpose>|<ke
 its info, so a key found for one purpose says nothing about another. Key ids start at ``1``;
 ``KEY_IDS=session=2,csrf=2`` rotates the session and CSRF keys (every session ends, every
 open form must be reloaded) while the QR tokens printed on documents and the check codes
-printed on fiscal receipts keep their keys and stay valid (issue 15). Rotating those too is
+printed on fiscal receipts keep their keys and stay valid. Rotating those too is
 possible but invalidates every printed copy: do it only if ``SECRET_KEY`` itself leaked.
 """
 

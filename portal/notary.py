@@ -17,7 +17,7 @@ So they are chosen together, from ``Settings.signing``, here and nowhere else:
   built, so a wrong path, password or PIN stops start-up; nothing in this path touches or
   assumes the development PKI. ``aclose()`` logs out of the token.
 
-The national-standard seal (issue 17) is an SM2 key with its certificate and, for OFD
+The national-standard seal (GB/T 38540) is an SM2 key with its certificate and, for OFD
 documents, its GB/T 38540 seal (``PORTAL_SEAL_SM2_*``; ``signing.sm2_signer`` checks key,
 certificate and seal against each other at start-up). It seals OFD documents (``seal_ofd``),
 and the PDFs too when no PKCS#12 or PKCS#11 seal is configured (PAdES with SM2/SM3 CMS). In

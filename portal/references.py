@@ -1,4 +1,4 @@
-"""Numbers people read aloud: short and grouped on pages, full in the API (issue 14).
+"""Numbers people read aloud: short and grouped on pages, full in the API.
 
 A submission's receipt number is a 32-hex-digit id (``secrets.token_hex(16)``), right for
 machines and links and hopeless over the phone. People see ``reference(id)`` instead: its

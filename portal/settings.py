@@ -137,7 +137,7 @@ PROVINCES = ("fujian", "guangdong")
 
 @dataclass(frozen=True)
 class ServiceDeskSettings:
-    """Where the portal runs and where people get help (issue 14).
+    """Where the portal runs and where people get help.
 
     ``province`` picks the platform regulation pages and documents cite (Fujian Order No. 242
     or Guangdong Yue-Fu [2023] 73), so a consent form never quotes another province's rules.

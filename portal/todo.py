@@ -1,4 +1,4 @@
-"""我的待办 as values: what needs a party's attention, and in which order (issue 14).
+"""我的待办 as values: what needs a party's attention, and in which order.
 
 What comes in (``services.todo`` gathers it): fines to pay with today's amount, rights whose
 window is running and not yet used, documents served but not yet opened, agencies' answers to

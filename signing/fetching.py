@@ -2,8 +2,8 @@
 
 An uploaded PDF names addresses in its certificates: where the issuer's certificate is
 (``caIssuers``), where to ask about revocation (OCSP, CRL). Followed blindly, a hostile file
-makes the verification worker request any URL it likes (SSRF; issue 15 found it fetching the
-attacker's ``caIssuers``). So, in production (``TrustSettings.fetch_online``):
+makes the verification worker request any URL it likes (SSRF; the attacker's own
+``caIssuers``, say). So, in production (``TrustSettings.fetch_online``):
 
 - issuer certificates are never fetched: a path is built from the configured roots and
   intermediates and the certificates inside the file, or not at all. Revocation is asked for

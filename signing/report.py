@@ -254,7 +254,7 @@ class VerificationReport:
     @property
     def changed_after_signing(self) -> bool:
         """Content changed after a signature, even a change the signatures permit (a form
-        filled in, an annotation): what was sealed is not all the file shows (issue 15)."""
+        filled in, an annotation): what was sealed is not all the file shows."""
         names = {s.field_name for s in self.signatures}
         return any(not benign_since(s, names) for s in self.signatures)
 

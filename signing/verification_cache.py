@@ -3,9 +3,9 @@
 National-standard seals repeat: every fiscal e-receipt of a finance bureau carries the same
 seal, made by the same seal maker, signed with the same certificate. Verifying one costs two
 certificate path validations (the signer's and the seal maker's, each with its CRLs) and the
-re-drawing of the seal's picture — about 60% of an OFD's verification (issue 17: an OFD cost
-2.2x a PAdES document). Both answers depend only on things we can name exactly, so each worker
-process keeps them, bounded in number:
+re-drawing of the seal's picture — about 60% of an OFD's verification (without this cache an
+OFD cost 2.2x a PAdES document). Both answers depend only on things we can name exactly, so
+each worker process keeps them, bounded in number:
 
 * ``CHAINS``: a successful path validation, keyed by the trust settings, the certificate's
   SHA-256, the role it was validated for and the other certificates offered for path

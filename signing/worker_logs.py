@@ -4,8 +4,8 @@ An uploaded file is personal data: a certificate's subject is a person's name, a
 field can be named anything, an exception raised while parsing repeats what it choked on. So
 the worker writes, for every record of any logger (pyhanko's included), only the time, level,
 logger, the message *template* (``"signature %s could not be validated"``, never its
-arguments) and the exception's type names, and nothing at all below WARNING (issue 15:
-worker processes logged plain text with certificate subject names from uploaded files).
+arguments) and the exception's type names, and nothing at all below WARNING: plain text
+would carry certificate subject names from uploaded files into the logs.
 """
 
 from __future__ import annotations

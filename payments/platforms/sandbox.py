@@ -11,7 +11,7 @@ development only. It speaks the protocol in `sandbox_wire` and keeps its orders 
   cancels the order and redirects the party to the portal's return URL. Like a real
   platform's cashier page it is for the payer alone: ``payer`` (given by the portal, which
   mounts this app behind its session and CSRF middleware) answers the form's CSRF token when
-  the visitor is the order's payer, and anyone else sees "order not found" (issue 15).
+  the visitor is the order's payer, and anyone else sees "order not found".
 - After a payment or a cancellation it sends signed notifications to the order's notify URL,
   asynchronously, retrying until the portal answers ``{"code": "SUCCESS"}``.
 

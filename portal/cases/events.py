@@ -13,7 +13,7 @@ Every event carries ``occurred_at``: when it happened in the agency's procedure 
 earlier than when it was recorded, never later). Instants arrive as RFC 3339 with an offset
 and are stored in UTC; dates (a hearing day, an extended last day, an instalment's due date)
 are China dates from 2000 to ``LATEST_AHEAD`` after today (``out_of_range`` otherwise): a
-date no procedure needs would only break every deadline counted from it (issue 13).
+date no procedure needs would only break every deadline counted from it.
 
 An approved instalment plan (``instalments_approved``, APL art. 66) carries a ``schedule``:
 2-12 instalments ``{"due_date": "YYYY-MM-DD", "amount_fen": n}``, dates strictly increasing,

@@ -138,7 +138,7 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
-# What a party reads on a page where an agency reads ``TITLES`` in the API (issue 14): the same
+# What a party reads on a page where an agency reads ``TITLES`` in the API: the same
 # refusal, in the words of the person it happens to, with what to do next. No "环节" or
 # "记录": a party does not record stages.
 PARTY_TITLES: dict[str, str] = {

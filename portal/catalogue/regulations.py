@@ -1,6 +1,6 @@
 """The province's own platform regulation, as pages and documents cite it (``PORTAL_PROVINCE``).
 
-A party in Fujian reads Fujian's rule and never Guangdong's (issue 14): everything that cites
+A party in Fujian reads Fujian's rule and never Guangdong's: everything that cites
 the provincial regulation takes it from ``regulation(province)``. Names and articles are the
 official ones (``seeds/``): Fujian Order No. 242 (2024), Guangdong Yue-Fu [2023] 73.
 """

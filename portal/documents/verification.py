@@ -11,7 +11,7 @@ writes them) into Chinese attribute names. The sentences inside the report — t
 each signature's explanation, the description of later changes — are the verifier's own
 (``signing.messages``) and are shown as they are.
 
-National-standard seals read the same way as PAdES ones (issue 17): every signature names its
+National-standard seals read the same way as PAdES ones: every signature names its
 algorithm family (国密 SM2, RSA, ECDSA); a GB/T 38540 seal adds its name, code, format, maker,
 validity and where the stamp sits, and its picture (the verifier's re-drawn PNG; the page
 loads it from its own URL, the PDF prints it); an OFD report lists the files no signature
@@ -80,7 +80,7 @@ class ReportView:
     rows: Rows
     signatures: tuple[SignatureView, ...]
     changed_after_signing: str | None = None
-    """A warning shown above everything when content changed after a valid seal (issue 15)."""
+    """A warning shown above everything when content changed after a valid seal."""
     unprotected_files: tuple[str, ...] = ()
     """OFD: package files no signature protects (listed with a warning)."""
 

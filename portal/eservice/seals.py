@@ -18,7 +18,7 @@ The rule, in order:
    filled in over the sealed amount, an annotation): what was sealed must be all the file
    shows (``VerificationReport.changed_after_signing``).
 
-Why the code and never the name (issue 15). Names are not unique: two organisations may bear
+Why the code and never the name. Names are not unique: two organisations may bear
 the same name in different places or years, and a certificate authority the trust settings
 hold may certify either, so a seal of "福州市市场监督管理局" with another code passed as the
 agency's. The code identifies one legal person for its whole life (GB 32100-2015), and

@@ -6,7 +6,7 @@ the same chain, so changing, removing or reordering any row breaks the chain at 
 deleted; on PostgreSQL a trigger refuses it even to a careless operator. ``ChainHead`` is a
 derived index (the last seq and hash of each chain) kept so that appends can lock the chain
 and concurrent appends serialise; it carries no evidence of its own. ``EvidenceCheckpoint``
-and ``CheckpointHead`` anchor the heads in time outside these rows (issue 15: a chain's tail
+and ``CheckpointHead`` anchor the heads in time outside these rows (a chain's tail
 truncated, a chain deleted or every hash recomputed would otherwise go unnoticed).
 """
 

@@ -1,6 +1,6 @@
 """Words and their parts of speech from a Chinese segmenter: where names start and end.
 
-Rules written by hand keep missing persons (issue 15: 当事人张三销售…, 证人欧阳明出具证言), so
+Rules written by hand keep missing persons (当事人张三销售…, 证人欧阳明出具证言), so
 ``portal.publicity.names`` asks a maintained segmenter where the words of a text are and which
 of them are person names. The segmenter is jieba-rs (the ``rjieba`` binding): jieba's
 dictionary of 350,000 words with their parts of speech and its HMM for words the dictionary

@@ -1,4 +1,4 @@
-"""Deliveries and payments checked against the events that record them (issue 15).
+"""Deliveries and payments checked against the events that record them.
 
 The service time is ``deliveries.arrived_at`` and a payment is a row of ``payments``; both
 are what pages, deadlines and receipts read. Each row keeps the hash of its event in the

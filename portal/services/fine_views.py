@@ -5,7 +5,7 @@ The amount due is never stored: it changes every day (APL art. 72), so it is com
 the due date taken from the fine's row (``Fine.due_date`` records what was computed when the
 fine was made, as evidence of what the party was told then): it is counted from the service
 on every read with the calendar loaded now (``due``), so loading a year's arrangement changes
-every quote at once (LAW.md "Counting days", issue 13). Counted on the fallback, the days up
+every quote at once (LAW.md "Counting days"). Counted on the fallback, the days up
 to the latest one an arrangement could make the last are not surcharged (a
 ``calendar_pending`` suspension): no surcharge day is charged on a guess, and the fine is not
 shown overdue on them.

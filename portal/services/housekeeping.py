@@ -1,5 +1,5 @@
 """Pruning the tables that anonymous requests fill, so none of them grows without bound
-(issue 15 "Unbounded tables"; SECURITY.md "Deployment configuration"), and deleting personal
+(SECURITY.md "Deployment configuration"), and deleting personal
 information once the period the personal-information notice states for it ends (PIPL art. 19;
 the periods are ``portal.retention``'s, which ``/privacy`` renders).
 

@@ -157,7 +157,7 @@ async def enqueue(
     """Write the party's messages for one event, in the caller's transaction.
 
     ``link`` is the portal page the event is about (a path such as ``/mailbox/<id>``): the
-    in-portal notice leads there (issue 14). Returns the ids of the rows written; empty when
+    in-portal notice leads there. Returns the ids of the rows written; empty when
     the event was enqueued before. Raises ``notifications.TemplateError`` for a context the
     templates refuse.
     """

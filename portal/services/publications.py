@@ -214,7 +214,7 @@ class RemaskReport:
 
 
 async def remask(db: AsyncSession, *, now: datetime | None = None) -> RemaskReport:
-    """Mask the public items again with today's rules (issue 15: a person missed on ingest).
+    """Mask the public items again with today's rules (a person the rules of the day of ingest missed).
 
     Versions are the record (append-only, their digests in the evidence chain), so an item
     whose current texts change under ``mask_text`` gets a new version with the masked texts

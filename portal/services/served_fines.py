@@ -1,4 +1,4 @@
-"""A served decision's fine is payable where the party looks for it (issue 14).
+"""A served decision's fine is payable where the party looks for it.
 
 Why this exists: the case page counts the 15 days to pay from the decision's service (the
 ``decided`` event, or the 行政处罚决定书's arrival in the party's mailbox), while 我的罚款 and

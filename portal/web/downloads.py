@@ -4,7 +4,7 @@
 RFC 6266 / RFC 8187 ``filename*=UTF-8''…`` form, ``nosniff`` from the security headers, and
 ``no-store``: documents are personal (SECURITY.md v5.0.0-3.2.1, 5.4.2, 14.3.2).
 
-Viewing in the browser (查看, issue 14) is ``inline``, and only for PDFs whose source the
+Viewing in the browser (查看) is ``inline``, and only for PDFs whose source the
 portal vouches for: documents it generated and sealed itself (receipts) and agencies'
 documents whose seal it validated on delivery and whose bytes it re-checks against their
 SHA-256 on every read. A PDF anyone uploaded (the /verify page's files) is never served at

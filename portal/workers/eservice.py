@@ -1,4 +1,4 @@
-"""Follow-up of a delivery, done by workers after the arrival committed (issue 4).
+"""Follow-up of a delivery, done by workers after the arrival committed.
 
 * ``arrival_timestamp``: an RFC 3161 token over the arrival event's hash, from the TSA, then
   a ``timestamped`` event in the party's chain. While the TSA is down the job is retried with

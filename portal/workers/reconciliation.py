@@ -1,5 +1,5 @@
 """The daily reconciliation: every morning, yesterday's statement of each payment platform
-against the payments the portal recorded (issue 6).
+against the payments the portal recorded.
 
 A platform's statement of a China date is complete a little after that midnight. From
 ``RECONCILE_HOUR`` (02:00 China time by default) the worker reconciles the previous day for

@@ -25,7 +25,7 @@ database-backed windows of ``services.rate_limits``, so the limit holds across p
 far above what a misconfigured agency produces, far below what guessing a secret needs. Once
 an address has spent its failures every request from it is refused before its secret is
 tried, until the window ends. Successes are not counted: agencies behind one gateway address
-share it, and one of them asking for tokens often must not lock the others out (issue 15).
+share it, and one of them asking for tokens often must not lock the others out.
 """
 
 from __future__ import annotations

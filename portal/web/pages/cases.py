@@ -10,7 +10,7 @@ never tells which codes exist (ASVS v5.0.0-2.4.1). Referrer-Policy is ``no-refer
 response (``security_headers``), so the token never leaves in a Referer.
 
 Party (login required): ``/cases`` lists the acting party's cases and ``/cases/{code}`` shows
-one in full, the task first (issue 14: what to do now, each a link to its task, from
+one in full, the task first (what to do now, each a link to its task, from
 ``services.todo.case_tasks``), then agency, case number, matter, officers with their
 credentials (APL art. 55), timeline and every deadline with how it was counted. Another party's
 case is 404 (v5.0.0-8.2.2). The page's named blocks (``deadlines``, ``timeline``, ``rights``)

@@ -1,4 +1,4 @@
-"""Consent to electronic service, as the party does it (issue 4; APL art. 61; FJ art. 19).
+"""Consent to electronic service, as the party does it (APL art. 61; FJ art. 19).
 
     GET  /consent                     status, history, the confirmation to read, the forms
     POST /consent/sign                sign it with the remote-signing key (fresh login needed)

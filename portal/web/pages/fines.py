@@ -17,7 +17,7 @@
     GET  /fines/{id}/receipts/{code}/{number}  the sealed e-receipt (PDF attachment: 下载)
     GET  …/{number}/view                       the same, shown in the browser (查看)
 
-The task comes first (issue 14): the outcome of the last payment, what to pay today with
+The task comes first: the outcome of the last payment, what to pay today with
 the due date and the pay button, before the fine's details and the law. Under an instalment
 plan with nothing due yet, the next instalment's date is offered first and paying it early is
 one step further (a <details>). No meta refresh while waiting for the platform: CSP would

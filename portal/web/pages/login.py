@@ -6,7 +6,7 @@
     GET  /auth/callback  the provider sends the browser back here; the relying party
                          (``portal.web.oidc``) verifies everything, the login is recorded in one
                          transaction, the session id is replaced (ASVS v5.0.0-7.2.4) and the
-                         person lands where they were going, or on 我的待办 (issue 14)
+                         person lands where they were going, or on 我的待办
 
 Starting a login writes a session row before anyone is known, so starts are rate-limited per
 client address (``LOGIN_STARTS``: generous, a whole office may share one address); expired

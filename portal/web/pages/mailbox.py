@@ -2,7 +2,7 @@
 
     GET  /mailbox                      list, unread count, filters by case and type (htmx swaps
                                        the ``items`` block; without JavaScript the form reloads)
-    GET  /mailbox/{id}                 one item, the task first (issue 14): 查看/下载, what the
+    GET  /mailbox/{id}                 one item, the task first: 查看/下载, what the
                                        document asks of the party and by when; then the service
                                        time, the receipt, a paper copy; UTC and the document's
                                        hash under 技术信息

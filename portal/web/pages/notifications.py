@@ -1,5 +1,5 @@
 """Notifications as the party sees them: the in-portal notices behind the bell, and the
-settings page where the party chooses e-mail and SMS besides (issue 8).
+settings page where the party chooses e-mail and SMS besides.
 
     GET  /notices                     the acting party's notices, newest first, unread marked
     GET  /notices/bell                the bell's block for htmx (without htmx: the same page)

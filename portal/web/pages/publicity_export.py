@@ -8,7 +8,7 @@ is a row with ``status`` ``withdrawn``, its reason and no content: open data mus
 what was taken back (APL art. 48).
 
 JSON is for programs: stable English field names, codes, amounts in fen, instants in UTC.
-CSV is for people opening it in a spreadsheet (issue 14): Chinese column headers
+CSV is for people opening it in a spreadsheet: Chinese column headers
 (``catalogue.CSV_COLUMNS``), Chinese words for the codes, amounts in yuan, times in China
 time; UTF-8 with a byte-order mark (spreadsheets then read the Chinese right), and any text
 cell that a spreadsheet would run as a formula (= + - @ at the start) is prefixed with an

@@ -1,4 +1,4 @@
-"""The party's rights as forms on its case (LAW.md, "Rights before a decision"; issue 5).
+"""The party's rights as forms on its case (LAW.md, "Rights before a decision").
 
     GET|POST /cases/{code}/statement         陈述、申辩: text and up to 5 attachments
     GET|POST /cases/{code}/hearing-request   听证申请 (only where the case has the hearing right)

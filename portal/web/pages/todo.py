@@ -1,4 +1,4 @@
-"""我的待办 (``/todo``): where login and the header's first link land (issue 14).
+"""我的待办 (``/todo``): where login and the header's first link land.
 
 What needs the acting party's attention, most urgent first, each item one tap from its task
 (``services.todo``); with nothing to do, the page says so plainly. Reading it needs the

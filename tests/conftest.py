@@ -13,6 +13,10 @@ PKCS#11: ``softhsm_token`` is one SoftHSM token for the whole session (SoftHSM s
 that exist when a process first loads it, so the signing and the portal tests share one),
 holding seals of its own CA, ``hsm_pki``. Without Debian's ``softhsm2`` its tests are skipped,
 unless ``REQUIRE_SOFTHSM=1`` (set by ``.ci/run``), which turns that into a failure.
+
+Fonts: the tests of Chinese documents need Debian's CJK fonts (``make test`` installs them).
+Without them those tests are skipped (``font_missing``), unless ``REQUIRE_FONTS=1`` (set by
+``.ci/run``), which turns that into a failure.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import httpx
@@ -199,6 +204,14 @@ async def csrf_from(http: httpx.AsyncClient, path: str = "/") -> str:
     match = CSRF_RE.search(page.text)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def font_missing(package: str) -> NoReturn:
+    """Skip the test that needs Debian's font ``package``, or fail it under ``REQUIRE_FONTS=1``."""
+    message = f"Debian's {package} is not installed (make test installs it)"
+    if os.environ.get("REQUIRE_FONTS") == "1":
+        pytest.fail(f"{message}; REQUIRE_FONTS=1 requires it")
+    pytest.skip(f"{message}; set REQUIRE_FONTS=1 to fail instead")
 
 
 @pytest.fixture(scope="session")

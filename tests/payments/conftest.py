@@ -26,6 +26,7 @@ from starlette.routing import Mount
 
 from payments import NontaxClient, PaymentPlatform, SandboxClient, UntrustedMessage
 from payments.platforms.sandbox import Chaos, SandboxPlatform
+from tests.conftest import font_missing
 from tests.payments.nontax_counterpart import NontaxCounterpart
 
 START = datetime(2026, 12, 9, 2, 0, 0, tzinfo=UTC)  # 10:00 China time
@@ -262,5 +263,5 @@ async def harness(
 @pytest.fixture(scope="session")
 def cjk_font() -> Path:
     if not NOTO.exists():
-        pytest.skip("Debian's fonts-noto-cjk is not installed (make test installs it)")
+        font_missing("fonts-noto-cjk")
     return NOTO

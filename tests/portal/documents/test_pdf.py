@@ -23,6 +23,7 @@ from payments import receipt_pdf
 from portal.documents import pdf as document_pdf
 from portal.documents.pdf import CjkDocument, cjk_font
 from signing import FontNotFound
+from tests.conftest import font_missing
 from tests.portal.documents.equivalence import drawn
 
 CREATED = datetime(2026, 12, 9, 2, 15, tzinfo=UTC)
@@ -35,7 +36,7 @@ def font() -> Path:
     try:
         return cjk_font()[0]
     except FontNotFound:
-        pytest.skip("Debian's fonts-noto-cjk is not installed (make test installs it)")
+        font_missing("fonts-noto-cjk")
 
 
 def _document(name: str) -> bytes:

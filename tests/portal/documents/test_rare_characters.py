@@ -21,6 +21,7 @@ from fpdf import FPDF
 from payments import ReceiptIssuer, fine_items, receipt_pdf, render_receipt_pdf
 from portal.documents.pdf import CjkDocument, cjk_font
 from signing import FontNotFound
+from tests.conftest import font_missing
 
 CREATED = datetime(2026, 12, 9, 2, 15, tzinfo=UTC)
 EXT_B = "\U0002a6a5\U0002a6a4"  # 𪚥𪚤: Extension B, in HanaMinB, not in Noto
@@ -36,9 +37,9 @@ def fonts() -> None:
     try:
         cjk_font()
     except FontNotFound:
-        pytest.skip("Debian's fonts-noto-cjk is not installed (make test installs it)")
+        font_missing("fonts-noto-cjk")
     if not all(path.is_file() for path in receipt_pdf.FALLBACK_FONTS):
-        pytest.skip("Debian's fonts-hanazono is not installed (make test installs it)")
+        font_missing("fonts-hanazono")
 
 
 def _document(name: str) -> bytes:

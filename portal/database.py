@@ -8,6 +8,7 @@ the way in and hands back aware UTC values on the way out.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -94,6 +95,19 @@ def insert_ignoring(db: AsyncSession | AsyncConnection, table: Any,
     ``unique`` columns; None: on any unique constraint) do not collide, the first one wins.
     Add ``.values(...)`` and, to learn whether this one inserted, ``.returning(...)``."""
     return dialect_insert(db, table).on_conflict_do_nothing(index_elements=unique)
+
+
+async def advisory_lock(db: AsyncSession, namespace: int, key: str) -> None:
+    """Hold a lock on ``key`` until the transaction ends, for a decision that reads before it
+    writes and that two transactions must not both take on the same stale reading (who holds
+    an idempotency key, the room left under a send limit). PostgreSQL: a transaction-scoped
+    advisory lock, ``namespace`` naming what the keys are; two keys that hash alike merely
+    wait for each other. SQLite runs one writing transaction at a time: nothing to take."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+    await db.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+                     {"namespace": namespace, "key": digest})
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

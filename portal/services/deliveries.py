@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import Kind, Renderer
 from portal.blobstore import BlobStore
 from portal.cases import codes as case_codes
-from portal.database import database_now
+from portal.database import advisory_lock, database_now
 from portal.errors import NotFound, Unprocessable
 from portal.evidence_hash import canonical_json
 from portal.models.agencies import Agency
@@ -47,6 +47,8 @@ DOCUMENT_TYPES = (
 )
 TIMESTAMP_JOB = "arrival_timestamp"
 RECEIPT_JOB = "service_receipt"
+# An arbitrary advisory lock namespace for "delivery Idempotency-Keys".
+_IDEMPOTENCY_LOCK = 0x494450
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,15 @@ async def find_by_idempotency_key(db: AsyncSession, agency_id: int, key: str) ->
 
 async def replay(db: AsyncSession, agency_id: int, request: DeliveryRequest,
                  fingerprint: str) -> Delivery | None:
-    """The earlier delivery for the same Idempotency-Key, or None; 422 if the body differs."""
+    """The earlier delivery for the same Idempotency-Key, or None; 422 if the body differs.
+
+    The key is locked first and held until the caller's transaction ends: an agency's retry
+    that races its first attempt (after a timeout, through another node) waits for that
+    attempt's commit and is answered with its delivery, instead of serving a second time
+    or failing on the key's unique constraint."""
     if not request.idempotency_key:
         return None
+    await advisory_lock(db, _IDEMPOTENCY_LOCK, f"{agency_id}:{request.idempotency_key}")
     earlier = await find_by_idempotency_key(db, agency_id, request.idempotency_key)
     if earlier is not None and earlier.request_sha256 != fingerprint:
         raise Unprocessable("idempotency_key_reused")

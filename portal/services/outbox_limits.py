@@ -24,14 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import ChannelKind, LimitDecision, RateLimit, RateLimits, check_limits
+from portal.database import advisory_lock
 from portal.models.outbox import OutboxAttempt, OutboxMessage
 
-# pg_advisory_xact_lock(classid, objid): an arbitrary class for "notification send limits".
-_LOCK_CLASS, _LOCK_OBJECT = 0x4E4F54, 1
+# An arbitrary advisory lock namespace for "notification send limits".
+_LOCK_NAMESPACE = 0x4E4F54
 _INBOX = ChannelKind.INBOX.value
 _ATTEMPTS = OutboxAttempt.__table__.c
 _MESSAGES = OutboxMessage.__table__.c
@@ -93,11 +94,7 @@ async def load_history(
     ``candidates`` maps each party to the number of outside-channel messages this claim might
     grant it.
     """
-    if db.get_bind().dialect.name == "postgresql":
-        await db.execute(
-            text("SELECT pg_advisory_xact_lock(:cls, :obj)"),
-            {"cls": _LOCK_CLASS, "obj": _LOCK_OBJECT},
-        )
+    await advisory_lock(db, _LOCK_NAMESPACE, "send limits")
     overall_start = now - limits.overall.window
     party_start = now - limits.per_party.window
     parties = sorted(candidates)

@@ -3,15 +3,17 @@ refusals store nothing, retries are safe (issue 4; FJ art. 19; GD art. 30; APL a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from portal.database import transaction
 from portal.models.eservice import Delivery
-from portal.services import agencies
+from portal.services import agencies, consent, evidence
 from portal.services.agencies import NewClient
 from tests.conftest import Database
 from tests.portal.api.conftest import fetch_token
@@ -93,6 +95,42 @@ async def test_same_idempotency_key_returns_the_same_delivery(
     different = await _post(api, token, w.case_code, _files(document, title="另一份文书"), key="retry-1")
     assert different.status_code == 422
     assert different.json()["code"] == "idempotency_key_reused"
+    assert await _stored(database) == 1
+
+
+async def _waiting_on_locks(database: Database, count: int) -> None:
+    """Until ``count`` sessions of this database wait for a lock (30 s at most)."""
+    for _ in range(300):
+        async with database.sessions() as db:
+            waiting = (await db.execute(text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"))).scalar_one()
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{waiting} sessions waiting for a lock, not {count}")
+
+
+async def test_two_concurrent_requests_with_one_idempotency_key_give_one_delivery(
+        database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
+    # SECURITY.md: every legal act is idempotent, double submissions return the first act; an
+    # agency's retry racing its first attempt (after a timeout, through another node) too
+    # is answered with the same delivery, never a second service nor a 500
+    if database.backend != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: no race to lose")
+    w, token = await _setup(database, api, agency_a)
+    await sign_consent(database, w.party_id)
+    document = await sealed_pdf(data_dir, agency_a.agency_name)
+    # Both requests are held at the door of their delivery transaction (the party's evidence
+    # chain is locked here) until each has checked the key and found nothing stored yet.
+    async with transaction(database.sessions) as holder:
+        await evidence.lock(holder, consent.party_chain(w.party_id))
+        racing = [asyncio.create_task(_post(api, token, w.case_code, _files(document), key="race-1"))
+                  for _ in range(2)]
+        await _waiting_on_locks(database, 2)
+    first, second = await asyncio.gather(*racing)
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json() == second.json()
     assert await _stored(database) == 1
 
 

@@ -94,6 +94,7 @@ def render(
         "acting_notice": session.pop(ACTING_NOTICE) if session and not fragment else None,
         "request_id": request.scope.get("state", {}).get("request_id", "-"),
         "desk": desk,
+        "session_idle_seconds": request.app.state.settings.session_idle_minutes * 60,
         "regulation": regulation(desk.province),
         **(context or {}),
     }

@@ -151,6 +151,7 @@ def routes() -> list[BaseRoute]:
         Route("/account/delegations/{delegation_id}/authorisation.pdf", delegations.authorisation_document,
               methods=["GET"], name="delegation_authorisation"),
         Route("/logout", account.logout, methods=["POST"], name="logout"),
+        Route("/session/keepalive", account.keep_alive, methods=["POST"], name="keep_alive"),
         Route("/c", cases.lookup, methods=["GET"], name="case_lookup"),
         Route("/c/{code}", cases.public_case, methods=["GET"], name="case_public"),
         Route("/cases", cases.my_cases, methods=["GET"], name="cases"),

@@ -1,4 +1,4 @@
-"""The party's account page, switching the acting party, and logout.
+"""The party's account page, switching the acting party, staying logged in, and logout.
 
 An agent who may act for several parties (themself, an organisation) chooses which one they
 are acting as; every later query filters by that choice. The choice is checked against the
@@ -48,6 +48,14 @@ async def switch_acting(request: Request) -> Response:
     act_as(session, user, party)
     log.info("acting party switched", extra={"action": "switch_acting", "object": f"party:{party.id}"})
     return RedirectResponse("/account", status_code=303)
+
+
+async def keep_alive(request: Request) -> Response:
+    """继续使用 in the idle-timeout warning: a request that counts as activity (the session
+    middleware has renewed the idle clock before this runs), answered 204 so the page stays
+    as it is, with whatever is typed in it. Without a live session: the login page."""
+    require_user(request)
+    return Response(status_code=204)
 
 
 async def logout(request: Request) -> Response:

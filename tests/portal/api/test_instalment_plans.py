@@ -14,14 +14,14 @@ import httpx
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from portal.evidence_hash import instant_text
 from notifications import Kind
+from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date
 from portal.models.outbox import OutboxMessage, ReminderDeadline
 from portal.services import reminders
+from portal.services.agencies import NewClient
 from portal.services.calendar import load_calendar
 from portal.services.outbox import renderer_for
-from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from portal.workers.reminders import ReminderJob
@@ -126,7 +126,8 @@ async def test_an_approved_plan_is_recorded_and_the_fine_and_deadline_follow_it(
 
 async def _payment_reminders(database: Database) -> dict[str, ReminderDeadline]:
     async with database.sessions() as db:
-        rows = (await db.execute(select(ReminderDeadline).where(ReminderDeadline.kind == "payment"))).scalars()
+        rows = (await db.execute(select(ReminderDeadline)
+                                 .where(ReminderDeadline.kind == "payment"))).scalars()
         return {row.facts["deadline_name"]: row for row in rows}
 
 
@@ -165,7 +166,8 @@ async def test_each_instalment_is_reminded_and_paying_it_silences_only_its_own_r
     assert acted == {"缴纳罚款期限（第1期）": True, "缴纳罚款期限（第2期）": False, "缴纳罚款期限": False}
 
     deferral = {"kind": "window_extended", "data": {
-        "deadline": "payment", "new_last_day": (third + timedelta(days=10)).isoformat(), "reason": "改为暂缓"}}
+        "deadline": "payment", "new_last_day": (third + timedelta(days=10)).isoformat(),
+        "reason": "改为暂缓"}}
     assert (await api.post(events, json=deferral, headers=token)).status_code == 201
     after = await _payment_reminders(database)
     assert after["缴纳罚款期限（第2期）"].acted_at is not None  # withdrawn: that instalment is gone

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.database import transaction, utcnow
 from portal.models.sessions import WebSession
-from tests.conftest import Database
+from tests.conftest import Database, csrf_from
 from tests.portal.web.login_flow import log_in
 from tests.portal.web.test_login import assert_not_logged_in
 
@@ -26,3 +26,31 @@ async def test_an_idle_or_old_session_is_logged_out(
         await db.execute(update(WebSession).where(WebSession.ended_at.is_(None))
                          .values({column: utcnow() - age}))
     await assert_not_logged_in(client)
+
+
+async def test_continuing_from_the_idle_warning_renews_the_idle_clock(
+        client: httpx.AsyncClient, database: Database) -> None:
+    # WCAG 2.2.1 (timing adjustable) with v5.0.0-7.3.1: the warning's 继续使用 is a POST that
+    # counts as activity and leaves the page as it is (204); the absolute lifetime still holds
+    await log_in(client, "zhangsan")
+    page = (await client.get("/account")).text
+    assert 'id="session-timeout"' in page and 'data-idle-seconds="1800"' in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    async with transaction(database.sessions) as db:
+        await db.execute(update(WebSession).where(WebSession.ended_at.is_(None))
+                         .values(last_seen_at=utcnow() - timedelta(minutes=29)))
+    kept = await client.post("/session/keepalive", data={"csrf_token": token})
+    assert kept.status_code == 204 and kept.content == b""
+    async with database.sessions() as db:
+        seen = (await db.execute(select(WebSession.last_seen_at).where(WebSession.ended_at.is_(None)))
+                ).scalar_one()
+    assert utcnow() - seen < timedelta(minutes=1)  # idle since 继续使用, not for 29 minutes
+    assert (await client.get("/account")).status_code == 200
+    forged = await client.post("/session/keepalive")
+    assert forged.status_code == 403  # a form like the others: CSRF-checked
+
+
+async def test_no_idle_warning_without_a_login(client: httpx.AsyncClient) -> None:
+    assert 'id="session-timeout"' not in (await client.get("/")).text
+    assert (await client.post("/session/keepalive", data={"csrf_token": await csrf_from(client, "/")})
+            ).headers["location"] == "/login"

@@ -59,6 +59,7 @@ __all__ = [
     "QuoteLine",
     "Suspension",
     "SuspensionKind",
+    "Terms",
     "amount_due",
     "quote_valid_until",
 ]
@@ -229,6 +230,18 @@ class Quote:
     def settled(self) -> bool:
         return self.total_fen == 0
 
+    @property
+    def pay_now_lines(self) -> frozenset[int]:
+        """The numbers of the lines ``pay_now_fen`` is made of."""
+        return frozenset(line.number for line in _pay_now(self.lines, self.on))
+
+
+def _pay_now(lines: Sequence[QuoteLine], on: date) -> list[QuoteLine]:
+    """What the portal asks for on ``on``: every open line due by then, else the next open line
+    (so under a plan a party may pay ahead one instalment at a time)."""
+    open_lines = [line for line in lines if line.due_fen]
+    return [line for line in open_lines if line.due_date <= on] or open_lines[:1]
+
 
 def quote_valid_until(on: date) -> datetime:
     """24:00 China time of ``on`` (00:00 of the next day there) as an aware UTC instant."""
@@ -311,6 +324,22 @@ class _Ledger:
         )
 
 
+@dataclass(frozen=True)
+class Terms:
+    """A fine with everything besides the date and the payments that decides what it owes."""
+
+    fine: Fine
+    suspensions: tuple[Suspension, ...] = ()
+    deferral: Deferral | None = None
+    plan: InstalmentPlan | None = None
+    """At most one of ``deferral`` and ``plan``."""
+
+    def quote(self, on: date, payments: Sequence[Payment] = ()) -> Quote:
+        """`amount_due` on ``on`` under these terms."""
+        return amount_due(self.fine, on, suspensions=self.suspensions, deferral=self.deferral,
+                          plan=self.plan, payments=payments)
+
+
 def amount_due(
     fine: Fine,
     on: date,
@@ -349,8 +378,6 @@ def amount_due(
         ledger.accrue(on, suspended)
 
     lines = tuple(ledger.line() for ledger in ledgers)
-    due_by_today = sum(line.due_fen for line in lines if line.due_date <= on)
-    next_open = next((line.due_fen for line in lines if line.due_fen), 0)
     return Quote(
         on=on,
         fine_fen=fine.amount_fen,
@@ -360,7 +387,7 @@ def amount_due(
         surcharge_fen=sum(line.surcharge_fen for line in lines),
         surcharge_outstanding_fen=sum(line.surcharge_outstanding_fen for line in lines),
         total_fen=sum(line.due_fen for line in lines),
-        pay_now_fen=due_by_today or next_open,
+        pay_now_fen=sum(line.due_fen for line in _pay_now(lines, on)),
         overpaid_fen=overpaid,
         valid_until=quote_valid_until(on),
         explanation=explain_quote(lines, on, fine, suspensions, deferral, plan),

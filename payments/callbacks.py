@@ -7,9 +7,11 @@ The portal handles a callback in this order:
    (`check_timestamp`, ±300 s) and parses a `CallbackNotice`. Failures come back as `Refuse`.
 2. In one transaction the portal records the delivery's nonce under a unique key
    (``nonce_seen`` if it was there), finds the order by its id, whether the notification id was
-   already *applied* (``notification_seen``), which payment serial already settled the fine,
-   and the amount due on the China date of ``paid_at`` (excluding this payment).
-3. `check_notice` returns `Accept`, `Duplicate` or `Refuse`; the portal applies an `Accept`
+   already *applied* (``notification_seen``), and what it holds about the fine (`FineOnFile`:
+   its terms, the payments recorded on it, when and on which day's quote the order was made).
+3. `decide_notice` works out from these which payment already settled what the order collects
+   and the amount due on the China date of ``paid_at`` (excluding this payment), and
+   `check_notice` returns `Accept`, `Duplicate` or `Refuse`; the portal applies an `Accept`
    (state change from `payments.states`, payment row, receipt), records money that a refusal
    says was received, logs every refusal, and answers with the adapter's ``callback_ack(ack)``.
 
@@ -20,7 +22,11 @@ ours). Every refusal has a stable `RefuseReason` code for logs and the API.
 
 Double payment: a successful payment with a serial different from the one that already settled
 the fine is accepted with ``refund_required`` — recorded, acknowledged, and flagged so the
-portal starts a refund (and a red-letter receipt if one was issued for it).
+portal starts a refund (and a red-letter receipt if one was issued for it). What an order
+collects is the fine, or under an instalment plan the instalments its day's quote asked for:
+paid meanwhile through another order, a payment on it is a second one (refunded), not an
+advance on the next instalment. A payment whose serial is already on file (reported again by
+another order's notice) is a duplicate.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
@@ -38,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from payments.amount_due import Payment, Quote, Terms
 from payments.catalogue import REFUSAL
 from payments.errors import (
     BadSignature,
@@ -54,12 +61,15 @@ __all__ = [
     "Accept",
     "Decision",
     "Duplicate",
+    "FineOnFile",
     "OrderSnapshot",
+    "PaymentOnFile",
     "Refuse",
     "RefuseReason",
     "check_nonce",
     "check_notice",
     "check_timestamp",
+    "decide_notice",
     "verify_callback",
     "verify_ed25519",
     "verify_rsa_sha256",
@@ -253,3 +263,74 @@ def check_notice(
     if not moved.changed:
         return Duplicate(notice, "repeated_status")
     return Accept(notice, event, moved.state)
+
+
+@dataclass(frozen=True)
+class PaymentOnFile:
+    """A payment the portal recorded on the fine: applied to it, or kept aside for a refund."""
+
+    serial: str
+    paid_on: date
+    amount_fen: int
+    applied: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class FineOnFile:
+    """What the portal holds about the fine that the notice's order collects for."""
+
+    terms: Terms
+    payments: tuple[PaymentOnFile, ...]
+    """In the order they were recorded."""
+    order_made_at: datetime
+    """When the order was made: the payments recorded by then are those its quote counted."""
+    order_quote_date: date
+    """The China date of the quote the order was made to collect."""
+
+    def quote(self, on: date, *, excluding: str | None, recorded_by: datetime | None = None) -> Quote:
+        """The quote on ``on`` counting the money applied (but the payment ``excluding``), or
+        only what was recorded by ``recorded_by``."""
+        return self.terms.quote(on, [
+            Payment(p.paid_on, p.amount_fen) for p in self.payments
+            if p.applied and p.serial != excluding and (recorded_by is None or p.recorded_at <= recorded_by)])
+
+
+def _settled_by(fine: FineOnFile, paid_on: date, serial: str | None) -> str | None:
+    """The serial of the last other payment applied, if by it (as of this payment's day, or
+    its own if later) what the order collects was already paid."""
+    applied = [p for p in fine.payments if p.applied and p.serial != serial]
+    if not applied:
+        return None
+    later = fine.quote(max(paid_on, applied[-1].paid_on), excluding=serial)
+    asked = fine.quote(fine.order_quote_date, excluding=serial, recorded_by=fine.order_made_at)
+    collects = asked.pay_now_lines
+    if later.settled or (collects and all(not later.lines[n - 1].due_fen for n in collects)):
+        return applied[-1].serial
+    return None
+
+
+def decide_notice(
+    notice: CallbackNotice,
+    *,
+    order: OrderSnapshot | None,
+    fine: FineOnFile | None,
+    paid_on: date | None,
+    nonce_seen: bool,
+    notification_seen: bool,
+) -> Decision:
+    """Step 3 from what the portal gathered: `check_notice` with the amount due and the payment
+    that settled what the order collects worked out from ``fine`` (see the module docstring).
+
+    ``fine`` is None when there is no such order; ``paid_on`` is the China date of
+    ``notice.paid_at`` (None without one: no amount is due and nothing settled).
+    """
+    serial = notice.platform_serial
+    if fine is not None and serial and not nonce_seen and any(p.serial == serial for p in fine.payments):
+        return Duplicate(notice, "serial_recorded")
+    amount_due, settled_by = 0, None
+    if fine is not None and paid_on is not None:
+        amount_due = fine.quote(paid_on, excluding=serial).pay_now_fen
+        settled_by = _settled_by(fine, paid_on, serial)
+    return check_notice(notice, order=order, amount_due_fen=amount_due, nonce_seen=nonce_seen,
+                        notification_seen=notification_seen, fine_settled_by=settled_by)

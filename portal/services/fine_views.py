@@ -56,7 +56,7 @@ from portal.services import cases
 from portal.services.calendar import load_calendar
 
 __all__ = ["FineTerms", "FineView", "InstalmentView", "PaymentView", "ReceiptView", "allocation",
-           "case_fines", "collected_lines", "due", "fine_view", "quote_for", "receipt_views", "terms",
+           "case_fines", "due", "fine_view", "quote_for", "receipt_views", "terms",
            "terms_from_events"]
 
 _STARTS = {EventKind.RECONSIDERATION_STARTED: payments.SuspensionKind.RECONSIDERATION,
@@ -71,15 +71,11 @@ def due(fine: Fine, calendar: HolidayCalendar) -> Deadline:
 
 
 @dataclass(frozen=True)
-class FineTerms:
-    """Everything the amount-due engine needs besides the date and the payments; ``due`` is
-    the payment period as counted now (its ``last_day`` is what the party is shown)."""
+class FineTerms(payments.Terms):
+    """Everything the amount-due engine needs besides the date and the payments (at most one of
+    ``deferral`` and ``plan``: whichever the agency approved last); ``due`` is the payment
+    period as counted now (its ``last_day`` is what the party is shown)."""
 
-    fine: payments.Fine
-    suspensions: tuple[payments.Suspension, ...]
-    deferral: payments.Deferral | None
-    plan: payments.InstalmentPlan | None = None
-    """At most one of ``deferral`` and ``plan``: whichever the agency approved last."""
     due: Deadline | None = None
 
 
@@ -127,8 +123,7 @@ def quote_for(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord],
     """The quote on ``on`` counting the money applied to the fine (but ``excluding_serial``)."""
     paid = [payments.Payment(r.paid_on, r.amount_fen) for r in records
             if r.applied and r.platform_serial != excluding_serial]
-    return payments.amount_due(fine_terms.fine, on, suspensions=fine_terms.suspensions,
-                               deferral=fine_terms.deferral, plan=fine_terms.plan, payments=paid)
+    return fine_terms.quote(on, paid)
 
 
 def allocation(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord],
@@ -138,19 +133,9 @@ def allocation(fine_terms: FineTerms, on: date, records: Sequence[PaymentRecord]
     principal, the instalment due first first). Under a plan that is less than everything."""
     before = quote_for(fine_terms, on, records)
     paid = [payments.Payment(r.paid_on, r.amount_fen) for r in records if r.applied]
-    after = payments.amount_due(fine_terms.fine, on, suspensions=fine_terms.suspensions,
-                                deferral=fine_terms.deferral, plan=fine_terms.plan,
-                                payments=[*paid, payments.Payment(on, amount_fen)])
+    after = fine_terms.quote(on, [*paid, payments.Payment(on, amount_fen)])
     return (before.principal_outstanding_fen - after.principal_outstanding_fen,
             before.surcharge_outstanding_fen - after.surcharge_outstanding_fen)
-
-
-def collected_lines(quote: payments.Quote) -> frozenset[int]:
-    """The numbers of the lines ``quote.pay_now_fen`` is made of: every open line due by the
-    quote's date, else the next open line (as ``payments.amount_due`` sums them)."""
-    open_lines = [line for line in quote.lines if line.due_fen]
-    due = [line for line in open_lines if line.due_date <= quote.on]
-    return frozenset(line.number for line in due or open_lines[:1])
 
 
 @dataclass(frozen=True)
@@ -227,7 +212,7 @@ class FineView:
         """The plan's instalments with their status; empty without a plan."""
         if self.plan is None:
             return ()
-        asked = collected_lines(self.quote)
+        asked = self.quote.pay_now_lines
         return tuple(InstalmentView(line, "paid" if not line.due_fen else
                                     "overdue" if line.due_date < self.today else "due",
                                     line.number in asked) for line in self.quote.lines)

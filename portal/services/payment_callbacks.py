@@ -8,10 +8,10 @@ The web edge has already verified the signature and the ±300 s timestamp window
    request a second time is ``replayed``;
 2. the order named by the notice is found and its fine locked (``fines.lock_fine``), so
    callbacks and pay clicks on one fine are applied one at a time, whatever their number;
-3. what the portal knows is gathered — was this notification id stored before, which payment
-   already settled what the order collects (the fine, or under an instalment plan the
-   instalments the order was made for), the amount due on the China date of ``paid_at``
-   without this payment — and `payments.check_notice` decides;
+3. what the portal knows is gathered — was this notification id stored before, the fine's
+   terms and the payments recorded on it, when and on which day's quote the order was made —
+   and `payments.decide_notice` decides (which payment already settled what the order
+   collects, the amount due that day, a second payment to refund);
 4. an accepted notice is stored under its unique ``(platform, notification_id)`` (STYLE.md
    convention 8), the state change goes through ``payment_orders.apply_event`` (the transition
    table), a payment is appended (``applied``, with the principal and surcharge it settled,
@@ -49,7 +49,7 @@ from portal.models.payments import (
     PaymentSecurityEvent,
 )
 from portal.services import case_followups, evidence, jobs, outbox
-from portal.services.fine_views import allocation, collected_lines, quote_for, terms
+from portal.services.fine_views import allocation, quote_for, terms
 from portal.services.fines import chain_of, lock_fine
 from portal.services.payment_orders import apply_event
 
@@ -101,29 +101,15 @@ async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, bo
         PaymentOrder.public_id == notice.order_id))).scalar_one_or_none()
     fine: Fine | None = None
     records: list[PaymentRecord] = []
-    amount_due = 0
-    settled_by: str | None = None
+    on_file: payments.FineOnFile | None = None
     if order is not None:
         fine = await lock_fine(db, order.fine_id)
         await db.refresh(order)
         records = list((await db.execute(select(PaymentRecord).where(
             PaymentRecord.fine_id == fine.id).execution_options(populate_existing=True))).scalars())
-        if notice.paid_at is not None:
-            fine_terms = await terms(db, fine)
-            on = china_date(notice.paid_at)
-            serial = notice.platform_serial
-            amount_due = quote_for(fine_terms, on, records, excluding_serial=serial).pay_now_fen
-            applied = [r for r in records if r.applied and r.platform_serial != notice.platform_serial]
-            if applied:
-                later = quote_for(fine_terms, max(on, applied[-1].paid_on), records, excluding_serial=serial)
-                # What the order was made to collect: the fine, or under an instalment plan the
-                # instalments its day's quote asked for. Paid meanwhile through another order,
-                # this payment is a second one (refunded), not an advance on the next instalment.
-                known = [r for r in records if r.recorded_at <= order.created_at]
-                collects = collected_lines(quote_for(fine_terms, order.quote_date, known,
-                                                     excluding_serial=serial))
-                if later.settled or (collects and all(not later.lines[n - 1].due_fen for n in collects)):
-                    settled_by = applied[-1].platform_serial
+        on_file = payments.FineOnFile(await terms(db, fine), tuple(
+            payments.PaymentOnFile(r.platform_serial, r.paid_on, r.amount_fen, r.applied, r.recorded_at)
+            for r in records), order.created_at, order.quote_date)
     seen = (await db.execute(select(PaymentNotification.id).where(
         PaymentNotification.platform == notice.platform,
         PaymentNotification.notification_id == notice.notification_id))).first() is not None
@@ -132,16 +118,9 @@ async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, bo
         on_order = next((r.platform_serial for r in records if r.order_id == order.id), None)
         snapshot = payments.OrderSnapshot(order.platform, order.public_id, fine.payment_code,
                                           order.amount_fen, payments.OrderState(order.state), on_order)
-    recorded = bool(notice.platform_serial) and any(r.platform_serial == notice.platform_serial
-                                                    for r in records)
-    decision: payments.Decision
-    if recorded and not nonce_seen:
-        # This payment is on file already (e.g. reported by a second order's notice).
-        decision = payments.Duplicate(notice, "serial_recorded")
-    else:
-        decision = payments.check_notice(notice, order=snapshot, amount_due_fen=amount_due,
-                                         nonce_seen=nonce_seen, notification_seen=seen,
-                                         fine_settled_by=settled_by)
+    decision = payments.decide_notice(
+        notice, order=snapshot, fine=on_file, nonce_seen=nonce_seen, notification_seen=seen,
+        paid_on=china_date(notice.paid_at) if notice.paid_at is not None else None)
     if isinstance(decision, payments.Refuse):
         await _refused(db, notice, decision, order, fine, body_sha256=body_sha256, now=now,
                        client_key=client_key)

@@ -11,17 +11,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
+
+from portal.notary import dev_pki_dir
+from signing import KeySigner, SignatureSettings, async_sign_pdf, open_dev_pki
+from tests.signing.sample_pdfs import make_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +44,10 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+PHONE: ViewportSize = {"width": 375, "height": 812}
+"""The phone of the citizen journeys: what a person came for lies within its first screen."""
+ONE_LINE = 60  # px: the header's height when nothing wraps (44 px targets and padding)
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +78,12 @@ class LiveServer:
     def demo_agency(self) -> dict[str, str]:
         return json.loads((self.data_dir / "demo-agency.json").read_text())[0]
 
+    def demo_case_url(self) -> str:
+        """The first demo case's QR link, as the banner printed it (the person 张三's case)."""
+        match = re.search(r"（当事人登录：zhangsan） (\S+/c/\S+\?t=\S+)", self.log.read_text())
+        assert match, "the banner printed no demo case link"
+        return match.group(1)
+
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
@@ -75,7 +99,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         process = subprocess.Popen([sys.executable, "-m", "portal.cli", "run"], cwd=ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # seeding signs documents: slow on a busy machine
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"portal run exited early:\n{log.read_text()}")
@@ -115,6 +139,38 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
     await new_page.close()
 
 
+@dataclass(frozen=True)
+class Phone:
+    """A 375x812 phone, its browser's JavaScript on or off (every journey works either way)."""
+
+    context: BrowserContext
+    javascript: bool
+
+    async def scan(self, page: Page) -> None:
+        """axe on the page as this phone shows it: no violation at all, whatever its impact."""
+        await assert_accessible(page, javascript=self.javascript, impacts=ALL_IMPACTS)
+
+
+@pytest_asyncio.fixture(params=["js", "no-js"], loop_scope="session")
+async def phone(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterator[Phone]:
+    javascript = request.param == "js"
+    ctx = await browser.new_context(locale="zh-CN", viewport=PHONE, java_script_enabled=javascript)
+    yield Phone(ctx, javascript)
+    await ctx.close()
+
+
+async def in_first_screen(control: Locator) -> None:
+    """``control`` is visible without scrolling on the phone (top of the page, 812 px)."""
+    await expect(control).to_be_visible()
+    box = await control.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
+
+
+async def one_line_header(page: Page) -> None:
+    header = await page.locator("header.site-header").bounding_box()
+    assert header is not None and header["height"] <= ONE_LINE, header
+
+
 async def log_in(page: Page, live_server: LiveServer, who: str) -> None:
     """Log in as the demo identity ``who`` through the development identity provider; the
     portal lands on 我的待办."""
@@ -134,16 +190,78 @@ async def open_menu(page: Page, link: str | None = None) -> None:
         await menu.get_by_role("link", name=link, exact=True).click()
 
 
-async def assert_accessible(page: Page) -> None:
-    """axe-core finds no serious or critical WCAG 2.1 A/AA violation on the current page."""
+_TIMERS_AS_MICROTASKS = """() => {
+    window.setTimeout = (callback, _delay, ...args) => {
+        Promise.resolve().then(() => callback(...args));
+        return 0;
+    };
+    window.clearTimeout = () => {};
+}"""
+"""With the page's JavaScript off, chromium still evaluates what the test injects but never
+fires a timer, and axe waits on timers: they become microtasks for axe's sake (the page's own
+scripts never ran, so nothing else is affected)."""
+
+
+ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
+
+
+async def assert_accessible(page: Page, *, javascript: bool = True,
+                            impacts: tuple[str, ...] = ("serious", "critical")) -> None:
+    """axe-core finds no WCAG 2.1 A/AA or best-practice violation of ``impacts`` on the current
+    page; ``javascript``: False when the page's browser context runs without JavaScript."""
+    if not javascript:
+        await page.evaluate(_TIMERS_AS_MICROTASKS)
     await page.evaluate(AXE.read_text())
     result = await page.evaluate(
         "() => axe.run(document, {runOnly: {type: 'tag', values: "
         "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
     )
-    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    serious = [v for v in result["violations"] if v["impact"] in impacts]
     assert not serious, "accessibility violations on " + page.url + ":\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} -> "
         + "; ".join(node["target"][0] for node in v["nodes"][:5])
         for v in serious
     )
+
+
+async def agency_api(live_server: LiveServer, method: str, path: str, **kwargs: object) -> httpx.Response:
+    """One call of the agency API as the first demo agency (its client credentials)."""
+    agency = live_server.demo_agency()
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        token = (await http.post("/api/v1/token", data={"grant_type": "client_credentials"},
+                                 auth=(agency["client_id"], agency["client_secret"]))).json()["access_token"]
+        return await http.request(method, path, headers={"authorization": f"Bearer {token}"},
+                                  **kwargs)  # type: ignore[arg-type]
+
+
+async def agency_serves(live_server: LiveServer, case_code: str, party: dict[str, str],
+                        document_type: str, title: str, lines: tuple[str, ...]) -> dict[str, str]:
+    """The first demo agency serves a PDF of ``lines`` under its development seal on ``party``
+    in ``case_code`` through the deliveries API (the party has consented to e-service)."""
+    agency = live_server.demo_agency()
+    pki = open_dev_pki(dev_pki_dir(live_server.data_dir))
+    seal = KeySigner.from_credential(pki.agency_seal(agency["agency_name"], agency["credit_code"]))
+    document = await async_sign_pdf(make_pdf(lines=lines), seal, SignatureSettings())
+    meta = {"document_type": document_type, "title": title, "party": party}
+    response = await agency_api(
+        live_server, "POST", f"/api/v1/cases/{case_code}/deliveries",
+        files={"document": ("document.pdf", document, "application/pdf"),
+               "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")})
+    assert response.status_code == 201, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+async def wait_for_link(page: Page, link: Locator, javascript: bool, timeout_s: float = 30) -> None:
+    """Until ``link`` shows up on a page the server completes in the background (a receipt
+    sealed by the worker): with JavaScript htmx brings it without a reload; without, the person
+    reloads (the page's own 刷新 link does the same)."""
+    if javascript:
+        await expect(link).to_be_visible(timeout=timeout_s * 1000)
+        return
+    deadline = time.monotonic() + timeout_s
+    while not await link.count():
+        assert time.monotonic() < deadline, f"{link} did not appear on {page.url}"
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(link).to_be_visible()

@@ -8,14 +8,10 @@ import asyncio
 import json
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Page, expect
 
-from portal.notary import dev_pki_dir
-from signing import KeySigner, SignatureSettings, async_sign_pdf, open_dev_pki
 from signing.pki_dev import DEFAULT_PORTAL_NAME
-from tests.browser.conftest import LiveServer, assert_accessible, open_menu
-from tests.signing.sample_pdfs import make_pdf
+from tests.browser.conftest import LiveServer, agency_serves, assert_accessible, open_menu
 
 NOTICE_LINES = ("行政处罚事先告知书", "当事人：张三", "拟作出罚款人民币一万元的行政处罚。",
                 "你有权在收到本告知书之日起五个工作日内陈述、申辩和申请听证。")
@@ -23,23 +19,9 @@ NOTICE_LINES = ("行政处罚事先告知书", "当事人：张三", "拟作出�
 
 async def _agency_delivers(live_server: LiveServer) -> dict[str, str]:
     """The demo agency serves a sealed prior notice on 张三 in his demo case, over HTTP."""
-    agency = live_server.demo_agency()
     case_code = json.loads((live_server.data_dir / "demo-cases.json").read_text())[0]
-    pki = open_dev_pki(dev_pki_dir(live_server.data_dir))
-    seal = KeySigner.from_credential(pki.agency_seal(agency["agency_name"], agency["credit_code"]))
-    document = await async_sign_pdf(make_pdf(lines=NOTICE_LINES), seal, SignatureSettings())
-    meta = {"document_type": "行政处罚事先告知书", "title": "榕市监告〔2026〕101号",
-            "party": {"id_number": "35010219850312123X"}}
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
-        token = (await http.post("/api/v1/token", data={"grant_type": "client_credentials"},
-                                 auth=(agency["client_id"], agency["client_secret"]))).json()["access_token"]
-        response = await http.post(
-            f"/api/v1/cases/{case_code}/deliveries", headers={"authorization": f"Bearer {token}"},
-            files={"document": ("notice.pdf", document, "application/pdf"),
-                   "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")})
-    assert response.status_code == 201, response.text
-    body: dict[str, str] = response.json()
-    return body
+    return await agency_serves(live_server, case_code, {"id_number": "35010219850312123X"},
+                               "行政处罚事先告知书", "榕市监告〔2026〕101号", NOTICE_LINES)
 
 
 async def test_new_user_signs_consent_receives_a_document_and_verifies_the_receipt(

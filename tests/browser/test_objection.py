@@ -15,7 +15,6 @@ from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveServer, assert_accessible
-from tests.browser.test_case_qr import demo_case_url
 
 
 def _photo(path: Path) -> Path:
@@ -27,7 +26,7 @@ def _photo(path: Path) -> Path:
 
 async def test_object_to_the_case_record_and_find_the_answers(
         page: Page, browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
-    code = demo_case_url(live_server).split("/c/")[1].split("?")[0]
+    code = live_server.demo_case_url().split("/c/")[1].split("?")[0]
     await page.goto(f"{live_server.url}/login")
     await page.get_by_role("button", name="前往开发用身份认证服务登录").click()
     await page.locator("input[name=login][value=zhangsan]").check()

@@ -16,7 +16,8 @@ async def test_the_company_agent_cancels_a_payment_and_is_told_nothing_was_paid(
         page: Page, live_server: LiveServer) -> None:
     await log_in(page, live_server, "lisi")
     await open_menu(page, "我的罚款")
-    await page.locator(".fine-list a").first.click()  # the company's 5,000-yuan decision
+    # the company's 5,000-yuan decision (test_journey_company paid others)
+    await page.locator(".fine-list .card", has_text="5,000.00 元").get_by_role("link").click()
     await expect(page.locator("h1")).to_contain_text("罚款 5,000.00 元")
     await page.get_by_role("button", name="前往支付平台缴款").click()
     await page.wait_for_url("**/sandbox-pay/pay/**")

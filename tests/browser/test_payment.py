@@ -1,7 +1,8 @@
-"""Paying a fine in the browser (issue 6, "Done when"): a served decision with a fine → the
-party sees the amount due and the deadline, pays through the sandbox platform, sees
-"confirming" then "paid" (htmx polling, no reload), downloads the sealed e-receipt and verifies
-it on the public page; then the same 20 days late, paying the exact surcharge."""
+"""Paying a fine 20 days late in the browser (issue 6, "Done when"): the party sees the exact
+surcharge, opens the outcome page before paying, pays in a second tab and watches the first
+flip from "confirming" to "paid" (htmx polling, no reload), downloads the sealed e-receipt and
+verifies it on the public page, by its link and by the form. The on-time payment is the journey
+of test_journey_pay."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from pypdf import PdfReader
 
 from portal.legal_calendar import HolidayCalendar, china_date, payment_deadline
-from tests.browser.conftest import LiveServer, assert_accessible, open_menu
+from tests.browser.conftest import LiveServer, assert_accessible
 
 TIMEOUT = 30_000  # ms: the background worker seals the receipt within a few seconds
 
@@ -86,29 +87,6 @@ async def _verify_on_public_page(page: Page, live_server: LiveServer, pdf: bytes
     await page.get_by_label("校验码").fill(str(data["check_code"]))
     await page.get_by_role("button", name="查验").click()
     await expect(main).to_contain_text("已被查验 2 次")
-
-
-async def test_party_pays_a_served_fine_and_verifies_the_sealed_receipt(
-        context: BrowserContext, page: Page, live_server: LiveServer, tmp_path: Path) -> None:
-    # APL art. 67 (due 15 days after service), 72 (quote valid today); FJ art. 20, GD art. 32
-    fine_id = _demo(live_server)["fines"][0]
-    await _log_in(page, live_server)
-    await open_menu(page, "我的罚款")
-    await page.wait_for_url("**/fines")
-    await assert_accessible(page)
-    await page.locator(f"a[href='/fines/{fine_id}']").click()
-    main = page.locator("main")
-    await expect(main).to_contain_text("今日应缴金额：2,000.00 元")
-    await expect(main).to_contain_text("本报价有效期至今日24:00（北京时间）")
-    await expect(main).to_contain_text("15日（自然日）")
-    await expect(main).to_contain_text("每日按罚款数额的百分之三加处罚款")
-    await assert_accessible(page)
-
-    pdf, page = await _pay_and_get_receipt(context, page, live_server, fine_id, tmp_path)
-    assert pdf.startswith(b"%PDF-") and b"/ByteRange" in pdf  # sealed (PAdES)
-    data = _receipt_data(pdf)
-    assert data["total_fen"] == 200_000 and data["payer_name"] == "张三"
-    await _verify_on_public_page(page, live_server, pdf, "贰仟元整")
 
 
 def _served_on_for_days_late(days_late: int) -> tuple[date, date]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import LiveServer, assert_accessible, log_in
-from tests.browser.test_case_qr import demo_case_url
 
 STATEMENT = "所售酸奶系他人寄存，并非本店销售，请核实。"
 
@@ -17,7 +16,7 @@ async def test_the_idle_warning_keeps_the_person_and_what_they_typed(
         page: Page, live_server: LiveServer) -> None:
     await page.clock.install()
     await log_in(page, live_server, "zhangsan")
-    code = demo_case_url(live_server).split("/c/")[1].split("?")[0]
+    code = live_server.demo_case_url().split("/c/")[1].split("?")[0]
     await page.goto(f"{live_server.url}/cases/{code}/statement")
     await page.get_by_label("陈述、申辩意见").fill(STATEMENT)
     panel = page.locator("#session-timeout")

@@ -1,0 +1,107 @@
+"""Journey: a party exercises the right to state and defend (APL art. 44, 45)
+on a 375x812 phone, with and without JavaScript: log in → 我的待办 → 提交陈述、申辩
+→ an empty opinion is refused with the error summary → the opinion with a photo → 已提交 → the
+sealed receipt, which /verify finds valid → the case lists exactly one submission. axe
+finds nothing on any state."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+from playwright.async_api import expect
+
+from tests.browser.conftest import (
+    LiveServer,
+    Phone,
+    agency_api,
+    in_first_screen,
+    log_in,
+    one_line_header,
+    wait_for_link,
+)
+
+
+def _photo(path: Path) -> Path:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (180, 40, 40)).save(out, format="PNG")
+    path.write_bytes(out.getvalue())
+    return path
+
+
+async def _notice_informed(live_server: LiveServer, case_number: str) -> str:
+    """An agency registers a case of 张三 and informs him of the proposed penalty now: his
+    5 working days to state and defend start (APL art. 44, 45). Returns the case code."""
+    registered = await agency_api(live_server, "POST", "/api/v1/cases", json={
+        "agency_case_number": case_number, "case_type": "行政处罚", "matter": "销售超过保质期的食品",
+        "hearing_right": False, "electronic_monitoring": False,
+        "parties": [{"kind": "person", "name": "张三", "id_number": "35010219850312123X"}],
+        "officers": [{"name": "陈明", "credential_number": "35010020230017"},
+                     {"name": "林芳", "credential_number": "35010020230024"}]})
+    assert registered.status_code == 201, registered.text
+    code: str = registered.json()["code"]
+    events = f"/api/v1/cases/{code}/events"
+    assert (await agency_api(live_server, "POST", events, json={"kind": "filed"})).status_code == 201
+    now = datetime.now(UTC).isoformat()  # informed as the notice is made
+    notice = await agency_api(live_server, "POST", events, json={"kind": "penalty_notice", "data": {
+        "proposed_penalty": "罚款人民币一万元", "proposed_fine_fen": 1_000_000,
+        "facts": "销售超过保质期的酸奶", "legal_basis": "《中华人民共和国食品安全法》第一百二十四条",
+        "occurred_at": now, "informed_at": now}})
+    assert notice.status_code == 201, notice.text
+    return code
+
+
+async def test_file_a_statement_and_verify_its_receipt(phone: Phone, live_server: LiveServer,
+                                                      tmp_path: Path) -> None:
+    case_number = f"榕市监处罚〔2026〕{'821' if phone.javascript else '822'}号"
+    code = await _notice_informed(live_server, case_number)
+    page = await phone.context.new_page()
+    await log_in(page, live_server, "zhangsan")
+    await page.locator(".todo-link", has_text="提交陈述、申辩").filter(has_text=case_number).click()
+    await page.wait_for_url(f"**/cases/{code}/statement")
+    await one_line_header(page)
+    await expect(page.locator("h1")).to_have_text("陈述、申辩")
+    await expect(page.locator("main")).to_contain_text("第四十五条")
+    await phone.scan(page)
+
+    submit = page.get_by_role("button", name="提交陈述、申辩")
+    await submit.click()  # nothing typed: refused, explained, focus on the summary
+    summary = page.locator(".error-summary")
+    await expect(summary).to_contain_text("请填写陈述、申辩的意见")
+    await in_first_screen(summary)
+    assert (await page.title()).startswith("错误：")
+    await phone.scan(page)
+
+    await page.get_by_label("陈述、申辩意见").fill("所售酸奶系他人寄存，并非本店销售，请核实。")
+    await page.get_by_label("附件（选填）").set_input_files(_photo(tmp_path / "现场照片.png"))
+    await submit.click()
+    await expect(page.locator("h1")).to_have_text("陈述、申辩已提交")
+    await expect(page.locator("main")).to_contain_text("附件1（image/png")
+    await phone.scan(page)
+
+    receipt = page.get_by_role("link", name="下载提交回执（PDF）")
+    await wait_for_link(page, receipt, javascript=False)  # sealed right after the commit, or by the worker
+    await in_first_screen(receipt)
+    async with page.expect_download() as download:
+        await receipt.click()
+    assert (await download.value).suggested_filename.startswith("提交回执-")
+    saved = tmp_path / "提交回执.pdf"
+    await (await download.value).save_as(saved)
+
+    await page.get_by_role("link", name="返回案件").click()
+    await page.wait_for_url(f"**/cases/{code}")
+    await expect(page.locator("#rights")).to_contain_text("不得因您陈述、申辩而给予更重的处罚")
+    await expect(page.locator("#timeline")).to_contain_text("提交陈述、申辩")
+    await expect(page.locator("#rights tbody tr")).to_have_count(1)  # 我提交的材料: exactly one
+    await phone.scan(page)
+
+    await page.goto(live_server.url + "/verify")
+    await page.get_by_label("要验证的 PDF 文件").set_input_files(saved)
+    await page.get_by_role("button", name="开始验证").click()
+    verdict = page.locator(".verdict-summary")
+    await expect(verdict).to_have_text("此文件的签章有效，签署后未被修改", timeout=30_000)
+    await in_first_screen(verdict)
+    await in_first_screen(page.get_by_role("link", name="下载盖章的验证报告（PDF）"))
+    await phone.scan(page)

@@ -79,7 +79,7 @@ from signing.report import (
     TimestampInfo,
     VerificationReport,
 )
-from signing.runner import VerificationRunner
+from signing.runner import OWN_WORK, VerificationRunner
 from signing.seal_image import SealStyle, draw_seal, find_cjk_font, seal_png
 from signing.sign import PadesLevel, SealPlacement, SignatureSettings, async_sign_pdf, sign_pdf
 from signing.timestamps import (
@@ -96,6 +96,7 @@ from signing.trust import RevocationMode, TrustSettings, load_trust_roots
 from signing.verify import VerificationContext, verify_pdf
 
 __all__ = [
+    "OWN_WORK",
     "AlgorithmFamily",
     "CaName",
     "CertificateInfo",

@@ -7,8 +7,9 @@ PDF). Both return the same ``VerificationReport`` and never raise.
 
 from __future__ import annotations
 
-from signing.ofd import is_ofd, verify_ofd
+from signing.ofd import verify_ofd
 from signing.report import VerificationReport
+from signing.structure import is_ofd
 from signing.verify import VerificationContext, verify_pdf
 
 __all__ = ["verify_document"]

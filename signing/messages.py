@@ -69,6 +69,7 @@ FILE_PROBLEM_SUMMARIES: dict[FileProblem, str] = {
     FileProblem.NO_SIGNATURES: "此文件不含电子签名或电子印章",
     FileProblem.TOO_COMPLEX: "文件过于复杂，无法在限定时间内验证",
     FileProblem.TOO_DEEP: "无法验证：文件结构嵌套过深",
+    FileProblem.ABNORMAL_STRUCTURE: "无法验证：文件结构异常（文件末尾格式不规范或修订次数过多），未予处理",
     FileProblem.INTERNAL_ERROR: "无法验证：验证过程出错，请稍后再试",
 }
 

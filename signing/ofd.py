@@ -45,7 +45,7 @@ from signing.sm2 import SM3_OID, sm3
 from signing.verdict import document_report, file_problem_report, unverifiable_signature
 from signing.verify import BudgetExceeded, VerificationContext
 
-__all__ = ["is_ofd", "verify_ofd"]
+__all__ = ["verify_ofd"]
 
 logger = logging.getLogger(__name__)
 _NS = {"ofd": OFD_NAMESPACE}
@@ -58,11 +58,6 @@ _CHECK_METHODS = {
 }
 _MAX_SIGNATURES = 50
 _MAX_REFERENCES = 5_000
-
-
-def is_ofd(data: bytes) -> bool:
-    """A ZIP whose first entry is the way OFD files start (a local file header)."""
-    return data[:4] == b"PK\x03\x04"
 
 
 def verify_ofd(data: bytes, context: VerificationContext) -> VerificationReport:

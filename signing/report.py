@@ -136,6 +136,9 @@ class FileProblem(enum.StrEnum):
     NO_SIGNATURES = "NO_SIGNATURES"
     TOO_COMPLEX = "TOO_COMPLEX"
     TOO_DEEP = "TOO_DEEP"
+    ABNORMAL_STRUCTURE = "ABNORMAL_STRUCTURE"
+    """A PDF refused before parsing: its trailer is not in a few short lines at the end, or it
+    has more revisions than any real document (``signing.structure``)."""
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 

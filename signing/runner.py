@@ -25,6 +25,19 @@ three threads — a feeder, a manager, the loop — which cost about a milliseco
 verification, 5–10% of verifying a small sealed file.) An idle worker waits in a blocking
 read; the most recently used one is given the next job, its caches warm. Waiting for a free
 worker is not counted against a file's budget. A runner serves one event loop at a time.
+
+Fairness: every job names the client it is for (the portal's hashed client address, or
+``OWN_WORK`` for the portal's own documents). A client has at most ``per_client`` jobs in the
+workers at once (by default one fewer than the workers), and a freed worker goes to the
+waiting clients in turn, so one client sending heavy files keeps at most that many workers
+busy and the others are served between its files. Before a PDF is queued at all, the cheap
+checks of ``signing.structure`` run (in a thread: a few milliseconds for the largest file),
+so an absurd file is refused at once and never waits for or occupies a worker.
+
+Two kinds of job run in the workers under the same limits: ``verify`` (a document's
+signatures, a ``VerificationReport``) and ``open_attachment`` (whether a party's PDF
+attachment opens: ``signing.structure.attachment_problem``), so no untrusted PDF is parsed
+in the web process.
 """
 
 from __future__ import annotations
@@ -47,11 +60,15 @@ from types import FrameType, TracebackType
 
 from signing.documents import verify_document
 from signing.report import FileProblem, VerificationReport
+from signing.structure import attachment_problem, structural_problem
 from signing.verdict import file_problem_report
 from signing.verify import BudgetExceeded, VerificationContext
 from signing.worker_logs import configure_worker_logging
 
-__all__ = ["VerificationRunner"]
+__all__ = ["OWN_WORK", "VerificationRunner"]
+
+OWN_WORK = "portal"
+"""The client key of the portal's own documents (what it has just signed, checked once)."""
 
 logger = logging.getLogger(__name__)
 _GRACE_SECONDS = 2.0
@@ -71,12 +88,33 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise BudgetExceeded
 
 
-def _verify_in_worker(data: bytes, context: VerificationContext, budget: float) -> VerificationReport:
+def _open_attachment(data: bytes, context: VerificationContext) -> FileProblem | None:
+    try:
+        return attachment_problem(data, context.max_bytes)
+    except RecursionError:
+        return FileProblem.TOO_DEEP
+    except MemoryError:
+        return FileProblem.TOO_COMPLEX
+
+
+_VERIFY, _OPEN_ATTACHMENT = "verify", "open_attachment"
+_JOBS: dict[str, Callable[[bytes, VerificationContext], object]] = {
+    _VERIFY: verify_document, _OPEN_ATTACHMENT: _open_attachment}
+
+
+def _run_in_worker(kind: str, data: bytes, context: VerificationContext, budget: float) -> object:
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return verify_document(data, context)
+        return _JOBS[kind](data, context)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _over_budget(kind: str, data: bytes) -> object:
+    """The answer for a job that ran out of time or memory, or killed its worker."""
+    if kind == _OPEN_ATTACHMENT:
+        return FileProblem.TOO_COMPLEX
+    return _too_complex(data)
 
 
 def _too_complex(data: bytes) -> VerificationReport:
@@ -88,14 +126,14 @@ def _serve(connection: Connection, memory_limit: int) -> None:
     _init_worker(memory_limit)
     while True:
         try:
-            context, budget = pickle.loads(connection.recv_bytes())  # noqa: S301 (from the runner)
+            kind, context, budget = pickle.loads(connection.recv_bytes())  # noqa: S301 (from the runner)
             data = connection.recv_bytes()
         except EOFError:
             return
         try:
-            answer = pickle.dumps(_verify_in_worker(data, context, budget))
+            answer = pickle.dumps(_run_in_worker(kind, data, context, budget))
         except (Exception, BudgetExceeded):  # the alarm went off just as the job finished
-            answer = pickle.dumps(_too_complex(data))
+            answer = pickle.dumps(_over_budget(kind, data))
         connection.send_bytes(answer)
 
 
@@ -119,65 +157,90 @@ class VerificationRunner:
         context: VerificationContext,
         *,
         workers: int = 2,
+        per_client: int | None = None,
         time_budget: float = 20.0,
         memory_limit: int = 1536 * 1024 * 1024,
         on_worker_lost: Callable[[str], None] | None = None,
     ) -> None:
-        """``on_worker_lost`` hears of each worker process lost mid-job, with the reason:
-        ``died`` (it ended), ``over_budget`` (killed past the time budget) or ``failed``."""
+        """``per_client``: jobs of one client in the workers at once (default: one fewer than
+        the workers, at least one). ``on_worker_lost`` hears of each worker process lost
+        mid-job, with the reason: ``died`` (it ended), ``over_budget`` (killed past the time
+        budget) or ``failed``."""
         self.context = context
         self.on_worker_lost = on_worker_lost
         self.workers = workers
+        self.per_client = per_client if per_client is not None else max(1, workers - 1)
         self.time_budget = time_budget
         self.memory_limit = memory_limit
         self._mp_context = multiprocessing.get_context("forkserver")
         self._mp_context.set_forkserver_preload(["signing.documents"])
         self._idle: list[_Worker] = []
         self._busy = 0
-        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._running: collections.Counter[str] = collections.Counter()
+        """Jobs in the workers by client."""
+        self._waiting: dict[str, collections.deque[asyncio.Future[None]]] = {}
+        """Waiting jobs by client, the clients in the order they are served next."""
         self._closed = False
 
-    async def verify(self, data: bytes) -> VerificationReport:
+    async def verify(self, data: bytes, *, client: str = OWN_WORK) -> VerificationReport:
         """Verify ``data`` within the budget; always returns a report."""
+        problem = await asyncio.to_thread(structural_problem, data, self.context.max_bytes)
+        if problem is not None:
+            return await asyncio.to_thread(file_problem_report, data, problem)
+        report = await self._run(_VERIFY, data, client)
+        assert isinstance(report, VerificationReport)
+        return report
+
+    async def attachment_problem(self, data: bytes, *, client: str) -> FileProblem | None:
+        """Why a party's PDF attachment cannot be accepted, or ``None`` when it opens
+        (``signing.structure.attachment_problem``, in a worker within the budget)."""
+        problem = await asyncio.to_thread(structural_problem, data, self.context.max_bytes)
+        if problem is not None:
+            return problem
+        answer = await self._run(_OPEN_ATTACHMENT, data, client)
+        assert answer is None or isinstance(answer, FileProblem)
+        return answer
+
+    async def _run(self, kind: str, data: bytes, client: str) -> object:
         for _attempt in range(2):
             try:
-                worker = await self._acquire()
+                worker = await self._acquire(client)
             except Exception:
                 logger.warning("no verification worker could be started", exc_info=True)
-                return _too_complex(data)
+                return _over_budget(kind, data)
             try:
-                report = await asyncio.wait_for(self._exchange(worker, data),
+                answer = await asyncio.wait_for(self._exchange(worker, kind, data),
                                                 timeout=self.time_budget + _GRACE_SECONDS)
             except TimeoutError:
                 logger.warning("verification over budget; killing its worker")
                 self._lost("over_budget")
-                self._discard(worker)
-                return _too_complex(data)
+                self._discard(worker, client)
+                return _over_budget(kind, data)
             except _WorkerLost:
                 # This file, or a kill from outside: a new worker, one retry.
                 logger.warning("a verification worker died; retrying in another")
                 self._lost("died")
-                self._discard(worker)
+                self._discard(worker, client)
                 continue
             except Exception:
                 logger.warning("verification worker failed", exc_info=True)
                 self._lost("failed")
-                self._discard(worker)
-                return _too_complex(data)
+                self._discard(worker, client)
+                return _over_budget(kind, data)
             except BaseException:  # cancelled mid-job: the worker's answer would be stale
-                self._discard(worker)
+                self._discard(worker, client)
                 raise
-            self._release(worker)
-            return report
-        return _too_complex(data)
+            self._release(worker, client)
+            return answer
+        return _over_budget(kind, data)
 
     def _lost(self, reason: str) -> None:
         if self.on_worker_lost is not None:
             self.on_worker_lost(reason)
 
-    async def _exchange(self, worker: _Worker, data: bytes) -> VerificationReport:
+    async def _exchange(self, worker: _Worker, kind: str, data: bytes) -> object:
         loop = asyncio.get_running_loop()
-        job = pickle.dumps((self.context, self.time_budget))
+        job = pickle.dumps((kind, self.context, self.time_budget))
         try:
             await loop.sock_sendall(worker.channel, _SIZE.pack(len(job)) + job + _SIZE.pack(len(data)))
             await loop.sock_sendall(worker.channel, data)
@@ -186,28 +249,66 @@ class VerificationRunner:
         except OSError as exc:  # EPIPE, ECONNRESET
             raise _WorkerLost from exc
         worker.jobs += 1
-        report = pickle.loads(answer)  # noqa: S301 (our worker's, as ProcessPoolExecutor did)
-        assert isinstance(report, VerificationReport)
-        return report
+        return pickle.loads(answer)  # noqa: S301 (our worker's, as ProcessPoolExecutor did)
 
-    async def _acquire(self) -> _Worker:
-        while not self._idle and self._busy >= self.workers:
+    async def _acquire(self, client: str) -> _Worker:
+        """A worker for one of ``client``'s jobs: at once when a worker is free and the client
+        is under its share (nobody else can be waiting for that worker then: a freed worker
+        is handed to a waiting job at once), else when ``_hand_off`` gives it one."""
+        if self._busy < self.workers and self._running[client] < self.per_client:
+            self._take(client)
+        else:
             waiter = asyncio.get_running_loop().create_future()
-            self._waiting.append(waiter)
+            self._waiting.setdefault(client, collections.deque()).append(waiter)
             try:
                 await waiter
-            finally:
-                if waiter in self._waiting:
-                    self._waiting.remove(waiter)
-        self._busy += 1
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._give_back(client)  # handed a worker, but its caller left
+                else:
+                    self._forget(client, waiter)
+                raise
         if self._idle:
             return self._idle.pop()
         try:
             return self._start_worker()
         except BaseException:
-            self._busy -= 1
-            self._wake()
+            self._give_back(client)
             raise
+
+    def _take(self, client: str) -> None:
+        self._busy += 1
+        self._running[client] += 1
+
+    def _give_back(self, client: str) -> None:
+        self._busy -= 1
+        self._running[client] -= 1
+        if self._running[client] <= 0:
+            del self._running[client]
+        self._hand_off()
+
+    def _forget(self, client: str, waiter: asyncio.Future[None]) -> None:
+        queue = self._waiting.get(client)
+        if queue is not None and waiter in queue:
+            queue.remove(waiter)
+            if not queue:
+                del self._waiting[client]
+
+    def _hand_off(self) -> None:
+        """Give free workers to waiting jobs, one client after another: the client served
+        goes to the back of the line."""
+        while self._busy < self.workers:
+            client = next((name for name in self._waiting if self._running[name] < self.per_client), None)
+            if client is None:
+                return
+            queue = self._waiting.pop(client)
+            waiter = queue.popleft()
+            if queue:
+                self._waiting[client] = queue  # to the back of the line
+            if waiter.done():  # cancelled, its caller not yet resumed to forget it
+                continue
+            self._take(client)
+            waiter.set_result(None)
 
     def _start_worker(self) -> _Worker:
         ours, theirs = self._mp_context.Pipe()
@@ -220,27 +321,18 @@ class VerificationRunner:
         channel.setblocking(False)
         return _Worker(process, channel)
 
-    def _release(self, worker: _Worker) -> None:
-        self._busy -= 1
+    def _release(self, worker: _Worker, client: str) -> None:
         if self._closed or worker.jobs >= _JOBS_PER_WORKER:
             worker.channel.close()  # the worker reads the end of its socket and exits
         else:
             self._idle.append(worker)
-        self._wake()
+        self._give_back(client)
 
-    def _discard(self, worker: _Worker) -> None:
-        self._busy -= 1
+    def _discard(self, worker: _Worker, client: str) -> None:
         worker.channel.close()
         worker.process.kill()
         worker.process.join(timeout=1.0)
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+        self._give_back(client)
 
     def close(self) -> None:
         """Stop the idle workers (a busy one stops when its job is done)."""

@@ -1,13 +1,14 @@
 """Validation of the signatures and seals in a PDF, failing closed.
 
 ``verify_pdf(data, context)`` never raises and never says "valid" by default. In order:
-the size limit, the ``%PDF-`` header, a strict parse with pyhanko's decode limits (streams that
-inflate beyond bounds are refused), encryption (refused), object and page counts; then every
-filled signature field is validated with pyhanko (integrity, signature, chain of trust with
-revocation, timestamp) together with its coverage and the modification analysis of everything
-appended after it, and judged by ``signing.verdict``; a national-standard value (a GB/T 38540
-seal or GB/T 35275 PKCS#7 in ``/Contents``) by ``signing.gm_pdf``. Any exception — a malformed file,
-``RecursionError`` from deep nesting, ``MemoryError`` — turns into ``INDETERMINATE`` with a
+the size limit and the cheap checks of the file's outline (``signing.structure``), a strict
+parse with pyhanko's decode limits (streams that inflate beyond bounds are refused),
+encryption (refused), object and page counts; then every filled signature field is
+validated with pyhanko (integrity, signature, chain of trust with revocation, timestamp)
+together with its coverage and the modification analysis of everything appended after it,
+and judged by ``signing.verdict``; a national-standard value (a GB/T 38540 seal or
+GB/T 35275 PKCS#7 in ``/Contents``) by ``signing.gm_pdf``. Any exception — a malformed
+file, ``RecursionError`` from deep nesting, ``MemoryError`` — turns into ``INDETERMINATE`` with a
 Chinese message; ``BudgetExceeded`` (raised by ``signing.runner``'s timer) likewise.
 
 Validation data embedded in the document security store (B-LT) is fed to the validator;
@@ -22,7 +23,6 @@ import io
 import logging
 from dataclasses import dataclass
 
-from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfStrictReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -37,6 +37,7 @@ from signing.gm_pdf import NationalPdfSignature, check_national_signature, natio
 from signing.inspection import EmbeddedValidationData
 from signing.report import FileProblem, SignatureReport, SubIndication, TimestampInfo, VerificationReport
 from signing.sign import PadesLevel
+from signing.structure import DECODE_LIMITS, structural_problem
 from signing.trust import TrustSettings
 from signing.verdict import document_report, file_problem_report, judge_signature, unverifiable_signature
 
@@ -44,10 +45,6 @@ __all__ = ["BudgetExceeded", "VerificationContext", "verify_pdf"]
 
 logger = logging.getLogger(__name__)
 MiB = 1024 * 1024
-_DECODE_LIMITS = DecodeLimits(
-    per_stream=StreamDecodeLimits(max_output_size=64 * MiB),
-    document_budget=DocumentDecodeBudget(base_allowance=128 * MiB, max_ratio=50),
-)
 _SUBFILTERS = {inspection.PADES_SUBFILTER, "/adbe.pkcs7.detached"}
 Unreadable = tuple[str, Exception]
 
@@ -77,10 +74,9 @@ class VerificationContext:
 def verify_pdf(data: bytes, context: VerificationContext) -> VerificationReport:
     """Validate every signature in ``data``; never raises for any input."""
     try:
-        if len(data) > context.max_bytes:
-            return file_problem_report(data, FileProblem.TOO_LARGE)
-        if b"%PDF-" not in data[:1024]:
-            return file_problem_report(data, FileProblem.NOT_PDF)
+        problem = structural_problem(data, context.max_bytes)
+        if problem is not None:
+            return file_problem_report(data, problem)
         return asyncio.run(_verify_document(data, context))
     except RecursionError:
         return file_problem_report(data, FileProblem.TOO_DEEP)
@@ -160,9 +156,9 @@ def _open(data: bytes) -> PdfFileReader:
     generations) but never a hybrid-reference file, whose two views of the document are a
     known vehicle for showing one thing and having signed another."""
     try:
-        return PdfFileReader(io.BytesIO(data), strict=True, decode_limits=_DECODE_LIMITS)
+        return PdfFileReader(io.BytesIO(data), strict=True, decode_limits=DECODE_LIMITS)
     except PdfStrictReadError:
-        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=_DECODE_LIMITS)
+        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=DECODE_LIMITS)
         if reader.xrefs.hybrid_xrefs_present:
             raise
         return reader

@@ -29,6 +29,9 @@ __all__ = [
     "deeply_nested",
     "edit",
     "encrypted",
+    "long_last_line",
+    "long_line_after_eof",
+    "many_revisions",
     "overlay_text",
     "rewrite_cms",
     "stream",
@@ -143,3 +146,27 @@ def overlay_text(text: str) -> bytes:
     return stream(
         "/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>", data
     )
+
+
+def long_last_line(pdf: bytes, length: int) -> bytes:
+    """``pdf`` with ``length`` bytes of one line before its final ``startxref``…``%%EOF``."""
+    body, _, trailer = pdf.rstrip(b"\r\n").rpartition(b"startxref")
+    return body + b"%" + b"A" * length + b"startxref" + trailer + b"\n"
+
+
+def long_line_after_eof(pdf: bytes, length: int) -> bytes:
+    return pdf + b"%" + b"z" * length + b"%%EOF\n"
+
+
+def many_revisions(pdf: bytes, count: int) -> bytes:
+    """``pdf`` with ``count`` empty incremental updates, each a valid xref section and trailer."""
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    previous = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    root = re.findall(rb"/Root (\d+ \d+ R)", pdf)[-1]
+    size = int(re.findall(rb"/Size (\d+)", pdf)[-1])
+    for _ in range(count):
+        offset = len(out)
+        out += (b"xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size %d /Root %s /Prev %d >>\n"
+                b"startxref\n%d\n%%%%EOF\n" % (size, root, previous, offset))
+        previous = offset
+    return bytes(out)

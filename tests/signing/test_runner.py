@@ -21,6 +21,8 @@ from signing import (
     sign_pdf,
 )
 from signing import runner as runner_module
+from signing.structure import MAX_REVISIONS
+from tests.signing.hostile import many_revisions
 from tests.signing.sample_pdfs import make_pdf
 
 
@@ -32,7 +34,7 @@ def sealed(agency_rsa: KeySigner) -> bytes:
 async def test_more_files_than_workers_wait_for_one_and_all_pass(
         context: VerificationContext, sealed: bytes) -> None:
     async with VerificationRunner(context, workers=2) as runner:
-        reports = await asyncio.gather(*(runner.verify(sealed) for _ in range(5)))
+        reports = await asyncio.gather(*(runner.verify(sealed, client=f"c{n}") for n in range(5)))
         assert all(report.passed for report in reports)
         assert len(runner._idle) == 2 and runner._busy == 0
 
@@ -40,7 +42,7 @@ async def test_more_files_than_workers_wait_for_one_and_all_pass(
 async def test_the_most_recently_used_worker_takes_the_next_file(
         context: VerificationContext, sealed: bytes) -> None:
     async with VerificationRunner(context, workers=2) as runner:
-        await asyncio.gather(runner.verify(sealed), runner.verify(sealed))
+        await asyncio.gather(runner.verify(sealed, client="a"), runner.verify(sealed, client="b"))
         last = runner._idle[-1]
         assert (await runner.verify(sealed)).passed
         assert runner._idle[-1] is last and last.jobs == 2
@@ -90,7 +92,42 @@ async def test_a_caller_that_goes_away_takes_its_worker_with_it(
 
 async def test_closing_stops_the_idle_workers(context: VerificationContext, sealed: bytes) -> None:
     runner = VerificationRunner(context, workers=2)
-    await asyncio.gather(runner.verify(sealed), runner.verify(sealed))
+    await asyncio.gather(runner.verify(sealed, client="a"), runner.verify(sealed, client="b"))
     processes = [worker.process for worker in runner._idle]
     await asyncio.to_thread(runner.close)
     assert [process.exitcode for process in processes] == [0, 0]
+
+
+async def test_one_client_with_heavy_files_cannot_keep_another_waiting(
+        context: VerificationContext, sealed: bytes) -> None:
+    # issue 15: one client's heavy files took both workers; now it holds at most one of two
+    heavy = many_revisions(sealed, MAX_REVISIONS - 10)  # within the outline checks, seconds to verify
+    finished: list[str] = []
+
+    async def verify(client: str, data: bytes) -> bool:
+        report = await runner.verify(data, client=client)
+        finished.append(client)
+        return report.passed
+
+    async with VerificationRunner(context, workers=2, time_budget=1.0) as runner:
+        assert (await runner.verify(sealed)).passed  # a worker started before timing anything
+        flood = [asyncio.create_task(verify("heavy", heavy)) for _ in range(4)]
+        await asyncio.sleep(0.05)  # the heavy files are in line first
+        assert runner._running["heavy"] == 1 and len(runner._waiting["heavy"]) == 3
+        assert await verify("light", sealed)
+        assert finished == ["light"]  # before even the first heavy file
+        await asyncio.gather(*flood)
+        assert runner._busy == 0 and not runner._running and not runner._waiting
+
+
+async def test_waiting_clients_are_served_in_turn(context: VerificationContext, sealed: bytes) -> None:
+    async with VerificationRunner(context, workers=1) as runner:
+        order: list[str] = []
+
+        async def verify(client: str) -> None:
+            await runner.verify(sealed, client=client)
+            order.append(client)
+
+        await asyncio.gather(*(verify(client) for client in ("a", "a", "a", "b", "b", "c")))
+        # the first "a" took the free worker; then one job of each waiting client in turn
+        assert order == ["a", "a", "b", "c", "a", "b"]

@@ -11,36 +11,47 @@ v5.0.0-5.1.1, 5.2.2, 5.3.2):
   Pillow (which also refuses decompression bombs). The name and the browser's media type are
   ignored: a PNG named ``证据.pdf`` is accepted as the PNG it is, a text file named ``.pdf``
   is refused;
+- a PDF is untrusted input for a parser whose cost a hostile file can drive up (a long last
+  line, tens of thousands of revisions): it is opened by ``open_pdf``, which the caller
+  points at the verification workers (``Notary.attachment_problem``: cheap structural checks
+  first, then a parse within the workers' time and memory limits, fairly shared between
+  clients), never in the web process. A PDF refused as too complex or abnormal says so
+  (``too_complex``), not "damaged";
 - the party's file names are not kept: attachments are ``附件1.png`` … in the order given, and
   the bytes are stored content-addressed under their SHA-256 (``portal.blobstore``).
 
-Plain functions on bytes; ``checked`` parses, so callers run it in a thread.
+Functions on bytes; ``checked`` parses images in a thread and has PDFs opened by the
+function it is given.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from PIL import Image
-from pyhanko.pdf_utils.reader import PdfFileReader
 
 from portal.errors import ValidationFailed
+from signing import FileProblem
 
 __all__ = ["MAX_FILES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "Attachment", "AttachmentRefused",
-           "MediaType", "checked", "sniff"]
+           "MediaType", "PdfOpener", "checked", "sniff"]
+
+PdfOpener = Callable[[bytes], Awaitable[FileProblem | None]]
+"""Why a PDF does not open (``signing.structure.attachment_problem``), or ``None``."""
 
 MiB = 1024 * 1024
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * MiB
 MAX_TOTAL_BYTES = 20 * MiB
 _PDF_HEADER_WINDOW = 1024  # PDF readers look for %PDF- within the first kilobyte
-_PDF_TRAILER_WINDOW = 2048
 _MAX_IMAGE_PIXELS = 50_000_000  # a 8000 x 6000 photo is 48 million: more is a bomb, not a scan
+_TOO_COMPLEX = {FileProblem.TOO_COMPLEX, FileProblem.TOO_DEEP, FileProblem.ABNORMAL_STRUCTURE}
 
 
 class MediaType(StrEnum):
@@ -98,16 +109,6 @@ def sniff(data: bytes) -> MediaType | None:
     return None
 
 
-def _pdf_opens(data: bytes) -> bool:
-    if b"%%EOF" not in data[-_PDF_TRAILER_WINDOW:]:
-        return False  # truncated: an upload cut short
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        return not reader.encrypted and reader.root is not None
-    except (Exception, RecursionError):  # any parse failure, deep nesting included: refused
-        return False
-
-
 def _image_opens(data: bytes, expected: MediaType) -> bool:
     formats = {MediaType.PNG: "PNG", MediaType.JPEG: "JPEG"}
     try:
@@ -123,17 +124,22 @@ def _image_opens(data: bytes, expected: MediaType) -> bool:
         return False
 
 
-def _parses(media_type: MediaType, data: bytes) -> bool:
+async def _refusal(media_type: MediaType, data: bytes, open_pdf: PdfOpener) -> str | None:
+    """Why a file of this type does not parse (a refusal code), or ``None``."""
     if media_type is MediaType.PDF:
-        return _pdf_opens(data)
-    return _image_opens(data, media_type)
+        problem = await open_pdf(data)
+        if problem is None:
+            return None
+        return "too_complex" if problem in _TOO_COMPLEX else "damaged"
+    return None if await asyncio.to_thread(_image_opens, data, media_type) else "damaged"
 
 
-def checked(files: Sequence[bytes]) -> tuple[Attachment, ...]:
+async def checked(files: Sequence[bytes], open_pdf: PdfOpener) -> tuple[Attachment, ...]:
     """The files as attachments, or ``AttachmentRefused`` for the first rule broken.
 
     ``files`` are the uploads in order, each read up to ``MAX_FILE_BYTES + 1`` bytes (so an
-    oversized one is seen as such without reading it all). Empty files are refused."""
+    oversized one is seen as such without reading it all). Empty files are refused. The
+    counts and sizes are checked for all files before any is parsed."""
     if len(files) > MAX_FILES:
         raise AttachmentRefused("too_many_files")
     if sum(len(data) for data in files) > MAX_TOTAL_BYTES:
@@ -147,7 +153,9 @@ def checked(files: Sequence[bytes]) -> tuple[Attachment, ...]:
         media_type = sniff(data)
         if media_type is None:
             raise AttachmentRefused("unsupported_type", position)
-        if not _parses(media_type, data):
-            raise AttachmentRefused("damaged", position)
         accepted.append(Attachment(position, media_type, data))
+    for attachment in accepted:
+        refusal = await _refusal(attachment.media_type, attachment.data, open_pdf)
+        if refusal is not None:
+            raise AttachmentRefused(refusal, attachment.position)
     return tuple(accepted)

@@ -29,7 +29,8 @@ lifespan) or by the first use, and the ``VerificationRunner``'s worker processes
 the first verification. Building an app, which every test does, costs nothing here. ::
 
     notary = Notary.from_settings(settings)           # app (lifespan closes it), CLI, worker
-    report = await notary.verify(uploaded_bytes)      # in a worker process, never raises
+    report = await notary.verify(uploaded, client=key)  # in a worker process, never raises
+    problem = await notary.attachment_problem(pdf, client=key)  # a party's PDF: does it open?
     sealed = await notary.seal(pdf, placement, reason=catalogue.SEAL_REASONS["receipt"])
     sealed_ofd = await notary.seal_ofd(ofd, box_mm=(150.0, 20.0, 40.0, 40.0))
     await notary.aclose()
@@ -50,8 +51,10 @@ from portal import metrics
 from portal.errors import ConfigurationError
 from portal.settings import Settings, SigningSettings
 from signing import (
+    OWN_WORK,
     DevPki,
     DevTimestampClient,
+    FileProblem,
     HttpTimestampClient,
     KeySigner,
     PadesLevel,
@@ -195,15 +198,28 @@ class Notary:
     async def verification_context(self) -> VerificationContext:
         return VerificationContext(trust=(await self.services()).trust)
 
-    async def verify(self, data: bytes) -> VerificationReport:
-        """Verify a PDF in a worker process with time and memory limits; never raises."""
+    async def verify(self, data: bytes, *, client: str = OWN_WORK) -> VerificationReport:
+        """Verify a PDF or OFD in a worker process with time and memory limits; never raises.
+
+        ``client`` is whom the file came from (``portal.web.client.client_key``), for the
+        workers' fairness between clients; the default is the portal's own documents."""
+        runner = await self._verification_runner()
+        with metrics.verifications():
+            return await runner.verify(data, client=client)
+
+    async def attachment_problem(self, data: bytes, *, client: str) -> FileProblem | None:
+        """Why a party's PDF attachment cannot be accepted, or ``None`` when it opens: parsed
+        in a worker process with the same limits as a verification, never in this one."""
+        runner = await self._verification_runner()
+        return await runner.attachment_problem(data, client=client)
+
+    async def _verification_runner(self) -> VerificationRunner:
         services = await self.services()
         if self._runner is None:  # no await between the test and the assignment
             self._runner = VerificationRunner(VerificationContext(trust=services.trust),
                                               workers=self.workers, time_budget=self.time_budget,
                                               on_worker_lost=metrics.verification_worker_lost)
-        with metrics.verifications():
-            return await self._runner.verify(data)
+        return self._runner
 
     async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
                    location: str | None = None) -> bytes:

@@ -41,6 +41,8 @@ RIGHTS: dict[str, str] = {
     "error.attachments.file_empty": "第{n}个附件是空文件",
     "error.attachments.unsupported_type": "第{n}个附件不是PDF、JPG或PNG文件（按文件内容判断，与文件名无关）",
     "error.attachments.damaged": "第{n}个附件已损坏、不完整或已加密，无法打开",
+    "error.attachments.too_complex": "第{n}个附件的PDF结构异常或过于复杂（例如修订次数过多），无法在限定时间内打开。"
+                                     "请将其另存为或打印为新的PDF后重新上传",
     "receipt.title": "{kind}提交回执", "receipt.seal_reason": "提交回执",
     "receipt.intro": "本回执由行政执法公共服务平台出具，证明平台已于下列时间收到当事人通过平台提交的{kind}，并已转交执法机关。收到时间以平台记录为准。",
     "receipt.number": "回执编号", "receipt.kind": "提交事项", "receipt.party": "当事人",

@@ -71,11 +71,13 @@ async def sign_as(notary: Notary, signer: KeySigner, pdf: bytes, placement: Seal
     return signed
 
 
-async def check_uploaded(notary: Notary, uploaded: bytes, draft: bytes, signer_name: str) -> None:
-    """An own-certificate signature over exactly our draft, by the person who is logged in."""
+async def check_uploaded(notary: Notary, uploaded: bytes, draft: bytes, signer_name: str, *,
+                         client: str) -> None:
+    """An own-certificate signature over exactly our draft, by the person who is logged in
+    (``client``: whom the upload came from, for the verification workers' fairness)."""
     if not uploaded.startswith(draft) or len(uploaded) == len(draft):
         raise Unprocessable("not_our_draft")
-    report = await notary.verify(uploaded)
+    report = await notary.verify(uploaded, client=client)
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
     if not report.passed or not signatures:
         raise Unprocessable("signature_invalid", extra={"report": report.to_json_dict()})

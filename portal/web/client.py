@@ -35,14 +35,14 @@ def client_address(request: Request) -> str:
 async def enforce(request: Request, limit: rate_limits.Limit) -> None:
     """Count this request against ``limit``; raise ``RateLimited`` (429) when over it."""
     async with transaction(request.app.state.sessions) as db:
-        decision = await rate_limits.hit(db, limit, _key(request))
+        decision = await rate_limits.hit(db, limit, client_key(request))
     _refuse_over(limit, decision)
 
 
 async def count(request: Request, db: AsyncSession, limit: rate_limits.Limit) -> None:
     """``enforce`` inside the caller's transaction, for a request that only reads otherwise
     (one transaction instead of two; a refused request then goes uncounted)."""
-    _refuse_over(limit, await rate_limits.hit(db, limit, _key(request)))
+    _refuse_over(limit, await rate_limits.hit(db, limit, client_key(request)))
 
 
 @asynccontextmanager
@@ -82,16 +82,18 @@ async def refuse_when_spent(request: Request, limit: rate_limits.Limit) -> None:
     """Raise ``RateLimited`` when this client already used up ``limit``, counting nothing;
     with ``count_failure`` for limits that count only what failed."""
     async with request.app.state.sessions() as db:
-        _refuse_over(limit, await rate_limits.standing(db, limit, _key(request)))
+        _refuse_over(limit, await rate_limits.standing(db, limit, client_key(request)))
 
 
 async def count_failure(request: Request, limit: rate_limits.Limit) -> None:
     """Count one failed attempt against ``limit`` (the answer is the failure, not a 429)."""
     async with transaction(request.app.state.sessions) as db:
-        await rate_limits.hit(db, limit, _key(request))
+        await rate_limits.hit(db, limit, client_key(request))
 
 
-def _key(request: Request) -> str:
+def client_key(request: Request) -> str:
+    """The client as rate limits and the verification workers' fairness count it: its address
+    (``client_address``) under a keyed hash, so no address is stored or passed on."""
     return rate_limits.client_key(request.app.state.settings.secret_key, client_address(request))
 
 

@@ -1,8 +1,13 @@
 """``portal.attachments``: what a file is comes from its bytes and a real parse, never its name;
-size and count limits (SECURITY.md "Uploads and PDFs", ASVS v5.0.0-5.1.1, 5.2.2, 5.3.2)."""
+size and count limits (SECURITY.md "Uploads and PDFs", ASVS v5.0.0-5.1.1, 5.2.2, 5.3.2).
+
+PDFs are opened here by the function the verification workers run
+(``signing.structure.attachment_problem``), called in this process; that the portal runs it in
+the workers is ``tests/portal/rights/test_untrusted_attachments.py``'s."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 
@@ -11,12 +16,17 @@ import pytest
 from portal.attachments import (
     MAX_FILE_BYTES,
     MAX_FILES,
+    Attachment,
     AttachmentRefused,
     MediaType,
-    checked,
     sniff,
 )
-from tests.portal.rights.factories import jpeg, pdf, png
+from tests.portal.rights.factories import attached, jpeg, pdf, png
+from tests.signing.hostile import long_last_line, many_revisions
+
+
+def checked(files: list[bytes]) -> tuple[Attachment, ...]:
+    return asyncio.run(attached(files))
 
 
 def refusal(files: list[bytes]) -> tuple[str, int | None]:
@@ -63,3 +73,9 @@ def test_a_decompression_bomb_is_refused() -> None:
     # ASVS v5.0.0-5.2.x: a few bytes claiming 60 (and 400) million pixels are not opened
     assert refusal([_claiming(10000, 6000)]) == ("damaged", 1)
     assert refusal([_claiming(20000, 20000)]) == ("damaged", 1)
+
+
+def test_a_pdf_built_to_be_slow_to_open_is_refused_as_too_complex() -> None:
+    # issue 15: a long last line and thousands of revisions cost pyHanko seconds; refused unparsed
+    assert refusal([png(), long_last_line(pdf(), 2_000_000)]) == ("too_complex", 2)
+    assert refusal([many_revisions(pdf(), 2_000)]) == ("too_complex", 1)

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from portal.attachments import checked
 from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
@@ -43,6 +42,7 @@ from tests.portal.eservice.factories import RENDERER, credit_code, deliver, make
 from tests.portal.payments.factories import payment_deps, receipt_links
 from tests.portal.publicity.factories import body as publication_body
 from tests.portal.publicity.factories import change_of
+from tests.portal.rights.factories import attached
 from tests.portal.web.login_flow import log_in
 from tests.signing.sample_pdfs import make_pdf
 
@@ -287,7 +287,7 @@ async def _statement(database: Database, app: Starlette, case: Case) -> str:
             db, app.state.blobs, case=case, party_id=party.id, person_id=party.id,
             actor=f"party:{party.id}", calendar=await load_calendar(db),
             new=submissions.NewSubmission(SubmissionKind.STATEMENT, {"text": "有异议"},
-                                          checked([make_pdf()])))
+                                          await attached([make_pdf()])))
     await submission_jobs.JOBS.drain(submission_jobs.SubmissionDeps(
         database.sessions, app.state.notary, app.state.blobs, app.state.settings.secret_key,
         development=True))

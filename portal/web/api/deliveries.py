@@ -38,6 +38,7 @@ from portal.services import cases, deliveries, delivery_views, served_fines
 from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint, require_agency
+from portal.web.client import client_key
 from portal.web.downloads import pdf_attachment
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -115,7 +116,7 @@ async def create_delivery(request: Request) -> Response:
     if unidentified is not None:  # no seal can be its: refused before reading the file
         raise Conflict(code=unidentified.code)
     document, meta = await _parse(request)
-    report = await request.app.state.notary.verify(document)
+    report = await request.app.state.notary.verify(document, client=client_key(request))
     refusal = delivery_seal(report, serving).refusal
     if refusal is not None:
         raise Unprocessable(refusal.code, extra={"report": report.to_json_dict()})

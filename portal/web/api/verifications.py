@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from portal.web.api import openapi
-from portal.web.client import enforce
+from portal.web.client import client_key, enforce
 from portal.web.files import MAX_DOCUMENT_BYTES, read_document_upload, refuse_unreadable, verification_limit
 from signing import (
     AlgorithmFamily,
@@ -172,6 +172,6 @@ UPLOAD = openapi.Schema("DocumentUpload", {
 async def create_verification(request: Request) -> Response:
     await enforce(request, verification_limit(request.app.state.settings))
     data = await read_document_upload(request)
-    report = await request.app.state.notary.verify(data)
+    report = await request.app.state.notary.verify(data, client=client_key(request))
     refuse_unreadable(report)
     return JSONResponse(report.to_json_dict(), headers={"cache-control": "no-store"})

@@ -38,6 +38,7 @@ from portal.services import consent, consent_documents, party_keys, rate_limits
 from portal.services.consent_views import ConfirmationContent
 from portal.vocabulary import SCOPE_AGENCIES, SCOPE_ALL, SCOPE_FULL
 from portal.web.auth import CurrentUser, require_fresh_login, require_party
+from portal.web.client import client_key
 from portal.web.client import enforce as enforce_rate_limit
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
@@ -210,7 +211,8 @@ async def upload(request: Request) -> Response:
     async with request.app.state.sessions() as db:
         person = await db.get(Party, user.person_id)
     assert person is not None
-    await consent_documents.check_uploaded(request.app.state.notary, data, draft_pdf, person.name)
+    await consent_documents.check_uploaded(request.app.state.notary, data, draft_pdf, person.name,
+                                          client=client_key(request))
     session.pop(DRAFT_KEY)
     return await _record(request, user, data, issued["scope"], issued["agency_ids"], issued["email"],
                          "uploaded_signature")

@@ -80,7 +80,7 @@ async def _submit(request: Request, user: CurrentUser, where: Where, file: Filer
                                     today=china_date(request_now(request)))
     except ValidationFailed as failed:
         errors.update(rights_pages.messages(failed.errors))
-    accepted, refused = await rights_pages.checked_files(files)
+    accepted, refused = await rights_pages.checked_files(request, files)
     errors.update(refused)
     if errors:
         return await _form(request, where, errors=errors, values=fields, status=422)

@@ -24,7 +24,7 @@ from portal.database import transaction
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
 from portal.services import fiscal_receipts, rate_limits
 from portal.services.fiscal_receipts import ReceiptConfig
-from portal.web.client import enforce
+from portal.web.client import client_key, enforce
 from portal.web.clock import request_now
 from portal.web.rendering import render
 
@@ -79,5 +79,5 @@ async def _seal_state(request: Request, document: ReceiptDocument | None) -> str
         data = bytes(await request.app.state.blobs.get(document.document_sha256))
     except (BlobCorrupted, BlobMissing, OSError):
         return "damaged"
-    report = await request.app.state.notary.verify(data)
+    report = await request.app.state.notary.verify(data, client=client_key(request))
     return "valid" if report.passed else "invalid"

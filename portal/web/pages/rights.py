@@ -30,7 +30,6 @@ database clock read under the case's lock (``services.submissions.submit``).
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import secrets
@@ -56,11 +55,13 @@ from portal.services import cases, submission_views, submissions
 from portal.services.calendar import load_calendar
 from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
 from portal.web.auth import CurrentUser, require_party
+from portal.web.client import client_key
 from portal.web.clock import pinned_now, request_now
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
 from portal.web.session import browser_session
 from portal.workers.submissions import SubmissionDeps, issue_receipt
+from signing import FileProblem
 
 log = logging.getLogger("portal.cases.rights")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -149,13 +150,19 @@ def attachment_limits() -> dict[str, int]:
             "total_mb": attachments.MAX_TOTAL_BYTES // attachments.MiB}
 
 
-async def checked_files(files: list[bytes] | None) -> tuple[tuple[attachments.Attachment, ...],
-                                                             dict[str, str]]:
-    """The accepted attachments, or the messages saying which file broke which rule."""
+async def checked_files(request: Request, files: list[bytes] | None
+                        ) -> tuple[tuple[attachments.Attachment, ...], dict[str, str]]:
+    """The accepted attachments, or the messages saying which file broke which rule. PDFs are
+    opened in the verification workers, this client's turn shared fairly with others'."""
+    client = client_key(request)
+
+    async def open_pdf(data: bytes) -> FileProblem | None:
+        return await request.app.state.notary.attachment_problem(data, client=client)
+
     try:
         if files is None:
             raise attachments.AttachmentRefused("too_many_files")
-        return await asyncio.to_thread(attachments.checked, files), {}
+        return await attachments.checked(files, open_pdf), {}
     except attachments.AttachmentRefused as refused:
         return (), messages(refused.errors, refused.position)
 
@@ -181,7 +188,7 @@ def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
                                         today=china_date(request_now(request)))
         except ValidationFailed as failed:
             errors.update(messages(failed.errors))
-        accepted, refused = await checked_files(files)
+        accepted, refused = await checked_files(request, files)
         errors.update(refused)
         if errors:
             return await _page(request, user, kind, errors=errors, values=fields, status=422)

@@ -47,7 +47,7 @@ from portal.errors import (
 )
 from portal.services import rate_limits, verification_reports
 from portal.services.verification_reports import StoredReport
-from portal.web.client import enforce
+from portal.web.client import client_key, enforce
 from portal.web.downloads import attachment
 from portal.web.files import MAX_DOCUMENT_BYTES, read_document_upload, refuse_unreadable, verification_limit
 from portal.web.rendering import is_htmx, render
@@ -68,7 +68,7 @@ async def verify_upload(request: Request) -> Response:
     try:
         await enforce(request, verification_limit(request.app.state.settings))
         data = await read_document_upload(request)
-        report = await request.app.state.notary.verify(data)
+        report = await request.app.state.notary.verify(data, client=client_key(request))
         refuse_unreadable(report)
     except RateLimited as exc:
         if not is_htmx(request):

@@ -8,12 +8,11 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 
-from portal.attachments import checked
 from portal.services.agencies import NewClient
 from portal.workers.submissions import JOBS, SubmissionDeps
 from tests.conftest import Database
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.rights.factories import filed, notified_case, pdf, png
+from tests.portal.rights.factories import attached, filed, notified_case, pdf, png
 
 ZHANGSAN_ID = "35010219850312123X"
 
@@ -29,7 +28,7 @@ async def test_agency_lists_reads_and_acknowledges_new_submissions(
     mine = await notified_case(database, "榕市监处罚〔2026〕301号", agency=agency_a.agency_name)
     theirs = await notified_case(database, "厦交运罚〔2026〕9号", agency=agency_b.agency_name)
     statement = await filed(database, app.state.blobs, mine, "所售酸奶系赠品",
-                            files=checked([pdf(), png()]))
+                            files=await attached([pdf(), png()]))
     await filed(database, app.state.blobs, theirs, "另一机关的案件")
     token_a, token_b = await fetch_token(api, agency_a), await fetch_token(api, agency_b)
 

@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.attachments import Attachment
+from portal.attachments import MAX_FILE_BYTES, Attachment, checked
 from portal.blobstore import BlobStore
 from portal.cases.intake import NewParty
 from portal.cases.rights import SubmissionKind
@@ -23,6 +23,8 @@ from portal.models.cases import Case
 from portal.models.rights import Submission
 from portal.services import agencies, cases, submissions
 from portal.services.calendar import load_calendar
+from signing import FileProblem
+from signing.structure import attachment_problem
 from tests.conftest import Database, csrf_from
 from tests.portal.services.test_cases import ZHANGSAN, new_case
 from tests.signing.sample_pdfs import make_pdf
@@ -73,6 +75,16 @@ def jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (30, 30, 200)).save(out, format="JPEG")
     return out.getvalue()
+
+
+async def open_in_process(data: bytes) -> FileProblem | None:
+    """What the verification workers answer for a PDF attachment, asked in this process."""
+    return attachment_problem(data, MAX_FILE_BYTES)
+
+
+async def attached(files: list[bytes]) -> tuple[Attachment, ...]:
+    """``files`` accepted as a party's attachments by the portal's rules."""
+    return await checked(files, open_in_process)
 
 
 def pdf() -> bytes:

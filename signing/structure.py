@@ -1,6 +1,6 @@
 """Cheap checks of a PDF's outline before any parser sees it, and opening a party's attachment.
 
-pyHanko's cost on a hostile file is not bounded by its size alone (issue found by trying):
+pyHanko's cost on a hostile file is not bounded by its size alone (measured on hostile files):
 it finds the trailer by reading the file backwards one byte at a time until a line break,
 so a file whose last line is megabytes long costs about a second per megabyte before it is
 refused; and it follows every incremental update, so 98,000 revisions of a few bytes each

@@ -76,6 +76,7 @@ def test_a_decompression_bomb_is_refused() -> None:
 
 
 def test_a_pdf_built_to_be_slow_to_open_is_refused_as_too_complex() -> None:
-    # issue 15: a long last line and thousands of revisions cost pyHanko seconds; refused unparsed
+    # SECURITY.md "Uploads and PDFs" (15.2.2): a long last line and thousands of revisions
+    # cost pyHanko seconds; refused unparsed
     assert refusal([png(), long_last_line(pdf(), 2_000_000)]) == ("too_complex", 2)
     assert refusal([many_revisions(pdf(), 2_000)]) == ("too_complex", 1)

@@ -100,7 +100,7 @@ async def test_closing_stops_the_idle_workers(context: VerificationContext, seal
 
 async def test_one_client_with_heavy_files_cannot_keep_another_waiting(
         context: VerificationContext, sealed: bytes) -> None:
-    # issue 15: one client's heavy files took both workers; now it holds at most one of two
+    # SECURITY.md 15.2.2: one client's heavy files took both workers; now it holds at most one of two
     heavy = many_revisions(sealed, MAX_REVISIONS - 10)  # within the outline checks, seconds to verify
     finished: list[str] = []
 

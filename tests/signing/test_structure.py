@@ -1,5 +1,5 @@
 """``signing.structure``: absurd PDFs are refused from their outline, in milliseconds, before
-pyHanko parses them (issue 15; SECURITY.md "Uploads and PDFs"), and real documents pass.
+pyHanko parses them (SECURITY.md "Uploads and PDFs"), and real documents pass.
 
 The two shapes measured against pyHanko: a last line megabytes long (it reads the trailer
 backwards a byte at a time, about a second per megabyte) and thousands of tiny revisions (it

@@ -1,5 +1,5 @@
 """A party's PDF attachments are untrusted input: parsed in the verification workers, never in
-the web process, and refused from their outline when built to be slow (issue 15; SECURITY.md
+the web process, and refused from their outline when built to be slow (SECURITY.md
 "Uploads and PDFs"). On the old code a 9 MB file whose last line was one line took pyHanko
 about ten seconds in a thread of the web process, and two such uploads pushed ``/healthz`` to
 seven seconds."""

@@ -15,8 +15,9 @@ CALLBACKS fines with one payment order each, starts a real ``portal serve`` proc
   and the ratio;
 * fiscal e-receipts issued per second by the payment worker (number under the counter lock,
   PDF rendering with the QR code and embedded JSON, PAdES B-LT sealing with the development
-  PKI's in-process TSA, storage, the ``receipt_issued`` event), one worker loop and four side
-  by side, for RECEIPTS receipts each.
+  PKI's in-process TSA, and, as ``RECEIPT_FORMATS`` says (by default in development), the OFD
+  sealed per GB/T 38540; storage, the ``receipt_issued`` event), one worker loop and four
+  side by side, for RECEIPTS receipts each.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ async def measure(database: Database, count: int, receipt_count: int) -> None:
         await print_receipt_rates(settings, database, data_dir, receipt_count)
 
 
+FORMAT_SEALS = {"pdf": "PDF (PAdES B-LT)", "ofd": "OFD (GB/T 38540)"}
+
+
 async def print_receipt_rates(settings: Settings, database: Database, data_dir: Path, receipt_count: int
                               ) -> None:
     """Receipts issued per second by one worker loop and by four side by side."""
@@ -146,7 +150,8 @@ async def print_receipt_rates(settings: Settings, database: Database, data_dir: 
         for loops in (1, 4):
             issued, seconds = await receipts_per_second(deps, loops, receipt_count)
             print(f"receipts issued, {loops} loop{'s' if loops > 1 else ' '}: {issued / seconds:8.2f} /s  "
-                  f"({issued} receipts: number, render, PAdES B-LT seal, store)")
+                  f"({issued} receipts: number, render, seal "
+                  f"{' and '.join(FORMAT_SEALS[name] for name in deps.formats)}, store)")
     finally:
         await notary.aclose()
 

@@ -74,6 +74,7 @@ from payments.platforms.base import (
 from payments.platforms.nontax import NontaxClient
 from payments.platforms.sandbox_client import SandboxClient
 from payments.receipt_pdf import render_receipt_pdf
+from payments.receipt_text import ATTACHMENT_NAME, receipt_lines
 from payments.receipts import (
     Receipt,
     ReceiptIssuer,
@@ -90,6 +91,7 @@ from payments.reconcile import AmountMismatch, PortalRecord, ReconciliationRepor
 from payments.states import OrderEvent, OrderState, Transition, transition
 
 __all__ = [
+    "ATTACHMENT_NAME",
     "EVENT_FOR_STATUS",
     "MAX_FEN",
     "SURCHARGE_PERCENT_PER_DAY",
@@ -164,6 +166,7 @@ __all__ = [
     "quote_valid_until",
     "receipt_from_json",
     "receipt_json",
+    "receipt_lines",
     "reconcile",
     "render_receipt_pdf",
     "transition",

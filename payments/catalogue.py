@@ -66,6 +66,7 @@ RECEIPT = {
     "payment_code": "缴款码",
     "original": "原票据代码/号码",
     "verify": "扫码查验",
+    "verify_link": "查验网址",
     "note_reversal": "本票据为红字冲销票据，冲销原票据全部金额。",
     "note": "本票据由行政执法公共服务平台开具，可扫描二维码或凭票据代码、票据号码、校验码查验。",
     "attachment": "票据结构化数据",

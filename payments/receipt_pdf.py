@@ -68,6 +68,7 @@ from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from payments.catalogue import RECEIPT as T
+from payments.receipt_text import ATTACHMENT_NAME, form_rows
 from payments.receipts import Receipt, ReceiptKind, receipt_json
 
 __all__ = [
@@ -80,7 +81,6 @@ __all__ = [
     "simplified_chinese_face",
 ]
 
-ATTACHMENT_NAME = "receipt.json"
 FALLBACK_FONTS = (
     Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
     Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
@@ -300,26 +300,6 @@ def qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def _fields(receipt: Receipt) -> list[list[tuple[str, int]]]:
-    """The form's rows: (text, colspan) cells over four columns, labels and values alternating."""
-    issued = receipt.issued_at_china.strftime("%Y-%m-%d %H:%M:%S")
-    rows: list[list[tuple[str, int]]] = [
-        [(T["code"], 1), (receipt.code, 1), (T["number"], 1), (receipt.number, 1)],
-        [(T["check_code"], 1), (receipt.check_code, 1), (T["issued_at"], 1), (issued, 1)],
-        [(T["payer"], 1), (receipt.payer_name, 3)],
-        [(T["payer_id"], 1), (receipt.payer_id, 3)],
-        [
-            (T["payment_code"], 1),
-            (receipt.payment_code, 1),
-            (T["platform_serial"], 1),
-            (receipt.platform_serial, 1),
-        ],
-    ]
-    if receipt.original is not None:
-        rows.append([(T["original"], 1), (f"{receipt.original.code} / {receipt.original.number}", 3)])
-    return rows
-
-
 def render_receipt_pdf(receipt: Receipt, verify_url: str, font_path: Path,
                        fallback_fonts: Sequence[Path] | None = None) -> bytes:
     """The receipt as PDF bytes; ``font_path`` is a font with Simplified Chinese glyphs,
@@ -355,7 +335,7 @@ def render_receipt_pdf(receipt: Receipt, verify_url: str, font_path: Path,
         col_widths=widths, first_row_as_headings=False, line_height=8, text_align="LEFT",
         cell_fill_color=(240, 240, 240), cell_fill_mode=TableCellFillMode.EVEN_COLUMNS,
     ) as table:  # fmt: skip
-        for cells in _fields(receipt):
+        for cells in form_rows(receipt):
             row = table.row()
             for text, span in cells:
                 row.cell(text, colspan=span)

@@ -118,13 +118,18 @@ class PaymentSettings:
     key is set. ``receipt_code_prefix`` (4 digits) starts each agency's 8-digit fiscal receipt
     code, followed by the agency's number. ``reconcile_hour`` (China time, 0–23) is when the
     worker starts reconciling the previous day: platforms publish a day's statement a little
-    after midnight.
+    after midnight. ``receipt_formats`` are the documents each fiscal e-receipt is issued as
+    (``RECEIPT_FORMATS``): a PDF sealed at PAdES B-LT and/or an OFD sealed per GB/T 38540, the
+    form fiscal e-receipts take in the national system. An OFD needs the portal's GB/T 38540
+    seal, so by default it is issued beside the PDF wherever that seal exists (development,
+    or ``PORTAL_SEAL_SM2_SEAL`` set) and otherwise not.
     """
 
     platform: str = "sandbox"
     nontax: NontaxSettings | None = None
     receipt_code_prefix: str = "3501"
     reconcile_hour: int = 2
+    receipt_formats: tuple[str, ...] = ("pdf",)
 
     @property
     def sandbox(self) -> bool:
@@ -494,7 +499,26 @@ def _signing(env: Mapping[str, str]) -> SigningSettings:
     return config
 
 
-def _payments(env: Mapping[str, str]) -> PaymentSettings:
+RECEIPT_FORMATS = ("pdf", "ofd")
+"""The documents a fiscal e-receipt can be issued as, in the order they are offered."""
+
+
+def _receipt_formats(env: Mapping[str, str], signing: SigningSettings) -> tuple[str, ...]:
+    has_ofd_seal = signing.development or signing.portal_seal_sm2_seal is not None
+    given = env.get("RECEIPT_FORMATS", "")
+    if not given:
+        return RECEIPT_FORMATS if has_ofd_seal else ("pdf",)
+    chosen = {name.strip().lower() for name in given.split(",")}
+    if not chosen <= set(RECEIPT_FORMATS):
+        raise ConfigurationError("RECEIPT_FORMATS must be pdf, ofd or pdf,ofd")
+    if "ofd" in chosen and not has_ofd_seal:
+        raise ConfigurationError("RECEIPT_FORMATS=ofd needs the portal's GB/T 38540 seal: set "
+                                 "PORTAL_SEAL_SM2_KEY, _CERT and _SEAL")
+    return tuple(name for name in RECEIPT_FORMATS if name in chosen)
+
+
+def _payments(env: Mapping[str, str], signing: SigningSettings) -> PaymentSettings:
+    formats = _receipt_formats(env, signing)
     platform = (env.get("PAYMENT_PLATFORM") or "sandbox").lower()
     prefix = env.get("RECEIPT_CODE_PREFIX") or "3501"
     if not (len(prefix) == 4 and prefix.isascii() and prefix.isdigit()):
@@ -507,7 +531,7 @@ def _payments(env: Mapping[str, str]) -> PaymentSettings:
         if any(env.get(key) for key in (*keys, "NONTAX_PAY_ORIGIN")):
             # a half-made switch to the real platform must not silently keep the sandbox
             raise ConfigurationError("NONTAX_* is set: also set PAYMENT_PLATFORM=nontax")
-        return PaymentSettings(receipt_code_prefix=prefix, reconcile_hour=hour)
+        return PaymentSettings(receipt_code_prefix=prefix, reconcile_hour=hour, receipt_formats=formats)
     if platform != "nontax":
         raise ConfigurationError("PAYMENT_PLATFORM must be sandbox or nontax")
     missing = [key for key in keys if not env.get(key)]
@@ -522,7 +546,7 @@ def _payments(env: Mapping[str, str]) -> PaymentSettings:
         gateway_url=gateway, app_id=env["NONTAX_APP_ID"],
         private_key_pem=Path(env["NONTAX_PRIVATE_KEY"]).resolve(),
         platform_key_pem=Path(env["NONTAX_PLATFORM_KEY"]).resolve(),
-        pay_origin=f"{parts.scheme}://{parts.netloc}"), reconcile_hour=hour)
+        pay_origin=f"{parts.scheme}://{parts.netloc}"), reconcile_hour=hour, receipt_formats=formats)
 
 
 def _service_desk(env: Mapping[str, str]) -> ServiceDeskSettings:
@@ -626,6 +650,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError("DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://")
     public_url = _public_url(env.get("PUBLIC_URL") or f"http://{_browsable(host)}:{port}")
     secret_key, generated = _secret_key(env, data_dir)
+    signing = _signing(env)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -641,8 +666,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         notifications=_notifications(env),
-        signing=_signing(env),
-        payments=_payments(env),
+        signing=signing,
+        payments=_payments(env, signing),
         service_desk=_service_desk(env),
         blobs=_blobs(env, data_dir, sqlite=database_url.startswith("sqlite")),
         database=_database(env, sqlite=database_url.startswith("sqlite")),

@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from asn1crypto import x509
@@ -40,31 +40,71 @@ class SignedValueKind(enum.StrEnum):
 
 
 def build_ofd(
-    title: str, lines: Iterable[str], *, page_size_mm: tuple[float, float] = (210.0, 297.0)
+    title: str,
+    lines: Iterable[str],
+    *,
+    page_size_mm: tuple[float, float] = (210.0, 297.0),
+    created: dt.date | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """A one-page OFD with ``title`` and ``lines`` of text (宋体, 5 mm)."""
+    """A one-page OFD with ``title`` and ``lines`` of text (宋体, 5 mm; a line wider than the
+    text box is wrapped). ``created`` is the document's creation date (default today: a
+    document made twice from the same values with it is the same bytes). ``attachments``
+    (file name → content) become the document's attachments (GB/T 33190 §20), as the
+    structured data of a fiscal e-receipt travels with it."""
     width, height = page_size_mm
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    today = (created or dt.datetime.now(dt.UTC).date()).isoformat()
     texts = [
         f'<ofd:TextObject ID="{10 + index}" Boundary="20 {20 + index * 9} 170 8" Font="2" Size="5">'
         f'<ofd:TextCode X="0" Y="5">{escape(line)}</ofd:TextCode></ofd:TextObject>'
-        for index, line in enumerate([title, *lines])
+        for index, line in enumerate(part for line in [title, *lines] for part in _wrapped(line))
     ]
+    attached = dict(attachments or {})
+    attachment_list = "".join(
+        f'<ofd:Attachment ID="{index + 1}" Name={quoteattr(name)} '
+        f'Format={quoteattr(name.rpartition(".")[2])} '
+        f'CreationDate="{today}" Size="{len(content) / 1024:.3f}" Visible="true" Usage="none">'
+        f"<ofd:FileLoc>{escape(name)}</ofd:FileLoc></ofd:Attachment>"
+        for index, (name, content) in enumerate(attached.items())
+    )
     files = {
         "OFD.xml": f'{_HEADER}<ofd:OFD xmlns:ofd="{OFD_NAMESPACE}" Version="1.0" DocType="OFD">'
         f"<ofd:DocBody><ofd:DocInfo><ofd:DocID>{sm3(title.encode()).hex()[:32]}</ofd:DocID>"
-        f"<ofd:Title>{escape(title)}</ofd:Title><ofd:CreationDate>{now}</ofd:CreationDate></ofd:DocInfo>"
+        f"<ofd:Title>{escape(title)}</ofd:Title><ofd:CreationDate>{today}</ofd:CreationDate></ofd:DocInfo>"
         "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
         "Doc_0/Document.xml": f'{_HEADER}<ofd:Document xmlns:ofd="{OFD_NAMESPACE}"><ofd:CommonData>'
         f"<ofd:MaxUnitID>100</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {width} {height}"
         "</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
-        '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>',
+        '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>'
+        f"{'<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments>' if attached else ''}</ofd:Document>",
         "Doc_0/PublicRes.xml": f'{_HEADER}<ofd:Res xmlns:ofd="{OFD_NAMESPACE}" BaseLoc="Res"><ofd:Fonts>'
         '<ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>',
         "Doc_0/Pages/Page_0/Content.xml": f'{_HEADER}<ofd:Page xmlns:ofd="{OFD_NAMESPACE}"><ofd:Content>'
         f'<ofd:Layer ID="3">{"".join(texts)}</ofd:Layer></ofd:Content></ofd:Page>',
     }
-    return _zip({name: text.encode() for name, text in files.items()})
+    if attached:
+        files["Doc_0/Attachs/Attachments.xml"] = (
+            f'{_HEADER}<ofd:Attachments xmlns:ofd="{OFD_NAMESPACE}">{attachment_list}</ofd:Attachments>'
+        )
+    encoded = {name: text.encode() for name, text in files.items()}
+    encoded.update({f"Doc_0/Attachs/{name}": content for name, content in attached.items()})
+    return _zip(encoded)
+
+
+_LINE_EMS = 34
+"""Ems of 5 mm in the 170 mm text box; a Latin letter or digit is half an em."""
+
+
+def _wrapped(line: str) -> list[str]:
+    parts, current, used = [], "", 0.0
+    for char in line:
+        em = 0.5 if char.isascii() else 1.0
+        if current and used + em > _LINE_EMS:
+            parts.append(current)
+            current, used = "", 0.0
+        current += char
+        used += em
+    return [*parts, current]
 
 
 def seal_ofd(

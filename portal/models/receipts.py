@@ -1,4 +1,4 @@
-"""Fiscal e-receipts (财政电子票据): numbering, the receipts themselves, their sealed PDFs and
+"""Fiscal e-receipts (财政电子票据): numbering, the receipts themselves, their sealed documents and
 how often each was verified.
 
 - ``ReceiptCounter``: one row per receipt code, the last number used. The issuing transaction
@@ -8,8 +8,9 @@ how often each was verified.
 - ``FiscalReceipt``: a numbered receipt and its structured data (`payments.receipt_json`),
   insert-only. A normal receipt belongs to one payment (unique); a red-letter reversal (红冲)
   names the receipt it cancels in ``original_id`` (unique: one reversal per receipt).
-- ``ReceiptDocument``: the sealed PDF of a receipt (its SHA-256 in the blob store), added by
-  the worker after sealing; a receipt without it is "being issued".
+- ``ReceiptDocument``: a sealed document of a receipt (its SHA-256 in the blob store), one
+  per ``format`` (``pdf``: PAdES; ``ofd``: GB/T 38540), all added together by the worker
+  after sealing; a receipt without any is "being issued".
 - ``ReceiptVerificationCount``: a counter the public verification page increments; not a
   legal record, so it is the one row here that is updated.
 """
@@ -53,9 +54,11 @@ class FiscalReceipt(Base):
 
 class ReceiptDocument(Base):
     __tablename__ = "receipt_documents"
+    __table_args__ = (UniqueConstraint("receipt_id", "format", name="uq_receipt_documents_receipt_format"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    receipt_id: Mapped[int] = mapped_column(ForeignKey("fiscal_receipts.id"), unique=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("fiscal_receipts.id"))
+    format: Mapped[str] = mapped_column(String(3), server_default="pdf")
     document_sha256: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     event_hash: Mapped[str] = mapped_column(String(64))

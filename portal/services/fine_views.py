@@ -165,14 +165,15 @@ class PaymentView:
 @dataclass(frozen=True)
 class ReceiptView:
     row: FiscalReceipt
-    document: ReceiptDocument | None
+    documents: dict[str, ReceiptDocument]
+    """The sealed documents by format (``pdf``, ``ofd``); none while being issued."""
     original: FiscalReceipt | None
     reversed_by: FiscalReceipt | None
 
     @property
     def ready(self) -> bool:
         """Sealed and stored: it can be downloaded and verified."""
-        return self.document is not None
+        return bool(self.documents)
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,12 @@ async def receipt_views(db: AsyncSession, fine_id: int) -> list[ReceiptView]:
     """The fine's receipts in issue order, each with its document and reversal, if any."""
     rows = list((await db.execute(select(FiscalReceipt).where(FiscalReceipt.fine_id == fine_id)
                                   .order_by(FiscalReceipt.issued_at, FiscalReceipt.id))).scalars())
-    documents = {d.receipt_id: d for d in (await db.execute(select(ReceiptDocument).where(
-        ReceiptDocument.receipt_id.in_([r.id for r in rows])))).scalars()} if rows else {}
+    documents: dict[int, dict[str, ReceiptDocument]] = {r.id: {} for r in rows}
+    if rows:
+        for document in (await db.execute(select(ReceiptDocument).where(
+                ReceiptDocument.receipt_id.in_(documents)).order_by(ReceiptDocument.id))).scalars():
+            documents[document.receipt_id][document.format] = document
     by_id = {r.id: r for r in rows}
     reversals = {r.original_id: r for r in rows if r.original_id is not None}
-    return [ReceiptView(r, documents.get(r.id), by_id.get(r.original_id) if r.original_id else None,
+    return [ReceiptView(r, documents[r.id], by_id.get(r.original_id) if r.original_id else None,
                         reversals.get(r.id)) for r in rows]

@@ -8,8 +8,9 @@ Issuing is two short transactions around the slow part (``workers.payments`` run
    with the receipt, so numbers are unique and gap-free however many are issued at once
    (PITFALLS.md, "Gap-free numbers"); the counter is held only for that insert, not while the
    PDF is sealed. A payment has at most one receipt (unique), so a job run twice finds it.
-2. ``record_document`` stores the sealed PDF's hash beside the receipt, appends the
-   ``receipt_issued`` event and queues the party's notice. Until then the receipt is "being
+2. ``record_documents`` stores the hashes of the sealed documents beside the receipt (one per
+   configured format: the PAdES PDF, the GB/T 38540 OFD), appends the ``receipt_issued``
+   event naming them and queues the party's notice. Until then the receipt is "being
    issued"; a worker that died in between finishes it on the next run.
 
 Each agency is an issuing unit with one receipt code: ``RECEIPT_CODE_PREFIX`` followed by its
@@ -48,8 +49,8 @@ from portal.models.receipts import (
 from portal.services import evidence, outbox
 from portal.services.fines import chain_of, lock_fine
 
-__all__ = ["ReceiptConfig", "count_verification", "document_of", "find_receipt", "number_receipt",
-           "number_reversal", "record_document", "reversal_of", "verify_url"]
+__all__ = ["ReceiptConfig", "count_verification", "documents_of", "find_receipt", "number_receipt",
+           "number_reversal", "record_documents", "reversal_of", "verify_url"]
 
 
 @dataclass(frozen=True)
@@ -161,24 +162,27 @@ async def reversal_of(db: AsyncSession, receipt_id: int) -> FiscalReceipt | None
         FiscalReceipt.original_id == receipt_id))).scalar_one_or_none()
 
 
-async def document_of(db: AsyncSession, receipt_id: int) -> ReceiptDocument | None:
-    return (await db.execute(select(ReceiptDocument).where(
-        ReceiptDocument.receipt_id == receipt_id))).scalar_one_or_none()
+async def documents_of(db: AsyncSession, receipt_id: int) -> dict[str, ReceiptDocument]:
+    """The receipt's sealed documents by format (``pdf``, ``ofd``); empty while being issued."""
+    rows = (await db.execute(select(ReceiptDocument).where(ReceiptDocument.receipt_id == receipt_id)
+                             .order_by(ReceiptDocument.id))).scalars()
+    return {row.format: row for row in rows}
 
 
-async def record_document(db: AsyncSession, receipt_id: int, document_sha256: str, *, now: datetime,
-                          renderer: Renderer) -> bool:
-    """Attach the sealed PDF to the receipt (once) and tell the party; False if done before."""
+async def record_documents(db: AsyncSession, receipt_id: int, documents: dict[str, str], *,
+                           now: datetime, renderer: Renderer) -> bool:
+    """Attach the sealed documents (format → SHA-256) to the receipt, all at once and once,
+    and tell the party; False if done before."""
     row = await db.get(FiscalReceipt, receipt_id)
-    assert row is not None
+    assert row is not None and documents
     fine = await lock_fine(db, row.fine_id)
-    if await document_of(db, receipt_id) is not None:
+    if await documents_of(db, receipt_id):
         return False
     event = await evidence.append(db, chain=chain_of(fine), kind="receipt_issued", actor="portal:receipts",
                                   occurred_at=now, payload={"code": row.code, "number": row.number,
-                                                            "document_sha256": document_sha256})
-    db.add(ReceiptDocument(receipt_id=row.id, document_sha256=document_sha256, sealed_at=now,
-                           event_hash=event.hash))
+                                                            "documents": documents})
+    db.add_all([ReceiptDocument(receipt_id=row.id, format=name, document_sha256=digest, sealed_at=now,
+                                event_hash=event.hash) for name, digest in documents.items()])
     await db.flush()
     if row.kind == payments.ReceiptKind.NORMAL.value:
         case = await db.get(Case, fine.case_id)

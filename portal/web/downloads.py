@@ -38,6 +38,10 @@ def attachment(data: bytes, filename: str, media_type: str) -> Response:
     })
 
 
+OFD_MEDIA_TYPE = "application/ofd"
+"""The media type OFD readers (数科, 福昕 OFD) register for GB/T 33190 files."""
+
+
 def pdf_attachment(data: bytes, filename: str) -> Response:
     return attachment(data, filename, "application/pdf")
 

@@ -213,6 +213,8 @@ def routes() -> list[BaseRoute]:
               name="fine_receipt"),
         Route("/fines/{fine_id}/receipts/{code}/{number}/view", fines.receipt_view, methods=["GET"],
               name="fine_receipt_view"),
+        Route("/fines/{fine_id}/receipts/{code}/{number}/ofd", fines.receipt_ofd, methods=["GET"],
+              name="fine_receipt_ofd"),
         Route("/receipts/verify", receipts.verify, methods=["GET"], name="receipt_verify"),
         Route("/api/v1/fines", fines_api.create_fine, methods=["POST"], name="api_fines"),
         Route("/api/v1/fines/{fine_id}", fines_api.get_fine, methods=["GET"], name="api_fine"),

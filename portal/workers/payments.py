@@ -1,20 +1,23 @@
 """Payment follow-up, done by workers after the payment committed: fiscal e-receipts.
 
 * ``fiscal_receipt`` (subject: a payment): the receipt is numbered (gap-free, in a short
-  transaction holding the counter), rendered (`payments.render_receipt_pdf`: the fields, the
-  total in capital numerals, a QR code to ``/receipts/verify``, the data as an embedded JSON
-  file), sealed at PAdES B-LT and stored; then the ``receipt_issued`` event and the party's
-  notice. The job row was written in the transaction that recorded the payment, so a crash
-  anywhere after that commit leaves a due job: the next worker (after restart, or after the
-  lease of a worker that died) finishes it, and finds the number already taken if the crash
-  came after numbering. Exactly one receipt per payment, whatever happens.
+  transaction holding the counter), rendered in each configured format (``RECEIPT_FORMATS``):
+  as PDF (`payments.render_receipt_pdf`: the fields, the total in capital numerals, a QR code
+  to ``/receipts/verify``, the data as an embedded JSON file) sealed at PAdES B-LT, and as OFD
+  (GB/T 33190: the same text, `payments.receipt_lines`, and the JSON as its attachment)
+  sealed per GB/T 38540; the documents are stored, then recorded together with the
+  ``receipt_issued`` event and the party's notice. The job row was written in the
+  transaction that recorded the payment, so a crash anywhere after that commit leaves a due
+  job: the next worker (after restart, or after the lease of a worker that died) finishes
+  it, and finds the number already taken if the crash came after numbering. Exactly one
+  receipt per payment, whatever happens.
 * ``receipt_reversal`` (subject: a refund): the red-letter receipt (红冲) cancelling the
   refunded payment's receipt, the same way. It waits for the original when that is still
   being issued.
 
-Sealing: the portal's seal (``Notary.seal``), the one seal the portal holds in production;
-the receipt names the agency as the issuing unit (开票单位). The seal sits over the issuing
-unit's line, as a paper seal would.
+Sealing: the portal's seal (``Notary.seal``, and its GB/T 38540 seal, ``Notary.seal_ofd``,
+for the OFD), the seals the portal holds in production; the receipt names the agency as the
+issuing unit (开票单位). The seal sits over the issuing unit's line, as a paper seal would.
 
 ``JOBS`` maps each kind to its handler; ``workers.jobs`` claims, runs and retries them, as it
 does for ``workers.eservice``.
@@ -31,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import payments
 from notifications import Renderer
+from payments.catalogue import RECEIPT
 from portal.blobstore import BlobStore
 from portal.catalogue import PAYMENTS
 from portal.database import transaction, utcnow
@@ -44,6 +48,7 @@ from portal.services.payment_orders import REVERSAL_JOB
 from portal.settings import Settings
 from portal.workers.jobs import JobKinds, NotYet
 from signing import SealPlacement, SigningError
+from signing.ofd_build import build_ofd
 
 SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
 """Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
@@ -55,6 +60,9 @@ class Sealer(Protocol):
     async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
                    location: str | None = None) -> bytes: ...
 
+    async def seal_ofd(self, ofd: bytes, *, page_id: str = "1",
+                       box_mm: tuple[float, float, float, float]) -> bytes: ...
+
 
 @dataclass(frozen=True)
 class PaymentDeps:
@@ -64,6 +72,7 @@ class PaymentDeps:
     renderer: Renderer
     public_url: str
     receipts: ReceiptConfig
+    formats: tuple[str, ...] = ("pdf",)
     font: Path | None = None
 
     @property
@@ -76,23 +85,41 @@ def deps_for(settings: Settings, sessions: async_sessionmaker[AsyncSession], not
     """The deps from settings (``portal worker``, ``portal run``, tests)."""
     return PaymentDeps(sessions, notary, blobs, outbox.renderer_for(settings.public_url),
                        settings.public_url, ReceiptConfig(
-                           settings.payments.receipt_code_prefix, settings.key("receipt_check")))
+                           settings.payments.receipt_code_prefix, settings.key("receipt_check")),
+                       settings.payments.receipt_formats)
 
 
 async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:
-    """Render, seal and store a numbered receipt's PDF unless that was done already."""
+    """Render, seal and store a numbered receipt's documents unless that was done already."""
     async with deps.sessions() as db:
         row = await db.get(FiscalReceipt, receipt_id)
         assert row is not None
-        if await fiscal_receipts.document_of(db, receipt_id) is not None:
+        if await fiscal_receipts.documents_of(db, receipt_id):
             return
     receipt = payments.receipt_from_json(row.data.encode())
     url = fiscal_receipts.verify_url(deps.public_url, row.code, row.number, row.check_code)
-    unsealed = await asyncio.to_thread(payments.render_receipt_pdf, receipt, url, deps.font_path)
-    sealed = await deps.notary.seal(unsealed, SEAL_PLACEMENT, reason=PAYMENTS["seal_reason"])
-    digest = await deps.blobs.put(sealed)
+    documents = {}
+    for name in deps.formats:
+        sealed = await (_sealed_pdf if name == "pdf" else _sealed_ofd)(deps, receipt, url)
+        documents[name] = await deps.blobs.put(sealed)
     async with transaction(deps.sessions) as db:
-        await fiscal_receipts.record_document(db, receipt_id, digest, now=utcnow(), renderer=deps.renderer)
+        await fiscal_receipts.record_documents(db, receipt_id, documents, now=utcnow(),
+                                               renderer=deps.renderer)
+
+
+async def _sealed_pdf(deps: PaymentDeps, receipt: payments.Receipt, url: str) -> bytes:
+    unsealed = await asyncio.to_thread(payments.render_receipt_pdf, receipt, url, deps.font_path)
+    return await deps.notary.seal(unsealed, SEAL_PLACEMENT, reason=PAYMENTS["seal_reason"])
+
+
+async def _sealed_ofd(deps: PaymentDeps, receipt: payments.Receipt, url: str) -> bytes:
+    """The OFD, its stamp over the issuing unit's line (`signing.ofd_build.build_ofd` sets
+    line ``n`` of the page, the title being line 0, 9 mm apart from 20 mm down)."""
+    title, lines = payments.receipt_lines(receipt, url)
+    unsealed = build_ofd(title, lines, created=receipt.issued_at_china.date(),
+                         attachments={payments.ATTACHMENT_NAME: payments.receipt_json(receipt)})
+    issuer_line = 1 + lines.index(f"{RECEIPT['issuer']}：{receipt.issuer}")
+    return await deps.notary.seal_ofd(unsealed, box_mm=(130.0, 20.0 + issuer_line * 9 - 16, 40.0, 40.0))
 
 
 async def issue_receipt(deps: PaymentDeps, payment_id: int) -> None:

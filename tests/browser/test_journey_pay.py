@@ -75,7 +75,7 @@ async def verify_the_receipt(phone: Phone, page: Page, total: str) -> None:
     """The receipt's 查验 link: the public check says the seal is valid and counts the check."""
     await page.get_by_role("link", name="查验").first.click()
     await page.wait_for_url("**/receipts/verify?**")
-    await in_first_screen(page.get_by_text("电子印章：有效"))
+    await in_first_screen(page.get_by_text("电子印章（PDF）：有效"))
     main = page.locator("main")
     await expect(main).to_contain_text("已被查验 1 次")
     await expect(main).to_contain_text(total)

@@ -76,7 +76,7 @@ async def _verify_on_public_page(page: Page, live_server: LiveServer, pdf: bytes
     await page.get_by_role("link", name="查验").first.click()
     await page.wait_for_url("**/receipts/verify?**")
     main = page.locator("main")
-    await expect(main).to_contain_text("电子印章：有效")
+    await expect(main).to_contain_text("电子印章（PDF）：有效")
     await expect(main).to_contain_text("已被查验 1 次")
     await expect(main).to_contain_text(total)
     await assert_accessible(page)

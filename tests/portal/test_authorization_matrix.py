@@ -151,6 +151,7 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/fines/{fine_id}/pay"): Rule("fine", PARTY_ACT),  # owner: 303 to the platform
     ("GET", "/fines/{fine_id}/receipts/{code}/{number}"): Rule("receipt", PARTY_READ),
     ("GET", "/fines/{fine_id}/receipts/{code}/{number}/view"): Rule("receipt", PARTY_READ),
+    ("GET", "/fines/{fine_id}/receipts/{code}/{number}/ofd"): Rule("receipt", PARTY_READ),
     ("GET", "/api/v1/fines/{fine_id}"): Rule("fine", AGENCY_READ),
     ("POST", "/api/v1/fines/{fine_id}/refunds"): Rule("fine", AGENCY_REFUND, "refund"),
     # a day is nobody's object: each agency reads its own part of the day's run (none yet here)

@@ -16,6 +16,8 @@
                                                cancelled or failed at the platform, what to do
     GET  /fines/{id}/receipts/{code}/{number}  the sealed e-receipt (PDF attachment: 下载)
     GET  …/{number}/view                       the same, shown in the browser (查看)
+    GET  …/{number}/ofd                        the e-receipt as OFD sealed per GB/T 38540 (下载),
+                                               when ``RECEIPT_FORMATS`` issued it
 
 The task comes first: the outcome of the last payment, what to pay today with
 the due date and the pay button, before the fine's details and the law. Under an instalment
@@ -50,7 +52,7 @@ from portal.todo import countdown
 from portal.web.auth import CurrentUser, require_party
 from portal.web.clock import request_now
 from portal.web.csrf import csrf_token
-from portal.web.downloads import pdf_attachment, pdf_inline
+from portal.web.downloads import OFD_MEDIA_TYPE, attachment, pdf_attachment, pdf_inline
 from portal.web.rendering import render
 from portal.web.security_headers import content_security_policy
 
@@ -192,30 +194,37 @@ async def pay(request: Request) -> Response:
 
 async def receipt(request: Request) -> Response:
     """下载: the sealed e-receipt as a file."""
-    data, name = await _receipt(request)
+    data, name = await _receipt(request, "pdf")
     return pdf_attachment(data, name)
 
 
 async def receipt_view(request: Request) -> Response:
     """查看: the same receipt shown in the browser; the portal made and sealed it, so it may
     go inline (``downloads`` says when a PDF may)."""
-    data, name = await _receipt(request)
+    data, name = await _receipt(request, "pdf")
     return pdf_inline(data, name)
 
 
-async def _receipt(request: Request) -> tuple[bytes, str]:
+async def receipt_ofd(request: Request) -> Response:
+    """下载 (OFD): the receipt sealed per GB/T 38540, always a download (browsers show no OFD)."""
+    data, name = await _receipt(request, "ofd")
+    return attachment(data, name, OFD_MEDIA_TYPE)
+
+
+async def _receipt(request: Request, document_format: str) -> tuple[bytes, str]:
     user = await _party(request)
     code, number = request.path_params["code"], request.path_params["number"]
     async with request.app.state.sessions() as db:
         fine = await fines.fine_for_party(db, user.acting_party_id, request.path_params["fine_id"])
         views = await fine_views.receipt_views(db, fine.id)
     found = next((v for v in views if (v.row.code, v.row.number) == (code, number)), None)
-    if found is None or found.document is None:
+    document = found.documents.get(document_format) if found is not None else None
+    if found is None or document is None:
         raise NotFound()
     try:
-        data = bytes(await request.app.state.blobs.get(found.document.document_sha256))
+        data = bytes(await request.app.state.blobs.get(document.document_sha256))
     except BlobCorrupted:
-        log.critical("stored receipt fails its hash check", extra={"object": found.document.document_sha256})
+        log.critical("stored receipt fails its hash check", extra={"object": document.document_sha256})
         raise ReceiptDamaged() from None
     name = PAYMENTS["reversal_name" if found.row.kind == "reversal" else "receipt_name"]
-    return data, name.format(code=code, number=number)
+    return data, name.format(code=code, number=number, extension=document_format)

@@ -3,9 +3,11 @@
 Anyone holding a receipt (the payer, an auditor, the payer's employer) can check it without
 logging in, by typing its code, number and check code, or by scanning its QR code, whose link
 carries the same three values (no personal data). The answer shows the receipt's data as
-issued, whether the sealed PDF the portal holds still validates (``Notary.verify``, in a
-worker process; fail closed), whether it was reversed by a red-letter receipt (红冲), and how
-many times it has been verified — this verification included. Counting on a GET is deliberate:
+issued, whether each sealed document the portal holds of it — the PAdES PDF and the OFD
+sealed per GB/T 38540, as ``RECEIPT_FORMATS`` issued it — still validates (``Notary.verify``,
+one verifier for both, in a worker process; fail closed), whether it was reversed by a
+red-letter receipt (红冲), and how many times it has been verified — this verification
+included. Counting on a GET is deliberate:
 a QR scan is a GET, and the count is a statistic about the receipt, not anyone's state.
 
 Limited per client (ASVS v5.0.0-2.4.1): the check code's 30 bits make guessing hopeless within
@@ -57,7 +59,7 @@ async def verify(request: Request) -> Response:
             return render(request, "pages/receipts/verify.html", {"typed": typed, "not_found": True},
                           status=404, headers=_HEADERS)
         count = await fiscal_receipts.count_verification(db, found.id, now=request_now(request))
-        document = await fiscal_receipts.document_of(db, found.id)
+        documents = await fiscal_receipts.documents_of(db, found.id)
         reversal = await fiscal_receipts.reversal_of(db, found.id)
         original = await db.get(FiscalReceipt, found.original_id) if found.original_id else None
     receipt = payments.receipt_from_json(found.data.encode())
@@ -66,15 +68,18 @@ async def verify(request: Request) -> Response:
     issuer = payments.ReceiptIssuer(receipt.code, receipt.issuer, config.secret)
     return render(request, "pages/receipts/verify.html", {
         "typed": typed, "receipt": receipt, "row": found, "count": count, "reversal": reversal,
-        "original": original, "seal": await _seal_state(request, document),
+        "original": original, "seals": await _seal_states(request, documents),
         "check_code_ok": issuer.verifies(receipt),
     }, headers=_HEADERS)
 
 
-async def _seal_state(request: Request, document: ReceiptDocument | None) -> str:
-    """``valid`` | ``invalid`` | ``issuing`` (not sealed yet) | ``damaged`` (stored bytes changed)."""
-    if document is None:
-        return "issuing"
+async def _seal_states(request: Request, documents: dict[str, ReceiptDocument]) -> dict[str, str]:
+    """Per document format, ``valid`` | ``invalid`` | ``damaged`` (stored bytes changed);
+    empty while the receipt is being issued (not sealed yet)."""
+    return {name: await _seal_state(request, document) for name, document in documents.items()}
+
+
+async def _seal_state(request: Request, document: ReceiptDocument) -> str:
     try:
         data = bytes(await request.app.state.blobs.get(document.document_sha256))
     except (BlobCorrupted, BlobMissing, OSError):

@@ -20,6 +20,11 @@ class DyingSeal:
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
 
+    async def seal_ofd(self, ofd: bytes, *, page_id: str = "1",
+                       box_mm: tuple[float, float, float, float]) -> bytes:
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
+
 
 async def main(database_url: str, data_dir: str) -> None:
     settings = load_settings({"DATABASE_URL": database_url, "DATA_DIR": data_dir,

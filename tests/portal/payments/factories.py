@@ -130,13 +130,19 @@ def payment_deps(app: Starlette, database: Database, *, notary: object | None = 
 
 
 class StubSeal:
-    """Returns the PDF unsealed: for tests about numbering, where sealing only costs time."""
+    """Returns the PDF or OFD unsealed: for tests about numbering, where sealing only costs time."""
 
     calls = 0
+    ofd_calls = 0
 
     async def seal(self, pdf: bytes, placement: object, *, reason: str, location: str | None = None) -> bytes:
         self.calls += 1
         return pdf
+
+    async def seal_ofd(self, ofd: bytes, *, page_id: str = "1",
+                       box_mm: tuple[float, float, float, float]) -> bytes:
+        self.ofd_calls += 1
+        return ofd
 
 
 def csrf(page: str) -> str:

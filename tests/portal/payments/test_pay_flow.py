@@ -79,7 +79,7 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
     verified = await client.get("/receipts/verify", params={
         "code": code, "number": number, "check": receipt.check_code})
     assert verified.status_code == 200
-    assert "电子印章：<strong>有效</strong>" in verified.text
+    assert "电子印章（PDF）：<strong>有效</strong>" in verified.text
     assert "已被查验 <strong>1</strong> 次" in verified.text
     assert "壹仟元整" in verified.text
     again = await client.get("/receipts/verify", params={

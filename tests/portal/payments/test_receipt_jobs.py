@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select, text, update
+from sqlalchemy import exists, func, select, text, update
 from starlette.applications import Starlette
 
 from portal.models.jobs import Job
@@ -31,10 +31,10 @@ FINES = 50
 
 async def _receipts(database: Database) -> list[tuple[str, str, bool]]:
     async with database.sessions() as db:
-        rows = (await db.execute(select(FiscalReceipt.code, FiscalReceipt.number, ReceiptDocument.id)
-                                 .outerjoin(ReceiptDocument, ReceiptDocument.receipt_id == FiscalReceipt.id)
+        sealed = exists().where(ReceiptDocument.receipt_id == FiscalReceipt.id)
+        rows = (await db.execute(select(FiscalReceipt.code, FiscalReceipt.number, sealed)
                                  .order_by(FiscalReceipt.number))).all()
-    return [(code, number, document is not None) for code, number, document in rows]
+    return [(code, number, bool(document)) for code, number, document in rows]
 
 
 async def _paid(database: Database, app: Starlette, client: httpx.AsyncClient, settings: Settings) -> None:

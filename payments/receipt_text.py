@@ -39,7 +39,7 @@ def form_rows(receipt: Receipt) -> list[list[tuple[str, int]]]:
 def receipt_lines(receipt: Receipt, verify_url: str) -> tuple[str, list[str]]:
     """The title and the lines of text of the receipt, in the PDF's order: the form's rows
     (``标签：值``), the items with their amounts, the totals, the issuing unit, the notes and
-    the verification link (the PDF's QR code encodes the same)."""
+    the verification link (the documents' QR code encodes the same)."""
     reversal = receipt.kind is ReceiptKind.REVERSAL
     lines = ["　".join(f"{label}：{value}"
                       for (label, _), (value, _) in zip(row[::2], row[1::2], strict=True))

@@ -1,6 +1,7 @@
 """Writing OFD files and sealing them per GB/T 33190 / GB/T 38540 (the development seal system).
 
-``build_ofd(title, lines)`` writes a small one-page OFD document (text on an A4 page).
+``build_ofd(title, lines)`` writes a small one-page OFD document (text on an A4 page, and
+optionally pictures and attachments).
 ``seal_ofd(data, seal, signer, ...)`` adds one signature the way GB/T 33190 §18 describes it:
 a ``Signature.xml`` whose ``SignedInfo`` names every file already in the package with its SM3
 digest (``CheckMethod`` SM3, including ``Signatures.xml`` as it stands with the new entry),
@@ -17,7 +18,8 @@ import datetime as dt
 import enum
 import io
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from asn1crypto import x509
@@ -27,7 +29,7 @@ from signing.ofd_package import OFD_NAMESPACE
 from signing.ses import build_signature
 from signing.sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2PrivateKey, sm3
 
-__all__ = ["SignedValueKind", "build_ofd", "seal_ofd"]
+__all__ = ["OfdImage", "SignedValueKind", "build_ofd", "seal_ofd"]
 
 _HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -39,54 +41,83 @@ class SignedValueKind(enum.StrEnum):
     """GB/T 35275 SM2 detached ``SignedData`` (a digital signature without a seal picture)."""
 
 
+@dataclass(frozen=True)
+class OfdImage:
+    """A PNG picture drawn on the page in ``box_mm`` (x, y, width, height from the top left)."""
+
+    png: bytes
+    box_mm: tuple[float, float, float, float]
+
+
 def build_ofd(
     title: str,
     lines: Iterable[str],
     *,
     page_size_mm: tuple[float, float] = (210.0, 297.0),
     created: dt.date | None = None,
+    images: Sequence[OfdImage] = (),
     attachments: Mapping[str, bytes] | None = None,
 ) -> bytes:
     """A one-page OFD with ``title`` and ``lines`` of text (宋体, 5 mm; a line wider than the
-    text box is wrapped). ``created`` is the document's creation date (default today: a
-    document made twice from the same values with it is the same bytes). ``attachments``
-    (file name → content) become the document's attachments (GB/T 33190 §20), as the
-    structured data of a fiscal e-receipt travels with it."""
+    text box is wrapped) and ``images`` (GB/T 33190 §13, from the document's resources).
+    ``created`` is the document's creation date (default today: a document made twice from
+    the same values with it is the same bytes). ``attachments`` (file name → content) become
+    the document's attachments (GB/T 33190 §20), as the structured data of a fiscal e-receipt
+    travels with it. Every object has its own ID, ``MaxUnitID`` the largest."""
     width, height = page_size_mm
     today = (created or dt.datetime.now(dt.UTC).date()).isoformat()
+    wrapped = [part for line in [title, *lines] for part in _wrapped(line)]
     texts = [
         f'<ofd:TextObject ID="{10 + index}" Boundary="20 {20 + index * 9} 170 8" Font="2" Size="5">'
         f'<ofd:TextCode X="0" Y="5">{escape(line)}</ofd:TextCode></ofd:TextObject>'
-        for index, line in enumerate(part for line in [title, *lines] for part in _wrapped(line))
+        for index, line in enumerate(wrapped)
     ]
+    next_id = 10 + len(wrapped)
+    media, drawn = [], []
+    for index, image in enumerate(images):
+        media_id, object_id = next_id, next_id + 1
+        next_id += 2
+        x, y, w, h = image.box_mm
+        media.append(f'<ofd:MultiMedia ID="{media_id}" Type="Image" Format="PNG">'
+                     f"<ofd:MediaFile>image_{index}.png</ofd:MediaFile></ofd:MultiMedia>")
+        drawn.append(f'<ofd:ImageObject ID="{object_id}" Boundary="{x} {y} {w} {h}" CTM="{w} 0 0 {h} 0 0" '
+                     f'ResourceID="{media_id}"/>')
     attached = dict(attachments or {})
     attachment_list = "".join(
-        f'<ofd:Attachment ID="{index + 1}" Name={quoteattr(name)} '
+        f'<ofd:Attachment ID="{next_id + index}" Name={quoteattr(name)} '
         f'Format={quoteattr(name.rpartition(".")[2])} '
         f'CreationDate="{today}" Size="{len(content) / 1024:.3f}" Visible="true" Usage="none">'
         f"<ofd:FileLoc>{escape(name)}</ofd:FileLoc></ofd:Attachment>"
         for index, (name, content) in enumerate(attached.items())
     )
+    max_id = next_id + len(attached) - 1
     files = {
         "OFD.xml": f'{_HEADER}<ofd:OFD xmlns:ofd="{OFD_NAMESPACE}" Version="1.0" DocType="OFD">'
         f"<ofd:DocBody><ofd:DocInfo><ofd:DocID>{sm3(title.encode()).hex()[:32]}</ofd:DocID>"
         f"<ofd:Title>{escape(title)}</ofd:Title><ofd:CreationDate>{today}</ofd:CreationDate></ofd:DocInfo>"
         "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
         "Doc_0/Document.xml": f'{_HEADER}<ofd:Document xmlns:ofd="{OFD_NAMESPACE}"><ofd:CommonData>'
-        f"<ofd:MaxUnitID>100</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {width} {height}"
-        "</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
+        f"<ofd:MaxUnitID>{max_id}</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {width} {height}"
+        "</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes>"
+        f"{'<ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>' if media else ''}</ofd:CommonData>"
         '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>'
         f"{'<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments>' if attached else ''}</ofd:Document>",
         "Doc_0/PublicRes.xml": f'{_HEADER}<ofd:Res xmlns:ofd="{OFD_NAMESPACE}" BaseLoc="Res"><ofd:Fonts>'
         '<ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>',
         "Doc_0/Pages/Page_0/Content.xml": f'{_HEADER}<ofd:Page xmlns:ofd="{OFD_NAMESPACE}"><ofd:Content>'
-        f'<ofd:Layer ID="3">{"".join(texts)}</ofd:Layer></ofd:Content></ofd:Page>',
+        f'<ofd:Layer ID="3">{"".join(texts)}{"".join(drawn)}</ofd:Layer></ofd:Content></ofd:Page>',
     }
+    if media:
+        files["Doc_0/DocumentRes.xml"] = (
+            f'{_HEADER}<ofd:Res xmlns:ofd="{OFD_NAMESPACE}" BaseLoc="Res"><ofd:MultiMedias>'
+            f"{''.join(media)}</ofd:MultiMedias></ofd:Res>"
+        )
     if attached:
         files["Doc_0/Attachs/Attachments.xml"] = (
             f'{_HEADER}<ofd:Attachments xmlns:ofd="{OFD_NAMESPACE}">{attachment_list}</ofd:Attachments>'
         )
     encoded = {name: text.encode() for name, text in files.items()}
+    encoded.update({f"Doc_0/Res/image_{index}.png": image.png for index, image in enumerate(images)})
     encoded.update({f"Doc_0/Attachs/{name}": content for name, content in attached.items()})
     return _zip(encoded)
 

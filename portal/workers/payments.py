@@ -4,7 +4,7 @@
   transaction holding the counter), rendered in each configured format (``RECEIPT_FORMATS``):
   as PDF (`payments.render_receipt_pdf`: the fields, the total in capital numerals, a QR code
   to ``/receipts/verify``, the data as an embedded JSON file) sealed at PAdES B-LT, and as OFD
-  (GB/T 33190: the same text, `payments.receipt_lines`, and the JSON as its attachment)
+  (GB/T 33190: the same text, `payments.receipt_lines`, the QR code, the JSON as its attachment)
   sealed per GB/T 38540; the documents are stored, then recorded together with the
   ``receipt_issued`` event and the party's notice. The job row was written in the
   transaction that recorded the payment, so a crash anywhere after that commit leaves a due
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import payments
 from notifications import Renderer
 from payments.catalogue import RECEIPT
+from payments.receipt_pdf import qr_png
 from portal.blobstore import BlobStore
 from portal.catalogue import PAYMENTS
 from portal.database import transaction, utcnow
@@ -48,10 +49,12 @@ from portal.services.payment_orders import REVERSAL_JOB
 from portal.settings import Settings
 from portal.workers.jobs import JobKinds, NotYet
 from signing import SealPlacement, SigningError
-from signing.ofd_build import build_ofd
+from signing.ofd_build import OfdImage, build_ofd
 
 SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
 """Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
+QR_BOX_MM = (165.0, 10.0, 30.0, 30.0)
+"""The OFD's QR code to ``/receipts/verify``: top right, beside the title, as on the PDF."""
 
 
 class Sealer(Protocol):
@@ -116,7 +119,8 @@ async def _sealed_ofd(deps: PaymentDeps, receipt: payments.Receipt, url: str) ->
     """The OFD, its stamp over the issuing unit's line (`signing.ofd_build.build_ofd` sets
     line ``n`` of the page, the title being line 0, 9 mm apart from 20 mm down)."""
     title, lines = payments.receipt_lines(receipt, url)
-    unsealed = build_ofd(title, lines, created=receipt.issued_at_china.date(),
+    qr_code = OfdImage(await asyncio.to_thread(qr_png, url), QR_BOX_MM)
+    unsealed = build_ofd(title, lines, created=receipt.issued_at_china.date(), images=[qr_code],
                          attachments={payments.ATTACHMENT_NAME: payments.receipt_json(receipt)})
     issuer_line = 1 + lines.index(f"{RECEIPT['issuer']}：{receipt.issuer}")
     return await deps.notary.seal_ofd(unsealed, box_mm=(130.0, 20.0 + issuer_line * 9 - 16, 40.0, 40.0))

@@ -1,7 +1,7 @@
-"""Fiscal e-receipts as OFD sealed per GB/T 38540 (issue 17, the portal's own; FJ art. 20,
-e-receipt): issued beside the PDF as ``RECEIPT_FORMATS`` says, downloaded from the fine page,
-and valid for the receipt check page, for ``/verify`` and for OpenSSL's SM2 verification of
-every signature value in it."""
+"""Fiscal e-receipts as OFD (GB/T 33190) sealed per GB/T 38540 with the portal's SM2 seal (FJ
+art. 20, e-receipt): issued beside the PDF or instead of it as ``RECEIPT_FORMATS`` says,
+downloaded from the fine page, and valid for the receipt check page, for ``/verify`` and for
+OpenSSL's SM2 verification of every signature value in it."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 import payments
+from payments.receipt_pdf import qr_png
 from portal.errors import ConfigurationError
 from portal.models.evidence import EvidenceEvent
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
+from portal.services import fiscal_receipts
 from portal.settings import load_settings
 from portal.workers import payments as payment_jobs
 from signing import AlgorithmFamily
@@ -48,7 +50,7 @@ async def _paid(database: Database, app: Starlette, client: httpx.AsyncClient) -
 
 async def test_receipt_issued_as_ofd_downloads_verifies_on_every_page_and_openssl_agrees(
         database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
-    # issue 17: development has the GB/T 38540 seal, so receipts are PDF and OFD by default
+    # development has the GB/T 38540 seal, so receipts are PDF and OFD by default
     assert app.state.settings.payments.receipt_formats == ("pdf", "ofd")
     fine_id = await _paid(database, app, client)
     assert await payment_jobs.JOBS.drain(payment_deps(app, database)) == 1
@@ -79,6 +81,8 @@ async def test_receipt_issued_as_ofd_downloads_verifies_on_every_page_and_openss
     content = files["Doc_0/Pages/Page_0/Content.xml"].decode()
     for text in ("财政电子票据", receipt.number, receipt.check_code, "壹仟元整", "开票单位："):
         assert text in content, text
+    verify_url = fiscal_receipts.verify_url(app.state.settings.public_url, code, number, receipt.check_code)
+    assert "<ofd:ImageObject" in content and files["Doc_0/Res/image_0.png"] == qr_png(verify_url)
 
     # the portal's verifier: a GB/T 38540 seal of the portal, every file protected
     report = await app.state.notary.verify(ofd)

@@ -28,6 +28,7 @@ from portal.notary import Notary
 from portal.services.consent_views import ConfirmationContent
 from portal.vocabulary import PERSON
 from signing import (
+    OWN_WORK,
     KeySigner,
     PadesLevel,
     SealPlacement,
@@ -59,13 +60,14 @@ async def confirmation_content(db: AsyncSession, *, acting_party_id: int, signer
 
 
 async def sign_as(notary: Notary, signer: KeySigner, pdf: bytes, placement: SealPlacement,
-                  reason: str) -> bytes:
-    """Sign ``pdf`` for the person (B-T: with a trusted time) and verify the result."""
+                  reason: str, *, client: str = OWN_WORK) -> bytes:
+    """Sign ``pdf`` for the person (B-T: with a trusted time) and verify the result, as a job
+    of ``client`` (whose request this is) in the verification workers' fair share."""
     services = await notary.services()
     settings = SignatureSettings(level=PadesLevel.B_T, placement=placement, reason=reason)
     signed = await async_sign_pdf(pdf, signer, settings, timestamps=services.timestamps,
                                   trust=services.trust)
-    report = await notary.verify(signed)
+    report = await notary.verify(signed, client=client)
     if not report.passed:
         raise Unprocessable("signature_invalid", extra={"report": report.to_json_dict()})
     return signed

@@ -155,7 +155,8 @@ async def sign(request: Request) -> Response:
     content = await _content(request, user, agency_ids, email)
     pdf, placement = await asyncio.to_thread(render_confirmation, content, created_at=utcnow())
     signed = await consent_documents.sign_as(request.app.state.notary, await remote_signer(request, user),
-                                             pdf, placement, CONSENT["signature_reason"])
+                                             pdf, placement, CONSENT["signature_reason"],
+                                             client=client_key(request))
     return await _record(request, user, signed, scope, agency_ids, email, "remote_signature")
 
 
@@ -235,7 +236,8 @@ async def revoke(request: Request) -> Response:
     pdf, placement = await asyncio.to_thread(render_revocation, content, revoked_consent=revoked,
                                              created_at=utcnow())
     signed = await consent_documents.sign_as(request.app.state.notary, await remote_signer(request, user),
-                                             pdf, placement, CONSENT["revocation_reason"])
+                                             pdf, placement, CONSENT["revocation_reason"],
+                                             client=client_key(request))
     digest = await request.app.state.blobs.put(signed)
     async with transaction(request.app.state.sessions) as db:
         ended, _ = await consent.record_revocation(db, party_id=user.acting_party_id,

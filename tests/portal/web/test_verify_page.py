@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from signing import Indication, SignatureKind, VerificationContext, verify_pdf
 from tests.conftest import Database, csrf_from, make_settings
 from tests.portal import verify_samples as samples
 from tests.signing.gm_corpus import entries, rezip
+from tests.signing.hostile import long_last_line, many_revisions
 from tests.signing.sample_pdfs import make_pdf
 
 REPORT_URL = re.compile(r"^/verify/reports/([A-Za-z0-9_-]+)$")
@@ -212,6 +214,17 @@ async def test_htmx_upload_answers_the_report_block_and_pushes_its_url(client: h
     assert "<html" not in response.text and samples.VALID_SUMMARY in response.text
     assert REPORT_URL.match(response.headers["hx-push-url"])
     assert "HX-Request" in response.headers["vary"]
+
+
+async def test_a_pdf_built_to_be_slow_is_refused_from_its_outline_in_moments(
+        client: httpx.AsyncClient) -> None:
+    # SECURITY.md "Uploads and PDFs" (15.2.2): pyHanko would spend seconds on each (a last line
+    # megabytes long, thousands of revisions); the report says why it was not verified
+    for hostile in (long_last_line(make_pdf(1), 9_000_000), many_revisions(make_pdf(1), 20_000)):
+        started = time.perf_counter()
+        page = (await client.get(await _report_path(client, hostile))).text
+        assert time.perf_counter() - started < 5.0
+        assert "无法验证：文件结构异常（文件末尾格式不规范或修订次数过多）" in page
 
 
 @pytest.mark.parametrize(("name", "data", "status", "message"), [

@@ -29,7 +29,7 @@ from signing.ofd_package import OFD_NAMESPACE
 from signing.ses import build_signature
 from signing.sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2PrivateKey, sm3
 
-__all__ = ["OfdImage", "SignedValueKind", "build_ofd", "seal_ofd"]
+__all__ = ["OfdImage", "SignedValueKind", "build_ofd", "line_top_mm", "seal_ofd"]
 
 _HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -124,6 +124,13 @@ def build_ofd(
 
 _LINE_EMS = 34
 """Ems of 5 mm in the 170 mm text box; a Latin letter or digit is half an em."""
+
+
+def line_top_mm(title: str, lines: Sequence[str], index: int) -> float:
+    """How far from the top of ``build_ofd``'s page line ``index`` of ``lines`` starts (the
+    title and wrapped lines above it counted): where a stamp over that line goes."""
+    above = sum(len(_wrapped(line)) for line in [title, *lines[:index]])
+    return 20.0 + above * 9
 
 
 def _wrapped(line: str) -> list[str]:

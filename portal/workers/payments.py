@@ -49,7 +49,7 @@ from portal.services.payment_orders import REVERSAL_JOB
 from portal.settings import Settings
 from portal.workers.jobs import JobKinds, NotYet
 from signing import SealPlacement, SigningError
-from signing.ofd_build import OfdImage, build_ofd
+from signing.ofd_build import OfdImage, build_ofd, line_top_mm
 
 SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
 """Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
@@ -116,14 +116,13 @@ async def _sealed_pdf(deps: PaymentDeps, receipt: payments.Receipt, url: str) ->
 
 
 async def _sealed_ofd(deps: PaymentDeps, receipt: payments.Receipt, url: str) -> bytes:
-    """The OFD, its stamp over the issuing unit's line (`signing.ofd_build.build_ofd` sets
-    line ``n`` of the page, the title being line 0, 9 mm apart from 20 mm down)."""
+    """The OFD, its 40 mm stamp centred over the issuing unit's line."""
     title, lines = payments.receipt_lines(receipt, url)
     qr_code = OfdImage(await asyncio.to_thread(qr_png, url), QR_BOX_MM)
     unsealed = build_ofd(title, lines, created=receipt.issued_at_china.date(), images=[qr_code],
                          attachments={payments.ATTACHMENT_NAME: payments.receipt_json(receipt)})
-    issuer_line = 1 + lines.index(f"{RECEIPT['issuer']}：{receipt.issuer}")
-    return await deps.notary.seal_ofd(unsealed, box_mm=(130.0, 20.0 + issuer_line * 9 - 16, 40.0, 40.0))
+    issuer_top = line_top_mm(title, lines, lines.index(f"{RECEIPT['issuer']}：{receipt.issuer}"))
+    return await deps.notary.seal_ofd(unsealed, box_mm=(130.0, issuer_top - 16, 40.0, 40.0))
 
 
 async def issue_receipt(deps: PaymentDeps, payment_id: int) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from signing import AlgorithmFamily, Indication, SubIndication, VerificationContext, verification_cache
 from signing.documents import verify_document
+from signing.ofd_build import build_ofd, line_top_mm
 from signing.ses import SesVersion
 from tests.signing.gm_corpus import (
     AGENCY,
@@ -163,3 +164,13 @@ def test_v1_and_v4_are_told_apart(gm_corpus: GmCorpus) -> None:
     v4 = read_signature(entries(gm_corpus.v4)["Doc_0/Signs/Sign_0/SignedValue.dat"])
     assert (v1.version, v4.version) == (SesVersion.V1, SesVersion.V4)
     assert v1.property_info == v4.property_info == "/Doc_0/Signs/Sign_0/Signature.xml"
+
+
+def test_a_line_wider_than_the_page_wraps_and_line_top_counts_the_wrapped_lines() -> None:
+    # a long party name must not run off the page, nor push a stamp off its line
+    name = "交款人：" + "某" * 40
+    ofd = build_ofd("标题", [name, "开票单位：某局"])
+    content = entries(ofd)["Doc_0/Pages/Page_0/Content.xml"].decode()
+    assert content.count("<ofd:TextObject ") == 4  # title, the name on two lines, the issuer
+    assert line_top_mm("标题", [name, "开票单位：某局"], 1) == 20 + 3 * 9
+    assert 'Boundary="20 47 170 8" Font="2" Size="5"><ofd:TextCode X="0" Y="5">开票单位' in content

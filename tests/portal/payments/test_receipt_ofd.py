@@ -83,6 +83,12 @@ async def test_receipt_issued_as_ofd_downloads_verifies_on_every_page_and_openss
         assert text in content, text
     verify_url = fiscal_receipts.verify_url(app.state.settings.public_url, code, number, receipt.check_code)
     assert "<ofd:ImageObject" in content and files["Doc_0/Res/image_0.png"] == qr_png(verify_url)
+    # the stamp is centred over the issuing unit's line, as a paper seal would be
+    issuer_top = re.search(r'Boundary="20 ([\d.]+) 170 8"[^>]*><ofd:TextCode[^>]*>开票单位：', content)
+    stamp = re.search(r'<ofd:StampAnnot [^>]*Boundary="([\d.]+) ([\d.]+) 40.0 40.0"',
+                      files["Doc_0/Signs/Sign_0/Signature.xml"].decode())
+    assert issuer_top is not None and stamp is not None
+    assert float(stamp.group(2)) + 20 == float(issuer_top.group(1)) + 4
 
     # the portal's verifier: a GB/T 38540 seal of the portal, every file protected
     report = await app.state.notary.verify(ofd)

@@ -71,6 +71,7 @@ async def test_file_a_statement_and_verify_its_receipt(phone: Phone, live_server
     summary = page.locator(".error-summary")
     await expect(summary).to_contain_text("请填写陈述、申辩的意见")
     await in_first_screen(summary)
+    await expect(summary).to_be_focused()  # autofocus: read first, with or without JavaScript
     assert (await page.title()).startswith("错误：")
     await phone.scan(page)
 

@@ -43,6 +43,7 @@ async def test_company_agent_pays_the_companys_fine(phone: Phone, live_server: L
     await log_in(page, live_server, "lisi")
     await one_line_header(page)
     await expect(page.locator(".acting-bar")).to_contain_text("福州示例科技有限公司")
+    await expect(page.locator(".todo-list")).to_contain_text("缴纳罚款 5,000.00 元")  # the demo's decision
     await phone.scan(page)
     await page.locator("a.todo-link", has_text=f"查看文书：{title}").click()
     await page.wait_for_url("**/mailbox/*")

@@ -5,28 +5,34 @@ A document delivered through one node is read through another; a login made thro
 is valid on every node; rate limits count across nodes; a node killed during a burst of
 deliveries loses nothing that was acknowledged, and the agency's retries with the same
 Idempotency-Key give exactly one delivery each (DESIGN.md "Scale"; SECURITY.md "Reliability
-battery").
+battery"). A node of several server processes (``portal serve --workers 2``) reports all of
+them in each scrape of its metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import ssl
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from portal.database import transaction
 from portal.models import Delivery, Party
 from portal.services import agencies
 from tests.cluster.conftest import Cluster
-from tests.cluster.nodes import METRICS_TOKEN, Node
+from tests.cluster.nodes import METRICS_TOKEN, Node, node_env
 from tests.conftest import CSRF_RE
 from tests.portal.eservice.factories import credit_code, make_case, sealed_pdf, sign_consent
 from tests.portal.web.login_flow import log_in
+from tests.s3_server import free_port
 
 pytestmark = pytest.mark.cluster
 AGENCY = "福州市市场监督管理局"
@@ -139,6 +145,82 @@ async def test_metrics_are_for_the_scraper_only(cluster: Cluster) -> None:
     async with browser(cluster) as http:  # the proxy does not pass it on
         assert (await http.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
                 ).status_code == 404
+
+
+def _samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(exposition) for sample in family.samples}
+
+
+async def _scrape(node: Node) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """One scrape on a new connection: whichever server process accepts it answers."""
+    async with httpx.AsyncClient(base_url=node.url, timeout=30) as http:
+        answer = await http.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
+    assert answer.status_code == 200
+    return _samples(answer.text)
+
+
+HEALTHZ_OK = ("portal_http_requests_total",
+              frozenset({("method", "GET"), ("route", "/healthz"), ("status", "200")}))
+APP_POOL = ("portal_db_pool_size", frozenset({("engine", "app")}))
+
+
+async def _until_pool_is(node: Node, size: float) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Scrapes until the node's processes' app pools add up to ``size`` (each process builds
+    its app, and so its pool, when it has started; a dead one's is forgotten)."""
+    for _ in range(300):
+        scraped = await _scrape(node)
+        if scraped.get(APP_POOL) == size:
+            return scraped
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the app pools never added up to {size}: {scraped.get(APP_POOL)}")
+
+
+def _processes(node: Node, kind: str = "*") -> set[int]:
+    """The server processes that wrote metrics of ``kind`` (``counter``: those that answered a
+    request) into the node's multiprocess folder, one file per kind and process."""
+    return {int(path.stem.rsplit("_", 1)[1]) for path in (node.data_dir / "metrics").glob(f"{kind}_*.db")}
+
+
+async def test_a_node_of_several_server_processes_reports_them_all(cluster: Cluster, tmp_path: Path
+                                                                  ) -> None:
+    # `portal serve --workers 2`: a scrape, whichever process answers it, counts every
+    # process's requests and pools; a process that died and was replaced is neither lost from
+    # the counts nor counted twice in the pools
+    port = free_port()
+    node = Node("w", port, tmp_path, node_env(cluster.database.url, tmp_path, port,
+                                              public_url=f"https://127.0.0.1:{cluster.proxy.https_port}",
+                                              dev_keys=cluster.dev_keys, DATABASE_POOL_SIZE="3"),
+                workers=2)
+    try:
+        node.start()
+        before = (await _until_pool_is(node, 6)).get(HEALTHZ_OK, 0)  # both processes up
+
+        async def health() -> int:
+            async with httpx.AsyncClient(base_url=node.url, timeout=30) as http:  # a connection each
+                return (await http.get("/healthz")).status_code
+
+        assert set(await asyncio.gather(*(health() for _ in range(40)))) == {200}
+        answering = _processes(node, "counter")
+        assert len(answering) == 2, answering  # both processes answered requests
+        for _ in range(6):  # each scrape, by either process, has the node's total
+            assert (await _scrape(node))[HEALTHZ_OK] == before + 40
+
+        os.kill(min(answering), signal.SIGKILL)  # uvicorn's supervisor starts another
+        checks = 40
+        for _ in range(60):  # until the new process answers requests too (its app is up)
+            if _processes(node, "counter") - answering:
+                break
+            assert set(await asyncio.gather(*(health() for _ in range(10)))) == {200}
+            checks += 10
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("no server process replaced the one killed")
+        scraped = await _scrape(node)
+        assert scraped[APP_POOL] == 6  # 3 + 3: the dead process's pool is forgotten
+        assert scraped[HEALTHZ_OK] == before + checks  # and its requests are still counted
+    finally:
+        node.stop()
 
 
 async def test_killing_a_node_during_a_burst_loses_nothing_acknowledged(cluster: Cluster) -> None:

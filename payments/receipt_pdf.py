@@ -185,7 +185,8 @@ def _parse_face(font_path: Path) -> _SharedFace:
     probe = FPDF()
     probe.add_font("shared", fname=str(font_path), collection_font_number=face)
     template = probe.fonts["shared"]
-    assert isinstance(template, TTFFont)  # add_font with a file gives nothing else
+    if not isinstance(template, TTFFont):  # what add_font gives for a file, in fpdf2 2.8
+        raise RuntimeError(f"fpdf2 parsed the font as {type(template).__name__}, not TTFFont")
     if template.color_font is not None or template.is_compressed:
         return _SharedFace(face, template.cmap, None, b"")
     if not template.is_cff:

@@ -47,9 +47,9 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 
@@ -251,9 +251,9 @@ async def _agency_revoke(settings: Settings, args: argparse.Namespace) -> int:
     if client is None:
         print(f"{catalogue.title('unknown_api_client')}：{args.client_id}", file=sys.stderr)
         return 1
-    assert client.revoked_at is not None
+    revoked_at = cast(datetime, client.revoked_at)  # set by revoke_client
     print(json.dumps({"client_id": client.client_id,
-                      "revoked_at": client.revoked_at.isoformat()}, ensure_ascii=False, indent=2))
+                      "revoked_at": revoked_at.isoformat()}, ensure_ascii=False, indent=2))
     return 0
 
 

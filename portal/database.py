@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,6 +61,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+Row = TypeVar("Row")
+
+
+async def get_existing(db: AsyncSession, model: type[Row], key: Any) -> Row:
+    """The row ``key`` of ``model`` where a foreign key or an earlier commit guarantees it: its
+    absence is a bug, not a refusal to answer with, and raises ``RuntimeError``."""
+    row = await db.get(model, key)
+    if row is None:
+        raise RuntimeError(f"{model.__name__} {key!r} is missing")
+    return row
 
 
 def utcnow() -> datetime:

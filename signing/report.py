@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from signing.sign import PadesLevel
 
@@ -263,8 +263,7 @@ class VerificationReport:
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON types: enums as their names, datetimes as ISO 8601 (UTC)."""
-        result = _jsonable(dataclasses.asdict(self))
-        assert isinstance(result, dict)
+        result = cast(dict[str, Any], _jsonable(dataclasses.asdict(self)))  # a dict's is a dict
         return {**result, "changed_after_signing": self.changed_after_signing}
 
 

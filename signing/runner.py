@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import FrameType, TracebackType
+from typing import cast
 
 from signing.documents import verify_document
 from signing.report import FileProblem, VerificationReport
@@ -187,9 +188,7 @@ class VerificationRunner:
         problem = await asyncio.to_thread(structural_problem, data, self.context.max_bytes)
         if problem is not None:
             return await asyncio.to_thread(file_problem_report, data, problem)
-        report = await self._run(_VERIFY, data, client)
-        assert isinstance(report, VerificationReport)
-        return report
+        return cast(VerificationReport, await self._run(_VERIFY, data, client))  # the worker's answer
 
     async def attachment_problem(self, data: bytes, *, client: str) -> FileProblem | None:
         """Why a party's PDF attachment cannot be accepted, or ``None`` when it opens
@@ -197,9 +196,7 @@ class VerificationRunner:
         problem = await asyncio.to_thread(structural_problem, data, self.context.max_bytes)
         if problem is not None:
             return problem
-        answer = await self._run(_OPEN_ATTACHMENT, data, client)
-        assert answer is None or isinstance(answer, FileProblem)
-        return answer
+        return cast(FileProblem | None, await self._run(_OPEN_ATTACHMENT, data, client))  # the worker's
 
     async def _run(self, kind: str, data: bytes, client: str) -> object:
         for _attempt in range(2):

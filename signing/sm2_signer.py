@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from asn1crypto import algos, keys, pem, x509
 from cryptography.hazmat.primitives import hashes, padding
@@ -70,9 +71,7 @@ class Sm2Signer(Signer):
 
     @property
     def certificate(self) -> x509.Certificate:
-        cert = self.signing_cert
-        assert cert is not None  # set in __init__
-        return cert
+        return cast(x509.Certificate, self.signing_cert)  # set in __init__
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         if digest_algorithm != "sm3":

@@ -324,8 +324,7 @@ def _extended(deadline: CaseDeadline, events: Sequence[StageEvent]) -> CaseDeadl
             continue
         if (event.kind is EventKind.WINDOW_EXTENDED
                 and event.data.get("deadline") == deadline.kind.value):
-            new_last = event.day("new_last_day")
-            assert new_last is not None, "new_last_day is required by the event's spec"
+            new_last = event.required_day("new_last_day")
             if new_last <= deadline.statutory_last_day:
                 continue  # this party's own period already runs longer
             extension, plan = Extension(new_last, str(event.data.get("reason", "")), event.at), None

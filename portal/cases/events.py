@@ -284,6 +284,13 @@ class StageEvent:
         value = self.data.get(name)
         return date.fromisoformat(value) if isinstance(value, str) else None
 
+    def required_day(self, name: str) -> date:
+        """A date the event's spec requires, so recording the event checked it is there."""
+        value = self.day(name)
+        if value is None:
+            raise RuntimeError(f"a {self.kind.value} event without its {name}")
+        return value
+
     def schedule(self, name: str) -> tuple[ScheduledInstalment, ...]:
         """The instalments of a ``schedule`` field, in order (empty when absent)."""
         return tuple(ScheduledInstalment(date.fromisoformat(item["due_date"]), int(item["amount_fen"]))

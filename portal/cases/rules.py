@@ -118,8 +118,7 @@ def _check_hearing(event: StageEvent, history: Sequence[StageEvent], *, hearing_
         raise Conflict(code="no_hearing_right")
     if last(history, EventKind.PENALTY_NOTICE) is None:
         raise Conflict(code="notice_required")
-    hearing_day = event.day("hearing_date")
-    assert hearing_day is not None, "hearing_date is required by the event's spec"
+    hearing_day = event.required_day("hearing_date")
     if hearing_day <= china_date(event.at):
         raise Unprocessable("hearing_before_notice", extra={"hearing_date": hearing_day.isoformat()})
     limit = hearing_notice_limit(hearing_day, calendar)
@@ -253,8 +252,7 @@ def _check_extension(event: StageEvent, history: Sequence[StageEvent],
     if not running:
         raise Conflict(code="deadline_not_running")
     latest = max(deadline.last_day for deadline in running)
-    new_last_day = event.day("new_last_day")
-    assert new_last_day is not None, "new_last_day is required by the event's spec"
+    new_last_day = event.required_day("new_last_day")
     if new_last_day <= latest:
         raise Unprocessable("extension_not_later", extra={"current_last_day": latest.isoformat()})
 

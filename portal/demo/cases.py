@@ -75,7 +75,8 @@ async def remind(db: AsyncSession, settings: Settings, codes: list[str]) -> int:
 async def seed_cases(db: AsyncSession, agency_id: int) -> list[str]:
     """Register the demo cases for ``agency_id``; their codes, the person's first."""
     person, agent = DEMO_IDENTITIES[0], DEMO_IDENTITIES[1]
-    assert agent.org_name and agent.org_credit_code, "the second demo identity acts for a company"
+    if not (agent.org_name and agent.org_credit_code):
+        raise RuntimeError("the second demo identity acts for a company")
     now = utcnow()
     year = now.year
     notice = await cases.register_case(db, agency_id, NewCase(

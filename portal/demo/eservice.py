@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.blobstore import open_blob_store
 from portal.catalogue import CONSENT
 from portal.catalogue.regulations import regulation
-from portal.database import engine_of, transaction, utcnow
+from portal.database import engine_of, get_existing, transaction, utcnow
 from portal.dev_idp import provider as dev_idp
 from portal.dev_idp.identities import DEMO_IDENTITIES
 from portal.documents.consent_confirmation import render_confirmation
 from portal.documents.pdf import CjkDocument
+from portal.errors import ConfigurationError
 from portal.legal_calendar import china_date
 from portal.models.parties import Party
 from portal.notary import Notary
@@ -66,12 +67,12 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
     blobs = open_blob_store(settings.blobs, engine_of(sessions))
     try:
         services = await notary.services()
-        assert services.dev_pki is not None, "the demo runs on the development PKI"
+        if services.dev_pki is None:
+            raise ConfigurationError("the demo runs on the development PKI")
         async with transaction(sessions) as db:
             login = await identity.record_login(db, dev_idp.issuer(settings), agent.claims())
             company = login.organisations[0]
-            person = await db.get(Party, login.person.id)
-            assert person is not None
+            person = await get_existing(db, Party, login.person.id)
             signer = await party_keys.signer_for(db, person, services.dev_pki,
                                                  settings.secret_key.encode())
             content = await consent_documents.confirmation_content(
@@ -91,8 +92,7 @@ async def seed_eservice(settings: Settings, sessions: async_sessionmaker[AsyncSe
                 email_copy=None, method="remote_signature", document_sha256=await blobs.put(signed),
                 actor=f"person:{person.id} for party:{company.id}", renderer=renderer)
         async with transaction(sessions) as db:
-            party = await db.get(Party, company.id)
-            assert party is not None
+            party = await get_existing(db, Party, company.id)
             title = f"{case.agency_case_number} 行政处罚决定书"
             request = deliveries.DeliveryRequest("行政处罚决定书", title, decision, "demo-decision")
             await deliveries.deliver(db, blobs, case=case, party=party, request=request,

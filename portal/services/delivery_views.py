@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.blobstore import BlobStore
+from portal.database import get_existing
 from portal.errors import Conflict
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -90,11 +91,10 @@ async def _one(db: AsyncSession, model: Any, delivery_id: int) -> Any:
 
 
 async def agency_view(db: AsyncSession, delivery: Delivery) -> DeliveryView:
-    case = await db.get(Case, delivery.case_id)
-    agency = await db.get(Agency, delivery.agency_id)
-    party = await db.get(Party, delivery.party_id)
-    consent = await db.get(Consent, delivery.consent_id)
-    assert case and agency and party and consent
+    case = await get_existing(db, Case, delivery.case_id)
+    agency = await get_existing(db, Agency, delivery.agency_id)
+    party = await get_existing(db, Party, delivery.party_id)
+    consent = await get_existing(db, Consent, delivery.consent_id)
     return DeliveryView(delivery, case, agency, party, consent,
                         await _one(db, DeliveryRead, delivery.id),
                         await _one(db, PaperCopyRequest, delivery.id),

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import payments
 from payments import InstalmentPlan  # FineView.payments shadows the module in its body
 from portal.cases.events import EventKind, StageEvent
+from portal.database import get_existing
 from portal.legal_calendar import Deadline, HolidayCalendar, china_date, payment_deadline
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -113,8 +114,7 @@ def terms_from_events(fine: Fine, events: Sequence[StageEvent], calendar: Holida
 
 
 async def terms(db: AsyncSession, fine: Fine) -> FineTerms:
-    case = await db.get(Case, fine.case_id)
-    assert case is not None, "a fine's case exists"
+    case = await get_existing(db, Case, fine.case_id)
     return terms_from_events(fine, await cases.case_events(db, case), await load_calendar(db))
 
 
@@ -274,10 +274,9 @@ class FineView:
 
 async def fine_view(db: AsyncSession, fine: Fine, today: date) -> FineView:
     """The fine as of the China date ``today``."""
-    case = await db.get(Case, fine.case_id)
-    agency = await db.get(Agency, fine.agency_id)
-    party = await db.get(Party, fine.party_id)
-    assert case is not None and agency is not None and party is not None
+    case = await get_existing(db, Case, fine.case_id)
+    agency = await get_existing(db, Agency, fine.agency_id)
+    party = await get_existing(db, Party, fine.party_id)
     delivery = await db.get(Delivery, fine.delivery_id) if fine.delivery_id else None
     rows = (await db.execute(
         select(PaymentRecord, Refund).outerjoin(Refund, Refund.payment_id == PaymentRecord.id)

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.cases import codes as case_codes
-from portal.database import database_now
+from portal.database import database_now, get_existing
 from portal.errors import Conflict, NotFound, Unprocessable
 from portal.evidence_hash import canonical_json
 from portal.legal_calendar import china_date, payment_deadline
@@ -102,13 +102,13 @@ async def _served(db: AsyncSession, agency_id: int, data: NewFine,
             raise Unprocessable("unknown_delivery") from None
         if delivery.document_type != DECISION_TYPE:
             raise Unprocessable("not_a_decision")
-        case = await db.get(Case, delivery.case_id)
-        party = await db.get(Party, delivery.party_id)
-        assert case is not None and party is not None, "a delivery's case and party exist"
+        case = await get_existing(db, Case, delivery.case_id)
+        party = await get_existing(db, Party, delivery.party_id)
         if data.case_code is not None and case_codes.normalise(data.case_code) != case.code:
             raise Unprocessable("delivery_case_mismatch")
         return case, party, delivery, china_date(delivery.arrived_at)
-    assert data.served_on is not None and data.case_code is not None and data.party_key is not None
+    if data.served_on is None or data.case_code is None or data.party_key is None:
+        raise RuntimeError("a fine runs from a delivery, or from served_on, case_code and party_key")
     if data.served_on > today:
         raise Unprocessable("service_in_future")
     case = await cases.case_for_agency(db, agency_id, data.case_code)

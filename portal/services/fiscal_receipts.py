@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import payments
 from notifications import Kind, Renderer
 from portal.cases import codes as case_codes
-from portal.database import dialect_insert, insert_ignoring
+from portal.database import dialect_insert, get_existing, insert_ignoring
 from portal.identifiers import masked_identifier
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -90,8 +90,7 @@ async def _next_number(db: AsyncSession, code: str) -> int:
 
 
 async def _issuer(db: AsyncSession, fine: Fine, config: ReceiptConfig) -> payments.ReceiptIssuer:
-    agency = await db.get(Agency, fine.agency_id)
-    assert agency is not None
+    agency = await get_existing(db, Agency, fine.agency_id)
     return payments.ReceiptIssuer(await _receipt_code(db, agency.id, config.code_prefix), agency.name,
                                   config.secret)
 
@@ -124,10 +123,8 @@ async def number_receipt(db: AsyncSession, payment_id: int, config: ReceiptConfi
     payment = await db.get(PaymentRecord, payment_id)
     if payment is None or not payment.applied:
         return None
-    fine = await db.get(Fine, payment.fine_id)
-    assert fine is not None
-    party = await db.get(Party, fine.party_id)
-    assert party is not None
+    fine = await get_existing(db, Fine, payment.fine_id)
+    party = await get_existing(db, Party, fine.party_id)
     issuer = await _issuer(db, fine, config)
     receipt = issuer.issue(await _next_number(db, issuer.code), issued_at=now, payer_name=party.name,
                            payer_id=masked_identifier(party.id_number or party.credit_code),
@@ -139,8 +136,7 @@ async def number_receipt(db: AsyncSession, payment_id: int, config: ReceiptConfi
 async def number_reversal(db: AsyncSession, refund_id: int, config: ReceiptConfig, *,
                           now: datetime) -> FiscalReceipt | None:
     """The red-letter receipt (红冲) cancelling the refunded payment's receipt, if it had one."""
-    refund = await db.get(Refund, refund_id)
-    assert refund is not None
+    refund = await get_existing(db, Refund, refund_id)
     original = (await db.execute(select(FiscalReceipt).where(
         FiscalReceipt.payment_id == refund.payment_id))).scalar_one_or_none()
     if original is None:
@@ -148,8 +144,7 @@ async def number_reversal(db: AsyncSession, refund_id: int, config: ReceiptConfi
     existing = await reversal_of(db, original.id)
     if existing is not None:
         return existing
-    fine = await db.get(Fine, original.fine_id)
-    assert fine is not None
+    fine = await get_existing(db, Fine, original.fine_id)
     issuer = await _issuer(db, fine, config)
     reversal = issuer.reverse(payments.receipt_from_json(original.data.encode()),
                               await _next_number(db, issuer.code), issued_at=now,
@@ -173,8 +168,9 @@ async def record_documents(db: AsyncSession, receipt_id: int, documents: dict[st
                            now: datetime, renderer: Renderer) -> bool:
     """Attach the sealed documents (format → SHA-256) to the receipt, all at once and once,
     and tell the party; False if done before."""
-    row = await db.get(FiscalReceipt, receipt_id)
-    assert row is not None and documents
+    if not documents:
+        raise RuntimeError("recording a receipt's documents takes at least one")
+    row = await get_existing(db, FiscalReceipt, receipt_id)
     fine = await lock_fine(db, row.fine_id)
     if await documents_of(db, receipt_id):
         return False
@@ -185,9 +181,8 @@ async def record_documents(db: AsyncSession, receipt_id: int, documents: dict[st
                                 event_hash=event.hash) for name, digest in documents.items()])
     await db.flush()
     if row.kind == payments.ReceiptKind.NORMAL.value:
-        case = await db.get(Case, fine.case_id)
-        agency = await db.get(Agency, fine.agency_id)
-        assert case is not None and agency is not None
+        case = await get_existing(db, Case, fine.case_id)
+        agency = await get_existing(db, Agency, fine.agency_id)
         await outbox.enqueue(db, event_id=f"receipt:{row.id}", kind=Kind.RECEIPT_ISSUED,
                              party_id=fine.party_id, renderer=renderer, now=now,
                              link=f"/fines/{fine.public_id}", context={

@@ -36,7 +36,7 @@ import payments
 from notifications import Kind, Renderer
 from portal.cases import codes as case_codes
 from portal.cases.deadlines import DeadlineKind
-from portal.database import insert_ignoring
+from portal.database import get_existing, insert_ignoring
 from portal.legal_calendar import china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -127,7 +127,8 @@ async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, bo
     elif isinstance(decision, payments.Duplicate):
         await _store_notice(db, notice, order, "duplicate", decision.why, body_sha256, now)
     else:
-        assert order is not None and fine is not None, "an accepted notice names a known order"
+        if order is None or fine is None:
+            raise RuntimeError("an accepted notice names a known order")
         await _accepted(db, decision, order, fine, records, body_sha256=body_sha256, now=now,
                         renderer=renderer)
     return decision
@@ -152,7 +153,8 @@ async def _append_payment(db: AsyncSession, fine: Fine, order: PaymentOrder,
                           notice: payments.CallbackNotice, stored: PaymentNotification, *, applied: bool,
                           refund_required: bool, reason: str | None, principal: int, surcharge: int,
                           now: datetime) -> PaymentRecord:
-    assert notice.paid_at is not None and notice.platform_serial is not None
+    if notice.paid_at is None or notice.platform_serial is None:
+        raise RuntimeError("a notice of money received names when and its platform serial")
     event = await evidence.append(db, chain=chain_of(fine), kind="payment_recorded",
                                   actor=f"platform:{notice.platform}", occurred_at=now, payload={
                                       "order": order.public_id, "serial": notice.platform_serial,
@@ -176,12 +178,14 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentO
                     renderer: Renderer) -> None:
     notice = decision.notice
     stored = await _store_notice(db, notice, order, "accepted", None, body_sha256, now)
-    assert stored is not None, "the fine lock makes a notification id's first store this one"
+    if stored is None:
+        raise RuntimeError("the fine lock makes a notification id's first store this one")
     if decision.changed:
         await apply_event(db, fine, order, decision.event, source=f"platform:{notice.platform}", now=now)
     if notice.status is not payments.PlatformStatus.SUCCESS:
         return
-    assert notice.paid_at is not None
+    if notice.paid_at is None:
+        raise RuntimeError("a notice of success names when the money was paid")
     if decision.refund_required:
         await _append_payment(db, fine, order, notice, stored, applied=False, refund_required=True,
                               reason="double_payment", principal=0, surcharge=0, now=now)
@@ -193,9 +197,8 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentO
     record = await _append_payment(db, fine, order, notice, stored, applied=True, refund_required=False,
                                    reason=None, principal=principal, surcharge=surcharge, now=now)
     await jobs.enqueue(db, RECEIPT_JOB, record.id)
-    case = await db.get(Case, fine.case_id)
-    agency = await db.get(Agency, fine.agency_id)
-    assert case is not None and agency is not None
+    case = await get_existing(db, Case, fine.case_id)
+    agency = await get_existing(db, Agency, fine.agency_id)
     await outbox.enqueue(db, event_id=f"payment:{record.id}", kind=Kind.PAYMENT_CONFIRMED,
                          party_id=fine.party_id, renderer=renderer, now=now,
                          link=f"/fines/{fine.public_id}", context={

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
+from portal.database import get_existing
 from portal.errors import Conflict, Unprocessable
 from portal.models.payments import OPEN_STATES, Fine, OrderTransition, PaymentOrder, PaymentRecord, Refund
 from portal.models.receipts import FiscalReceipt
@@ -107,8 +108,7 @@ async def payer_of(db: AsyncSession, order_public_id: str) -> int | None:
 async def record_platform_order(db: AsyncSession, order_id: int, placed: payments.PayOrder, *,
                                 now: datetime) -> PaymentOrder:
     """Store the platform's order id and pay URL, and mark the order submitted (once)."""
-    order = await db.get(PaymentOrder, order_id)
-    assert order is not None, "the order was committed before the platform was called"
+    order = await get_existing(db, PaymentOrder, order_id)  # committed before the platform was called
     fine = await lock_fine(db, order.fine_id)
     await db.refresh(order)
     if order.platform_order_id is None:
@@ -136,8 +136,7 @@ async def record_refund(db: AsyncSession, fine_id: int, *, platform_serial: str,
         if earlier.refund_serial != refund_serial:
             raise Conflict(code="already_refunded")
         return earlier
-    order = await db.get(PaymentOrder, payment.order_id)
-    assert order is not None
+    order = await get_existing(db, PaymentOrder, payment.order_id)
     others = (await db.execute(select(PaymentRecord.id).where(
         PaymentRecord.order_id == order.id, PaymentRecord.id != payment.id))).first()
     if others is None and order.state in ("paid", "refund_failed"):

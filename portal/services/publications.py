@@ -109,7 +109,8 @@ async def publish(db: AsyncSession, agency_id: int, actor: str, submission: Subm
                   now: datetime | None = None) -> AgencyPublication:
     """Publish a new item; ``Conflict`` ``publication_exists`` for a case number published.
     ``subjects``: (role, keyed digest) of whom it concerns (``services.publication_subjects``)."""
-    assert submission.kind is not None and submission.agency_case_number is not None
+    if submission.kind is None or submission.agency_case_number is None:
+        raise RuntimeError("a new publication names its kind and case number (a change names neither)")
     now = now or await database_now(db)
     _check_decision_date(submission, now)
     existing = await db.scalar(select(Publication.id).where(

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.attachments import internal_name
 from portal.cases import codes as case_codes
 from portal.cases.rights import SubmissionKind
+from portal.database import get_existing
 from portal.errors import NotFound
 from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date
@@ -149,10 +150,9 @@ def answer_json(answer: ObjectionAnswer) -> dict[str, Any]:
 
 async def view(db: AsyncSession, submission: Submission) -> SubmissionView:
     case = await db.get(Case, submission.case_id) if submission.case_id is not None else None
-    agency = await db.get(Agency, submission.agency_id)
-    party = await db.get(Party, submission.party_id)
-    submitter = await db.get(Party, submission.submitted_by_person_id)
-    assert agency and party and submitter
+    agency = await get_existing(db, Agency, submission.agency_id)
+    party = await get_existing(db, Party, submission.party_id)
+    submitter = await get_existing(db, Party, submission.submitted_by_person_id)
     attachments = tuple((await db.execute(select(SubmissionAttachment).where(
         SubmissionAttachment.submission_id == submission.id)
         .order_by(SubmissionAttachment.position))).scalars())

@@ -27,7 +27,7 @@ from portal.logs import actor_var
 from portal.services import delegations
 from portal.services.identity import ActingParty
 from portal.vocabulary import PERSON, SCOPE_FULL
-from portal.web.session import BrowserSession, browser_session
+from portal.web.session import BrowserSession, browser_session, page_session
 
 FRESH_LOGIN_SECONDS = 10 * 60
 FRESH_LOGIN_KEY = "fresh_login_required"
@@ -108,8 +108,7 @@ async def require_acting(request: Request) -> CurrentUser:
     async with request.app.state.sessions() as db:
         scope = await delegations.acting_scope(db, user.person_id, user.acting_party_id)
     if scope is None:
-        session = browser_session(request)
-        assert session is not None, "SessionMiddleware runs before every page"
+        session = page_session(request)
         log.info("acting party no longer represented", extra={
             "action": "acting_fallback", "object": f"party:{user.acting_party_id}"})
         user = act_as(session, user, ActingParty(user.person_id, PERSON, user.name))

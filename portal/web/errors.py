@@ -10,7 +10,7 @@ is a redirect to the login page, which brings the person back afterwards.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
@@ -130,12 +130,12 @@ async def send_error(scope: Scope, send: Send, exc: PortalError) -> None:
 
 
 async def handle_portal_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PortalError)
-    if exc.status >= 500:
-        log.error("portal error", extra={"code": exc.code})
-    elif exc.status in (401, 403, 429):
-        log.warning("refused", extra={"code": exc.code, "status": exc.status})
-    return error_response(request, exc)
+    error = cast(PortalError, exc)  # the handler of PortalError
+    if error.status >= 500:
+        log.error("portal error", extra={"code": error.code})
+    elif error.status in (401, 403, 429):
+        log.warning("refused", extra={"code": error.code, "status": error.status})
+    return error_response(request, error)
 
 
 def _allowed(request: Request) -> str:
@@ -152,10 +152,10 @@ def _allowed(request: Request) -> str:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no route, a method the route lacks, a malformed form); a 405
     names the methods the path has in ``Allow`` (RFC 9110 §15.5.6)."""
-    assert isinstance(exc, HTTPException)
-    response = error_response(request, _BY_STATUS.get(exc.status_code, PortalError)())
-    if exc.status_code == 405:
-        response.headers["allow"] = _allowed(request) or (exc.headers or {}).get("Allow", "")
+    refusal = cast(HTTPException, exc)  # the handler of HTTPException
+    response = error_response(request, _BY_STATUS.get(refusal.status_code, PortalError)())
+    if refusal.status_code == 405:
+        response.headers["allow"] = _allowed(request) or (refusal.headers or {}).get("Allow", "")
     return response
 
 

@@ -86,6 +86,15 @@ def browser_session(conn: HTTPConnection) -> BrowserSession | None:
     return conn.scope.get(_SCOPE_KEY)
 
 
+def page_session(conn: HTTPConnection) -> BrowserSession:
+    """The session of a page: ``SessionMiddleware`` gives one to every path but the stateless
+    ones, so its absence is a routing bug, raised as ``RuntimeError``."""
+    session = browser_session(conn)
+    if session is None:
+        raise RuntimeError("no browser session: SessionMiddleware runs before every page")
+    return session
+
+
 class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings,
                  sessions: async_sessionmaker[AsyncSession],

@@ -38,7 +38,7 @@ from payments.catalogue import RECEIPT
 from payments.receipt_pdf import qr_png
 from portal.blobstore import BlobStore
 from portal.catalogue import PAYMENTS
-from portal.database import transaction, utcnow
+from portal.database import get_existing, transaction, utcnow
 from portal.documents.pdf import cjk_font
 from portal.models.payments import PaymentRecord, Refund
 from portal.models.receipts import FiscalReceipt
@@ -95,8 +95,7 @@ def deps_for(settings: Settings, sessions: async_sessionmaker[AsyncSession], not
 async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:
     """Render, seal and store a numbered receipt's documents unless that was done already."""
     async with deps.sessions() as db:
-        row = await db.get(FiscalReceipt, receipt_id)
-        assert row is not None
+        row = await get_existing(db, FiscalReceipt, receipt_id)
         if await fiscal_receipts.documents_of(db, receipt_id):
             return
     receipt = payments.receipt_from_json(row.data.encode())

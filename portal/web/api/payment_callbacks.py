@@ -94,7 +94,8 @@ async def receive(request: Request) -> Response:
         if adapter is None:
             raise NotFound()
         return _answer(adapter.callback_ack(False), verified.reason)
-    assert adapter is not None
+    if adapter is None:
+        raise RuntimeError("a verified notice comes from a configured platform")
     async with transaction(request.app.state.sessions) as db:
         decision = await payment_callbacks.handle_notice(db, verified, body_sha256=digest, now=now,
                                                          renderer=request.app.state.renderer,

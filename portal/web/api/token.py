@@ -242,7 +242,8 @@ async def _issue(request: Request) -> Response:
         except OAuthError as refusal:
             _log_refusal(refusal, clients, basic_secret or form.get("client_secret"))
             raise
-        assert server.issued is not None, "authlib answered 200 without saving a token"
+        if server.issued is None:
+            raise RuntimeError("authlib answered 200 without saving a token")
         issued, client = server.issued
         await api_tokens.store_token(db, issued["access_token"], client_id=client.client_id,
                                      agency_id=client.agency_id, scope=issued["scope"])

@@ -29,7 +29,7 @@ from starlette.responses import RedirectResponse, Response
 
 from portal.catalogue import CONSENT
 from portal.catalogue.regulations import Regulation, regulation
-from portal.database import transaction, utcnow
+from portal.database import get_existing, transaction, utcnow
 from portal.documents.consent_confirmation import render_confirmation, render_revocation
 from portal.errors import NotFound, Unprocessable, ValidationFailed
 from portal.legal_calendar import china_date
@@ -128,8 +128,7 @@ async def remote_signer(request: Request, user: CurrentUser) -> Any:
         raise Unprocessable("remote_signing_unavailable")
     secret = request.app.state.settings.secret_key.encode()
     async with transaction(request.app.state.sessions) as db:
-        person = await db.get(Party, user.person_id)
-        assert person is not None
+        person = await get_existing(db, Party, user.person_id)
         return await party_keys.signer_for(db, person, services.dev_pki, secret)
 
 
@@ -210,8 +209,7 @@ async def upload(request: Request) -> Response:
         session.pop(DRAFT_KEY)
         return await _refill(request, user, ValidationFailed({"file": CONSENT["error_no_draft"]}))
     async with request.app.state.sessions() as db:
-        person = await db.get(Party, user.person_id)
-    assert person is not None
+        person = await get_existing(db, Party, user.person_id)
     await consent_documents.check_uploaded(request.app.state.notary, data, draft_pdf, person.name,
                                           client=client_key(request))
     session.pop(DRAFT_KEY)

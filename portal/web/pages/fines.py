@@ -188,7 +188,8 @@ async def pay(request: Request) -> Response:
         async with transaction(request.app.state.sessions) as db:
             recorded = await payment_orders.record_platform_order(db, order_id, placed, now=now)
             pay_url = recorded.pay_url
-    assert pay_url is not None
+    if pay_url is None:
+        raise RuntimeError("a recorded platform order has its pay URL")
     return RedirectResponse(pay_url, status_code=303)
 
 

@@ -36,7 +36,7 @@ from portal.web.client import enforce as enforce_rate_limit
 from portal.web.oidc import LoginFailed, PendingLogin, RelyingParty, origin
 from portal.web.rendering import render
 from portal.web.security_headers import content_security_policy
-from portal.web.session import BrowserSession, browser_session
+from portal.web.session import page_session
 
 log = logging.getLogger("portal.auth")
 
@@ -54,12 +54,6 @@ LOGIN_STARTS = rate_limits.Limit("login_start", requests=120, window_seconds=60)
 
 def _relying_party(request: Request) -> RelyingParty:
     return request.app.state.relying_party
-
-
-def _session(request: Request) -> BrowserSession:
-    session = browser_session(request)
-    assert session is not None, "SessionMiddleware runs before every page"
-    return session
 
 
 def _refuse(failure: LoginFailed) -> BadRequest:
@@ -90,7 +84,7 @@ async def login_page(request: Request) -> Response:
 
 async def start(request: Request) -> Response:
     await enforce_rate_limit(request, LOGIN_STARTS)  # each start stores a session row
-    session = _session(request)
+    session = page_session(request)
     try:
         async with request.app.state.http_client() as http:
             url, pending = await _relying_party(request).begin(
@@ -105,7 +99,7 @@ async def start(request: Request) -> Response:
 
 
 async def callback(request: Request) -> Response:
-    session = _session(request)
+    session = page_session(request)
     params = dict(request.query_params)
     state = params.get("state", "")
     pendings: dict[str, Any] = dict(session.data.get(PENDING_KEY) or {})

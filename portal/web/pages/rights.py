@@ -59,7 +59,7 @@ from portal.web.client import client_key
 from portal.web.clock import pinned_now, request_now
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
-from portal.web.session import browser_session
+from portal.web.session import browser_session, page_session
 from portal.workers.submissions import SubmissionDeps, issue_receipt
 from signing import FileProblem
 
@@ -222,8 +222,7 @@ async def waiver_first(request: Request) -> Response:
     refused = rights.refusal(SubmissionKind.WAIVER, state, request_now(request))
     if refused is not None:
         return await _page(request, user, SubmissionKind.WAIVER, refused=refused, status=409)
-    session = browser_session(request)
-    assert session is not None, "SessionMiddleware runs before every page"
+    session = page_session(request)
     session[WAIVER_STEP] = {"case": case.code, "party": user.acting_party_id,
                             "nonce": secrets.token_urlsafe(16)}
     return RedirectResponse(f"/cases/{case.code}/waiver/confirm", status_code=303)
@@ -267,8 +266,7 @@ async def waiver_confirm(request: Request) -> Response:
     nonce = _pending_nonce(request, user, case.code)
     if nonce is None or not hmac.compare_digest(sent.encode(), nonce.encode()):
         return RedirectResponse(f"/cases/{case.code}/waiver", status_code=303)
-    session = browser_session(request)
-    assert session is not None
+    session = page_session(request)
     session.pop(WAIVER_STEP)
     content = rights.parse_form(SubmissionKind.WAIVER,
                                 {"confirm": "yes", "confirmed_again": "yes" if again else ""},

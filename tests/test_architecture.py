@@ -1,7 +1,7 @@
 """The import rules of README "Layout", executable: ``lint-imports`` (contracts in
 pyproject.toml, run by ``make lint``) keeps the real tree to them, and these tests show that a
-deliberately wrong import breaks the contract that forbids it; and only ``portal/settings.py``
-reads the environment.
+deliberately wrong import breaks the contract that forbids it; only ``portal/settings.py``
+reads the environment; and no production code relies on ``assert``.
 
 The wrong imports are made in a copy of the packages under ``tmp_path``, which the copy's
 ``lint-imports`` sees first on ``PYTHONPATH``; the working tree is never touched.
@@ -9,6 +9,7 @@ The wrong imports are made in a copy of the packages under ``tmp_path``, which t
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -102,3 +103,14 @@ def test_only_settings_reads_the_environment() -> None:
             if "os.environ" in source or "os.getenv" in source or "getenv(" in source:
                 readers.append(str(path.relative_to(ROOT)))
     assert not readers, f"environment read outside portal/settings.py: {readers}"
+
+
+def test_production_code_has_no_assert() -> None:
+    """``python -O`` removes every ``assert``: a check that must hold in production raises a
+    named exception instead, and one that only narrows a type for mypy is a ``typing.cast``."""
+    asserts = [f"{path.relative_to(ROOT)}:{node.lineno}"
+               for package in PACKAGES
+               for path in sorted((ROOT / package).rglob("*.py"))
+               for node in ast.walk(ast.parse(path.read_text(), str(path)))
+               if isinstance(node, ast.Assert)]
+    assert not asserts, f"assert statements in production code: {asserts}"

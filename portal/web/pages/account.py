@@ -18,7 +18,7 @@ from portal.errors import NotFound
 from portal.services import delegations, identity
 from portal.web.auth import act_as, current_user, require_acting, require_user
 from portal.web.rendering import render
-from portal.web.session import browser_session
+from portal.web.session import browser_session, page_session
 
 log = logging.getLogger("portal.auth")
 
@@ -43,9 +43,7 @@ async def switch_acting(request: Request) -> Response:
         raise NotFound()
     async with request.app.state.sessions() as db:
         party = await identity.acting_party(db, user.person_id, party_id)
-    session = browser_session(request)
-    assert session is not None, "SessionMiddleware runs before every page"
-    act_as(session, user, party)
+    act_as(page_session(request), user, party)
     log.info("acting party switched", extra={"action": "switch_acting", "object": f"party:{party.id}"})
     return RedirectResponse("/account", status_code=303)
 

@@ -70,8 +70,21 @@ def _aware(instant: datetime) -> datetime:
     return instant
 
 
-def _format(day: date) -> str:
+def day_text(day: date) -> str:
+    """The portal's one way of writing a date, on pages and in documents: 2026年3月5日."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def time_text(instant: datetime, precision: str = "minute") -> str:
+    """An instant in China time, in the one date format: ``date`` (2026年3月5日), ``minute``
+    (2026年3月5日 14:05), ``second`` (… 14:05:09, where the second matters: a service time)
+    or ``microsecond`` (… 14:05:09.123456, as recorded: the service receipt, for a court)."""
+    local = _aware(instant).astimezone(CHINA_TZ)
+    if precision == "date":
+        return day_text(local.date())
+    clock = {"minute": f"{local:%H:%M}", "second": f"{local:%H:%M:%S}",
+             "microsecond": f"{local:%H:%M:%S.%f}"}[precision]
+    return f"{day_text(local.date())} {clock}"
 
 
 def fallback_warning(years: tuple[int, ...]) -> str | None:
@@ -255,11 +268,11 @@ class Deadline:
         return _aware(instant) < self.ends_at_utc
 
     def explain(self) -> str:
-        parts = [f"{self.trigger.value}于 {_format(self.start_date)}", self.period.describe()]
+        parts = [f"{self.trigger.value}于 {day_text(self.start_date)}", self.period.describe()]
         if self.moved_for_rest_day:
-            nominal, last = _format(self.nominal_last_day), _format(self.last_day)
+            nominal, last = day_text(self.nominal_last_day), day_text(self.last_day)
             parts.append(f"{nominal}为法定节假日或休息日，顺延至{last}")
-        parts.append(f"截止 {_format(self.last_day)} 24:00")
+        parts.append(f"截止 {day_text(self.last_day)} 24:00")
         if self.fallback_warning:
             parts.append(self.fallback_warning)
         return "；".join(parts)
@@ -428,9 +441,9 @@ class HearingNoticeLimit:
 
     def explain(self) -> str:
         parts = [
-            f"听证定于 {_format(self.hearing_date)}",
+            f"听证定于 {day_text(self.hearing_date)}",
             "通知之日与听证之日之间应有7个工作日（两日均不计入，不含法定节假日）",
-            f"最迟于 {_format(self.latest_notice_date)} 24:00 前通知",
+            f"最迟于 {day_text(self.latest_notice_date)} 24:00 前通知",
         ]
         if self.fallback_warning:
             parts.append(self.fallback_warning)

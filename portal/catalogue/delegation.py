@@ -17,7 +17,6 @@ DELEGATION: dict[str, str] = {
     "source.identity_provider": "统一身份认证平台确认的单位经办人",
     "source.delegation": "本平台授权",
     "no_end": "长期（以统一身份认证平台为准）",
-    "date_format": "%Y年%m月%d日",
     "error.delegate_name.required": "请填写被授权人的姓名",
     "error.delegate_name.too_long": "姓名不能超过50个字",
     "error.delegate_name.invalid_character": "姓名含有不能显示或会改变文字顺序的控制字符，请删除后重新填写",

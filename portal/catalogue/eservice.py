@@ -35,7 +35,6 @@ SERVICE_RECEIPT: dict[str, str] = {
         "（{e_service}；《中华人民共和国民事诉讼法》第九十条）。送达时间不因受送达人是否阅读而改变。"
     ),
     "verify_hint": "任何人均可使用 PAdES 签章验证工具（包括本平台 /verify 页面）核验本回证的电子印章和时间戳。",
-    "china_time_format": "%Y年%m月%d日 %H时%M分%S秒",
     "footer": "电子送达回证 第 {page} 页，共 {pages} 页",
     "file_name": "送达回证-{case}-{delivery}.pdf",
 }
@@ -73,7 +72,6 @@ CONSENT: dict[str, str] = {
     "signature_reason": "签署电子送达确认书",
     "revocation_reason": "撤回电子送达确认",
     "footer": "第 {page} 页，共 {pages} 页",
-    "date_format": "%Y年%m月%d日",
     "document_name": "电子送达确认书-{id}.pdf",
     "error_agency": "所选执法机关无效",
     "error_scope": "请选择适用范围",

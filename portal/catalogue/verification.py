@@ -8,7 +8,7 @@ VERIFICATION: dict[str, str] = {
     "report_title": "签章验证报告",
     "seal_reason": "签章验证报告",
     "download_name": "签章验证报告_{sha256}.{extension}",
-    "time_format": "%Y年%m月%d日 %H:%M:%S（北京时间）",
+    "time_format": "{time}（北京时间）",
     "signature_title": "第 {number} 个签名：{kind}",
     "TOTAL_PASSED": "有效",
     "TOTAL_FAILED": "无效",

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from portal.catalogue import CONSENT as L
 from portal.documents.pdf import CjkDocument
+from portal.legal_calendar import day_text
 from portal.services.consent_views import ConfirmationContent
 from portal.vocabulary import PERSON
 from signing import SealPlacement
@@ -42,7 +43,7 @@ def render_revocation(content: ConfirmationContent, *, revoked_consent: tuple[st
     document.key_values([
         *content.rows()[:3 if content.party_kind != PERSON else 2],
         (L["revoked_consent"], L["revoked_consent_value"].format(signed=signed, sha256=sha256)),
-        (L["date"], content.on.strftime(L["date_format"])),
+        (L["date"], day_text(content.on)),
     ], label_width=44)
     placement = document.reserve_seal(36)
     return document.output(), placement

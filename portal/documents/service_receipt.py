@@ -9,23 +9,20 @@ then seals it at PAdES B-LT, so it can be verified offline with any PAdES valida
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from portal.cases.codes import display
 from portal.catalogue import SERVICE_RECEIPT as L
 from portal.catalogue.regulations import Regulation
 from portal.documents.pdf import CjkDocument
 from portal.identifiers import masked_identifier
+from portal.legal_calendar import time_text
 from portal.services.delivery_views import DeliveryView, utc_text
 from signing import SealPlacement
 
-CHINA = ZoneInfo("Asia/Shanghai")
-
 
 def china_time(instant: datetime) -> str:
-    local = instant.astimezone(CHINA)
-    return local.strftime(L["china_time_format"]).replace(
-        f"{local.second:02d}秒", f"{local.second:02d}.{local.microsecond:06d}秒")
+    """The instant as recorded, to the microsecond: the receipt is what a court reads."""
+    return time_text(instant, "microsecond")
 
 
 def render_service_receipt(view: DeliveryView, *, issued_at: datetime,

@@ -13,7 +13,7 @@ PAdES B-LT with a timestamp (``portal.notary``), so anyone can verify it offline
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from portal.attachments import internal_name
@@ -24,13 +24,13 @@ from portal.documents.pdf import CjkDocument
 from portal.documents.service_receipt import china_time
 from portal.evidence_hash import instant_text
 from portal.identifiers import masked_identifier
+from portal.legal_calendar import day_text
 from portal.services.submission_views import SubmissionView
 from signing import SealPlacement
 
 
 def _day(value: str) -> str:
-    year, month, day = (int(part) for part in value.split("-"))
-    return f"{year}年{month}月{day}日"
+    return day_text(date.fromisoformat(value))
 
 
 def content_rows(kind: str, content: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -28,16 +28,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from portal.catalogue import VERIFICATION as L
 from portal.documents.pdf import CjkDocument, Colour
+from portal.legal_calendar import time_text
 from signing import SealPlacement
 
 __all__ = ["CertificateView", "ReportView", "SealPictureView", "SignatureView", "china_time",
            "render_report_pdf", "report_view", "seal_pictures"]
 
-CHINA = ZoneInfo("Asia/Shanghai")
 Rows = tuple[tuple[str, str], ...]
 _STATES = {"TOTAL_PASSED": "passed", "TOTAL_FAILED": "failed", "INDETERMINATE": "indeterminate"}
 _STATE_COLOURS: dict[str, Colour] = {
@@ -90,7 +89,7 @@ def china_time(value: str | datetime | None) -> str:
     if value is None:
         return L["unknown"]
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return instant.astimezone(CHINA).strftime(L["time_format"])
+    return L["time_format"].format(time=time_text(instant, "second"))
 
 
 def certificate_name(name: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.catalogue import DELEGATION as L
+from portal.legal_calendar import day_text
 from portal.vocabulary import PERSON
 
 
@@ -25,19 +26,18 @@ class AuthorisationContent:
     last_day: date | None
 
     def rows(self) -> list[tuple[str, str]]:
-        fmt = L["date_format"]
         identifier = (L["authorisation.person_identifier"] if self.principal_kind == PERSON
                       else L["authorisation.organisation_identifier"])
         rows = [(L["authorisation.principal"], self.principal_name),
                 (identifier, self.principal_identifier)]
         if self.principal_kind != PERSON:
             rows.append((L["authorisation.signer"], self.signer_name))
-        until = self.last_day.strftime(fmt) + " 24:00" if self.last_day else L["no_end"]
+        until = day_text(self.last_day) + " 24:00" if self.last_day else L["no_end"]
         scope = f"{L['scope.' + self.scope]}：{L['authorisation.scope.' + self.scope]}"
         rows += [(L["authorisation.agent"], self.agent_name),
                  (L["authorisation.agent_identifier"], self.agent_id_number),
                  (L["authorisation.scope"], scope),
                  (L["authorisation.term"], L["authorisation.term_value"].format(
-                     start=self.granted_on.strftime(fmt), end=until)),
-                 (L["authorisation.date"], self.granted_on.strftime(fmt))]
+                     start=day_text(self.granted_on), end=until)),
+                 (L["authorisation.date"], day_text(self.granted_on))]
         return rows

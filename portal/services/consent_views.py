@@ -12,6 +12,7 @@ from datetime import date
 
 from portal.catalogue import CONSENT as L
 from portal.catalogue.regulations import Regulation
+from portal.legal_calendar import day_text
 from portal.vocabulary import PERSON
 
 
@@ -39,7 +40,7 @@ class ConfirmationContent:
             (L["receiving_system"], L["receiving_system_value"]),
             (L["email_copy"], email),
             (L["scope"], "、".join(self.agency_names) if self.agency_names else L["scope_all"]),
-            (L["date"], self.on.strftime(L["date_format"])),
+            (L["date"], day_text(self.on)),
         ]
         return rows
 

@@ -7,10 +7,8 @@ without JavaScript and an htmx swap show the same thing. Responses that depend o
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -18,29 +16,13 @@ from starlette.responses import HTMLResponse
 
 from portal import references
 from portal.catalogue.regulations import regulation
+from portal.legal_calendar import day_text, time_text
 from portal.web.auth import ACTING_NOTICE
 from portal.web.csrf import csrf_token
 from portal.web.session import browser_session
 from portal.web.static_assets import assets
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def _china_day(value: date) -> str:
-    """The portal's one way of writing a date: 2026年3月5日 (issue 14)."""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def _china_time(value: datetime, precision: str = "minute") -> str:
-    """An instant in China time, in the one date format: ``date`` (2026年3月5日), ``minute``
-    (2026年3月5日 14:05) or ``second`` (… 14:05:09, where the second matters: a service time).
-    UTC is for the 技术信息 sections, never the main text."""
-    local = value.astimezone(CHINA)
-    if precision == "date":
-        return _china_day(local.date())
-    clock = f"{local:%H:%M:%S}" if precision == "second" else f"{local:%H:%M}"
-    return f"{_china_day(local.date())} {clock}"
 
 
 def _yuan(fen: int) -> str:
@@ -57,8 +39,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["china_time"] = _china_time
-    env.filters["china_day"] = _china_day
+    env.filters["china_time"] = time_text
+    env.filters["china_day"] = day_text
     env.filters["reference"] = references.reference
     env.filters["grouped"] = references.grouped_digits
     env.filters["yuan"] = _yuan

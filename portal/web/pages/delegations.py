@@ -35,7 +35,7 @@ from portal.catalogue import DELEGATION, title
 from portal.database import transaction, utcnow
 from portal.documents.authorisation import render_authorisation
 from portal.errors import NotFound, ValidationFailed
-from portal.legal_calendar import china_date
+from portal.legal_calendar import china_date, day_text
 from portal.services import authorisations, consent_documents, delegations, rate_limits
 from portal.web.auth import CurrentUser, require_acting, require_fresh_login
 from portal.web.client import enforce
@@ -90,7 +90,7 @@ def _last_day(raw: str) -> date | None:
 
 def _messages(codes: dict[str, str]) -> dict[str, str]:
     """The service's problem codes in words, keyed by form field for the error summary."""
-    latest = delegations.latest_last_day(china_date(utcnow())).strftime(DELEGATION["date_format"])
+    latest = day_text(delegations.latest_last_day(china_date(utcnow())))
     return {field: (DELEGATION.get(f"error.{field}.{code}") or DELEGATION.get(f"error.{code}")
                     or title("validation_failed")).format(latest=latest)
             for field, code in codes.items()}

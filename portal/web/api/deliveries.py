@@ -91,7 +91,8 @@ DELIVERY_ID = openapi.PathParameter("delivery_id", "The delivery id from the 201
     "post", summary="Serve a sealed document on a party",
     description="Delivers the document to the party's portal mailbox; its arrival is the "
                 "service time. Send an `Idempotency-Key` header to make retries safe: the same "
-                "key returns the same delivery, a different body with the same key is 422 "
+                "key returns the same delivery (a retry sent while the first attempt is still "
+                "running waits for it), a different body with the same key is 422 "
                 "`idempotency_key_reused`.",
     security="agency", parameters=(CASE_CODE,),
     body=openapi.Body(NEW_DELIVERY, "multipart/form-data"),

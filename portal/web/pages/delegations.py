@@ -38,7 +38,7 @@ from portal.errors import NotFound, ValidationFailed
 from portal.legal_calendar import china_date, day_text
 from portal.services import authorisations, consent_documents, delegations, rate_limits
 from portal.web.auth import CurrentUser, require_acting, require_fresh_login
-from portal.web.client import enforce
+from portal.web.client import client_key, enforce
 from portal.web.downloads import pdf_attachment
 from portal.web.pages.consent import remote_signer
 from portal.web.rendering import render
@@ -147,7 +147,8 @@ async def sign_authorisation(request: Request) -> Response:
                                                delegation_id=delegation_id, signer_person_id=user.person_id)
     pdf, placement = await asyncio.to_thread(render_authorisation, content, created_at=utcnow())
     signed = await consent_documents.sign_as(request.app.state.notary, await remote_signer(request, user),
-                                             pdf, placement, DELEGATION["authorisation.signature_reason"])
+                                             pdf, placement, DELEGATION["authorisation.signature_reason"],
+                                             client=client_key(request))
     digest = await request.app.state.blobs.put(signed)
     async with transaction(request.app.state.sessions) as db:
         await authorisations.record(db, principal_id=user.acting_party_id, delegation_id=delegation_id,

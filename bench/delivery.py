@@ -1,4 +1,4 @@
-"""Benchmark of e-service deliveries end to end (issue 4).
+"""Benchmark of e-service deliveries end to end.
 
 Run with ``.venv/bin/python bench/delivery.py [COUNT]`` (default 10,000). It creates its own
 PostgreSQL database (``TEST_DATABASE_URL`` or postgresql://postgres@127.0.0.1:5432/test as the

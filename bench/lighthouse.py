@@ -1,4 +1,4 @@
-"""Lighthouse (mobile) on the pages a citizen meets first (issue 14, "Done when").
+"""Lighthouse (mobile) on the pages a citizen meets first, against their goals.
 
 Starts ``portal run`` exactly as ``make run`` does (migrate, seed the demo, serve, worker) on a
 free port with a scratch data directory, logs in as the demo's ``zhangsan`` and ``lisi``

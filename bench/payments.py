@@ -1,4 +1,4 @@
-"""Benchmark of payment callbacks and fiscal e-receipts (issue 6).
+"""Benchmark of payment callbacks and fiscal e-receipts.
 
 Run with ``.venv/bin/python bench/payments.py [CALLBACKS] [RECEIPTS]`` (defaults 2,000 and
 100). It creates its own PostgreSQL database (``TEST_DATABASE_URL`` or

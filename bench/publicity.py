@@ -1,4 +1,4 @@
-"""Benchmark of public search over published enforcement information (issue 7).
+"""Benchmark of public search over published enforcement information.
 
 Run with ``.venv/bin/python bench/publicity.py [--count N] [--requests R] [--only postgresql|sqlite]``
 (default 1,000,000 items, 300 timed requests per kind of query, both databases). For each

@@ -2,7 +2,7 @@
 
 ``evidence_checkpoints`` and ``evidence_checkpoint_heads`` are only added to; on PostgreSQL a
 trigger refuses UPDATE and DELETE on them, as on ``evidence_events``. TRUNCATE fires no row
-trigger, so it emptied the evidence log unseen (issue 15): a statement trigger now refuses it
+trigger, so it emptied the evidence log unseen: a statement trigger now refuses it
 on the evidence tables and on the records of legal acts that are tied to the chains. (A
 superuser can still switch triggers off with ``session_replication_role``; the test suite's
 cleanup does, and ``portal evidence verify`` then reports what the checkpoints covered.)

@@ -1,4 +1,4 @@
-"""The sealed PDF of a verification report, kept with the report (issue 15: every download
+"""The sealed PDF of a verification report, kept with the report (before, every download
 sealed it again, one HSM signature and one TSA request each, unlimited). Pruned with the row.
 
 Revision ID: 0120

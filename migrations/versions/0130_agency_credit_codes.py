@@ -1,4 +1,4 @@
-"""Agencies carry their unified social credit code (issue 15).
+"""Agencies carry their unified social credit code, by which their seals are matched (not by name).
 
 A served document's seal counted when its certificate's organisation *name* equalled the
 agency's: a seal of another organisation with the same name (another code) passed. Seals are

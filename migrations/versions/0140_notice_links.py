@@ -1,4 +1,4 @@
-"""Notices that lead somewhere (issue 14): each outbox message and in-portal notice keeps the
+"""Notices that lead somewhere: each outbox message and in-portal notice keeps the
 portal page its event is about (a mailbox item, a fine, the consent page, a case), so the
 notice links to it and opening it from there marks the notice read.
 

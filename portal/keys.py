@@ -13,9 +13,10 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-PURPOSES = ("session", "csrf", "case_qr", "receipt_check")
+PURPOSES = ("session", "csrf", "case_qr", "receipt_check", "legal_form")
 """session: the session cookie's signature; csrf: form tokens; case_qr: the token in a case's
-QR code (``portal.cases.codes``); receipt_check: fiscal receipts' check codes."""
+QR code (``portal.cases.codes``); receipt_check: fiscal receipts' check codes; legal_form: the
+one-time tokens of the forms that file a legal act (``portal.web.form_tokens``)."""
 
 
 def derive(secret_key: str, purpose: str, key_id: str) -> bytes:

@@ -31,6 +31,8 @@ NOTIFICATION_MESSAGES = timedelta(days=180)
 message, as long as network logs are kept (Cybersecurity Law art. 21)."""
 NOTICES = timedelta(days=365)
 """An in-portal notice: a pointer to something kept elsewhere, for a year's look back."""
+DRAFTS = timedelta(days=1)
+"""What was typed into a legal act's form and kept across the fresh login the act needed."""
 PUBLICATION_SUBJECTS = timedelta(0)
 """Whom a published item concerns (keyed digests): only while the item is public."""
 
@@ -62,6 +64,7 @@ def kept(*, session_idle_minutes: int) -> tuple[Kept, ...]:
     return (
         Kept("identity", ("parties", "accounts", "party_keys"), None, "record", False),
         Kept("session", ("web_sessions",), session, "last_seen", True),
+        Kept("drafts", ("form_drafts",), DRAFTS, "created", True),
         Kept("consent", ("consents", "consent_revocations"), None, "record", False),
         Kept("delegation", ("representations", "representation_authorisations"), None, "record", False),
         Kept("case", ("cases", "case_parties", "case_officers"), None, "record", False),

@@ -224,6 +224,10 @@ class Settings:
     max_form_bytes: int = 1024 * 1024
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    fresh_login_minutes: int = 10
+    """How recent a login every legal act needs (``web.auth.login_is_fresh``): consent,
+    contacts, delegations, and each act filed on a case (statement, hearing request, recusal,
+    waiver, payment plan, objection)."""
     trusted_proxy_hops: int = 0
     log_level: str = "INFO"
     notifications: NotificationSettings = field(default_factory=NotificationSettings)

@@ -32,6 +32,7 @@ RIGHTS: dict[str, str] = {
     "error.defer_until.out_of_range": "暂缓至的日期应在今天之后、一年以内",
     "error.instalments.out_of_range": "分期期数应为2至12期",
     "error.confirm.required": "请勾选确认后再继续",
+    "error.form_token.stale": "这份表单已过期，尚未提交。您填写的内容已保留，请核对后再提交一次",
     "error.details.required": "请写明哪些信息有误以及理由",
     "error.details.too_long": "不能超过5000字；更多内容可以作为附件上传",
     "error.correction.too_long": "不能超过2000字",

@@ -57,7 +57,7 @@ from portal.models.rights import (
     SubmissionAttachment,
     SubmissionReceipt,
 )
-from portal.models.sessions import WebSession
+from portal.models.sessions import FormDraft, WebSession
 from portal.models.verification import VerificationReportRecord
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "EvidenceEvent",
     "Fine",
     "FiscalReceipt",
+    "FormDraft",
     "HolidayDay",
     "Job",
     "Notice",

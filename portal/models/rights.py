@@ -56,6 +56,9 @@ class Submission(Base):
     delivery_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("deliveries.id"))
     publication_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("publications.id"), index=True)
     publication_version: Mapped[int | None] = mapped_column(Integer)
+    form_token: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
+    """The nonce of the one-time token of the form the act came from: a form sent twice files
+    once (``portal.web.form_tokens``); none for an act not filed through a page."""
 
 
 class SubmissionAttachment(Base):

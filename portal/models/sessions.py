@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
@@ -24,3 +24,20 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FormDraft(Base):
+    """What a person typed into a legal act's form that could not be filed yet because a fresh
+    login was needed (``portal.web.form_drafts``): held for that person and that form only,
+    shown again after the login, deleted when the form is filed or a day after it was kept
+    (``services.housekeeping``). Not a record: nothing was filed."""
+
+    __tablename__ = "form_drafts"
+    __table_args__ = (UniqueConstraint("person_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    acting_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    path: Mapped[str] = mapped_column(String(300))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -10,6 +10,8 @@ the periods are ``portal.retention``'s, which ``/privacy`` renders).
   fault; kept for 180 days, the six months China's Cybersecurity Law (art. 21) asks of network
   logs, then removed.
 - ``rate_limit_windows``: a window matters only while it runs; a day later it goes.
+- ``form_drafts``: what was typed into a legal act's form across a fresh login, a day after it
+  was kept (``services.form_drafts``);
 - ``outbox_messages`` with their ``outbox_attempts``: a notification sent or given up on,
   ``NOTIFICATION_MESSAGES`` after it was created (one still being retried stays);
 - ``inbox_notices``: an in-portal notice, ``NOTICES`` after it was created;
@@ -38,7 +40,7 @@ from portal.models.payments import PaymentSecurityEvent
 from portal.models.publicity import Publication, PublicationSubject
 from portal.models.sessions import WebSession
 from portal.retention import NOTICES, NOTIFICATION_MESSAGES, RATE_WINDOWS, SECURITY_EVENTS
-from portal.services import rate_limits, verification_reports
+from portal.services import form_drafts, rate_limits, verification_reports
 
 INTERVAL_SECONDS = 600
 SECURITY_EVENT_RETENTION = SECURITY_EVENTS
@@ -55,6 +57,7 @@ class Pruned:
     notices: int
     publication_subjects: int
     verification_reports: int
+    drafts: int
 
     @property
     def total(self) -> int:
@@ -83,5 +86,6 @@ async def prune(db: AsyncSession, *, now: datetime, idle: timedelta, absolute: t
     subjects = await db.execute(delete(PublicationSubject).where(
         PublicationSubject.publication_id.in_(no_longer_public)))
     reports = await verification_reports.prune(db, now=now)
+    drafts = await form_drafts.prune(db, now=now)
     return Pruned(_count(sessions), _count(events), windows, _count(messages), _count(notices),
-                  _count(subjects), reports)
+                  _count(subjects), reports, drafts)

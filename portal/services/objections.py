@@ -61,11 +61,14 @@ class Filed:
     actor: str
     fields: dict[str, str]
     attachments: tuple[Attachment, ...] = ()
+    form_token: str | None = None
+    """The nonce of the form's one-time token (``submissions.NewSubmission.form_token``)."""
 
 
 def _new(subject: Subject, filed: Filed) -> submissions.NewSubmission:
     return submissions.NewSubmission(SubmissionKind.OBJECTION,
-                                     {**filed.fields, "subject": subject.content()}, filed.attachments)
+                                     {**filed.fields, "subject": subject.content()}, filed.attachments,
+                                     filed.form_token)
 
 
 async def _record(db: AsyncSession, blobs: BlobStore, filing: submissions.Filing,

@@ -8,7 +8,11 @@ the instant a test pinned — check the right is open at that instant (``portal.
 store the attachments content-addressed, and write the ``submission`` event, the row and its
 attachments, with the follow-up jobs: the sealed receipt (提交回执) and, where the agency
 registered one, the webhook. A refusal (``RightRefused``, 409) stores nothing but, at most,
-unreferenced blobs. ``record`` is the writing half, shared with objections
+unreferenced blobs. A form sent twice (the same one-time ``form_token``) files nothing the
+second time: under the chain's lock the first act is found and ``AlreadyFiled`` names it, so
+the party is shown that act's confirmation (``portal.web.form_tokens``); the token is unique
+among submissions, so even a path that missed the lock could not record it twice. ``record``
+is the writing half, shared with objections
 (``services.objections``), which are filed where their subject is: a case's chain, or a
 published item's.
 
@@ -67,6 +71,14 @@ class RightRefused(Conflict):
         self.refusal = why
 
 
+class AlreadyFiled(Exception):
+    """This form was filed already: ``public_id`` names the act it filed (nothing new is)."""
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(public_id)
+        self.public_id = public_id
+
+
 class ReceiptPending(Conflict):
     """The receipt is not issued yet (the worker issues it within seconds); ask again."""
 
@@ -86,6 +98,8 @@ class NewSubmission:
     kind: SubmissionKind
     content: dict[str, Any]
     attachments: tuple[Attachment, ...] = ()
+    form_token: str | None = None
+    """The nonce of the one-time token of the form it came from (``portal.web.form_tokens``)."""
 
 
 def content_sha256(content: dict[str, Any]) -> str:
@@ -135,6 +149,7 @@ async def submit(db: AsyncSession, blobs: BlobStore, *, case: Case, party_id: in
     """Record ``new`` for the party (see the module docstring); ``now``: a pinned instant."""
     filing = Filing.of_case(case)
     await evidence.lock(db, filing.chain)
+    await refuse_refiling(db, party_id, new)
     state = await rights_state(db, case, party_id, calendar)
     received_at = now or await database_now(db)
     why = refusal(new.kind, state, received_at)
@@ -154,6 +169,7 @@ async def record(db: AsyncSession, blobs: BlobStore, filing: Filing, *, party_id
                  notice_seq: int | None = None, window: CaseDeadline | None = None) -> Submission:
     """Write an act already judged admissible, under ``filing.chain``'s lock: the attachments,
     the ``submission`` event, the row, and the follow-up jobs (receipt; webhook)."""
+    await refuse_refiling(db, party_id, new)
     stored = [(attachment, await blobs.put(attachment.data)) for attachment in new.attachments]
     public_id = secrets.token_hex(16)
     digest = content_sha256(new.content)
@@ -175,7 +191,8 @@ async def record(db: AsyncSession, blobs: BlobStore, filing: Filing, *, party_id
                             submitted_by_person_id=person_id, actor=actor,
                             submitted_at=received_at, event_hash=event.hash,
                             delivery_id=filing.delivery_id, publication_id=filing.publication_id,
-                            publication_version=filing.publication_version)
+                            publication_version=filing.publication_version,
+                            form_token=new.form_token)
     db.add(submission)
     await db.flush()
     for attachment, sha in stored:
@@ -188,6 +205,20 @@ async def record(db: AsyncSession, blobs: BlobStore, filing: Filing, *, party_id
         await jobs.enqueue(db, WEBHOOK_JOB, submission.id,
                            payload={"delivery_id": secrets.token_hex(16)})
     return submission
+
+
+async def filed_with(db: AsyncSession, party_id: int, form_token: str) -> Submission | None:
+    """The party's act filed from the form whose one-time token had ``form_token``, if any."""
+    return (await db.execute(select(Submission).where(
+        Submission.form_token == form_token, Submission.party_id == party_id))).scalar_one_or_none()
+
+
+async def refuse_refiling(db: AsyncSession, party_id: int, new: NewSubmission) -> None:
+    """``AlreadyFiled`` if ``new``'s form was filed already; called under the chain's lock."""
+    if new.form_token is not None:
+        first = await filed_with(db, party_id, new.form_token)
+        if first is not None:
+            raise AlreadyFiled(first.public_id)
 
 
 async def for_party(db: AsyncSession, case: Case, party_id: int, public_id: str) -> Submission:

@@ -29,7 +29,6 @@ from portal.services.identity import ActingParty
 from portal.vocabulary import PERSON, SCOPE_FULL
 from portal.web.session import BrowserSession, browser_session, page_session
 
-FRESH_LOGIN_SECONDS = 10 * 60
 FRESH_LOGIN_KEY = "fresh_login_required"
 ACTING_NOTICE = "acting_notice"
 """Session key of the one-time notice that acting for another party has ended."""
@@ -80,12 +79,20 @@ def current_user(request: Request) -> CurrentUser | None:
     return user
 
 
-def require_fresh_login(request: Request, path: str, within_seconds: int = FRESH_LOGIN_SECONDS) -> None:
-    """Refuse unless the person logged in within ``within_seconds``; afterwards they come back
-    to ``path`` (a GET page, so the form is shown again, never re-posted)."""
+def login_is_fresh(request: Request) -> bool:
+    """Whether the person logged in within ``Settings.fresh_login_minutes``: the one rule for
+    every legal act (consent, contacts, delegations, and every act filed on a case)."""
     session = browser_session(request)
     auth_time = session.data.get("auth_time") if session else None
-    if not isinstance(auth_time, int | float) or time.time() - auth_time > within_seconds:
+    within = request.app.state.settings.fresh_login_minutes * 60
+    return isinstance(auth_time, int | float) and time.time() - auth_time <= within
+
+
+def require_fresh_login(request: Request, path: str) -> None:
+    """Refuse unless ``login_is_fresh``; after the login the person comes back to ``path`` (a
+    GET page, so the form is shown again, never re-posted; ``web.form_drafts`` refills it)."""
+    if not login_is_fresh(request):
+        session = browser_session(request)
         if session is not None:
             session["after_login"] = path
             session[FRESH_LOGIN_KEY] = True  # the next login asks the provider to authenticate again

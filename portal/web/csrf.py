@@ -11,6 +11,11 @@ prefix. The body is read once here (it is already bounded by the size limit) and
 the endpoint; url-encoded forms must be valid UTF-8, and a form over the form limit is refused.
 A multipart body the parser refuses (no boundary, more than 1,000 parts, a field over 1 MiB)
 is a 400 ``invalid_form``, never a 500 (PITFALLS.md "Multipart limits").
+
+A form rendered for a session that ended or lapsed before it was posted carries that session's
+token: it passes, marked ``lapsed_form``, and runs in the new, anonymous session, so a page that
+needs a login sends to the login as usual, and a legal act's form keeps what was typed for its
+person (``web.form_drafts``) instead of answering "forged" and losing it.
 """
 
 from __future__ import annotations
@@ -29,20 +34,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal.errors import BadRequest, CsrfFailed, PayloadTooLarge
 from portal.web.errors import send_error
 from portal.web.input_guard import invalid_text
-from portal.web.session import browser_session
+from portal.web.session import LAPSED_KEY, browser_session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FIELD = "csrf_token"
 HEADER = b"x-csrf-token"
+_LAPSED_FORM = "portal_lapsed_form"
 
 
 def _secret(conn: HTTPConnection) -> bytes:
     """The session's token (32 bytes), or empty without a session."""
     session = browser_session(conn)
-    if session is None:
-        return b""
+    return _secret_of(conn, session.token) if session is not None else b""
+
+
+def _secret_of(conn: HTTPConnection, session_token: str) -> bytes:
     key = conn.scope["app"].state.settings.key("csrf")
-    return hmac.new(key, b"csrf|" + session.token.encode(), hashlib.sha256).digest()
+    return hmac.new(key, b"csrf|" + session_token.encode(), hashlib.sha256).digest()
+
+
+def lapsed_form(conn: HTTPConnection) -> bool:
+    """Whether this request is a form rendered for the browser's previous session, which ended
+    or lapsed before it was posted (``CsrfMiddleware`` let it through on that session's token):
+    its sender is known to be the same browser, but nobody is logged in."""
+    return bool(conn.scope.get(_LAPSED_FORM))
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -98,9 +113,13 @@ class CsrfMiddleware:
                 supplied = dict(parse_urlencoded(body)).get(FIELD, "")
             elif not supplied and content_type == b"multipart/form-data":
                 supplied = await _multipart_token(scope, replay())
-            expected = _secret(HTTPConnection(scope))
+            conn = HTTPConnection(scope)
+            expected = _secret(conn)
             if not expected or not hmac.compare_digest(_unmasked(supplied), expected):
-                raise CsrfFailed()
+                lapsed = scope.get(LAPSED_KEY)
+                if not lapsed or not hmac.compare_digest(_unmasked(supplied), _secret_of(conn, lapsed)):
+                    raise CsrfFailed()
+                scope[_LAPSED_FORM] = True
         except (CsrfFailed, BadRequest, PayloadTooLarge) as exc:
             await send_error(scope, send, exc)
             return

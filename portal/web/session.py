@@ -32,6 +32,10 @@ from portal.services import web_sessions
 from portal.settings import Settings
 
 _SCOPE_KEY = "portal_session"
+LAPSED_KEY = "portal_lapsed_session"
+"""Scope key of the token of the session the browser's cookie named when that session had ended
+or lapsed (the request runs in a new one): the CSRF check accepts a form rendered for it, so a
+form posted after the idle timeout is not refused as forged but kept (``web.form_drafts``)."""
 
 
 class BrowserSession:
@@ -162,7 +166,11 @@ class SessionMiddleware:
         touch = scope["path"] not in self.passive_paths
         session = await self._load(token, touch=touch) if token else None
         if session is None:
-            session = BrowserSession(secrets.token_urlsafe(32), {}, new_cookie=True)
+            # a background poll never replaces the browser's cookie: the form open in the page
+            # must still be postable on its lapsed session's token (``LAPSED_KEY``)
+            session = BrowserSession(secrets.token_urlsafe(32), {}, new_cookie=touch or not token)
+            if token:  # the browser's session ended or lapsed: a form it posts is still ours
+                scope[LAPSED_KEY] = token
         scope[_SCOPE_KEY] = session
 
         async def send_with_session(message: Message) -> None:

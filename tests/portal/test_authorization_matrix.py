@@ -104,9 +104,9 @@ ROUTES: dict[tuple[str, str], Rule | None] = {
     # the rights (pages.rights): acting needs full scope; reading what was filed, mailbox scope
     **{("GET", f"/cases/{{code}}/{slug}"): Rule("case", PARTY_FULL_READ)
        for slug in ("statement", "hearing-request", "recusal", "payment-plan", "waiver")},
+    # (an empty form lacks the form's one-time token too: the owner gets the form again, 422)
     **{("POST", f"/cases/{{code}}/{slug}"): Rule("case", PARTY_ACT_INVALID)
-       for slug in ("statement", "recusal", "payment-plan", "waiver")},
-    ("POST", "/cases/{code}/hearing-request"): Rule("case", PARTY_ACT),  # all fields optional
+       for slug in ("statement", "hearing-request", "recusal", "payment-plan", "waiver")},
     ("GET", "/cases/{code}/waiver/confirm"): Rule("case", PARTY_ACT),  # owner: back to step 1
     ("POST", "/cases/{code}/waiver/confirm"): Rule("case", PARTY_ACT),
     # objections to data (pages.objections): filing needs full scope, reading mailbox scope

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import retention
 from portal.database import Base, transaction
 from portal.models import (
+    FormDraft,
     Notice,
     OutboxAttempt,
     OutboxMessage,
@@ -127,11 +128,16 @@ async def test_each_period_is_enforced_to_the_day(database: Database) -> None:
         for age in (retention.SECURITY_EVENTS + DAY, retention.SECURITY_EVENTS - DAY):
             db.add(PaymentSecurityEvent(occurred_at=NOW - age, platform="sandbox", reason="bad_signature",
                                         detail="", body_sha256="0" * 64))
+        for n, age in enumerate((retention.DRAFTS + timedelta(seconds=1),
+                                 retention.DRAFTS - timedelta(seconds=1))):
+            db.add(FormDraft(person_id=party, acting_party_id=party, path=f"/cases/x/statement{n}",
+                             fields={"text": "未提交"}, created_at=NOW - age))
 
     async with transaction(database.sessions) as db:
         pruned = await housekeeping.prune(db, now=NOW, idle=IDLE, absolute=ABSOLUTE)
     assert pruned == housekeeping.Pruned(web_sessions=3, security_events=1, rate_windows=1, messages=2,
-                                    notices=1, publication_subjects=1, verification_reports=1)
+                                    notices=1, publication_subjects=1, verification_reports=1,
+                                    drafts=1)
     async with database.sessions() as db:
         left = (await db.execute(select(OutboxMessage.status).order_by(OutboxMessage.id))).scalars().all()
         assert left == ["temporary-failure", "delivered"] and await _count(db, OutboxAttempt) == 2
@@ -139,13 +145,13 @@ async def test_each_period_is_enforced_to_the_day(database: Database) -> None:
         kept = (await db.execute(select(PublicationSubject.publication_id))).scalars().all()
         assert kept == [public.id]
         assert await _count(db, Publication) == 2  # the published record itself stays
-        for model in (WebSession, RateLimitWindow, PaymentSecurityEvent):
+        for model in (WebSession, RateLimitWindow, PaymentSecurityEvent, FormDraft):
             assert await _count(db, model) == 1, model
 
 
 ENFORCED = {"session": WebSession, "limits": RateLimitWindow, "security": PaymentSecurityEvent,
             "messages": OutboxMessage, "notices": Notice, "publication_subjects": PublicationSubject,
-            "verification": VerificationReportRecord}
+            "verification": VerificationReportRecord, "drafts": FormDraft}
 """Each kind the notice says is deleted, and a table the test above prunes to the day."""
 
 

@@ -20,6 +20,10 @@ was counted. A recorded act redirects (303) to its confirmation page, whose rece
 straight after the commit (or, if that failed, is sealed by the worker within seconds: until
 then the page says so and the download answers 409 with a retry time).
 
+Every form carries a one-time token (``web.form_tokens``): sent twice, it files once, and the
+second answer is the first act's confirmation. Every act needs a fresh login; on an older one
+what was typed is kept and comes back in the form after the login (``web.form_drafts``).
+
 The waiver is confirmed twice: the checkbox, then a second page. The first step leaves a
 one-time nonce for this case in the session, which only the second page's form carries, so a
 single forged POST cannot skip the second confirmation.
@@ -52,9 +56,11 @@ from portal.errors import ValidationFailed
 from portal.legal_calendar import china_date
 from portal.models.cases import Case
 from portal.services import cases, submission_views, submissions
+from portal.services import form_drafts as drafts
 from portal.services.calendar import load_calendar
 from portal.vocabulary import SCOPE_FULL, SCOPE_MAILBOX
-from portal.web.auth import CurrentUser, require_party
+from portal.web import form_drafts, form_tokens
+from portal.web.auth import CurrentUser, require_fresh_login, require_party
 from portal.web.client import client_key
 from portal.web.clock import pinned_now, request_now
 from portal.web.downloads import pdf_attachment
@@ -70,7 +76,6 @@ SLUGS = {SubmissionKind.STATEMENT: "statement", SubmissionKind.HEARING_REQUEST: 
          SubmissionKind.WAIVER: "waiver"}
 WAIVER_STEP = "waiver_step"
 OUTCOMES = {outcome.value: RIGHTS[f"outcome.{outcome.value}"] for outcome in Outcome}
-_MAX_UPLOAD_PARTS = 20  # more file parts than this is not a browser: Starlette refuses it
 
 
 def messages(errors: dict[str, str], position: int | None = None) -> dict[str, str]:
@@ -82,15 +87,35 @@ def messages(errors: dict[str, str], position: int | None = None) -> dict[str, s
     return shown
 
 
+def form_path(code: str, kind: SubmissionKind) -> str:
+    """Where the form of ``kind`` in case ``code`` is posted (and what its token is bound to)."""
+    return f"/cases/{code}/{SLUGS[kind]}"
+
+
 async def _page(request: Request, user: CurrentUser, kind: SubmissionKind, *,
                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                 refused: rights.Refusal | None = None, status: int = 200,
-                template: str = "pages/rights/form.html", extra: dict[str, Any] | None = None) -> Response:
+                template: str = "pages/rights/form.html", extra: dict[str, Any] | None = None,
+                form_token: str | None = None) -> Response:
+    """The form (or, at ``template``, the waiver's second page). Opened again after this
+    session filed it (Back), it says so and links to the receipt instead; ``?again=1`` asks
+    for the form anyway. Acts of the same kind not yet acknowledged by the agency are named
+    above the form, which still files another where the law allows one. What was typed before
+    a fresh login comes back filled in (``web.form_drafts``)."""
     now = request_now(request)
     async with request.app.state.sessions() as db:
         calendar = await load_calendar(db)
         view = await cases.party_view(db, user.acting_party_id, request.path_params["code"], calendar)
         state = await submissions.rights_state(db, view.case, user.acting_party_id, calendar)
+        earlier = [filed for filed in await submissions.of_party(db, view.case, user.acting_party_id)
+                   if filed.submission.kind == kind.value and filed.acknowledged_at is None]
+    path = form_path(view.case.code, kind)
+    again = request.method != "GET" or request.query_params.get("again") == "1"
+    restored = None if values is not None else await form_drafts.restored(request, user, path)
+    if restored is not None:
+        values = restored
+        if form_token is None and form_tokens.nonce_of(request, user, path, restored.get(form_tokens.FIELD)):
+            form_token = restored[form_tokens.FIELD]
     return render(request, template, {
         "kind": kind.value, "slug": SLUGS[kind], "label": RIGHTS[f"kind.{kind.value}"],
         "view": view, "state": state, "now": now, "law": RIGHTS[f"law.{kind.value}"],
@@ -99,6 +124,9 @@ async def _page(request: Request, user: CurrentUser, kind: SubmissionKind, *,
         "errors": errors or {}, "values": values or {}, "titles": PARTY_TITLE_WORDS,
         "takes_attachments": kind in rights.TAKES_ATTACHMENTS,
         "limits": attachment_limits(),
+        "form_token": form_token or form_tokens.issue(request, user, path),
+        "filed": None if again else form_tokens.filed_from_session(request, path),
+        "earlier": earlier, "path": path, "restored": restored is not None,
         **(extra or {}),
     }, status=status)
 
@@ -116,20 +144,53 @@ async def read_form(form: FormData, kind: SubmissionKind) -> tuple[dict[str, str
 
 
 async def _record(request: Request, user: CurrentUser, new: submissions.NewSubmission) -> Response:
-    """Record the act (or answer why not), seal its receipt, and redirect to its page."""
+    """Record the act (or answer why not), seal its receipt, and redirect to its page; a form
+    filed already redirects to the first act's page and files nothing."""
+    code = request.path_params["code"]
     try:
         async with transaction(request.app.state.sessions) as db:
-            case = await cases.case_for_party(db, user.acting_party_id, request.path_params["code"])
+            case = await cases.case_for_party(db, user.acting_party_id, code)
             submission = await submissions.submit(
                 db, request.app.state.blobs, case=case, party_id=user.acting_party_id,
                 person_id=user.person_id, actor=user.actor, new=new,
                 calendar=await load_calendar(db), now=pinned_now(request))
+            await drafts.discard(db, person_id=user.person_id, path=form_path(code, new.kind))
     except submissions.RightRefused as refused:
         return await _page(request, user, new.kind, refused=refused.refusal, status=409)
+    except submissions.AlreadyFiled as filed:
+        return filed_again(request, form_path(code, new.kind), _confirmation(code, filed.public_id))
     log.info("submission recorded", extra={"action": f"submit_{new.kind.value}",
                                            "object": f"submission:{submission.public_id}"})
     await seal_now(request, submission.id)
-    return RedirectResponse(f"/cases/{case.code}/submissions/{submission.public_id}", status_code=303)
+    return confirmed(request, form_path(code, new.kind), _confirmation(code, submission.public_id))
+
+
+def _confirmation(code: str, public_id: str) -> str:
+    return f"/cases/{code}/submissions/{public_id}"
+
+
+def confirmed(request: Request, path: str, target: str) -> Response:
+    """303 to the act's confirmation page ``target``, remembering that the form at ``path``
+    was filed (so that opening it again says so)."""
+    form_tokens.remember_filed(request, path, target)
+    return RedirectResponse(target, status_code=303)
+
+
+def filed_again(request: Request, path: str, target: str) -> Response:
+    """The form at ``path`` was sent again (a double tap, a refresh, Back and submit): the
+    first act's confirmation at ``target``; nothing is filed."""
+    log.info("form sent again: nothing filed", extra={"action": "submit_again", "object": target})
+    return confirmed(request, path, target)
+
+
+async def first_filing(request: Request, user: CurrentUser, nonce: str | None) -> str | None:
+    """The public id of the act already filed with this form's token, if any (checked again
+    under the chain's lock when the act is recorded)."""
+    if nonce is None:
+        return None
+    async with request.app.state.sessions() as db:
+        first = await submissions.filed_with(db, user.acting_party_id, nonce)
+    return first.public_id if first else None
 
 
 async def seal_now(request: Request, submission_id: int) -> None:
@@ -174,13 +235,20 @@ def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
         return await _page(request, await require_party(request, SCOPE_FULL), kind)
 
     async def submit(request: Request) -> Response:
-        user = await require_party(request, SCOPE_FULL)
-        async with request.form(max_files=_MAX_UPLOAD_PARTS, max_fields=30) as form:
+        user = await form_drafts.require_party_keeping(request)
+        async with request.form(max_files=form_drafts.MAX_FORM_FILES,
+                                max_fields=form_drafts.MAX_FORM_FIELDS) as form:
             fields, files = await read_form(form, kind)
         async with request.app.state.sessions() as db:
             case = await cases.case_for_party(db, user.acting_party_id, request.path_params["code"])
             officers = [rights.Officer(o.id, o.name, o.credential_number)
                         for o in await cases.officers(db, case)]
+        path = form_path(case.code, kind)
+        nonce = form_tokens.nonce_of(request, user, path, fields.get(form_tokens.FIELD))
+        first = await first_filing(request, user, nonce)
+        if first is not None:
+            return filed_again(request, path, _confirmation(case.code, first))
+        await form_drafts.require_fresh_login_keeping(request, user, path, fields)
         errors: dict[str, str] = {}
         content: dict[str, Any] = {}
         try:
@@ -190,9 +258,15 @@ def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
             errors.update(messages(failed.errors))
         accepted, refused = await checked_files(request, files)
         errors.update(refused)
+        if nonce is None and not errors:  # a right that closed meanwhile says so first
+            closed = await _refusal_now(request, user, case, kind)
+            if closed is not None:
+                return await _page(request, user, kind, refused=closed, status=409)
+            errors.update(messages({form_tokens.FIELD: "stale"}))
         if errors:
-            return await _page(request, user, kind, errors=errors, values=fields, status=422)
-        return await _record(request, user, submissions.NewSubmission(kind, content, accepted))
+            return await _page(request, user, kind, errors=errors, values=fields, status=422,
+                               form_token=fields.get(form_tokens.FIELD) if nonce else None)
+        return await _record(request, user, submissions.NewSubmission(kind, content, accepted, nonce))
 
     show.__name__, submit.__name__ = f"{kind.value}_form", f"{kind.value}_submit"
     return show, submit
@@ -210,22 +284,39 @@ async def waiver_form(request: Request) -> Response:
 
 async def waiver_first(request: Request) -> Response:
     """Step 1: the checkbox. Then the second confirmation page (never the act itself)."""
-    user = await require_party(request, SCOPE_FULL)
+    user = await form_drafts.require_party_keeping(request)
     async with request.form(max_files=0, max_fields=10) as form:
-        confirmed = form.get("confirm") == "yes"
-    if not confirmed:
+        ticked = form.get("confirm") == "yes"
+        token = form.get(form_tokens.FIELD)
+    case = await _own_case(request, user)
+    path = form_path(case.code, SubmissionKind.WAIVER)
+    nonce = form_tokens.nonce_of(request, user, path, token)
+    first = await first_filing(request, user, nonce)
+    if first is not None:
+        return filed_again(request, path, _confirmation(case.code, first))
+    await form_drafts.require_fresh_login_keeping(
+        request, user, path, {"confirm": "yes" if ticked else "", form_tokens.FIELD: str(token or "")})
+    if not ticked:
         return await _page(request, user, SubmissionKind.WAIVER, status=422,
-                           errors=messages({"confirm": "required"}))
-    async with request.app.state.sessions() as db:
-        case = await cases.case_for_party(db, user.acting_party_id, request.path_params["code"])
-        state = await submissions.rights_state(db, case, user.acting_party_id, await load_calendar(db))
-    refused = rights.refusal(SubmissionKind.WAIVER, state, request_now(request))
+                           errors=messages({"confirm": "required"}), form_token=nonce and str(token))
+    refused = await _refusal_now(request, user, case, SubmissionKind.WAIVER)
     if refused is not None:
         return await _page(request, user, SubmissionKind.WAIVER, refused=refused, status=409)
+    if nonce is None:
+        return await _page(request, user, SubmissionKind.WAIVER, status=422,
+                           errors=messages({form_tokens.FIELD: "stale"}))
     session = page_session(request)
     session[WAIVER_STEP] = {"case": case.code, "party": user.acting_party_id,
-                            "nonce": secrets.token_urlsafe(16)}
+                            "nonce": secrets.token_urlsafe(16), "form_token": token}
     return RedirectResponse(f"/cases/{case.code}/waiver/confirm", status_code=303)
+
+
+async def _refusal_now(request: Request, user: CurrentUser, case: Case,
+                       kind: SubmissionKind) -> rights.Refusal | None:
+    """Why the party may not do ``kind`` in ``case`` now, if it may not."""
+    async with request.app.state.sessions() as db:
+        state = await submissions.rights_state(db, case, user.acting_party_id, await load_calendar(db))
+    return rights.refusal(kind, state, request_now(request))
 
 
 async def _own_case(request: Request, user: CurrentUser) -> Case:
@@ -234,45 +325,55 @@ async def _own_case(request: Request, user: CurrentUser) -> Case:
         return await cases.case_for_party(db, user.acting_party_id, request.path_params["code"])
 
 
-def _pending_nonce(request: Request, user: CurrentUser, code: str) -> str | None:
+def _pending_step(request: Request, user: CurrentUser, code: str) -> tuple[str, str] | None:
+    """The second page's nonce and the form's one-time token, if step 1 was done for ``code``."""
     session = browser_session(request)
     step = session.data.get(WAIVER_STEP) if session else None
     if not isinstance(step, dict) or step.get("party") != user.acting_party_id:
         return None
     if step.get("case") != code:
         return None
-    nonce = step.get("nonce")
-    return nonce if isinstance(nonce, str) else None
+    nonce, token = step.get("nonce"), step.get("form_token")
+    return (nonce, token) if isinstance(nonce, str) and isinstance(token, str) else None
 
 
 async def waiver_second(request: Request) -> Response:
     """Step 2, the page: are you sure? Without step 1 done for this case: back to step 1."""
     user = await require_party(request, SCOPE_FULL)
     code = (await _own_case(request, user)).code
-    nonce = _pending_nonce(request, user, code)
-    if nonce is None:
+    pending = _pending_step(request, user, code)
+    if pending is None:
         return RedirectResponse(f"/cases/{code}/waiver", status_code=303)
     return await _page(request, user, SubmissionKind.WAIVER, template="pages/rights/waiver_confirm.html",
-                       extra={"nonce": nonce})
+                       extra={"nonce": pending[0]}, form_token=pending[1])
 
 
 async def waiver_confirm(request: Request) -> Response:
-    """Step 2, the act: only with the nonce step 1 left in the session for this case."""
+    """Step 2, the act: only with the nonce step 1 left in the session for this case. Sent
+    again after the act (its form's one-time token is filed): the act's confirmation."""
     user = await require_party(request, SCOPE_FULL)
     async with request.form(max_files=0, max_fields=10) as form:
         sent = str(form.get("nonce", ""))
         again = form.get("confirmed_again") == "yes"
+        token = form.get(form_tokens.FIELD)
     case = await _own_case(request, user)
-    nonce = _pending_nonce(request, user, case.code)
-    if nonce is None or not hmac.compare_digest(sent.encode(), nonce.encode()):
+    path = form_path(case.code, SubmissionKind.WAIVER)
+    first = await first_filing(request, user, form_tokens.nonce_of(request, user, path, token))
+    if first is not None:
+        return filed_again(request, path, _confirmation(case.code, first))
+    require_fresh_login(request, f"{path}/confirm")  # the second page again: step 1 is kept
+    pending = _pending_step(request, user, case.code)
+    if pending is None or not hmac.compare_digest(sent.encode(), pending[0].encode()):
         return RedirectResponse(f"/cases/{case.code}/waiver", status_code=303)
+    form_nonce = form_tokens.nonce_of(request, user, path, pending[1])
     session = page_session(request)
     session.pop(WAIVER_STEP)
     content = rights.parse_form(SubmissionKind.WAIVER,
                                 {"confirm": "yes", "confirmed_again": "yes" if again else ""},
                                 officers=(), hearing_right=case.hearing_right,
                                 today=china_date(request_now(request)))
-    return await _record(request, user, submissions.NewSubmission(SubmissionKind.WAIVER, content))
+    return await _record(request, user, submissions.NewSubmission(SubmissionKind.WAIVER, content,
+                                                                  form_token=form_nonce))
 
 
 async def confirmation(request: Request) -> Response:

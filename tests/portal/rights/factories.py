@@ -4,6 +4,7 @@ same rules as an agency's calls, and the files a party attaches."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,11 +26,12 @@ from portal.services import agencies, cases, submissions
 from portal.services.calendar import load_calendar
 from signing import FileProblem
 from signing.structure import attachment_problem
-from tests.conftest import Database, csrf_from
+from tests.conftest import CSRF_RE, Database
 from tests.portal.services.test_cases import ZHANGSAN, new_case
 from tests.signing.sample_pdfs import make_pdf
 
 AGENCY = "福州市市场监督管理局"
+FORM_TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
 NOTICE: dict[str, Any] = {
     "proposed_penalty": "没收违法所得，并处罚款人民币一万元", "proposed_fine_fen": 1_000_000,
     "facts": "当事人销售超过保质期的酸奶12盒", "legal_basis": "《中华人民共和国食品安全法》第一百二十四条"}
@@ -97,9 +99,20 @@ async def post_form(http: httpx.AsyncClient, path: str, data: dict[str, str],
                     files: list[tuple[str, tuple[str, bytes, str]]] | None = None, *,
                     page: str | None = None) -> httpx.Response:
     """Open the form at ``path`` (or ``page``), as a browser would, and post it to ``path`` with
-    the CSRF token the page carries."""
-    token = await csrf_from(http, page or path)
-    return await http.post(path, data={"csrf_token": token, **data}, files=files)
+    the hidden fields the page carries (the CSRF token, the form's one-time token)."""
+    return await http.post(path, data={**await hidden_fields(http, page or path), **data}, files=files)
+
+
+async def hidden_fields(http: httpx.AsyncClient, path: str) -> dict[str, str]:
+    """The CSRF token and, on a legal act's form, its one-time token, as the page has them."""
+    page = await http.get(path)
+    csrf = CSRF_RE.search(page.text)
+    assert csrf, f"no CSRF token on {path}"
+    fields = {"csrf_token": csrf.group(1)}
+    token = FORM_TOKEN_RE.search(page.text)
+    if token:
+        fields["form_token"] = token.group(1)
+    return fields
 
 
 def pdf_text(data: bytes) -> str:

@@ -17,8 +17,13 @@ each worker process keeps them, bounded in number:
 * ``PICTURES``: the PNG re-drawn from a seal's picture, keyed by the SHA-256 of its declared
   type and bytes; it depends on nothing else.
 
+The PAdES side (``signing.verify``) keeps its path validations, of the signer's and the
+TSA's certificates, in ``CHAINS`` under the same rules; the checks of each document (byte
+range, digest, CMS signature, timestamp imprint, changes after signing) are never kept.
+
 Nothing here is shared between processes or persisted; ``clear()`` empties both (tests,
-benchmarks of the cold path).
+benchmarks of the cold path). Each cache counts its ``hits`` and ``misses``, so a test can
+tell a remembered validation from a new one without timing it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ from asn1crypto import crl, ocsp, x509
 __all__ = ["CHAINS", "MAX_AGE", "PICTURES", "ExpiringCache", "clear", "revocation_expiry"]
 
 MAX_AGE = dt.timedelta(hours=1)
+
+
+def clock() -> dt.datetime:
+    """The time entries are kept against (one place, so a test can move it on)."""
+    return dt.datetime.now(dt.UTC)
+
 _V = TypeVar("_V")
 
 
@@ -41,6 +52,7 @@ class ExpiringCache(Generic[_V]):
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.hits = self.misses = 0
         self._entries: collections.OrderedDict[Hashable, tuple[_V, dt.datetime | None]] = (
             collections.OrderedDict()
         )
@@ -48,12 +60,15 @@ class ExpiringCache(Generic[_V]):
     def get(self, key: Hashable, now: dt.datetime | None = None) -> _V | None:
         entry = self._entries.get(key)
         if entry is None:
+            self.misses += 1
             return None
         value, expires = entry
-        if expires is not None and expires <= (now or dt.datetime.now(dt.UTC)):
+        if expires is not None and expires <= (now or clock()):
             del self._entries[key]
+            self.misses += 1
             return None
         self._entries.move_to_end(key)
+        self.hits += 1
         return value
 
     def put(self, key: Hashable, value: _V, expires: dt.datetime | None = None) -> None:
@@ -65,7 +80,7 @@ class ExpiringCache(Generic[_V]):
 
     def __contains__(self, key: Hashable) -> bool:
         entry = self._entries.get(key)
-        return entry is not None and (entry[1] is None or entry[1] > dt.datetime.now(dt.UTC))
+        return entry is not None and (entry[1] is None or entry[1] > clock())
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -80,7 +95,7 @@ def revocation_expiry(
     """Until when a path validated with these CRLs and OCSP responses may be trusted again
     without checking: the earliest of their next updates, the certificates' ends and
     ``MAX_AGE`` from now."""
-    moments = [(now or dt.datetime.now(dt.UTC)) + MAX_AGE]
+    moments = [(now or clock()) + MAX_AGE]
     moments += [cert.not_valid_after for cert in path]
     for certificate_list in crls:
         next_update = certificate_list["tbs_cert_list"]["next_update"].native
@@ -106,3 +121,4 @@ def clear() -> None:
     """Forget everything (the next verification takes the cold path)."""
     for cache in (CHAINS, PICTURES):
         cache._entries.clear()
+        cache.hits = cache.misses = 0

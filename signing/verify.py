@@ -12,17 +12,25 @@ file, ``RecursionError`` from deep nesting, ``MemoryError`` — turns into ``IND
 Chinese message; ``BudgetExceeded`` (raised by ``signing.runner``'s timer) likewise.
 
 Validation data embedded in the document security store (B-LT) is fed to the validator;
-what is missing is fetched as ``TrustSettings`` allows. It is CPU bound: run it through
+what is missing is fetched as ``TrustSettings`` allows. A successful path validation (with its
+revocation checks) of a signer's or TSA's certificate is remembered in
+``signing.verification_cache.CHAINS`` until the revocation data it rests on is due, the
+certificate ends or an hour has passed, so the second document sealed with an agency's
+certificate skips it; every check of the document itself runs each time. It is CPU bound: run it through
 ``signing.runner.VerificationRunner`` in a server, never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
-from dataclasses import dataclass
+from collections.abc import Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
+from asn1crypto import crl, ocsp, x509
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfStrictReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -30,7 +38,11 @@ from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
     async_validate_pdf_signature,
     async_validate_pdf_timestamp,
+    generic_cms,
 )
+from pyhanko_certvalidator import PKIXValidationParams, ValidationContext, find_valid_path
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.util import CancelableAsyncIterator
 
 from signing import inspection, messages
 from signing.gm_pdf import NationalPdfSignature, check_national_signature, national_value
@@ -40,6 +52,7 @@ from signing.sign import PadesLevel
 from signing.structure import DECODE_LIMITS, structural_problem
 from signing.trust import TrustSettings
 from signing.verdict import document_report, file_problem_report, judge_signature, unverifiable_signature
+from signing.verification_cache import CHAINS, revocation_expiry
 
 __all__ = ["BudgetExceeded", "VerificationContext", "verify_pdf"]
 
@@ -47,6 +60,70 @@ logger = logging.getLogger(__name__)
 MiB = 1024 * 1024
 _SUBFILTERS = {inspection.PADES_SUBFILTER, "/adbe.pkcs7.detached"}
 Unreadable = tuple[str, Exception]
+
+
+@dataclass(frozen=True)
+class _RememberedPath:
+    """A path validated with its revocation checks, and the CRLs and OCSP responses it used
+    (the report describes each certificate's revocation status from them)."""
+
+    path: ValidationPath
+    crls: tuple[crl.CertificateList, ...]
+    ocsps: tuple[ocsp.OCSPResponse, ...]
+
+
+@dataclass
+class _Document:
+    """What a document's path validations depend on besides each certificate and those
+    offered for path building: the trust settings and the revocation data the document
+    embeds (a newer CRL in it must be read, not a remembered answer). Collects the revocation
+    data behind the validations taken from memory, for the report."""
+
+    trust: TrustSettings
+    embedded_revocation: bytes
+    crls: list[crl.CertificateList] = field(default_factory=list)
+    ocsps: list[ocsp.OCSPResponse] = field(default_factory=list)
+
+
+_DOCUMENT: ContextVar[_Document | None] = ContextVar("pades_document", default=None)
+
+
+async def _remembered_valid_path(
+    certificate: x509.Certificate,
+    paths: CancelableAsyncIterator[ValidationPath],
+    validation_context: ValidationContext,
+    pkix_validation_params: PKIXValidationParams | None = None,
+) -> ValidationPath:
+    """pyhanko's path validation of a CMS signer (the PDF signer, the TSA), answered from
+    ``CHAINS`` while verifying a document. pyhanko offers no other place to put it: this
+    replaces the name its CMS validation calls; outside ``verify_pdf`` (signing at B-LT) it
+    passes straight through. Key usage is still checked by pyhanko after it, every time."""
+    document = _DOCUMENT.get()
+    if document is None or pkix_validation_params is not None:
+        return await find_valid_path(certificate, paths, validation_context, pkix_validation_params)
+    key = _path_key(document, certificate, validation_context)
+    remembered = CHAINS.get(key)
+    if isinstance(remembered, _RememberedPath):
+        await paths.cancel()
+        document.crls.extend(remembered.crls)
+        document.ocsps.extend(remembered.ocsps)
+        return remembered.path
+    path: ValidationPath = await find_valid_path(certificate, paths, validation_context)
+    # soft-fail mode passes a path whose revocation data could not be had: never remembered
+    if not validation_context.soft_fail_exceptions:
+        crls, ocsps = tuple(validation_context.crls), tuple(validation_context.ocsps)
+        CHAINS.put(key, _RememberedPath(path, crls, ocsps), revocation_expiry(path, crls, ocsps))
+    return path
+
+
+def _path_key(document: _Document, certificate: x509.Certificate, context: ValidationContext) -> Hashable:
+    """What a path validation's answer depends on besides the time (as for national seals)."""
+    offered = tuple(sorted(hashlib.sha256(cert.dump()).digest() for cert in context.certificate_registry))
+    subject = hashlib.sha256(certificate.dump()).digest()
+    return (document.trust, "pades", subject, offered, document.embedded_revocation)
+
+
+generic_cms.find_valid_path = _remembered_valid_path
 
 
 class BudgetExceeded(BaseException):
@@ -105,6 +182,12 @@ async def _verify_document(data: bytes, context: VerificationContext) -> Verific
         return file_problem_report(data, FileProblem.MALFORMED)
     if objects > context.max_objects or pages > context.max_pages:
         return file_problem_report(data, FileProblem.TOO_COMPLEX)
+    revocation = hashlib.sha256()
+    for value in [*embedded_data.crls, *embedded_data.ocsps]:
+        revocation.update(hashlib.sha256(value.dump()).digest())
+    # asyncio.run gave this coroutine its own context: the value ends with the document
+    document = _Document(context.trust, revocation.digest())
+    _DOCUMENT.set(document)
     embedded: list[EmbeddedPdfSignature | Unreadable] = []
     for pdf_name, sig_object, sig_field in fields:
         # A plain str: pyhanko's TextStringObject drags PDF state into every pickle (the report
@@ -138,9 +221,8 @@ async def _verify_document(data: bytes, context: VerificationContext) -> Verific
             if isinstance(item, NationalPdfSignature):
                 reports.append(await check_national_signature(item, context.trust, names, total_revisions))
                 continue
-            reports.append(
-                await _check_signature(item, context, embedded_data, archive, names, total_revisions)
-            )
+            check = _check_signature(item, context, document, embedded_data, archive, names, total_revisions)
+            reports.append(await check)
         except _RESOURCE_ERRORS:
             raise
         except Exception:
@@ -194,6 +276,7 @@ async def _document_timestamps(
 async def _check_signature(
     embedded: EmbeddedPdfSignature,
     context: VerificationContext,
+    document: _Document,
     embedded_data: EmbeddedValidationData,
     archive: list[tuple[int, TimestampInfo]],
     names: set[str],
@@ -219,7 +302,10 @@ async def _check_signature(
     try:
         status = await async_validate_pdf_signature(embedded, validation_context)
         chain = inspection.certificate_chain(
-            cert, status.validation_path, validation_context.crls, validation_context.ocsps
+            cert,
+            status.validation_path,
+            [*validation_context.crls, *document.crls],
+            [*validation_context.ocsps, *document.ocsps],
         )
     finally:
         await validation_context.aclose()

@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from asn1crypto import crl
 
-from signing import DevPki, VerificationContext, verification_cache
+from signing import (
+    DevPki,
+    DevTimestampClient,
+    Indication,
+    KeySigner,
+    PadesLevel,
+    SignatureSettings,
+    SubIndication,
+    VerificationContext,
+    sign_pdf,
+    verification_cache,
+    verify_pdf,
+)
 from signing.documents import verify_document
 from signing.pki_sm2 import Sm2CaName
 from signing.verification_cache import MAX_AGE, ExpiringCache, revocation_expiry
 from tests.signing.gm_corpus import GmCorpus
+from tests.signing.sample_pdfs import make_pdf
 
 NOW = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -48,3 +62,66 @@ def test_a_seal_seen_before_is_verified_from_memory_with_the_same_report(
     warm = verify_document(gm_corpus.v4, context)
     assert warm.passed and cold.passed
     assert warm.signatures == cold.signatures
+
+
+# -- PAdES: the signer's and the TSA's path validations, per certificate ----------------------
+
+def _pades_documents(signer: KeySigner, settings: SignatureSettings,
+                     tsa: DevTimestampClient | None = None) -> tuple[bytes, bytes]:
+    """Two different documents sealed with the same certificate."""
+    return (sign_pdf(make_pdf(1), signer, settings, timestamps=tsa),
+            sign_pdf(make_pdf(2), signer, settings, timestamps=tsa))
+
+
+def test_a_second_pades_document_of_the_same_seal_skips_path_validation(
+        agency_rsa: KeySigner, tsa: DevTimestampClient, context: VerificationContext) -> None:
+    """Signer and TSA paths are validated once; the report (chain with its revocation
+    status, timestamp, level) is the one a full validation gives."""
+    first, second = _pades_documents(agency_rsa, SignatureSettings(level=PadesLevel.B_T), tsa)
+    verification_cache.clear()
+    chains = verification_cache.CHAINS
+    cold = verify_pdf(second, context)
+    assert (chains.hits, chains.misses, len(chains)) == (0, 2, 2)  # the TSA's, the signer's
+    verification_cache.clear()
+    verify_pdf(first, context)
+    warm = verify_pdf(second, context)
+    assert (chains.hits, chains.misses) == (2, 2)
+    assert cold.passed and warm.passed
+    assert warm.signatures == cold.signatures
+    assert warm.signatures[0].certificate_chain[0].revocation.value == "GOOD"
+
+
+def test_the_per_document_checks_still_run_on_a_remembered_certificate(
+        agency_rsa: KeySigner, context: VerificationContext) -> None:
+    """A remembered chain says nothing about the bytes: a changed document still fails."""
+    first, second = _pades_documents(agency_rsa, SignatureSettings())
+    verification_cache.clear()
+    assert verify_pdf(first, context).passed
+    tampered = bytearray(second)
+    tampered[tampered.index(b"stream") + 10] ^= 0x01  # inside the signed byte range
+    report = verify_pdf(bytes(tampered), context)
+    assert not report.passed
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED
+
+
+def test_a_revocation_is_seen_once_the_remembered_validation_is_due(
+        pki: DevPki, context: VerificationContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache hides a revocation at most until the revocation data it rests on is due or
+    MAX_AGE has passed (documented bound); then the validator asks again and sees it.
+    A failed validation is never remembered."""
+    seal = pki.agency_seal("将被吊销的测试机构", "11350102MB0000078L")
+    first, second = _pades_documents(KeySigner.from_credential(seal), SignatureSettings())
+    verification_cache.clear()
+    started = verification_cache.clock()
+    assert verify_pdf(first, context).passed
+    pki.revoke(seal.certificate)
+    assert verify_pdf(second, context).passed  # within the bound: the remembered answer
+    later = started + MAX_AGE + dt.timedelta(seconds=1)
+    monkeypatch.setattr(verification_cache, "clock", lambda: later)
+    for _ in range(2):
+        report = verify_pdf(second, context)
+        assert report.indication is Indication.INDETERMINATE
+        assert report.signatures[0].sub_indication is SubIndication.REVOKED_NO_POE
+        assert report.signatures[0].certificate_chain[0].revocation.value == "REVOKED"
+    chains = verification_cache.CHAINS
+    assert chains.hits == 1 and len(chains) == 0  # the failure was validated again, not kept

@@ -64,7 +64,7 @@ def kept(*, session_idle_minutes: int) -> tuple[Kept, ...]:
     return (
         Kept("identity", ("parties", "accounts", "party_keys"), None, "record", False),
         Kept("session", ("web_sessions",), session, "last_seen", True),
-        Kept("drafts", ("form_drafts",), DRAFTS, "created", True),
+        Kept("drafts", ("form_drafts", "form_draft_files"), DRAFTS, "created", True),
         Kept("consent", ("consents", "consent_revocations"), None, "record", False),
         Kept("delegation", ("representations", "representation_authorisations"), None, "record", False),
         Kept("case", ("cases", "case_parties", "case_officers"), None, "record", False),

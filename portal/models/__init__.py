@@ -57,7 +57,7 @@ from portal.models.rights import (
     SubmissionAttachment,
     SubmissionReceipt,
 )
-from portal.models.sessions import FormDraft, WebSession
+from portal.models.sessions import FormDraft, FormDraftFile, WebSession
 from portal.models.verification import VerificationReportRecord
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "Fine",
     "FiscalReceipt",
     "FormDraft",
+    "FormDraftFile",
     "HolidayDay",
     "Job",
     "Notice",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import Base, UTCDateTime
@@ -41,3 +41,16 @@ class FormDraft(Base):
     path: Mapped[str] = mapped_column(String(300))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class FormDraftFile(Base):
+    """An attachment of a draft that passed the attachment checks, so the person need not
+    choose it again; its bytes live here, not in the blob store, and go with the draft."""
+
+    __tablename__ = "form_draft_files"
+    __table_args__ = (UniqueConstraint("draft_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("form_drafts.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

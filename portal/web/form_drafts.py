@@ -13,10 +13,15 @@ person was typing): the CSRF check knows the form is from this browser's previou
 (``web.csrf.lapsed_form``), and its one-time token names the person it was issued to, so what was
 typed is kept for that person, who logs in again and finds it (``require_party_keeping``).
 
-Files chosen in that post are not kept: the form says so and asks for them again.
+Attachments that passed the checks are kept with the draft, and so are they when another field
+was wrong (``keep``): the form lists them and sends them again with what is chosen next
+(``files_with_kept``), unless the person removes them. A file that failed the checks is not
+kept; nor are files posted after the session lapsed (nobody was logged in to check them for).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from starlette.requests import Request
 
@@ -33,15 +38,39 @@ from portal.web.session import page_session
 MAX_FORM_FILES = 20
 """More file parts than a legal act's form takes is not a browser: Starlette refuses it."""
 MAX_FORM_FIELDS = 30
+KEEP_FIELD, DROP_FIELD = "keep_files", "drop_kept_files"
 
 
 async def require_fresh_login_keeping(request: Request, user: CurrentUser, path: str,
-                                      fields: dict[str, str]) -> None:
-    """``require_fresh_login`` back to the form at ``path``, keeping ``fields`` for it first."""
+                                      fields: dict[str, str], files: Sequence[bytes] = ()) -> None:
+    """``require_fresh_login`` back to the form at ``path``, keeping ``fields`` and the
+    accepted ``files`` for it first."""
     if login_is_fresh(request):
         return
-    await _keep(request, user.person_id, user.acting_party_id, path, fields)
+    await keep(request, user, path, fields, files)
     require_fresh_login(request, path)
+
+
+async def keep(request: Request, user: CurrentUser, path: str, fields: dict[str, str],
+               files: Sequence[bytes] = ()) -> None:
+    """Keep what was typed into the form at ``path`` and the attachments that passed."""
+    await _keep(request, user.person_id, user.acting_party_id, path, fields, files)
+
+
+async def kept_files(request: Request, user: CurrentUser, path: str) -> list[bytes]:
+    """The attachments kept with the person's draft of the form at ``path``."""
+    async with request.app.state.sessions() as db:
+        return await form_drafts.files(db, person_id=user.person_id, acting_party_id=user.acting_party_id,
+                                       path=path, now=utcnow())
+
+
+async def files_with_kept(request: Request, user: CurrentUser, path: str, fields: dict[str, str],
+                          files: list[bytes] | None) -> list[bytes] | None:
+    """The files of this post after those kept from before, which the form lists and sends
+    again (``KEEP_FIELD``) unless the person ticked their removal (``DROP_FIELD``)."""
+    if files is None or fields.get(KEEP_FIELD) != "yes" or fields.get(DROP_FIELD) == "yes":
+        return files
+    return [*await kept_files(request, user, path), *files]
 
 
 async def require_party_keeping(request: Request) -> CurrentUser:
@@ -66,11 +95,11 @@ async def keep_if_lapsed(request: Request) -> None:
 
 
 async def _keep(request: Request, person_id: int, acting_party_id: int, path: str,
-                fields: dict[str, str]) -> None:
-    kept = {name: value for name, value in fields.items() if name != CSRF_FIELD}
+                fields: dict[str, str], files: Sequence[bytes] = ()) -> None:
+    kept = {name: value for name, value in fields.items() if name not in (CSRF_FIELD, DROP_FIELD)}
     async with transaction(request.app.state.sessions) as db:
         await form_drafts.keep(db, person_id=person_id, acting_party_id=acting_party_id,
-                               path=path, fields=kept, now=utcnow())
+                               path=path, fields=kept, now=utcnow(), files=files)
 
 
 async def restored(request: Request, user: CurrentUser, path: str) -> dict[str, str] | None:

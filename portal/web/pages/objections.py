@@ -96,6 +96,7 @@ async def _form(request: Request, user: CurrentUser, where: Where, *,
         "form_token": form_token or form_tokens.issue(request, user, where.action),
         "filed": None if again else form_tokens.filed_from_session(request, where.action),
         "earlier": earlier, "label": RIGHTS["kind.objection"], "restored": restored is not None,
+        "kept_files": rights_pages.kept_file_rows(await form_drafts.kept_files(request, user, where.action)),
     }, status=status)
 
 
@@ -108,7 +109,7 @@ async def _submit(request: Request, user: CurrentUser, where: Where, file: Filer
     first = await rights_pages.first_filing(request, user, nonce)
     if first is not None:
         return rights_pages.filed_again(request, where.action, _confirmation(first))
-    await form_drafts.require_fresh_login_keeping(request, user, where.action, fields)
+    files = await form_drafts.files_with_kept(request, user, where.action, fields, files)
     errors: dict[str, str] = {}
     content: dict[str, str] = {}
     try:
@@ -118,9 +119,12 @@ async def _submit(request: Request, user: CurrentUser, where: Where, file: Filer
         errors.update(rights_pages.messages(failed.errors))
     accepted, refused = await rights_pages.checked_files(request, files)
     errors.update(refused)
+    await form_drafts.require_fresh_login_keeping(request, user, where.action, fields,
+                                                  [a.data for a in accepted])
     if nonce is None:
         errors.update(rights_pages.messages({form_tokens.FIELD: "stale"}))
-    if errors:
+    if errors:  # what passed is kept, so it need not be chosen again
+        await form_drafts.keep(request, user, where.action, fields, [a.data for a in accepted])
         return await _form(request, user, where, errors=errors, values=fields, status=422,
                            form_token=fields.get(form_tokens.FIELD) if nonce else None)
     filed = objections.Filed(user.acting_party_id, user.person_id, user.actor, content, accepted, nonce)

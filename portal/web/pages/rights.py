@@ -112,6 +112,7 @@ async def _page(request: Request, user: CurrentUser, kind: SubmissionKind, *,
     path = form_path(view.case.code, kind)
     again = request.method != "GET" or request.query_params.get("again") == "1"
     restored = None if values is not None else await form_drafts.restored(request, user, path)
+    kept = await form_drafts.kept_files(request, user, path) if kind in rights.TAKES_ATTACHMENTS else []
     if restored is not None:
         values = restored
         if form_token is None and form_tokens.nonce_of(request, user, path, restored.get(form_tokens.FIELD)):
@@ -127,6 +128,7 @@ async def _page(request: Request, user: CurrentUser, kind: SubmissionKind, *,
         "form_token": form_token or form_tokens.issue(request, user, path),
         "filed": None if again else form_tokens.filed_from_session(request, path),
         "earlier": earlier, "path": path, "restored": restored is not None,
+        "kept_files": kept_file_rows(kept),
         **(extra or {}),
     }, status=status)
 
@@ -205,6 +207,15 @@ async def seal_now(request: Request, submission_id: int) -> None:
                     extra={"action": "submission_receipt", "object": f"submission:{submission_id}"})
 
 
+def kept_file_rows(kept: list[bytes]) -> list[dict[str, Any]]:
+    """The attachments kept from an earlier post, as the form lists them: kind and size."""
+    rows = []
+    for position, data in enumerate(kept, start=1):
+        kind = attachments.sniff(data) or attachments.MediaType.PDF  # kept only after the checks
+        rows.append({"position": position, "kind": kind.extension.upper(), "kb": max(1, len(data) // 1024)})
+    return rows
+
+
 def attachment_limits() -> dict[str, int]:
     """What the attachments field tells the party (``portal.attachments``)."""
     return {"files": attachments.MAX_FILES, "file_mb": attachments.MAX_FILE_BYTES // attachments.MiB,
@@ -248,7 +259,7 @@ def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
         first = await first_filing(request, user, nonce)
         if first is not None:
             return filed_again(request, path, _confirmation(case.code, first))
-        await form_drafts.require_fresh_login_keeping(request, user, path, fields)
+        files = await form_drafts.files_with_kept(request, user, path, fields, files)
         errors: dict[str, str] = {}
         content: dict[str, Any] = {}
         try:
@@ -258,12 +269,14 @@ def form_endpoints(kind: SubmissionKind) -> tuple[Endpoint, Endpoint]:
             errors.update(messages(failed.errors))
         accepted, refused = await checked_files(request, files)
         errors.update(refused)
+        await form_drafts.require_fresh_login_keeping(request, user, path, fields, [a.data for a in accepted])
         if nonce is None and not errors:  # a right that closed meanwhile says so first
             closed = await _refusal_now(request, user, case, kind)
             if closed is not None:
                 return await _page(request, user, kind, refused=closed, status=409)
             errors.update(messages({form_tokens.FIELD: "stale"}))
-        if errors:
+        if errors:  # what passed is kept, so it need not be chosen again
+            await form_drafts.keep(request, user, path, fields, [a.data for a in accepted])
             return await _page(request, user, kind, errors=errors, values=fields, status=422,
                                form_token=fields.get(form_tokens.FIELD) if nonce else None)
         return await _record(request, user, submissions.NewSubmission(kind, content, accepted, nonce))

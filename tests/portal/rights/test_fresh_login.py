@@ -1,11 +1,11 @@
 """One fresh-login rule for every legal act (issue 15, "Fresh login for every legal act";
 SECURITY.md "Identity and sessions", ASVS v5.0.0-7.5.1), and nothing typed is lost across it
-(issue 14, "Nothing typed is lost"): a statement, hearing request, recusal, payment plan,
-waiver or objection posted on a login older than ``Settings.fresh_login_minutes`` files nothing
-and sends the person to log in again; afterwards the form comes back with what was typed, held
-on the server for that person (never in the URL or a cookie), and is filed once; the draft goes
-when it is filed, or a day later. Both databases, through the real HTTP flow and the
-development identity provider."""
+(issue 14, "Nothing typed is lost"), attachments that passed the checks included: a statement,
+hearing request, recusal, payment plan, waiver or objection posted on a login older than
+``Settings.fresh_login_minutes`` files nothing and sends the person to log in again; afterwards
+the form comes back with what was typed, held on the server for that person (never in the URL
+or a cookie), and is filed once; the draft goes when it is filed, or a day later. Both
+databases, through the real HTTP flow and the development identity provider."""
 
 from __future__ import annotations
 
@@ -17,12 +17,20 @@ from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
 from portal.database import transaction, utcnow
-from portal.models import FormDraft, WebSession
+from portal.models import FormDraft, SubmissionAttachment, WebSession
 from portal.models.cases import CaseParty
 from portal.services import form_drafts
-from tests.conftest import Database
+from tests.conftest import CSRF_RE, Database
 from tests.portal.case_history import china
-from tests.portal.rights.factories import decide, hidden_fields, notified_case, post_form
+from tests.portal.rights.factories import (
+    FORM_TOKEN_RE,
+    decide,
+    hidden_fields,
+    notified_case,
+    pdf,
+    png,
+    post_form,
+)
 from tests.portal.rights.test_rights_pages import stored
 from tests.portal.web.login_flow import log_in
 from tests.portal.web.test_notification_settings import _age_login as age_login
@@ -72,7 +80,7 @@ async def test_a_stale_login_logs_in_again_and_the_form_comes_back_filled_in(
     back = await log_in(client, "zhangsan")  # the provider is asked for a fresh authentication
     assert back.status_code == 303 and back.headers["location"] == path
     form = await client.get(path)
-    assert "已恢复您重新登录前填写的内容" in form.text
+    assert "已恢复您上次填写但尚未提交的内容" in form.text
     for piece in shown:
         assert piece in form.text, piece
     assert f'name="form_token" value="{opened["form_token"]}"' in form.text  # the same act
@@ -144,8 +152,39 @@ async def test_a_statement_posted_after_the_session_lapsed_is_kept_for_its_perso
     back = await log_in(client, "zhangsan")
     assert back.headers["location"] == path
     form = await client.get(path)
-    assert "超时前写好的陈述" in form.text and "已恢复您重新登录前填写的内容" in form.text
+    assert "超时前写好的陈述" in form.text and "已恢复您上次填写但尚未提交的内容" in form.text
     filed = await post_form(client, path, {"text": "超时前写好的陈述"})
     assert filed.status_code == 303
     [submission] = await stored(database)
     assert submission.content["text"] == "超时前写好的陈述" and await _drafts(database) == 0
+
+
+async def test_attachments_that_passed_are_kept_after_another_fields_error_and_across_the_login(
+        client: httpx.AsyncClient, database: Database) -> None:
+    # issue 14: "Attachments that passed checks are not chosen again after another field's error"
+    case = await notified_case(database, "榕市监处罚〔2026〕705号")
+    await log_in(client, "zhangsan")
+    path = f"/cases/{case.code}/statement"
+    photo = [("attachments", ("现场照片.png", png(), "image/png"))]
+    wrong = await client.post(path, data={**await hidden_fields(client, path), "text": ""}, files=photo)
+    assert wrong.status_code == 422 and "请填写陈述、申辩的意见" in wrong.text
+    assert "已上传的附件（将随本次提交）" in wrong.text and "附件1：PNG 文件" in wrong.text
+    fields = {"csrf_token": CSRF_RE.findall(wrong.text)[0], "keep_files": "yes",
+              "form_token": FORM_TOKEN_RE.findall(wrong.text)[0]}
+
+    await age_login(database)  # and then the login grows old before the second try
+    refused = await client.post(path, data={**fields, "text": "照片可以证明"},
+                                files=[("attachments", ("发票.pdf", pdf(), "application/pdf"))])
+    assert refused.status_code == 303 and refused.headers["location"] == REAUTH
+    await log_in(client, "zhangsan")
+    form = await client.get(path)
+    assert "照片可以证明" in form.text and "附件1：PNG 文件" in form.text and "附件2：PDF 文件" in form.text
+    filed = await post_form(client, path, {"text": "照片可以证明", "keep_files": "yes"})
+    assert filed.status_code == 303, filed.text
+    [submission] = await stored(database)
+    async with database.sessions() as db:
+        kinds = (await db.execute(select(SubmissionAttachment.media_type)
+                                  .where(SubmissionAttachment.submission_id == submission.id)
+                                  .order_by(SubmissionAttachment.position))).scalars().all()
+    assert kinds == ["image/png", "application/pdf"]
+    assert await _drafts(database) == 0

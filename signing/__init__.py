@@ -83,11 +83,13 @@ from signing.runner import OWN_WORK, VerificationRunner
 from signing.seal_image import SealStyle, draw_seal, find_cjk_font, seal_png
 from signing.sign import PadesLevel, SealPlacement, SignatureSettings, async_sign_pdf, sign_pdf
 from signing.timestamps import (
+    DevSm2TimestampClient,
     DevTimestampClient,
     HttpTimestampClient,
     TimestampClient,
     TimestampToken,
     async_timestamp_hash,
+    async_timestamp_sm3,
     async_verify_timestamp,
     timestamp_hash,
     verify_timestamp,
@@ -104,6 +106,7 @@ __all__ = [
     "Coverage",
     "Credential",
     "DevPki",
+    "DevSm2TimestampClient",
     "DevTimestampClient",
     "FileProblem",
     "FontNotFound",
@@ -143,6 +146,7 @@ __all__ = [
     "VerificationRunner",
     "async_sign_pdf",
     "async_timestamp_hash",
+    "async_timestamp_sm3",
     "async_verify_timestamp",
     "create_party_key",
     "draw_seal",

@@ -8,8 +8,9 @@ structure under the ordinary PKCS#7 identifiers, which ``check_signed_data`` acc
 
 ``check_signed_data`` answers the cryptographic questions (which certificate, content intact,
 signature valid, claimed time) and leaves the chain of trust to ``signing.gm_verify``;
-``sign_signed_data`` and ``timestamp_token`` build the same structures for the development
-seal system, the development SM2 TSA and the test corpus.
+``sign_signed_data`` and ``stamp_imprint`` build the same structures for the development
+seal system, the development SM2 TSA (``signing.timestamps.DevSm2TimestampClient``) and the
+test corpus.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = [
     "CmsFindings",
     "check_signed_data",
     "sign_signed_data",
-    "timestamp_token",
+    "stamp_imprint",
 ]
 
 GM_SIGNED_DATA_OID = "1.2.156.10197.6.1.4.2.2"
@@ -177,21 +178,27 @@ def sign_signed_data(
     return cms.ContentInfo({"content_type": kind, "content": signed}).dump()
 
 
-def timestamp_token(
-    data: bytes, tsa_cert: x509.Certificate, tsa_key: Sm2PrivateKey, chain: tuple[x509.Certificate, ...] = ()
+def stamp_imprint(
+    imprint: tsp.MessageImprint,
+    nonce: int | None,
+    tsa_cert: x509.Certificate,
+    tsa_key: Sm2PrivateKey,
+    chain: tuple[x509.Certificate, ...] = (),
 ) -> bytes:
-    """An RFC 3161 token over ``SM3(data)``, signed with SM2 (the development SM2 TSA)."""
-    info = tsp.TSTInfo(
-        {
-            "version": "v1",
-            "policy": "1.2.156.10197.6.1.4.2.100",
-            "message_imprint": {"hash_algorithm": {"algorithm": "sm3"}, "hashed_message": sm3(data)},
-            "serial_number": secrets.randbits(63),
-            "gen_time": _now(None),
-        }
-    )
+    """An RFC 3161 token over a request's ``imprint``, its ``nonce`` echoed, signed with SM2:
+    what the development SM2 TSA answers."""
+    info: dict[str, object] = {
+        "version": "v1",
+        "policy": "1.2.156.10197.6.1.4.2.100",
+        "message_imprint": imprint,
+        "serial_number": secrets.randbits(63),
+        "gen_time": _now(None),
+    }
+    if nonce is not None:
+        info["nonce"] = nonce
+    der = tsp.TSTInfo(info).dump()
     return sign_signed_data(
-        info.dump(), tsa_cert, tsa_key, chain, gm_identifiers=False, encapsulate=("tst_info", info.dump())
+        der, tsa_cert, tsa_key, chain, gm_identifiers=False, encapsulate=("tst_info", der)
     )
 
 

@@ -31,7 +31,9 @@ import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from asn1crypto import tsp, x509
+from asn1crypto import cms, tsp, x509
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.path import ValidationPath
@@ -198,24 +200,47 @@ class _SignatureCheck:
         return signer, [], timestamp
 
     async def _timestamp(self, ses: SesSignature) -> TimestampInfo | None:
+        """The ``timeStamp`` token over the signature value, its imprint SM3 or SHA-2: from an
+        SM2 TSA (checked here) or from any other (a production TSA_URL signing with RSA or
+        ECDSA: checked by pyhanko, as a PAdES timestamp is)."""
         if ses.timestamp is None:
             return None
         try:
-            findings = check_signed_data(ses.timestamp, None)
-            info = tsp.TSTInfo.load(findings.encapsulated or b"", strict=True)
+            signed = cms.ContentInfo.load(ses.timestamp, strict=True)["content"]
+            info = signed["encap_content_info"]["content"].parsed
+            if not isinstance(info, tsp.TSTInfo):
+                raise ValueError("the token does not encapsulate a TSTInfo")
             imprint = info["message_imprint"]
-            algorithm = imprint["hash_algorithm"]["algorithm"].native
-            matches = algorithm == "sm3" and imprint["hashed_message"].native == sm3(ses.signature)
-            tsa = findings.signer_cert
-            trusted = tsa is not None and await self._validate(tsa, list(findings.certificates), tsa=True)
-            valid = bool(findings.intact and findings.valid and matches and trusted)
+            expected = _imprint(imprint["hash_algorithm"]["algorithm"].native, ses.signature)
+            matches = expected is not None and imprint["hashed_message"].native == expected
             time: dt.datetime = info["gen_time"].native
-            name = _organisation(tsa) if tsa is not None else "?"
+            if _sm2_signed(signed):
+                findings = check_signed_data(ses.timestamp, None)
+                tsa = findings.signer_cert
+                trusted = tsa is not None and await self._validate(tsa, list(findings.certificates), tsa=True)
+                valid = bool(findings.intact and findings.valid and trusted)
+            else:
+                tsa, valid = await self._other_timestamp(signed, expected or b"")
         except (ValueError, TypeError, KeyError):
-            return TimestampInfo(time=dt.datetime.now(dt.UTC), tsa="?", valid=False)
-        stamp = TimestampInfo(time=time.astimezone(dt.UTC), tsa=name or "?", valid=valid)
+            stamp = TimestampInfo(time=dt.datetime.now(dt.UTC), tsa="?", valid=False)
+        else:
+            name = inspection.tsa_name(tsa) if tsa is not None else "?"
+            stamp = TimestampInfo(time=time.astimezone(dt.UTC), tsa=name, valid=valid and matches)
         self.fields["timestamp"] = stamp
         return stamp
+
+    async def _other_timestamp(
+        self, signed: cms.SignedData, expected: bytes
+    ) -> tuple[x509.Certificate | None, bool]:
+        """The signer of a token no SM2 TSA signed, and whether it is intact, valid and trusted."""
+        try:
+            status = TimestampSignatureStatus(
+                **await validate_tst_signed_data(signed, self._context([]), lambda _algorithm: expected)
+            )
+        except Exception:  # pyhanko raises many types for garbled CMS
+            logger.info("timestamp of %s could not be validated", self.name, exc_info=True)
+            return None, False
+        return status.signing_cert, bool(status.intact and status.valid and status.trusted)
 
     # -- GB/T 35275 -------------------------------------------------------------------------
     def _cms(self) -> tuple[x509.Certificate, list[x509.Certificate], TimestampInfo | None]:
@@ -321,6 +346,20 @@ def _chain_key(
     """What a path validation's answer depends on besides the time."""
     offered = tuple(sorted(hashlib.sha256(other.dump()).digest() for other in others))
     return (trust, role, hashlib.sha256(cert.dump()).digest(), offered)
+
+
+def _imprint(algorithm: str, data: bytes) -> bytes | None:
+    """``data``'s digest by a token's imprint algorithm; ``None`` for one not accepted."""
+    if algorithm == "sm3":
+        return sm3(data)
+    if algorithm in ("sha256", "sha384", "sha512"):
+        return hashlib.new(algorithm, data).digest()
+    return None
+
+
+def _sm2_signed(signed: cms.SignedData) -> bool:
+    infos = signed["signer_infos"]
+    return len(infos) == 1 and infos[0]["signature_algorithm"]["algorithm"].dotted in SM2_SIGNATURE_OIDS
 
 
 def _picture(kind: str, data: bytes) -> bytes | None:

@@ -55,6 +55,7 @@ __all__ = [
     "revocation_of",
     "signer_profile",
     "timestamp_info",
+    "tsa_name",
     "unsupported_algorithm",
 ]
 
@@ -199,13 +200,17 @@ def coverage_of(level: SignatureCoverageLevel | None) -> Coverage:
 def timestamp_info(status: TimestampSignatureStatus | None) -> TimestampInfo | None:
     if status is None:
         return None
-    tsa = status.signing_cert.subject.native.get("common_name") or status.signing_cert.subject.human_friendly
     timestamp: dt.datetime = status.timestamp
     return TimestampInfo(
         time=timestamp.astimezone(dt.UTC),
-        tsa=str(tsa),
+        tsa=tsa_name(status.signing_cert),
         valid=bool(status.intact and status.valid and status.trusted),
     )
+
+
+def tsa_name(cert: x509.Certificate) -> str:
+    """How a report names a time-stamping authority: its certificate's common name."""
+    return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
 
 
 def modification_report(

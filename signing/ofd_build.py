@@ -9,6 +9,10 @@ the stamp's page and box (``StampAnnot``), the seal file, and a ``SignedValue`` 
 bytes of that ``Signature.xml``: a GB/T 38540 ``SES_Signature`` (``SesVersion.V4`` or ``V1``)
 or a GB/T 35275 SM2 PKCS#7 detached signature. Sealing again adds a second signature that
 protects the first. The portal's fiscal e-receipts and the test corpus are made with it.
+``timestamp_newest_seal(data, stamp)`` then puts an RFC 3161 token over the newest seal
+signature's value into its ``timeStamp`` (GB/T 38540-2020): the token covers the signature
+value, so it can only be asked for once the signature exists, and it lies outside what the
+signer signed and outside what the references protect.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import datetime as dt
 import enum
 import io
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -26,10 +30,10 @@ from asn1crypto import x509
 
 from signing.gm_cms import sign_signed_data
 from signing.ofd_package import OFD_NAMESPACE
-from signing.ses import build_signature
+from signing.ses import attach_timestamp, build_signature, read_signature
 from signing.sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2PrivateKey, sm3
 
-__all__ = ["OfdImage", "SignedValueKind", "build_ofd", "line_top_mm", "seal_ofd"]
+__all__ = ["OfdImage", "SignedValueKind", "build_ofd", "line_top_mm", "seal_ofd", "timestamp_newest_seal"]
 
 _HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -155,7 +159,6 @@ def seal_ofd(
     chain: tuple[x509.Certificate, ...] = (),
     page_id: str = "1",
     box_mm: tuple[float, float, float, float] = (130.0, 230.0, 40.0, 40.0),
-    timestamp: bytes | None = None,
 ) -> bytes:
     """``data`` with one more signature (``seal`` is the DER ``SESeal`` for ``SES``)."""
     files = _unzip(data)
@@ -203,12 +206,27 @@ def seal_ofd(
             property_info=f"/{folder}/Signature.xml",
             signer_cert=signer_cert,
             signer_key=signer_key,
-            timestamp=timestamp,
         )
     else:
         value = sign_signed_data(signature_xml, signer_cert, signer_key, chain)
     files[f"{folder}/Signature.xml"] = signature_xml
     files[f"{folder}/SignedValue.dat"] = value
+    return _zip(files)
+
+
+async def timestamp_newest_seal(data: bytes, stamp: Callable[[bytes], Awaitable[bytes]]) -> bytes:
+    """``data`` with ``await stamp(value)`` (a DER RFC 3161 token over ``value``) as the
+    ``timeStamp`` of its newest signature, a GB/T 38540-2020 ``SES_Signature`` whose signature
+    value is ``value``; ``ValueError`` if the newest signature is not one."""
+    files = _unzip(data)
+    count = sum(
+        1 for name in files if name.startswith("Doc_0/Signs/Sign_") and name.endswith("/Signature.xml")
+    )
+    name = f"Doc_0/Signs/Sign_{count - 1}/SignedValue.dat"
+    if name not in files:
+        raise ValueError("the OFD has no signature to timestamp")
+    token = await stamp(read_signature(files[name]).signature)
+    files[name] = attach_timestamp(files[name], token)
     return _zip(files)
 
 

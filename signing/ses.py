@@ -448,9 +448,9 @@ def build_signature(
     signer_cert: x509.Certificate,
     signer_key: Sm2PrivateKey,
     signing_time: dt.datetime | None = None,
-    timestamp: bytes | None = None,
 ) -> bytes:
-    """A DER ``SES_Signature`` over ``data`` (its SM3 is ``dataHash``), the seal's version."""
+    """A DER ``SES_Signature`` over ``data`` (its SM3 is ``dataHash``), the seal's version;
+    without ``timeStamp``, which covers the signature value (``attach_timestamp``)."""
     moment = (signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     cert = core.OctetString(signer_cert.dump())
     algorithm = core.ObjectIdentifier(SM2_WITH_SM3_OID)
@@ -477,10 +477,9 @@ def build_signature(
         }
     )
     signature = signer_key.sign(_Probe([tbs, cert, algorithm]).dump())
-    value = {"to_sign": tbs, "cert": cert, "signature_alg_id": algorithm, "signature": signature}
-    if timestamp is not None:
-        value["time_stamp"] = timestamp
-    return _SignatureV4(value).dump()
+    return _SignatureV4(
+        {"to_sign": tbs, "cert": cert, "signature_alg_id": algorithm, "signature": signature}
+    ).dump()
 
 
 def attach_timestamp(der: bytes, token: bytes) -> bytes:

@@ -6,10 +6,17 @@ PKI's TSA certificate (certomancer's TSA service behind pyhanko's ``TimeStamper`
 pyhanko's ``DummyTimeStamper`` is RSA-only, and the TSA key is EC so re-loading it per token is
 cheap), and ``HttpTimestampClient`` talks RFC 3161 over HTTP to any production TSA.
 
+``DevSm2TimestampClient`` is the development SM2 PKI's TSA (``signing.pki_sm2``), in process too:
+SM2 tokens for the portal's GB/T 38540 seal signatures, so that a development OFD is
+national-standard throughout (its seal, signer and TSA certificates all SM2 under the one
+development SM2 root), as a production OFD stamped by a national-standard TSA would be.
+
 ``timestamp_hash`` stamps a SHA-256 digest (the portal uses it on the hash of an ``arrived``
 event as evidence of the service time) and returns a ``TimestampToken`` value object;
 ``verify_timestamp`` checks a stored token against the digest it should cover and the trust
-settings. A TSA that is down raises ``TimestampUnavailable`` so the caller can retry later.
+settings. ``async_timestamp_sm3`` stamps the SM3 digest of some bytes (GB/T 38540's
+``timeStamp`` over a seal signature's value) and returns the DER token. A TSA that is down
+raises ``TimestampUnavailable`` so the caller can retry later.
 """
 
 from __future__ import annotations
@@ -27,15 +34,20 @@ from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 
 from signing.errors import ConfigurationError, TimestampInvalid, TimestampUnavailable
+from signing.gm_cms import stamp_imprint
+from signing.pki_sm2 import Sm2Credential
 from signing.profiles import Credential
+from signing.sm2 import sm3
 from signing.trust import TrustSettings
 
 __all__ = [
+    "DevSm2TimestampClient",
     "DevTimestampClient",
     "HttpTimestampClient",
     "TimestampClient",
     "TimestampToken",
     "async_timestamp_hash",
+    "async_timestamp_sm3",
     "async_verify_timestamp",
     "timestamp_hash",
     "verify_timestamp",
@@ -134,6 +146,35 @@ class DevTimestampClient:
         return self._timestamper
 
 
+class _InProcessSm2TimeStamper(TimeStamper):
+    """pyhanko ``TimeStamper`` whose "server" signs with the development SM2 TSA's key."""
+
+    def __init__(self, tsa: Sm2Credential) -> None:
+        super().__init__()
+        self._tsa = tsa
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        token = stamp_imprint(req["message_imprint"], req["nonce"].native, self._tsa.certificate,
+                              self._tsa.private_key, self._tsa.chain)
+        return tsp.TimeStampResp({"status": {"status": "granted"},
+                                  "time_stamp_token": cms.ContentInfo.load(token)})
+
+
+class DevSm2TimestampClient:
+    """In-process TSA signing with the development SM2 PKI's TSA credential."""
+
+    def __init__(self, tsa: Sm2Credential) -> None:
+        self._name = str(tsa.certificate.subject.human_friendly)
+        self._timestamper = _InProcessSm2TimeStamper(tsa)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def timestamper(self) -> TimeStamper:
+        return self._timestamper
+
+
 class HttpTimestampClient:
     """RFC 3161 over HTTP(S) to a production TSA (pyhanko's aiohttp ``HTTPTimeStamper``)."""
 
@@ -155,15 +196,29 @@ async def async_timestamp_hash(client: TimestampClient, sha256_digest: bytes) ->
     """Ask ``client`` for a token over ``sha256_digest``."""
     if len(sha256_digest) != _SHA256_SIZE:
         raise ConfigurationError("timestamp_hash takes a raw 32-byte SHA-256 digest")
+    return TimestampToken.from_der(await _stamp(client, sha256_digest, "sha256"))
+
+
+async def async_timestamp_sm3(client: TimestampClient, data: bytes) -> bytes:
+    """Ask ``client`` for a token over ``SM3(data)``; the DER ``TimeStampToken``."""
+    return await _stamp(client, sm3(data), "sm3")
+
+
+async def _stamp(client: TimestampClient, digest: bytes, algorithm: str) -> bytes:
+    """The TSA's token over ``digest``; ``TimestampUnavailable`` when it is down or refuses."""
     try:
-        content = await client.timestamper().async_timestamp(sha256_digest, "sha256")
+        content = await client.timestamper().async_timestamp(digest, algorithm)
     except (OSError, TimeoutError) as exc:
         # pyhanko's TimestampRequestError is an OSError: network failures and refusals alike.
         raise TimestampUnavailable(f"time-stamping authority {client.name} unavailable: {exc}") from exc
-    token = TimestampToken.from_der(content.dump())
-    if token.digest != sha256_digest:
+    try:
+        imprint = content["content"]["encap_content_info"]["content"].parsed["message_imprint"]
+        stamped = (imprint["hash_algorithm"]["algorithm"].native, imprint["hashed_message"].native)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TimestampInvalid(f"not a timestamp token: {exc}") from exc
+    if stamped != (algorithm, digest):
         raise TimestampInvalid("the TSA stamped a different digest than requested")
-    return token
+    return bytes(content.dump())
 
 
 def timestamp_hash(client: TimestampClient, sha256_digest: bytes) -> TimestampToken:

@@ -11,6 +11,7 @@ seal maker, timestamp authority) and ``openssl_verifies`` asks ``openssl pkeyutl
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import subprocess
@@ -25,11 +26,12 @@ from pyhanko.sign.fields import SigFieldSpec
 from pyhanko.sign.signers.cms_embedder import PdfCMSEmbedder, SigIOSetup, SigObjSetup
 from pyhanko.sign.signers.pdf_byterange import SignatureObject
 
-from signing import DevPki, seal_png
-from signing.gm_cms import check_signed_data, sign_signed_data, timestamp_token
-from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd
+from signing import DevPki, DevSm2TimestampClient, async_timestamp_sm3, seal_png
+from signing.gm_cms import check_signed_data, sign_signed_data
+from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd, timestamp_newest_seal
 from signing.pki_sm2 import DevSm2Pki, Sm2CaName, Sm2Credential
-from signing.ses import SealPicture, SesVersion, attach_timestamp, build_seal, build_signature, read_signature
+from signing.ses import SealPicture, SesVersion, build_seal, build_signature, read_signature
+from signing.sm2 import SM2_SIGNATURE_OIDS
 
 AGENCY = "福州市鼓楼区市场监督管理局"
 AGENCY_USCC = "11350102MB0000001X"
@@ -70,7 +72,6 @@ class GmCorpus:
         *,
         signer: Sm2Credential | None = None,
         document: bytes | None = None,
-        timestamp: bytes | None = None,
     ) -> bytes:
         who = signer or self.signer
         return seal_ofd(
@@ -79,7 +80,6 @@ class GmCorpus:
             who.certificate,
             who.private_key,
             seal=seal,
-            timestamp=timestamp,
         )
 
 
@@ -146,13 +146,10 @@ def national_pdf(
 def _timestamped(corpus: GmCorpus, seal: bytes, tsa: Sm2Credential) -> bytes:
     """A V4 signature whose ``timeStamp`` is an SM2 RFC 3161 token over its signature value
     (outside what the signer signs, so it is added afterwards, as a TSA client does)."""
-    files = entries(corpus.sealed(seal))
-    name = "Doc_0/Signs/Sign_0/SignedValue.dat"
-    token = timestamp_token(
-        read_signature(files[name]).signature, tsa.certificate, tsa.private_key, tsa.chain
+    client = DevSm2TimestampClient(tsa)
+    return asyncio.run(
+        timestamp_newest_seal(corpus.sealed(seal), lambda value: async_timestamp_sm3(client, value))
     )
-    files[name] = attach_timestamp(files[name], token)
-    return rezip(files)
 
 
 def entries(ofd: bytes) -> dict[str, bytes]:
@@ -200,9 +197,15 @@ def value_sm2_values(content: bytes) -> list[Sm2Value]:
         Sm2Value("signer", signer.public_key, ses.signer_signed_data, ses.signature),
         Sm2Value("seal maker", maker.public_key, ses.maker_signed_data, ses.maker_signature),
     ]
-    if ses.timestamp is not None:
+    if ses.timestamp is not None and _sm2_signed(ses.timestamp):
         values.append(_cms_value("timestamp authority", ses.timestamp))
     return values
+
+
+def _sm2_signed(der: bytes) -> bool:
+    """Whether a token's signer used SM2 (an RSA or ECDSA TSA's token holds no SM2 value)."""
+    signer_info = cms.ContentInfo.load(der)["content"]["signer_infos"][0]
+    return bool(signer_info["signature_algorithm"]["algorithm"].dotted in SM2_SIGNATURE_OIDS)
 
 
 def _cms_value(role: str, der: bytes) -> Sm2Value:

@@ -22,7 +22,11 @@ documents, its GB/T 38540 seal (``PORTAL_SEAL_SM2_*``; ``signing.sm2_signer`` ch
 certificate and seal against each other at start-up). It seals OFD documents (``seal_ofd``),
 and the PDFs too when no PKCS#12 or PKCS#11 seal is configured (PAdES with SM2/SM3 CMS). In
 development it is the development PKI's SM2 seal of the portal, made by its seal maker; PDFs
-keep the RSA seal there.
+keep the RSA seal there. An OFD seal signature carries an RFC 3161 timestamp over its
+signature value (GB/T 38540 ``timeStamp``), which shows the seal was used while its
+certificate was valid once that certificate has expired, as the PDFs' B-LT timestamp does:
+from ``TSA_URL`` in production, from the development SM2 PKI's TSA in development (an
+all-SM2 document, as a national-standard TSA would make it).
 
 Costs are paid when first needed: the development PKI is opened by ``start()`` (the app's
 lifespan) or by the first use, and the ``VerificationRunner``'s worker processes are created by
@@ -53,6 +57,7 @@ from portal.settings import Settings, SigningSettings
 from signing import (
     OWN_WORK,
     DevPki,
+    DevSm2TimestampClient,
     DevTimestampClient,
     FileProblem,
     HttpTimestampClient,
@@ -68,13 +73,14 @@ from signing import (
     VerificationContext,
     VerificationReport,
     VerificationRunner,
+    async_timestamp_sm3,
     load_pkcs12,
     load_trust_roots,
     open_dev_pki,
     open_pkcs11_signer,
     sign_pdf,
 )
-from signing.ofd_build import SignedValueKind, seal_ofd
+from signing.ofd_build import SignedValueKind, seal_ofd, timestamp_newest_seal
 from signing.sm2_signer import Sm2Seal, Sm2Signer, load_sm2_seal
 
 __all__ = ["PKI_DIR", "Notary", "SigningServices", "dev_pki_dir", "development_services",
@@ -94,6 +100,12 @@ class SigningServices:
     dev_pki: DevPki | None = None
     sm2_seal: Sm2Seal | None = None
     """The national-standard seal; OFD documents need it with its GB/T 38540 seal."""
+    seal_timestamps: TimestampClient | None = None
+    """The TSA of the OFD seals' ``timeStamp``, when not ``timestamps``."""
+
+    @property
+    def ofd_timestamps(self) -> TimestampClient:
+        return self.seal_timestamps or self.timestamps
 
     def close(self) -> None:
         """Release what the seal holds open: the token session of an HSM seal; idempotent."""
@@ -122,6 +134,7 @@ def development_services(directory: Path) -> SigningServices:
                 timestamps=DevTimestampClient(pki.tsa()),
                 dev_pki=pki,
                 sm2_seal=Sm2Seal(Sm2Signer.from_credential(credential), seal),
+                seal_timestamps=DevSm2TimestampClient(pki.sm2.tsa()),
             )
         return _dev_services[key]
 
@@ -241,13 +254,18 @@ class Notary:
                        box_mm: tuple[float, float, float, float]) -> bytes:
         """Seal ``ofd`` with the portal's GB/T 38540 seal (an SES signature over its
         ``Signature.xml``, every file of the package protected), the stamp at ``box_mm`` on
-        page ``page_id``. ``ConfigurationError`` when no SM2 seal with its seal file is set."""
-        sm2 = (await self.services()).sm2_seal
+        page ``page_id``, the signature value timestamped by the TSA. ``ConfigurationError``
+        when no SM2 seal with its seal file is set, ``signing.TimestampUnavailable`` when the
+        TSA is down (nothing is returned without the timestamp: the caller retries)."""
+        services = await self.services()
+        sm2 = services.sm2_seal
         if sm2 is None or sm2.seal is None:
             raise ConfigurationError("OFD documents need the SM2 seal and its GB/T 38540 seal file "
                                      "(PORTAL_SEAL_SM2_KEY, _CERT and _SEAL)")
-        return await asyncio.to_thread(seal_ofd, ofd, SignedValueKind.SES, sm2.signer.certificate,
-                                       sm2.signer.key, seal=sm2.seal, page_id=page_id, box_mm=box_mm)
+        sealed = await asyncio.to_thread(seal_ofd, ofd, SignedValueKind.SES, sm2.signer.certificate,
+                                         sm2.signer.key, seal=sm2.seal, page_id=page_id, box_mm=box_mm)
+        tsa = services.ofd_timestamps
+        return await timestamp_newest_seal(sealed, lambda value: async_timestamp_sm3(tsa, value))
 
     async def aclose(self) -> None:
         """Stop the verification worker processes and log out of an HSM seal's token (the app's

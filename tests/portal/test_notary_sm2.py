@@ -112,6 +112,9 @@ async def test_the_sm2_seal_alone_seals_pdfs_and_ofds_that_verify_and_openssl_ag
     ofd_report = await asyncio.to_thread(verify_document, ofd, context)
     seal = ofd_report.signatures[0].seal
     assert seal is not None and seal.name == f"{PORTAL}电子印章" and seal.maker == "国密开发测试制章系统"
+    # the OFD seal is timestamped by the configured TSA, here an ECDSA one as TSA_URL may be
+    stamp = ofd_report.signatures[0].timestamp
+    assert stamp is not None and stamp.valid and stamp.tsa == "开发测试时间戳服务"
     signer_info = cms.ContentInfo.load(_contents(pdf))["content"]["signer_infos"][0]
     values = [Sm2Value("PDF", services.sm2_seal.signer.certificate.public_key,
                        signer_info["signed_attrs"].untag().dump(), signer_info["signature"].native),

@@ -1,11 +1,15 @@
 """Fiscal e-receipts as OFD (GB/T 33190) sealed per GB/T 38540 with the portal's SM2 seal (FJ
 art. 20, e-receipt): issued beside the PDF or instead of it as ``RECEIPT_FORMATS`` says,
 downloaded from the fine page, and valid for the receipt check page, for ``/verify`` and for
-OpenSSL's SM2 verification of every signature value in it."""
+OpenSSL's SM2 verification of every signature value in it. The seal signature carries an
+RFC 3161 timestamp over its value (GB/T 38540-2020 ``timeStamp``), so the receipt shows it was
+sealed while the portal's certificate was valid after that certificate expires; a TSA that is
+down postpones the receipt job, which issues the receipt once the TSA answers again."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -17,13 +21,17 @@ from starlette.applications import Starlette
 
 import payments
 from payments.receipt_pdf import qr_png
+from portal.database import utcnow
 from portal.errors import ConfigurationError
 from portal.models.evidence import EvidenceEvent
+from portal.models.jobs import Job
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
+from portal.notary import Notary
 from portal.services import fiscal_receipts
 from portal.settings import load_settings
 from portal.workers import payments as payment_jobs
-from signing import AlgorithmFamily
+from signing import AlgorithmFamily, HttpTimestampClient
+from signing.ses import read_signature
 from tests.conftest import Database, csrf_from
 from tests.portal.payments.factories import (
     StubSeal,
@@ -53,7 +61,9 @@ async def test_receipt_issued_as_ofd_downloads_verifies_on_every_page_and_openss
     # development has the GB/T 38540 seal, so receipts are PDF and OFD by default
     assert app.state.settings.payments.receipt_formats == ("pdf", "ofd")
     fine_id = await _paid(database, app, client)
+    before = utcnow()
     assert await payment_jobs.JOBS.drain(payment_deps(app, database)) == 1
+    after = utcnow()
     await log_in(client, "zhangsan")
     page = (await client.get(f"/fines/{fine_id}")).text
     assert "下载财政电子票据（PDF）" in page and "下载财政电子票据（OFD）" in page
@@ -96,9 +106,13 @@ async def test_receipt_issued_as_ofd_downloads_verifies_on_every_page_and_openss
     (signature,) = report.signatures
     assert signature.algorithm_family is AlgorithmFamily.SM2 and signature.seal is not None
     assert not report.unprotected_files
-    # OpenSSL on every SM2 value: the signer's over Signature.xml and the seal maker's
+    # sealed with a timestamp from the development SM2 TSA, taken while the job ran
+    assert signature.timestamp is not None and signature.timestamp.valid
+    assert signature.timestamp.tsa == "国密开发测试时间戳服务"
+    assert before - dt.timedelta(seconds=1) <= signature.timestamp.time <= after
+    # OpenSSL on every SM2 value: the signer's over Signature.xml, the seal maker's and the TSA's
     values = value_sm2_values(files["Doc_0/Signs/Sign_0/SignedValue.dat"])
-    assert {value.role for value in values} >= {"signer", "seal maker"}
+    assert {value.role for value in values} == {"signer", "seal maker", "timestamp authority"}
     assert all(openssl_verifies(value) for value in values), [value.role for value in values]
 
     # the receipt check page checks both documents it holds
@@ -114,6 +128,31 @@ async def test_receipt_issued_as_ofd_downloads_verifies_on_every_page_and_openss
     assert uploaded.status_code == 303
     shown = (await client.get(uploaded.headers["location"])).text
     assert "此文件的签章有效，签署后未被修改" in shown and "OFD 版式文档（GB/T 33190）" in shown
+    assert "由“国密开发测试时间戳服务”签发，时间戳有效" in shown
+    report_json = (await client.get(uploaded.headers["location"] + "/json")).json()
+    stamp = report_json["signatures"][0]["timestamp"]
+    assert stamp["valid"] is True and dt.datetime.fromisoformat(stamp["time"]) == signature.timestamp.time
+
+
+async def test_a_tsa_that_is_down_postpones_the_ofd_receipt_until_it_answers(
+        database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
+    await _paid(database, app, client)
+    services = await app.state.notary.services()
+    down = Notary(lambda: dataclasses.replace(
+        services, seal_timestamps=HttpTimestampClient("http://127.0.0.1:9/tsa", timeout=2)))
+    deps = dataclasses.replace(payment_deps(app, database, notary=down), formats=("ofd",))
+    assert await payment_jobs.JOBS.drain(deps) == 1
+    async with database.sessions() as db:
+        job = (await db.execute(select(Job).where(Job.kind == payment_jobs.RECEIPT_JOB))).scalar_one()
+        assert not (await db.execute(select(ReceiptDocument))).scalars().all()
+    assert not job.done and job.last_error == "TimestampUnavailable"
+    # the TSA is back: the job's next attempt issues the receipt, timestamped
+    working = dataclasses.replace(deps, notary=app.state.notary)
+    assert await payment_jobs.JOBS.run_due(working, now=job.next_attempt_at + dt.timedelta(seconds=1)) == 1
+    async with database.sessions() as db:
+        (document,) = (await db.execute(select(ReceiptDocument))).scalars().all()
+    ofd = await app.state.blobs.get(document.document_sha256)
+    assert read_signature(entries(ofd)["Doc_0/Signs/Sign_0/SignedValue.dat"]).timestamp is not None
 
 
 async def test_receipt_issued_as_ofd_alone_offers_no_pdf(

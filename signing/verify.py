@@ -30,7 +30,7 @@ from collections.abc import Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from asn1crypto import crl, ocsp, x509
+from asn1crypto import x509
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfStrictReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -47,7 +47,14 @@ from pyhanko_certvalidator.util import CancelableAsyncIterator
 from signing import inspection, messages
 from signing.gm_pdf import NationalPdfSignature, check_national_signature, national_value
 from signing.inspection import EmbeddedValidationData
-from signing.report import FileProblem, SignatureReport, SubIndication, TimestampInfo, VerificationReport
+from signing.report import (
+    CertificateInfo,
+    FileProblem,
+    SignatureReport,
+    SubIndication,
+    TimestampInfo,
+    VerificationReport,
+)
 from signing.sign import PadesLevel
 from signing.structure import DECODE_LIMITS, structural_problem
 from signing.trust import TrustSettings
@@ -64,25 +71,23 @@ Unreadable = tuple[str, Exception]
 
 @dataclass(frozen=True)
 class _RememberedPath:
-    """A path validated with its revocation checks, and the CRLs and OCSP responses it used
-    (the report describes each certificate's revocation status from them)."""
+    """A path validated with its revocation checks, and the chain as the report describes it
+    (each certificate's revocation status): kept instead of the CRLs, which can be large."""
 
     path: ValidationPath
-    crls: tuple[crl.CertificateList, ...]
-    ocsps: tuple[ocsp.OCSPResponse, ...]
+    chain: tuple[CertificateInfo, ...]
 
 
 @dataclass
 class _Document:
     """What a document's path validations depend on besides each certificate and those
     offered for path building: the trust settings and the revocation data the document
-    embeds (a newer CRL in it must be read, not a remembered answer). Collects the revocation
-    data behind the validations taken from memory, for the report."""
+    embeds (a newer CRL in it must be read, not a remembered answer). Collects the chains of
+    the validations taken from memory (by the certificate's SHA-256), for the report."""
 
     trust: TrustSettings
     embedded_revocation: bytes
-    crls: list[crl.CertificateList] = field(default_factory=list)
-    ocsps: list[ocsp.OCSPResponse] = field(default_factory=list)
+    remembered: dict[bytes, tuple[CertificateInfo, ...]] = field(default_factory=dict)
 
 
 _DOCUMENT: ContextVar[_Document | None] = ContextVar("pades_document", default=None)
@@ -101,25 +106,25 @@ async def _remembered_valid_path(
     document = _DOCUMENT.get()
     if document is None or pkix_validation_params is not None:
         return await find_valid_path(certificate, paths, validation_context, pkix_validation_params)
-    key = _path_key(document, certificate, validation_context)
+    subject = hashlib.sha256(certificate.dump()).digest()
+    key = _path_key(document, subject, validation_context)
     remembered = CHAINS.get(key)
     if isinstance(remembered, _RememberedPath):
         await paths.cancel()
-        document.crls.extend(remembered.crls)
-        document.ocsps.extend(remembered.ocsps)
+        document.remembered[subject] = remembered.chain
         return remembered.path
     path: ValidationPath = await find_valid_path(certificate, paths, validation_context)
     # soft-fail mode passes a path whose revocation data could not be had: never remembered
     if not validation_context.soft_fail_exceptions:
-        crls, ocsps = tuple(validation_context.crls), tuple(validation_context.ocsps)
-        CHAINS.put(key, _RememberedPath(path, crls, ocsps), revocation_expiry(path, crls, ocsps))
+        crls, ocsps = validation_context.crls, validation_context.ocsps
+        chain = inspection.certificate_chain(certificate, path, crls, ocsps)
+        CHAINS.put(key, _RememberedPath(path, chain), revocation_expiry(path, crls, ocsps))
     return path
 
 
-def _path_key(document: _Document, certificate: x509.Certificate, context: ValidationContext) -> Hashable:
+def _path_key(document: _Document, subject: bytes, context: ValidationContext) -> Hashable:
     """What a path validation's answer depends on besides the time (as for national seals)."""
     offered = tuple(sorted(hashlib.sha256(cert.dump()).digest() for cert in context.certificate_registry))
-    subject = hashlib.sha256(certificate.dump()).digest()
     return (document.trust, "pades", subject, offered, document.embedded_revocation)
 
 
@@ -301,11 +306,9 @@ async def _check_signature(
     )
     try:
         status = await async_validate_pdf_signature(embedded, validation_context)
-        chain = inspection.certificate_chain(
-            cert,
-            status.validation_path,
-            [*validation_context.crls, *document.crls],
-            [*validation_context.ocsps, *document.ocsps],
+        remembered = document.remembered.get(hashlib.sha256(cert.dump()).digest())
+        chain = remembered or inspection.certificate_chain(
+            cert, status.validation_path, validation_context.crls, validation_context.ocsps
         )
     finally:
         await validation_context.aclose()

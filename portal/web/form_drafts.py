@@ -21,7 +21,8 @@ kept; nor are files posted after the session lapsed (nobody was logged in to che
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from starlette.requests import Request
 
@@ -42,7 +43,7 @@ KEEP_FIELD, DROP_FIELD = "keep_files", "drop_kept_files"
 
 
 async def require_fresh_login_keeping(request: Request, user: CurrentUser, path: str,
-                                      fields: dict[str, str], files: Sequence[bytes] = ()) -> None:
+                                      fields: Mapping[str, Any], files: Sequence[bytes] = ()) -> None:
     """``require_fresh_login`` back to the form at ``path``, keeping ``fields`` and the
     accepted ``files`` for it first."""
     if login_is_fresh(request):
@@ -51,7 +52,7 @@ async def require_fresh_login_keeping(request: Request, user: CurrentUser, path:
     require_fresh_login(request, path)
 
 
-async def keep(request: Request, user: CurrentUser, path: str, fields: dict[str, str],
+async def keep(request: Request, user: CurrentUser, path: str, fields: Mapping[str, Any],
                files: Sequence[bytes] = ()) -> None:
     """Keep what was typed into the form at ``path`` and the attachments that passed."""
     await _keep(request, user.person_id, user.acting_party_id, path, fields, files)
@@ -95,16 +96,16 @@ async def keep_if_lapsed(request: Request) -> None:
 
 
 async def _keep(request: Request, person_id: int, acting_party_id: int, path: str,
-                fields: dict[str, str], files: Sequence[bytes] = ()) -> None:
+                fields: Mapping[str, Any], files: Sequence[bytes] = ()) -> None:
     kept = {name: value for name, value in fields.items() if name not in (CSRF_FIELD, DROP_FIELD)}
     async with transaction(request.app.state.sessions) as db:
         await form_drafts.keep(db, person_id=person_id, acting_party_id=acting_party_id,
                                path=path, fields=kept, now=utcnow(), files=files)
 
 
-async def restored(request: Request, user: CurrentUser, path: str) -> dict[str, str] | None:
-    """What the person typed into the form at ``path`` before the fresh login, if anything."""
+async def restored(request: Request, user: CurrentUser, path: str) -> dict[str, Any] | None:
+    """What the person typed into the form at ``path`` and did not file, if anything: text
+    fields as text, a list of choices (checkboxes) as a list of text."""
     async with request.app.state.sessions() as db:
-        found = await form_drafts.find(db, person_id=user.person_id, acting_party_id=user.acting_party_id,
-                                       path=path, now=utcnow())
-    return {name: str(value) for name, value in found.items()} if found is not None else None
+        return await form_drafts.find(db, person_id=user.person_id, acting_party_id=user.acting_party_id,
+                                      path=path, now=utcnow())

@@ -35,14 +35,17 @@ from portal.errors import NotFound, Unprocessable, ValidationFailed
 from portal.legal_calendar import china_date
 from portal.models.parties import Party
 from portal.services import consent, consent_documents, party_keys, rate_limits
+from portal.services import form_drafts as drafts
 from portal.services.consent_views import ConfirmationContent
 from portal.vocabulary import SCOPE_AGENCIES, SCOPE_ALL, SCOPE_FULL
+from portal.web import form_drafts
 from portal.web.auth import CurrentUser, require_fresh_login, require_party
 from portal.web.client import client_key
 from portal.web.client import enforce as enforce_rate_limit
 from portal.web.downloads import pdf_attachment
 from portal.web.rendering import render
 
+HOME = "/consent"
 DRAFT_KEY = "consent_draft"
 DRAFTS = rate_limits.Limit("consent_draft", requests=10, window_seconds=60)
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -54,6 +57,7 @@ async def page(request: Request) -> Response:
 
 async def _page(request: Request, user: CurrentUser, *, errors: dict[str, str] | None = None,
                 form: dict[str, Any] | None = None, status: int = 200) -> Response:
+    restored = await form_drafts.restored(request, user, HOME) if form is None else None
     async with request.app.state.sessions() as db:
         history = await consent.history(db, user.acting_party_id)
         all_agencies = await consent_documents.agencies(db)
@@ -63,18 +67,22 @@ async def _page(request: Request, user: CurrentUser, *, errors: dict[str, str] |
     return render(request, "pages/consent/index.html", {
         "history": history, "in_force": history[0] if history and history[0].in_force else None,
         "agencies": {a.id: a.name for a in all_agencies}, "content": content,
-        "errors": errors or {}, "form": form or {}, "L": CONSENT,
+        "errors": errors or {}, "form": form or restored or {}, "L": CONSENT,
+        "restored": restored is not None,
     }, status=status)
 
 
 async def _refill(request: Request, user: CurrentUser, failed: ValidationFailed,
                   form: FormData | None = None) -> Response:
     """The consent page again, with an error summary and what the person had chosen."""
-    values: dict[str, Any] = {}
-    if form is not None:
-        values = {"scope": form.get("scope"), "email_copy": form.get("email_copy", ""),
-                  "agency": [str(a) for a in form.getlist("agency")]}
-    return await _page(request, user, errors=failed.errors, form=values, status=422)
+    return await _page(request, user, errors=failed.errors, form=_typed(form) if form else {},
+                       status=422)
+
+
+def _typed(form: FormData) -> dict[str, Any]:
+    """The choices as the person made them, to show them again."""
+    return {"scope": str(form.get("scope") or ""), "email_copy": str(form.get("email_copy") or ""),
+            "agency": [str(a) for a in form.getlist("agency")]}
 
 
 def _choices(form: FormData, known: set[int]) -> tuple[str, list[int], str | None]:
@@ -140,13 +148,16 @@ async def _record(request: Request, user: CurrentUser, signed: bytes, scope: str
             db, party_id=user.acting_party_id, signer_person_id=user.person_id, scope=scope,
             agency_ids=agency_ids, email_copy=email, method=method, document_sha256=digest,
             actor=user.actor, renderer=request.app.state.renderer)
+        await drafts.discard(db, person_id=user.person_id, path=HOME)
     return RedirectResponse(f"/consent/done/{recorded.id}", status_code=303)
 
 
 async def sign(request: Request) -> Response:
+    """Sign with the remote-signing key. On an old login the choices (scope, agencies, e-mail
+    for copies; not the confirming tick, given afresh) are kept for the form after the login."""
     user = await require_party(request, SCOPE_FULL)
-    require_fresh_login(request, "/consent")
     async with request.form() as form:
+        await form_drafts.require_fresh_login_keeping(request, user, HOME, _typed(form))
         try:
             scope, agency_ids, email = _choices(form, await _known_agencies(request))
         except ValidationFailed as failed:
@@ -193,7 +204,7 @@ async def _render_draft(request: Request, user: CurrentUser, issued: dict[str, A
 
 async def upload(request: Request) -> Response:
     user = await require_party(request, SCOPE_FULL)
-    require_fresh_login(request, "/consent")
+    require_fresh_login(request, HOME)
     session = request.scope["portal_session"]
     issued = session.data.get(DRAFT_KEY)
     if not issued:
@@ -219,7 +230,7 @@ async def upload(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     user = await require_party(request, SCOPE_FULL)
-    require_fresh_login(request, "/consent")
+    require_fresh_login(request, HOME)
     async with request.form() as form:
         confirmed = form.get("confirm_revoke") == "yes"
     if not confirmed:

@@ -22,6 +22,7 @@ from portal.models.eservice import Consent, ConsentRevocation
 from portal.notary import dev_pki_dir, development_services
 from signing import KeySigner, SignatureSettings, async_sign_pdf
 from tests.conftest import CSRF_RE, Database
+from tests.portal.rights.factories import agency_id
 from tests.portal.web.login_flow import log_in
 from tests.signing import hostile
 
@@ -69,7 +70,8 @@ async def test_missing_confirmation_tick_shows_the_error_summary(client: httpx.A
 
 
 async def test_signing_needs_a_recent_login(client: httpx.AsyncClient, database: Database) -> None:
-    # SECURITY.md "Identity and sessions": re-authentication within minutes (v5.0.0-7.5.1)
+    # SECURITY.md "Identity and sessions": re-authentication within minutes (v5.0.0-7.5.1); the
+    # choices made come back after the login (issue 14, "Nothing typed is lost"), not the tick
     await log_in(client, "zhangsan")
     token = await _csrf(client)
     async with database.engine.begin() as connection:
@@ -80,11 +82,19 @@ async def test_signing_needs_a_recent_login(client: httpx.AsyncClient, database:
                 data["auth_time"] = 0
                 await connection.execute(text("UPDATE web_sessions SET data = :d WHERE token_hash = :h"),
                                          {"d": json.dumps(data), "h": row.token_hash})
-    form = {"csrf_token": token, "scope": "all", "confirm": "yes"}
+    chosen = str(await agency_id(database))
+    form = {"csrf_token": token, "scope": "agencies", "agency": chosen, "confirm": "yes",
+            "email_copy": "zhangsan@example.com"}
     response = await client.post("/consent/sign", data=form)
     assert response.status_code == 303 and response.headers["location"] == "/login?reauth=1"
     async with database.sessions() as db:
         assert (await db.execute(select(Consent))).first() is None
+    back = await log_in(client, "zhangsan")
+    assert back.headers["location"] == "/consent"
+    page = (await client.get("/consent")).text
+    assert "已恢复您上次的选择（尚未签署）" in page
+    assert f'value="{chosen}" checked' in page and 'value="agencies" checked' in page
+    assert 'value="zhangsan@example.com"' in page and 'name="confirm" value="yes">' in page
 
 
 async def test_revocation_is_signed_recorded_and_earlier_consent_kept(

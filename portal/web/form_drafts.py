@@ -16,7 +16,8 @@ typed is kept for that person, who logs in again and finds it (``require_party_k
 Attachments that passed the checks are kept with the draft, and so are they when another field
 was wrong (``keep``): the form lists them and sends them again with what is chosen next
 (``files_with_kept``), unless the person removes them. A file that failed the checks is not
-kept; nor are files posted after the session lapsed (nobody was logged in to check them for).
+kept; nor are files posted after the session lapsed (nobody was logged in to check them for),
+while those kept before it lapsed stay with the draft.
 """
 
 from __future__ import annotations
@@ -90,7 +91,13 @@ async def keep_if_lapsed(request: Request) -> None:
             fields = {name: value for name, value in form.multi_items() if isinstance(value, str)}
         owner = form_tokens.issued(request, path, fields.get(form_tokens.FIELD))
         if owner is not None:
-            await _keep(request, owner.person_id, owner.acting_party_id, path, fields)
+            files: list[bytes] = []
+            if fields.get(KEEP_FIELD) == "yes" and fields.get(DROP_FIELD) != "yes":
+                async with request.app.state.sessions() as db:  # kept before it lapsed: they stay
+                    files = await form_drafts.files(db, person_id=owner.person_id,
+                                                    acting_party_id=owner.acting_party_id, path=path,
+                                                    now=utcnow())
+            await _keep(request, owner.person_id, owner.acting_party_id, path, fields, files)
         page_session(request)["after_login"] = path
         raise Unauthenticated()
 

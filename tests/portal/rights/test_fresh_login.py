@@ -188,3 +188,32 @@ async def test_attachments_that_passed_are_kept_after_another_fields_error_and_a
                                   .order_by(SubmissionAttachment.position))).scalars().all()
     assert kinds == ["image/png", "application/pdf"]
     assert await _drafts(database) == 0
+
+
+async def test_attachments_kept_after_an_error_survive_the_session_lapsing(
+        client: httpx.AsyncClient, database: Database) -> None:
+    # the photo passed its checks with the first try; the session lapses before the second: after
+    # logging in again the form still lists it, and the act is filed with it
+    case = await notified_case(database, "榕市监处罚〔2026〕706号")
+    await log_in(client, "zhangsan")
+    path = f"/cases/{case.code}/statement"
+    photo = [("attachments", ("现场照片.png", png(), "image/png"))]
+    wrong = await client.post(path, data={**await hidden_fields(client, path), "text": ""}, files=photo)
+    assert wrong.status_code == 422 and "附件1：PNG 文件" in wrong.text
+    fields = {"csrf_token": CSRF_RE.findall(wrong.text)[0], "keep_files": "yes",
+              "form_token": FORM_TOKEN_RE.findall(wrong.text)[0]}
+    async with transaction(database.sessions) as db:
+        await db.execute(update(WebSession).where(WebSession.ended_at.is_(None))
+                         .values(last_seen_at=utcnow() - timedelta(hours=1)))
+    lapsed = await client.post(path, data={**fields, "text": "照片可以证明"})
+    assert lapsed.status_code == 303 and lapsed.headers["location"] == "/login"
+    await log_in(client, "zhangsan")
+    form = await client.get(path)
+    assert "照片可以证明" in form.text and "附件1：PNG 文件" in form.text
+    filed = await post_form(client, path, {"text": "照片可以证明", "keep_files": "yes"})
+    assert filed.status_code == 303, filed.text
+    [submission] = await stored(database)
+    async with database.sessions() as db:
+        kinds = (await db.execute(select(SubmissionAttachment.media_type).where(
+            SubmissionAttachment.submission_id == submission.id))).scalars().all()
+    assert kinds == ["image/png"]

@@ -13,11 +13,13 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -247,6 +249,27 @@ async def agency_serves(live_server: LiveServer, case_code: str, party: dict[str
     assert response.status_code == 201, response.text
     body: dict[str, str] = response.json()
     return body
+
+
+def rewind_sessions(live_server: LiveServer, name: str, *, login: timedelta | None = None,
+                    idle: timedelta | None = None) -> None:
+    """What time does to ``name``'s open sessions, written into the live server's database:
+    their login ``login`` ago (a fresh login is needed again), their last request ``idle`` ago
+    (the idle timeout ends the session at its next request). Nothing else in them changes."""
+    with sqlite3.connect(live_server.data_dir / "portal.db", timeout=30) as db:
+        rows = db.execute("SELECT token_hash, data FROM web_sessions WHERE ended_at IS NULL").fetchall()
+        for token_hash, raw in rows:
+            data = json.loads(raw)
+            if data.get("user", {}).get("name") != name:
+                continue
+            if login is not None:
+                data["auth_time"] = int(time.time() - login.total_seconds())
+                db.execute("UPDATE web_sessions SET data = ? WHERE token_hash = ?",
+                           (json.dumps(data), token_hash))
+            if idle is not None:
+                seen = (datetime.now(UTC) - idle).replace(tzinfo=None)
+                db.execute("UPDATE web_sessions SET last_seen_at = ? WHERE token_hash = ?",
+                           (seen.strftime("%Y-%m-%d %H:%M:%S.%f"), token_hash))
 
 
 async def wait_for_link(page: Page, link: Locator, javascript: bool, timeout_s: float = 30) -> None:

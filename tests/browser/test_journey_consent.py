@@ -9,28 +9,14 @@ as the demo has him, with nothing to do. axe finds nothing on any state."""
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
-import time
+from datetime import timedelta
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import LiveServer, Phone, log_in, open_menu
+from tests.browser.conftest import LiveServer, Phone, log_in, open_menu, rewind_sessions
 
 AGENCY = "福州市市场监督管理局"
 EMAIL = "wangwu@example.com"
-
-
-def _age_the_login(live_server: LiveServer, name: str) -> None:
-    """What an hour without logging in again does: ``name``'s sessions say they logged in an
-    hour ago (the live server's own database; nothing else in the session changes)."""
-    with sqlite3.connect(live_server.data_dir / "portal.db", timeout=30) as db:
-        for token_hash, raw in db.execute("SELECT token_hash, data FROM web_sessions WHERE ended_at IS NULL"):
-            data = json.loads(raw)
-            if data.get("user", {}).get("name") == name:
-                data["auth_time"] = int(time.time()) - 3600
-                db.execute("UPDATE web_sessions SET data = ? WHERE token_hash = ?",
-                           (json.dumps(data), token_hash))
 
 
 async def _choose(page: Page) -> None:
@@ -50,7 +36,7 @@ async def test_consent_survives_a_forced_login_and_is_revoked(phone: Phone,
     await phone.scan(page)
     await _choose(page)
 
-    await asyncio.to_thread(_age_the_login, live_server, "王五")
+    await asyncio.to_thread(rewind_sessions, live_server, "王五", login=timedelta(hours=1))
     await page.get_by_role("button", name="签署确认书").click()
     await page.wait_for_url("**/login?reauth=1")
     await expect(page.get_by_role("alert")).to_contain_text("请重新登录后继续")
@@ -61,7 +47,7 @@ async def test_consent_survives_a_forced_login_and_is_revoked(phone: Phone,
     await page.get_by_role("button", name="以所选身份登录").click()
     await page.wait_for_url("**/consent")  # back at the confirmation, not at 待办
     await phone.scan(page)
-    await _choose(page)
+    await _choose(page)  # chosen again: the consent form does not keep them across the login yet
     await page.get_by_role("button", name="签署确认书").click()
     await expect(page.locator("h1")).to_have_text("电子送达确认已生效")
     await phone.scan(page)

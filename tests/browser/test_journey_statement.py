@@ -1,13 +1,16 @@
 """Journey: a party exercises the right to state and defend (APL art. 44, 45)
 on a 375x812 phone, with and without JavaScript: log in → 我的待办 → 提交陈述、申辩
-→ an empty opinion is refused with the error summary → the opinion with a photo → 已提交 → the
-sealed receipt, which /verify finds valid → the case lists exactly one submission. axe
+→ a photo without an opinion is refused with the error summary, the photo kept → the opinion is
+typed, the session lapses meanwhile, the post leads to the login and back to the form with the
+opinion and the photo → a double tap on 提交 → 已提交; Back says so and leads to the receipt,
+which /verify finds valid → the case lists exactly one submission. axe
 finds nothing on any state."""
 
 from __future__ import annotations
 
+import asyncio
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
@@ -20,8 +23,11 @@ from tests.browser.conftest import (
     in_first_screen,
     log_in,
     one_line_header,
+    rewind_sessions,
     wait_for_link,
 )
+
+OPINION = "所售酸奶系他人寄存，并非本店销售，请核实。"
 
 
 def _photo(path: Path) -> Path:
@@ -67,20 +73,42 @@ async def test_file_a_statement_and_verify_its_receipt(phone: Phone, live_server
     await phone.scan(page)
 
     submit = page.get_by_role("button", name="提交陈述、申辩")
-    await submit.click()  # nothing typed: refused, explained, focus on the summary
+    await page.get_by_label("附件（选填）").set_input_files(_photo(tmp_path / "现场照片.png"))
+    await submit.click()  # a photo but no opinion: refused, explained, focus on the summary
     summary = page.locator(".error-summary")
     await expect(summary).to_contain_text("请填写陈述、申辩的意见")
     await in_first_screen(summary)
     await expect(summary).to_be_focused()  # autofocus: read first, with or without JavaScript
     assert (await page.title()).startswith("错误：")
+    kept = page.locator("#kept-files")  # the photo passed its checks: not chosen again
+    await expect(kept).to_contain_text("附件1")
     await phone.scan(page)
 
-    await page.get_by_label("陈述、申辩意见").fill("所售酸奶系他人寄存，并非本店销售，请核实。")
-    await page.get_by_label("附件（选填）").set_input_files(_photo(tmp_path / "现场照片.png"))
-    await submit.click()
+    await page.get_by_label("陈述、申辩意见").fill(OPINION)
+    await asyncio.to_thread(rewind_sessions, live_server, "张三", idle=timedelta(hours=1))
+    await submit.click()  # the session lapsed while the form was open: kept, log in again
+    await page.wait_for_url("**/login**")
+    await phone.scan(page)
+    await page.get_by_role("button", name="前往开发用身份认证服务登录").click()
+    await page.wait_for_url("**/dev-idp/**")
+    await page.locator("input[name=login][value=zhangsan]").check()
+    await page.get_by_role("button", name="以所选身份登录").click()
+    await page.wait_for_url(f"**/cases/{code}/statement")
+    await expect(page.locator("#restored")).to_be_visible()
+    await expect(page.get_by_label("陈述、申辩意见")).to_have_value(OPINION)
+    await expect(kept).to_contain_text("附件1")
+    await phone.scan(page)
+
+    await submit.dblclick()  # a double tap files once
     await expect(page.locator("h1")).to_have_text("陈述、申辩已提交")
     await expect(page.locator("main")).to_contain_text("附件1（image/png")
     await phone.scan(page)
+    confirmation = page.url
+    await page.go_back()  # Back to the form: it says 已提交 and leads to the receipt
+    await expect(page.locator("#filed")).to_contain_text("这份表单已经提交过，平台没有重复提交")
+    await phone.scan(page)
+    await page.get_by_role("link", name="查看提交记录和回执").click()
+    await page.wait_for_url(confirmation)
 
     receipt = page.get_by_role("link", name="下载提交回执（PDF）")
     await wait_for_link(page, receipt, javascript=False)  # sealed right after the commit, or by the worker

@@ -2,9 +2,9 @@
 JavaScript, and the portal asks for a fresh login on the way (SECURITY.md "Identity and
 sessions": signing needs a login within minutes, v5.0.0-7.5.1; consent to e-service: APL art.
 61, FJ art. 20): 王五 chooses one agency and an e-mail for copies, signs after the session's login
-has grown old, is sent through the identity provider again and comes back to the confirmation,
-signs it, then revokes it (signed as well); the notices both acts caused are read, so 王五 is left
-as the demo has him, with nothing to do. axe finds nothing on any state."""
+has grown old, is sent through the identity provider again and comes back to the confirmation
+with the choices kept, signs it, then revokes it (signed as well); the notices both acts caused
+are read, so 王五 is left as the demo has him, with nothing to do. axe finds nothing on any state."""
 
 from __future__ import annotations
 
@@ -47,7 +47,10 @@ async def test_consent_survives_a_forced_login_and_is_revoked(phone: Phone,
     await page.get_by_role("button", name="以所选身份登录").click()
     await page.wait_for_url("**/consent")  # back at the confirmation, not at 待办
     await phone.scan(page)
-    await _choose(page)  # chosen again: the consent form does not keep them across the login yet
+    await expect(page.get_by_label("仅限以下选中的执法机关")).to_be_checked()  # the choices kept
+    await expect(page.get_by_label(AGENCY)).to_be_checked()
+    await expect(page.get_by_label("抄送提醒电子邮箱（选填）")).to_have_value(EMAIL)
+    await page.get_by_label("我已阅读并理解上述确认书的内容和法律效果，同意电子送达").check()
     await page.get_by_role("button", name="签署确认书").click()
     await expect(page.locator("h1")).to_have_text("电子送达确认已生效")
     await phone.scan(page)

@@ -44,7 +44,7 @@ from pyhanko_certvalidator import PKIXValidationParams, ValidationContext, find_
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.util import CancelableAsyncIterator
 
-from signing import inspection, messages
+from signing import inspection, messages, pdf_hex
 from signing.gm_pdf import NationalPdfSignature, check_national_signature, national_value
 from signing.inspection import EmbeddedValidationData
 from signing.report import (
@@ -60,6 +60,8 @@ from signing.structure import DECODE_LIMITS, structural_problem
 from signing.trust import TrustSettings
 from signing.verdict import document_report, file_problem_report, judge_signature, unverifiable_signature
 from signing.verification_cache import CHAINS, revocation_expiry
+
+pdf_hex.install()  # /Contents read at bytes speed, not a byte at a time
 
 __all__ = ["BudgetExceeded", "VerificationContext", "verify_pdf"]
 

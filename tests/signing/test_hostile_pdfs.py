@@ -346,7 +346,9 @@ async def test_over_budget_file_is_too_complex_and_the_pool_recovers(
 async def test_memory_limit_applies_and_a_killed_worker_is_replaced(
     context: VerificationContext, agency_rsa: KeySigner
 ) -> None:
-    signed = await async_sign_pdf(make_pdf(1), agency_rsa, SignatureSettings())
+    # a page of about 2 MB: more than the starved worker can take in besides its own code
+    large = make_pdf(1, lines=("罚款人民币贰仟元整" * 100,) * 1000)
+    signed = await async_sign_pdf(large, agency_rsa, SignatureSettings())
     async with VerificationRunner(context, workers=1, memory_limit=64 * 1024 * 1024) as starved:
         assert (await starved.verify(signed)).problem is FileProblem.TOO_COMPLEX
     async with VerificationRunner(context, workers=1) as runner:

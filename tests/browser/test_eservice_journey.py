@@ -1,4 +1,4 @@
-"""The whole e-service journey as a new user walks it (issue 4, "Done when"): log in, sign
+"""The whole e-service journey as a new user walks it: log in, sign
 consent, an agency delivers through the API, the party sees the document with its service time
 and deadlines, downloads it and the service receipt, and /verify reports the receipt valid."""
 

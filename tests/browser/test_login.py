@@ -1,5 +1,5 @@
 """Log in through the development identity provider and log out, in a real browser, with the
-accessibility scan on every page visited (issue 2: "Browser tests")."""
+accessibility scan on every page visited."""
 
 from __future__ import annotations
 

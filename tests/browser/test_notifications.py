@@ -1,4 +1,4 @@
-"""Notifications in a real browser (issue 8, "Done when"): a party chooses e-mail on the
+"""Notifications in a real browser: a party chooses e-mail on the
 settings page, an event is enqueued the way a service enqueues it, the worker that ``portal
 run`` keeps in the background delivers it (the e-mail lands in the mail sandbox), the bell's
 htmx refresh shows the new count, and marking the notice read on /notices brings it down.

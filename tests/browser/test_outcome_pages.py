@@ -1,4 +1,4 @@
-"""Page states of issue 14 that the journeys pass through, in a real browser with axe: the
+"""Page states that the citizen journeys pass through, in a real browser with axe: the
 company's fine (payable where its agent looks), a payment cancelled on the platform and the
 page that says so (htmx brings the platform's answer without a reload), notices that lead
 somewhere, and the plain "nothing to do" of a person without matters."""

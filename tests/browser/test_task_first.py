@@ -1,4 +1,4 @@
-"""The task first on a 375x812 phone (issue 14), with and without JavaScript: the header takes
+"""The task first on a 375x812 phone, with and without JavaScript: the header takes
 one line and its menu opens without JavaScript; on 我的待办, a case, a fine and the verification
 result of an unsigned file the control the person came for lies inside the first screen; axe finds
 nothing on any of them. Runs against the ``make run`` demo (``portal.demo``)."""

@@ -1,4 +1,4 @@
-"""Every node the same, all state shared (issue 16): three ``portal serve`` processes with
+"""Every node the same, all state shared: three ``portal serve`` processes with
 separate DATA_DIRs behind nginx (``deploy/nginx/portal.conf``) on one PostgreSQL database.
 
 A document delivered through one node is read through another; a login made through the proxy

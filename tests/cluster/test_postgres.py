@@ -1,4 +1,4 @@
-"""PostgreSQL as the engine that scales (issue 16), each test on servers of its own (initdb in a
+"""PostgreSQL as the engine that scales, each test on servers of its own (initdb in a
 temporary directory, never the machine's shared server): through PgBouncer in transaction
 pooling, with a streaming read replica, and restarted under load without restarting the portal
 (SECURITY.md "Reliability battery": no acknowledged write lost).

@@ -1,4 +1,4 @@
-"""Production mode (issue 15, "there is no production mode"): with an ``https://`` public URL
+"""Production mode: with an ``https://`` public URL
 and nothing else set, the portal refuses to start and says, in one message, everything that
 must change; ``portal check`` prints the same list; ``make run`` stays development mode and
 says so. SECURITY.md "Deployment configuration" (v5.0.0-13.4.x, 14.1.x, 14.2.x)."""

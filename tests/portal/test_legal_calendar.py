@@ -93,7 +93,7 @@ WORKED_EXAMPLES: list[tuple[Rule, date, date, bool, tuple[int, ...]]] = [
     # Civil Code art. 202, 203: 1 Apr + 6 months = 1 Oct 2026, National Day -> 8 Oct.
     (lawsuit_deadline, D(2026, 4, 1), D(2026, 10, 8), True, ()),
     # APL art. 64(1), 85; LAW.md fallback: 2027 unknown, but 1 Jan 2027 (Fri) is 元旦 by law,
-    # so the fifth working day is Tue 5 Jan (issue 13: it was Mon 4 Jan, weekdays only).
+    # so the fifth working day is Tue 5 Jan (counting weekdays only gave Mon 4 Jan).
     (hearing_request_deadline, D(2026, 12, 28), D(2027, 1, 5), False, (2027,)),
     # APL art. 67; LAW.md fallback: 15 days end on Mon 4 Jan 2027, a 2027 day -> flagged.
     (payment_deadline, D(2026, 12, 20), D(2027, 1, 4), False, (2027,)),

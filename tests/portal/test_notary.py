@@ -1,7 +1,7 @@
 """``portal.notary``: the signing services come from settings, development or production, never
 a mix; the development PKI is generated lazily, once per directory; the portal's seal is
 PAdES B-LT with a timestamp and a visible seal, and the portal's own verifier accepts it.
-In production the seal comes from a PKCS#12 file or a PKCS#11 token (issue #3), never both."""
+In production the seal comes from a PKCS#12 file or a PKCS#11 token, never both."""
 
 from __future__ import annotations
 

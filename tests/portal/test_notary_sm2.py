@@ -1,4 +1,4 @@
-"""The portal's national-standard seal (issue 17): an SM2 key file with its certificate and its
+"""The portal's national-standard seal: an SM2 key file with its certificate and its
 GB/T 38540 seal, configured like today's seal; it seals PDFs (SM2/SM3 PAdES) when it is the
 only seal and OFD documents always, and everything it seals verifies with the portal's own
 verifier and with OpenSSL. A wrong password, a key that is not the certificate's, a seal that

@@ -63,7 +63,7 @@ def test_fallback_counts_fixed_holidays_and_weekends_as_rest() -> None:
 
 
 def test_hearing_request_informed_28_december_2026_ends_5_january_2027() -> None:
-    # APL art. 64(1), 85 (issue 13): informed Mon 28 Dec 2026, 2027 not loaded: 29, 30, 31
+    # APL art. 64(1), 85: informed Mon 28 Dec 2026, 2027 not loaded: 29, 30, 31
     # Dec, then 1 Jan is 元旦 and 2-3 Jan a weekend, so Mon 4 and Tue 5 Jan: a request on
     # 5 Jan is in time (the weekday-only fallback said 4 Jan and refused it).
     deadline = hearing_request_deadline(D(2026, 12, 28), HolidayCalendar.standard())

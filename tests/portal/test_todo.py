@@ -1,4 +1,4 @@
-"""我的待办's values (issue 14): how much time is left, counted the way people count at a
+"""我的待办's values: how much time is left, counted the way people count at a
 counter (working days from today, the last day's weekday), and the order: money that grows
 every day first, then the earliest last day, then what has none. No database."""
 

@@ -69,7 +69,7 @@ def seal_in_pdf(data_dir: Path) -> bytes:
 
 async def form_filled(data_dir: Path) -> bytes:
     """A decision sealed with an empty text field, filled in afterwards over the sealed text:
-    a change the seal permits, so the seal stays valid (issue 15)."""
+    a change the seal permits, so the seal stays valid while the file shows more than was sealed."""
     from pyhanko.pdf_utils.form_tools import populate_static_text_field
     from pyhanko.pdf_utils.text import TextBoxStyle
 

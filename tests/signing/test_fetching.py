@@ -1,4 +1,4 @@
-"""No network request is driven by an uploaded file (issue 15 "Certificate fetching SSRF": with
+"""No network request is driven by an uploaded file (the SSRF this prevents: with
 real trust roots, verifying an uploaded PDF fetched the caIssuers URL of the attacker's
 certificate). SECURITY.md "Deployment configuration" (SSRF, v5.0.0-12.6.x): the file's certificates
 name a receiver on 127.0.0.1 for their issuer, OCSP and CRL; verification with production

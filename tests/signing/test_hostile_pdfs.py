@@ -323,7 +323,7 @@ async def test_form_filling_after_an_approval_signature_is_an_allowed_change(
     assert signature.modifications is not None
     assert signature.modifications.level is ModificationLevel.FORM_FILLING and signature.modifications.allowed
     assert signature.modifications.changed_form_fields == ("remark",)
-    assert report.changed_after_signing and report.to_json_dict()["changed_after_signing"]  # issue 15
+    assert report.changed_after_signing and report.to_json_dict()["changed_after_signing"]
     assert not (await runner.verify(signed)).changed_after_signing
     assert (
         report.summary

@@ -1,6 +1,6 @@
 """The PKCS#11 key source against SoftHSM: seals made by a key that never leaves its token.
 
-Issue #3: "in production, keys come from PKCS#12 files or a PKCS#11 token (HSM)"; ASVS
+In production, keys come from PKCS#12 files or a PKCS#11 token (HSM); ASVS
 v5.0.0-13.3.3 (signing inside an isolated security module) and v5.0.0-13.3.1 (the PIN is a
 secret: never in a ``repr``, an error message or a log). The token (``softhsm_token``,
 tests/conftest.py) holds the seals of its own CA (``hsm_pki``), which these tests trust.
@@ -215,7 +215,7 @@ def test_an_incomplete_configuration_is_refused() -> None:
 
 def test_an_sm2_certificate_on_a_token_is_refused_softhsm_cannot_sign_sm2(
         softhsm_token: SoftHsmToken, hsm_pki: DevPki) -> None:
-    # Issue 17: SoftHSM 2.6.1 makes a key on the SM2 curve and signs with CKM_ECDSA there, but
+    # SoftHSM 2.6.1 makes a key on the SM2 curve and signs with CKM_ECDSA there, but
     # that is ECDSA, which no SM2 verifier accepts, and it has no SM2 mechanism: refuse it.
     token = pkcs11.lib(os.path.realpath(softhsm_token.module)).get_token(token_label=softhsm_token.label)
     with token.open(rw=True, user_pin=softhsm_token.pin) as session:

@@ -114,7 +114,7 @@ def test_rsa_pdf_reports_its_family(agency_rsa: object, context: VerificationCon
     assert report.signatures[0].algorithm_family is AlgorithmFamily.RSA
 
 
-# -- GB/T 38540 seals and GB/T 35275 PKCS#7 in /Contents (issue 17) ------------------------------
+# -- GB/T 38540 seals and GB/T 35275 PKCS#7 in /Contents -----------------------------------------
 @pytest.fixture(scope="module")
 def national_pdfs(gm_corpus: GmCorpus) -> dict[str, bytes]:
     document = make_pdf(1)

@@ -1,4 +1,4 @@
-"""The worker's memory of costly verification steps (issue 17: an OFD seal cost 2.2x PAdES):
+"""The worker's memory of costly verification steps (without it an OFD seal cost 2.2x PAdES):
 entries expire when the revocation data behind them is due, and the cache stays bounded."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Verification workers log JSON with nothing from the uploaded file (issue 15: they logged
+"""Verification workers log JSON with nothing from the uploaded file (they used to log
 plain text with certificate subject names). SECURITY.md "Logging and audit" (v5.0.0-16.2.5)."""
 
 from __future__ import annotations

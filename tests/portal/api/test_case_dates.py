@@ -1,4 +1,4 @@
-"""Dates that would break a case forever (issue 13): the API bounds every date it accepts, and
+"""Dates that would break a case forever: the API bounds every date it accepts, and
 every read of a case survives a row stored before it did (LAW.md "Counting days")."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def test_dates_beyond_any_procedure_are_refused_with_a_problem(
 
 async def test_every_read_of_a_case_survives_dates_stored_before_they_were_bounded(
         api: httpx.AsyncClient, agency_a: NewClient, database: Database) -> None:
-    # Issue 13: rows written by earlier code, straight into the case's chain, with a hearing on
+    # rows written by earlier code, straight into the case's chain, with a hearing on
     # 0001-01-03 and a statement window extended to 9999-12-31. The API, the party's page and
     # the next event still work; what cannot be counted is named, the rest is shown
     token = await fetch_token(api, agency_a)

@@ -1,4 +1,4 @@
-"""Reminders and hearing notices fire from real events (issue 13): an agency's case event, a
+"""Reminders and hearing notices fire from real events: an agency's case event, a
 party's act, a payment; each test starts from the event and ends at the outbox row."""
 
 from __future__ import annotations

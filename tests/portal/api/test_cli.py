@@ -92,7 +92,7 @@ async def _in_process(settings: Settings, capsys: pytest.CaptureFixture[str],
 async def test_cli_records_an_agencys_credit_code_once(
         database: Database, settings: Settings, capsys: pytest.CaptureFixture[str],
         agency_b: NewClient) -> None:
-    # issue 15: seals are matched by the code, so a new agency needs one, a code names one
+    # seals are matched by the code, so a new agency needs one, a code names one
     # agency only and is never changed (a different code is a different legal person)
     code, out, err = await _in_process(settings, capsys, "agency", "create", "新设局")
     assert code == 2 and out == "" and "--credit-code" in err

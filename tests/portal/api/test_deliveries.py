@@ -1,5 +1,5 @@
 """The delivery API: arrival is service, only with consent, only with a valid agency seal,
-refusals store nothing, retries are safe (issue 4; FJ art. 19; GD art. 30; APL art. 61)."""
+refusals store nothing, retries are safe (FJ art. 19; GD art. 30; APL art. 61)."""
 
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ async def test_receipt_is_pending_until_the_worker_issues_it(
 
 async def test_a_document_changed_after_its_seal_is_refused(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
-    # issue 15: a sealed decision "form-filled" afterwards to show another amount passes as
+    # a sealed decision "form-filled" afterwards to show another amount passes as
     # TOTAL_PASSED (the seal permits form filling) but is not what the agency sealed
     from pyhanko.pdf_utils.form_tools import populate_static_text_field
     from pyhanko.pdf_utils.text import TextBoxStyle
@@ -221,7 +221,7 @@ async def test_a_document_changed_after_its_seal_is_refused(
 
 async def test_the_seal_is_the_agencys_by_credit_code_not_by_name(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
-    # issue 15; FJ art. 18; GD art. 27-28: an organisation elsewhere bearing the agency's very
+    # FJ art. 18; GD art. 27-28: an organisation elsewhere bearing the agency's very
     # name, with its own code and a certificate from a trusted CA, cannot serve in its name
     w, token = await _setup(database, api, agency_a)
     await sign_consent(database, w.party_id)
@@ -239,7 +239,7 @@ async def test_the_seal_is_the_agencys_by_credit_code_not_by_name(
 
 async def test_an_agency_without_a_credit_code_cannot_serve(
         database: Database, api: httpx.AsyncClient, data_dir: Path) -> None:
-    # issue 15: no code on record, no seal can be matched (its name alone decides nothing);
+    # no code on record, no seal can be matched (its name alone decides nothing);
     # refused before the file is verified, and the agency is told to serve by other means
     async with transaction(database.sessions) as db:
         unidentified = await agencies.create_client(db, "福州市市场监督管理局")

@@ -1,5 +1,5 @@
 """A fine's due date is counted from its service whenever it is read, never frozen on a guess
-(issue 13; LAW.md "Counting days"; APL art. 67, 72, 85)."""
+(LAW.md "Counting days"; APL art. 67, 72, 85)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def _load(database: Database, text: str) -> None:
 
 async def test_load_then_pay_on_4_january_is_the_fine_alone(
         database: Database, app: Starlette, api: httpx.AsyncClient, settings: Settings) -> None:
-    # APL art. 67, 72, 85 (issue 13): served 17 Dec 2026 + 15 days = Fri 1 Jan 2027, 元旦;
+    # APL art. 67, 72, 85: served 17 Dec 2026 + 15 days = Fri 1 Jan 2027, 元旦;
     # with 1-3 January loaded as holidays the last day is Mon 4 Jan. A payment on 4 Jan owes
     # 100,000 fen, not 109,000 (three days' surcharge on the frozen due date of 1 Jan)
     fw = await _served_17_december_stored_as_main_did(database)

@@ -1,4 +1,4 @@
-"""The fines API (issue 6): a served decision's fine with its due date from the legal calendar,
+"""The fines API: a served decision's fine with its due date from the legal calendar,
 the amount due today, payments (double payments flagged for refund), refunds with red-letter
 reversal receipts, and the agency's reconciliation result; another agency's fine is 404."""
 
@@ -136,7 +136,7 @@ async def test_another_agencys_fine_is_not_found(
 async def test_double_payment_is_flagged_for_refund_seen_by_both_and_refunds_reverse_receipts(
         database: Database, app: Starlette, api: httpx.AsyncClient, agency_a: NewClient,
         settings: Settings) -> None:
-    # issue 6 "Double payment": recorded, flagged, visible to party and agency; a refund of a
+    # a double payment: recorded, flagged, visible to party and agency; a refund of a
     # receipted payment produces a red-letter reversal (红冲) referencing the original
     fw = await fine_world(database)
     order = await place_order(app, database, fw)
@@ -178,7 +178,7 @@ async def test_double_payment_is_flagged_for_refund_seen_by_both_and_refunds_rev
 async def test_reconciliation_result_is_readable_by_the_agency(
         database: Database, app: Starlette, api: httpx.AsyncClient, agency_a: NewClient,
         settings: Settings) -> None:
-    # issue 6 "Reconciliation": payments missing on either side are reported
+    # reconciliation: payments missing on either side are reported
     fw = await fine_world(database)
     order = await place_order(app, database, fw)
     sandbox = app.state.payments.sandbox

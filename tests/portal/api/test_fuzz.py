@@ -1,5 +1,5 @@
 """Schemathesis over ``/api/v1/openapi.json`` against the portal served by a real uvicorn on
-127.0.0.1, on both databases (issue 15 "500s from input"; SECURITY.md "Reliability battery":
+127.0.0.1, on both databases (SECURITY.md "Reliability battery":
 no 5xx, every response matches the schema). Every operation gets valid cases (POSITIVE) and
 cases that break its schema (NEGATIVE), authenticated as a real agency; the number per
 operation is bounded (``FUZZ_CASES``, default 6) so ``make test`` stays fast. A larger run:

@@ -1,4 +1,4 @@
-"""The payment platform's callbacks (issue 6, "Callback handling" and the reliability battery):
+"""The payment platform's callbacks (SECURITY.md "Reliability battery"):
 signature, ±300 s, nonce and notification id never seen, order and payment code known, amount
 equal to the amount due on the payment date, the transition table; every refusal a security
 event that changes nothing; answers that make the sandbox platform stop or retry."""
@@ -98,7 +98,7 @@ def _tamper_signature(headers: dict[str, str]) -> dict[str, str]:
 async def test_each_bad_callback_is_refused_recorded_and_changes_nothing(
         attack: str, database: Database, app: Starlette, api: httpx.AsyncClient,
         settings: Settings) -> None:
-    # issue 6: signature, ±300 s window, nonce never seen, payment code known, amount equal to
+    # signature, ±300 s window, nonce never seen, payment code known, amount equal to
     # the amount due on the payment date; each refused, a security event, nothing changes
     fw = await fine_world(database)
     order = await place_order(app, database, fw)

@@ -1,4 +1,4 @@
-"""What the party reads when the platform sends it back (issue 14, "Outcome pages"): 支付结果
+"""What the party reads when the platform sends it back: 支付结果
 确认中 until the platform's signed word, then 已缴清 and the receipt; a payment cancelled or
 failed at the platform says nothing was paid and offers to pay again; under an instalment
 plan a paid instalment confirms itself and the next one shows its due date, and paying early

@@ -1,4 +1,4 @@
-"""Remedies shown with a decision (issue 13; LAW.md; APL art. 59(6); Administrative
+"""Remedies shown with a decision (LAW.md; APL art. 59(6); Administrative
 Reconsideration Law art. 20; Administrative Procedure Law art. 46): the agency names the
 reconsideration body and the court, checked; the party sees them with each period's last day."""
 

@@ -98,7 +98,7 @@ async def test_webhook_registration_needs_https_and_shows_the_secret_once(
                 "http://localhost/hook", "not a url", "https://169.254.169.254/latest/meta-data",
                 "https://[::ffff:169.254.169.254]/", "https://127.0.0.1:5432/", "https://localhost/",
                 "https://0.0.0.0/", "https://224.0.0.1/",
-                # cloud metadata outside link-local (issue 15): Alibaba Cloud, AWS over IPv6
+                # cloud metadata outside link-local: Alibaba Cloud, AWS over IPv6
                 "https://100.100.100.200/latest/meta-data/", "https://[fd00:ec2::254]/latest/"):
         refused = await api.put("/api/v1/webhook", json={"url": url}, headers=bearer(token))
         assert refused.status_code == 422 and refused.json()["code"] == "webhook_url_invalid", url

@@ -205,7 +205,7 @@ async def test_failed_token_requests_are_rate_limited_per_address(
     # once spent, the limit is checked before the secret is tried, so even the right one waits
     monkeypatch.setattr(token_endpoint, "TOKEN_FAILURES",
                         Limit("api_token_failures", requests=2, window_seconds=10**9))
-    for _ in range(5):  # issue 15: successes from one address (agencies behind one gateway)
+    for _ in range(5):  # successes from one address (agencies behind one gateway)
         ok = await api.post("/api/v1/token", data=GRANT, auth=(agency_b.client_id, agency_b.client_secret))
         assert ok.status_code == 200  # ... do not use up the limit
     for _ in range(2):

@@ -62,7 +62,7 @@ async def test_sealed_pdf_is_total_passed_with_file_hash_and_signer(api: httpx.A
 
 
 async def test_sealed_ofd_reports_the_sm2_seal(api: httpx.AsyncClient, data_dir: Path) -> None:
-    # issue 17: the same report for a GB/T 38540 seal in an OFD (validated against the schema)
+    # the same report for a GB/T 38540 seal in an OFD (validated against the schema)
     sealed = samples.sealed_ofd(data_dir)
     response = await api.post(URL, files=samples.upload(sealed, "receipt.ofd", "application/ofd"))
     assert response.status_code == 200, response.text

@@ -207,7 +207,7 @@ async def test_a_name_that_now_resolves_inside_is_not_posted_to(
 async def test_loopback_receivers_are_for_development_mode_only(
         app: Starlette, api: httpx.AsyncClient, database: Database, agency_a: NewClient,
         receiver: Receiver) -> None:
-    # issue 15: http://127.0.0.1:<any port>/<any path> was accepted in every configuration
+    # http://127.0.0.1:<any port>/<any path> used to be accepted in every configuration
     token = await fetch_token(api, agency_a)
     assert (await api.put("/api/v1/webhook", json={"url": receiver.url},
                           headers=bearer(token))).status_code == 200  # this app is development

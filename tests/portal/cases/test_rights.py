@@ -131,7 +131,7 @@ def test_an_extension_keeps_the_statement_window_open_until_the_new_day() -> Non
 
 
 def test_an_act_after_the_fallback_date_is_not_refused_as_late() -> None:
-    # LAW.md "Counting days" (APL art. 64(1), 85; issue 13): informed 28 Dec 2026, 2027 not
+    # LAW.md "Counting days" (APL art. 64(1), 85): informed 28 Dec 2026, 2027 not
     # loaded. The fallback shows 5 Jan 2027, but 4-6 Jan may yet be bridge days: a request on
     # 6 Jan is accepted (to be flagged for the agency), one after 8 Jan is refused
     current = state(notified(china(2026, 12, 28)))

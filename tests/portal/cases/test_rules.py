@@ -233,7 +233,7 @@ def test_an_instalment_plan_reads_on_the_timeline_one_instalment_a_line() -> Non
 
 
 def test_no_decision_heavier_than_the_notice_proposed() -> None:
-    # APL art. 45 para. 2 (issue 13): the notice proposed 5,000 yuan; a decision of 50,000
+    # APL art. 45 para. 2: the notice proposed 5,000 yuan; a decision of 50,000
     # yuan is refused with a stable code, the proposed amount or less is recorded
     history = notified(china(2026, 9, 1))
     heavier = {**DECISION, "penalty": "罚款人民币五万元", "fine_fen": 5_000_000}

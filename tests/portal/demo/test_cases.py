@@ -1,5 +1,5 @@
 """The demo cases ``make run`` seeds (portal.demo.cases): 张三 finds a deadline reminder in his
-notices, and the company's decision names where to seek a remedy (issue 13); both databases."""
+notices, and the company's decision names where to seek a remedy (APL art. 59(6)); both databases."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Consent as the party does it: read, sign, download, revoke; fresh login required; an own
-certificate over the portal's draft works, not one changed after its signature (issue 15);
-nobody sees another party's consent (issue 4; APL art. 61; FJ art. 19; SECURITY.md 7.5.1,
+certificate over the portal's draft works, not one changed after its signature;
+nobody sees another party's consent (APL art. 61; FJ art. 19; SECURITY.md 7.5.1,
 8.2.2)."""
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ async def test_missing_confirmation_tick_shows_the_error_summary(client: httpx.A
 
 async def test_signing_needs_a_recent_login(client: httpx.AsyncClient, database: Database) -> None:
     # SECURITY.md "Identity and sessions": re-authentication within minutes (v5.0.0-7.5.1); the
-    # choices made come back after the login (issue 14, "Nothing typed is lost"), not the tick
+    # choices made come back after the login (nothing typed is lost), not the tick
     await log_in(client, "zhangsan")
     token = await _csrf(client)
     async with database.engine.begin() as connection:
@@ -119,7 +119,7 @@ async def test_own_certificate_signature_over_the_draft_is_accepted(
     stored = sorted([digest async for digest in app.state.blobs.digests()])
     draft = await client.post("/consent/draft.pdf", data={"scope": "all", "csrf_token": await _csrf(client)})
     assert draft.status_code == 200
-    # issue 15: the draft is rendered, not stored (the upload renders it again to compare)
+    # the draft is rendered, not stored (the upload renders it again to compare)
     assert sorted([digest async for digest in app.state.blobs.digests()]) == stored
     assert (await client.get("/consent/draft.pdf?scope=all")).status_code == 405  # no e-mail in URLs
     pki = development_services(dev_pki_dir(app.state.settings.data_dir)).dev_pki
@@ -163,7 +163,7 @@ def _with_text_field(pdf: bytes) -> bytes:
 
 async def test_a_consent_changed_after_its_signature_is_refused(
         client: httpx.AsyncClient, app: Starlette, database: Database) -> None:
-    # issue 15: the party signs our draft (with a text field added before signing), then fills
+    # the party signs our draft (with a text field added before signing), then fills
     # the field in: the signature permits form filling and stays valid, but what was signed is
     # not all the file shows, so consent does not count
     await log_in(client, "zhangsan")

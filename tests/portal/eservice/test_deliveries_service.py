@@ -91,7 +91,7 @@ async def test_after_revocation_delivery_is_refused_and_earlier_service_stands(
 
 
 async def test_200_concurrent_deliveries_with_revocation_midway(database: Database, tmp_path: Path) -> None:
-    # Issue 4 reliability check: each delivery arrived before the revocation or was refused;
+    # each delivery arrived before the revocation or was refused;
     # none half-stored; the chain verifies.
     w = await world(database)
     await sign_consent(database, w.party_id)
@@ -126,7 +126,7 @@ async def test_200_concurrent_deliveries_with_revocation_midway(database: Databa
 
 async def test_arrival_queues_the_party_notification_in_the_same_transaction(
         database: Database, tmp_path: Path) -> None:
-    # Issue 4/8: notifications go through the outbox; the notice is not the service itself
+    # notifications go through the outbox; the notice is not the service itself
     w = await world(database)
     await sign_consent(database, w.party_id)
     delivery = await _deliver(database, FileBlobStore(tmp_path), w.case_id, w.party_id, _request())

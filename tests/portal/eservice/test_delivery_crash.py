@@ -1,4 +1,4 @@
-"""The server is killed (SIGKILL) during a burst of deliveries (issue 4, reliability check).
+"""The server is killed (SIGKILL) during a burst of deliveries.
 
 After a restart: every delivery the agency got a 201 for is in the mailbox and gets its
 receipt; nothing is half-stored (a delivery row always has its arrival event and its

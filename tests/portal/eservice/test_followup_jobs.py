@@ -1,5 +1,5 @@
 """After arrival: the RFC 3161 timestamp over the arrival event and the sealed service receipt
-(送达回证), done by workers, retried while the TSA is down, safe to run twice (issue 4)."""
+(送达回证), done by workers, retried while the TSA is down, safe to run twice."""
 
 from __future__ import annotations
 

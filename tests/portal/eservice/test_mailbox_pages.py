@@ -1,6 +1,6 @@
 """The mailbox: the party sees what arrived with its service time and deadlines; reading is
 recorded once and never moves the service time; paper copies can be asked for; nobody else
-sees the item; a damaged file is never served (issue 4; Civil Procedure Law art. 90;
+sees the item; a damaged file is never served (Civil Procedure Law art. 90;
 SECURITY.md 8.2.2)."""
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ async def _notice_served(database: Database, app: Starlette, *, hearing_right: b
 
 async def test_no_hearing_window_in_the_mailbox_of_a_case_without_the_hearing_right(
         database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
-    # APL art. 63, 64(1) (issue 13): the mailbox showed a hearing-request deadline for every
+    # APL art. 63, 64(1): the mailbox showed a hearing-request deadline for every
     # 事先告知书; it shows the case's deadlines, so only where the case has the hearing right
     await log_in(client, "zhangsan")
     notice = await _notice_served(database, app, hearing_right=False)
@@ -199,7 +199,7 @@ async def test_no_hearing_window_in_the_mailbox_of_a_case_without_the_hearing_ri
 
 async def test_no_payment_deadline_in_the_mailbox_for_a_decision_without_a_fine(
         database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
-    # APL art. 67 (issue 13): a 决定书 without a fine starts the remedy periods, not 15 days to pay
+    # APL art. 67: a 决定书 without a fine starts the remedy periods, not 15 days to pay
     await log_in(client, "zhangsan")
     case = await notified_case(database, "榕市监处罚〔2026〕79号", informed=utcnow() - timedelta(days=12))
     async with transaction(database.sessions) as db:
@@ -215,7 +215,7 @@ async def test_no_payment_deadline_in_the_mailbox_for_a_decision_without_a_fine(
 
 async def test_mailbox_case_page_and_api_show_the_same_deadlines(
         database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
-    # Issue 13: one place for deadlines; the decision served through the portal starts the
+    # one place for deadlines; the decision served through the portal starts the
     # payment and remedy periods, and all three readers give the same last days
     await log_in(client, "zhangsan")
     case = await notified_case(database, "榕市监处罚〔2026〕80号", informed=utcnow() - timedelta(days=12))

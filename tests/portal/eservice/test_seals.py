@@ -1,7 +1,7 @@
 """Which seal counts for a delivery (``portal.eservice.seals``), as properties over any report:
 whatever else a document carries, it is servable by an agency exactly when it validates, one
 of its seals is that agency's — by unified social credit code, whatever name it bears — and
-nothing changed after any signature (FJ art. 18; GD art. 27, 28; issue 15)."""
+nothing changed after any signature (FJ art. 18; GD art. 27, 28)."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def test_every_other_refusal_is_seal_invalid(signatures: list[SignatureReport]) 
 
 
 def test_a_seal_of_the_same_name_with_another_code_is_not_the_agencys() -> None:
-    # issue 15: an organisation elsewhere with the agency's very name, certified with its own code
+    # an organisation elsewhere with the agency's very name, certified with its own code
     namesake = signature(SignatureKind.SEAL, AGENCY.name, Indication.TOTAL_PASSED,
                          organisation_id="11350203MB0000002Y")
     nameless = signature(SignatureKind.SEAL, AGENCY.name, Indication.TOTAL_PASSED)

@@ -1,5 +1,5 @@
-"""The portal with the provincial non-tax platform's adapter instead of the sandbox (issue 6:
-adapters behind one interface): the same pay click, the platform's own signed form-encoded
+"""The portal with the provincial non-tax platform's adapter instead of the sandbox (adapters
+behind one interface): the same pay click, the platform's own signed form-encoded
 callback answered ``success``, the same receipt and reconciliation. The platform is the
 faithful counterpart of the contract tests (tests/payments/nontax_counterpart.py)."""
 

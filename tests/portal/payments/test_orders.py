@@ -1,4 +1,4 @@
-"""Pay clicks and who may see a fine (issue 6; SECURITY.md 2.3.4, 8.2.2)."""
+"""Pay clicks and who may see a fine (SECURITY.md 2.3.4, 8.2.2)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The party pays a fine end to end over HTTP, through the sandbox platform mounted in the app
-(issue 6): the amount due today and its validity, the due date and how it was counted, the pay
+"""The party pays a fine end to end over HTTP, through the sandbox platform mounted in the app:
+the amount due today and its validity, the due date and how it was counted, the pay
 click, the return page that never marks anything paid, the signed callback, the worker's sealed
 fiscal e-receipt, its download and its public verification."""
 

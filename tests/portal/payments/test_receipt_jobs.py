@@ -1,4 +1,4 @@
-"""Fiscal e-receipts issued by workers (issue 6 reliability checks; PITFALLS.md "Gap-free
+"""Fiscal e-receipts issued by workers (PITFALLS.md "Gap-free
 numbers"): exactly once after a crash, numbers unique and gap-free under concurrency."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ async def _paid(database: Database, app: Starlette, client: httpx.AsyncClient, s
 
 async def test_50_fines_paid_at_the_same_moment_get_unique_gap_free_receipt_numbers(
         database: Database, app: Starlette, client: httpx.AsyncClient, settings: Settings) -> None:
-    # issue 6: "Receipt numbers stay unique and gap-free with 50 fines paid at the same moment";
+    # receipt numbers stay unique and gap-free with 50 fines paid at the same moment;
     # numbers come from a counter row locked with SELECT … FOR UPDATE (PITFALLS.md)
     first = await fine_world(database, number="N-0")
     worlds = [first] + [await fine_world(database, number=f"N-{n}", the_world=first.world)
@@ -66,7 +66,7 @@ async def test_50_fines_paid_at_the_same_moment_get_unique_gap_free_receipt_numb
 async def test_receipt_is_issued_once_by_a_new_process_after_the_server_died(
         database: Database, app: Starlette, client: httpx.AsyncClient, settings: Settings,
         data_dir: Path) -> None:
-    # issue 6: killed between recording the payment and issuing the receipt: after restart the
+    # killed between recording the payment and issuing the receipt: after restart the
     # receipt is issued exactly once (the job was committed with the payment)
     await _paid(database, app, client, settings)
     assert await _receipts(database) == []  # the server "died" here: no worker ran

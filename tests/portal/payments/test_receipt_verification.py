@@ -1,4 +1,4 @@
-"""The public receipt verification page and the reconciliation command (issue 6).
+"""The public receipt verification page and the reconciliation command.
 
 SECURITY.md 2.4.1: rate limited per client; "not found" and "mismatch" give identical answers."""
 

@@ -1,5 +1,5 @@
 """The sandbox platform's pay page, mounted in the portal, is a form like any other: only the
-order's payer sees it, and paying needs the CSRF token (issue 15: a fine was marked 已缴清 by
+order's payer sees it, and paying needs the CSRF token (a fine was once marked 已缴清 by
 pressing 确认支付 with no session and no token). SECURITY.md "Browser side", v5.0.0-3.5.1;
 "Access control", v5.0.0-8.2.2."""
 

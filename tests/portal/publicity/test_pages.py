@@ -74,7 +74,7 @@ async def test_search_works_without_javascript_and_htmx_gets_the_same_block(
 async def test_filters_and_bad_filter_values(client: httpx.AsyncClient, items: list[int]) -> None:
     page = results(await client.get("/publicity", params={"from": "2026-02-01", "to": "2026-02-28"}))
     assert "鹭江" in page and "HYPERLINK" in page and "闽江贸易" not in page
-    nul = await client.get("/publicity", params={"q": "闽江\x00贸易"})  # issue 15: refused at the edge
+    nul = await client.get("/publicity", params={"q": "闽江\x00贸易"})  # refused at the edge
     assert nul.status_code == 400 and "不能保存的字符" in nul.text
     odd_cursor = await client.get("/publicity", params={"after": f"2026-01-01.{10**30}"})
     assert odd_cursor.status_code == 200  # a cursor that cannot be one is ignored, not a 500
@@ -127,7 +127,7 @@ async def test_the_export_streams_csv_and_json_of_what_is_public(client: httpx.A
     assert [int(row["编号"]) for row in rows] == [items[1], items[2], items[0]]  # newest decision first
     injected = next(row for row in rows if "HYPERLINK" in row["当事人"])
     assert injected["当事人"].startswith("'=")  # a spreadsheet shows it, never runs it
-    # issue 14: people's words in the CSV, field names and codes in the JSON
+    # people's words in the CSV, field names and codes in the JSON
     assert rows[0]["状态"] == "公示中" and rows[0]["罚没金额（元）"] == "5000.00"
     assert rows[0]["信息类别"] == "行政处罚决定" and "T" not in rows[0]["本版公示时间（北京时间）"]
     records = json.loads((await client.get("/publicity/export.json", params={"from": "2026-02-20"})).text)

@@ -1,4 +1,4 @@
-"""Recall of person masking on a corpus of enforcement sentences (issue 15).
+"""Recall of person masking on a corpus of enforcement sentences.
 
 LAW.md: every person named in a published text is masked, not only the party -- witnesses,
 victims, relatives, officers, wherever the name stands (FJ art. 8; GD art. 46; PIPL art. 28).
@@ -89,7 +89,7 @@ def test_sentences_naming_no_person_stay_as_they_are() -> None:  # FJ art. 8: or
     assert changed == []
 
 
-def test_the_issue_sentences_lose_the_names() -> None:  # issue 15
+def test_the_issue_sentences_lose_the_names() -> None:  # the sentences masking was reported to miss
     party_is_a_company = mask_text("当事人张三销售过期食品。", known_organisations=["福州闽江贸易有限公司"])
     assert party_is_a_company.text == "当事人张*销售过期食品。"
     assert mask_text("证人欧阳明出具证言").text == "证人欧阳*出具证言"

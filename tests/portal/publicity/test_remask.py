@@ -1,5 +1,5 @@
 """Persons in published texts on the public pages and in the export, and items stored before a
-rule found them (issue 15; LAW.md: every person named in a published text is masked, FJ art.
+rule found them (LAW.md: every person named in a published text is masked, FJ art.
 8, GD art. 46, PIPL art. 28; organisations and credit codes stay). Both databases.
 
 Items stored before the masker caught a name are masked again by ``portal publicity remask``

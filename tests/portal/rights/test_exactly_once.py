@@ -1,4 +1,4 @@
-"""Every legal act exactly once (issue 14, "Every legal act exactly once"; LAW.md "Rights before
+"""Every legal act exactly once (LAW.md "Rights before
 a decision": one act, one record, one receipt): a form sent twice — a double tap, a refresh,
 Back and submit again — files once, and the second answer is the first act's confirmation; the
 form opened again after filing says 已提交 and leads to the receipt; a second act of the same

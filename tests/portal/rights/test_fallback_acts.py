@@ -1,5 +1,5 @@
 """An act in a window counted on the fallback is accepted and flagged for the agency, and settled
-once the year's arrangement is loaded (LAW.md "Counting days"; APL art. 64(1), 85; issue 13)."""
+once the year's arrangement is loaded (LAW.md "Counting days"; APL art. 64(1), 85)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""One fresh-login rule for every legal act (issue 15, "Fresh login for every legal act";
-SECURITY.md "Identity and sessions", ASVS v5.0.0-7.5.1), and nothing typed is lost across it
-(issue 14, "Nothing typed is lost"), attachments that passed the checks included: a statement,
+"""One fresh-login rule for every legal act (SECURITY.md "Identity and
+sessions", ASVS v5.0.0-7.5.1), and nothing typed is lost across it,
+attachments that passed the checks included: a statement,
 hearing request, recusal, payment plan, waiver or objection posted on a login older than
 ``Settings.fresh_login_minutes`` files nothing and sends the person to log in again; afterwards
 the form comes back with what was typed, held on the server for that person (never in the URL
@@ -161,7 +161,7 @@ async def test_a_statement_posted_after_the_session_lapsed_is_kept_for_its_perso
 
 async def test_attachments_that_passed_are_kept_after_another_fields_error_and_across_the_login(
         client: httpx.AsyncClient, database: Database) -> None:
-    # issue 14: "Attachments that passed checks are not chosen again after another field's error"
+    # attachments that passed the checks are not chosen again after another field's error
     case = await notified_case(database, "榕市监处罚〔2026〕705号")
     await log_in(client, "zhangsan")
     path = f"/cases/{case.code}/statement"

@@ -276,7 +276,7 @@ async def test_forms_need_a_login_and_a_csrf_token(client: httpx.AsyncClient, da
 
 async def test_the_timeline_merges_deliveries_and_submissions(
         app: Starlette, client: httpx.AsyncClient, database: Database) -> None:
-    # issue 5 "Case page": documents served and submissions join the case's events in time order
+    # the case page: documents served and submissions join the case's events in time order
     from tests.portal.eservice.factories import deliver, sign_consent
 
     case = await notified_case(database, "榕市监处罚〔2026〕290号")

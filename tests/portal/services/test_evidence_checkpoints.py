@@ -1,5 +1,5 @@
-"""Tampering the hash chain alone cannot show, and the rows tied to the chain (issue 15;
-GD art. 62(3): nobody may tamper with enforcement information; SECURITY.md v5.0.0-16.4.2).
+"""Tampering the hash chain alone cannot show, and the rows tied to the chain (GD
+art. 62(3): nobody may tamper with enforcement information; SECURITY.md v5.0.0-16.4.2).
 
 A tail cut off with its head moved back, a whole chain deleted with its head, and every hash of
 a chain recomputed after a rewrite each pass ``verify_chains``; the RFC 3161 checkpoint taken

@@ -1,4 +1,4 @@
-"""No answer that depends on a session may be kept by a shared cache (issue 15 "Caching": ``/``
+"""No answer that depends on a session may be kept by a shared cache (``/`` once
 was ``public, max-age=60`` for logged-in users while it held their name and CSRF token).
 SECURITY.md "Deployment configuration" and "Browser side", v5.0.0-14.3.x (14.3.2)."""
 

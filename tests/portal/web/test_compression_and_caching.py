@@ -1,7 +1,7 @@
 """Pages and static files go out gzip-compressed; versioned static URLs are cached for a year
 and anything else is revalidated; the CSRF token, on every compressed page, is masked afresh
-each time so its bytes never repeat (BREACH) while every copy still works (issue 14;
-ASVS v5.0.0-3.5.1; SECURITY.md "Browser side")."""
+each time so its bytes never repeat (BREACH) while every copy still works (ASVS
+v5.0.0-3.5.1; SECURITY.md "Browser side")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Per-purpose keys (issue 15: one SECRET_KEY derived QR tokens, receipt check codes, sessions
+"""Per-purpose keys (once one SECRET_KEY derived QR tokens, receipt check codes, sessions
 and CSRF with no rotation): each purpose has its own HKDF-derived key under a key id, so the
 session and CSRF keys rotate (everyone is logged out) while the QR codes printed on documents
 and the check codes printed on fiscal receipts stay valid. SECURITY.md "Identity and

@@ -1,6 +1,6 @@
 """The bell and the notices page: the count on every page equals the unread notices, htmx
 gets only the bell's block, marking read is a POST with the CSRF token, and nobody reaches
-another party's notices (issue 8; SECURITY.md 3.5.1, 3.5.3, 8.2.2, 14.3.2; STYLE.md 11)."""
+another party's notices (SECURITY.md 3.5.1, 3.5.3, 8.2.2, 14.3.2; STYLE.md 11)."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ async def test_the_bell_poll_does_not_keep_the_session_alive(
 
 async def test_a_notice_leads_to_its_document_and_opening_it_marks_the_notice_read(
         client: httpx.AsyncClient, database: Database, app: Starlette) -> None:
-    # issue 14 "Notices that lead somewhere"; ASVS v5.0.0-3.5.1: marking read only by a POST
+    # a notice leads to what it is about; ASVS v5.0.0-3.5.1: marking read only by a POST
     await log_in(client, "zhangsan")
     w = await world(database)
     await sign_consent(database, w.party_id)
@@ -179,7 +179,7 @@ async def test_a_notice_leads_to_its_document_and_opening_it_marks_the_notice_re
     assert {f"/mailbox/{first.public_id}", f"/mailbox/{second.public_id}", "/consent"} <= stored.keys()
 
     one = stored[f"/mailbox/{first.public_id}"]
-    assert case_codes.display(w.case_code) in one.body  # read aloud in groups (issue 14)
+    assert case_codes.display(w.case_code) in one.body  # read aloud in groups
     page = (await client.get("/notices")).text
     assert f'action="/notices/{one.id}/open"' in page
     assert f'action="/notices/{one.id}/open"' in (await client.get("/todo")).text  # 待办's, too

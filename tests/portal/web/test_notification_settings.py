@@ -1,6 +1,6 @@
 """The notification settings page: the party switches e-mail and SMS on and off, the outbox
 follows the choice for the next event, contacts are shown masked, saving needs a fresh login,
-and bad input gets the error summary (issue 8; SECURITY.md 7.5.1, 14.3.2; STYLE.md 11)."""
+and bad input gets the error summary (SECURITY.md 7.5.1, 14.3.2; STYLE.md 11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Over-the-wire weight (issue 14, "Done when"): each of /, /verify, /publicity, a case page, the
+"""Over-the-wire weight: each of /, /verify, /publicity, a case page, the
 mailbox and 我的待办, gzip-compressed as a phone receives it, together with its CSS and
 JavaScript, stays within 30 kB. Measured on the ``make run`` demo (``portal.demo``), whose
 pages carry real cases, fines, documents and thirty published decisions. The bytes counted are

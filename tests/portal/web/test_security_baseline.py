@@ -1,4 +1,4 @@
-"""The security baseline every page and API route gets (SECURITY.md; issue 2 "Done when")."""
+"""The security baseline every page and API route gets (SECURITY.md)."""
 
 from __future__ import annotations
 

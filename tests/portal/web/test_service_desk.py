@@ -1,4 +1,4 @@
-"""The help line and the province (issue 14): every page's footer and every error page give
+"""The help line and the province: every page's footer and every error page give
 the configured help line; pages cite the configured province's platform regulation and never
 another province's; bad values stop the start (STYLE.md 6)."""
 

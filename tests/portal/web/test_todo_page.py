@@ -1,4 +1,4 @@
-"""我的待办 (issue 14): login lands there; what needs the party's attention, most urgent first,
+"""我的待办: login lands there; what needs the party's attention, most urgent first,
 each one link from its task; a party with nothing to do is told so plainly; another party's
 matters never show. Starts from the real events (a decision served 40 days ago, a prior notice,
 a document arriving, a notice stored by the worker); both databases."""

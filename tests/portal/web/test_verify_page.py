@@ -100,7 +100,7 @@ async def test_sealed_pdf_gives_a_valid_report_with_the_signer(client: httpx.Asy
 
 async def test_sealed_ofd_report_names_the_seal_its_maker_algorithm_and_position(
         client: httpx.AsyncClient, data_dir: Path) -> None:
-    # issue 17: one report for both worlds; the GB/T 38540 seal as the OFD carries it
+    # one report for PAdES and national-standard seals; the GB/T 38540 seal as the OFD carries it
     sealed = samples.sealed_ofd(data_dir)
     path = await _report_path(client, sealed)
     page = (await client.get(path)).text
@@ -180,7 +180,7 @@ async def test_content_changed_after_sealing_reads_modified(client: httpx.AsyncC
 
 async def test_a_change_after_a_valid_seal_is_the_first_thing_the_report_says(
         client: httpx.AsyncClient, data_dir: Path) -> None:
-    # issue 15: a sealed decision form-filled afterwards (another amount over the sealed one)
+    # a sealed decision form-filled afterwards (another amount over the sealed one)
     # validates, since the seal permits form filling; the warning that the file shows more
     # than was sealed comes above everything: the verdict, the details and the downloads
     filled = await samples.form_filled(data_dir)
@@ -310,7 +310,7 @@ async def test_pdf_report_is_sealed_by_the_portal_and_states_the_summary(
     flat = re.sub(r"[\s\x00]+", "", text)  # pypdf yields NULs between glyphs of fpdf2's CMap
     assert samples.VALID_SUMMARY in flat and samples.AGENCY_NAME in flat
     assert samples.sha256(sealed) in flat
-    # issue 15: sealed once (an HSM signature and a TSA request), the same copy served after
+    # sealed once (an HSM signature and a TSA request), the same copy served after
     calls: list[object] = []
     original = app.state.notary.seal
 

@@ -1,5 +1,5 @@
 """The periodic evidence checkpoint job (``workers.evidence``): its interval is a setting, and
-the one job row each interval leaves does not pile up (issue 15)."""
+the one job row each interval leaves does not pile up."""
 
 from __future__ import annotations
 

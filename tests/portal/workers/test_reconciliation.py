@@ -1,4 +1,4 @@
-"""The daily reconciliation (issue 6): yesterday's statement of every platform, once a day.
+"""The daily reconciliation: yesterday's statement of every platform, once a day.
 
 Each test pins the round's instant on a day already past, so the run's own timestamp (the
 database's clock, as the CLI records it) falls after the hour, as it would in production.

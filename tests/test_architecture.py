@@ -1,7 +1,8 @@
 """The import rules of README "Layout", executable: ``lint-imports`` (contracts in
 pyproject.toml, run by ``make lint``) keeps the real tree to them, and these tests show that a
 deliberately wrong import breaks the contract that forbids it; only ``portal/settings.py``
-reads the environment; and no production code relies on ``assert``.
+reads the environment; no production code relies on ``assert``; and nothing cites the issue
+tracker by number.
 
 The wrong imports are made in a copy of the packages under ``tmp_path``, which the copy's
 ``lint-imports`` sees first on ``PYTHONPATH``; the working tree is never touched.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,3 +116,21 @@ def test_production_code_has_no_assert() -> None:
                for node in ast.walk(ast.parse(path.read_text(), str(path)))
                if isinstance(node, ast.Assert)]
     assert not asserts, f"assert statements in production code: {asserts}"
+
+
+TRACKER_CITATION = re.compile(r"\bissues?\s+#?\d", re.IGNORECASE)
+CITATION_FREE = (*PACKAGES, "migrations", "bench", "tests")
+
+
+def test_nothing_cites_the_issue_tracker() -> None:
+    """A reader of the repository cannot look up the tracker's numbers: code, migrations,
+    benches and tests name the rule instead (a LAW.md article, a SECURITY.md id) or say the
+    requirement in plain words."""
+    citations = [f"{path.relative_to(ROOT)}:{number}"
+                 for folder in CITATION_FREE
+                 for path in sorted((ROOT / folder).rglob("*"))
+                 if path.is_file() and "__pycache__" not in path.parts
+                 and path.suffix in {".py", ".html", ".md", ".txt", ".toml", ".ini", ".sql", ".js", ".css"}
+                 for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+                 if TRACKER_CITATION.search(line)]
+    assert not citations, f"tracker issue numbers cited: {citations}"

@@ -1,6 +1,7 @@
-"""The whole e-service journey as a new user walks it: log in, sign
-consent, an agency delivers through the API, the party sees the document with its service time
-and deadlines, downloads it and the service receipt, and /verify reports the receipt valid."""
+"""The whole e-service journey as a new user walks it: log in, sign consent, an agency delivers
+through the API, the party sees the document with its service time and deadlines, downloads it
+and the service receipt, and /verify reports the receipt valid (LAW.md "Electronic service";
+FJ art. 19; APL art. 61)."""
 
 from __future__ import annotations
 

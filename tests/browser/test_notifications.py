@@ -1,8 +1,7 @@
-"""Notifications in a real browser: a party chooses e-mail on the
-settings page, an event is enqueued the way a service enqueues it, the worker that ``portal
-run`` keeps in the background delivers it (the e-mail lands in the mail sandbox), the bell's
-htmx refresh shows the new count, and marking the notice read on /notices brings it down.
-Every page is scanned for accessibility.
+"""Notifications in a real browser: a party chooses e-mail on the settings page, an event is
+enqueued the way a service enqueues it, the worker that ``portal run`` keeps in the background
+delivers it (the e-mail lands in the mail sandbox), the bell's htmx refresh shows the new count,
+and marking the notice read on /notices brings it down. Every page is scanned for accessibility.
 
 The browser's clock is Playwright's fake one, so the bell's 30-second poll is fast-forwarded
 instead of waited for.

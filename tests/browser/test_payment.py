@@ -1,8 +1,7 @@
-"""Paying a fine 20 days late in the browser: the party sees the exact
-surcharge, opens the outcome page before paying, pays in a second tab and watches the first
-flip from "confirming" to "paid" (htmx polling, no reload), downloads the sealed e-receipt and
-verifies it on the public page, by its link and by the form. The on-time payment is the journey
-of test_journey_pay."""
+"""Paying a fine 20 days late in the browser: the party sees the exact surcharge, opens the
+outcome page before paying, pays in a second tab and watches the first flip from "confirming" to
+"paid" (htmx polling, no reload), downloads the sealed e-receipt and verifies it on the public
+page, by its link and by the form. The on-time payment is the journey of test_journey_pay."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""PostgreSQL as the engine that scales, each test on servers of its own (initdb in a
-temporary directory, never the machine's shared server): through PgBouncer in transaction
-pooling, with a streaming read replica, and restarted under load without restarting the portal
-(SECURITY.md "Reliability battery": no acknowledged write lost).
-"""
+"""PostgreSQL as the engine that scales, each test on servers of its own (initdb in a temporary
+directory, never the machine's shared server): through PgBouncer in transaction pooling, with a
+streaming read replica, and restarted under load without restarting the portal (SECURITY.md
+"Reliability battery": no acknowledged write lost)."""
 
 from __future__ import annotations
 

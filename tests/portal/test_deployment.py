@@ -1,7 +1,7 @@
-"""Production mode: with an ``https://`` public URL
-and nothing else set, the portal refuses to start and says, in one message, everything that
-must change; ``portal check`` prints the same list; ``make run`` stays development mode and
-says so. SECURITY.md "Deployment configuration" (v5.0.0-13.4.x, 14.1.x, 14.2.x)."""
+"""Production mode: with an ``https://`` public URL and nothing else set, the portal refuses to
+start and says, in one message, everything that must change; ``portal check`` prints the same
+list; ``make run`` stays development mode and says so. SECURITY.md "Deployment configuration"
+(v5.0.0-13.4.x, 14.1.x, 14.2.x)."""
 
 from __future__ import annotations
 

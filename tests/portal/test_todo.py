@@ -1,6 +1,6 @@
-"""我的待办's values: how much time is left, counted the way people count at a
-counter (working days from today, the last day's weekday), and the order: money that grows
-every day first, then the earliest last day, then what has none. No database."""
+"""我的待办's values: how much time is left, counted the way people count at a counter (working days
+from today, the last day's weekday), and the order: money that grows every day first, then the
+earliest last day, then what has none. No database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SM2 through GmSSL: failed verifications say nothing on stderr.
+"""SM2 through GmSSL: failed verifications say nothing on stderr (SECURITY.md "Logging and audit").
 
 GmSSL writes its source locations to descriptor 2 on every failed verification; a hostile
 upload would put raw lines among the verification workers' JSON log lines. ``signing.sm2``

@@ -1,6 +1,6 @@
 """A request that fails in the database leaves a log line with its request id and actor, and
-none of the personal data it carried (an ID number was once seen
-in a logged SQL error). SECURITY.md "Logging and audit", v5.0.0-16.2.1, 16.2.5."""
+none of the personal data it carried (an ID number was once seen in a logged SQL error).
+SECURITY.md "Logging and audit", v5.0.0-16.2.1, 16.2.5."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Hostile input answers 400/413/422, never 500: multipart bodies
-the parser refuses in the CSRF check, NUL and lone surrogates in JSON bodies and forms, ``%00``
-in path ids and queries (PostgreSQL cannot store NUL in text), and 405s that name the allowed
-methods. SECURITY.md "Uploads and PDFs" v5.0.0-5.1.1 (limits); "Reliability battery"
-(schemathesis: no 5xx); v5.0.0-4.1.x (HTTP semantics)."""
+"""Hostile input answers 400/413/422, never 500: multipart bodies the parser refuses in the CSRF
+check, NUL and lone surrogates in JSON bodies and forms, ``%00`` in path ids and queries
+(PostgreSQL cannot store NUL in text), and 405s that name the allowed methods. SECURITY.md
+"Uploads and PDFs" v5.0.0-5.1.1 (limits); "Reliability battery" (schemathesis: no 5xx);
+v5.0.0-4.1.x (HTTP semantics)."""
 
 from __future__ import annotations
 

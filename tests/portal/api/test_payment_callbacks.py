@@ -1,7 +1,7 @@
-"""The payment platform's callbacks (SECURITY.md "Reliability battery"):
-signature, ±300 s, nonce and notification id never seen, order and payment code known, amount
-equal to the amount due on the payment date, the transition table; every refusal a security
-event that changes nothing; answers that make the sandbox platform stop or retry."""
+"""The payment platform's callbacks (SECURITY.md "Reliability battery"): signature, ±300 s,
+nonce and notification id never seen, order and payment code known, amount equal to the amount
+due on the payment date, the transition table; every refusal a security event that changes
+nothing; answers that make the sandbox platform stop or retry."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""What the party reads when the platform sends it back: 支付结果
-确认中 until the platform's signed word, then 已缴清 and the receipt; a payment cancelled or
-failed at the platform says nothing was paid and offers to pay again; under an instalment
-plan a paid instalment confirms itself and the next one shows its due date, and paying early
-is possible but not what the page offers first. Each starts from the real event: a cancel
-click on the sandbox platform, a signed callback. Both databases."""
+"""What the party reads when the platform sends it back: 支付结果 确认中 until the platform's signed
+word, then 已缴清 and the receipt; a payment cancelled or failed at the platform says nothing was
+paid and offers to pay again; under an instalment plan a paid instalment confirms itself and the
+next one shows its due date, and paying early is possible but not what the page offers first.
+Each starts from the real event: a cancel click on the sandbox platform, a signed callback. Both
+databases."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Remedies shown with a decision (LAW.md; APL art. 59(6); Administrative
-Reconsideration Law art. 20; Administrative Procedure Law art. 46): the agency names the
-reconsideration body and the court, checked; the party sees them with each period's last day."""
+"""Remedies shown with a decision (LAW.md; APL art. 59(6); Administrative Reconsideration Law
+art. 20; Administrative Procedure Law art. 46): the agency names the reconsideration body and
+the court, checked; the party sees them with each period's last day."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""A served decision's fine is payable where the party looks for it: lisi's
-company had a served 5,000-yuan decision with a payment deadline on its case
-page while 我的罚款 said there was nothing to pay, because only ``POST /api/v1/fines`` made a
-fine payable. Now the service of the decision does (``services.served_fines``), from the same
-service time the case page counts from; the agency's own call answers that fine; nothing is
-ever doubled. Starts from the agency's real calls; every API response is checked against the
-OpenAPI document; both databases."""
+"""A served decision's fine is payable where the party looks for it: lisi's company had a served
+5,000-yuan decision with a payment deadline on its case page while 我的罚款 said there was nothing
+to pay, because only ``POST /api/v1/fines`` made a fine payable. Now the service of the decision
+does (``services.served_fines``), from the same service time the case page counts from; the
+agency's own call answers that fine; nothing is ever doubled. Starts from the agency's real
+calls; every API response is checked against the OpenAPI document; both databases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The server is killed (SIGKILL) during a burst of deliveries.
+"""The server is killed (SIGKILL) during a burst of deliveries (SECURITY.md "Reliability battery").
 
 After a restart: every delivery the agency got a 201 for is in the mailbox and gets its
 receipt; nothing is half-stored (a delivery row always has its arrival event and its

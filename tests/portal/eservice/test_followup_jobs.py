@@ -1,5 +1,6 @@
 """After arrival: the RFC 3161 timestamp over the arrival event and the sealed service receipt
-(送达回证), done by workers, retried while the TSA is down, safe to run twice."""
+(送达回证), done by workers, retried while the TSA is down, safe to run twice (LAW.md "Electronic
+service": the service time is the arrival; FJ art. 19; GD art. 30)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Fiscal e-receipts issued by workers (PITFALLS.md "Gap-free
-numbers"): exactly once after a crash, numbers unique and gap-free under concurrency."""
+"""Fiscal e-receipts issued by workers (PITFALLS.md "Gap-free numbers"): exactly once after a
+crash, numbers unique and gap-free under concurrency."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Every legal act exactly once (LAW.md "Rights before
-a decision": one act, one record, one receipt): a form sent twice — a double tap, a refresh,
-Back and submit again — files once, and the second answer is the first act's confirmation; the
-form opened again after filing says 已提交 and leads to the receipt; a second act of the same
-kind, where the law allows it, is filed only on purpose, with the first one named. Both
-databases."""
+"""Every legal act exactly once (LAW.md "Rights before a decision": one act, one record, one
+receipt): a form sent twice — a double tap, a refresh, Back and submit again — files once, and
+the second answer is the first act's confirmation; the form opened again after filing says 已提交
+and leads to the receipt; a second act of the same kind, where the law allows it, is filed only
+on purpose, with the first one named. Both databases."""
 
 from __future__ import annotations
 

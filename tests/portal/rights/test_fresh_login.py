@@ -1,11 +1,11 @@
-"""One fresh-login rule for every legal act (SECURITY.md "Identity and
-sessions", ASVS v5.0.0-7.5.1), and nothing typed is lost across it,
-attachments that passed the checks included: a statement,
-hearing request, recusal, payment plan, waiver or objection posted on a login older than
+"""One fresh-login rule for every legal act (SECURITY.md "Identity and sessions", ASVS
+v5.0.0-7.5.1; "Deployment configuration": a login from the last 10 minutes), and nothing typed
+is lost across it, attachments that passed the checks included: a statement, hearing request,
+recusal, payment plan, waiver or objection posted on a login older than
 ``Settings.fresh_login_minutes`` files nothing and sends the person to log in again; afterwards
-the form comes back with what was typed, held on the server for that person (never in the URL
-or a cookie), and is filed once; the draft goes when it is filed, or a day later. Both
-databases, through the real HTTP flow and the development identity provider."""
+the form comes back with what was typed, held on the server for that person (never in the URL or
+a cookie), and is filed once; the draft goes when it is filed, or a day later. Both databases,
+through the real HTTP flow and the development identity provider."""
 
 from __future__ import annotations
 

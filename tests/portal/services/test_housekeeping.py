@@ -1,8 +1,7 @@
 """Tables that anonymous requests fill are bounded: the worker prunes expired sessions (one per
-``POST /login``), refused payment callbacks past their retention and old rate-limit windows,
-and the rows anonymous traffic can write are limited per client (SECURITY.md "Deployment
-configuration": tables filled by anonymous requests are bounded and
-pruned)."""
+``POST /login``), refused payment callbacks past their retention and old rate-limit windows, and
+the rows anonymous traffic can write are limited per client (SECURITY.md "Deployment
+configuration": tables filled by anonymous requests are bounded and pruned)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ from portal.models.cases import Case  # noqa: E402
 from portal.models.parties import Party  # noqa: E402
 from portal.services import agencies, deliveries  # noqa: E402
 from tests.conftest import Database  # noqa: E402
-from tests.portal.eservice.factories import RENDERER, sealed_pdf, sign_consent, world  # noqa: E402
+from tests.portal.eservice.factories import RENDERER, credit_code, sealed_pdf, sign_consent, world  # noqa: E402
 
 BARE_APP = """
 from starlette.applications import Starlette
@@ -74,7 +74,8 @@ async def measure(database: Database, count: int) -> None:
     w = await world(database)
     await sign_consent(database, w.party_id)
     async with transaction(database.sessions) as db:
-        client = await agencies.create_client(db, "福州市市场监督管理局")
+        # the agency's seal is matched by its unified social credit code, not its name
+        client = await agencies.create_client(db, "福州市市场监督管理局", credit_code("福州市市场监督管理局"))
     document = await sealed_pdf(data_dir, client.agency_name)
 
     async with portal_and_bare(database.url, data_dir, BARE_APP) as servers:

@@ -21,8 +21,7 @@ from tests.browser.conftest import (
     one_line_header,
 )
 from tests.browser.test_journey_pay import pay_and_open_the_receipt, verify_the_receipt
-
-COMPANY = {"credit_code": "91350100MA2XY12346"}
+from tests.identities import COMPANY
 
 
 async def test_company_agent_pays_the_companys_fine(phone: Phone, live_server: LiveServer) -> None:
@@ -31,7 +30,8 @@ async def test_company_agent_pays_the_companys_fine(phone: Phone, live_server: L
     decision = f"榕市监罚字〔2026〕{number}号"
     title = f"榕市监处罚〔2026〕{number}号 行政处罚决定书"
     case_code = json.loads((live_server.data_dir / "demo-cases.json").read_text())[1]
-    served = await agency_serves(live_server, case_code, COMPANY, "行政处罚决定书", title, (
+    company = {"credit_code": COMPANY.credit_code}
+    served = await agency_serves(live_server, case_code, company, "行政处罚决定书", title, (
         "行政处罚决定书", "当事人：福州示例科技有限公司", "处罚决定：罚款人民币叁仟元整（3000.00元）。"))
     created = await agency_api(live_server, "POST", "/api/v1/fines", json={
         "decision_number": decision, "amount_fen": 300_000, "delivery_id": served["delivery_id"],

@@ -28,8 +28,7 @@ from tests.browser.conftest import (
     one_line_header,
     wait_for_link,
 )
-
-ZHANGSAN_ID_NUMBER = "35010219850312123X"
+from tests.identities import ZHANGSAN
 
 
 async def serve_fine(live_server: LiveServer, decision_number: str, amount_fen: int,
@@ -87,7 +86,7 @@ async def test_party_pays_a_served_fine_and_verifies_the_receipt(phone: Phone,
     # APL art. 67 (due 15 days after service), 72 (the amount quoted is today's)
     decision = f"榕市监罚字〔2026〕{'801' if phone.javascript else '802'}号"
     case_code = json.loads((live_server.data_dir / "demo-fines.json").read_text())["cases"][0]
-    fine = await serve_fine(live_server, decision, 80_000, {"id_number": ZHANGSAN_ID_NUMBER}, case_code)
+    fine = await serve_fine(live_server, decision, 80_000, {"id_number": ZHANGSAN.id_number}, case_code)
     page = await phone.context.new_page()
 
     await log_in(page, live_server, "zhangsan")

@@ -28,8 +28,8 @@ from portal.database import create_engine, session_factory, transaction
 from portal.models import Notice, Party
 from portal.services import outbox
 from tests.browser.conftest import LiveServer, assert_accessible, open_menu
+from tests.identities import ZHANGSAN
 
-ZHANGSAN_ID_NUMBER = "35010219850312123X"
 ADDRESS = "zhangsan.notify@example.com"
 
 
@@ -49,7 +49,7 @@ async def _enqueue_document_arrived(live_server: LiveServer, event_id: str, titl
     try:
         async with transaction(session_factory(engine)) as db:
             party_id = (await db.execute(
-                select(Party.id).where(Party.id_number == ZHANGSAN_ID_NUMBER))).scalar_one()
+                select(Party.id).where(Party.id_number == ZHANGSAN.id_number))).scalar_one()
             await outbox.enqueue(db, event_id=event_id, kind=Kind.DOCUMENT_ARRIVED, party_id=party_id,
                                  renderer=outbox.renderer_for(live_server.url), context={
                                      "case_code": "FJ-FZ-2026-000123",

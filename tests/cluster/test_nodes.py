@@ -30,13 +30,13 @@ from portal.services import agencies
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import METRICS_TOKEN, Node, node_env
 from tests.conftest import CSRF_RE
+from tests.identities import ZHANGSAN
 from tests.portal.eservice.factories import credit_code, make_case, sealed_pdf, sign_consent
 from tests.portal.web.login_flow import log_in
 from tests.s3_server import free_port
 
 pytestmark = pytest.mark.cluster
 AGENCY = "福州市市场监督管理局"
-ZHANGSAN_ID = "35010219850312123X"
 
 
 def browser(cluster: Cluster) -> httpx.AsyncClient:
@@ -66,7 +66,7 @@ async def api_token(cluster: Cluster) -> tuple[int, str]:
 async def served_case(cluster: Cluster, agency_id: int, number: str) -> str:
     """zhangsan (logged in once, so his party exists) with consent and a case of the agency."""
     async with cluster.database.sessions() as db:
-        person = (await db.execute(select(Party).where(Party.id_number == ZHANGSAN_ID))).scalar_one()
+        person = (await db.execute(select(Party).where(Party.id_number == ZHANGSAN.id_number))).scalar_one()
     await sign_consent(cluster.database, person.id)
     async with transaction(cluster.database.sessions) as db:
         case = await make_case(db, agency_id, [person.id], number)
@@ -74,7 +74,7 @@ async def served_case(cluster: Cluster, agency_id: int, number: str) -> str:
 
 
 def delivery_form(document: bytes, title: str) -> dict[str, tuple[str | None, bytes | str, str]]:
-    metadata = {"document_type": "行政处罚决定书", "title": title, "party": {"id_number": ZHANGSAN_ID}}
+    metadata = {"document_type": "行政处罚决定书", "title": title, "party": {"id_number": ZHANGSAN.id_number}}
     return {"document": ("decision.pdf", document, "application/pdf"),
             "metadata": (None, json.dumps(metadata, ensure_ascii=False), "application/json")}
 

@@ -36,6 +36,7 @@ from portal.workers import payments as payment_jobs
 from portal.workers import submissions as submission_jobs
 from portal.workers.eservice import JOBS, EserviceDeps
 from tests.conftest import Database, csrf_from
+from tests.identities import COMPANY, ZHANGSAN
 from tests.portal import verify_samples
 from tests.portal.eservice.delegation_flow import act_for, browser, granted_id, person_id
 from tests.portal.eservice.factories import RENDERER, credit_code, deliver, make_case
@@ -46,7 +47,6 @@ from tests.portal.rights.factories import attached
 from tests.portal.web.login_flow import log_in
 from tests.signing.sample_pdfs import make_pdf
 
-ZHANGSAN, COMPANY = "35010219850312123X", "91350100MA2XY12346"  # the demo identities
 ACTORS = ("party_a", "party_b", "delegate", "agency_a", "agency_b", "anonymous")
 
 # What each relation to the object gets. "owner"/"delegate"/"stranger" are parties;
@@ -337,12 +337,11 @@ async def build_world(database: Database, app: Starlette) -> World:
         assert signed.status_code == 303, signed.text
     await act_for(clients["delegate"], party_a)
     publication_a, body_a = await _published(clients["agency_a"], "榕市监罚〔2026〕21号",
-                                             {"kind": "person", "name": "张三", "id_number": ZHANGSAN})
-    publication_b, body_b = await _published(clients["agency_b"], "厦交运罚〔2026〕22号", {
-        "kind": "organisation", "name": "福州示例科技有限公司", "credit_code": COMPANY})
-    fine_a = await _fine(database, agency_a, case_a.code, ZHANGSAN, "榕市监罚〔2026〕31号")
-    fine_b = await _fine(database, agency_b, case_b.code, COMPANY, "厦交运罚〔2026〕32号")
-    paid_a = await _fine(database, agency_a, case_a.code, ZHANGSAN, "榕市监罚〔2026〕33号")
+                                             ZHANGSAN.api)
+    publication_b, body_b = await _published(clients["agency_b"], "厦交运罚〔2026〕22号", COMPANY.api)
+    fine_a = await _fine(database, agency_a, case_a.code, ZHANGSAN.id_number, "榕市监罚〔2026〕31号")
+    fine_b = await _fine(database, agency_b, case_b.code, COMPANY.credit_code, "厦交运罚〔2026〕32号")
+    paid_a = await _fine(database, agency_a, case_a.code, ZHANGSAN.id_number, "榕市监罚〔2026〕33号")
     receipt_a = await _paid_receipt(app, database, clients["party_a"], paid_a)
     token = await csrf_from(clients["anonymous"], "/verify")
     uploaded = await clients["anonymous"].post("/verify", data={"csrf_token": token},

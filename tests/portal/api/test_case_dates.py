@@ -14,13 +14,14 @@ from portal.models.cases import Case
 from portal.services import cases, evidence
 from portal.services.agencies import NewClient
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, PERSON, register
+from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, register
 from tests.portal.web.login_flow import log_in
 
 
 async def _notified_case(api: httpx.AsyncClient, token: str) -> str:
-    code = (await register(api, token, {**NEW_CASE, "parties": [PERSON]})).json()["code"]
+    code = (await register(api, token, {**NEW_CASE, "parties": [ZHANGSAN.api]})).json()["code"]
     informed = utcnow() - timedelta(days=1)
     answer = await api.post(f"/api/v1/cases/{code}/events", headers=bearer(token), json={
         "kind": NOTICE["kind"], "data": {**NOTICE["data"], "informed_at": instant_text(informed),
@@ -54,7 +55,7 @@ async def test_dates_beyond_any_procedure_are_refused_with_a_problem(
     fine = await api.post("/api/v1/fines", headers=bearer(token), json={
         "decision_number": "榕市监罚字〔2026〕1号", "amount_fen": 100_000,
         "collecting_account": "福建省财政厅非税收入汇缴结算户", "served_on": "0001-01-03",
-        "case_code": code, "party": {"id_number": PERSON["id_number"]}})
+        "case_code": code, "party": {"id_number": ZHANGSAN.id_number}})
     assert fine.status_code == 422 and fine.json()["errors"] == {"served_on": "out_of_range"}
 
 

@@ -25,14 +25,15 @@ from portal.services.outbox import renderer_for
 from portal.settings import Settings
 from portal.workers.reminders import ReminderJob
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, PERSON, register
+from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, register
 from tests.portal.payments.factories import fine_world, notice_body, place_order, post_callback, signed
 from tests.portal.rights.factories import filed
 
 
 async def _case_informed(api: httpx.AsyncClient, token: str, informed: datetime) -> str:
-    body = {**NEW_CASE, "parties": [PERSON]}
+    body = {**NEW_CASE, "parties": [ZHANGSAN.api]}
     code = (await register(api, token, body)).json()["code"]
     answer = await api.post(f"/api/v1/cases/{code}/events", headers=bearer(token), json={
         "kind": NOTICE["kind"], "data": {**NOTICE["data"], "informed_at": instant_text(informed),

@@ -20,17 +20,16 @@ from portal.models.cases import Case
 from portal.services import cases
 from portal.services.agencies import NewClient
 from tests.conftest import Database
+from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
 from tests.portal.eservice.factories import deliver, sign_consent
 
-PERSON = {"kind": "person", "name": "张三", "id_number": "35010219850312123X"}
-COMPANY = {"kind": "organisation", "name": "福州示例科技有限公司", "credit_code": "91350100MA2XY12346"}
 OFFICERS = [{"name": "陈明", "credential_number": "35010020230017"},
             {"name": "林芳", "credential_number": "35010020230024"}]
 NEW_CASE: dict[str, Any] = {
     "agency_case_number": "榕市监处罚〔2026〕1号", "case_type": "行政处罚",
     "matter": "销售超过保质期的食品", "hearing_right": True, "electronic_monitoring": False,
-    "parties": [PERSON, COMPANY], "officers": OFFICERS,
+    "parties": [ZHANGSAN.api, COMPANY.api], "officers": OFFICERS,
 }
 NOTICE = {"kind": "penalty_notice", "data": {
     "proposed_penalty": "罚款人民币一万元", "proposed_fine_fen": 1_000_000,
@@ -56,7 +55,7 @@ async def test_registration_returns_code_display_form_and_qr_url(api: httpx.Asyn
     assert response.headers["location"] == f"/api/v1/cases/{code}"
     case = (await api.get(f"/api/v1/cases/{body['display_code']}", headers=bearer(token))).json()
     assert case["stage"] == "registered" and case["matter"] == NEW_CASE["matter"]
-    assert case["parties"] == [PERSON, COMPANY] and case["officers"] == OFFICERS
+    assert case["parties"] == [ZHANGSAN.api, COMPANY.api] and case["officers"] == OFFICERS
     assert [event["kind"] for event in case["events"]] == ["registered"]
 
 

@@ -16,6 +16,7 @@ from portal.models.eservice import Delivery
 from portal.services import agencies, consent, evidence
 from portal.services.agencies import NewClient
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import fetch_token
 from tests.portal.eservice.factories import (
     World,
@@ -26,12 +27,11 @@ from tests.portal.eservice.factories import (
     world,
 )
 
-ZHANGSAN = {"id_number": "35010219850312123X"}
 
-
-def _files(document: bytes, *, party: dict[str, str] = ZHANGSAN, title: str = "榕市监罚〔2026〕1号",
+def _files(document: bytes, *, party: dict[str, str] | None = None, title: str = "榕市监罚〔2026〕1号",
            document_type: str = "行政处罚决定书") -> dict[str, tuple[str | None, bytes | str, str]]:
-    meta = {"document_type": document_type, "title": title, "party": party}
+    meta = {"document_type": document_type, "title": title,
+            "party": party or {"id_number": ZHANGSAN.id_number}}
     return {"document": ("decision.pdf", document, "application/pdf"),
             "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")}
 

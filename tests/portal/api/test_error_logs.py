@@ -17,8 +17,9 @@ from starlette.applications import Starlette
 from portal.logs import JsonFormatter
 from portal.services.agencies import NewClient
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, OFFICERS, PERSON
+from tests.portal.api.test_cases_api import NEW_CASE, OFFICERS
 
 _PG_TRIGGER = (
     "CREATE FUNCTION refuse_parties() RETURNS trigger AS $$ BEGIN "
@@ -68,7 +69,7 @@ async def test_a_database_failure_logs_request_id_and_actor_but_no_personal_data
     served = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # as a server answers
     api = httpx.AsyncClient(transport=served, base_url=PUBLIC_URL)
     witness = {"kind": "person", "name": "欧阳明", "id_number": "110101199003074514"}
-    body = {**NEW_CASE, "parties": [PERSON, witness], "matter": "欧阳明销售过期食品"}
+    body = {**NEW_CASE, "parties": [ZHANGSAN.api, witness], "matter": "欧阳明销售过期食品"}
     response = await api.post("/api/v1/cases", json=body, headers=bearer(token))
     assert response.status_code == 500 and response.json()["code"] == "internal_error"
 

@@ -21,10 +21,10 @@ from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from tests.conftest import Database, csrf_from
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
 from tests.portal.eservice.factories import RENDERER, sign_consent, world
 from tests.portal.payments.factories import (
-    ZHANGSAN,
     StubSeal,
     fine_world,
     notice_body,
@@ -42,7 +42,7 @@ def _body(case_code: str, **changes: Any) -> dict[str, Any]:
         "decision_number": "榕市监罚〔2026〕21号", "amount_fen": 250_000,
         "collecting_account": "福建省财政厅非税收入汇缴结算户", "surcharge_applies": True,
         "served_on": (today() - timedelta(days=2)).isoformat(), "case_code": case_code,
-        "party": {"id_number": ZHANGSAN}}
+        "party": {"id_number": ZHANGSAN.id_number}}
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
 

@@ -15,13 +15,13 @@ from portal.models.cases import Case
 from portal.models.publicity import Publication
 from portal.services.agencies import NewClient
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
 
 BAD = ("\x00", "\x07", "\u202e")
-PERSON = {"kind": "person", "name": "张三", "id_number": "35010219850312123X"}
 CASE: dict[str, Any] = {
     "agency_case_number": "榕市监处罚〔2026〕7号", "case_type": "行政处罚", "matter": "销售超过保质期的食品",
-    "hearing_right": True, "electronic_monitoring": False, "parties": [PERSON],
+    "hearing_right": True, "electronic_monitoring": False, "parties": [ZHANGSAN.api],
     "officers": [{"name": "陈明", "credential_number": "35010020230017"},
                  {"name": "林芳", "credential_number": "35010020230024"}],
 }
@@ -45,7 +45,8 @@ async def test_each_endpoint_refuses_controls_and_bidi_overrides_alike(
             "matter": await api.post("/api/v1/cases", headers=token, json={
                 **CASE, "agency_case_number": "另一个案号", "matter": f"销售{bad}过期食品"}),
             "parties[0].name": await api.post("/api/v1/cases", headers=token, json={
-                **CASE, "agency_case_number": "又一个案号", "parties": [{**PERSON, "name": f"张{bad}三"}]}),
+                **CASE, "agency_case_number": "又一个案号",
+                "parties": [{**ZHANGSAN.api, "name": f"张{bad}三"}]}),
             "facts": await api.post(f"/api/v1/cases/{code}/events", headers=token, json={
                 "kind": "penalty_notice", "data": {"proposed_penalty": "罚款", "facts": f"事实{bad}",
                                                    "legal_basis": "第一百二十四条"}}),
@@ -53,11 +54,11 @@ async def test_each_endpoint_refuses_controls_and_bidi_overrides_alike(
                                         json={**PUBLICATION, "violation": f"销售{bad}过期食品"}),
             "decision_number": await api.post("/api/v1/fines", headers=token, json={
                 "decision_number": f"榕{bad}罚", "amount_fen": 100, "collecting_account": "财政专户",
-                "served_on": "2026-01-20", "case_code": code, "party": {"id_number": PERSON["id_number"]}}),
+                "served_on": "2026-01-20", "case_code": code, "party": {"id_number": ZHANGSAN.id_number}}),
             "title": await api.post(f"/api/v1/cases/{code}/deliveries", headers=token, files={
                 "document": ("d.pdf", b"%PDF-1.7\n", "application/pdf"),
                 "metadata": (None, json.dumps({"document_type": "行政处罚决定书", "title": f"决定书{bad}",
-                                               "party": {"id_number": PERSON["id_number"]}}),
+                                               "party": {"id_number": ZHANGSAN.id_number}}),
                              "application/json")}),
         }
         for field, answer in attempts.items():

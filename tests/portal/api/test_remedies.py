@@ -12,15 +12,16 @@ import httpx
 from portal.database import utcnow
 from portal.evidence_hash import instant_text
 from portal.services.agencies import NewClient
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, PERSON, register
+from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, register
 from tests.portal.web.login_flow import log_in
 
 BODY, COURT = "福州市人民政府", "福州市鼓楼区人民法院"
 
 
 async def _ready_for_decision(api: httpx.AsyncClient, token: str) -> str:
-    code = (await register(api, token, {**NEW_CASE, "parties": [PERSON]})).json()["code"]
+    code = (await register(api, token, {**NEW_CASE, "parties": [ZHANGSAN.api]})).json()["code"]
     informed = utcnow() - timedelta(days=20)
     answer = await api.post(f"/api/v1/cases/{code}/events", headers=bearer(token), json={
         "kind": NOTICE["kind"], "data": {**NOTICE["data"], "informed_at": instant_text(informed),

@@ -21,8 +21,9 @@ from portal.models.parties import Party
 from portal.models.payments import Fine
 from portal.services.agencies import NewClient
 from tests.conftest import Database
+from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import COMPANY, NOTICE, OFFICERS, PERSON
+from tests.portal.api.test_cases_api import NOTICE, OFFICERS
 from tests.portal.eservice.factories import sealed_pdf, sign_consent
 from tests.portal.payments.factories import click_pay, fine_world
 from tests.portal.web.login_flow import log_in
@@ -65,14 +66,14 @@ async def test_a_company_decision_served_into_its_mailbox_is_payable_by_its_agen
         database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
     # FJ art. 19 (service is the arrival), APL art. 67 (15 days from service), FJ art. 20
     token = bearer(await fetch_token(api, agency_a))
-    code = await _decided_case(api, token, COMPANY, served_days_ago=None)
+    code = await _decided_case(api, token, COMPANY.api, served_days_ago=None)
     assert await _fines(database) == []  # decided, not yet served: nothing to pay yet
     async with database.sessions() as db:
         company = (await db.execute(select(Party).where(
-            Party.credit_code == COMPANY["credit_code"]))).scalar_one()
+            Party.credit_code == COMPANY.credit_code))).scalar_one()
     await sign_consent(database, company.id)
     meta = {"document_type": "行政处罚决定书", "title": f"{DECISION} 行政处罚决定书",
-            "party": {"credit_code": COMPANY["credit_code"]}}
+            "party": {"credit_code": COMPANY.credit_code}}
     document = await sealed_pdf(data_dir, agency_a.agency_name)
     files = {"document": ("decision.pdf", document, "application/pdf"),
              "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")}
@@ -102,7 +103,7 @@ async def test_a_decision_the_agency_served_itself_is_payable_from_that_service(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient) -> None:
     # APL art. 67: due 15 days from the agency's stated service; the agency's own call answers it
     token = bearer(await fetch_token(api, agency_a))
-    code = await _decided_case(api, token, PERSON, served_days_ago=3)
+    code = await _decided_case(api, token, ZHANGSAN.api, served_days_ago=3)
     [fine] = await _fines(database)
     served_on = china_date(datetime.now(UTC) - timedelta(days=3))
     assert fine.served_on == served_on and fine.served_at is None
@@ -113,7 +114,7 @@ async def test_a_decision_the_agency_served_itself_is_payable_from_that_service(
 
     body = {"decision_number": DECISION, "amount_fen": 500_000, "surcharge_applies": True,
             "collecting_account": "福建省财政厅非税收入汇缴结算户", "case_code": code,
-            "served_on": served_on.isoformat(), "party": {"id_number": PERSON["id_number"]}}
+            "served_on": served_on.isoformat(), "party": {"id_number": ZHANGSAN.id_number}}
     again = await api.post("/api/v1/fines", json=body, headers=token)
     assert again.status_code == 200 and again.json()["fine_id"] == fine.public_id
     other = await api.post("/api/v1/fines", json={**body, "amount_fen": 400_000}, headers=token)
@@ -137,6 +138,6 @@ async def test_nothing_is_doubled_and_several_parties_are_left_to_the_agency(
     assert decided.status_code == 201, decided.text
     assert [fine.public_id for fine in await _fines(database)] == [own.fine_id]
 
-    await _decided_case(api, token, PERSON, served_days_ago=2, parties=[PERSON, COMPANY])
+    await _decided_case(api, token, ZHANGSAN.api, served_days_ago=2, parties=[ZHANGSAN.api, COMPANY.api])
     async with database.sessions() as db:
         assert (await db.execute(select(func.count()).select_from(Fine))).scalar_one() == 1

@@ -11,10 +11,9 @@ from starlette.applications import Starlette
 from portal.services.agencies import NewClient
 from portal.workers.submissions import JOBS, SubmissionDeps
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
 from tests.portal.rights.factories import attached, filed, notified_case, pdf, png
-
-ZHANGSAN_ID = "35010219850312123X"
 
 
 def deps(app: Starlette, database: Database) -> SubmissionDeps:
@@ -37,7 +36,7 @@ async def test_agency_lists_reads_and_acknowledges_new_submissions(
     assert listed["next_after"] is None
     one = listed["submissions"][0]
     assert one["kind"] == "statement" and one["content"] == {"text": "所售酸奶系赠品"}
-    assert one["party"] == {"kind": "person", "name": "张三", "id_number": ZHANGSAN_ID}
+    assert one["party"] == {"kind": "person", "name": "张三", "id_number": ZHANGSAN.id_number}
     assert one["case_code"] == mine.code and one["window"]["kind"] == "statement"
     assert [a["name"] for a in one["attachments"]] == ["附件1.pdf", "附件2.png"]
     assert one["receipt"]["status"] == "pending" and one["acknowledged_at"] is None

@@ -29,11 +29,11 @@ from portal.services import fine_views, fines, payment_orders
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from tests.conftest import CSRF_RE, Database
+from tests.identities import ZHANGSAN
 from tests.portal.eservice.factories import World, world
 
 FINE_FEN = 100_000
 CALLBACK = "/api/v1/payments/callbacks/sandbox"
-ZHANGSAN = "35010219850312123X"
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ async def fine_world(database: Database, *, served_days_ago: int = 3, amount_fen
             decision_number=number, amount_fen=amount_fen,
             collecting_account="福建省财政厅非税收入汇缴结算户", surcharge_applies=True,
             served_on=today() - timedelta(days=served_days_ago), case_code=w.case_code,
-            party_key=ZHANGSAN), actor=f"agency:{w.agency_id}")
+            party_key=ZHANGSAN.id_number), actor=f"agency:{w.agency_id}")
         return FineWorld(w, fine.public_id, fine.id, fine.payment_code)
 
 

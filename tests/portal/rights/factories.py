@@ -27,7 +27,8 @@ from portal.services.calendar import load_calendar
 from signing import FileProblem
 from signing.structure import attachment_problem
 from tests.conftest import CSRF_RE, Database
-from tests.portal.services.test_cases import ZHANGSAN, new_case
+from tests.identities import ZHANGSAN
+from tests.portal.services.test_cases import new_case
 from tests.signing.sample_pdfs import make_pdf
 
 AGENCY = "福州市市场监督管理局"
@@ -45,7 +46,7 @@ async def agency_id(database: Database, name: str = AGENCY) -> int:
 
 
 async def notified_case(database: Database, number: str, *, informed: datetime | None = None,
-                        hearing_right: bool = True, party: NewParty = ZHANGSAN,
+                        hearing_right: bool = True, party: NewParty = ZHANGSAN.party,
                         also: tuple[NewParty, ...] = (), agency: str = AGENCY) -> Case:
     """A case of ``party`` (and ``also``) whose prior notice reached them at ``informed``, as
     the agency records it (default: an hour ago)."""

@@ -17,8 +17,9 @@ from portal.models.cases import Case
 from portal.models.rights import Submission
 from portal.services import agencies, calendar, cases, evidence, submission_views, submissions
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.rights.factories import NOTICE
-from tests.portal.services.test_cases import ZHANGSAN, new_case
+from tests.portal.services.test_cases import new_case
 
 NEW_YEAR_2027 = "year,date,kind,name\n" + "".join(f"2027,2027-01-0{d},holiday,元旦\n" for d in (1, 2, 3))
 
@@ -32,7 +33,8 @@ async def _informed_28_december(database: Database, number: int) -> Case:
     the next day: the order rules refuse instants ahead of the clock)."""
     async with transaction(database.sessions) as db:
         agency = (await agencies.get_or_create_agency(db, "福州市市场监督管理局")).id
-        case = await cases.register_case(db, agency, new_case(f"榕市监处罚〔2026〕{number}号", ZHANGSAN))
+        case = await cases.register_case(
+            db, agency, new_case(f"榕市监处罚〔2026〕{number}号", ZHANGSAN.party))
         informed = china(12, 28, 2026)
         kind, payload = parse_event_data("penalty_notice", {
             **NOTICE, "occurred_at": instant_text(informed), "informed_at": instant_text(informed)},

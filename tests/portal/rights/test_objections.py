@@ -24,13 +24,13 @@ from portal.services import agencies, api_tokens, cases, evidence, publication_s
 from portal.services.calendar import load_calendar
 from portal.services.publications import chain_of
 from tests.conftest import Database
+from tests.identities import ZHANGSAN
 from tests.portal.eservice.delegation_flow import act_for, browser, granted_id, person_id
 from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.publicity.factories import body as publication_body
 from tests.portal.rights.factories import AGENCY, notified_case, pdf, pdf_text, png, post_form
 from tests.portal.web.login_flow import log_in
 
-ZHANGSAN = "35010219850312123X"
 OBJECTION_PAGE = re.compile(r"^/objections/(\w{32})$")
 
 
@@ -152,12 +152,12 @@ async def test_a_person_a_published_item_concerns_objects_and_the_item_says_so_p
     decided = china_date(utcnow()) - timedelta(days=2)
     published = await http.post("/api/v1/publications", json=publication_body(
         "榕市监罚〔2026〕403号", decided=decided,
-        party={"kind": "person", "name": "张三", "id_number": ZHANGSAN},
+        party=ZHANGSAN.api,
         violation="当事人张三销售过期食品，证人李四（身份证号码350102197811037895）在场。",
         named_persons=[{"name": "李四", "id_number": "350102197811037895"}]))
     assert published.status_code == 201, published.text
     item = published.json()["id"]
-    assert ZHANGSAN not in published.text  # never stored, never answered
+    assert ZHANGSAN.id_number not in published.text  # never stored, never answered
 
     anonymous = browser(app)
     before = (await anonymous.get(f"/publicity/{item}")).text
@@ -196,7 +196,7 @@ async def test_only_whom_an_item_concerns_may_object_and_only_the_objector_reads
     http = await agency_http(app, database)
     published = await http.post("/api/v1/publications", json=publication_body(
         "榕市监罚〔2026〕404号", decided=china_date(utcnow()) - timedelta(days=1),
-        party={"kind": "person", "name": "张三", "id_number": ZHANGSAN}))
+        party=ZHANGSAN.api))
     item = published.json()["id"]
     await log_in(client, "zhangsan")
     mine = objection_id(await post_form(client, f"/publicity/{item}/objection", {"details": "有误"}))
@@ -244,7 +244,7 @@ async def test_a_corrected_version_is_named_in_the_answer(
     # person is recognised on the new version too when the agency names them again
     http = await agency_http(app, database)
     data = publication_body("榕市监罚〔2026〕406号", decided=china_date(utcnow()) - timedelta(days=1),
-                            party={"kind": "person", "name": "张三", "id_number": ZHANGSAN})
+                            party=ZHANGSAN.api)
     item = (await http.post("/api/v1/publications", json=data)).json()["id"]
     await log_in(client, "zhangsan")
     public_id = objection_id(await post_form(client, f"/publicity/{item}/objection",
@@ -270,7 +270,8 @@ async def test_an_item_masked_again_by_the_portal_still_concerns_its_persons(
                             violation="当事人张三销售过期食品，证人欧阳明出具证言。",
                             party={"kind": "person", "name": "张三"})
     submission = submission_from_json(data, new=True)
-    subjects = publication_subjects.of(app.state.settings.secret_key, [("party", "person", ZHANGSAN)])
+    subjects = publication_subjects.of(app.state.settings.secret_key,
+                                       [("party", "person", ZHANGSAN.id_number)])
     with monkeypatch.context() as old_masker:  # stored by a masker that missed 欧阳明
         old_masker.setattr(ingest, "mask_text", lambda text, **_: MaskResult(text, ()))
         async with transaction(database.sessions) as db:

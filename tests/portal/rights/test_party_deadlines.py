@@ -18,9 +18,9 @@ from portal.models.cases import Case
 from portal.services import cases, submissions
 from portal.services.calendar import load_calendar
 from tests.conftest import Database
+from tests.identities import COMPANY
 from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.rights.factories import decide, notified_case
-from tests.portal.services.test_cases import COMPANY
 
 NOTICE_DOCUMENT, DECISION_DOCUMENT = "行政处罚事先告知书", "行政处罚决定书"
 
@@ -28,7 +28,7 @@ NOTICE_DOCUMENT, DECISION_DOCUMENT = "行政处罚事先告知书", "行政处�
 async def _two_parties(database: Database) -> tuple[Case, int, int]:
     """Informed (per the agency) twelve days ago: 张三's windows are over. The company is
     served the prior notice through the portal only now: its windows run from today."""
-    case = await notified_case(database, "榕市监处罚〔2026〕401号", also=(COMPANY,),
+    case = await notified_case(database, "榕市监处罚〔2026〕401号", also=(COMPANY.party,),
                                informed=utcnow() - timedelta(days=12))
     async with database.sessions() as db:
         person, company = await cases.parties(db, case)

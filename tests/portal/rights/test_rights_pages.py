@@ -20,6 +20,7 @@ from portal.models import EvidenceEvent, Submission, SubmissionAttachment
 from portal.models.cases import Case
 from portal.services import cases, evidence
 from tests.conftest import Database
+from tests.identities import COMPANY
 from tests.portal.case_history import china
 from tests.portal.rights.factories import (
     decide,
@@ -29,7 +30,6 @@ from tests.portal.rights.factories import (
     png,
     post_form,
 )
-from tests.portal.services.test_cases import COMPANY
 from tests.portal.web.login_flow import log_in
 
 RECEIPT_LINK = re.compile(r'href="(/cases/\w+/submissions/(\w+)/receipt)"')
@@ -165,7 +165,7 @@ async def test_a_party_cannot_submit_on_another_partys_case(
         client: httpx.AsyncClient, database: Database) -> None:
     # SECURITY.md "Access control" (ASVS v5.0.0-8.2.2): 404, exactly like a case that does not exist
     mine = await notified_case(database, "榕市监处罚〔2026〕240号")
-    company = await notified_case(database, "榕市监处罚〔2026〕241号", party=COMPANY)
+    company = await notified_case(database, "榕市监处罚〔2026〕241号", party=COMPANY.party)
     await log_in(client, "zhangsan")
     answer = await post_form(client, f"/cases/{mine.code}/statement", {"text": "我的陈述"})
     confirmation = answer.headers["location"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -18,16 +19,15 @@ from portal.holiday_table import parse_calendar_file
 from portal.models import Party
 from portal.services import agencies, calendar, cases, evidence, identity
 from tests.conftest import Database
+from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.test_legal_calendar import TABLE_2027
 
 OFFICERS = (Officer("陈明", "35010020230017"), Officer("林芳", "35010020230024"))
-ZHANGSAN = NewParty("person", "张三", id_number="35010219850312123x")
-COMPANY = NewParty("organisation", "福州示例科技有限公司", credit_code="91350100MA2XY12346")
 
 
 def new_case(number: str = "榕市监处罚〔2026〕1号", *parties: NewParty) -> NewCase:
     return NewCase(number, "行政处罚", "销售超过保质期的食品", True, False,
-                   parties or (ZHANGSAN,), OFFICERS)
+                   parties or (ZHANGSAN.party,), OFFICERS)
 
 
 async def agency_id(database: Database, name: str = "福州市市场监督管理局") -> int:
@@ -38,12 +38,13 @@ async def agency_id(database: Database, name: str = "福州市市场监督管理
 async def test_parties_are_found_by_identifier_and_agencies_do_not_rename_them(
         database: Database) -> None:
     agency = await agency_id(database)
+    lower_x = replace(ZHANGSAN.party, id_number=ZHANGSAN.id_number.lower())
     async with transaction(database.sessions) as db:
-        first = await cases.register_case(db, agency, new_case("1号", ZHANGSAN, COMPANY))
-        typo = NewParty("person", "张叁", id_number="35010219850312123X")  # the agency's spelling
+        first = await cases.register_case(db, agency, new_case("1号", lower_x, COMPANY.party))
+        typo = NewParty("person", "张叁", id_number=ZHANGSAN.id_number)  # the agency's spelling
         second = await cases.register_case(db, agency, new_case("2号", typo))
         login = await identity.record_login(db, "https://idp", {
-            "sub": "s1", "name": "张三", "id_number": "35010219850312123X"})
+            "sub": "s1", "name": "张三", "id_number": ZHANGSAN.id_number})
     async with database.sessions() as db:
         people = (await db.execute(select(Party).where(Party.kind == "person"))).scalars().all()
         assert [(p.name, p.id_number) for p in people] == [("张三", "35010219850312123X")]
@@ -80,7 +81,7 @@ async def test_each_sees_only_its_own(database: Database) -> None:
     # SECURITY.md "Access control" (ASVS v5.0.0-8.2.2, 8.4.1): a foreign case is NotFound
     mine, theirs = await agency_id(database), await agency_id(database, "厦门市交通运输局")
     async with transaction(database.sessions) as db:
-        case = await cases.register_case(db, mine, new_case("1号", COMPANY))
+        case = await cases.register_case(db, mine, new_case("1号", COMPANY.party))
         stranger = await identity.find_or_create_party(db, "person", "王五", "350102197811037895",
                                                        rename=True)
     async with database.sessions() as db:

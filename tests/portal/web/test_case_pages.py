@@ -27,8 +27,9 @@ from portal.services import agencies, cases, evidence, rate_limits
 from portal.services.calendar import load_calendar
 from portal.settings import Settings
 from tests.conftest import CSRF_RE, Database, run_cli
+from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.case_history import china
-from tests.portal.services.test_cases import COMPANY, ZHANGSAN, new_case
+from tests.portal.services.test_cases import new_case
 from tests.portal.test_legal_calendar import TABLE_2027
 from tests.portal.web.login_flow import log_in
 
@@ -50,12 +51,12 @@ class World:
 async def world(database: Database) -> World:
     async with transaction(database.sessions) as db:
         agency = (await agencies.get_or_create_agency(db, "福州市市场监督管理局")).id
-        person = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕101号", ZHANGSAN))
+        person = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕101号", ZHANGSAN.party))
         issued, informed = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2)
         await cases.add_stage_event(db, person, "penalty_notice", {
             **NOTICE, "occurred_at": instant_text(issued), "informed_at": instant_text(informed)},
             "agency:test")
-        company = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕87号", COMPANY))
+        company = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕87号", COMPANY.party))
     return World(person.code, company.code)
 
 
@@ -191,7 +192,7 @@ async def _notice_informed_on_28_december(database: Database) -> Case:
     next day (the order rules refuse instants ahead of the clock)."""
     async with transaction(database.sessions) as db:
         agency = (await agencies.get_or_create_agency(db, "福州市市场监督管理局")).id
-        case = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕300号", ZHANGSAN))
+        case = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕300号", ZHANGSAN.party))
         informed = china(2026, 12, 28)
         kind, payload = parse_event_data("penalty_notice", {
             **NOTICE, "occurred_at": instant_text(informed), "informed_at": instant_text(informed)},

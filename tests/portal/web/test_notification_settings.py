@@ -13,14 +13,14 @@ from portal.database import transaction
 from portal.models import Party
 from portal.services import notification_preferences
 from tests.conftest import Database, csrf_from
+from tests.identities import ZHANGSAN
 from tests.portal.notifications.conftest import enqueue, messages
 from tests.portal.web.login_flow import log_in
 
 SETTINGS = "/account/notifications"
-ZHANGSAN_ID_NUMBER = "35010219850312123X"
 
 
-async def party_id_of(database: Database, id_number: str = ZHANGSAN_ID_NUMBER) -> int:
+async def party_id_of(database: Database, id_number: str = ZHANGSAN.id_number) -> int:
     async with database.sessions() as db:
         return (await db.execute(select(Party.id).where(Party.id_number == id_number))).scalar_one()
 

@@ -134,3 +134,34 @@ def test_nothing_cites_the_issue_tracker() -> None:
                  for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
                  if TRACKER_CITATION.search(line)]
     assert not citations, f"tracker issue numbers cited: {citations}"
+
+
+def _test_modules_imported(source: str) -> list[str]:
+    """The ``test_*`` modules that ``source`` imports: a test module is run by pytest, not
+    imported, so what two test modules share lives in a factories module, a conftest or
+    tests/identities.py and tests/builders.py."""
+    imported = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.append(node.module)
+            imported += [f"{node.module}.{alias.name}" for alias in node.names]
+    return [name for name in imported
+            if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")]
+
+
+@pytest.mark.parametrize("source", [
+    "from tests.portal.api.test_cases_api import NEW_CASE",
+    "from tests.portal.web import test_case_pages",
+    "import tests.portal.test_legal_calendar",
+])
+def test_an_import_of_a_test_module_is_found(source: str) -> None:
+    assert _test_modules_imported(source)
+
+
+def test_no_test_module_imports_another() -> None:
+    offenders = [f"{path.relative_to(ROOT)}: {name}"
+                 for path in sorted((ROOT / "tests").rglob("*.py"))
+                 for name in _test_modules_imported(path.read_text())]
+    assert not offenders, f"imports of test modules: {offenders}"

@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     log_in,
     one_line_header,
 )
-from tests.browser.test_journey_pay import pay_and_open_the_receipt, verify_the_receipt
+from tests.browser.receipts import pay_and_open_the_receipt, verify_the_receipt
 from tests.identities import COMPANY
 
 

@@ -27,7 +27,7 @@ from portal.models import Case
 from portal.services import agencies
 from portal.settings import Settings, load_settings
 from tests.cluster.postgres import PgServer, new_server, new_standby, start_pgbouncer
-from tests.portal.api.test_cases_api import NEW_CASE
+from tests.portal.api.factories import NEW_CASE
 from tests.portal.publicity.factories import body as publication
 
 pytestmark = pytest.mark.cluster

@@ -35,27 +35,11 @@ from portal.legal_calendar import (
     reconsideration_deadline,
     statement_deadline,
 )
+from tests.builders import TABLE_2027
 
 PACKAGE = HolidayCalendar.standard()
 FALLBACK_ONLY = HolidayCalendar()
 
-# An operator table for 2027 as `portal calendar load FILE` reads it. Illustrative: the real
-# 2027 arrangement was not published when this was written; only its shape matters here.
-TABLE_2027 = """\
-# 2027 arrangement (test fixture)
-year,date,kind,name
-2027,2027-01-01,holiday,元旦
-2027,2027-01-02,holiday,元旦
-2027,2027-01-03,holiday,元旦
-2027,2027-02-06,holiday,春节
-2027,2027-02-07,holiday,春节
-2027,2027-02-08,holiday,春节
-2027,2027-02-09,holiday,春节
-2027,2027-02-10,holiday,春节
-2027,2027-02-11,holiday,春节
-2027,2027-02-12,holiday,春节
-2027,2027-02-20,workday,春节
-"""
 WITH_2027 = HolidayCalendar.standard(parse_calendar_file(TABLE_2027))
 
 Rule = Callable[[date, HolidayCalendar], Deadline]

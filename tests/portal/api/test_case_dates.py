@@ -16,7 +16,7 @@ from portal.services.agencies import NewClient
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, register
+from tests.portal.api.factories import NEW_CASE, NOTICE, register
 from tests.portal.web.login_flow import log_in
 
 

@@ -27,7 +27,7 @@ from portal.workers.reminders import ReminderJob
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, register
+from tests.portal.api.factories import NEW_CASE, NOTICE, register
 from tests.portal.payments.factories import fine_world, notice_body, place_order, post_callback, signed
 from tests.portal.rights.factories import filed
 

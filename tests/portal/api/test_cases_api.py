@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import io
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from PIL import Image
@@ -22,24 +21,8 @@ from portal.services.agencies import NewClient
 from tests.conftest import Database
 from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
+from tests.portal.api.factories import NEW_CASE, NOTICE, OFFICERS, register
 from tests.portal.eservice.factories import deliver, sign_consent
-
-OFFICERS = [{"name": "陈明", "credential_number": "35010020230017"},
-            {"name": "林芳", "credential_number": "35010020230024"}]
-NEW_CASE: dict[str, Any] = {
-    "agency_case_number": "榕市监处罚〔2026〕1号", "case_type": "行政处罚",
-    "matter": "销售超过保质期的食品", "hearing_right": True, "electronic_monitoring": False,
-    "parties": [ZHANGSAN.api, COMPANY.api], "officers": OFFICERS,
-}
-NOTICE = {"kind": "penalty_notice", "data": {
-    "proposed_penalty": "罚款人民币一万元", "proposed_fine_fen": 1_000_000,
-    "facts": "销售超过保质期的酸奶", "legal_basis": "《中华人民共和国食品安全法》第一百二十四条"}}
-
-
-async def register(api: httpx.AsyncClient, token: str, body: dict[str, Any] | None = None
-                   ) -> httpx.Response:
-    return await api.post("/api/v1/cases", json=NEW_CASE if body is None else body,
-                          headers=bearer(token))
 
 
 async def test_registration_returns_code_display_form_and_qr_url(api: httpx.AsyncClient,

@@ -19,7 +19,7 @@ from portal.services.agencies import NewClient
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, OFFICERS
+from tests.portal.api.factories import NEW_CASE, OFFICERS
 
 _PG_TRIGGER = (
     "CREATE FUNCTION refuse_parties() RETURNS trigger AS $$ BEGIN "

@@ -14,7 +14,7 @@ import pytest
 from portal.services.agencies import NewClient
 from tests.conftest import csrf_from
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE
+from tests.portal.api.factories import NEW_CASE
 
 MANY_PARTS = b"".join(b"--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\nx\r\n" % i
                       for i in range(1001)) + b"--b--\r\n"

@@ -7,7 +7,7 @@ against the OpenAPI document by the ``api`` client; both databases."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,6 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from notifications import Kind
-from portal.evidence_hash import instant_text
 from portal.legal_calendar import china_date
 from portal.models.outbox import OutboxMessage, ReminderDeadline
 from portal.services import reminders
@@ -27,7 +26,7 @@ from portal.workers import payments as payment_jobs
 from portal.workers.reminders import ReminderJob
 from tests.conftest import Database
 from tests.portal.api.conftest import PUBLIC_URL, bearer, fetch_token
-from tests.portal.api.test_cases_api import NOTICE
+from tests.portal.api.factories import Headers, days_ago, decide, decided_fine, instalment_plan
 from tests.portal.payments.factories import (
     FINE_FEN,
     FineWorld,
@@ -42,37 +41,6 @@ from tests.portal.payments.factories import (
 )
 from tests.portal.web.login_flow import log_in
 
-Headers = dict[str, str]
-
-
-def _ago(days: float) -> str:
-    return instant_text(datetime.now(UTC) - timedelta(days=days))
-
-
-def _plan(*items: tuple[date, int], reason: str = "当事人经济困难，申请分期缴纳") -> dict[str, Any]:
-    return {"kind": "instalments_approved", "data": {
-        "reason": reason,
-        "instalments": [{"due_date": day.isoformat(), "amount_fen": amount} for day, amount in items]}}
-
-
-async def _decided(database: Database, api: httpx.AsyncClient, token: Headers, *,
-                   served_days_ago: int = 3) -> tuple[FineWorld, str]:
-    """张三's fine, and its case decided through the API with the same fine: (fine, events URL)."""
-    fw = await fine_world(database, served_days_ago=served_days_ago)
-    events = f"/api/v1/cases/{fw.world.case_code}/events"
-    await _decide(api, token, events, served_days_ago)
-    return fw, events
-
-
-async def _decide(api: httpx.AsyncClient, token: Headers, events: str, served_days_ago: int) -> None:
-    notice = {"kind": "penalty_notice", "data": {**NOTICE["data"], "occurred_at": _ago(60),
-                                                 "informed_at": _ago(60)}}
-    assert (await api.post(events, json=notice, headers=token)).status_code == 201
-    decided = await api.post(events, headers=token, json={"kind": "decided", "data": {
-        "occurred_at": _ago(served_days_ago + 1), "served_at": _ago(served_days_ago),
-        "decision_number": "榕市监罚〔2026〕7号", "penalty": "罚款", "fine_fen": FINE_FEN}})
-    assert decided.status_code == 201, decided.text
-
 
 async def _fine(api: httpx.AsyncClient, token: Headers, fw: FineWorld) -> dict[str, Any]:
     response = await api.get(f"/api/v1/fines/{fw.fine_id}", headers=token)
@@ -85,10 +53,10 @@ async def test_an_approved_plan_is_recorded_and_the_fine_and_deadline_follow_it(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient) -> None:
     # APL art. 66: the plan replaces the single due date; the latest of plan and deferral applies
     token = bearer(await fetch_token(api, agency_a))
-    fw, events = await _decided(database, api, token)
+    fw, events = await decided_fine(database, api, token)
     first, second, third = (today() + timedelta(days=n) for n in (5, 35, 65))
     approved = await api.post(events, headers=token,
-                              json=_plan((first, 30_000), (second, 30_000), (third, 40_000)))
+                              json=instalment_plan((first, 30_000), (second, 30_000), (third, 40_000)))
     assert approved.status_code == 201, approved.text
     assert approved.json()["kind"] == "instalments_approved"
     assert approved.json()["data"]["instalments"][2] == {"due_date": third.isoformat(), "amount_fen": 40_000}
@@ -109,7 +77,7 @@ async def test_an_approved_plan_is_recorded_and_the_fine_and_deadline_follow_it(
     assert "第1期（缴款期限" in fine["quote_explanation"]
 
     # approved again: the changed plan applies
-    changed = _plan((first, 50_000), (second, 50_000), reason="调整分期")
+    changed = instalment_plan((first, 50_000), (second, 50_000), reason="调整分期")
     assert (await api.post(events, json=changed, headers=token)).status_code == 201
     assert [i["amount_fen"] for i in (await _fine(api, token, fw))["instalments"]] == [50_000, 50_000]
     # a later deferral replaces the plan; a plan after it replaces the deferral
@@ -139,9 +107,9 @@ async def test_each_instalment_is_reminded_and_paying_it_silences_only_its_own_r
     # through the API, ending at the outbox row); the payment of one silences its reminder
     # only; the instalments of a plan replaced by a deferral are reminded no more
     token = bearer(await fetch_token(api, agency_a))
-    fw, events = await _decided(database, api, token)
+    fw, events = await decided_fine(database, api, token)
     first, second, third = (today() + timedelta(days=n) for n in (5, 35, 65))
-    plan = _plan((first, 30_000), (second, 30_000), (third, 40_000))
+    plan = instalment_plan((first, 30_000), (second, 30_000), (third, 40_000))
     assert (await api.post(events, headers=token, json=plan)).status_code == 201
     registered = await _payment_reminders(database)
     assert {name: reminders.last_day(row.deadline_ends_at) for name, row in registered.items()} == {
@@ -183,24 +151,25 @@ async def test_plans_are_refused_with_stable_codes(
     fw = await fine_world(database)
     events = f"/api/v1/cases/{fw.world.case_code}/events"
     soon, later = today() + timedelta(days=5), today() + timedelta(days=35)
-    good = _plan((soon, 40_000), (later, 60_000))
+    good = instalment_plan((soon, 40_000), (later, 60_000))
     before = await api.post(events, json=good, headers=token)
     assert before.status_code == 409 and before.json()["code"] == "decision_required"
     assert before.json()["title"] == "本案尚未作出处罚决定"
 
-    await _decide(api, token, events, 3)
-    mismatch = await api.post(events, json=_plan((soon, 40_000), (later, 50_000)), headers=token)
+    await decide(api, token, events, 3)
+    mismatch = await api.post(events, json=instalment_plan((soon, 40_000), (later, 50_000)), headers=token)
     assert mismatch.status_code == 422
     problem = mismatch.json()
     assert problem["code"] == "instalments_total_mismatch"
     assert problem["title"] == "各期金额之和应当等于处罚决定的罚款数额"
     assert (problem["fine_fen"], problem["instalments_total_fen"]) == (FINE_FEN, 90_000)
-    backwards = await api.post(events, json=_plan((later, 40_000), (soon, 60_000)), headers=token)
+    backwards = await api.post(events, json=instalment_plan((later, 40_000), (soon, 60_000)), headers=token)
     assert backwards.status_code == 422
     assert backwards.json()["errors"] == {"instalments[1].due_date": "not_increasing"}
-    one = await api.post(events, json=_plan((soon, FINE_FEN)), headers=token)
+    one = await api.post(events, json=instalment_plan((soon, FINE_FEN)), headers=token)
     assert one.json()["errors"] == {"instalments": "out_of_range"}
-    past = await api.post(events, json=_plan((today() - timedelta(days=1), 40_000), (later, 60_000)),
+    past = await api.post(events,
+                          json=instalment_plan((today() - timedelta(days=1), 40_000), (later, 60_000)),
                           headers=token)
     assert past.status_code == 422 and past.json()["code"] == "instalment_before_approval"
 
@@ -216,10 +185,10 @@ async def test_surcharge_only_on_the_overdue_instalment_and_the_order_collects_w
     # APL art. 66 with art. 72(1): 3% a day of the overdue instalment only; the order asks for
     # what has fallen due (the overdue instalment with its surcharge), then the next one
     token = bearer(await fetch_token(api, agency_a))
-    fw, events = await _decided(database, api, token, served_days_ago=30)
+    fw, events = await decided_fine(database, api, token, served_days_ago=30)
     overdue_since, next_due = today() - timedelta(days=10), today() + timedelta(days=20)
-    plan = _plan((overdue_since, 40_000), (next_due, 60_000))
-    plan["data"]["occurred_at"] = _ago(25)  # approved before the first instalment fell due
+    plan = instalment_plan((overdue_since, 40_000), (next_due, 60_000))
+    plan["data"]["occurred_at"] = days_ago(25)  # approved before the first instalment fell due
     assert (await api.post(events, json=plan, headers=token)).status_code == 201
 
     surcharge = 40_000 * 3 * 10 // 100
@@ -255,10 +224,10 @@ async def test_the_party_sees_the_instalments_on_the_fine_and_case_pages(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient) -> None:
     # APL art. 66: the party is told each instalment's due date, amount and status
     token = bearer(await fetch_token(api, agency_a))
-    fw, events = await _decided(database, api, token, served_days_ago=30)
+    fw, events = await decided_fine(database, api, token, served_days_ago=30)
     overdue_since, next_due = today() - timedelta(days=2), today() + timedelta(days=28)
-    plan = _plan((overdue_since, 40_000), (next_due, 60_000))
-    plan["data"]["occurred_at"] = _ago(20)
+    plan = instalment_plan((overdue_since, 40_000), (next_due, 60_000))
+    plan["data"]["occurred_at"] = days_ago(20)
     assert (await api.post(events, json=plan, headers=token)).status_code == 201
     await log_in(api, "zhangsan")
 
@@ -286,9 +255,9 @@ async def test_a_late_payment_of_an_instalment_paid_meanwhile_is_flagged_for_ref
     # yesterday's order for the first instalment is paid late, after today's order paid it:
     # a second payment of what that order collected, as without a plan, not an advance
     token = bearer(await fetch_token(api, agency_a))
-    fw, events = await _decided(database, api, token, served_days_ago=30)
-    plan = _plan((today() - timedelta(days=10), 40_000), (today() + timedelta(days=20), 60_000))
-    plan["data"]["occurred_at"] = _ago(25)
+    fw, events = await decided_fine(database, api, token, served_days_ago=30)
+    plan = instalment_plan((today() - timedelta(days=10), 40_000), (today() + timedelta(days=20), 60_000))
+    plan["data"]["occurred_at"] = days_ago(25)
     assert (await api.post(events, json=plan, headers=token)).status_code == 201
     yesterday = datetime.now(UTC) - timedelta(days=1)
     stale = await place_order(app, database, fw, now=yesterday)

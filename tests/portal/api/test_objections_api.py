@@ -15,7 +15,7 @@ from portal.services.agencies import NewClient
 from portal.workers.submissions import JOBS, webhook_body
 from tests.conftest import Database
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_submissions_api import deps
+from tests.portal.api.factories import deps
 from tests.portal.rights.factories import notified_case
 
 

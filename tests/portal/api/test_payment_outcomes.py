@@ -18,7 +18,7 @@ from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from tests.conftest import Database
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_instalment_plans import _decided, _plan
+from tests.portal.api.factories import decided_fine, instalment_plan
 from tests.portal.payments.factories import (
     StubSeal,
     click_pay,
@@ -75,9 +75,9 @@ async def test_a_paid_instalment_confirms_itself_and_the_next_shows_its_due_date
         settings: Settings) -> None:
     # APL art. 66: each instalment by its own date; paying early is the party's choice
     token = bearer(await fetch_token(api, agency_a))
-    fw, events = await _decided(database, api, token)
+    fw, events = await decided_fine(database, api, token)
     first, second = today() + timedelta(days=5), today() + timedelta(days=35)
-    approved = await api.post(events, json=_plan((first, 40_000), (second, 60_000)), headers=token)
+    approved = await api.post(events, json=instalment_plan((first, 40_000), (second, 60_000)), headers=token)
     assert approved.status_code == 201
     await log_in(api, "zhangsan")
 

@@ -14,7 +14,7 @@ from portal.evidence_hash import instant_text
 from portal.services.agencies import NewClient
 from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import NEW_CASE, NOTICE, register
+from tests.portal.api.factories import NEW_CASE, NOTICE, register
 from tests.portal.web.login_flow import log_in
 
 BODY, COURT = "福州市人民政府", "福州市鼓楼区人民法院"

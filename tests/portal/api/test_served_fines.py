@@ -23,7 +23,7 @@ from portal.services.agencies import NewClient
 from tests.conftest import Database
 from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
-from tests.portal.api.test_cases_api import NOTICE, OFFICERS
+from tests.portal.api.factories import NOTICE, OFFICERS
 from tests.portal.eservice.factories import sealed_pdf, sign_consent
 from tests.portal.payments.factories import click_pay, fine_world
 from tests.portal.web.login_flow import log_in

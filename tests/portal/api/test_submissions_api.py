@@ -9,16 +9,12 @@ import httpx
 from starlette.applications import Starlette
 
 from portal.services.agencies import NewClient
-from portal.workers.submissions import JOBS, SubmissionDeps
+from portal.workers.submissions import JOBS
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.api.conftest import bearer, fetch_token
+from tests.portal.api.factories import deps
 from tests.portal.rights.factories import attached, filed, notified_case, pdf, png
-
-
-def deps(app: Starlette, database: Database) -> SubmissionDeps:
-    return SubmissionDeps(database.sessions, app.state.notary, app.state.blobs,
-                          app.state.settings.secret_key, development=True)
 
 
 async def test_agency_lists_reads_and_acknowledges_new_submissions(

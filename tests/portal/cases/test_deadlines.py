@@ -12,8 +12,8 @@ from portal.errors import Unprocessable
 from portal.evidence_hash import instant_text
 from portal.holiday_table import package_table, parse_calendar_file
 from portal.legal_calendar import HolidayCalendar, end_of_china_day_utc
+from tests.builders import TABLE_2027
 from tests.portal.case_history import DECISION, History, china, notified
-from tests.portal.test_legal_calendar import TABLE_2027
 
 
 def test_statement_and_hearing_windows_skip_national_day() -> None:

@@ -12,8 +12,7 @@ from portal.services import cases
 from tests.conftest import Database, csrf_from
 from tests.portal.api.conftest import OpenApiConformance
 from tests.portal.eservice.delegation_flow import WANGWU, granted_id
-from tests.portal.rights.factories import notified_case, pdf_text
-from tests.portal.rights.test_objections import agency_http
+from tests.portal.rights.factories import agency_http, notified_case, pdf_text
 from tests.portal.web.login_flow import log_in
 
 

@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 from PIL import Image
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from portal.attachments import MAX_FILE_BYTES, Attachment, checked
 from portal.blobstore import BlobStore
@@ -20,15 +22,21 @@ from portal.cases.intake import NewParty
 from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
+from portal.models import Submission
 from portal.models.cases import Case
-from portal.models.rights import Submission
-from portal.services import agencies, cases, submissions
+from portal.services import (
+    agencies,
+    api_tokens,
+    cases,
+    submissions,
+)
 from portal.services.calendar import load_calendar
 from signing import FileProblem
 from signing.structure import attachment_problem
+from tests.builders import new_case
 from tests.conftest import CSRF_RE, Database
 from tests.identities import ZHANGSAN
-from tests.portal.services.test_cases import new_case
+from tests.portal.eservice.delegation_flow import browser
 from tests.signing.sample_pdfs import make_pdf
 
 AGENCY = "福州市市场监督管理局"
@@ -131,3 +139,39 @@ async def filed(database: Database, blobs: BlobStore, case: Case, text: str = "�
             db, blobs, case=case, party_id=party.id, person_id=party.id, actor=f"party:{party.id}",
             new=submissions.NewSubmission(SubmissionKind.STATEMENT, {"text": text}, files),
             calendar=await load_calendar(db))
+
+
+RECEIPT_LINK = re.compile(r'href="(/cases/\w+/submissions/(\w+)/receipt)"')
+
+
+async def receipt_of(app: Starlette, client: httpx.AsyncClient, confirmation: str) -> tuple[str, bytes]:
+    """The submission id and the receipt PDF linked from a confirmation page, checked: sealed by
+    the portal, validating as PAdES with its timestamp."""
+    page = await client.get(confirmation)
+    assert page.status_code == 200, page.text
+    match = RECEIPT_LINK.search(page.text)
+    assert match, "no receipt on the confirmation page"
+    response = await client.get(match.group(1))
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith("attachment;")
+    report = await app.state.notary.verify(response.content)
+    assert report.passed, report.summary
+    assert report.signatures[0].timestamp is not None  # RFC 3161: when it was sealed
+    return match.group(2), response.content
+
+
+async def stored(database: Database) -> list[Submission]:
+    async with database.sessions() as db:
+        return list((await db.execute(select(Submission).order_by(Submission.id))).scalars())
+
+
+async def agency_http(app: Starlette, database: Database, name: str = AGENCY) -> httpx.AsyncClient:
+    """The API client of the agency ``name``, with a token of its own."""
+    value = api_tokens.new_token_value()
+    async with transaction(database.sessions) as db:
+        new = await agencies.create_client(db, name)
+        await api_tokens.store_token(db, value, client_id=new.client_id, agency_id=new.agency_id,
+                                     scope="agency", lifetime=timedelta(hours=1))
+    http = browser(app)
+    http.headers["authorization"] = f"Bearer {value}"
+    return http

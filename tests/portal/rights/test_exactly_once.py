@@ -15,8 +15,7 @@ from starlette.applications import Starlette
 
 from portal.models import Submission
 from tests.conftest import Database
-from tests.portal.rights.factories import hidden_fields, notified_case, pdf, post_form
-from tests.portal.rights.test_rights_pages import receipt_of, stored
+from tests.portal.rights.factories import hidden_fields, notified_case, pdf, post_form, receipt_of, stored
 from tests.portal.web.login_flow import log_in
 
 

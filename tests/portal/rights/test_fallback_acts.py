@@ -16,10 +16,10 @@ from portal.legal_calendar import CHINA_TZ
 from portal.models.cases import Case
 from portal.models.rights import Submission
 from portal.services import agencies, calendar, cases, evidence, submission_views, submissions
+from tests.builders import new_case
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.rights.factories import NOTICE
-from tests.portal.services.test_cases import new_case
 
 NEW_YEAR_2027 = "year,date,kind,name\n" + "".join(f"2027,2027-01-0{d},holiday,元旦\n" for d in (1, 2, 3))
 

@@ -30,10 +30,9 @@ from tests.portal.rights.factories import (
     pdf,
     png,
     post_form,
+    stored,
 )
-from tests.portal.rights.test_rights_pages import stored
-from tests.portal.web.login_flow import log_in
-from tests.portal.web.test_notification_settings import _age_login as age_login
+from tests.portal.web.login_flow import age_login, log_in
 
 REAUTH = "/login?reauth=1"
 

@@ -20,7 +20,7 @@ from portal.legal_calendar import china_date
 from portal.models import EvidenceEvent, OutboxMessage, Submission
 from portal.publicity import MaskResult, ingest
 from portal.publicity.ingest import submission_from_json
-from portal.services import agencies, api_tokens, cases, evidence, publication_subjects, publications
+from portal.services import agencies, cases, evidence, publication_subjects, publications
 from portal.services.calendar import load_calendar
 from portal.services.publications import chain_of
 from tests.conftest import Database
@@ -28,22 +28,10 @@ from tests.identities import ZHANGSAN
 from tests.portal.eservice.delegation_flow import act_for, browser, granted_id, person_id
 from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.publicity.factories import body as publication_body
-from tests.portal.rights.factories import AGENCY, notified_case, pdf, pdf_text, png, post_form
+from tests.portal.rights.factories import AGENCY, agency_http, notified_case, pdf, pdf_text, png, post_form
 from tests.portal.web.login_flow import log_in
 
 OBJECTION_PAGE = re.compile(r"^/objections/(\w{32})$")
-
-
-async def agency_http(app: Starlette, database: Database, name: str = AGENCY) -> httpx.AsyncClient:
-    """The API client of the agency ``name``, with a token of its own."""
-    value = api_tokens.new_token_value()
-    async with transaction(database.sessions) as db:
-        new = await agencies.create_client(db, name)
-        await api_tokens.store_token(db, value, client_id=new.client_id, agency_id=new.agency_id,
-                                     scope="agency", lifetime=timedelta(hours=1))
-    http = browser(app)
-    http.headers["authorization"] = f"Bearer {value}"
-    return http
 
 
 def objection_id(response: httpx.Response) -> str:

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from portal.cases import codes as case_codes
 from portal.database import transaction
 from portal.errors import Conflict
-from portal.models import EvidenceEvent, Submission, SubmissionAttachment
+from portal.models import EvidenceEvent, SubmissionAttachment
 from portal.models.cases import Case
 from portal.services import cases, evidence
 from tests.conftest import Database
@@ -29,32 +29,12 @@ from tests.portal.rights.factories import (
     pdf_text,
     png,
     post_form,
+    receipt_of,
+    stored,
 )
 from tests.portal.web.login_flow import log_in
 
-RECEIPT_LINK = re.compile(r'href="(/cases/\w+/submissions/(\w+)/receipt)"')
 APL_45 = "行政机关不得因当事人陈述、申辩而给予更重的处罚。（《中华人民共和国行政处罚法》第四十五条）"
-
-
-async def receipt_of(app: Starlette, client: httpx.AsyncClient, confirmation: str) -> tuple[str, bytes]:
-    """The submission id and the receipt PDF linked from a confirmation page, checked: sealed by
-    the portal, validating as PAdES with its timestamp."""
-    page = await client.get(confirmation)
-    assert page.status_code == 200, page.text
-    match = RECEIPT_LINK.search(page.text)
-    assert match, "no receipt on the confirmation page"
-    response = await client.get(match.group(1))
-    assert response.status_code == 200
-    assert response.headers["content-disposition"].startswith("attachment;")
-    report = await app.state.notary.verify(response.content)
-    assert report.passed, report.summary
-    assert report.signatures[0].timestamp is not None  # RFC 3161: when it was sealed
-    return match.group(2), response.content
-
-
-async def stored(database: Database) -> list[Submission]:
-    async with database.sessions() as db:
-        return list((await db.execute(select(Submission).order_by(Submission.id))).scalars())
 
 
 async def test_a_statement_with_attachments_gets_a_sealed_receipt(

@@ -12,22 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.cases import codes as case_codes
-from portal.cases.intake import NewCase, NewParty, Officer
+from portal.cases.intake import NewParty
 from portal.database import transaction
 from portal.errors import Conflict, NotFound, PortalError
 from portal.holiday_table import parse_calendar_file
 from portal.models import Party
 from portal.services import agencies, calendar, cases, evidence, identity
+from tests.builders import TABLE_2027, new_case
 from tests.conftest import Database
 from tests.identities import COMPANY, ZHANGSAN
-from tests.portal.test_legal_calendar import TABLE_2027
-
-OFFICERS = (Officer("陈明", "35010020230017"), Officer("林芳", "35010020230024"))
-
-
-def new_case(number: str = "榕市监处罚〔2026〕1号", *parties: NewParty) -> NewCase:
-    return NewCase(number, "行政处罚", "销售超过保质期的食品", True, False,
-                   parties or (ZHANGSAN.party,), OFFICERS)
 
 
 async def agency_id(database: Database, name: str = "福州市市场监督管理局") -> int:

@@ -9,12 +9,16 @@ Shared by the login tests and by any test that needs a logged-in client::
 from __future__ import annotations
 
 import html
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from sqlalchemy import select, text
 
-from tests.conftest import CSRF_RE
+from portal.models import Party
+from tests.conftest import CSRF_RE, Database
+from tests.identities import ZHANGSAN
 
 FORM_ACTION_RE = re.compile(r'<form method="post" action="([^"]+)"')
 
@@ -61,3 +65,26 @@ async def callback_url(http: httpx.AsyncClient, login: str = "zhangsan") -> str:
 async def log_in(http: httpx.AsyncClient, login: str = "zhangsan") -> httpx.Response:
     """The whole login; returns the callback's response (303 onwards when it worked)."""
     return await http.get(await callback_url(http, login))
+
+
+async def party_id_of(database: Database, id_number: str = ZHANGSAN.id_number) -> int:
+    async with database.sessions() as db:
+        return (await db.execute(select(Party.id).where(Party.id_number == id_number))).scalar_one()
+
+
+async def age_login(database: Database) -> None:
+    """Pretend the login happened long ago (the session keeps its auth time)."""
+    async with database.engine.begin() as connection:
+        rows = (await connection.execute(text("SELECT token_hash, data FROM web_sessions"))).all()
+        for row in rows:
+            data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+            if "user" in data:
+                data["auth_time"] = 0
+                await connection.execute(
+                    text("UPDATE web_sessions SET data = :d WHERE token_hash = :h"),
+                    {"d": json.dumps(data), "h": row.token_hash})
+
+
+async def assert_not_logged_in(http: httpx.AsyncClient) -> None:
+    response = await http.get("/account")
+    assert response.status_code == 303 and response.headers["location"] == "/login"

@@ -8,56 +8,32 @@ answers) and "Access control" (another party's case is 404). Both databases.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 from starlette.applications import Starlette
 
 from portal.cases import codes as case_codes
 from portal.cases.events import parse_event_data
-from portal.database import transaction, utcnow
+from portal.database import transaction
 from portal.evidence_hash import instant_text
 from portal.models.cases import Case
 from portal.services import agencies, cases, evidence, rate_limits
 from portal.services.calendar import load_calendar
 from portal.settings import Settings
+from tests.builders import TABLE_2027, new_case
 from tests.conftest import CSRF_RE, Database, run_cli
-from tests.identities import COMPANY, ZHANGSAN
+from tests.identities import ZHANGSAN
 from tests.portal.case_history import china
-from tests.portal.services.test_cases import new_case
-from tests.portal.test_legal_calendar import TABLE_2027
+from tests.portal.web.conftest import NOTICE, World
 from tests.portal.web.login_flow import log_in
 
-NOTICE = {"proposed_penalty": "没收违法所得，并处罚款人民币一万元", "proposed_fine_fen": 1_000_000,
-          "facts": "当事人销售超过保质期的酸奶12盒",
-          "legal_basis": "《中华人民共和国食品安全法》第一百二十四条"}
 PRIVATE = ("张三", "35010219850312123X", "销售超过保质期的食品", "一万元", "酸奶", "10,000", "陈明",
            "35010020230017", "福州示例科技有限公司")
 REQUEST_ID = re.compile(r'请求编号：<span class="mono">[^<]*</span>')
-
-
-@dataclass(frozen=True)
-class World:
-    person_case: str
-    company_case: str
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def world(database: Database) -> World:
-    async with transaction(database.sessions) as db:
-        agency = (await agencies.get_or_create_agency(db, "福州市市场监督管理局")).id
-        person = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕101号", ZHANGSAN.party))
-        issued, informed = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2)
-        await cases.add_stage_event(db, person, "penalty_notice", {
-            **NOTICE, "occurred_at": instant_text(issued), "informed_at": instant_text(informed)},
-            "agency:test")
-        company = await cases.register_case(db, agency, new_case("榕市监处罚〔2026〕87号", COMPANY.party))
-    return World(person.code, company.code)
 
 
 def qr_path(settings: Settings, code: str) -> str:

@@ -19,11 +19,8 @@ from portal.cases import codes as case_codes
 from portal.errors import ConfigurationError
 from portal.keys import PURPOSES
 from tests.conftest import Database, csrf_from, make_settings
-from tests.portal.web import test_case_pages
+from tests.portal.web.conftest import World
 from tests.portal.web.login_flow import log_in, session_cookie
-from tests.portal.web.test_case_pages import World
-
-world = test_case_pages.world  # the fixture: a case of 张三's
 
 
 async def test_rotating_session_keys_ends_sessions_but_not_printed_codes(

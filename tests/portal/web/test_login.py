@@ -22,6 +22,7 @@ from portal.models import WebSession
 from portal.web.auth import require_user
 from tests.conftest import Database, csrf_from
 from tests.portal.web.login_flow import (
+    assert_not_logged_in,
     callback_url,
     choose_identity,
     log_in,
@@ -35,11 +36,6 @@ FAILED = "登录未完成，请重新登录"
 
 def another_browser(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def assert_not_logged_in(http: httpx.AsyncClient) -> None:
-    response = await http.get("/account")
-    assert response.status_code == 303 and response.headers["location"] == "/login"
 
 
 async def test_login_page_is_chinese_and_names_the_dev_provider(client: httpx.AsyncClient) -> None:

@@ -26,8 +26,7 @@ from tests.portal.notifications.conftest import (
     make_party,
     make_worker,
 )
-from tests.portal.web.login_flow import log_in
-from tests.portal.web.test_notification_settings import party_id_of
+from tests.portal.web.login_flow import log_in, party_id_of
 
 HTMX = {"HX-Request": "true"}
 BELL = re.compile(r'<a href="/notices" class="bell-link">(.*?)</a>', re.S)

@@ -4,25 +4,15 @@ and bad input gets the error summary (SECURITY.md 7.5.1, 14.3.2; STYLE.md 11).""
 
 from __future__ import annotations
 
-import json
-
 import httpx
-from sqlalchemy import select, text
 
 from portal.database import transaction
-from portal.models import Party
 from portal.services import notification_preferences
 from tests.conftest import Database, csrf_from
-from tests.identities import ZHANGSAN
 from tests.portal.notifications.conftest import enqueue, messages
-from tests.portal.web.login_flow import log_in
+from tests.portal.web.login_flow import age_login, log_in, party_id_of
 
 SETTINGS = "/account/notifications"
-
-
-async def party_id_of(database: Database, id_number: str = ZHANGSAN.id_number) -> int:
-    async with database.sessions() as db:
-        return (await db.execute(select(Party.id).where(Party.id_number == id_number))).scalar_one()
 
 
 async def save(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
@@ -107,25 +97,12 @@ async def test_invalid_email_and_mobile_show_the_error_summary(
     assert not stored.email_enabled and not stored.sms_enabled and stored.email is None
 
 
-async def _age_login(database: Database) -> None:
-    """Pretend the login happened long ago (the session keeps its auth time)."""
-    async with database.engine.begin() as connection:
-        rows = (await connection.execute(text("SELECT token_hash, data FROM web_sessions"))).all()
-        for row in rows:
-            data = row.data if isinstance(row.data, dict) else json.loads(row.data)
-            if "user" in data:
-                data["auth_time"] = 0
-                await connection.execute(
-                    text("UPDATE web_sessions SET data = :d WHERE token_hash = :h"),
-                    {"d": json.dumps(data), "h": row.token_hash})
-
-
 async def test_a_stale_login_logs_in_again_before_contacts_change(
         client: httpx.AsyncClient, database: Database) -> None:
     # SECURITY.md "Identity and sessions": contacts decide where notices go (v5.0.0-7.5.1)
     await log_in(client, "zhangsan")
     token = await csrf_from(client, SETTINGS)
-    await _age_login(database)
+    await age_login(database)
     form = {"csrf_token": token, "email": "attacker@example.com", "email_enabled": "yes", "mobile": ""}
     refused = await client.post(SETTINGS, data=form)
     assert refused.status_code == 303 and refused.headers["location"] == "/login?reauth=1"

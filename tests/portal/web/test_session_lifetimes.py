@@ -12,8 +12,7 @@ from sqlalchemy import select, update
 from portal.database import transaction, utcnow
 from portal.models.sessions import WebSession
 from tests.conftest import Database, csrf_from
-from tests.portal.web.login_flow import log_in
-from tests.portal.web.test_login import assert_not_logged_in
+from tests.portal.web.login_flow import assert_not_logged_in, log_in
 
 
 @pytest.mark.parametrize(("column", "age"), [("last_seen_at", timedelta(minutes=31)),

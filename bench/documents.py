@@ -34,6 +34,7 @@ from unittest import mock  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
 from payments import ReceiptIssuer, fine_items, receipt_pdf, render_receipt_pdf  # noqa: E402
+from portal.catalogue.regulations import regulation  # noqa: E402
 from portal.documents import pdf as document_pdf  # noqa: E402
 from portal.documents.consent_confirmation import render_confirmation, render_revocation  # noqa: E402
 from portal.documents.service_receipt import render_service_receipt  # noqa: E402
@@ -63,6 +64,8 @@ NOW = datetime(2026, 12, 9, 2, 15, 30, 123456, tzinfo=UTC)
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 AGENCY = "福州市鼓楼区市场监督管理局"
 
+
+FUJIAN = regulation("fujian")
 
 def _plain_add_font(pdf: FPDF, family: str, font_path: Path) -> None:
     """What the portal did before: fpdf2 parses the face for every document."""
@@ -109,9 +112,9 @@ def _documents(font: Path) -> dict[str, Callable[[], bytes]]:
     report = report_view(_report(), expires_at=NOW + timedelta(days=1))
     content = ConfirmationContent(party_name="张𠮷", party_kind="person",
                                   party_identifier="350102********123X", signer_name="张𠮷",
-                                  agency_names=(), email_copy=None, on=NOW.date())
+                                  agency_names=(), email_copy=None, on=NOW.date(), regulation=FUJIAN)
     return {
-        "service receipt": lambda: render_service_receipt(delivery, issued_at=NOW)[0],
+        "service receipt": lambda: render_service_receipt(delivery, issued_at=NOW, regulation=FUJIAN)[0],
         "submission receipt": lambda: render_submission_receipt(submission, issued_at=NOW)[0],
         "fiscal e-receipt": lambda: render_receipt_pdf(receipt, "https://portal.example/r?k=1", font),
         "verification report": lambda: render_report_pdf(report, created_at=NOW)[0],

@@ -5,7 +5,6 @@ nobody sees another party's consent (APL art. 61; FJ art. 19; SECURITY.md 7.5.1,
 
 from __future__ import annotations
 
-import json
 import re
 
 import httpx
@@ -23,7 +22,7 @@ from portal.notary import dev_pki_dir, development_services
 from signing import KeySigner, SignatureSettings, async_sign_pdf
 from tests.conftest import CSRF_RE, Database
 from tests.portal.rights.factories import agency_id
-from tests.portal.web.login_flow import log_in
+from tests.portal.web.login_flow import age_login, log_in
 from tests.signing import hostile
 
 
@@ -74,14 +73,7 @@ async def test_signing_needs_a_recent_login(client: httpx.AsyncClient, database:
     # choices made come back after the login (nothing typed is lost), not the tick
     await log_in(client, "zhangsan")
     token = await _csrf(client)
-    async with database.engine.begin() as connection:
-        rows = (await connection.execute(text("SELECT token_hash, data FROM web_sessions"))).all()
-        for row in rows:
-            data = row.data if isinstance(row.data, dict) else json.loads(row.data)
-            if "user" in data:
-                data["auth_time"] = 0
-                await connection.execute(text("UPDATE web_sessions SET data = :d WHERE token_hash = :h"),
-                                         {"d": json.dumps(data), "h": row.token_hash})
+    await age_login(database)
     chosen = str(await agency_id(database))
     form = {"csrf_token": token, "scope": "agencies", "agency": chosen, "confirm": "yes",
             "email_copy": "zhangsan@example.com"}

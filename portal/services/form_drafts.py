@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.database import dialect_insert
 from portal.models import FormDraft, FormDraftFile
 from portal.retention import DRAFTS
 
@@ -21,14 +22,16 @@ from portal.retention import DRAFTS
 async def keep(db: AsyncSession, *, person_id: int, acting_party_id: int, path: str,
                fields: dict[str, Any], now: datetime, files: Sequence[bytes] = ()) -> None:
     """Hold ``fields`` and accepted ``files`` for the person's form at ``path`` (replacing an
-    older draft of it)."""
-    await discard(db, person_id=person_id, path=path)
-    draft = FormDraft(person_id=person_id, acting_party_id=acting_party_id, path=path, fields=fields,
-                      created_at=now)
-    db.add(draft)
-    await db.flush()
+    older draft of it). One statement writes the draft whether or not one exists, so two posts
+    of the same form at once (a double tap with a refused file) do not collide on the person
+    and path: the second waits for the first and replaces what it kept."""
+    values = {"acting_party_id": acting_party_id, "fields": fields, "created_at": now}
+    upsert = dialect_insert(db, FormDraft).values(person_id=person_id, path=path, **values)
+    draft_id = (await db.execute(upsert.on_conflict_do_update(
+        index_elements=["person_id", "path"], set_=values).returning(FormDraft.id))).scalar_one()
+    await db.execute(delete(FormDraftFile).where(FormDraftFile.draft_id == draft_id))
     for position, data in enumerate(files, start=1):
-        db.add(FormDraftFile(draft_id=draft.id, position=position, data=data))
+        db.add(FormDraftFile(draft_id=draft_id, position=position, data=data))
     await db.flush()
 
 
@@ -37,7 +40,7 @@ async def _draft(db: AsyncSession, person_id: int, acting_party_id: int, path: s
     return (await db.execute(select(FormDraft).where(
         FormDraft.person_id == person_id, FormDraft.path == path,
         FormDraft.acting_party_id == acting_party_id,
-        FormDraft.created_at >= now - DRAFTS))).scalar_one_or_none()
+        FormDraft.created_at >= now - DRAFTS).execution_options(populate_existing=True))).scalar_one_or_none()
 
 
 async def find(db: AsyncSession, *, person_id: int, acting_party_id: int, path: str,

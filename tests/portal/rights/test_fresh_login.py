@@ -9,6 +9,7 @@ through the real HTTP flow and the development identity provider."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -132,6 +133,34 @@ async def test_a_draft_is_kept_for_a_day_and_only_for_its_person(database: Datab
     async with transaction(database.sessions) as db:
         assert await form_drafts.prune(db, now=now + timedelta(hours=23)) == 0
         assert await form_drafts.prune(db, now=now + timedelta(days=1, seconds=1)) == 1
+
+
+async def test_two_posts_of_one_form_at_once_keep_one_draft(database: Database) -> None:
+    # a double tap on a form whose file is refused: both posts keep the draft at once; neither
+    # may fail on the one-draft-per-person-and-form rule (it was a 500 on PostgreSQL)
+    case = await notified_case(database, "榕市监处罚〔2026〕704号")
+    async with database.sessions() as db:
+        person = (await db.execute(select(CaseParty.party_id)
+                                   .where(CaseParty.case_id == case.id))).scalar_one()
+    path, first_in = f"/cases/{case.code}/statement", asyncio.Event()
+
+    async def keep(text: str, files: list[bytes], wait: bool) -> None:
+        async with transaction(database.sessions) as db:
+            if wait:
+                await first_in.wait()
+            await form_drafts.keep(db, person_id=person, acting_party_id=person, path=path,
+                                   fields={"text": text}, now=utcnow(), files=files)
+            if not wait:
+                first_in.set()
+                await asyncio.sleep(0.2)  # still uncommitted while the second one writes
+
+    await asyncio.gather(keep("第一次", [b"one", b"two"], False), keep("第二次", [b"three"], True))
+    async with database.sessions() as db:
+        assert await form_drafts.find(db, person_id=person, acting_party_id=person, path=path,
+                                      now=utcnow()) == {"text": "第二次"}
+        assert await form_drafts.files(db, person_id=person, acting_party_id=person, path=path,
+                                       now=utcnow()) == [b"three"]
+    assert await _drafts(database) == 1
 
 
 async def test_a_statement_posted_after_the_session_lapsed_is_kept_for_its_person(

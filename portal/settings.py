@@ -635,6 +635,25 @@ def _checkpoint_seconds(env: Mapping[str, str]) -> int:
     return seconds
 
 
+def _session_lifetimes(env: Mapping[str, str]) -> dict[str, int]:
+    """The session's idle and absolute lifetimes and the fresh-login window of legal acts.
+
+    A deployment tunes them to its users (a service hall's shared terminals want short ones),
+    within bounds that keep them coherent: the idle warning (WCAG 2.2.1) needs an idle
+    lifetime of at least 5 minutes, a fresh login cannot outlive the session it belongs to."""
+    idle = _int(env, "SESSION_IDLE_MINUTES", 30)
+    absolute = _int(env, "SESSION_ABSOLUTE_HOURS", 12)
+    fresh = _int(env, "FRESH_LOGIN_MINUTES", 10)
+    if not 5 <= idle <= 240:
+        raise ConfigurationError("SESSION_IDLE_MINUTES must be from 5 to 240")
+    if not 1 <= absolute <= 24 or idle > absolute * 60:
+        raise ConfigurationError("SESSION_ABSOLUTE_HOURS must be from 1 to 24 and not shorter than "
+                                 "SESSION_IDLE_MINUTES")
+    if not 1 <= fresh <= idle:
+        raise ConfigurationError("FRESH_LOGIN_MINUTES must be from 1 to SESSION_IDLE_MINUTES")
+    return {"session_idle_minutes": idle, "session_absolute_hours": absolute, "fresh_login_minutes": fresh}
+
+
 def export_to_server_processes(key: str, value: str) -> None:
     """Put ``key`` into the environment that ``portal serve --workers N``'s server processes
     start with: they read their settings from it, as the command itself did."""
@@ -667,6 +686,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=port,
         oidc=_oidc(env),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 25 * 1024 * 1024),
+        **_session_lifetimes(env),
         trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         notifications=_notifications(env),

@@ -68,7 +68,7 @@ async def make_orders(database: Database, count: int) -> list[tuple[str, object]
             fine, _ = await fines.create_fine(db, w.agency_id, fines.NewFine(
                 decision_number=f"BENCH-{n}", amount_fen=50_000 + n, collecting_account="bench",
                 surcharge_applies=True, served_on=china_date(now) - timedelta(days=1),
-                case_code=w.case_code, party_key=ZHANGSAN), actor="bench")
+                case_code=w.case_code, party_key=ZHANGSAN.id_number), actor="bench")
             view = await fine_views.fine_view(db, fine, china_date(now))
             order = await payment_orders.open_order(db, fine.id, view.quote, platform="sandbox",
                                                     actor="bench", now=now)

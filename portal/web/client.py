@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,20 @@ def client_address(request: Request) -> str:
         addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
         if len(addresses) >= hops:
             return addresses[-hops]
+    elif forwarded:
+        _warn_proxy_not_trusted()
     return request.client.host if request.client else "unknown"
+
+
+@cache
+def _warn_proxy_not_trusted() -> None:
+    """Say once per process that requests carry ``X-Forwarded-For`` while no proxy is trusted:
+    behind a proxy every citizen then shares the proxy's address, hence one rate limit and one
+    place in the verification workers' fair queue. (A client may send the header itself, so
+    this is a hint to the operator, never a reason to trust the header.)"""
+    log.warning("requests carry X-Forwarded-For but TRUSTED_PROXY_HOPS is 0: rate limits and "
+                "verification fairness count every client behind the proxy as one; set "
+                "TRUSTED_PROXY_HOPS to the number of proxies in front of the portal")
 
 
 async def enforce(request: Request, limit: rate_limits.Limit) -> None:

@@ -4,6 +4,7 @@ client that forges the header cannot spread its lookups over invented addresses.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 
 from portal.app import create_app
 from portal.services import rate_limits
+from portal.web import client as web_client
 from portal.web.pages import cases as case_pages
 from tests.conftest import Database, make_settings
 
@@ -31,3 +33,16 @@ async def test_a_forged_forwarded_for_counts_only_behind_a_trusted_proxy(
         await app.state.notary.aclose()
         await app.state.engine.dispose()
     assert [429 if s == 429 else 200 for s in statuses] == expected
+
+
+async def test_the_operator_is_told_once_when_a_proxy_forwards_but_none_is_trusted(
+        client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    # behind nginx with TRUSTED_PROXY_HOPS=0 every citizen would share one rate limit: the log
+    # says so once per process, not once per request
+    web_client._warn_proxy_not_trusted.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="portal.limits"):
+        for n in range(3):
+            await client.get("/c", params={"code": "ABCD-EFGH-JK"},
+                             headers={"x-forwarded-for": f"203.0.113.{n}"})
+    warnings = [record for record in caplog.records if "TRUSTED_PROXY_HOPS" in record.getMessage()]
+    assert len(warnings) == 1

@@ -347,6 +347,14 @@ def _refuse_unsafe_start(settings: Settings) -> bool:
     return bool(problems)
 
 
+SERVER_PROCESS_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor waits for a server process's answer to its health ping before
+it kills and replaces the process. A new process is spawned and imports the whole portal before
+it can answer: 16 s on a busy 2-core machine, where uvicorn's default (5 s) had the supervisor
+kill and respawn every process forever, never serving. A process that exits is still replaced
+at once."""
+
+
 def _serve(settings: Settings, *, with_worker: bool = False, workers: int = 1) -> None:
     """One process, or ``workers`` server processes under uvicorn's supervisor (which restarts
     one that dies): each builds its own app from the environment (``portal.asgi``), and their
@@ -359,7 +367,8 @@ def _serve(settings: Settings, *, with_worker: bool = False, workers: int = 1) -
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir()
         export_to_server_processes("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
-        uvicorn.run("portal.asgi:application", factory=True, workers=workers, **options)
+        uvicorn.run("portal.asgi:application", factory=True, workers=workers,
+                    timeout_worker_healthcheck=SERVER_PROCESS_HEALTHCHECK_SECONDS, **options)
         return
     background = (lambda: runner.in_process_worker(settings)) if with_worker else None
     uvicorn.run(create_app(settings, background=background), **options)

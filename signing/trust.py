@@ -4,8 +4,10 @@ Signing at B-LT and verifying both need a ``ValidationContext``: the trust roots
 revocation must be checked, and where revocation information comes from. ``TrustSettings`` is
 the one frozen, picklable description of that (it crosses into the verification worker
 process); ``validation_context()`` turns it into a fresh context per operation, because a
-context accumulates fetched CRLs/OCSP responses and must not be shared between documents. In
-production the roots come from a configured folder of certificates (``load_trust_roots``).
+context accumulates fetched CRLs/OCSP responses and must not be shared between documents (what
+nothing writes to — the parsed roots and intermediates, the trust manager indexing the roots —
+is built once per process and shared). In production the roots come from a configured folder
+of certificates (``load_trust_roots``).
 
 Revocation sources: in production the CRL and OCSP addresses inside the certificates are
 fetched over HTTP (pyhanko-certvalidator's aiohttp fetchers, which bound the number of
@@ -18,6 +20,7 @@ are answered in-process by ``signing.dev_responder`` from the development PKI, s
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from signing.errors import ConfigurationError
 from signing.fetching import allow_listed, named_hosts
@@ -74,10 +78,7 @@ class TrustSettings:
             raise ConfigurationError("at least one trust root is needed")
 
     def root_certificates(self) -> list[asn1_x509.Certificate]:
-        try:
-            return [asn1_x509.Certificate.load(der) for der in self.trust_roots]
-        except ValueError as exc:
-            raise ConfigurationError("a trust root is not a DER certificate") from exc
+        return list(_anchors(self.trust_roots, self.intermediate_certs).roots)
 
     def validation_context(
         self,
@@ -88,19 +89,18 @@ class TrustSettings:
     ) -> ValidationContext:
         """A fresh context; callers ``await context.aclose()`` when done (network sessions)."""
         fetchers, backend = None, None
-        roots = self.root_certificates()
-        known = [asn1_x509.Certificate.load(der) for der in self.intermediate_certs]
+        anchors = _anchors(self.trust_roots, self.intermediate_certs)
         if self.dev_pki_dir is not None:
             from signing.dev_responder import dev_fetchers
 
             fetchers = dev_fetchers(self.dev_pki_dir)
         elif self.fetch_online:
             backend = AIOHttpFetcherBackend()
-            hosts = named_hosts([*roots, *known]) | {host.lower() for host in self.revocation_hosts}
+            hosts = anchors.hosts | {host.lower() for host in self.revocation_hosts}
             fetchers = allow_listed(backend.get_fetchers(), hosts)
         return ValidationContext(
-            trust_roots=roots,
-            other_certs=[*known, *other_certs],
+            trust_manager=anchors.trust_manager,
+            other_certs=[*anchors.intermediates, *other_certs],
             crls=list(crls),
             ocsps=list(ocsps),
             allow_fetching=fetchers is not None,
@@ -109,6 +109,32 @@ class TrustSettings:
             revocation_mode=str(self.revocation_mode),
             signature_validator=GmSignatureValidator(),
         )
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    """The parsed trust roots and intermediates of one ``TrustSettings``, read-only."""
+
+    roots: tuple[asn1_x509.Certificate, ...]
+    intermediates: tuple[asn1_x509.Certificate, ...]
+    trust_manager: SimpleTrustManager
+    hosts: frozenset[str]
+    """The hosts the roots and intermediates name (``signing.fetching.named_hosts``)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _anchors(trust_roots: tuple[bytes, ...], intermediate_certs: tuple[bytes, ...]) -> _Anchors:
+    """Parsed once per process and shared by every context: parsing the roots, indexing them
+    and hashing their names cost a PAdES verification about 1 ms each time. Sharing is
+    safe because nothing writes to them: a ``SimpleTrustManager`` is complete once built,
+    and what a context learns (fetched CRLs, certificates) goes to its own registry."""
+    try:
+        roots = tuple(asn1_x509.Certificate.load(der) for der in trust_roots)
+    except ValueError as exc:
+        raise ConfigurationError("a trust root is not a DER certificate") from exc
+    intermediates = tuple(asn1_x509.Certificate.load(der) for der in intermediate_certs)
+    return _Anchors(roots, intermediates, SimpleTrustManager.build(trust_roots=roots),
+                    named_hosts([*roots, *intermediates]))
 
 
 def load_trust_roots(folder: Path) -> tuple[bytes, ...]:

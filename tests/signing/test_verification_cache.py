@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 from asn1crypto import crl
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
 
 from signing import (
     DevPki,
@@ -16,6 +18,7 @@ from signing import (
     PadesLevel,
     SignatureSettings,
     SubIndication,
+    TrustSettings,
     VerificationContext,
     sign_pdf,
     verification_cache,
@@ -125,3 +128,18 @@ def test_a_revocation_is_seen_once_the_remembered_validation_is_due(
         assert report.signatures[0].certificate_chain[0].revocation.value == "REVOKED"
     chains = verification_cache.CHAINS
     assert chains.hits == 1 and len(chains) == 0  # the failure was validated again, not kept
+
+
+def test_contexts_share_the_parsed_roots_but_not_what_a_document_brought(
+        trust: TrustSettings, pki: DevPki) -> None:
+    """The roots are parsed and indexed once per process; the certificates one document
+    offers for path building are not offered to the next."""
+    seal = pki.agency_seal("福州市鼓楼区市场监督管理局", "11350102MB0000001X")
+    offered = asn1_x509.Certificate.load(seal.certificate.public_bytes(serialization.Encoding.DER))
+    first = trust.validation_context(other_certs=[offered])
+    second = trust.validation_context()
+    assert first.path_builder.trust_manager is second.path_builder.trust_manager
+    assert first.certificate_registry is not second.certificate_registry
+    assert offered.issuer_serial in {cert.issuer_serial for cert in first.certificate_registry}
+    assert offered.issuer_serial not in {cert.issuer_serial for cert in second.certificate_registry}
+    assert len(trust.root_certificates()) == len(trust.trust_roots)

@@ -12,7 +12,13 @@ framework and no ORM.
 """
 
 from notifications.catalogue import LINK_PATHS, TEMPLATES, Template
-from notifications.channels.base import Channel, DeliveryResult, DeliveryStatus
+from notifications.channels.base import (
+    BatchChannel,
+    Channel,
+    DeliveryResult,
+    DeliveryStatus,
+    Outgoing,
+)
 from notifications.channels.fake import FakeChannel, FakeDelivery
 from notifications.channels.inbox import InboxChannel, InboxNotice, NoticeStore
 from notifications.channels.sms import HttpSmsChannel, SmsGatewayConfig
@@ -42,6 +48,7 @@ from notifications.retry import Outcome, RetryPolicy
 __all__ = [
     "LINK_PATHS",
     "TEMPLATES",
+    "BatchChannel",
     "Channel",
     "ChannelKind",
     "ChannelMisconfigured",
@@ -68,6 +75,7 @@ __all__ = [
     "NoticeStore",
     "NotificationError",
     "Outcome",
+    "Outgoing",
     "PermanentFailure",
     "PersonalDataRejected",
     "RateLimit",

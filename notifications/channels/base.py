@@ -5,6 +5,13 @@ recipient address and the message's dedupe key, tries once, and answers with a r
 It never retries and never raises for a delivery failure (it returns the typed error inside the
 result), so the worker can record the attempt and ask `RetryPolicy` what to do next.
 
+A `BatchChannel` also takes several messages in one call (`send_many`). Only a channel whose
+receiver recognises a repeated reference implements it (the portal's notice store, an SMS
+gateway answering a known reference with the same id, a sandbox keeping one file per key):
+the worker records a batch's results together, so a crash before that record sends the whole
+batch again, which such a receiver absorbs. Where a repeat would reach the person twice
+(SMTP), the worker records each send before it starts the next.
+
 `DeliveryStatus` doubles as the status column of the portal's outbox:
 created → sending → delivered / temporary-failure / permanent-failure.
 """
@@ -12,6 +19,7 @@ created → sending → delivered / temporary-failure / permanent-failure.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -19,7 +27,14 @@ from typing import Protocol, runtime_checkable
 from notifications.errors import DeliveryError, PermanentFailure, TemporaryFailure
 from notifications.messages import Rendered
 
-__all__ = ["Channel", "DeliveryResult", "DeliveryStatus", "message_reference"]
+__all__ = [
+    "BatchChannel",
+    "Channel",
+    "DeliveryResult",
+    "DeliveryStatus",
+    "Outgoing",
+    "message_reference",
+]
 
 
 class DeliveryStatus(StrEnum):
@@ -92,6 +107,29 @@ class Channel(Protocol):
 
     async def send(self, rendered: Rendered, recipient: str, *, dedupe_key: str) -> DeliveryResult:
         """Try once to deliver `rendered` to `recipient`; never raise for delivery failures."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a `send_many` call: what `Channel.send` takes as its arguments."""
+
+    rendered: Rendered
+    recipient: str
+    dedupe_key: str
+
+
+@runtime_checkable
+class BatchChannel(Channel, Protocol):
+    """A channel that delivers several messages per call, for receivers that absorb repeats.
+
+    `send_many` answers one result per item, in order, and never raises for a delivery
+    failure, like `send`. Implement it only when a repeated `dedupe_key` (after a crash
+    between sending and recording) does not reach the person a second time.
+    """
+
+    async def send_many(self, items: Sequence[Outgoing]) -> list[DeliveryResult]:
+        """Try once to deliver each item; one result per item, in order."""
         ...
 
 

@@ -19,6 +19,7 @@ answer as an id that does not exist (8.2.2).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,29 +46,42 @@ class NoticeView:
     """The page the notice is about; None: nowhere else than the notices page."""
 
 
-async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime | None = None) -> str:
-    """Insert the notice unless its dedupe key is already stored; return the notice's id."""
+async def store_notices(db: AsyncSession, batch: Sequence[InboxNotice], *,
+                        now: datetime | None = None) -> list[str]:
+    """Insert each notice unless its dedupe key is already stored; return the notices' ids,
+    in order. One statement of each kind for the whole batch: the worker stores a claim's
+    notices together."""
+    if not batch:
+        return []
     created_at = now or await database_now(db)
-    link = (await db.execute(select(OutboxMessage.link).where(
-        OutboxMessage.dedupe_key == notice.dedupe_key))).scalar_one_or_none()
+    keys = [notice.dedupe_key for notice in batch]
+    links = dict((await db.execute(select(OutboxMessage.dedupe_key, OutboxMessage.link).where(
+        OutboxMessage.dedupe_key.in_(keys)))).all())
     stored = await db.execute(
         insert_ignoring(db, Notice, ["dedupe_key"])
-        .values(
-            party_id=party_from_reference(notice.party),
-            title=notice.title,
-            body=notice.body,
-            template_version=notice.template_version,
-            dedupe_key=notice.dedupe_key,
-            created_at=created_at,
-            link=link,
-        )
-        .returning(Notice.id)
+        .values([{
+            "party_id": party_from_reference(notice.party),
+            "title": notice.title,
+            "body": notice.body,
+            "template_version": notice.template_version,
+            "dedupe_key": notice.dedupe_key,
+            "created_at": created_at,
+            "link": links.get(notice.dedupe_key),
+        } for notice in batch])
+        .returning(Notice.dedupe_key, Notice.id)
     )
-    notice_id = stored.scalar_one_or_none()
-    if notice_id is None:  # stored before: a re-run after an unrecorded attempt
-        earlier = await db.execute(select(Notice.id).where(Notice.dedupe_key == notice.dedupe_key))
-        notice_id = earlier.scalar_one()
-    return f"notice:{notice_id}"
+    ids = dict(stored.all())
+    earlier = [key for key in keys if key not in ids]  # stored before: a re-run after a crash
+    if earlier:
+        ids.update((await db.execute(select(Notice.dedupe_key, Notice.id).where(
+            Notice.dedupe_key.in_(earlier)))).all())
+    return [f"notice:{ids[key]}" for key in keys]
+
+
+async def store_notice(db: AsyncSession, notice: InboxNotice, *, now: datetime | None = None) -> str:
+    """Insert the notice unless its dedupe key is already stored; return the notice's id."""
+    [notice_id] = await store_notices(db, [notice], now=now)
+    return notice_id
 
 
 async def recent_notices(db: AsyncSession, party_id: int, *, limit: int = 20,

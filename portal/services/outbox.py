@@ -14,8 +14,9 @@ Workers use the other three, each in its own short transaction:
   and writes what `notifications.claim` decides for each: rows whose lease ran out are
   reclaimed (their worker died: the lost attempt is recorded), what the rate limits refuse is
   deferred, and the rest is leased to the worker as ``sending``.
-- ``record_result`` appends the attempt and moves the row on as ``RetryPolicy.outcome`` says,
-  but only while the worker still holds the lease; a worker whose lease was taken over records
+- ``record_results`` appends the attempts of a batch and moves each row on as
+  ``RetryPolicy.outcome`` says (one statement of each kind for the batch), but only while the
+  worker still holds the lease; a worker whose lease was taken over records
   nothing (the new holder already recorded the lost attempt) and its send is the duplicate
   that at-least-once delivery allows.
 - ``release`` hands back leased rows a stopping worker did not get to.
@@ -27,7 +28,7 @@ import functools
 import logging
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -301,39 +302,70 @@ async def claim_batch(
     return Batch(tuple(claimed), deferred, len(lost), gave_up)
 
 
-async def record_result(
+@dataclass(frozen=True)
+class Tried:
+    """One finished try of a claimed message: what the channel answered, and when."""
+
+    message: ClaimedMessage
+    result: DeliveryResult
+    started_at: datetime
+    finished_at: datetime
+
+
+async def record_results(
     db: AsyncSession,
-    message: ClaimedMessage,
-    result: DeliveryResult,
+    tries: Sequence[Tried],
     *,
     worker_id: str,
-    started_at: datetime,
-    finished_at: datetime,
     policy: RetryPolicy,
     rng: random.Random,
-) -> Outcome | None:
-    """Append the attempt and apply its outcome; None if the lease was no longer ours."""
-    outcome = policy.outcome(message.attempt_no, result, finished_at, rng)
-    finished = outcome.status in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE)
-    moved = await db.execute(_RECORD, {
-        "row_id": message.id, "holder": worker_id, "before": message.attempt_no - 1,
-        "new_status": outcome.status.value, "new_attempts": message.attempt_no,
-        "due": None if finished else outcome.retry_at,
-        "error": "attempts_exhausted" if outcome.gave_up else result.reason,
-        "delivered": finished_at if outcome.status is DeliveryStatus.DELIVERED else None,
-    })
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning("lease lost before the result was recorded", extra={
-            "job": "notifications", "object": f"outbox:{message.id}",
-            "attempt": message.attempt_no, "code": result.status.value})
-        return None
-    await db.execute(insert(_ATTEMPTS), {
-        "message_id": message.id, "attempt_no": message.attempt_no, "party_id": message.party_id,
-        "channel": message.channel.value, "worker_id": worker_id, "started_at": started_at,
-        "finished_at": finished_at, "status": result.status.value, "reason": result.reason,
-        "detail": result.detail[:200] or None, "provider_message_id": result.provider_message_id,
-    })
-    return outcome
+) -> list[Outcome | None]:
+    """Append the attempts and apply their outcomes, one statement of each kind for the batch;
+    an outcome is None where the lease was no longer ours."""
+    if not tries:
+        return []
+    outcomes = [policy.outcome(done.message.attempt_no, done.result, done.finished_at, rng)
+                for done in tries]
+    # Lock the rows still leased to us: a reclaim (SKIP LOCKED) cannot take one while we write.
+    held = dict((await db.execute(
+        select(_MESSAGES.c.id, _MESSAGES.c.attempts)
+        .where(_MESSAGES.c.id.in_(sorted({done.message.id for done in tries})),
+               _MESSAGES.c.locked_by == worker_id)
+        .with_for_update()
+    )).all())
+    moves: list[dict[str, object]] = []
+    rows: list[dict[str, object]] = []
+    answered: list[Outcome | None] = []
+    for done, outcome in zip(tries, outcomes, strict=True):
+        message, result = done.message, done.result
+        if held.get(message.id) != message.attempt_no - 1:  # reclaimed: the new holder recorded it
+            log.warning("lease lost before the result was recorded", extra={
+                "job": "notifications", "object": f"outbox:{message.id}",
+                "attempt": message.attempt_no, "code": result.status.value})
+            answered.append(None)
+            continue
+        finished = outcome.status in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE)
+        moves.append({
+            "row_id": message.id, "holder": worker_id, "before": message.attempt_no - 1,
+            "new_status": outcome.status.value, "new_attempts": message.attempt_no,
+            "due": None if finished else outcome.retry_at,
+            "error": "attempts_exhausted" if outcome.gave_up else result.reason,
+            "delivered": (done.finished_at if outcome.status is DeliveryStatus.DELIVERED
+                          else None),
+        })
+        rows.append({
+            "message_id": message.id, "attempt_no": message.attempt_no,
+            "party_id": message.party_id, "channel": message.channel.value,
+            "worker_id": worker_id, "started_at": done.started_at,
+            "finished_at": done.finished_at, "status": result.status.value,
+            "reason": result.reason, "detail": result.detail[:200] or None,
+            "provider_message_id": result.provider_message_id,
+        })
+        answered.append(outcome)
+    if moves:
+        await db.execute(_RECORD, moves)
+        await db.execute(insert(_ATTEMPTS), rows)
+    return answered
 
 
 async def release(

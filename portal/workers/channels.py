@@ -17,7 +17,7 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from notifications import (
     InboxChannel,
     InboxNotice,
     NoticeStore,
+    Outgoing,
     RecipientRejected,
     Rendered,
     SandboxSmsGateway,
@@ -52,7 +53,8 @@ SMS_SANDBOX_FILE = "sms-sandbox.jsonl"
 
 
 class MailSandboxChannel:
-    """Writes each e-mail to a file instead of sending it; one file per dedupe key."""
+    """Writes each e-mail to a file instead of sending it; one file per dedupe key, so an
+    e-mail written again after a crash replaces its copy (a `BatchChannel`)."""
 
     def __init__(self, directory: Path, from_address: str) -> None:
         self.directory = directory
@@ -62,26 +64,42 @@ class MailSandboxChannel:
         )
 
     async def send(self, rendered: Rendered, recipient: str, *, dedupe_key: str) -> DeliveryResult:
-        try:
-            message = self._composer.compose(rendered, recipient, dedupe_key=dedupe_key)
-        except (ValueError, IndexError):
-            return DeliveryResult.failed(RecipientRejected("recipient is not a usable address"))
-        path = self.directory / f"{message_reference(dedupe_key)}.eml"
-        await asyncio.to_thread(_write_atomically, path, message.as_bytes())
-        return DeliveryResult.delivered(message["Message-ID"], "written to the mail sandbox")
+        [result] = await self.send_many([Outgoing(rendered, recipient, dedupe_key)])
+        return result
+
+    async def send_many(self, items: Sequence[Outgoing]) -> list[DeliveryResult]:
+        """Compose every e-mail, then write them all in one trip to a thread."""
+        results: list[DeliveryResult] = []
+        files: list[tuple[str, bytes]] = []
+        for item in items:
+            try:
+                message = self._composer.compose(item.rendered, item.recipient,
+                                                 dedupe_key=item.dedupe_key)
+            except (ValueError, IndexError):
+                results.append(DeliveryResult.failed(
+                    RecipientRejected("recipient is not a usable address")))
+                continue
+            files.append((f"{message_reference(item.dedupe_key)}.eml", message.as_bytes()))
+            results.append(DeliveryResult.delivered(message["Message-ID"],
+                                                    "written to the mail sandbox"))
+        if files:
+            await asyncio.to_thread(_write_atomically, self.directory, files)
+        return results
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_bytes(content)
-    os.replace(partial, path)
+def _write_atomically(directory: Path, files: Sequence[tuple[str, bytes]]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in files:
+        path = directory / name
+        partial = path.with_suffix(".part")
+        partial.write_bytes(content)
+        os.replace(partial, path)
 
 
 def _notice_store(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> NoticeStore:
-    async def store(notice: InboxNotice) -> str:
+    async def store(batch: Sequence[InboxNotice]) -> list[str]:
         async with transaction(sessions) as db:
-            return await notices.store_notice(db, notice, now=clock())
+            return await notices.store_notices(db, batch, now=clock())
 
     return store
 

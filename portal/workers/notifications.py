@@ -1,25 +1,31 @@
-"""The notification worker: claim a batch, send each message, record each attempt.
+"""The notification worker: claim a batch, send it, record the attempts.
 
-One loop iteration is three kinds of transaction, none of them open while a channel is
-talking to the outside world:
+One loop iteration is a few short transactions, none of them open while a channel is talking
+to the outside world:
 
 1. claim: lease up to ``batch_size`` due messages (``portal.services.outbox.claim_batch``) and
    commit, so other workers skip them;
-2. send each message with its channel, outside any transaction;
-3. record: right after each send, append the attempt and move the message on
-   (``RetryPolicy.outcome``: delivered, retry later with back-off and jitter, or permanent
-   failure) and commit.
+2. send, outside any transaction, in claim order. A message for a ``BatchChannel`` (whose
+   receiver recognises a repeat: the notice store, the SMS gateway, the mail sandbox) waits
+   with the others of its channel and they go in one ``send_many`` call. A message for any
+   other channel (SMTP: a repeat reaches the person twice) is sent alone, after what waited;
+3. record: the results of everything sent so far, in one transaction of multi-row statements
+   (``outbox.record_results``: the attempts appended, each message moved on as
+   ``RetryPolicy.outcome`` says: delivered, retry later with back-off and jitter, or
+   permanent failure). This happens before each lone send's successor and at the end of
+   the batch.
 
-Delivery is therefore at-least-once: if the process dies between 2 and 3, the message it was
-sending has no recorded result; its lease runs out, another worker reclaims it and sends it
-again. Recording per message keeps that to the one message in flight per worker loop (the
-rest of a dead worker's batch is reclaimed unsent). Receivers can tell the copy: e-mails carry
-the same Message-ID, the SMS gateway gets the same reference, and in-portal notices are stored
-idempotently on the dedupe key.
+Delivery is therefore at-least-once: if the process dies between 2 and 3, what it sent since
+its last record has no recorded result; the lease runs out, another worker reclaims it and
+sends it again. For a lone (SMTP) send that is only the one message in flight, as each is
+recorded before the next starts (the rest of a dead worker's batch is reclaimed unsent);
+batched messages go again to receivers that know them: e-mails carry the same Message-ID,
+the SMS gateway gets the same reference, in-portal notices are stored idempotently on the
+dedupe key.
 
 A message is only sent while its lease has at least ``send_timeout`` left, so a slow batch
 never overlaps a reclaim; what is left is released. ``stop`` (SIGTERM) is honoured between
-messages: the one being sent is finished and recorded, the rest released.
+sends: what is being sent is finished and recorded, the rest released.
 
 Time comes from ``clock`` and randomness from ``rng``, so tests drive back-off without sleeping.
 """
@@ -33,20 +39,23 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications import (
+    BatchChannel,
     Channel,
     ChannelKind,
     ChannelMisconfigured,
     ChannelUnavailable,
     DeliveryResult,
     MessageRejected,
+    Outgoing,
     RateLimits,
     Renderer,
     RetryPolicy,
@@ -54,7 +63,7 @@ from notifications import (
 )
 from portal.database import transaction, utcnow
 from portal.services import outbox
-from portal.services.outbox import Batch, ClaimedMessage
+from portal.services.outbox import Batch, ClaimedMessage, Tried
 
 log = logging.getLogger("portal.workers.notifications")
 
@@ -122,20 +131,33 @@ class NotificationWorker:
             # Some worker died or stalled past its lease: worth an operator's look.
             log.warning("expired leases reclaimed", extra={"job": "notifications",
                                                           "count": batch.reclaimed})
-        pending = list(batch.claimed)
-        while pending:
-            message = pending[0]
-            if stop is not None and stop.is_set():
-                break
-            if self.clock() + options.send_timeout >= message.lease_until:
-                break
-            pending.pop(0)
-            await self._attempt(message)
-        if pending:
+        unsent = await self._work_through(batch.claimed, stop)
+        if unsent:
             async with transaction(self.sessions) as db:
-                await outbox.release(db, (m.id for m in pending), worker_id=self.worker_id,
+                await outbox.release(db, (m.id for m in unsent), worker_id=self.worker_id,
                                      now=self.clock())
         return batch
+
+    async def _work_through(self, claimed: Sequence[ClaimedMessage],
+                            stop: asyncio.Event | None) -> list[ClaimedMessage]:
+        """Send and record the claimed messages in order, gathering those of batch channels;
+        return what is left unsent (a stop, or a lease too short to start a send)."""
+        waiting: dict[ChannelKind, list[ClaimedMessage]] = {}
+        for n, message in enumerate(claimed):
+            if isinstance(self.channels.get(message.channel), BatchChannel):
+                waiting.setdefault(message.channel, []).append(message)
+                continue
+            # What waited goes first: recorded with this send, before the next one starts.
+            unsent = await self._send_and_record([*waiting.values(), [message]], stop)
+            waiting.clear()
+            if unsent:
+                return [*unsent, *claimed[n + 1:]]
+        return await self._send_and_record(list(waiting.values()), stop)
+
+    def _must_not_send(self, message: ClaimedMessage, stop: asyncio.Event | None) -> bool:
+        """Stopping, or the lease would end before a send started now must have finished."""
+        return ((stop is not None and stop.is_set())
+                or self.clock() + self.options.send_timeout >= message.lease_until)
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Work until nothing is due now; return how many messages were attempted."""
@@ -163,41 +185,76 @@ class NotificationWorker:
         log.info("notification worker stopped", extra={"job": "notifications",
                                                        "object": self.worker_id})
 
-    async def _attempt(self, message: ClaimedMessage) -> None:
-        started_at = self.clock()
-        result = await self._send(message)
-        finished_at = self.clock()
-        async with transaction(self.sessions) as db:
-            outcome = await outbox.record_result(
-                db, message, result, worker_id=self.worker_id, started_at=started_at,
-                finished_at=finished_at, policy=self.options.policy, rng=self.rng,
-            )
-        if result.error is not None:
-            log.warning("notification attempt failed", extra={
-                "job": "notifications", "object": f"outbox:{message.id}",
-                "attempt": message.attempt_no, "code": result.reason,
-                "reason": outcome.status.value if outcome else "lease_lost"})
+    async def _send_and_record(self, groups: Sequence[Sequence[ClaimedMessage]],
+                               stop: asyncio.Event | None) -> list[ClaimedMessage]:
+        """Send each group (one channel's messages) in turn, then record every result at once;
+        return the groups not started (stopping, or a lease too short)."""
+        tries: list[Tried] = []
+        unsent: list[ClaimedMessage] = []
+        for n, group in enumerate(groups):
+            if self._must_not_send(group[0], stop):  # one claim: one lease for the group
+                unsent = list(chain.from_iterable(groups[n:]))
+                break
+            started_at = self.clock()
+            results = await self._deliver(self.channels.get(group[0].channel), group)
+            finished_at = self.clock()
+            tries += [Tried(message, result, started_at, finished_at)
+                      for message, result in zip(group, results, strict=True)]
+        if tries:
+            await self._record(tries)
+        return unsent
 
-    async def _send(self, message: ClaimedMessage) -> DeliveryResult:
-        """One try on the message's channel; every failure becomes a result, never a raise."""
-        channel = self.channels.get(message.channel)
+    async def _record(self, tries: Sequence[Tried]) -> None:
+        async with transaction(self.sessions) as db:
+            outcomes = await outbox.record_results(db, tries, worker_id=self.worker_id,
+                                                   policy=self.options.policy, rng=self.rng)
+        for done, outcome in zip(tries, outcomes, strict=True):
+            if done.result.error is not None:
+                log.warning("notification attempt failed", extra={
+                    "job": "notifications", "object": f"outbox:{done.message.id}",
+                    "attempt": done.message.attempt_no, "code": done.result.reason,
+                    "reason": outcome.status.value if outcome else "lease_lost"})
+
+    async def _deliver(self, channel: Channel | None,
+                       group: Sequence[ClaimedMessage]) -> list[DeliveryResult]:
+        """One try for each message of one channel's group: one ``send_many`` call on a batch
+        channel, else one ``send`` (the group is one message). Every failure becomes a
+        result, never a raise."""
         if channel is None:
-            return DeliveryResult.failed(ChannelMisconfigured(f"no {message.channel} channel"))
-        try:
-            rendered = self.renderer.render(message.message(), version=message.template_version)
-        except TemplateError as exc:
-            # The row was rendered when it was written; only a removed template gets here.
-            return DeliveryResult.failed(MessageRejected(f"cannot render: {type(exc).__name__}"))
+            return [DeliveryResult.failed(ChannelMisconfigured(f"no {group[0].channel} channel"))
+                    ] * len(group)
+        results: list[DeliveryResult | None] = []
+        items: list[Outgoing] = []
+        for message in group:
+            try:
+                rendered = self.renderer.render(message.message(),
+                                                version=message.template_version)
+            except TemplateError as exc:
+                # The row was rendered when it was written; only a removed template gets here.
+                results.append(DeliveryResult.failed(
+                    MessageRejected(f"cannot render: {type(exc).__name__}")))
+                continue
+            results.append(None)
+            items.append(Outgoing(rendered, message.recipient, message.dedupe_key))
+        sent = iter(await self._send(channel, items, group) if items else [])
+        return [result or next(sent) for result in results]
+
+    async def _send(self, channel: Channel, items: Sequence[Outgoing],
+                    group: Sequence[ClaimedMessage]) -> list[DeliveryResult]:
         try:
             async with asyncio.timeout(self.options.send_timeout.total_seconds()):
-                return await channel.send(rendered, message.recipient,
-                                          dedupe_key=message.dedupe_key)
+                if isinstance(channel, BatchChannel):
+                    return await channel.send_many(items)
+                return [await channel.send(item.rendered, item.recipient,
+                                           dedupe_key=item.dedupe_key) for item in items]
         except TimeoutError:
-            return DeliveryResult.failed(ChannelUnavailable("send timed out"))
+            failure = DeliveryResult.failed(ChannelUnavailable("send timed out"))
         except Exception as exc:
             # A channel's bug or the notice store's database: retried like an outage. Only the
             # type is kept; an exception's text may quote the recipient.
             log.error("notification channel raised", extra={
-                "job": "notifications", "object": f"outbox:{message.id}",
-                "reason": type(exc).__name__})
-            return DeliveryResult.failed(ChannelUnavailable(f"channel raised {type(exc).__name__}"))
+                "job": "notifications", "object": f"outbox:{group[0].id}",
+                "count": len(items), "reason": type(exc).__name__})
+            failure = DeliveryResult.failed(
+                ChannelUnavailable(f"channel raised {type(exc).__name__}"))
+        return [failure] * len(items)

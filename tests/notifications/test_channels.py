@@ -9,6 +9,7 @@ a worker runs in the background (no sleeping); every channel satisfies the `Chan
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
@@ -86,9 +87,9 @@ def test_message_reference_is_stable_and_opaque() -> None:
 async def test_inbox_notice_goes_to_the_portal_store(renderer: Renderer) -> None:
     stored: list[InboxNotice] = []
 
-    async def store(notice: InboxNotice) -> str:
-        stored.append(notice)
-        return f"notice-{len(stored)}"
+    async def store(batch: Sequence[InboxNotice]) -> list[str]:
+        stored.extend(batch)
+        return [f"notice-{len(stored)}"]
 
     message = sample_message(
         renderer, Kind.PAYMENT_CONFIRMED, ChannelKind.INBOX, recipient="party-17"
@@ -141,8 +142,8 @@ async def test_fake_fails_with_the_error_it_is_given(renderer: Renderer) -> None
 
 
 async def test_every_channel_satisfies_the_protocol() -> None:
-    async def store(notice: InboxNotice) -> str:
-        return "1"
+    async def store(batch: Sequence[InboxNotice]) -> list[str]:
+        return ["1"] * len(batch)
 
     async with sandbox_channel(SandboxSmsGateway(api_key="k")) as sms:
         channels = [

@@ -24,6 +24,7 @@ from notifications import (
     DeliveryStatus,
     HttpSmsChannel,
     MessageRejected,
+    Outgoing,
     RecipientRejected,
     Rendered,
     SandboxSmsGateway,
@@ -142,6 +143,22 @@ async def test_sandbox_records_to_a_json_lines_file(tmp_path: Path) -> None:
     assert [line["to"] for line in lines] == ["13800138000", "+8613900139000"]
     assert lines[0]["id"] == first.provider_message_id
     assert lines[0]["text"] == TEXT.body and lines[0]["signature"] == "行政执法平台"
+
+
+async def test_a_batch_sent_again_reaches_each_handset_once() -> None:
+    """What lets the worker record a batch after sending all of it: after a crash the batch
+    goes again, and the gateway answers each repeat with the id it gave the first time."""
+    gateway = SandboxSmsGateway(api_key="key")
+    batch = [Outgoing(TEXT, "13800138000", "a"), Outgoing(TEXT, "not-a-number", "b"),
+             Outgoing(TEXT, "13900139000", "c")]
+    async with sandbox_channel(gateway) as channel:
+        first = await channel.send_many(batch)
+        again = await channel.send_many(batch)
+    assert [result.status for result in first] == [
+        DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE, DeliveryStatus.DELIVERED]
+    assert isinstance(first[1].error, RecipientRejected)
+    assert [r.provider_message_id for r in again] == [r.provider_message_id for r in first]
+    assert [sms.to for sms in gateway.sent] == ["13800138000", "13900139000"]
 
 
 async def test_sandbox_answers_only_its_contract() -> None:

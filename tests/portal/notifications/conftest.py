@@ -10,9 +10,8 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, text
 
@@ -21,6 +20,7 @@ from notifications import (
     ChannelKind,
     DeliveryResult,
     InboxChannel,
+    InboxNotice,
     Kind,
     RateLimits,
     Rendered,
@@ -104,9 +104,9 @@ async def enqueue(database: Database, party_id: int, event_id: str, *,
 
 
 def inbox_channel(database: Database, clock: Clock) -> InboxChannel:
-    async def store(notice: Any) -> str:
+    async def store(batch: Sequence[InboxNotice]) -> list[str]:
         async with transaction(database.sessions) as db:
-            return await notices.store_notice(db, notice, now=clock())
+            return await notices.store_notices(db, batch, now=clock())
 
     return InboxChannel(store)
 

@@ -181,9 +181,9 @@ async def test_a_dead_workers_lease_is_reclaimed_after_it_expires(database: Data
     # Worker A was only slow, not dead: its late result finds the lease gone and changes nothing.
     late = next(m for m in batch.claimed if m.channel is ChannelKind.EMAIL)
     async with transaction(database.sessions) as db:
-        assert await outbox.record_result(
-            db, late, DeliveryResult.delivered("late"), worker_id="worker-a", started_at=T0,
-            finished_at=clock(), policy=RetryPolicy(), rng=worker_b.rng) is None
+        assert await outbox.record_results(
+            db, [outbox.Tried(late, DeliveryResult.delivered("late"), T0, clock())],
+            worker_id="worker-a", policy=RetryPolicy(), rng=worker_b.rng) == [None]
     assert len(await attempts(database, row.id)) == 2
 
 

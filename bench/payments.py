@@ -45,7 +45,7 @@ from portal.settings import Settings, load_settings  # noqa: E402
 from portal.workers import payments as payment_jobs  # noqa: E402
 from tests.conftest import Database  # noqa: E402
 from tests.portal.eservice.factories import world  # noqa: E402
-from tests.portal.payments.factories import ZHANGSAN, notice_body, signed  # noqa: E402
+from tests.portal.web.pages.payment_factories import ZHANGSAN, notice_body, signed  # noqa: E402
 
 BARE_APP = """
 from starlette.applications import Starlette

@@ -7,7 +7,7 @@ unread count.
 
 Compression is Starlette's own ``GZipMiddleware`` rather than brotli-asgi: it is maintained
 with the framework the portal is built on, needs no C extension, and gzip already brings each
-page with its CSS and JavaScript under the 30 kB budget (``tests/portal/web/test_page_weight.py``);
+page with its CSS and JavaScript under the 30 kB budget (``tests/portal/web/pages/test_page_weight.py``);
 brotli would save a few more kB at the cost of a third-party wrapper released rarely. Files
 that are compressed already (PDF, images, ZIP) are not compressed again. Pages carry the CSRF
 token, so it is masked afresh in every response (``csrf``): a compressed page that also

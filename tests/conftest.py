@@ -1,5 +1,18 @@
 """Test fixtures shared by the whole suite: both databases, an app per test, an HTTP client.
 
+Where a test goes: ``tests/<package path>/`` is the twin of the package whose code the test
+drives, the outermost layer it goes through deciding: over HTTP, the route modules'
+``tests/portal/web/pages/`` (server-rendered pages) or ``tests/portal/web/api/`` (the agency
+API), and ``tests/portal/web/`` for what every route gets (headers, sessions, the login's
+relying party, the authorisation matrix); a job in ``tests/portal/workers/``; a service with a
+database in ``tests/portal/services/``; plain functions in their package's twin
+(``tests/portal/cases/``, ``tests/portal/publicity/`` ...), a root module's in
+``tests/portal/test_<module>.py``. ``tests/browser`` and ``tests/cluster`` are suites by kind:
+each drives the whole portal (chromium; several processes) with fixtures of its own.
+Helpers (factories, flows) sit beside the tests that use them most; a fixture lives in the
+conftest of the nearest directory shared by its users. ``tests/test_architecture.py`` fails on a
+test directory that is no package's twin.
+
 Every database test runs against SQLite and PostgreSQL (``database`` is parametrised). Each
 backend gets its own database for the test session, built by running the Alembic migrations;
 each test is isolated by emptying every table afterwards (tests that commit from many

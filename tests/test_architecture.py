@@ -1,8 +1,8 @@
 """The import rules of README "Layout", executable: ``lint-imports`` (contracts in
 pyproject.toml, run by ``make lint``) keeps the real tree to them, and these tests show that a
 deliberately wrong import breaks the contract that forbids it; only ``portal/settings.py``
-reads the environment; no production code relies on ``assert``; and nothing cites the issue
-tracker by number.
+reads the environment; no production code relies on ``assert``; nothing cites the issue
+tracker by number; and ``tests/`` mirrors the packages (the rule is in tests/conftest.py).
 
 The wrong imports are made in a copy of the packages under ``tmp_path``, which the copy's
 ``lint-imports`` sees first on ``PYTHONPATH``; the working tree is never touched.
@@ -152,7 +152,7 @@ def _test_modules_imported(source: str) -> list[str]:
 
 
 @pytest.mark.parametrize("source", [
-    "from tests.portal.api.test_cases_api import NEW_CASE",
+    "from tests.portal.web.api.test_cases_api import NEW_CASE",
     "from tests.portal.web import test_case_pages",
     "import tests.portal.test_legal_calendar",
 ])
@@ -165,3 +165,41 @@ def test_no_test_module_imports_another() -> None:
                  for path in sorted((ROOT / "tests").rglob("*.py"))
                  for name in _test_modules_imported(path.read_text())]
     assert not offenders, f"imports of test modules: {offenders}"
+
+
+# Suites by kind: each drives the whole portal (chromium; several processes and servers) with
+# fixtures of its own, so its tests cut across every package instead of mirroring one.
+SUITES_BY_KIND = ("browser", "cluster")
+
+
+def _unmirrored_test_dirs(tests: Path, root: Path) -> list[str]:
+    """Directories under ``tests`` that hold Python files but are no package's twin: the
+    package ``root/<same path>`` does not exist. Directories of data only (a corpus, a script
+    in another language) are not test packages and are not asked to mirror anything."""
+    return [str(folder.relative_to(tests))
+            for folder in sorted(tests.rglob("*"))
+            if folder.is_dir() and folder.name != "__pycache__" and any(folder.glob("*.py"))
+            and folder.relative_to(tests).parts[0] not in SUITES_BY_KIND
+            and not (root / folder.relative_to(tests) / "__init__.py").is_file()]
+
+
+def test_every_test_directory_mirrors_a_package() -> None:
+    unmirrored = _unmirrored_test_dirs(ROOT / "tests", ROOT)
+    assert not unmirrored, f"test directories without a package of that path: {unmirrored}"
+
+
+@pytest.mark.parametrize("folder", [
+    "portal/rights",            # an area, not a package: its tests go where its code is
+    "portal/web/pages/login",   # deeper than the package tree
+    "portal/legal_calendar",    # a module, whose tests are tests/portal/test_legal_calendar.py
+    "webapp",                   # no such top-level package
+])
+def test_a_misplaced_test_directory_is_found(folder: str, tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    for kept in ("portal/web/pages", "browser/anything", "portal/web/oidc_provider", folder):
+        (tests / kept).mkdir(parents=True, exist_ok=True)
+    (tests / "portal/web/pages/test_home.py").touch()
+    (tests / "browser/anything/test_journey.py").touch()
+    (tests / "portal/web/oidc_provider/server.mjs").touch()
+    (tests / folder / "test_misplaced.py").touch()
+    assert _unmirrored_test_dirs(tests, ROOT) == [folder]

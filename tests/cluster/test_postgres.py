@@ -27,8 +27,8 @@ from portal.models import Case
 from portal.services import agencies
 from portal.settings import Settings, load_settings
 from tests.cluster.postgres import PgServer, new_server, new_standby, start_pgbouncer
-from tests.portal.api.factories import NEW_CASE
 from tests.portal.publicity.factories import body as publication
+from tests.portal.web.api.factories import NEW_CASE
 
 pytestmark = pytest.mark.cluster
 ROOT_DIR = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ size and count limits (SECURITY.md "Uploads and PDFs", ASVS v5.0.0-5.1.1, 5.2.2,
 
 PDFs are opened here by the function the verification workers run
 (``signing.structure.attachment_problem``), called in this process; that the portal runs it in
-the workers is ``tests/portal/rights/test_untrusted_attachments.py``'s."""
+the workers is ``tests/portal/web/pages/test_untrusted_attachments.py``'s."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from portal.attachments import (
     MediaType,
     sniff,
 )
-from tests.portal.rights.factories import attached, jpeg, pdf, png
+from tests.portal.cases.factories import attached, jpeg, pdf, png
 from tests.signing.hostile import long_last_line, many_revisions
 
 

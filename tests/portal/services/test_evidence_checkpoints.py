@@ -29,7 +29,13 @@ from portal.settings import Settings
 from portal.workers import evidence as evidence_worker
 from tests.conftest import Database, run_cli
 from tests.portal.eservice.factories import deliver, sign_consent, world
-from tests.portal.payments.factories import fine_world, notice_body, place_order, post_callback, signed
+from tests.portal.web.pages.payment_factories import (
+    fine_world,
+    notice_body,
+    place_order,
+    post_callback,
+    signed,
+)
 
 
 async def append(database: Database, chain: str, count: int) -> None:

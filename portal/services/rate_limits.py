@@ -13,10 +13,10 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.database import dialect_insert, utcnow
+from portal.database import dialect_insert, lazy_commit, utcnow
 from portal.models.limits import RateLimitWindow
 
 
@@ -44,13 +44,12 @@ def _window_start(now: datetime, seconds: int) -> datetime:
 
 
 async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None = None) -> Decision:
-    """Count one request, in a transaction that writes nothing else (``web.client``): on
-    PostgreSQL that transaction's commit does not wait for the WAL flush, the slowest part of a
-    public lookup on a plain disk; a crash can forget the last fraction of a second of counts,
-    which only lets a client a few more requests."""
+    """Count one request, in a transaction that writes nothing else (``web.client``): that
+    transaction's commit does not wait for the disk (``database.lazy_commit``), the slowest
+    part of a public lookup on a plain disk; a crash can forget the last fraction of a second
+    of counts, which only lets a client a few more requests."""
     now = now or utcnow()
-    if db.get_bind().dialect.name == "postgresql":
-        await db.execute(text("SET LOCAL synchronous_commit = off"))
+    await lazy_commit(db)
     start = _window_start(now, limit.window_seconds)
     key = f"{limit.bucket}:{client}"
     upsert = dialect_insert(db, RateLimitWindow).values(key=key, window_start=start, count=1)

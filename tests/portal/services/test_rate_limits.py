@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from portal.database import transaction
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.database import create_engine, session_factory, transaction
 from portal.services import rate_limits
 from tests.conftest import Database
 
@@ -38,3 +41,27 @@ def test_client_key_hides_the_address() -> None:
     key = rate_limits.client_key("s" * 40, "203.0.113.7")
     assert "203" not in key and len(key) == 32
     assert key != rate_limits.client_key("t" * 40, "203.0.113.7")
+
+
+async def _durability(db: AsyncSession) -> str:
+    """Whether this transaction's commit waits for the disk: PostgreSQL's
+    ``synchronous_commit``, SQLite's ``synchronous`` (1 NORMAL, 2 FULL)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return str((await db.execute(text("SHOW synchronous_commit"))).scalar_one())
+    return {1: "off", 2: "on"}[(await db.execute(text("PRAGMA synchronous"))).scalar_one()]
+
+
+async def test_a_count_does_not_wait_for_the_disk_but_the_next_transaction_does(
+        database: Database) -> None:
+    """The count is not worth an fsync; whatever the same pooled connection writes next
+    (a legal act) is durable again."""
+    engine = create_engine(database.url, pool_size=1, max_overflow=0)  # one connection, reused
+    sessions = session_factory(engine)
+    try:
+        async with transaction(sessions) as db:
+            await rate_limits.hit(db, LIMIT, "client-a", datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+            assert await _durability(db) == "off"
+        async with transaction(sessions) as db:
+            assert await _durability(db) == "on"
+    finally:
+        await engine.dispose()

@@ -16,8 +16,11 @@ CALLBACKS fines with one payment order each, starts a real ``portal serve`` proc
 * fiscal e-receipts issued per second by the payment worker (number under the counter lock,
   PDF rendering with the QR code and embedded JSON, PAdES B-LT sealing with the development
   PKI's in-process TSA, and, as ``RECEIPT_FORMATS`` says (by default in development), the OFD
-  sealed per GB/T 38540; storage, the ``receipt_issued`` event), one worker loop and four
-  side by side, for RECEIPTS receipts each.
+  sealed per GB/T 38540; storage, the ``receipt_issued`` event), RECEIPTS receipts for each
+  figure: made in the worker's own process by one loop (``RECEIPT_PROCESSES=0``), then in a
+  pool of one rendering process and of two (``workers.receipt_documents``, one loop per
+  process), and the ratio of two processes to one. The receipts need 3 × RECEIPTS + 4
+  payments: CALLBACKS must be at least that.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import asyncio  # noqa: E402
+import os  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
@@ -43,6 +47,7 @@ from portal.notary import Notary  # noqa: E402
 from portal.services import fine_views, fines, payment_orders  # noqa: E402
 from portal.settings import Settings, load_settings  # noqa: E402
 from portal.workers import payments as payment_jobs  # noqa: E402
+from portal.workers.receipt_documents import ReceiptPool  # noqa: E402
 from tests.conftest import Database  # noqa: E402
 from tests.portal.eservice.factories import world  # noqa: E402
 from tests.portal.web.pages.payment_factories import ZHANGSAN, notice_body, signed  # noqa: E402
@@ -140,20 +145,42 @@ FORMAT_SEALS = {"pdf": "PDF (PAdES B-LT)", "ofd": "OFD (GB/T 38540)"}
 
 async def print_receipt_rates(settings: Settings, database: Database, data_dir: Path, receipt_count: int
                               ) -> None:
-    """Receipts issued per second by one worker loop and by four side by side."""
+    """Receipts issued per second made in the worker's own process (one loop), then in a pool
+    of one rendering process and of two (one loop each), and the ratio of two to one."""
     notary = Notary.from_settings(settings)
+    blobs = open_blob_store(settings.blobs, database.engine)
     try:
         await notary.start()
-        deps = payment_jobs.deps_for(settings, database.sessions, notary,
-                                     open_blob_store(settings.blobs, database.engine))
+        deps = payment_jobs.deps_for(settings, database.sessions, notary, blobs)
         await payment_jobs.JOBS.run_due(deps, limit=1)  # warm-up: font, PKI, TSA
-        for loops in (1, 4):
-            issued, seconds = await receipts_per_second(deps, loops, receipt_count)
-            print(f"receipts issued, {loops} loop{'s' if loops > 1 else ' '}: {issued / seconds:8.2f} /s  "
-                  f"({issued} receipts: number, render, seal "
-                  f"{' and '.join(FORMAT_SEALS[name] for name in deps.formats)}, store)")
+        what = " and ".join(FORMAT_SEALS[name] for name in deps.formats)
+        print(f"receipts: number, render, seal {what}, store; {receipt_count} per figure")
+        rates = {0: await receipt_rate(deps, 1, receipt_count, "in the worker's process")}
+        for processes in (1, 2):
+            pool = ReceiptPool(settings, processes)
+            try:
+                pooled = payment_jobs.deps_for(settings, database.sessions, notary, blobs, pool)
+                await receipts_per_second(pooled, processes, 2 * processes)  # warm-up: start, PKI, font
+                label = f"in {processes} process{'es' if processes > 1 else ''}"
+                rates[processes] = await receipt_rate(pooled, processes, receipt_count, label)
+            finally:
+                await asyncio.to_thread(pool.close)
+        print(f"ratio 2 processes / 1 process:  {rates[2] / rates[1]:8.2f}")
+        print(f"ratio 2 processes / in-process: {rates[2] / rates[0]:8.2f}  ({os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f})")
     finally:
         await notary.aclose()
+        await blobs.aclose()
+
+
+async def receipt_rate(deps: payment_jobs.PaymentDeps, loops: int, limit: int, label: str) -> float:
+    """Print and return the receipts per second of ``loops`` worker loops on ``deps``."""
+    issued, seconds = await receipts_per_second(deps, loops, limit)
+    if issued < limit:
+        raise RuntimeError(f"only {issued} payments were left to issue receipts for: pass more CALLBACKS")
+    rate = issued / seconds
+    print(f"receipts issued {label + ':':24} {rate:8.2f} /s  ({1000 / rate:6.0f} ms a receipt)")
+    return rate
 
 
 if __name__ == "__main__":

@@ -302,10 +302,12 @@ def qr_png(url: str) -> bytes:
 
 
 def render_receipt_pdf(receipt: Receipt, verify_url: str, font_path: Path,
-                       fallback_fonts: Sequence[Path] | None = None) -> bytes:
+                       fallback_fonts: Sequence[Path] | None = None, *,
+                       qr_code: bytes | None = None) -> bytes:
     """The receipt as PDF bytes; ``font_path`` is a font with Simplified Chinese glyphs,
     ``fallback_fonts`` those for characters it lacks (``CjkPdf``; the installed
-    ``FALLBACK_FONTS`` by default)."""
+    ``FALLBACK_FONTS`` by default). ``qr_code`` is ``qr_png(verify_url)`` when the caller has
+    drawn it already (for the receipt's OFD: drawing one costs some tens of milliseconds)."""
     reversal = receipt.kind is ReceiptKind.REVERSAL
     title = T["title_reversal"] if reversal else T["title"]
     pdf = CjkPdf(format="A4", fallback_fonts=fallback_fonts)
@@ -318,7 +320,7 @@ def render_receipt_pdf(receipt: Receipt, verify_url: str, font_path: Path,
     add_cjk_font(pdf, _FONT, font_path)
     pdf.add_page()
 
-    pdf.image(io.BytesIO(qr_png(verify_url)), x=160, y=14, w=30, h=30, alt_text=verify_url)
+    pdf.image(io.BytesIO(qr_code or qr_png(verify_url)), x=160, y=14, w=30, h=30, alt_text=verify_url)
     pdf.set_font(_FONT, size=8)
     pdf.set_xy(160, 44)
     pdf.cell(30, 4, T["verify"], align="C")

@@ -122,7 +122,10 @@ class PaymentSettings:
     (``RECEIPT_FORMATS``): a PDF sealed at PAdES B-LT and/or an OFD sealed per GB/T 38540, the
     form fiscal e-receipts take in the national system. An OFD needs the portal's GB/T 38540
     seal, so by default it is issued beside the PDF wherever that seal exists (development,
-    or ``PORTAL_SEAL_SM2_SEAL`` set) and otherwise not.
+    or ``PORTAL_SEAL_SM2_SEAL`` set) and otherwise not. ``receipt_processes``
+    (``RECEIPT_PROCESSES``, by default one per CPU) is how many processes of each worker render
+    and seal receipts side by side (``workers.receipt_documents``); 0 does it in the worker's
+    own process.
     """
 
     platform: str = "sandbox"
@@ -130,6 +133,7 @@ class PaymentSettings:
     receipt_code_prefix: str = "3501"
     reconcile_hour: int = 2
     receipt_formats: tuple[str, ...] = ("pdf",)
+    receipt_processes: int = 0
 
     @property
     def sandbox(self) -> bool:
@@ -530,12 +534,16 @@ def _payments(env: Mapping[str, str], signing: SigningSettings) -> PaymentSettin
     hour = _int(env, "RECONCILE_HOUR", 2)
     if not 0 <= hour <= 23:
         raise ConfigurationError("RECONCILE_HOUR must be an hour of the day, 0 to 23")
+    processes = _int(env, "RECEIPT_PROCESSES", os.cpu_count() or 1)
+    if not 0 <= processes <= 64:
+        raise ConfigurationError("RECEIPT_PROCESSES must be 0 to 64")
     keys = ("NONTAX_GATEWAY_URL", "NONTAX_APP_ID", "NONTAX_PRIVATE_KEY", "NONTAX_PLATFORM_KEY")
     if platform == "sandbox":
         if any(env.get(key) for key in (*keys, "NONTAX_PAY_ORIGIN")):
             # a half-made switch to the real platform must not silently keep the sandbox
             raise ConfigurationError("NONTAX_* is set: also set PAYMENT_PLATFORM=nontax")
-        return PaymentSettings(receipt_code_prefix=prefix, reconcile_hour=hour, receipt_formats=formats)
+        return PaymentSettings(receipt_code_prefix=prefix, reconcile_hour=hour, receipt_formats=formats,
+                               receipt_processes=processes)
     if platform != "nontax":
         raise ConfigurationError("PAYMENT_PLATFORM must be sandbox or nontax")
     missing = [key for key in keys if not env.get(key)]
@@ -550,7 +558,8 @@ def _payments(env: Mapping[str, str], signing: SigningSettings) -> PaymentSettin
         gateway_url=gateway, app_id=env["NONTAX_APP_ID"],
         private_key_pem=Path(env["NONTAX_PRIVATE_KEY"]).resolve(),
         platform_key_pem=Path(env["NONTAX_PLATFORM_KEY"]).resolve(),
-        pay_origin=f"{parts.scheme}://{parts.netloc}"), reconcile_hour=hour, receipt_formats=formats)
+        pay_origin=f"{parts.scheme}://{parts.netloc}"), reconcile_hour=hour, receipt_formats=formats,
+        receipt_processes=processes)
 
 
 def _service_desk(env: Mapping[str, str]) -> ServiceDeskSettings:

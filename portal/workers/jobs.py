@@ -11,6 +11,8 @@ its timestamp). The loop around them is written here, once:
   job due again after a back-off (``services.jobs.POLICY``), its reason recorded. Any other
   exception ends the round: a bug should be loud, and the job comes back when its lease ends.
 * ``drain`` runs rounds until nothing is due (``portal worker --once``, tests).
+  Several loops may drain or run one ``JobKinds`` side by side (the payment jobs, one loop
+  per receipt rendering process): each claims its own jobs.
 * ``run`` runs rounds until ``stop`` is set, waiting ``poll_seconds`` while idle. A failing
   round (the database restarting, say) is logged and the loop goes on: its jobs stay due.
 
@@ -116,19 +118,22 @@ class JobKinds(Generic[Deps]):
                 await jobs.complete(db, job.id)
         return len(claimed)
 
-    async def drain(self, deps: Deps) -> int:
-        """Run rounds until none claims anything; returns how many jobs were claimed in all."""
+    async def drain(self, deps: Deps, *, limit: int = 10) -> int:
+        """Run rounds (of up to ``limit`` jobs) until none claims anything; returns how many jobs
+        were claimed in all."""
         total = 0
-        while claimed := await self.run_due(deps):
+        while claimed := await self.run_due(deps, limit=limit):
             total += claimed
         return total
 
-    async def run(self, deps: Deps, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-        """Run rounds until ``stop`` is set; after a round that claimed nothing, wait
-        ``poll_seconds`` (or less, if stopped)."""
+    async def run(self, deps: Deps, stop: asyncio.Event, poll_seconds: float = 1.0, *,
+                  limit: int = 10) -> None:
+        """Run rounds of up to ``limit`` jobs until ``stop`` is set; after a round that claimed
+        nothing, wait ``poll_seconds`` (or less, if stopped). Loops side by side that should
+        share a backlog evenly claim one job a round (``limit=1``)."""
         while not stop.is_set():
             try:
-                claimed = await self.run_due(deps)
+                claimed = await self.run_due(deps, limit=limit)
             except Exception:  # the database restarting, say: keep serving, try again
                 self.log.exception("job round failed", extra={"job": self.name})
                 claimed = 0

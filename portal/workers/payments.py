@@ -15,6 +15,10 @@
   refunded payment's receipt, the same way. It waits for the original when that is still
   being issued.
 
+Rendering and sealing are CPU work: ``workers.receipt_documents`` does them in processes of
+their own (``RECEIPT_PROCESSES``, one per core by default), and ``workers.runner`` runs as many
+payment loops, so receipts are issued on every core; all database work stays here.
+
 Sealing: the portal's seal (``Notary.seal``, and its GB/T 38540 seal, ``Notary.seal_ofd``,
 for the OFD), the seals the portal holds in production; the receipt names the agency as the
 issuing unit (开票单位). The seal sits over the issuing unit's line, as a paper seal would.
@@ -25,19 +29,14 @@ does for ``workers.eservice``.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import payments
 from notifications import Renderer
-from payments.catalogue import RECEIPT
-from payments.receipt_pdf import qr_png
 from portal.blobstore import BlobStore
-from portal.catalogue import PAYMENTS
 from portal.database import get_existing, transaction, utcnow
 from portal.documents.pdf import cjk_font
 from portal.models.payments import PaymentRecord, Refund
@@ -48,23 +47,8 @@ from portal.services.payment_callbacks import RECEIPT_JOB
 from portal.services.payment_orders import REVERSAL_JOB
 from portal.settings import Settings
 from portal.workers.jobs import JobKinds, NotYet
-from signing import SealPlacement, SigningError
-from signing.ofd_build import OfdImage, build_ofd, line_top_mm
-
-SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
-"""Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
-QR_BOX_MM = (165.0, 10.0, 30.0, 30.0)
-"""The OFD's QR code to ``/receipts/verify``: top right, beside the title, as on the PDF."""
-
-
-class Sealer(Protocol):
-    """What sealing a receipt needs of ``portal.notary.Notary`` (a stub in numbering tests)."""
-
-    async def seal(self, pdf: bytes, placement: SealPlacement | None, *, reason: str,
-                   location: str | None = None) -> bytes: ...
-
-    async def seal_ofd(self, ofd: bytes, *, page_id: str = "1",
-                       box_mm: tuple[float, float, float, float]) -> bytes: ...
+from portal.workers.receipt_documents import ReceiptPool, RenderProcessLost, Sealer, sealed_documents
+from signing import SigningError
 
 
 @dataclass(frozen=True)
@@ -77,6 +61,8 @@ class PaymentDeps:
     receipts: ReceiptConfig
     formats: tuple[str, ...] = ("pdf",)
     font: Path | None = None
+    pool: ReceiptPool | None = None
+    """Where the documents are made; ``None``: in this process, sealed by ``notary``."""
 
     @property
     def font_path(self) -> Path:
@@ -84,12 +70,12 @@ class PaymentDeps:
 
 
 def deps_for(settings: Settings, sessions: async_sessionmaker[AsyncSession], notary: Sealer,
-             blobs: BlobStore) -> PaymentDeps:
+             blobs: BlobStore, pool: ReceiptPool | None = None) -> PaymentDeps:
     """The deps from settings (``portal worker``, ``portal run``, tests)."""
     return PaymentDeps(sessions, notary, blobs, outbox.renderer_for(settings.public_url),
                        settings.public_url, ReceiptConfig(
                            settings.payments.receipt_code_prefix, settings.key("receipt_check")),
-                       settings.payments.receipt_formats)
+                       settings.payments.receipt_formats, pool=pool)
 
 
 async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:
@@ -100,28 +86,14 @@ async def seal_and_store(deps: PaymentDeps, receipt_id: int) -> None:
             return
     receipt = payments.receipt_from_json(row.data.encode())
     url = fiscal_receipts.verify_url(deps.public_url, row.code, row.number, row.check_code)
-    documents = {}
-    for name in deps.formats:
-        sealed = await (_sealed_pdf if name == "pdf" else _sealed_ofd)(deps, receipt, url)
-        documents[name] = await deps.blobs.put(sealed)
+    if deps.pool is not None:
+        sealed = await deps.pool.documents(receipt, url, deps.formats)
+    else:
+        sealed = await sealed_documents(deps.notary, receipt, url, deps.formats, deps.font_path)
+    documents = {name: await deps.blobs.put(content) for name, content in sealed.items()}
     async with transaction(deps.sessions) as db:
         await fiscal_receipts.record_documents(db, receipt_id, documents, now=utcnow(),
                                                renderer=deps.renderer)
-
-
-async def _sealed_pdf(deps: PaymentDeps, receipt: payments.Receipt, url: str) -> bytes:
-    unsealed = await asyncio.to_thread(payments.render_receipt_pdf, receipt, url, deps.font_path)
-    return await deps.notary.seal(unsealed, SEAL_PLACEMENT, reason=PAYMENTS["seal_reason"])
-
-
-async def _sealed_ofd(deps: PaymentDeps, receipt: payments.Receipt, url: str) -> bytes:
-    """The OFD, its 40 mm stamp centred over the issuing unit's line."""
-    title, lines = payments.receipt_lines(receipt, url)
-    qr_code = OfdImage(await asyncio.to_thread(qr_png, url), QR_BOX_MM)
-    unsealed = build_ofd(title, lines, created=receipt.issued_at_china.date(), images=[qr_code],
-                         attachments={payments.ATTACHMENT_NAME: payments.receipt_json(receipt)})
-    issuer_top = line_top_mm(title, lines, lines.index(f"{RECEIPT['issuer']}：{receipt.issuer}"))
-    return await deps.notary.seal_ofd(unsealed, box_mm=(130.0, issuer_top - 16, 40.0, 40.0))
 
 
 async def issue_receipt(deps: PaymentDeps, payment_id: int) -> None:
@@ -149,7 +121,8 @@ JOBS = JobKinds[PaymentDeps](
     "payments",
     {RECEIPT_JOB: lambda deps, job: issue_receipt(deps, job.subject_id),
      REVERSAL_JOB: lambda deps, job: issue_reversal(deps, job.subject_id)},
-    retry_on=(NotYet, SigningError, OSError, payments.ReceiptError),
+    retry_on=(NotYet, SigningError, OSError, payments.ReceiptError, RenderProcessLost),
 )
 """Run by ``portal worker`` and ``portal run`` (``workers.runner``); sealing or storing that
-fails, a receipt the rules refuse, or a reversal waiting for its original postpone a job."""
+fails, a receipt the rules refuse, a rendering process that died twice, or a reversal waiting
+for its original postpone a job."""

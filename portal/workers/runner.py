@@ -15,7 +15,10 @@ refused callbacks and rate-limit windows; ``services.housekeeping``).
 The follow-up jobs (e-service, payments, submissions, the daily reconciliation, the evidence
 checkpoint every ten minutes) each run in a
 loop of their own (``workers.jobs``): an outside system that is slow to answer (an agency's
-webhook endpoint, a payment platform) holds up only its own worker's jobs.
+webhook endpoint, a payment platform) holds up only its own worker's jobs. The payment jobs
+run in one loop per receipt rendering process (``RECEIPT_PROCESSES``,
+``workers.receipt_documents``), each loop claiming one job at a time, so a backlog of
+receipts keeps every process busy.
 
 ``portal run`` (``make run``) runs one loop inside the web app's lifespan, so a newcomer sees
 notifications (in the sandbox files and the bell) without starting a second command.
@@ -45,6 +48,7 @@ from portal.workers import eservice, evidence, payments, reconciliation, submiss
 from portal.workers.channels import open_channels
 from portal.workers.housekeeping import HousekeepingJob
 from portal.workers.notifications import Clock, NotificationWorker, WorkerOptions, new_worker_id
+from portal.workers.receipt_documents import ReceiptPool
 from portal.workers.reminders import ReminderJob
 
 log = logging.getLogger("portal.workers.runner")
@@ -96,7 +100,10 @@ async def run_workers(
     deps = eservice.EserviceDeps(sessions, notary, blobs, regulation(settings.service_desk.province))
     submission_deps = submissions.SubmissionDeps(sessions, notary, deps.blobs, settings.secret_key,
                                                     development=settings.development)
-    payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs)
+    receipt_processes = settings.payments.receipt_processes
+    pool = ReceiptPool(settings, receipt_processes) if receipt_processes else None
+    payment_deps = payments.deps_for(settings, sessions, notary, deps.blobs, pool)
+    payment_loops = max(1, receipt_processes)  # one receipt in the making per process
     reconciliation_deps = reconciliation.deps_for(settings, sessions)
     evidence_deps = evidence.deps_for(settings, sessions, notary)
     options = worker_options(settings.notifications)
@@ -115,7 +122,8 @@ async def run_workers(
                 await tidy.run_once()
                 await eservice.JOBS.drain(deps)
                 await submissions.JOBS.drain(submission_deps)
-                await payments.JOBS.drain(payment_deps)
+                await asyncio.gather(*(payments.JOBS.drain(payment_deps, limit=1)
+                                       for _ in range(payment_loops)))
                 await reconciliation.JOBS.drain(reconciliation_deps)
                 await evidence.JOBS.drain(evidence_deps)
                 return sum(await asyncio.gather(*(worker.drain(stop) for worker in workers)))
@@ -125,13 +133,15 @@ async def run_workers(
                 tidy.run(stop),
                 eservice.JOBS.run(deps, stop),
                 submissions.JOBS.run(submission_deps, stop),
-                payments.JOBS.run(payment_deps, stop),
+                *(payments.JOBS.run(payment_deps, stop, limit=1) for _ in range(payment_loops)),
                 # once a day: a round a minute is enough to start soon after the hour
                 reconciliation.JOBS.run(reconciliation_deps, stop, poll_seconds=60),
                 evidence.JOBS.run(evidence_deps, stop, poll_seconds=min(60, evidence_deps.interval)),
             )
             return 0
     finally:
+        if pool is not None:
+            await asyncio.to_thread(pool.close)
         await notary.aclose()
         await blobs.aclose()
         await engine.dispose()

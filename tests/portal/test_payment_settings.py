@@ -3,6 +3,7 @@ half-made configuration stops start-up)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,22 @@ from portal.settings import load_settings
     {"NONTAX_APP_ID": "app-1"},  # a half-made switch must not silently keep the sandbox
     {"PAYMENT_PLATFORM": "alipay"},
     {"RECEIPT_CODE_PREFIX": "35"},
+    {"RECEIPT_PROCESSES": "-1"},
+    {"RECEIPT_PROCESSES": "two"},
     {"PAYMENT_PLATFORM": "nontax", "NONTAX_GATEWAY_URL": "http://plain.example/gw", "NONTAX_APP_ID": "a",
      "NONTAX_PRIVATE_KEY": "/k", "NONTAX_PLATFORM_KEY": "/p"},  # the gateway must be https
 ])
 def test_a_wrong_payment_configuration_stops_start_up(tmp_path: Path, env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         load_settings({"DATA_DIR": str(tmp_path), **env})
+
+
+def test_receipts_are_rendered_in_a_process_per_cpu_unless_told_otherwise(tmp_path: Path) -> None:
+    def processes(**env: str) -> int:
+        return load_settings({"DATA_DIR": str(tmp_path), **env}).payments.receipt_processes
+
+    assert processes() == (os.cpu_count() or 1)
+    assert processes(RECEIPT_PROCESSES="0") == 0  # in the worker's own process
 
 
 def test_the_nontax_platform_is_built_from_its_pem_keys(tmp_path: Path) -> None:

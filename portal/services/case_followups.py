@@ -39,7 +39,7 @@ from portal.cases.deadlines import CaseDeadline, DeadlineKind
 from portal.cases.events import EventKind, StageEvent
 from portal.cases.rules import EventWarning, event_warnings
 from portal.database import database_now
-from portal.legal_calendar import end_of_china_day_utc
+from portal.legal_calendar import HolidayCalendar, end_of_china_day_utc
 from portal.models.cases import Case
 from portal.models.outbox import ReminderDeadline
 from portal.services import cases, outbox, reminders
@@ -141,13 +141,22 @@ async def sync_open_cases(db: AsyncSession, *, renderer: Renderer) -> int:
     return synced
 
 
+async def _party_deadlines(db: AsyncSession, case: Case, party_id: int, calendar: HolidayCalendar | None,
+                           events: list[StageEvent] | None) -> list[CaseDeadline]:
+    """The party's deadlines, counted with the calendar and history the caller read already
+    in this transaction (a payment callback has both), else read now."""
+    if calendar is None:
+        calendar = await load_calendar(db)
+    return await cases.deadlines(db, case, party_id, calendar, events)
+
+
 async def mark_acted(db: AsyncSession, case: Case, party_id: int, kinds: Iterable[DeadlineKind], *,
-                     at: datetime) -> int:
+                     at: datetime, calendar: HolidayCalendar | None = None,
+                     events: list[StageEvent] | None = None) -> int:
     """The party acted on its current deadlines of ``kinds``: no reminder for them any more."""
     wanted = set(kinds)
-    calendar = await load_calendar(db)
     marked = 0
-    for deadline in await cases.deadlines(db, case, party_id, calendar):
+    for deadline in await _party_deadlines(db, case, party_id, calendar, events):
         if deadline.kind in wanted:
             marked += await reminders.mark_acted(db, party_id=party_id, kind=deadline.kind.value,
                                                  subject_ref=subject_ref(case, deadline), at=at)
@@ -155,12 +164,12 @@ async def mark_acted(db: AsyncSession, case: Case, party_id: int, kinds: Iterabl
 
 
 async def mark_instalments_paid(db: AsyncSession, case: Case, party_id: int, numbers: Iterable[int], *,
-                                at: datetime) -> int:
+                                at: datetime, calendar: HolidayCalendar | None = None,
+                                events: list[StageEvent] | None = None) -> int:
     """A payment settled these instalments (numbered from 1) of the plan in force: no
     reminder for them any more. The last one is the payment deadline's own (``mark_acted``)."""
-    calendar = await load_calendar(db)
     marked = 0
-    for deadline in await cases.deadlines(db, case, party_id, calendar):
+    for deadline in await _party_deadlines(db, case, party_id, calendar, events):
         if deadline.kind is DeadlineKind.PAYMENT and deadline.plan:
             for number in numbers:
                 ref = f"{_instalments_ref(case, deadline)}{number}"

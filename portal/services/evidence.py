@@ -23,18 +23,14 @@ from portal.models.evidence import ChainHead, EvidenceEvent
 async def lock(db: AsyncSession, chain: str) -> None:
     """Hold the chain's head until the transaction ends: acts that must be ordered against
     every other act on the same subject (a delivery against a revocation) take it first."""
-    await _ensure_head(db, chain)
-    await db.execute(select(ChainHead.seq).where(ChainHead.chain == chain).with_for_update())
+    await _locked_head(db, chain)
 
 
 async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload: dict[str, Any],
                  occurred_at: datetime | None = None) -> EvidenceEvent:
     """Append one event; ``occurred_at`` defaults to the database clock *now*, read after the
     chain lock is held, so that event times in one chain never go backwards."""
-    await _ensure_head(db, chain)
-    head = (await db.execute(
-        select(ChainHead).where(ChainHead.chain == chain).with_for_update()
-    )).scalar_one()
+    head = await _locked_head(db, chain)
     if occurred_at is None:
         occurred_at = await database_now(db)
     seq = head.seq + 1
@@ -50,9 +46,16 @@ async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload
     return event
 
 
-async def _ensure_head(db: AsyncSession, chain: str) -> None:
-    """Create the chain's head row if absent; concurrent creators do not collide."""
-    await db.execute(insert_ignoring(db, ChainHead, ["chain"]).values(chain=chain, seq=0, hash=GENESIS))
+async def _locked_head(db: AsyncSession, chain: str) -> ChainHead:
+    """The chain's head, locked. Every chain but a new one has its head already, so it is
+    read first (one round trip) and only created when absent; concurrent creators do not
+    collide (the insert ignores the row another one made) and then both lock that row."""
+    query = select(ChainHead).where(ChainHead.chain == chain).with_for_update()
+    head = (await db.execute(query)).scalar_one_or_none()
+    if head is None:
+        await db.execute(insert_ignoring(db, ChainHead, ["chain"]).values(chain=chain, seq=0, hash=GENESIS))
+        head = (await db.execute(query)).scalar_one()
+    return head
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.cases import codes as case_codes
@@ -193,11 +194,22 @@ async def fines_of_party(db: AsyncSession, party_id: int) -> list[Fine]:
                                   .order_by(Fine.created_at.desc(), Fine.id.desc()))).scalars())
 
 
+_Row = TypeVarTuple("_Row")
+
+
 async def lock_fine(db: AsyncSession, fine_id: int) -> Fine:
     """The fine, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite holds
     its one write lock from ``BEGIN IMMEDIATE``): everything that changes what a fine's
     orders and payments are takes this first, so clicks and callbacks on one fine queue up."""
-    query = select(Fine).where(Fine.id == fine_id).execution_options(populate_existing=True)
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await db.execute(query)).scalar_one()
+    query = select(Fine).where(Fine.id == fine_id)
+    return (await db.execute(locking_fine(db, query))).scalar_one()
+
+
+def locking_fine(db: AsyncSession, query: Select[*_Row]) -> Select[*_Row]:
+    """``query`` (which reads a fine, joined to whatever else it reads) taking that fine's
+    lock as ``lock_fine`` does, and refreshing it from the row it locked: a caller that needs
+    the fine's case or order too reads them in the same round trip. Only the fine is locked:
+    the rows joined to it are as of the statement's start, so what may have changed while
+    it waited (the order) is read again after it."""
+    query = query.execution_options(populate_existing=True)
+    return query.with_for_update(of=Fine) if db.get_bind().dialect.name == "postgresql" else query

@@ -27,17 +27,19 @@ The answer (`Decision.ack`) tells the platform to stop or to retry, per its prot
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Exists, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
 from notifications import Kind, Renderer
 from portal.cases import codes as case_codes
 from portal.cases.deadlines import DeadlineKind
-from portal.database import get_existing, insert_ignoring
-from portal.legal_calendar import china_date
+from portal.cases.events import StageEvent
+from portal.database import insert_ignoring
+from portal.legal_calendar import HolidayCalendar, china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.payments import (
@@ -48,15 +50,19 @@ from portal.models.payments import (
     PaymentRecord,
     PaymentSecurityEvent,
 )
-from portal.services import case_followups, evidence, jobs, outbox
-from portal.services.fine_views import allocation, quote_for, terms
-from portal.services.fines import chain_of, lock_fine
+from portal.services import case_followups, cases, evidence, jobs, outbox
+from portal.services.calendar import load_calendar
+from portal.services.fine_views import FineTerms, allocation, quote_for, terms_from_events
+from portal.services.fines import chain_of, locking_fine
 from portal.services.payment_orders import apply_event
 
 __all__ = ["RECEIPT_JOB", "handle_notice", "record_refusal"]
 
 log = logging.getLogger("portal.payments.callbacks")
 RECEIPT_JOB = "fiscal_receipt"
+# Core inserts: the statement is all the callback needs, not the ORM's bookkeeping
+_NONCES = PaymentNonce.__table__
+_NOTIFICATIONS = PaymentNotification.__table__
 
 
 async def record_refusal(db: AsyncSession, *, platform: str, reason: str, detail: str, body_sha256: str,
@@ -72,24 +78,80 @@ async def record_refusal(db: AsyncSession, *, platform: str, reason: str, detail
 
 
 async def _nonce_is_new(db: AsyncSession, platform: str, nonce: str, now: datetime) -> bool:
-    stored = await db.execute(insert_ignoring(db, PaymentNonce, ["platform", "nonce"])
+    stored = await db.execute(insert_ignoring(db, _NONCES, ["platform", "nonce"])
                               .values(platform=platform, nonce=nonce, seen_at=now)
-                              .returning(PaymentNonce.id))
+                              .returning(_NONCES.c.id))
     return stored.scalar_one_or_none() is not None
 
 
 async def _store_notice(db: AsyncSession, notice: payments.CallbackNotice, order: PaymentOrder | None,
-                        outcome: str, reason: str | None, body_sha256: str,
-                        now: datetime) -> PaymentNotification | None:
+                        outcome: str, reason: str | None, body_sha256: str, now: datetime) -> int | None:
+    """The stored notification's id; None when that notification id was stored before."""
     unique = ["platform", "notification_id"]
-    stored = await db.execute(insert_ignoring(db, PaymentNotification, unique).values(
+    stored = await db.execute(insert_ignoring(db, _NOTIFICATIONS, unique).values(
         platform=notice.platform, notification_id=notice.notification_id,
         order_id=order.id if order else None, status=notice.status.value, amount_fen=notice.amount_fen,
         paid_at=notice.paid_at, platform_serial=notice.platform_serial, signed_at=notice.signed_at,
         received_at=now, outcome=outcome, reason=reason, body_sha256=body_sha256,
-    ).returning(PaymentNotification.id))
-    notification_id = stored.scalar_one_or_none()
-    return await db.get(PaymentNotification, notification_id) if notification_id else None
+    ).returning(_NOTIFICATIONS.c.id))
+    return stored.scalar_one_or_none()
+
+
+def _notification_seen(notice: payments.CallbackNotice) -> Exists:
+    return exists().where(PaymentNotification.platform == notice.platform,
+                          PaymentNotification.notification_id == notice.notification_id)
+
+
+@dataclass(frozen=True)
+class _OnFile:
+    """The notice's order and what the portal holds about its fine, read under the fine's
+    lock; the case's history and the calendar are kept for the reminders a payment silences."""
+
+    order: PaymentOrder
+    fine: Fine
+    case: Case
+    agency_name: str
+    records: list[PaymentRecord]
+    """The fine's payments, in the order they were recorded."""
+    notification_seen: bool
+    events: list[StageEvent]
+    calendar: HolidayCalendar
+    terms: FineTerms
+
+    def snapshot(self) -> payments.OrderSnapshot:
+        on_order = next((r.platform_serial for r in self.records if r.order_id == self.order.id), None)
+        return payments.OrderSnapshot(self.order.platform, self.order.public_id, self.fine.payment_code,
+                                      self.order.amount_fen, payments.OrderState(self.order.state), on_order)
+
+    def fine_on_file(self) -> payments.FineOnFile:
+        return payments.FineOnFile(self.terms, tuple(
+            payments.PaymentOnFile(r.platform_serial, r.paid_on, r.amount_fen, r.applied, r.recorded_at)
+            for r in self.records), self.order.created_at, self.order.quote_date)
+
+
+async def _on_file(db: AsyncSession, notice: payments.CallbackNotice) -> _OnFile | None:
+    """What the notice's order leads to (None for an order the portal never made), in few
+    round trips: the fine locked with its case and agency in one, then, under the lock, the
+    order as it is now with the fine's payments and whether this notification id was stored
+    before in another (a notice stored by a callback that held the lock first is seen)."""
+    locked = (await db.execute(locking_fine(db, select(Fine, Case, Agency.name)
+                                            .join(PaymentOrder, PaymentOrder.fine_id == Fine.id)
+                                            .join(Case, Case.id == Fine.case_id)
+                                            .join(Agency, Agency.id == Fine.agency_id)
+                                            .where(PaymentOrder.public_id == notice.order_id)))).one_or_none()
+    if locked is None:
+        return None
+    fine, case, agency_name = locked
+    rows = (await db.execute(
+        select(PaymentOrder, PaymentRecord, _notification_seen(notice).label("seen"))
+        .outerjoin(PaymentRecord, PaymentRecord.fine_id == fine.id)
+        .where(PaymentOrder.public_id == notice.order_id).order_by(PaymentRecord.id)
+        .execution_options(populate_existing=True))).all()
+    records = [row[1] for row in rows if row[1] is not None]
+    events = await cases.case_events(db, case)
+    calendar = await load_calendar(db)
+    return _OnFile(rows[0][0], fine, case, agency_name, records, bool(rows[0][2]), events, calendar,
+                   terms_from_events(fine, events, calendar))
 
 
 async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, body_sha256: str,
@@ -97,45 +159,28 @@ async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, bo
                         ) -> payments.Decision:
     """Decide and apply one verified notice (see the module docstring)."""
     nonce_seen = not await _nonce_is_new(db, notice.platform, notice.nonce, now)
-    order = (await db.execute(select(PaymentOrder).where(
-        PaymentOrder.public_id == notice.order_id))).scalar_one_or_none()
-    fine: Fine | None = None
-    records: list[PaymentRecord] = []
-    on_file: payments.FineOnFile | None = None
-    if order is not None:
-        fine = await lock_fine(db, order.fine_id)
-        await db.refresh(order)
-        records = list((await db.execute(select(PaymentRecord).where(
-            PaymentRecord.fine_id == fine.id).execution_options(populate_existing=True))).scalars())
-        on_file = payments.FineOnFile(await terms(db, fine), tuple(
-            payments.PaymentOnFile(r.platform_serial, r.paid_on, r.amount_fen, r.applied, r.recorded_at)
-            for r in records), order.created_at, order.quote_date)
-    seen = (await db.execute(select(PaymentNotification.id).where(
-        PaymentNotification.platform == notice.platform,
-        PaymentNotification.notification_id == notice.notification_id))).first() is not None
-    snapshot = None
-    if order is not None and fine is not None:
-        on_order = next((r.platform_serial for r in records if r.order_id == order.id), None)
-        snapshot = payments.OrderSnapshot(order.platform, order.public_id, fine.payment_code,
-                                          order.amount_fen, payments.OrderState(order.state), on_order)
+    on_file = await _on_file(db, notice)
+    seen = (on_file.notification_seen if on_file is not None
+            else bool((await db.execute(select(_notification_seen(notice)))).scalar()))
     decision = payments.decide_notice(
-        notice, order=snapshot, fine=on_file, nonce_seen=nonce_seen, notification_seen=seen,
+        notice, order=on_file.snapshot() if on_file else None,
+        fine=on_file.fine_on_file() if on_file else None, nonce_seen=nonce_seen, notification_seen=seen,
         paid_on=china_date(notice.paid_at) if notice.paid_at is not None else None)
     if isinstance(decision, payments.Refuse):
-        await _refused(db, notice, decision, order, fine, body_sha256=body_sha256, now=now,
+        await _refused(db, notice, decision, on_file, body_sha256=body_sha256, now=now,
                        client_key=client_key)
     elif isinstance(decision, payments.Duplicate):
-        await _store_notice(db, notice, order, "duplicate", decision.why, body_sha256, now)
+        await _store_notice(db, notice, on_file.order if on_file else None, "duplicate", decision.why,
+                            body_sha256, now)
     else:
-        if order is None or fine is None:
+        if on_file is None:
             raise RuntimeError("an accepted notice names a known order")
-        await _accepted(db, decision, order, fine, records, body_sha256=body_sha256, now=now,
-                        renderer=renderer)
+        await _accepted(db, decision, on_file, body_sha256=body_sha256, now=now, renderer=renderer)
     return decision
 
 
 async def _refused(db: AsyncSession, notice: payments.CallbackNotice, decision: payments.Refuse,
-                   order: PaymentOrder | None, fine: Fine | None, *, body_sha256: str, now: datetime,
+                   on_file: _OnFile | None, *, body_sha256: str, now: datetime,
                    client_key: str | None) -> None:
     await record_refusal(db, platform=notice.platform, reason=decision.reason.value,
                          detail=decision.detail or decision.reason.text, body_sha256=body_sha256,
@@ -143,18 +188,20 @@ async def _refused(db: AsyncSession, notice: payments.CallbackNotice, decision: 
                          order_ref=notice.order_id)
     if not decision.ack:
         return  # the platform will retry: the notice is not kept as handled
-    stored = await _store_notice(db, notice, order, "refused", decision.reason.value, body_sha256, now)
-    if decision.money_received and order is not None and fine is not None and stored is not None:
-        await _append_payment(db, fine, order, notice, stored, applied=False, refund_required=True,
+    stored = await _store_notice(db, notice, on_file.order if on_file else None, "refused",
+                                 decision.reason.value, body_sha256, now)
+    if decision.money_received and on_file is not None and stored is not None:
+        await _append_payment(db, on_file, notice, stored, applied=False, refund_required=True,
                               reason=decision.reason.value, principal=0, surcharge=0, now=now)
 
 
-async def _append_payment(db: AsyncSession, fine: Fine, order: PaymentOrder,
-                          notice: payments.CallbackNotice, stored: PaymentNotification, *, applied: bool,
-                          refund_required: bool, reason: str | None, principal: int, surcharge: int,
-                          now: datetime) -> PaymentRecord:
+async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.CallbackNotice,
+                          stored: int, *, applied: bool, refund_required: bool, reason: str | None,
+                          principal: int, surcharge: int, now: datetime) -> PaymentRecord:
+    """Append the payment (``stored``: its notification's id) and its event in the fine's chain."""
     if notice.paid_at is None or notice.platform_serial is None:
         raise RuntimeError("a notice of money received names when and its platform serial")
+    fine, order = on_file.fine, on_file.order
     event = await evidence.append(db, chain=chain_of(fine), kind="payment_recorded",
                                   actor=f"platform:{notice.platform}", occurred_at=now, payload={
                                       "order": order.public_id, "serial": notice.platform_serial,
@@ -167,50 +214,58 @@ async def _append_payment(db: AsyncSession, fine: Fine, order: PaymentOrder,
                            principal_fen=principal, surcharge_fen=surcharge, paid_at=notice.paid_at,
                            paid_on=china_date(notice.paid_at), applied=applied,
                            refund_required=refund_required, reason=reason,
-                           notification_id=stored.id, recorded_at=now, event_hash=event.hash)
+                           notification_id=stored, recorded_at=now, event_hash=event.hash)
     db.add(record)
     await db.flush()
     return record
 
 
-async def _accepted(db: AsyncSession, decision: payments.Accept, order: PaymentOrder, fine: Fine,
-                    records: list[PaymentRecord], *, body_sha256: str, now: datetime,
-                    renderer: Renderer) -> None:
-    notice = decision.notice
-    stored = await _store_notice(db, notice, order, "accepted", None, body_sha256, now)
+async def _accepted(db: AsyncSession, decision: payments.Accept, on_file: _OnFile, *, body_sha256: str,
+                    now: datetime, renderer: Renderer) -> None:
+    notice, fine = decision.notice, on_file.fine
+    stored = await _store_notice(db, notice, on_file.order, "accepted", None, body_sha256, now)
     if stored is None:
         raise RuntimeError("the fine lock makes a notification id's first store this one")
     if decision.changed:
-        await apply_event(db, fine, order, decision.event, source=f"platform:{notice.platform}", now=now)
+        await apply_event(db, fine, on_file.order, decision.event, source=f"platform:{notice.platform}",
+                          now=now)
     if notice.status is not payments.PlatformStatus.SUCCESS:
         return
     if notice.paid_at is None:
         raise RuntimeError("a notice of success names when the money was paid")
     if decision.refund_required:
-        await _append_payment(db, fine, order, notice, stored, applied=False, refund_required=True,
+        await _append_payment(db, on_file, notice, stored, applied=False, refund_required=True,
                               reason="double_payment", principal=0, surcharge=0, now=now)
         return
     # Under an instalment plan the payment settles some instalments, not the whole fine: the
     # receipt's items are what this payment settled, as the engine allocates it.
-    principal, surcharge = allocation(await terms(db, fine), china_date(notice.paid_at), records,
-                                      notice.amount_fen)
-    record = await _append_payment(db, fine, order, notice, stored, applied=True, refund_required=False,
+    paid_on = china_date(notice.paid_at)
+    principal, surcharge = allocation(on_file.terms, paid_on, on_file.records, notice.amount_fen)
+    record = await _append_payment(db, on_file, notice, stored, applied=True, refund_required=False,
                                    reason=None, principal=principal, surcharge=surcharge, now=now)
     await jobs.enqueue(db, RECEIPT_JOB, record.id)
-    case = await get_existing(db, Case, fine.case_id)
-    agency = await get_existing(db, Agency, fine.agency_id)
     await outbox.enqueue(db, event_id=f"payment:{record.id}", kind=Kind.PAYMENT_CONFIRMED,
                          party_id=fine.party_id, renderer=renderer, now=now,
                          link=f"/fines/{fine.public_id}", context={
-                             "case_code": case_codes.display(case.code), "agency_name": agency.name,
+                             "case_code": case_codes.display(on_file.case.code),
+                             "agency_name": on_file.agency_name,
                              "amount_fen": record.amount_fen, "paid_at": notice.paid_at})
-    after = quote_for(await terms(db, fine), china_date(notice.paid_at), [*records, record])
+    await _silence_reminders(db, on_file, record, notice.paid_at)
+
+
+async def _silence_reminders(db: AsyncSession, on_file: _OnFile, record: PaymentRecord,
+                             paid_at: datetime) -> None:
+    """The party paid: no payment reminder any more (under an instalment plan: for the
+    instalments this payment settled, and once all are paid, for the deadline itself)."""
+    after = quote_for(on_file.terms, china_date(paid_at), [*on_file.records, record])
+    case, party_id, calendar, events = on_file.case, on_file.fine.party_id, on_file.calendar, on_file.events
     if after.settled:
-        # the party paid: no payment reminder any more (an instalment plan: once all are paid)
-        await case_followups.mark_acted(db, case, fine.party_id, (DeadlineKind.PAYMENT,), at=notice.paid_at)
-    else:  # under a plan, the instalments this payment settled are reminded no more
+        await case_followups.mark_acted(db, case, party_id, (DeadlineKind.PAYMENT,), at=paid_at,
+                                        calendar=calendar, events=events)
+    else:
         settled = [line.number for line in after.lines if not line.due_fen]
-        await case_followups.mark_instalments_paid(db, case, fine.party_id, settled, at=notice.paid_at)
+        await case_followups.mark_instalments_paid(db, case, party_id, settled, at=paid_at,
+                                                   calendar=calendar, events=events)
 
 
 async def refused_count(db: AsyncSession) -> int:

@@ -6,7 +6,9 @@ migrates it, and drops it at the end. For each worker count it:
 
 1. starts that many ``portal worker`` processes with the embedded sandbox channels (the mail
    directory, the in-process sandbox SMS gateway and its record, the in-portal notice table)
-   and waits until each has started its loop, so start-up does not count;
+   and waits until each has started its loop and finished the start-up work that goes on
+   beside it (the development PKI, the first rounds of the other jobs: seconds of CPU on a
+   loaded machine), so start-up does not count;
 2. enqueues N events (default 1,000) for parties who chose e-mail and SMS, through
    ``outbox.enqueue`` in one transaction (3N messages, visible at once), and measures
    messages per second from the first attempt's start to the last attempt's end, as recorded
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
@@ -117,7 +120,21 @@ async def start_workers(url: str, workers: int, data_dir: Path) -> list[asyncio.
                 raise SystemExit("a worker did not start")
         # Keep reading its log so a full pipe never blocks it.
         asyncio.get_running_loop().create_task(process.stderr.read())
+    await settled(processes)
     return processes
+
+
+async def settled(processes: list[asyncio.subprocess.Process]) -> None:
+    """Wait until the workers idle (under a tenth of a CPU each over half a second, what their
+    polling costs), at most 30 s: their loops start before the work beside them ends."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(30):
+            while True:
+                before = sum(_cpu_seconds(process.pid) for process in processes)
+                await asyncio.sleep(0.5)
+                used = sum(_cpu_seconds(process.pid) for process in processes) - before
+                if used < 0.05 * len(processes):
+                    return
 
 
 async def drain(url: str, workers: int, data_dir: Path, party_ids: list[int], run: int

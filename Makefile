@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 export DATA_DIR ?= ./var
 
-.PHONY: run test test-cluster lint bench lighthouse system-run system-test system-cluster clean-demo
+.PHONY: run test test-cluster lint bench bench-smoke lighthouse system-run system-test system-cluster clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,16 @@ lint: $(STAMP)
 	$(BIN)/mypy portal signing payments notifications
 	$(BIN)/lint-imports --no-logo
 
+# Every bench/*.py but the modules they share (the harness and the seeded dataset).
+BENCHMARKS = $(filter-out bench/harness.py bench/dataset.py,$(wildcard bench/*.py))
+
+## make bench: every benchmark with its full counts (many minutes; figures in README "Benchmarks")
 bench: $(STAMP) $(NODE_STAMP) system-test
-	@for script in bench/*.py; do [ "$$script" = bench/harness.py ] && continue; \
-	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## make bench-smoke: every benchmark once with tiny counts (BENCH_SMOKE=1), to see each still runs
+bench-smoke: $(STAMP) $(NODE_STAMP) system-test
+	@for script in $(BENCHMARKS); do echo "== $$script"; BENCH_SMOKE=1 $(BIN)/python $$script || exit 1; done
 
 ## make lighthouse: Lighthouse (mobile) on /, /verify, /publicity, a case, the mailbox and 我的待办
 lighthouse: $(STAMP) $(NODE_STAMP) system-test

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import asyncio  # noqa: E402
-import json  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -35,10 +34,13 @@ import httpx  # noqa: E402
 
 from bench.harness import (  # noqa: E402
     CONCURRENCY,
+    agency_token,
+    delivery_call,
     portal_and_bare,
     proc_status_mib,
     run_clients,
     scratch_database,
+    sized,
 )
 from portal.blobstore.database import DatabaseBlobStore  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
@@ -80,26 +82,15 @@ async def measure(database: Database, count: int) -> None:
 
     async with portal_and_bare(database.url, data_dir, BARE_APP) as servers:
         base = servers.portal_url
-        async with httpx.AsyncClient() as http:
-            token = (await http.post(f"{base}/api/v1/token", data={"grant_type": "client_credentials"},
-                                     auth=(client.client_id, client.client_secret))).json()["access_token"]
-
-        async def deliver(http: httpx.AsyncClient, n: int) -> int:
-            meta = {"document_type": "行政处罚决定书", "title": f"决定书 {n}",
-                    "party": {"id_number": "35010219850312123X"}}
-            response = await http.post(
-                f"{base}/api/v1/cases/{w.case_code}/deliveries",
-                headers={"authorization": f"Bearer {token}"},
-                files={"document": ("d.pdf", document, "application/pdf"),
-                       "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")})
-            return response.status_code
+        token = await agency_token(base, client.client_id, client.client_secret)
+        deliver = delivery_call(base, token, w.case_code, {"id_number": "35010219850312123X"}, document)
 
         async def bare_call(http: httpx.AsyncClient, n: int) -> int:
             response = await http.post(servers.bare_url,
                                        files={"document": ("d.pdf", document, "application/pdf")})
             return response.status_code
 
-        await run_clients(50, deliver, 201)  # warm-up: worker processes, connection pools
+        await run_clients(sized(50, 2), deliver, 201)  # warm-up: worker processes, connection pools
         before = proc_status_mib(servers.portal.pid, "VmRSS")
         portal_seconds = await run_clients(count, deliver, 201)
         after = proc_status_mib(servers.portal.pid, "VmRSS")
@@ -112,7 +103,7 @@ async def measure(database: Database, count: int) -> None:
             party = await db.get(Party, w.party_id)
         assert case and party
         blobs = DatabaseBlobStore(database.engine)  # what a PostgreSQL deployment stores into
-        for n in range(300):
+        for n in range(sized(300, 3)):
             request = deliveries.DeliveryRequest("行政处罚决定书", f"直接 {n}", document, None)
             started = time.perf_counter()
             async with transaction(database.sessions) as db:
@@ -133,4 +124,4 @@ async def measure(database: Database, count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else sized(10_000, 10)))

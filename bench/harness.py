@@ -6,6 +6,10 @@ the same way in every script, or the ratios compare set-ups rather than work, so
 set up through here. They import it as ``bench.harness`` once the repository root is on
 ``sys.path``. ``make bench`` runs every ``bench/*.py``: run on its own, this module does nothing.
 
+Smoke mode: with ``BENCH_SMOKE=1`` in the environment (``make bench-smoke``, run by CI) every
+benchmark runs its whole path with tiny counts (``sized``), so a benchmark that no longer
+runs fails CI instead of rotting unseen; its figures then mean nothing.
+
 The PostgreSQL admin connection is ``TEST_DATABASE_URL`` (default
 postgresql://postgres@127.0.0.1:5432/test); each benchmark creates and drops its own database.
 """
@@ -19,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import asyncio  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import socket  # noqa: E402
@@ -35,8 +40,14 @@ from portal.schema import upgrade  # noqa: E402
 
 CONCURRENCY = 8
 PORTAL_SERVE = (sys.executable, "-m", "portal.cli", "serve")
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 Call = Callable[[httpx.AsyncClient, int], Awaitable[int]]
+
+
+def sized(full: int, smoke: int) -> int:
+    """A count of work: ``full`` for a measurement, ``smoke`` under ``BENCH_SMOKE=1``."""
+    return smoke if SMOKE else full
 
 
 def admin_url() -> str:
@@ -85,21 +96,53 @@ def portal_env(database_url: str, data_dir: Path, port: int, **settings: str) ->
             "PUBLIC_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING", **settings}
 
 
-async def wait_healthy(url: str) -> None:
+async def wait_healthy(url: str, process: asyncio.subprocess.Process | None = None) -> None:
+    """Wait until ``url`` answers: up to three minutes, as several server processes each import
+    the whole portal first, slowly on a busy machine; fail at once if ``process`` exits."""
+    deadline = time.monotonic() + 180
     async with httpx.AsyncClient() as http:
-        for _ in range(300):
+        while time.monotonic() < deadline:
+            if process is not None and process.returncode is not None:
+                raise RuntimeError(f"the server of {url} exited with {process.returncode}")
             try:
                 await http.get(url)
                 return
             except httpx.TransportError:
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
+
+
+@dataclass(frozen=True)
+class Portal:
+    """A running ``portal serve``: its process (the supervisor when there are several server
+    processes), base URL and environment (to load the same settings in the benchmark)."""
+
+    process: asyncio.subprocess.Process
+    url: str
+    env: dict[str, str]
+
+
+@asynccontextmanager
+async def serve_portal(database_url: str, data_dir: Path, workers: int = 1,
+                       **settings: str) -> AsyncIterator[Portal]:
+    """``portal serve --workers N`` on the database, answering; stopped (SIGTERM) on exit."""
+    port = free_port()
+    env = portal_env(database_url, data_dir, port, **settings)
+    process = await asyncio.create_subprocess_exec(*PORTAL_SERVE, "--workers", str(workers), cwd=ROOT,
+                                                   env=env, stdout=asyncio.subprocess.DEVNULL)
+    try:
+        portal = Portal(process, f"http://127.0.0.1:{port}", env)
+        await wait_healthy(f"{portal.url}/healthz", process)
+        yield portal
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 @dataclass(frozen=True)
 class Servers:
     """A running ``portal serve`` and bare endpoint: the portal's process, base URL and
-    environment (to load the same settings in the benchmark), and the bare endpoint's URL."""
+    environment, and the bare endpoint's URL."""
 
     portal: asyncio.subprocess.Process
     portal_url: str
@@ -111,27 +154,29 @@ class Servers:
 async def portal_and_bare(database_url: str, data_dir: Path, bare_app: str) -> AsyncIterator[Servers]:
     """``portal serve`` on the database and ``bare_app`` (Starlette source defining ``app``
     with ``POST /x``) under uvicorn, each in its own process, both answering; stopped on exit."""
-    port, bare_port = free_port(), free_port()
-    env = portal_env(database_url, data_dir, port)
-    processes = [
-        await asyncio.create_subprocess_exec(*PORTAL_SERVE, cwd=ROOT, env=env,
-                                             stdout=asyncio.subprocess.DEVNULL),
-    ]
-    try:
-        processes.append(await asyncio.create_subprocess_exec(
+    bare_port = free_port()
+    async with serve_portal(database_url, data_dir) as portal:
+        bare = await asyncio.create_subprocess_exec(
             sys.executable, "-c", bare_app + f"\nimport uvicorn; uvicorn.run(app, port={bare_port}, "
-            "log_level='warning')", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL))
-        servers = Servers(processes[0], f"http://127.0.0.1:{port}", env, f"http://127.0.0.1:{bare_port}/x")
-        await wait_healthy(f"{servers.portal_url}/healthz")
-        await wait_healthy(servers.bare_url)
-        yield servers
-    finally:
-        for process in processes:
-            process.terminate()
-            await process.wait()
+            "log_level='warning')", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
+        try:
+            servers = Servers(portal.process, portal.url, portal.env, f"http://127.0.0.1:{bare_port}/x")
+            await wait_healthy(servers.bare_url)
+            yield servers
+        finally:
+            bare.terminate()
+            await bare.wait()
 
 
-async def run_clients(count: int, request: Call, expect: int) -> float:
+def client_limits(fresh_connections: bool) -> httpx.Limits:
+    """CONCURRENCY connections, kept alive between calls unless ``fresh_connections``: then each
+    call connects anew, as many different citizens do, and the connections spread over several
+    server processes (a kept-alive one stays with the process that accepted it)."""
+    kept = 0 if fresh_connections else None
+    return httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=kept)
+
+
+async def run_clients(count: int, request: Call, expect: int, *, fresh_connections: bool = False) -> float:
     """``count`` calls of ``request(http, n)`` by CONCURRENCY clients, each answering the
     status ``expect``; returns seconds."""
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -145,8 +190,50 @@ async def run_clients(count: int, request: Call, expect: int) -> float:
             if status != expect:
                 raise RuntimeError(f"request {n} answered {status}")
 
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=60, limits=client_limits(fresh_connections)) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(CONCURRENCY)))
         return time.perf_counter() - started
+
+
+async def run_clients_until(stop: asyncio.Event, request: Call, expect: int, *,
+                            fresh_connections: bool = False) -> int:
+    """CONCURRENCY clients calling ``request(http, n)`` back to back until ``stop`` is set,
+    each answering ``expect``; returns how many calls were made."""
+    made = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal made
+        while not stop.is_set():
+            n, made = made, made + 1
+            status = await request(http, n)
+            if status != expect:
+                raise RuntimeError(f"request {n} answered {status}")
+
+    async with httpx.AsyncClient(timeout=60, limits=client_limits(fresh_connections)) as http:
+        await asyncio.gather(*(client(http) for _ in range(CONCURRENCY)))
+    return made
+
+
+async def agency_token(base: str, client_id: str, client_secret: str) -> str:
+    """A bearer token of an agency's API client (client credentials grant)."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        response = await http.post(f"{base}/api/v1/token", data={"grant_type": "client_credentials"},
+                                   auth=(client_id, client_secret))
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+def delivery_call(base: str, token: str, case_code: str, party: dict[str, str], document: bytes) -> Call:
+    """A ``Call`` serving ``document`` (sealed by the token's agency) on ``party`` (``{"id_number":
+    …}`` or ``{"credit_code": …}``) of the case through the agency API; call n is titled n."""
+
+    async def deliver(http: httpx.AsyncClient, n: int) -> int:
+        meta = {"document_type": "行政处罚决定书", "title": f"决定书 {n}", "party": party}
+        response = await http.post(
+            f"{base}/api/v1/cases/{case_code}/deliveries", headers={"authorization": f"Bearer {token}"},
+            files={"document": ("d.pdf", document, "application/pdf"),
+                   "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")})
+        return response.status_code
+
+    return deliver

@@ -11,6 +11,9 @@ slows the simulated CPU too. Exit status 1 when accessibility is below 100 anywh
 performance below 95 while the load average was under one per core.
 
     .venv/bin/python bench/lighthouse.py            # or: make lighthouse
+
+In smoke mode (``BENCH_SMOKE=1``, ``make bench-smoke``) it is skipped: six Lighthouse runs and
+``portal run`` take minutes, past the smoke run's budget; ``make lighthouse`` runs it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import time  # noqa: E402
 
 import httpx  # noqa: E402
 
-from bench.harness import free_port  # noqa: E402
+from bench.harness import SMOKE, free_port  # noqa: E402
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
@@ -98,6 +101,9 @@ def lighthouse(page_url: str, cookie: str | None, out: Path) -> dict[str, float]
 
 
 def main() -> int:
+    if SMOKE:
+        print("lighthouse: skipped in smoke mode (minutes of Lighthouse runs; make lighthouse runs it)")
+        return 0
     if not LIGHTHOUSE.exists():
         raise SystemExit("npm's lighthouse is missing: run `npm ci` (make test does)")
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as scratch:

@@ -43,14 +43,14 @@ from datetime import UTC, datetime  # noqa: E402
 import asyncpg  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from bench.harness import scratch_database  # noqa: E402
+from bench.harness import SMOKE, scratch_database, sized  # noqa: E402
 from notifications import Kind  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.models import NotificationPreference, Party  # noqa: E402
 from portal.services import outbox  # noqa: E402
 
 PUBLIC_URL = "http://127.0.0.1:8000"
-WORKER_COUNTS = (1, 2, 4)
+WORKER_COUNTS = (1, 2) if SMOKE else (1, 2, 4)
 FACTS = {
     "case_code": "FJ-FZ-2026-000123",
     "document_type": "行政处罚决定书",
@@ -242,5 +242,5 @@ async def main(events: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=sized(1000, 5))
     asyncio.run(main(parser.parse_args().events))

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import httpx  # noqa: E402
 
-from bench.harness import CONCURRENCY, portal_and_bare, run_clients, scratch_database  # noqa: E402
+from bench.harness import CONCURRENCY, portal_and_bare, run_clients, scratch_database, sized  # noqa: E402
 from portal.blobstore import open_blob_store  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.legal_calendar import china_date  # noqa: E402
@@ -184,5 +184,5 @@ async def receipt_rate(deps: payment_jobs.PaymentDeps, loops: int, limit: int, l
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2_000,
-                     int(sys.argv[2]) if len(sys.argv) > 2 else 100))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else sized(2_000, 5),
+                     int(sys.argv[2]) if len(sys.argv) > 2 else sized(100, 2)))

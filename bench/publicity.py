@@ -59,6 +59,7 @@ from bench.harness import (  # noqa: E402
     portal_env,
     proc_status_mib,
     scratch_database,
+    sized,
 )
 from portal.database import create_engine  # noqa: E402
 from portal.identifiers import USCC_ALPHABET, uscc_check_char  # noqa: E402
@@ -426,7 +427,7 @@ def measure(server: Server, generator: Generator, requests: int) -> dict[str, tu
     rng = random.Random(7)
     loads = workloads(generator, rng)
     for make in loads.values():  # warm-up: connections, plans, caches
-        for _ in range(30):
+        for _ in range(sized(30, 2)):
             server.get(*make())
     figures = {}
     for name, make in loads.items():
@@ -509,8 +510,8 @@ async def run_sqlite(count: int, requests: int, now: datetime) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--count", type=int, default=sized(1_000_000, 2_000))
+    parser.add_argument("--requests", type=int, default=sized(300, 5))
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
     args = parser.parse_args()
     now = datetime.now(UTC)

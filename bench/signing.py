@@ -50,6 +50,7 @@ from pyhanko.sign import fields, signers  # noqa: E402
 from pyhanko.sign.validation import validate_pdf_signature  # noqa: E402
 from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: E402
 
+from bench.harness import sized  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.database import create_engine  # noqa: E402
 from portal.schema import upgrade  # noqa: E402
@@ -81,7 +82,7 @@ def per_call_ms(action: Callable[[], object], repeat: int) -> float:
     """Median wall time of ``action`` in milliseconds, after one warm-up call."""
     action()
     times = []
-    for _ in range(repeat):
+    for _ in range(sized(repeat, 1)):
         started = time.perf_counter()
         action()
         times.append(time.perf_counter() - started)
@@ -195,7 +196,7 @@ def paired_ratio(baseline: Callable[[bytes], object], measured: Callable[[bytes]
                  pairs: int) -> float:
     """Median of ``measured`` / ``baseline`` over ``pairs`` back-to-back calls on ``data``."""
     ratios = []
-    for _ in range(pairs):
+    for _ in range(sized(pairs, 1)):
         started = time.perf_counter()
         baseline(data)
         middle = time.perf_counter()

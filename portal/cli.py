@@ -59,6 +59,7 @@ from portal.database import session_factory, transaction
 from portal.engines import open_engine
 from portal.logs import configure_logging
 from portal.notary import Notary
+from portal.outbound import tls_context
 from portal.services import agencies, checkpoints, evidence, evidence_records, publications
 from portal.settings import Settings, export_to_server_processes, load_settings
 from portal.workers import evidence as evidence_worker
@@ -287,7 +288,7 @@ async def _payments_reconcile(settings: Settings, args: argparse.Namespace) -> i
         return 1
     engine = open_engine(settings)
     try:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, verify=tls_context()) as http:
             platform = PaymentPlatforms.from_settings(settings, http=lambda: http).active
             row = await reconciliations.reconcile_day(session_factory(engine), platform, day)
     except PlatformError as exc:

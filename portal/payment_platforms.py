@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from payments import NontaxClient, PaymentPlatform, SandboxClient
 from payments.platforms import sandbox_wire
 from portal.errors import ConfigurationError
+from portal.outbound import tls_context
 from portal.settings import NontaxSettings, Settings
 
 if TYPE_CHECKING:  # importing the sandbox imports Starlette: only where it is mounted
@@ -59,7 +60,7 @@ def _merchant_key(secret_key: str) -> str:
 
 
 def _default_http() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), verify=tls_context())
 
 
 @dataclass

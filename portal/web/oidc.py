@@ -35,6 +35,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from portal.outbound import tls_context
 from portal.settings import OidcSettings
 
 HttpClientFactory = Callable[[], httpx.AsyncClient]
@@ -59,7 +60,8 @@ class LoginFailed(Exception):
 
 def default_http_client() -> httpx.AsyncClient:
     """Outbound calls to the provider: bounded in time, never following redirects."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
+                             verify=tls_context())
 
 
 def in_process_http_client(app: Any, public_url: str) -> HttpClientFactory:
@@ -70,7 +72,7 @@ def in_process_http_client(app: Any, public_url: str) -> HttpClientFactory:
     def factory() -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
-                                 mounts={origin(public_url): transport})
+                                 verify=tls_context(), mounts={origin(public_url): transport})
 
     return factory
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from payments import PaymentPlatform, PlatformError
 from portal.errors import ConfigurationError
 from portal.legal_calendar import CHINA_TZ, china_date
+from portal.outbound import tls_context
 from portal.payment_platforms import PaymentPlatforms
 from portal.services import jobs, reconciliations
 from portal.settings import Settings
@@ -60,7 +61,7 @@ async def configured_platforms(settings: Settings) -> AsyncIterator[Mapping[str,
     Built when the job runs rather than when the worker starts: the sandbox platform's key
     appears only once the web app has run, and a platform's settings error should postpone
     the job, not stop the worker."""
-    async with httpx.AsyncClient(timeout=STATEMENT_TIMEOUT) as http:
+    async with httpx.AsyncClient(timeout=STATEMENT_TIMEOUT, verify=tls_context()) as http:
         yield PaymentPlatforms.from_settings(settings, http=lambda: http).adapters
 
 

@@ -36,6 +36,7 @@ from portal.documents.submission_receipt import render_submission_receipt
 from portal.evidence_hash import canonical_json
 from portal.models.rights import Submission
 from portal.notary import Notary
+from portal.outbound import tls_context
 from portal.services import submission_views, submissions
 from portal.services import webhooks as registrations
 from portal.workers.jobs import JobKinds
@@ -56,7 +57,8 @@ class SubmissionDeps:
     blobs: BlobStore
     secret_key: str
     http: Callable[[], httpx.AsyncClient] = field(
-        default=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False))
+        default=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False,
+                                          verify=tls_context()))
     clock: Callable[[], float] = time.time
     resolve: registrations.Resolver = registrations.system_resolver
     development: bool = False

@@ -59,6 +59,7 @@ from portal.blobstore import BlobStore
 from portal.blobstore.database import DatabaseBlobStore
 from portal.blobstore.files import FileBlobStore
 from portal.database import Base, create_engine, session_factory
+from portal.notary import PKI_DIR
 from portal.settings import Settings, load_settings
 from signing import Credential, DevPki, KeyAlgorithm, open_dev_pki
 from tests.signing.softhsm import SoftHsmToken, create_token, softhsm_missing
@@ -155,10 +156,25 @@ async def database(request: pytest.FixtureRequest, sqlite_database_url: str,
         await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_dev_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of one development PKI for the whole session, generated on first use by the
+    notary (``portal.notary.development_services``, which then keeps it loaded per folder)."""
+    return tmp_path_factory.mktemp("dev-pki")
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A fresh ``DATA_DIR`` per test. Its ``pki`` is the session's development PKI: generating
+    one (RSA and SM2 CAs, TSA, seals) costs seconds, and every test that seals or verifies made
+    its own. The PKI issues an agency's seal once per credit code, so a test that seals under a
+    code with a name other than the code's usual one is marked ``own_dev_pki`` and gets its own.
+    """
     path = tmp_path / "data"
     path.mkdir()
+    if request.node.get_closest_marker("own_dev_pki") is None:
+        shared = request.getfixturevalue("shared_dev_pki")
+        (path / PKI_DIR).symlink_to(shared, target_is_directory=True)
     return path
 
 

@@ -2,9 +2,7 @@
 
 The sealed samples are sealed by an agency of the *app's own* development PKI (the one
 ``portal.notary`` opens under ``DATA_DIR/pki``), so the app trusts them; the attacked ones
-reuse the hostile-corpus builders of ``tests/signing``. ``shared_pki`` lets every test's fresh
-data directory point at one PKI generated once per session (the notary caches it per
-directory, resolved), which keeps each test's app cheap.
+reuse the hostile-corpus builders of ``tests/signing``.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from portal.notary import PKI_DIR, dev_pki_dir, development_services
+from portal.notary import dev_pki_dir, development_services
 from signing import KeySigner, PadesLevel, SignatureSettings, TrustSettings, async_sign_pdf
 from signing.ofd_build import SignedValueKind, build_ofd, seal_ofd
 from tests.signing import hostile
@@ -28,12 +26,6 @@ MODIFIED_SUMMARY = "签署后内容被修改"
 PDF = "application/pdf"
 SEAL_NAME = f"{AGENCY_NAME}电子印章"
 SEAL_MAKER = "国密开发测试制章系统"
-
-
-def link_shared_pki(data_dir: Path, shared: Path) -> Path:
-    """Make ``data_dir/pki`` the session's shared development PKI; returns ``data_dir``."""
-    (data_dir / PKI_DIR).symlink_to(shared, target_is_directory=True)
-    return data_dir
 
 
 def trust(data_dir: Path) -> TrustSettings:

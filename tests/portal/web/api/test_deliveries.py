@@ -219,6 +219,7 @@ async def test_a_document_changed_after_its_seal_is_refused(
     assert (await _post(api, token, w.case_code, _files(sealed))).status_code == 201
 
 
+@pytest.mark.own_dev_pki  # seals the agency's code under a former name
 async def test_the_seal_is_the_agencys_by_credit_code_not_by_name(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient, data_dir: Path) -> None:
     # FJ art. 18; GD art. 27-28: an organisation elsewhere bearing the agency's very

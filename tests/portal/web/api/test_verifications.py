@@ -21,18 +21,6 @@ from tests.portal.web.api.conftest import PUBLIC_URL
 URL = "/api/v1/verifications"
 
 
-@pytest.fixture(scope="session")
-def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("verify-api-pki")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, shared_pki: Path) -> Path:
-    path = tmp_path / "data"
-    path.mkdir()
-    return samples.link_shared_pki(path, shared_pki)
-
-
 @pytest.fixture
 def settings(database: Database, data_dir: Path) -> Settings:
     # a small limit, so the rate-limit test needs three requests, not twenty-one

@@ -31,18 +31,6 @@ from tests.signing.sample_pdfs import make_pdf
 REPORT_URL = re.compile(r"^/verify/reports/([A-Za-z0-9_-]+)$")
 
 
-@pytest.fixture(scope="session")
-def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("verify-pki")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, shared_pki: Path) -> Path:
-    path = tmp_path / "data"
-    path.mkdir()
-    return samples.link_shared_pki(path, shared_pki)
-
-
 async def _upload(client: httpx.AsyncClient, data: bytes, *, filename: str = "decision.pdf",
                   headers: dict[str, str] | None = None) -> httpx.Response:
     token = await csrf_from(client, "/verify")

@@ -15,7 +15,14 @@ directory and a 1-page and a 100-page PDF, then prints:
   upload, rate-limit check in the database, validation in the notary's worker process, JSON
   report), the app run in-process over ``httpx.ASGITransport`` with its SQLite database,
   next to bare pyhanko validation of the same files in the same run, with the ratio (target:
-  at most 1.5x) and the multiple of SHA-256.
+  at most 1.2x) and the multiple of SHA-256.
+
+"Bare pyhanko" is pyhanko's own ``validate_pdf_signature`` with the same trust set-up
+(``TrustSettings.validation_context()``: the same roots, revocation sources and SM2 validator),
+without the portal's checks, report or caches of path validations. It runs in this process,
+where importing ``signing`` has installed its replacements of pyhanko's and asn1crypto's
+internals that give the same answers faster (``signing.pdf_hex``, ``signing.x509_names``):
+so the baseline is faster than pyhanko as installed, and the ratios are the stricter for it.
 
 ``bench_verification(label, verify, documents)`` times any "bytes in, verdict out" callable the
 same way and returns the medians, so two of them can be compared.
@@ -188,7 +195,7 @@ def bench_api(data_dir: Path, signed: dict[str, bytes], trust: TrustSettings) ->
     for name in signed:
         hashing = per_call_ms(partial(hashlib.sha256, signed[name]), 200)
         print(f"  {name:<10} HTTP API / bare pyhanko {http[name] / bare[name]:5.2f}x of the medians, "
-              f"{paired[name]:5.2f}x paired (target ≤ 1.5x);  "
+              f"{paired[name]:5.2f}x paired (target ≤ 1.2x);  "
               f"HTTP API / SHA-256 {http[name] / hashing:8.0f}x")
 
 

@@ -30,10 +30,11 @@ from collections.abc import Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from asn1crypto import x509
+from asn1crypto import cms, x509
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfStrictReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.general import SignedDataCerts
 from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
     async_validate_pdf_signature,
@@ -86,11 +87,13 @@ class _Document:
     """What a document's path validations depend on besides each certificate and those
     offered for path building: the trust settings and the revocation data the document
     embeds (a newer CRL in it must be read, not a remembered answer). Collects the chains of
-    the validations taken from memory (by the certificate's SHA-256), for the report."""
+    the validations taken from memory (by the certificate's SHA-256), for the report, and
+    the certificates extracted from each of its CMS values (``_extracted_once``)."""
 
     trust: TrustSettings
     embedded_revocation: bytes
     remembered: dict[bytes, tuple[CertificateInfo, ...]] = field(default_factory=dict)
+    extracted: dict[int, tuple[cms.SignedData, SignedDataCerts]] = field(default_factory=dict)
 
 
 _DOCUMENT: ContextVar[_Document | None] = ContextVar("pades_document", default=None)
@@ -132,6 +135,28 @@ def _path_key(document: _Document, subject: bytes, context: ValidationContext) -
 
 
 generic_cms.find_valid_path = _remembered_valid_path
+_pyhanko_extract_certs = generic_cms.extract_certs_for_validation
+
+
+def _extracted_once(signed_data: cms.SignedData) -> SignedDataCerts:
+    """pyhanko's extraction of a CMS value's certificates (which is the signer's, checked
+    against the ESS signing-certificate attribute), once per value while verifying a
+    document. pyhanko runs it twice per signature — for ``EmbeddedPdfSignature.signer_cert``
+    and again in its CMS validation — on the same object, copying and parsing every
+    certificate each time (about 8% of verifying a sealed PDF). The value is kept with the
+    answer, so the identity it is found by cannot be reused; a failure is not kept."""
+    document = _DOCUMENT.get()
+    if document is None:
+        return _pyhanko_extract_certs(signed_data)
+    known = document.extracted.get(id(signed_data))
+    if known is not None and known[0] is signed_data:
+        return known[1]
+    extracted = _pyhanko_extract_certs(signed_data)
+    document.extracted[id(signed_data)] = (signed_data, extracted)
+    return extracted
+
+
+generic_cms.extract_certs_for_validation = _extracted_once
 
 
 class BudgetExceeded(BaseException):

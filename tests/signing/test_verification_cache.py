@@ -143,3 +143,31 @@ def test_contexts_share_the_parsed_roots_but_not_what_a_document_brought(
     assert offered.issuer_serial in {cert.issuer_serial for cert in first.certificate_registry}
     assert offered.issuer_serial not in {cert.issuer_serial for cert in second.certificate_registry}
     assert len(trust.root_certificates()) == len(trust.trust_roots)
+
+
+def test_a_signatures_certificates_are_extracted_once_per_document(
+        agency_rsa: KeySigner, tsa: DevTimestampClient, context: VerificationContext,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyhanko asks twice for the signature's CMS value (three calls in all, with the
+    timestamp's) through ``generic_cms.extract_certs_for_validation``; the verifier answers
+    the second time from the document's memory. If pyhanko stops asking through that name,
+    this fails and the replacement in ``signing.verify`` is to be revisited."""
+    from pyhanko.sign.validation import generic_cms
+
+    from signing import verify as verify_module
+
+    document = sign_pdf(make_pdf(1), agency_rsa, SignatureSettings(level=PadesLevel.B_T), timestamps=tsa)
+    calls: list[object] = []
+    original = verify_module._pyhanko_extract_certs
+
+    def counting(signed_data: object) -> object:
+        calls.append(signed_data)
+        return original(signed_data)
+
+    monkeypatch.setattr(verify_module, "_pyhanko_extract_certs", counting)
+    assert generic_cms.extract_certs_for_validation is verify_module._extracted_once
+    first = verify_pdf(document, context)
+    assert first.passed and first.signatures[0].timestamp is not None
+    assert len(calls) == 2 and calls[0] is not calls[1]  # the signature's, the timestamp's
+    assert verify_pdf(document, context).signatures == first.signatures
+    assert len(calls) == 4  # nothing kept from one document to the next

@@ -19,8 +19,9 @@ CALLBACKS fines with one payment order each, starts a real ``portal serve`` proc
   sealed per GB/T 38540; storage, the ``receipt_issued`` event), RECEIPTS receipts for each
   figure: made in the worker's own process by one loop (``RECEIPT_PROCESSES=0``), then in a
   pool of one rendering process and of two (``workers.receipt_documents``, one loop per
-  process), and the ratio of two processes to one. The receipts need 3 × RECEIPTS + 4
-  payments: CALLBACKS must be at least that.
+  process), and the ratio of two processes to one; with the font's common cut made first, as a
+  long-running worker has it (``payments.receipt_pdf.prepare_common_glyphs``). The receipts
+  need 3 × RECEIPTS + 4 payments: CALLBACKS must be at least that.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 import httpx  # noqa: E402
 
 from bench.harness import CONCURRENCY, portal_and_bare, run_clients, scratch_database, sized  # noqa: E402
+from payments.receipt_pdf import prepare_common_glyphs  # noqa: E402
 from portal.blobstore import open_blob_store  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
 from portal.legal_calendar import china_date  # noqa: E402
@@ -47,7 +49,7 @@ from portal.notary import Notary  # noqa: E402
 from portal.services import fine_views, fines, payment_orders  # noqa: E402
 from portal.settings import Settings, load_settings  # noqa: E402
 from portal.workers import payments as payment_jobs  # noqa: E402
-from portal.workers.receipt_documents import ReceiptPool  # noqa: E402
+from portal.workers.receipt_documents import ReceiptPool, font_cache_dir  # noqa: E402
 from tests.conftest import Database  # noqa: E402
 from tests.portal.eservice.factories import world  # noqa: E402
 from tests.portal.web.pages.payment_factories import ZHANGSAN, notice_body, signed  # noqa: E402
@@ -153,6 +155,8 @@ async def print_receipt_rates(settings: Settings, database: Database, data_dir: 
         await notary.start()
         deps = payment_jobs.deps_for(settings, database.sessions, notary, blobs)
         await payment_jobs.JOBS.run_due(deps, limit=1)  # warm-up: font, PKI, TSA
+        # as a long-running worker has it: the font's common cut, which the pools' processes read
+        await asyncio.to_thread(prepare_common_glyphs, deps.font_path, font_cache_dir(settings))
         what = " and ".join(FORMAT_SEALS[name] for name in deps.formats)
         print(f"receipts: number, render, seal {what}, store; {receipt_count} per figure")
         rates = {0: await receipt_rate(deps, 1, receipt_count, "in the worker's process")}

@@ -31,6 +31,7 @@ from payments import (
     next_number,
     receipt_from_json,
     receipt_json,
+    receipt_pdf,
     render_receipt_pdf,
 )
 from payments.receipts import CHECK_ALPHABET, MAX_NUMBER, ReceiptItem, check_code
@@ -279,3 +280,19 @@ def test_the_red_letter_pdf_says_so_and_names_the_original(cjk_font: Path) -> No
 
 def test_rendering_is_reproducible(pdf: bytes, cjk_font: Path) -> None:
     assert render_receipt_pdf(_receipt(), VERIFY_URL, cjk_font) == pdf
+
+
+def test_a_receipt_subset_from_the_common_cut_of_the_font_is_the_same_pdf(
+        pdf: bytes, cjk_font: Path, tmp_path: Path) -> None:
+    # the cut only makes subsetting cheaper (receipt_pdf.prepare_common_glyphs): a receipt is
+    # the same bytes with it, and a name with a character outside it is drawn from the whole face
+    rare_name = replace(_receipt(), payer_name="王喆")  # 喆: in Noto CJK, not in the cut
+    whole_face = render_receipt_pdf(rare_name, VERIFY_URL, cjk_font)
+    page = set(_text(pdf)) | set(_text(whole_face)) - {"喆"}
+    characters = frozenset(map(ord, page)) | frozenset(range(0x20, 0x7F))
+    assert not receipt_pdf.prepare_common_glyphs(cjk_font, tmp_path, cut=False, characters=characters)
+    assert receipt_pdf.prepare_common_glyphs(cjk_font, tmp_path, characters=characters)
+    assert len(list(tmp_path.iterdir())) == 1  # kept for the processes after this one
+    assert receipt_pdf.prepare_common_glyphs(cjk_font, tmp_path, cut=False, characters=characters)
+    assert render_receipt_pdf(_receipt(), VERIFY_URL, cjk_font) == pdf
+    assert render_receipt_pdf(rare_name, VERIFY_URL, cjk_font) == whole_face

@@ -21,7 +21,7 @@ CALLBACKS fines with one payment order each, starts a real ``portal serve`` proc
   pool of one rendering process and of two (``workers.receipt_documents``, one loop per
   process), and the ratio of two processes to one; with the font's common cut made first, as a
   long-running worker has it (``payments.receipt_pdf.prepare_common_glyphs``). The receipts
-  need 3 × RECEIPTS + 4 payments: CALLBACKS must be at least that.
+  need 3 × RECEIPTS + 8 payments (with the warm-ups): CALLBACKS must be at least that.
 """
 
 from __future__ import annotations
@@ -188,5 +188,5 @@ async def receipt_rate(deps: payment_jobs.PaymentDeps, loops: int, limit: int, l
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else sized(2_000, 5),
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else sized(2_000, 16),
                      int(sys.argv[2]) if len(sys.argv) > 2 else sized(100, 2)))

@@ -12,16 +12,16 @@ to the outside world:
 3. record: the results of everything sent so far, in one transaction of multi-row statements
    (``outbox.record_results``: the attempts appended, each message moved on as
    ``RetryPolicy.outcome`` says: delivered, retry later with back-off and jitter, or
-   permanent failure). This happens before each lone send's successor and at the end of
-   the batch.
+   permanent failure). This happens right after each lone send, so before the next one
+   starts, and at the end of the batch.
 
 Delivery is therefore at-least-once: if the process dies between 2 and 3, what it sent since
 its last record has no recorded result; the lease runs out, another worker reclaims it and
 sends it again. For a lone (SMTP) send that is only the one message in flight, as each is
 recorded before the next starts (the rest of a dead worker's batch is reclaimed unsent);
-batched messages go again to receivers that know them: e-mails carry the same Message-ID,
-the SMS gateway gets the same reference, in-portal notices are stored idempotently on the
-dedupe key.
+batched messages go again to receivers that know them: the SMS gateway gets the same
+reference, in-portal notices are stored idempotently on the dedupe key, the mail sandbox
+keeps one file per message.
 
 A message is only sent while its lease has at least ``send_timeout`` left, so a slow batch
 never overlaps a reclaim; what is left is released. ``stop`` (SIGTERM) is honoured between

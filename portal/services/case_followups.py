@@ -80,9 +80,11 @@ async def record_event(db: AsyncSession, case: Case, kind: str, data: Mapping[st
 async def sync_case(db: AsyncSession, case: Case, *, renderer: Renderer,
                     now: datetime | None = None) -> int:
     """Register (or move) every party's running deadlines of ``case``; returns how many."""
+    events = await cases.case_events(db, case)
+    if not events:  # no stage recorded yet: no period runs (a delivery to a new case)
+        return 0
     now = now or await database_now(db)
     calendar = await load_calendar(db)
-    events = await cases.case_events(db, case)
     agency_name = await cases.agency_name(db, case)
     registered = 0
     for party in await cases.parties(db, case):

@@ -18,10 +18,10 @@ to the other (they are the agency's to weigh, not to publish).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import catalogue
@@ -36,40 +36,54 @@ from portal.references import reference
 
 NOTICE_DOCUMENT = "行政处罚事先告知书"
 DECISION_DOCUMENT = "行政处罚决定书"
+_SERVES = {NOTICE_DOCUMENT: EventKind.PENALTY_NOTICE, DECISION_DOCUMENT: EventKind.DECIDED}
+"""Which stage event a document of each type serves on the party."""
 
 
-def _first_since(arrivals: Iterable[datetime], event: StageEvent | None) -> datetime | None:
-    if event is None:
-        return None
-    since = event.at - CLOCK_SKEW
-    return min((arrived for arrived in arrivals if arrived >= since), default=None)
+def _served_since(events: Sequence[StageEvent]) -> dict[str, datetime]:
+    """Per document type, the instant from which its arrival serves the matching event (the
+    last prior notice, the last decision), less the clock skew agencies are allowed."""
+    since = {}
+    for document, kind in _SERVES.items():
+        event = last(events, kind)
+        if event is not None:
+            since[document] = event.at - CLOCK_SKEW
+    return since
 
 
-def times_from(arrivals: dict[str, list[datetime]], events: Sequence[StageEvent]) -> PartyTimes:
-    """The party's service times, from its arrivals by document type."""
-    return PartyTimes(
-        notice_served_at=_first_since(arrivals.get(NOTICE_DOCUMENT, ()),
-                                      last(events, EventKind.PENALTY_NOTICE)),
-        decision_served_at=_first_since(arrivals.get(DECISION_DOCUMENT, ()),
-                                        last(events, EventKind.DECIDED)),
-    )
+def times_from(first: dict[str, datetime]) -> PartyTimes:
+    """The party's service times, from its first serving arrival by document type."""
+    return PartyTimes(notice_served_at=first.get(NOTICE_DOCUMENT),
+                      decision_served_at=first.get(DECISION_DOCUMENT))
 
 
-async def _arrivals(db: AsyncSession, case: Case,
-                    party_id: int | None = None) -> dict[int, dict[str, list[datetime]]]:
-    query = select(Delivery.party_id, Delivery.document_type, Delivery.arrived_at).where(
-        Delivery.case_id == case.id, Delivery.document_type.in_((NOTICE_DOCUMENT, DECISION_DOCUMENT)))
+async def _first_arrivals(db: AsyncSession, case: Case, events: Sequence[StageEvent],
+                          party_id: int | None = None) -> dict[int, dict[str, datetime]]:
+    """Per party and document type, the first arrival that serves the matching event.
+
+    The database picks the earliest one: a case the agency serves many documents in costs
+    one row per party and type, not one per delivery; without a notice or a decision there
+    is nothing to serve and nothing is read."""
+    since = _served_since(events)
+    if not since:
+        return {}
+    first = func.min(Delivery.arrived_at)
+    query = select(Delivery.party_id, Delivery.document_type, first).where(
+        Delivery.case_id == case.id,
+        or_(*(and_(Delivery.document_type == document, Delivery.arrived_at >= at)
+              for document, at in since.items())),
+    ).group_by(Delivery.party_id, Delivery.document_type)
     if party_id is not None:
         query = query.where(Delivery.party_id == party_id)
-    found: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
-    for row in (await db.execute(query)).all():
-        found[row.party_id][row.document_type].append(row.arrived_at)
+    found: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for row_party, document, arrived_at in (await db.execute(query)).all():
+        found[row_party][document] = arrived_at
     return found
 
 
 async def party_times(db: AsyncSession, case: Case, party_id: int,
                       events: Sequence[StageEvent]) -> PartyTimes:
-    return times_from((await _arrivals(db, case, party_id)).get(party_id, {}), events)
+    return times_from((await _first_arrivals(db, case, events, party_id)).get(party_id, {}))
 
 
 async def filed_against_notice(db: AsyncSession, case: Case, party_id: int | None,
@@ -92,10 +106,10 @@ async def standings(db: AsyncSession, case: Case,
     """Every party of the case, as the decision rule sees it (``cases.rules.PartyStanding``)."""
     party_ids = list((await db.execute(select(CaseParty.party_id).where(
         CaseParty.case_id == case.id).order_by(CaseParty.id))).scalars())
-    arrivals = await _arrivals(db, case)
+    arrivals = await _first_arrivals(db, case, events)
     notice = last(events, EventKind.PENALTY_NOTICE)
     filed = await filed_against_notice(db, case, None, notice.seq if notice else None)
-    return [PartyStanding(times=times_from(arrivals.get(party, {}), events),
+    return [PartyStanding(times=times_from(arrivals.get(party, {})),
                           waived=SubmissionKind.WAIVER in filed.get(party, frozenset()),
                           hearing_requested=SubmissionKind.HEARING_REQUEST in filed.get(party, frozenset()))
             for party in party_ids]

@@ -117,7 +117,7 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
                   renderer: Renderer) -> Delivery:
     """Serve ``request.document`` on ``party`` in ``case`` (see the module docstring)."""
     chain = consent.party_chain(party.id)
-    await evidence.lock(db, chain)
+    head = await evidence.lock(db, chain)
     relied_on = await consent.require_in_force(db, party.id, case.agency_id)
     digest = await blobs.put(request.document)
     public_id = secrets.token_hex(16)
@@ -127,7 +127,7 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
                                            "agency_id": case.agency_id,
                                            "document_type": request.document_type,
                                            "title": request.title, "document_sha256": digest,
-                                           "consent_event": relied_on.event_hash})
+                                           "consent_event": relied_on.event_hash}, head=head)
     delivery = Delivery(public_id=public_id, case_id=case.id, party_id=party.id,
                         agency_id=case.agency_id, document_type=request.document_type,
                         title=request.title, document_sha256=digest,
@@ -136,8 +136,7 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
                         arrived_at=arrived_at, arrival_event_hash=event.hash)
     db.add(delivery)
     await db.flush()
-    await jobs.enqueue(db, TIMESTAMP_JOB, delivery.id)
-    await jobs.enqueue(db, RECEIPT_JOB, delivery.id)
+    await jobs.enqueue_kinds(db, (TIMESTAMP_JOB, RECEIPT_JOB), delivery.id)
     agency = await db.get(Agency, case.agency_id)
     await outbox.enqueue(db, event_id=f"arrived:{event.hash}", kind=Kind.DOCUMENT_ARRIVED,
                          party_id=party.id, renderer=renderer, now=arrived_at,

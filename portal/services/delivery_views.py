@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.blobstore import BlobStore
-from portal.database import get_existing
 from portal.errors import Conflict
 from portal.models.agencies import Agency
 from portal.models.cases import Case
@@ -91,15 +90,25 @@ async def _one(db: AsyncSession, model: Any, delivery_id: int) -> Any:
 
 
 async def agency_view(db: AsyncSession, delivery: Delivery) -> DeliveryView:
-    case = await get_existing(db, Case, delivery.case_id)
-    agency = await get_existing(db, Agency, delivery.agency_id)
-    party = await get_existing(db, Party, delivery.party_id)
-    consent = await get_existing(db, Consent, delivery.consent_id)
-    return DeliveryView(delivery, case, agency, party, consent,
-                        await _one(db, DeliveryRead, delivery.id),
-                        await _one(db, PaperCopyRequest, delivery.id),
-                        await _one(db, ArrivalTimestamp, delivery.id),
-                        await _one(db, ServiceReceipt, delivery.id))
+    """The delivery with its case, agency, party and consent (which foreign keys guarantee)
+    and whatever followed it, in one query: every answer to the agency reads it."""
+    row = (await db.execute(
+        select(Case, Agency, Party, Consent, DeliveryRead, PaperCopyRequest, ArrivalTimestamp,
+               ServiceReceipt)
+        .select_from(Delivery)
+        .join(Case, Case.id == Delivery.case_id)
+        .join(Agency, Agency.id == Delivery.agency_id)
+        .join(Party, Party.id == Delivery.party_id)
+        .join(Consent, Consent.id == Delivery.consent_id)
+        .outerjoin(DeliveryRead, DeliveryRead.delivery_id == Delivery.id)
+        .outerjoin(PaperCopyRequest, PaperCopyRequest.delivery_id == Delivery.id)
+        .outerjoin(ArrivalTimestamp, ArrivalTimestamp.delivery_id == Delivery.id)
+        .outerjoin(ServiceReceipt, ServiceReceipt.delivery_id == Delivery.id)
+        .where(Delivery.id == delivery.id)
+    )).one_or_none()
+    if row is None:
+        raise RuntimeError(f"delivery {delivery.id!r} or a row it refers to is missing")
+    return DeliveryView(delivery, *row)
 
 
 async def receipt_pdf(db: AsyncSession, blobs: BlobStore, delivery: Delivery) -> bytes:

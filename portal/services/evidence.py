@@ -20,17 +20,22 @@ from portal.evidence_hash import GENESIS, canonical_json, event_hash
 from portal.models.evidence import ChainHead, EvidenceEvent
 
 
-async def lock(db: AsyncSession, chain: str) -> None:
+async def lock(db: AsyncSession, chain: str) -> ChainHead:
     """Hold the chain's head until the transaction ends: acts that must be ordered against
-    every other act on the same subject (a delivery against a revocation) take it first."""
-    await _locked_head(db, chain)
+    every other act on the same subject (a delivery against a revocation) take it first.
+    Returns the head, read under the lock; ``append(..., head=...)`` writes after it."""
+    return await _locked_head(db, chain)
 
 
 async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload: dict[str, Any],
-                 occurred_at: datetime | None = None) -> EvidenceEvent:
+                 occurred_at: datetime | None = None, head: ChainHead | None = None) -> EvidenceEvent:
     """Append one event; ``occurred_at`` defaults to the database clock *now*, read after the
-    chain lock is held, so that event times in one chain never go backwards."""
-    head = await _locked_head(db, chain)
+    chain lock is held, so that event times in one chain never go backwards. ``head``: what
+    ``lock`` returned for this chain earlier in the same transaction (saves locking again)."""
+    if head is None:
+        head = await _locked_head(db, chain)
+    elif head.chain != chain:
+        raise ValueError(f"the head of {head.chain!r} given to append to {chain!r}")
     if occurred_at is None:
         occurred_at = await database_now(db)
     seq = head.seq + 1
@@ -49,8 +54,10 @@ async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload
 async def _locked_head(db: AsyncSession, chain: str) -> ChainHead:
     """The chain's head, locked. Every chain but a new one has its head already, so it is
     read first (one round trip) and only created when absent; concurrent creators do not
-    collide (the insert ignores the row another one made) and then both lock that row."""
-    query = select(ChainHead).where(ChainHead.chain == chain).with_for_update()
+    collide (the insert ignores the row another one made) and then both lock that row.
+    populate_existing: a copy read earlier in this session, before the lock, may be stale."""
+    query = (select(ChainHead).where(ChainHead.chain == chain).with_for_update()
+             .execution_options(populate_existing=True))
     head = (await db.execute(query)).scalar_one_or_none()
     if head is None:
         await db.execute(insert_ignoring(db, ChainHead, ["chain"]).values(chain=chain, seq=0, hash=GENESIS))

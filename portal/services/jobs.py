@@ -10,6 +10,7 @@ handler is written to be safe to run twice.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,11 +31,30 @@ async def enqueue(db: AsyncSession, kind: str, subject_id: int, *, payload: dict
     """Add a job unless one with the same dedupe key exists (then nothing happens); ``now``:
     the instant of a scheduling round, its created time (default: now)."""
     now = now or utcnow()
-    await db.execute(insert_ignoring(db, Job, ["dedupe_key"]).values(
-        kind=kind, subject_id=subject_id, dedupe_key=dedupe_key or f"{kind}:{subject_id}",
-        done=False, attempts=0, next_attempt_at=not_before or now, created_at=now,
-        payload=payload or {},
-    ))
+    await _insert(db, [_row(kind, subject_id, payload=payload, dedupe_key=dedupe_key,
+                            due=not_before or now, now=now)])
+
+
+async def enqueue_kinds(db: AsyncSession, kinds: Sequence[str], subject_id: int) -> None:
+    """One job of each of ``kinds`` for ``subject_id``, due now, as ``enqueue`` adds them but
+    in one statement: the follow-ups of one act (a delivery's timestamp and receipt)."""
+    now = utcnow()
+    await _insert(db, [_row(kind, subject_id, payload=None, dedupe_key=None, due=now, now=now)
+                       for kind in kinds])
+
+
+def _row(kind: str, subject_id: int, *, payload: dict[str, Any] | None, dedupe_key: str | None,
+         due: datetime, now: datetime) -> dict[str, Any]:
+    return {"kind": kind, "subject_id": subject_id, "dedupe_key": dedupe_key or f"{kind}:{subject_id}",
+            "done": False, "attempts": 0, "next_attempt_at": due, "created_at": now,
+            "payload": payload or {}}
+
+
+async def _insert(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    # the rows as parameters, not ``.values(rows)``: a multi-row VALUES clause has no cache
+    # key, so SQLAlchemy would compile the statement afresh on every call
+    if rows:
+        await db.execute(insert_ignoring(db, Job, ["dedupe_key"]), rows)
 
 
 async def claim(db: AsyncSession, kinds: tuple[str, ...], *, limit: int = 10,

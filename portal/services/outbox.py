@@ -185,10 +185,12 @@ async def enqueue(
         }
         for channel, recipient in targets.items()
     ]
+    if not rows:
+        return []
+    # the rows as parameters (one statement, batched by SQLAlchemy), not ``.values(rows)``:
+    # a multi-row VALUES clause has no cache key and would be compiled on every call
     written = await db.execute(
-        insert_ignoring(db, _MESSAGES, ["dedupe_key"]).values(rows)
-        .returning(_MESSAGES.c.id)
-    )
+        insert_ignoring(db, _MESSAGES, ["dedupe_key"]).returning(_MESSAGES.c.id), rows)
     return sorted(written.scalars())
 
 

@@ -67,7 +67,7 @@ from bench.harness import (  # noqa: E402
 from portal.cases import codes as case_codes  # noqa: E402
 from portal.demo import DEMO_AGENCIES  # noqa: E402
 from portal.settings import load_settings  # noqa: E402
-from tests.portal.eservice.factories import sealed_pdf  # noqa: E402
+from tests.builders import sealed_pdf  # noqa: E402
 from tests.portal.web.login_flow import log_in  # noqa: E402
 
 PROCESS_COUNTS = (1, 2) if SMOKE else (1, 2, 4)  # a 4-process start alone is a minute when busy

@@ -47,8 +47,9 @@ from portal.database import create_engine, session_factory, transaction  # noqa:
 from portal.models.cases import Case  # noqa: E402
 from portal.models.parties import Party  # noqa: E402
 from portal.services import agencies, deliveries  # noqa: E402
+from tests.builders import RENDERER, credit_code, sealed_pdf, sign_consent  # noqa: E402
+from tests.builders import case_world as world  # noqa: E402
 from tests.conftest import Database  # noqa: E402
-from tests.portal.eservice.factories import RENDERER, credit_code, sealed_pdf, sign_consent, world  # noqa: E402
 
 BARE_APP = """
 from starlette.applications import Starlette

@@ -50,9 +50,10 @@ from portal.services import fine_views, fines, payment_orders  # noqa: E402
 from portal.settings import Settings, load_settings  # noqa: E402
 from portal.workers import payments as payment_jobs  # noqa: E402
 from portal.workers.receipt_documents import ReceiptPool, font_cache_dir  # noqa: E402
+from tests.builders import case_world as world  # noqa: E402
 from tests.conftest import Database  # noqa: E402
-from tests.portal.eservice.factories import world  # noqa: E402
-from tests.portal.web.pages.payment_factories import ZHANGSAN, notice_body, signed  # noqa: E402
+from tests.identities import ZHANGSAN  # noqa: E402
+from tests.portal.web.pages.payment_factories import notice_body, signed  # noqa: E402
 
 BARE_APP = """
 from starlette.applications import Starlette

@@ -9,8 +9,10 @@ module cannot drift to an identifier with a wrong check character that the porta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from portal.cases.intake import NewParty
+from portal.identifiers import id_number_check_char
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,11 @@ class Company:
 
 ZHANGSAN = Person("张三", "35010219850312123X")
 COMPANY = Company("福州示例科技有限公司", "91350100MA2XY12346")
+
+
+def numbered_person(n: int) -> Person:
+    """The ``n``-th of as many distinct test people as a test needs, each with a valid ID number
+    (a Fuzhou Gulou number; the birth date moves on a day every thousand people)."""
+    born = date(1980, 1, 1) + timedelta(days=n // 1000)
+    first17 = f"350102{born:%Y%m%d}{n % 1000:03d}"
+    return Person(f"测试当事人{n}", first17 + id_number_check_char(first17))

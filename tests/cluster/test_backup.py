@@ -19,9 +19,9 @@ from sqlalchemy import select
 from portal.blobstore.database import DatabaseBlobStore
 from portal.database import create_engine, session_factory
 from portal.models import Delivery
+from tests.builders import case_world, deliver, sign_consent
 from tests.cluster.postgres import pg_bin
 from tests.conftest import Database, _pg_admin_url, run_cli
-from tests.portal.eservice.factories import deliver, sign_consent, world
 
 pytestmark = pytest.mark.cluster
 
@@ -36,7 +36,7 @@ async def test_dump_restore_into_an_empty_server_keeps_every_chain_and_document(
         pytest.skip("the drill is PostgreSQL's")
     # A portal in use: consent (with its signed confirmation), three documents served.
     blobs = DatabaseBlobStore(database.engine)
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id, document_sha256=await blobs.put(b"%PDF-1.7 signed confirmation"))
     served = [await deliver(database, blobs, w.party_id, w.case_id, title=f"榕市监罚〔2026〕{n}号")
               for n in range(3)]

@@ -27,11 +27,11 @@ from sqlalchemy import func, select
 from portal.database import transaction
 from portal.models import Delivery, Party
 from portal.services import agencies
+from tests.builders import credit_code, register_case, sealed_pdf, sign_consent
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import METRICS_TOKEN, Node, node_env
 from tests.conftest import CSRF_RE
 from tests.identities import ZHANGSAN
-from tests.portal.eservice.factories import credit_code, make_case, sealed_pdf, sign_consent
 from tests.portal.web.login_flow import log_in
 from tests.s3_server import free_port
 
@@ -68,9 +68,7 @@ async def served_case(cluster: Cluster, agency_id: int, number: str) -> str:
     async with cluster.database.sessions() as db:
         person = (await db.execute(select(Party).where(Party.id_number == ZHANGSAN.id_number))).scalar_one()
     await sign_consent(cluster.database, person.id)
-    async with transaction(cluster.database.sessions) as db:
-        case = await make_case(db, agency_id, [person.id], number)
-    return case.code
+    return (await register_case(cluster.database, agency_id, number, ZHANGSAN)).code
 
 
 def delivery_form(document: bytes, title: str) -> dict[str, tuple[str | None, bytes | str, str]]:

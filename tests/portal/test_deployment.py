@@ -20,8 +20,9 @@ from portal.errors import ConfigurationError
 from portal.models.parties import Account
 from portal.services import agencies, webhooks
 from portal.settings import load_settings
+from tests.builders import party
 from tests.conftest import Database
-from tests.portal.eservice.factories import make_person
+from tests.identities import ZHANGSAN
 
 EVERY_DEVELOPMENT_PART = ("SECRET_KEY", "OIDC_ISSUER", "PAYMENT_PLATFORM", "TRUST_ROOTS_DIR",
                           "SMTP_HOST", "SMS_GATEWAY_URL")
@@ -121,7 +122,7 @@ async def test_portal_check_and_start_up_list_what_the_database_holds(
         client = await agencies.create_client(db, "某某局")
         await webhooks.register(db, client.agency_id, "http://127.0.0.1:9/hook", secret_key="k" * 32,
                                 development=True)
-        person = await make_person(db, "张三", "35010219850312123X")
+        person = await party(db, ZHANGSAN)
         db.add(Account(issuer="http://127.0.0.1:8000/dev-idp", subject="zhangsan", person_id=person.id,
                        created_at=utcnow(), last_login_at=utcnow()))
     env = {"DATABASE_URL": database.url, "DATA_DIR": str(data_dir),

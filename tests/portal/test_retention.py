@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import InboxNotice
 from portal import retention
 from portal.database import Base, transaction
 from portal.models import (
@@ -26,12 +27,14 @@ from portal.models import (
     WebSession,
 )
 from portal.models.publicity import Publication
-from portal.services import housekeeping
+from portal.services import housekeeping, notices
+from portal.services.notification_preferences import party_reference
 from portal.settings import Settings
 from portal.workers.housekeeping import HousekeepingJob
+from tests import builders
 from tests.conftest import Database
-from tests.portal.eservice.factories import make_person
-from tests.portal.publicity.factories import agency, body, publish
+from tests.identities import ZHANGSAN
+from tests.portal.publicity.factories import body, publish
 from tests.portal.web.login_flow import log_in
 
 NOW = datetime(2027, 6, 1, 4, 0, tzinfo=UTC)
@@ -71,6 +74,11 @@ async def test_the_page_states_the_periods_the_code_keeps(
     assert 'href="/privacy"' in (await client.get("/cases")).text  # the footer of every page
 
 
+async def _notice(db: AsyncSession, party_id: int, key: str, created: datetime) -> None:
+    """A notice the inbox channel stored at ``created``."""
+    await notices.store_notice(db, InboxNotice(party_reference(party_id), "t", "b", 1, key), now=created)
+
+
 async def _messages(db: AsyncSession, party_id: int, created: datetime, status: str, n: int) -> None:
     message = OutboxMessage(kind="document_arrived", channel="email", party_id=party_id,
                             recipient="zhangsan@example.com", context={}, dedupe_key=f"m{n}",
@@ -87,9 +95,11 @@ async def _count(db: AsyncSession, model: type[Base]) -> int:
 
 
 async def test_each_period_is_enforced_to_the_day(database: Database) -> None:
-    # PIPL art. 19: kept no longer than the notice says, and not shorter either
+    # PIPL art. 19: kept no longer than the notice says, and not shorter either. Operational
+    # rows (no legal record, no event chain) are written straight, each aged a day (a minute,
+    # a second) either side of its period: what the prune reads is their time stamps
     async with transaction(database.sessions) as db:
-        party = (await make_person(db, "张三", "35010219850312123X")).id
+        party = (await builders.party(db, ZHANGSAN)).id
         for n, (age, status) in enumerate([
                 (retention.NOTIFICATION_MESSAGES + DAY, "delivered"),  # gone
                 (retention.NOTIFICATION_MESSAGES + DAY, "permanent-failure"),  # gone
@@ -97,14 +107,13 @@ async def test_each_period_is_enforced_to_the_day(database: Database) -> None:
                 (retention.NOTIFICATION_MESSAGES - DAY, "delivered")]):  # young: stays
             await _messages(db, party, NOW - age, status, n)
         for n, age in enumerate((retention.NOTICES + DAY, retention.NOTICES - DAY)):
-            db.add(Notice(party_id=party, title="t", body="b", template_version=1, dedupe_key=f"n{n}",
-                          created_at=NOW - age))
+            await _notice(db, party, f"n{n}", NOW - age)
         for n, age in enumerate((retention.VERIFICATION_REPORTS + timedelta(minutes=1),
                                  retention.VERIFICATION_REPORTS - timedelta(minutes=1))):
             db.add(VerificationReportRecord(id_hash=f"{n}" * 64, created_at=NOW - age,
                                             expires_at=NOW - age + retention.VERIFICATION_REPORTS,
                                             document_sha256="0" * 64, document_size=1, report={}))
-    market = await agency(database)
+    market = await builders.agency(database)
     ended = await publish(database, market, body("榕市监罚〔2025〕1号", decided=(NOW - 801 * DAY).date()),
                           at=NOW - 800 * DAY)
     public = await publish(database, market, body("榕市监罚〔2027〕2号", decided=(NOW - 2 * DAY).date()),
@@ -166,9 +175,8 @@ def test_every_period_the_notice_states_is_enforced_by_the_test_above() -> None:
 async def test_the_worker_runs_the_round(database: Database, settings: Settings) -> None:
     # PIPL art. 19: ``portal worker`` (and ``portal run``) prune on their own, every round
     async with transaction(database.sessions) as db:
-        party = (await make_person(db, "张三", "35010219850312123X")).id
-        db.add(Notice(party_id=party, title="t", body="b", template_version=1, dedupe_key="old",
-                      created_at=NOW - retention.NOTICES - DAY))
+        party = (await builders.party(db, ZHANGSAN)).id
+        await _notice(db, party, "old", NOW - retention.NOTICES - DAY)
     job = HousekeepingJob(database.sessions, settings, clock=lambda: NOW)
     assert (await job.run_once()).notices == 1
     async with database.sessions() as db:

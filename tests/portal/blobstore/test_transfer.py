@@ -15,9 +15,9 @@ from portal.blobstore.files import FileBlobStore
 from portal.blobstore.transfer import copy_blobs
 from portal.services.document_audit import referencing_columns
 from portal.settings import load_settings
+from tests.builders import case_world, deliver, sign_consent
 from tests.conftest import Database, overwrite_blob, run_cli
 from tests.portal.blobstore.conftest import StoreUnderTest
-from tests.portal.eservice.factories import deliver, sign_consent, world
 
 DOCUMENTS = [f"%PDF-1.7 第{n}号 行政处罚决定书".encode() for n in range(6)]
 
@@ -50,7 +50,7 @@ async def test_migrate_then_check_through_the_real_commands(database: Database, 
     if database.backend != "postgresql":
         pytest.skip("on SQLite the documents stay in DATA_DIR/blobs (BLOB_STORE=files)")
     # A node that ran with files: deliveries recorded, documents under DATA_DIR/blobs.
-    w = await world(database)
+    w = await case_world(database)
     old_files = FileBlobStore(data_dir / "blobs")
     await sign_consent(database, w.party_id,
                        document_sha256=await old_files.put(b"%PDF-1.7 signed e-service confirmation"))

@@ -10,7 +10,7 @@ from portal.database import transaction
 from portal.identifiers import uscc_check_char
 from portal.legal_calendar import CHINA_TZ
 from portal.publicity.ingest import submission_from_json
-from portal.services import agencies, publications
+from portal.services import publications
 from portal.services.calendar import load_calendar
 from portal.services.publications import AgencyPublication
 from tests.conftest import Database
@@ -45,11 +45,6 @@ def change_of(published: dict[str, Any], **changes: Any) -> dict[str, Any]:
     result = {k: v for k, v in published.items() if k not in ("kind", "agency_case_number")}
     result.update(changes)
     return result
-
-
-async def agency(database: Database, name: str = "福州市市场监督管理局") -> int:
-    async with transaction(database.sessions) as db:
-        return (await agencies.get_or_create_agency(db, name)).id
 
 
 async def publish(database: Database, agency_id: int, data: dict[str, Any], *,

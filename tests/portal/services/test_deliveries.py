@@ -18,8 +18,8 @@ from portal.models.eservice import Delivery
 from portal.models.jobs import Job
 from portal.models.parties import Party
 from portal.services import deliveries, evidence
+from tests.builders import RENDERER, case_world, revoke_consent, sign_consent
 from tests.conftest import Database
-from tests.portal.eservice.factories import RENDERER, revoke_consent, sign_consent, world
 
 
 def _request(n: int = 1, key: str | None = None) -> deliveries.DeliveryRequest:
@@ -45,7 +45,7 @@ async def _count(database: Database, model: type) -> int:
 
 async def test_without_consent_nothing_is_stored(database: Database, tmp_path: Path) -> None:
     # FJ art. 19; APL art. 61: no signed consent, no e-service
-    w = await world(database)
+    w = await case_world(database)
     with pytest.raises(ConsentMissing) as refused:
         await _deliver(database, FileBlobStore(tmp_path), w.case_id, w.party_id, _request())
     assert refused.value.code == "consent_required"
@@ -53,7 +53,7 @@ async def test_without_consent_nothing_is_stored(database: Database, tmp_path: P
 
 
 async def test_consent_for_another_agency_does_not_cover(database: Database, tmp_path: Path) -> None:
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id, agency_ids=[w.other_agency_id])
     with pytest.raises(ConsentMissing):
         await _deliver(database, FileBlobStore(tmp_path), w.case_id, w.party_id, _request())
@@ -61,7 +61,7 @@ async def test_consent_for_another_agency_does_not_cover(database: Database, tmp
 
 async def test_arrival_is_recorded_with_event_jobs_and_blob(database: Database, tmp_path: Path) -> None:
     # FJ art. 19; GD art. 30: the service time is the arrival in the mailbox
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     blobs = FileBlobStore(tmp_path)
     delivery = await _deliver(database, blobs, w.case_id, w.party_id, _request())
@@ -78,7 +78,7 @@ async def test_arrival_is_recorded_with_event_jobs_and_blob(database: Database, 
 async def test_after_revocation_delivery_is_refused_and_earlier_service_stands(
         database: Database, tmp_path: Path) -> None:
     # APL art. 61: revocation is recorded and does not undo earlier service
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     blobs = FileBlobStore(tmp_path)
     first = await _deliver(database, blobs, w.case_id, w.party_id, _request(1))
@@ -93,7 +93,7 @@ async def test_after_revocation_delivery_is_refused_and_earlier_service_stands(
 async def test_200_concurrent_deliveries_with_revocation_midway(database: Database, tmp_path: Path) -> None:
     # each delivery arrived before the revocation or was refused;
     # none half-stored; the chain verifies.
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     blobs = FileBlobStore(tmp_path)
 
@@ -127,7 +127,7 @@ async def test_200_concurrent_deliveries_with_revocation_midway(database: Databa
 async def test_arrival_queues_the_party_notification_in_the_same_transaction(
         database: Database, tmp_path: Path) -> None:
     # notifications go through the outbox; the notice is not the service itself
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     delivery = await _deliver(database, FileBlobStore(tmp_path), w.case_id, w.party_id, _request())
     async with database.sessions() as db:

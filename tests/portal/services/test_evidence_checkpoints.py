@@ -27,15 +27,9 @@ from portal.notary import Notary
 from portal.services import checkpoints, evidence, evidence_records
 from portal.settings import Settings
 from portal.workers import evidence as evidence_worker
+from tests.builders import case_world, deliver, fine_world, sign_consent
 from tests.conftest import Database, run_cli
-from tests.portal.eservice.factories import deliver, sign_consent, world
-from tests.portal.web.pages.payment_factories import (
-    fine_world,
-    notice_body,
-    place_order,
-    post_callback,
-    signed,
-)
+from tests.portal.web.pages.payment_factories import notice_body, place_order, post_callback, signed
 
 
 async def append(database: Database, chain: str, count: int) -> None:
@@ -137,7 +131,7 @@ async def test_truncate_of_the_evidence_log_is_refused(database: Database) -> No
 async def test_service_time_and_payment_rows_are_checked_against_their_events(
         database: Database, app: Starlette, client: httpx.AsyncClient, settings: Settings,
         data_dir: Path) -> None:  # FJ art. 19: the service time is the arrival the chain recorded
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     delivery = await deliver(database, app.state.blobs, w.party_id, w.case_id)
     fw = await fine_world(database, the_world=w, number="榕市监罚〔2026〕8号")

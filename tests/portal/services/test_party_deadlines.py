@@ -17,10 +17,10 @@ from portal.legal_calendar import Trigger, china_date
 from portal.models.cases import Case
 from portal.services import cases, submissions
 from portal.services.calendar import load_calendar
+from tests.builders import deliver, sign_consent
 from tests.conftest import Database
 from tests.identities import COMPANY
 from tests.portal.cases.factories import decide, notified_case
-from tests.portal.eservice.factories import deliver, sign_consent
 
 NOTICE_DOCUMENT, DECISION_DOCUMENT = "行政处罚事先告知书", "行政处罚决定书"
 

@@ -20,8 +20,9 @@ from portal.publicity.ingest import publishable, submission_from_json
 from portal.publicity.window import WithdrawalGround
 from portal.services import evidence, publications
 from portal.services.calendar import load_calendar
+from tests.builders import agency
 from tests.conftest import Database
-from tests.portal.publicity.factories import T0, agency, body, change_of, publish
+from tests.portal.publicity.factories import T0, body, change_of, publish
 
 
 async def test_each_act_adds_rows_and_chain_events_and_changes_no_version(database: Database) -> None:

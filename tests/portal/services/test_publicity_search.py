@@ -22,8 +22,9 @@ from portal.publicity.window import WithdrawalGround, years_later
 from portal.services import publications, publicity_search
 from portal.services.calendar import load_calendar
 from portal.services.publicity_search import Cursor, PublicItem, SearchFilters, SearchPage
+from tests.builders import agency
 from tests.conftest import Database
-from tests.portal.publicity.factories import T0, agency, body, publish
+from tests.portal.publicity.factories import T0, body, publish
 
 NOW = T0 + timedelta(days=30)
 COMPANIES = ("福州闽江贸易有限公司", "厦门鹭江食品有限公司", "福州闽江建材有限公司", "泉州刺桐物流有限公司",

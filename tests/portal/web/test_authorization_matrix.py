@@ -23,23 +23,25 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
+from notifications import InboxNotice
 from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.evidence_hash import instant_text
 from portal.identifiers import id_number_check_char
 from portal.legal_calendar import china_date
-from portal.models import Notice, Representation
+from portal.models import Representation
 from portal.models.cases import Case
-from portal.services import agencies, api_tokens, cases, consent, fines, objections, submissions
+from portal.services import agencies, api_tokens, cases, consent, fines, notices, objections, submissions
 from portal.services.calendar import load_calendar
+from portal.services.notification_preferences import party_reference
 from portal.workers import payments as payment_jobs
 from portal.workers import submissions as submission_jobs
 from portal.workers.eservice import JOBS, EserviceDeps
+from tests.builders import RENDERER, BuiltCase, credit_code, deliver, register_case
 from tests.conftest import Database, csrf_from
 from tests.identities import COMPANY, ZHANGSAN
 from tests.portal import verify_samples
 from tests.portal.cases.factories import attached
-from tests.portal.eservice.factories import RENDERER, credit_code, deliver, make_case
 from tests.portal.publicity.factories import body as publication_body
 from tests.portal.publicity.factories import change_of
 from tests.portal.web.delegation_flow import act_for, browser, granted_id, person_id
@@ -259,13 +261,12 @@ async def _paid_receipt(app: Starlette, database: Database, owner: httpx.AsyncCl
     return {"fine_id": fine_id, "code": code, "number": number}
 
 
-async def _notice(database: Database, party_id: int) -> int:
+async def _notice(database: Database, party_id: int) -> str:
+    """A notice in the party's bell, stored as the inbox channel stores one."""
     async with transaction(database.sessions) as db:
-        notice = Notice(party_id=party_id, title="文书已送达", body="请登录查看。", template_version=1,
-                        dedupe_key=f"matrix:{party_id}", created_at=utcnow())
-        db.add(notice)
-        await db.flush()
-        return notice.id
+        stored = await notices.store_notice(db, InboxNotice(
+            party_reference(party_id), "文书已送达", "请登录查看。", 1, f"matrix:{party_id}"))
+    return stored.removeprefix("notice:")  # the store answers the channel's reference
 
 
 async def _published(http: httpx.AsyncClient, number: str,
@@ -277,9 +278,11 @@ async def _published(http: httpx.AsyncClient, number: str,
     return str(response.json()["id"]), data
 
 
-async def _statement(database: Database, app: Starlette, case: Case) -> str:
+async def _statement(database: Database, app: Starlette, built: BuiltCase) -> str:
     """A statement with one attachment filed by the case's party, its receipt issued."""
     async with transaction(database.sessions) as db:
+        case = await db.get(Case, built.id)
+        assert case is not None
         await cases.add_stage_event(db, case, "penalty_notice", {
             "proposed_penalty": "罚款人民币二百元", "facts": "未按规定办理登记",
             "legal_basis": "《条例》第十条", "occurred_at": instant_text(utcnow() - timedelta(minutes=2)),
@@ -296,9 +299,11 @@ async def _statement(database: Database, app: Starlette, case: Case) -> str:
     return filed.public_id
 
 
-async def _objection(database: Database, app: Starlette, case: Case) -> str:
+async def _objection(database: Database, app: Starlette, built: BuiltCase) -> str:
     """An objection to the case's record by its party, its receipt issued."""
     async with transaction(database.sessions) as db:
+        case = await db.get(Case, built.id)
+        assert case is not None
         [party] = await cases.parties(db, case)
         filed = await objections.on_case(db, app.state.blobs, case, objections.Filed(
             party.id, party.id, f"party:{party.id}", {"details": "案由记载有误", "correction": ""}))
@@ -315,9 +320,8 @@ async def build_world(database: Database, app: Starlette) -> World:
     agency_a, client_a, clients["agency_a"] = await _agency_client(database, app, "福州市市场监督管理局")
     agency_b, client_b, clients["agency_b"] = await _agency_client(database, app, "厦门市交通运输局")
     party_a, party_b = await person_id(database, "张三"), await person_id(database, "福州示例科技有限公司")
-    async with transaction(database.sessions) as db:
-        case_a = await make_case(db, agency_a, [party_a], "榕市监处罚〔2026〕11号")
-        case_b = await make_case(db, agency_b, [party_b], "厦交运罚〔2026〕12号")
+    case_a = await register_case(database, agency_a, "榕市监处罚〔2026〕11号", ZHANGSAN)
+    case_b = await register_case(database, agency_b, "厦交运罚〔2026〕12号", COMPANY)
     consent_a, consent_b = await _signed(database, app, party_a), await _signed(database, app, party_b)
     delivery_a = await deliver(database, app.state.blobs, party_a, case_a.id, title="榕市监告〔2026〕11号")
     delivery_b = await deliver(database, app.state.blobs, party_b, case_b.id, title="厦交运告〔2026〕12号")
@@ -370,7 +374,7 @@ async def build_world(database: Database, app: Starlette) -> World:
         "fine": {"A": fine_a, "B": fine_b},
         "receipt": {"A": receipt_a},
         "day": {"A": china_date(utcnow()).isoformat()},
-        "notice": {"A": str(await _notice(database, party_a)), "B": str(await _notice(database, party_b))},
+        "notice": {"A": await _notice(database, party_a), "B": await _notice(database, party_b)},
     }, {"change": {"A": change_of(body_a), "B": change_of(body_b)}})
 
 

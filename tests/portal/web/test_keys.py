@@ -18,13 +18,13 @@ from portal.app import create_app
 from portal.cases import codes as case_codes
 from portal.errors import ConfigurationError
 from portal.keys import PURPOSES
+from tests.builders import PageWorld
 from tests.conftest import Database, csrf_from, make_settings
-from tests.portal.web.conftest import World
 from tests.portal.web.login_flow import log_in, session_cookie
 
 
 async def test_rotating_session_keys_ends_sessions_but_not_printed_codes(
-        database: Database, data_dir: Path, world: World) -> None:
+        database: Database, data_dir: Path, world: PageWorld) -> None:
     key = secrets.token_urlsafe(48)
     before = make_settings(database.url, data_dir, SECRET_KEY=key)
     after = make_settings(database.url, data_dir, SECRET_KEY=key, KEY_IDS="session=2,csrf=2")

@@ -29,10 +29,12 @@ from notifications import (
 )
 from notifications.channels.base import message_reference
 from portal.database import transaction
-from portal.models import OutboxAttempt, OutboxMessage, Party
+from portal.models import OutboxAttempt, OutboxMessage
 from portal.services import notices, notification_preferences, outbox
 from portal.workers.notifications import NotificationWorker, WorkerOptions
+from tests import builders
 from tests.conftest import Database
+from tests.identities import numbered_person
 
 PORTAL_URL = "http://testserver"
 # Monday 28 September 2026, 09:00 China time: just before the National Day holiday.
@@ -84,10 +86,7 @@ async def make_party(database: Database, *, email: str | None = None,
     """A person with the given contacts switched on (none: the in-portal notice only)."""
     number = next(_numbers)
     async with transaction(database.sessions) as db:
-        party = Party(kind="person", name=f"测试当事人{number}", id_number=f"T{number:017d}",
-                      created_at=T0)
-        db.add(party)
-        await db.flush()
+        party = await builders.party(db, numbered_person(number))
         if email or mobile:
             await notification_preferences.set_preferences(
                 db, party.id, email=email, mobile=mobile, email_enabled=email is not None,

@@ -23,8 +23,8 @@ from portal.notary import Notary, dev_pki_dir, development_services
 from portal.services import deliveries, delivery_views, evidence
 from portal.workers.eservice import JOBS, EserviceDeps
 from signing import TimestampUnavailable, async_verify_timestamp
+from tests.builders import RENDERER, case_world, sign_consent
 from tests.conftest import Database
-from tests.portal.eservice.factories import RENDERER, sign_consent, world
 
 
 class DownTsa:
@@ -44,7 +44,7 @@ def _deps(database: Database, data_dir: Path, *, tsa_down: bool = False) -> Eser
 
 
 async def _delivered(database: Database, blobs: BlobStore) -> Delivery:
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     request = deliveries.DeliveryRequest("行政处罚决定书", "榕市监罚〔2026〕7号", b"%PDF-1.7 decision", None)
     async with transaction(database.sessions) as db:

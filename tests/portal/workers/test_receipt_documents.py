@@ -18,14 +18,9 @@ from portal.models.receipts import FiscalReceipt, ReceiptDocument
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from portal.workers.receipt_documents import ReceiptPool, Render
+from tests.builders import fine_world
 from tests.conftest import Database
-from tests.portal.web.pages.payment_factories import (
-    fine_world,
-    notice_body,
-    place_order,
-    post_callback,
-    signed,
-)
+from tests.portal.web.pages.payment_factories import notice_body, place_order, post_callback, signed
 from tests.portal.workers.dying_render import always_dies, dies_once
 
 

@@ -15,10 +15,10 @@ from portal.models.jobs import Job
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
+from tests.builders import fine_world
 from tests.conftest import ROOT_DIR, Database, run_cli
 from tests.portal.web.pages.payment_factories import (
     StubSeal,
-    fine_world,
     notice_body,
     payment_deps,
     place_order,

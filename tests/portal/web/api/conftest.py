@@ -29,8 +29,8 @@ from portal.services import agencies, api_tokens
 from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.web.api.openapi import API_PREFIX, OpenApiDocument
+from tests.builders import credit_code
 from tests.conftest import Database, make_settings
-from tests.portal.eservice.factories import credit_code
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 _DOCUMENT_URI = "urn:portal:openapi"
@@ -92,7 +92,7 @@ async def api(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def new_client(database: Database, agency_name: str) -> NewClient:
-    """An agency with its test credit code (``eservice.factories.credit_code``) and a client."""
+    """An agency with its test credit code (``tests.builders.credit_code``) and a client."""
     async with transaction(database.sessions) as db:
         return await agencies.create_client(db, agency_name, credit_code(agency_name))
 

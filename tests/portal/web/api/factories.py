@@ -10,14 +10,10 @@ from starlette.applications import Starlette
 
 from portal.evidence_hash import instant_text
 from portal.workers.submissions import SubmissionDeps
+from tests.builders import FINE_FEN, FineWorld, fine_world
 from tests.conftest import Database
 from tests.identities import COMPANY, ZHANGSAN
 from tests.portal.web.api.conftest import bearer
-from tests.portal.web.pages.payment_factories import (
-    FINE_FEN,
-    FineWorld,
-    fine_world,
-)
 
 Headers = dict[str, str]
 OFFICERS = [{"name": "陈明", "credential_number": "35010020230017"},

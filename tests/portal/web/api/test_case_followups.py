@@ -24,18 +24,13 @@ from portal.services.calendar import load_calendar
 from portal.services.outbox import renderer_for
 from portal.settings import Settings
 from portal.workers.reminders import ReminderJob
+from tests.builders import fine_world
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.cases.factories import filed
 from tests.portal.web.api.conftest import PUBLIC_URL, bearer, fetch_token
 from tests.portal.web.api.factories import NEW_CASE, NOTICE, register
-from tests.portal.web.pages.payment_factories import (
-    fine_world,
-    notice_body,
-    place_order,
-    post_callback,
-    signed,
-)
+from tests.portal.web.pages.payment_factories import notice_body, place_order, post_callback, signed
 
 
 async def _case_informed(api: httpx.AsyncClient, token: str, informed: datetime) -> str:

@@ -18,9 +18,9 @@ from portal.legal_calendar import CHINA_TZ as CHINA
 from portal.models.cases import Case
 from portal.services import cases
 from portal.services.agencies import NewClient
+from tests.builders import deliver, sign_consent
 from tests.conftest import Database
 from tests.identities import COMPANY, ZHANGSAN
-from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.web.api.conftest import PUBLIC_URL, bearer, fetch_token
 from tests.portal.web.api.factories import NEW_CASE, NOTICE, OFFICERS, register
 

@@ -21,8 +21,8 @@ from portal.models import Agency
 from portal.services import agencies
 from portal.services.agencies import NewClient
 from portal.settings import Settings
+from tests.builders import credit_code
 from tests.conftest import Database
-from tests.portal.eservice.factories import credit_code
 from tests.portal.web.api.conftest import PUBLIC_URL, bearer, fetch_token
 
 PORTAL = Path(sys.executable).with_name("portal")  # the console script of this virtualenv

@@ -15,16 +15,9 @@ from portal.database import transaction
 from portal.models.eservice import Delivery
 from portal.services import agencies, consent, evidence
 from portal.services.agencies import NewClient
+from tests.builders import CaseWorld, case_world, credit_code, revoke_consent, sealed_pdf, sign_consent
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
-from tests.portal.eservice.factories import (
-    World,
-    credit_code,
-    revoke_consent,
-    sealed_pdf,
-    sign_consent,
-    world,
-)
 from tests.portal.web.api.conftest import fetch_token
 
 
@@ -49,8 +42,8 @@ async def _stored(database: Database) -> int:
         return (await db.execute(select(func.count()).select_from(Delivery))).scalar_one()
 
 
-async def _setup(database: Database, api: httpx.AsyncClient, agency: NewClient) -> tuple[World, str]:
-    w = await world(database)
+async def _setup(database: Database, api: httpx.AsyncClient, agency: NewClient) -> tuple[CaseWorld, str]:
+    w = await case_world(database)
     assert w.agency_id == agency.agency_id
     return w, await fetch_token(api, agency)
 

@@ -27,8 +27,8 @@ from portal.database import transaction
 from portal.notary import Notary, dev_pki_dir, development_services
 from portal.services import agencies, evidence
 from portal.workers.eservice import JOBS, EserviceDeps
+from tests.builders import case_world, credit_code, sealed_pdf, sign_consent
 from tests.conftest import ROOT_DIR, Database
-from tests.portal.eservice.factories import credit_code, sealed_pdf, sign_consent, world
 
 BURST = 24
 KILL_AFTER = 8
@@ -62,7 +62,7 @@ async def _start(database: Database, data_dir: Path, port: int) -> asyncio.subpr
 async def test_sigkill_during_a_burst_loses_nothing_acknowledged(database: Database, data_dir: Path) -> None:
     if database.backend != "postgresql":
         pytest.skip("one backend is enough for a process-kill test; PostgreSQL is production's")
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     async with transaction(database.sessions) as db:
         client = await agencies.create_client(db, "福州市市场监督管理局", credit_code("福州市市场监督管理局"))

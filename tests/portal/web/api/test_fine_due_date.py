@@ -18,16 +18,10 @@ from portal.services import calendar, fine_views, fines
 from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.web.api import fine_json
+from tests.builders import FineWorld, fine_world
 from tests.conftest import Database
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import (
-    FineWorld,
-    fine_world,
-    notice_body,
-    place_order,
-    post_callback,
-    signed,
-)
+from tests.portal.web.pages.payment_factories import notice_body, place_order, post_callback, signed
 
 # The 2027 arrangement as an operator would load it (illustrative: only 1-3 January matter).
 NEW_YEAR_2027 = "year,date,kind,name\n" + "".join(

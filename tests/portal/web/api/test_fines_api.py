@@ -20,20 +20,18 @@ from portal.services import deliveries, reconciliations
 from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
+from tests.builders import RENDERER, case_world, fine_world, sign_consent, today
 from tests.conftest import Database, csrf_from
 from tests.identities import ZHANGSAN
-from tests.portal.eservice.factories import RENDERER, sign_consent, world
 from tests.portal.web.api.conftest import bearer, fetch_token
 from tests.portal.web.login_flow import log_in
 from tests.portal.web.pages.payment_factories import (
     StubSeal,
-    fine_world,
     notice_body,
     payment_deps,
     place_order,
     post_callback,
     signed,
-    today,
 )
 
 
@@ -50,7 +48,7 @@ def _body(case_code: str, **changes: Any) -> dict[str, Any]:
 async def test_fine_for_a_stated_service_date_gets_its_due_date_from_the_legal_calendar(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient) -> None:
     # APL art. 67 (15 days from service), art. 85 and Civil Procedure Law art. 85 (rest-day rule)
-    w = await world(database)
+    w = await case_world(database)
     token = bearer(await fetch_token(api, agency_a))
     created = await api.post("/api/v1/fines", json=_body(w.case_code), headers=token)
     assert created.status_code == 201, created.text
@@ -73,7 +71,7 @@ async def test_fine_for_a_stated_service_date_gets_its_due_date_from_the_legal_c
 async def test_fine_for_a_decision_served_through_the_portal_runs_from_its_arrival(
         database: Database, api: httpx.AsyncClient, agency_a: NewClient, settings: Settings) -> None:
     # FJ art. 19, GD art. 30: the service time is the arrival in the mailbox; SECURITY.md 2.3.1
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     blobs = FileBlobStore(settings.data_dir / "blobs")
     served = {}

@@ -24,21 +24,18 @@ from portal.services.outbox import renderer_for
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from portal.workers.reminders import ReminderJob
+from tests.builders import FINE_FEN, FineWorld, fine_world, today
 from tests.conftest import Database
 from tests.portal.web.api.conftest import PUBLIC_URL, bearer, fetch_token
 from tests.portal.web.api.factories import Headers, days_ago, decide, decided_fine, instalment_plan
 from tests.portal.web.login_flow import log_in
 from tests.portal.web.pages.payment_factories import (
-    FINE_FEN,
-    FineWorld,
     StubSeal,
-    fine_world,
     notice_body,
     payment_deps,
     place_order,
     post_callback,
     signed,
-    today,
 )
 
 

@@ -27,10 +27,10 @@ from portal.models.payments import (
 from portal.models.receipts import FiscalReceipt
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
+from tests.builders import fine_world
 from tests.conftest import Database
 from tests.portal.web.pages.payment_factories import (
     StubSeal,
-    fine_world,
     notice_body,
     payment_deps,
     place_order,

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from portal.services.agencies import NewClient
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
+from tests.builders import fine_world, today
 from tests.conftest import Database
 from tests.portal.web.api.conftest import bearer, fetch_token
 from tests.portal.web.api.factories import decided_fine, instalment_plan
@@ -24,13 +25,11 @@ from tests.portal.web.pages.payment_factories import (
     StubSeal,
     click_pay,
     csrf,
-    fine_world,
     notice_body,
     open_order,
     payment_deps,
     post_callback,
     signed,
-    today,
 )
 
 PAY_BUTTON = re.compile(r'<button type="submit" class="button">前往支付平台缴款</button>')

@@ -20,13 +20,13 @@ from portal.legal_calendar import HolidayCalendar, china_date, payment_deadline
 from portal.models.parties import Party
 from portal.models.payments import Fine
 from portal.services.agencies import NewClient
+from tests.builders import fine_world, sealed_pdf, sign_consent
 from tests.conftest import Database
 from tests.identities import COMPANY, ZHANGSAN
-from tests.portal.eservice.factories import sealed_pdf, sign_consent
 from tests.portal.web.api.conftest import bearer, fetch_token
 from tests.portal.web.api.factories import NOTICE, OFFICERS
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import click_pay, fine_world
+from tests.portal.web.pages.payment_factories import click_pay
 
 DECISION = "榕市监罚〔2026〕87号"
 

@@ -1,5 +1,5 @@
-"""What the payment tests start from: a served decision's fine for 张三, a logged-in party, a
-pay click, and callbacks signed with the sandbox platform's key exactly as it signs them.
+"""What the payment tests do with a fine (``tests.builders.fine_world``): a pay click, an
+order placed, and callbacks signed with the sandbox platform's key exactly as it signs them.
 
 The app of ``tests/conftest.py`` mounts the sandbox platform at ``/sandbox-pay`` (no real
 platform is configured), talking to the app in-process both ways, so a pay click creates a
@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,40 +24,13 @@ from portal.database import transaction
 from portal.legal_calendar import china_date
 from portal.models.payments import Fine, PaymentOrder
 from portal.payment_platforms import sandbox_key_dir
-from portal.services import fine_views, fines, payment_orders
+from portal.services import fine_views, payment_orders
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
+from tests.builders import FineWorld
 from tests.conftest import CSRF_RE, Database
-from tests.identities import ZHANGSAN
-from tests.portal.eservice.factories import World, world
 
-FINE_FEN = 100_000
 CALLBACK = "/api/v1/payments/callbacks/sandbox"
-
-
-@dataclass(frozen=True)
-class FineWorld:
-    world: World
-    fine_id: str
-    fine_pk: int
-    payment_code: str
-
-
-def today() -> date:
-    return china_date(datetime.now(UTC))
-
-
-async def fine_world(database: Database, *, served_days_ago: int = 3, amount_fen: int = FINE_FEN,
-                     number: str = "榕市监罚〔2026〕7号", the_world: World | None = None) -> FineWorld:
-    """张三's case with a decision served ``served_days_ago`` (stated by the agency) and its fine."""
-    w = the_world or await world(database)
-    async with transaction(database.sessions) as db:
-        fine, _ = await fines.create_fine(db, w.agency_id, fines.NewFine(
-            decision_number=number, amount_fen=amount_fen,
-            collecting_account="福建省财政厅非税收入汇缴结算户", surcharge_applies=True,
-            served_on=today() - timedelta(days=served_days_ago), case_code=w.case_code,
-            party_key=ZHANGSAN.id_number), actor=f"agency:{w.agency_id}")
-        return FineWorld(w, fine.public_id, fine.id, fine.payment_code)
 
 
 async def click_pay(http: httpx.AsyncClient, fine_id: str) -> httpx.Response:

@@ -24,11 +24,10 @@ from portal.models.cases import Case
 from portal.services import agencies, cases, evidence, rate_limits
 from portal.services.calendar import load_calendar
 from portal.settings import Settings
-from tests.builders import TABLE_2027, new_case
+from tests.builders import NOTICE, TABLE_2027, PageWorld, new_case
 from tests.conftest import CSRF_RE, Database, run_cli
 from tests.identities import ZHANGSAN
 from tests.portal.case_history import china
-from tests.portal.web.conftest import NOTICE, World
 from tests.portal.web.login_flow import log_in
 
 PRIVATE = ("张三", "35010219850312123X", "销售超过保质期的食品", "一万元", "酸奶", "10,000", "陈明",
@@ -41,7 +40,7 @@ def qr_path(settings: Settings, code: str) -> str:
 
 
 async def test_a_scan_shows_the_public_status_and_nothing_private(
-        client: httpx.AsyncClient, settings: Settings, world: World) -> None:
+        client: httpx.AsyncClient, settings: Settings, world: PageWorld) -> None:
     # FJ art. 8, 29: no names, ID numbers, matter, amounts or officers on the public page
     response = await client.get(qr_path(settings, world.person_case))
     assert response.status_code == 200
@@ -56,7 +55,7 @@ async def test_a_scan_shows_the_public_status_and_nothing_private(
 
 
 async def test_unknown_mistyped_and_failing_check_codes_get_one_answer(
-        client: httpx.AsyncClient, world: World) -> None:
+        client: httpx.AsyncClient, world: PageWorld) -> None:
     # SECURITY.md "Business logic" (ASVS v5.0.0-2.4.1): never reveal which codes exist
     real = world.person_case
     wrong_check = real[:-1] + ("0" if real[-1] != "0" else "1")
@@ -81,7 +80,7 @@ def test_every_single_mistyped_character_fails_the_check_character() -> None:
 
 
 async def test_a_thousand_guesses_find_nothing_and_hit_the_rate_limit(
-        client: httpx.AsyncClient, settings: Settings, world: World,
+        client: httpx.AsyncClient, settings: Settings, world: PageWorld,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # SECURITY.md "Business logic": per-client limits on case-code lookup; a valid QR token is
     # a scan, not a guess, and is not limited. The limiter's clock is held mid-window so a slow
@@ -102,7 +101,7 @@ async def test_a_thousand_guesses_find_nothing_and_hit_the_rate_limit(
     assert (await client.get(qr_path(settings, world.person_case))).status_code == 200
 
 
-async def test_party_sees_its_cases_in_full(client: httpx.AsyncClient, world: World) -> None:
+async def test_party_sees_its_cases_in_full(client: httpx.AsyncClient, world: PageWorld) -> None:
     # FJ art. 29; APL art. 55 (officers' names and credential numbers); LAW.md deadlines shown
     # with how they were counted
     await log_in(client, "zhangsan")
@@ -123,7 +122,7 @@ async def test_party_sees_its_cases_in_full(client: httpx.AsyncClient, world: Wo
 
 
 async def test_an_extension_shows_the_legal_end_and_the_new_one(
-        client: httpx.AsyncClient, database: Database, world: World) -> None:
+        client: httpx.AsyncClient, database: Database, world: PageWorld) -> None:
     # APL art. 66 and the window_extended event: the party sees both ends and the reason
     async with transaction(database.sessions) as db:
         case = (await db.execute(select(Case).where(Case.code == world.person_case))).scalar_one()
@@ -139,7 +138,7 @@ async def test_an_extension_shows_the_legal_end_and_the_new_one(
             "（理由：当事人申请收集证据）") in page
 
 
-async def test_other_parties_get_404(app: Starlette, client: httpx.AsyncClient, world: World) -> None:
+async def test_other_parties_get_404(app: Starlette, client: httpx.AsyncClient, world: PageWorld) -> None:
     # SECURITY.md "Access control" (ASVS v5.0.0-8.2.2)
     await log_in(client, "wangwu")
     for code in (world.person_case, world.company_case):
@@ -151,14 +150,14 @@ async def test_other_parties_get_404(app: Starlette, client: httpx.AsyncClient, 
 
 
 async def test_the_companys_agent_sees_the_companys_case(client: httpx.AsyncClient,
-                                                         world: World) -> None:
+                                                         world: PageWorld) -> None:
     await log_in(client, "lisi")  # acting for 福州示例科技有限公司
     assert case_codes.display(world.company_case) in (await client.get("/cases")).text
     assert (await client.get(f"/cases/{world.company_case}")).status_code == 200
     assert (await client.get(f"/cases/{world.person_case}")).status_code == 404
 
 
-async def test_pages_need_a_login(client: httpx.AsyncClient, world: World) -> None:
+async def test_pages_need_a_login(client: httpx.AsyncClient, world: PageWorld) -> None:
     response = await client.get(f"/cases/{world.person_case}")
     assert response.status_code == 303 and response.headers["location"] == "/login"
 

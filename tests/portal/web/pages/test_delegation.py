@@ -23,8 +23,9 @@ from portal.legal_calendar import china_date
 from portal.models import EvidenceEvent, PaperCopyRequest, Representation
 from portal.services import evidence
 from portal.workers.eservice import JOBS, EserviceDeps
+from tests.builders import case_world, deliver, register_case, sign_consent
 from tests.conftest import Database, csrf_from
-from tests.portal.eservice.factories import deliver, make_case, sign_consent, world
+from tests.identities import COMPANY
 from tests.portal.web.delegation_flow import act_for, browser, grant, granted_id, person_id
 from tests.portal.web.login_flow import log_in
 
@@ -38,7 +39,7 @@ async def chain_events(database: Database, party: int) -> list[EvidenceEvent]:
 async def zhangsan_with_mail(database: Database, app: Starlette, client: httpx.AsyncClient) -> str:
     """张三 logged in on ``client``, consent signed, one document delivered: its public id."""
     await log_in(client, "zhangsan")
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     delivery = await deliver(database, app.state.blobs, w.party_id, w.case_id)
     await JOBS.run_due(EserviceDeps(database.sessions, app.state.notary, app.state.blobs))
@@ -163,11 +164,10 @@ async def test_a_delegate_cannot_delegate_further(
 async def test_organisation_agent_grants_access_to_the_company_mailbox(
         database: Database, app: Starlette, client: httpx.AsyncClient) -> None:
     await log_in(client, "lisi")  # acts for 福州示例科技有限公司 by default
-    w = await world(database)
+    w = await case_world(database)
     company = await person_id(database, "福州示例科技有限公司")
     lisi = await person_id(database, "李四")
-    async with database.sessions() as db, db.begin():
-        case_id = (await make_case(db, w.agency_id, [company], "榕市监处罚〔2026〕9号")).id
+    case_id = (await register_case(database, w.agency_id, "榕市监处罚〔2026〕9号", COMPANY)).id
     await sign_consent(database, company)
     delivery = await deliver(database, app.state.blobs, company, case_id, title="榕市监告〔2026〕9号")
     listing = await client.get("/account/delegations")

@@ -17,9 +17,9 @@ from portal.models.cases import Case
 from portal.models.eservice import Delivery, DeliveryRead, PaperCopyRequest
 from portal.models.parties import Party
 from portal.services import cases, deliveries
+from tests.builders import RENDERER, case_world, sign_consent
 from tests.conftest import CSRF_RE, Database, overwrite_blob
 from tests.portal.cases.factories import NOTICE, decide, notified_case
-from tests.portal.eservice.factories import RENDERER, sign_consent, world
 from tests.portal.web.login_flow import log_in
 
 
@@ -36,7 +36,7 @@ async def _deliver(database: Database, app: Starlette, party_id: int, case_id: i
 
 async def _prepared(database: Database, app: Starlette, client: httpx.AsyncClient) -> Delivery:
     await log_in(client, "zhangsan")  # creates 张三's party row with the demo ID number
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     async with transaction(database.sessions) as db:
         case = await db.get(Case, w.case_id)

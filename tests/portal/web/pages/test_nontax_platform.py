@@ -19,10 +19,11 @@ from portal.models.payments import PaymentOrder
 from portal.payment_platforms import PaymentPlatforms
 from portal.services import reconciliations
 from portal.workers import payments as payment_jobs
+from tests.builders import fine_world
 from tests.conftest import Database
 from tests.payments.nontax_counterpart import NontaxCounterpart, Trade
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import StubSeal, click_pay, fine_world, payment_deps
+from tests.portal.web.pages.payment_factories import StubSeal, click_pay, payment_deps
 
 APP_ID = "app-350100-001"
 

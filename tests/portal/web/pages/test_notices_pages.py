@@ -15,9 +15,9 @@ from starlette.applications import Starlette
 from portal.cases import codes as case_codes
 from portal.database import utcnow
 from portal.models import Notice, WebSession
+from tests.builders import case_world, sign_consent
+from tests.builders import deliver as deliver_document
 from tests.conftest import Database, csrf_from
-from tests.portal.eservice.factories import deliver as deliver_document
-from tests.portal.eservice.factories import sign_consent, world
 from tests.portal.web.login_flow import log_in, party_id_of
 from tests.portal.workers.notification_factories import (
     DOCUMENT_FACTS,
@@ -166,7 +166,7 @@ async def test_a_notice_leads_to_its_document_and_opening_it_marks_the_notice_re
         client: httpx.AsyncClient, database: Database, app: Starlette) -> None:
     # a notice leads to what it is about; ASVS v5.0.0-3.5.1: marking read only by a POST
     await log_in(client, "zhangsan")
-    w = await world(database)
+    w = await case_world(database)
     await sign_consent(database, w.party_id)
     blobs = app.state.blobs
     first = await deliver_document(database, blobs, w.party_id, w.case_id, title="榕市监告〔2026〕5号")

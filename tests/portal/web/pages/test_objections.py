@@ -23,10 +23,10 @@ from portal.publicity.ingest import submission_from_json
 from portal.services import agencies, cases, evidence, publication_subjects, publications
 from portal.services.calendar import load_calendar
 from portal.services.publications import chain_of
+from tests.builders import deliver, sign_consent
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.cases.factories import AGENCY, agency_http, notified_case, pdf, pdf_text, png, post_form
-from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.publicity.factories import body as publication_body
 from tests.portal.web.delegation_flow import act_for, browser, granted_id, person_id
 from tests.portal.web.login_flow import log_in

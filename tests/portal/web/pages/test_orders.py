@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from portal.models.payments import PaymentOrder
+from tests.builders import fine_world
 from tests.conftest import Database
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import click_pay, csrf, fine_world, open_order
+from tests.portal.web.pages.payment_factories import click_pay, csrf, open_order
 
 
 async def test_20_concurrent_pay_clicks_give_one_open_order(

@@ -16,9 +16,10 @@ from portal.models.outbox import OutboxMessage
 from portal.models.payments import PaymentOrder, PaymentRecord
 from portal.models.receipts import FiscalReceipt
 from portal.workers import payments as payment_jobs
+from tests.builders import fine_world
 from tests.conftest import Database
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import csrf, fine_world, payment_deps, receipt_links
+from tests.portal.web.pages.payment_factories import csrf, payment_deps, receipt_links
 
 
 async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_verifies(

@@ -23,8 +23,9 @@ from starlette.applications import Starlette
 from portal.publicity.window import years_later
 from portal.services import rate_limits
 from portal.web.pages import publicity
+from tests.builders import agency
 from tests.conftest import Database
-from tests.portal.publicity.factories import T0, agency, body, publish
+from tests.portal.publicity.factories import T0, body, publish
 
 NOW = T0 + timedelta(days=3)
 

@@ -21,8 +21,9 @@ from portal.models.evidence import EvidenceEvent
 from portal.models.publicity import Publication, PublicationVersion
 from portal.publicity import MaskResult, ingest
 from portal.services import evidence, publications
+from tests.builders import agency
 from tests.conftest import Database
-from tests.portal.publicity.factories import T0, agency, body, credit_code, publish
+from tests.portal.publicity.factories import T0, body, credit_code, publish
 
 NOW = T0 + timedelta(days=3)
 VIOLATION = "当事人张三销售过期食品，证人欧阳明出具证言，福州闽江贸易有限公司对此无异议。"

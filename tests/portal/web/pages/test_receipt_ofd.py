@@ -32,11 +32,11 @@ from portal.settings import load_settings
 from portal.workers import payments as payment_jobs
 from signing import AlgorithmFamily, HttpTimestampClient
 from signing.ses import read_signature
+from tests.builders import fine_world
 from tests.conftest import Database, csrf_from
 from tests.portal.web.login_flow import log_in
 from tests.portal.web.pages.payment_factories import (
     StubSeal,
-    fine_world,
     notice_body,
     payment_deps,
     place_order,

@@ -16,10 +16,10 @@ from portal.services import rate_limits
 from portal.settings import Settings
 from portal.web.pages import receipts as receipt_pages
 from portal.workers import payments as payment_jobs
+from tests.builders import fine_world
 from tests.conftest import Database, run_cli
 from tests.portal.web.pages.payment_factories import (
     StubSeal,
-    fine_world,
     notice_body,
     payment_deps,
     place_order,

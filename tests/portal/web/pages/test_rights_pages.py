@@ -19,6 +19,7 @@ from portal.errors import Conflict
 from portal.models import EvidenceEvent, SubmissionAttachment
 from portal.models.cases import Case
 from portal.services import cases, evidence
+from tests.builders import deliver, sign_consent
 from tests.conftest import Database
 from tests.identities import COMPANY
 from tests.portal.case_history import china
@@ -257,8 +258,6 @@ async def test_forms_need_a_login_and_a_csrf_token(client: httpx.AsyncClient, da
 async def test_the_timeline_merges_deliveries_and_submissions(
         app: Starlette, client: httpx.AsyncClient, database: Database) -> None:
     # the case page: documents served and submissions join the case's events in time order
-    from tests.portal.eservice.factories import deliver, sign_consent
-
     case = await notified_case(database, "榕市监处罚〔2026〕290号")
     async with database.sessions() as db:
         party = (await cases.parties(db, case))[0]

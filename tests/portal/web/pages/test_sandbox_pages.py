@@ -10,9 +10,10 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from portal.models.payments import PaymentRecord
+from tests.builders import fine_world
 from tests.conftest import Database, csrf_from
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import fine_world, place_order
+from tests.portal.web.pages.payment_factories import place_order
 
 
 async def _payments(database: Database) -> list[PaymentRecord]:

@@ -17,10 +17,9 @@ from portal.evidence_hash import instant_text
 from portal.models.cases import Case
 from portal.services import cases, notices
 from portal.services.notification_preferences import party_reference
+from tests.builders import deliver, fine_world, sign_consent
 from tests.conftest import Database
-from tests.portal.eservice.factories import deliver, sign_consent
 from tests.portal.web.login_flow import log_in
-from tests.portal.web.pages.payment_factories import fine_world
 
 NOTICE = {"proposed_penalty": "罚款人民币一万元", "proposed_fine_fen": 1_000_000,
           "facts": "销售超过保质期的酸奶", "legal_basis": "《中华人民共和国食品安全法》第一百二十四条"}

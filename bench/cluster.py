@@ -196,18 +196,24 @@ async def run(url: str, data_dir: Path, world: SeededWorld, document: bytes, req
 
 
 async def main(cases: int, requests: int, deliveries: int, samples: int) -> None:
-    async with scratch_database("bench_cluster") as url:
-        data_dir = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-        started = time.perf_counter()
-        document = await sealed_pdf(data_dir, DEMO_AGENCIES[0])  # the development PKI of the servers
-        world = await seed_world(url, data_dir, cases, document)
-        print(f"PostgreSQL, seeded {world.cases} cases, {world.deliveries} served documents and "
-              f"{world.publications} published decisions in {time.perf_counter() - started:.0f} s; "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the "
-              "machine lowers every figure)")
-        print(f"Page mix ({requests} requests) and deliveries ({deliveries}) per second, "
-              f"{CONCURRENCY} concurrent clients over loopback HTTP")
-        await run(url, data_dir, world, document, requests, deliveries, samples)
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as scratch:
+        async with scratch_database("bench_cluster") as url:
+            await measure(url, Path(scratch), cases, requests, deliveries, samples)
+
+
+async def measure(url: str, data_dir: Path, cases: int, requests: int, deliveries: int,
+                  samples: int) -> None:
+    """Seed the database at ``url`` for servers on ``data_dir`` and print the figures."""
+    started = time.perf_counter()
+    document = await sealed_pdf(data_dir, DEMO_AGENCIES[0])  # the development PKI of the servers
+    world = await seed_world(url, data_dir, cases, document)
+    print(f"PostgreSQL, seeded {world.cases} cases, {world.deliveries} served documents and "
+          f"{world.publications} published decisions in {time.perf_counter() - started:.0f} s; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the "
+          "machine lowers every figure)")
+    print(f"Page mix ({requests} requests) and deliveries ({deliveries}) per second, "
+          f"{CONCURRENCY} concurrent clients over loopback HTTP")
+    await run(url, data_dir, world, document, requests, deliveries, samples)
 
 
 if __name__ == "__main__":

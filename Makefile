@@ -46,7 +46,7 @@ test-cluster: $(STAMP) system-test system-cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy portal signing payments notifications
+	$(BIN)/mypy portal signing payments notifications tests
 	$(BIN)/lint-imports --no-logo
 
 # Every bench/*.py but the modules they share (the harness and the seeded dataset).

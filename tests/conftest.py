@@ -138,8 +138,9 @@ async def _empty_all_tables(engine: AsyncEngine) -> None:
     # cost more (~150 ms under load) than most tests' own work
     script = "".join(f'DELETE FROM "{table}";' for table in tables)
     async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.executescript(f"BEGIN;{script}COMMIT;")
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None, "an open connection has its aiosqlite connection"
+        await driver.executescript(f"BEGIN;{script}COMMIT;")
 
 
 @pytest_asyncio.fixture(params=["sqlite", "postgresql"], loop_scope="session")

@@ -247,11 +247,7 @@ def cases(draw: st.DrawFn, with_payments: bool = True):
         Suspension(
             draw(st.sampled_from([R, L])),
             start := due + days(draw(st.integers(min_value=-20, max_value=100))),
-            draw(
-                st.one_of(
-                    st.none(), st.integers(min_value=0, max_value=40).map(lambda n, s=start: s + days(n))
-                )
-            ),
+            draw(st.one_of(st.none(), st.dates(min_value=start, max_value=start + days(40)))),
         )
         for _ in range(draw(st.integers(min_value=0, max_value=3)))
     ]

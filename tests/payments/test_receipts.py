@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import pypdf
 import pytest
@@ -35,6 +36,7 @@ from payments import (
     render_receipt_pdf,
 )
 from payments.receipts import CHECK_ALPHABET, MAX_NUMBER, ReceiptItem, check_code
+from tests.pdf_objects import array
 
 ISSUED = datetime(2026, 12, 9, 2, 15, tzinfo=UTC)  # 10:15 China time
 ISSUER = ReceiptIssuer("35010124", "福州市市场监督管理局鼓楼分局", b"issuer-secret-0123456789")
@@ -140,6 +142,19 @@ def test_a_refund_produces_a_red_letter_receipt_referencing_the_original() -> No
         ISSUER.reverse(reversal, 44, issued_at=ISSUED)
 
 
+class _ReceiptChanges(TypedDict, total=False):
+    """The fields a malformed-receipt case replaces, typed as ``Receipt`` declares them."""
+
+    code: str
+    number: str
+    check_code: str
+    issued_at: datetime
+    items: tuple[ReceiptItem, ...]
+    payer_name: str
+    kind: ReceiptKind
+    original: ReceiptRef
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -156,7 +171,7 @@ def test_a_refund_produces_a_red_letter_receipt_referencing_the_original() -> No
     ],
     ids=lambda c: next(iter(c)),
 )
-def test_malformed_receipts_are_refused(changes: dict[str, object]) -> None:
+def test_malformed_receipts_are_refused(changes: _ReceiptChanges) -> None:
     with pytest.raises(InvalidReceipt):
         replace(_receipt(), **changes)
 
@@ -237,7 +252,7 @@ def test_the_pdf_embeds_the_structured_data_as_receipt_json(pdf: bytes) -> None:
     (data,) = reader.attachments["receipt.json"]
     assert data == receipt_json(receipt)
     assert receipt_from_json(data) == receipt
-    names = reader.trailer["/Root"]["/Names"]["/EmbeddedFiles"]["/Names"]
+    names = array(reader.trailer, "/Root", "/Names", "/EmbeddedFiles", "/Names")
     spec = names[1].get_object()
     assert (
         spec["/AFRelationship"] == "/Data"
@@ -248,7 +263,9 @@ def test_the_pdf_embeds_the_structured_data_as_receipt_json(pdf: bytes) -> None:
 def test_the_pdf_qr_code_encodes_the_verification_url(pdf: bytes) -> None:
     page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
     (image,) = page.images
+    assert image.image is not None, "the QR code is drawn as an image Pillow reads"
     picture = image.image.convert("L")
+    grey = picture.tobytes()  # mode "L": one byte a pixel, row after row
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(VERIFY_URL)
     code.make(fit=True)
@@ -257,7 +274,7 @@ def test_the_pdf_qr_code_encodes_the_verification_url(pdf: bytes) -> None:
     assert picture.width == picture.height and module == int(module)
     seen = [
         [
-            picture.getpixel((int((x + 0.5) * module), int((y + 0.5) * module))) < 128
+            grey[int((y + 0.5) * module) * picture.width + int((x + 0.5) * module)] < 128
             for x in range(len(matrix))
         ]
         for y in range(len(matrix))

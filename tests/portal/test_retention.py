@@ -124,13 +124,13 @@ async def test_each_period_is_enforced_to_the_day(database: Database) -> None:
     assert ended.window.end <= NOW < public.window.end
 
     async with transaction(database.sessions) as db:
-        for n, (created, seen, ended) in enumerate([
+        for n, (created, seen, ended_at) in enumerate([
                 (NOW - IDLE, NOW - IDLE - timedelta(seconds=1), None),  # idle too long: gone
                 (NOW - ABSOLUTE - timedelta(seconds=1), NOW, None),  # too old however busy: gone
                 (NOW - DAY, NOW - DAY, NOW - DAY),  # logged out: gone
                 (NOW - ABSOLUTE + timedelta(minutes=1), NOW - IDLE + timedelta(seconds=1), None)]):
             db.add(WebSession(token_hash=f"{n}" * 64, data={}, created_at=created, last_seen_at=seen,
-                              ended_at=ended))
+                              ended_at=ended_at))
         for n, start in enumerate((NOW - retention.RATE_WINDOWS - timedelta(seconds=1),
                                    NOW - retention.RATE_WINDOWS + timedelta(seconds=1))):
             db.add(RateLimitWindow(key=f"k{n}", window_start=start, count=1))

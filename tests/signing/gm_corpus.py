@@ -107,7 +107,7 @@ def build_corpus(pki: DevPki) -> GmCorpus:
     )
 
 
-STAMP_BOX = (380.0, 60.0, 493.0, 173.0)
+STAMP_BOX = (380, 60, 493, 173)
 """Where ``national_pdf`` puts the stamp on page 1, in PDF points (bottom-left origin)."""
 
 

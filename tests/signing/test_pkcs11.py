@@ -19,7 +19,7 @@ import pkcs11
 import pytest
 from asn1crypto import keys
 from cryptography.hazmat.primitives import serialization
-from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass, SignMixin
 from pkcs11.exceptions import PinIncorrect
 from pkcs11.util.x509 import decode_x509_certificate
 
@@ -230,6 +230,7 @@ def test_an_sm2_certificate_on_a_token_is_refused_softhsm_cannot_sign_sm2(
             session.create_object({**decode_x509_certificate(certificate.dump()), **names})
         key = next(iter(session.get_objects({Attribute.LABEL: "sm2-seal",
                                               Attribute.CLASS: ObjectClass.PRIVATE_KEY})))
+        assert isinstance(key, SignMixin)  # generated with CKA_SIGN
         assert len(key.sign(bytes(32), mechanism=Mechanism.ECDSA)) == 64  # r || s of ECDSA, not SM2
     with pytest.raises(KeySourceError, match="SM2"):
         open_pkcs11_signer(softhsm_token.config("sm2-seal"))

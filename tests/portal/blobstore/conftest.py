@@ -80,11 +80,11 @@ async def blob_store(request: pytest.FixtureRequest, tmp_path: Path,
     else:
         server: S3Server = request.getfixturevalue("s3_server")
         config = server.settings(f"portal-{secrets.token_hex(6)}")
-        store = S3BlobStore(config)
-        await create_bucket(store)
+        in_s3 = S3BlobStore(config)
+        await create_bucket(in_s3)
 
         async def put_object(digest: str, data: bytes) -> None:
-            await (await store._s3()).put_object(Bucket=config.bucket, Key=store.key(digest), Body=data)
+            await (await in_s3._s3()).put_object(Bucket=config.bucket, Key=in_s3.key(digest), Body=data)
 
         others: list[S3BlobStore] = []
 
@@ -93,7 +93,7 @@ async def blob_store(request: pytest.FixtureRequest, tmp_path: Path,
             return others[-1]
 
         try:
-            yield StoreUnderTest(store, put_object, another)
+            yield StoreUnderTest(in_s3, put_object, another)
         finally:
-            for opened in (store, *others):
+            for opened in (in_s3, *others):
                 await opened.aclose()

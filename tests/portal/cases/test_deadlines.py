@@ -127,8 +127,10 @@ def test_an_instalment_plan_sets_the_payment_deadline_and_names_each_instalment(
     assert "执法机关已批准分期缴纳（理由：经济困难），共2期" in payment.explain()
     assert "第1期于2026年8月18日 24:00前缴纳2,000.00元；第2期于2026年9月18日 24:00前缴纳3,000.00元" \
         in payment.explain()
-    assert payment.plan.next_instalment(china(2026, 8, 18, 23, 59))[0] == 1
-    assert payment.plan.next_instalment(china(2026, 8, 19, 0, 0))[0] == 2
+    last_minute, next_day = (payment.plan.next_instalment(china(2026, 8, 18, 23, 59)),
+                             payment.plan.next_instalment(china(2026, 8, 19, 0, 0)))
+    assert last_minute is not None and last_minute[0] == 1
+    assert next_day is not None and next_day[0] == 2
     assert payment.plan.next_instalment(china(2026, 9, 19)) is None
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import pypdf
 from fontTools.cffLib import CFFFontSet
 
+from tests.pdf_objects import dictionary
+
 
 def drawn(pdf: bytes) -> tuple[list[bytes], dict[str, Any]]:
     """The page contents and the fonts of ``pdf``, in a form to compare with ``==``."""
@@ -24,7 +26,7 @@ def drawn(pdf: bytes) -> tuple[list[bytes], dict[str, Any]]:
     pages = [page.get_contents().get_data() for page in reader.pages]  # type: ignore[union-attr]
     fonts: dict[str, Any] = {}
     for page in reader.pages:
-        for name, reference in page["/Resources"]["/Font"].items():
+        for name, reference in dictionary(page, "/Resources", "/Font").items():
             font = reference.get_object()
             cid_font = font["/DescendantFonts"][0].get_object()
             descriptor = cid_font["/FontDescriptor"].get_object()

@@ -22,6 +22,7 @@ from payments import ReceiptIssuer, fine_items, receipt_pdf, render_receipt_pdf
 from portal.documents.pdf import CjkDocument, cjk_font
 from signing import FontNotFound
 from tests.conftest import font_missing
+from tests.pdf_objects import dictionary
 
 CREATED = datetime(2026, 12, 9, 2, 15, tzinfo=UTC)
 EXT_B = "\U0002a6a5\U0002a6a4"  # 𪚥𪚤: Extension B, in HanaMinB, not in Noto
@@ -56,7 +57,7 @@ def _fonts(pdf: bytes) -> set[str]:
     """The embedded faces by name, without the subset tag."""
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     return {str(reference.get_object()["/BaseFont"]).split("+", 1)[1]
-            for page in reader.pages for reference in page["/Resources"]["/Font"].values()}
+            for page in reader.pages for reference in dictionary(page, "/Resources", "/Font").values()}
 
 
 def _text(pdf: bytes) -> str:

@@ -13,7 +13,7 @@ from portal.cases.deadlines import CaseDeadline, DeadlineKind, find
 from portal.cases.rights import SubmissionKind
 from portal.database import transaction, utcnow
 from portal.errors import Conflict
-from portal.legal_calendar import Trigger, china_date
+from portal.legal_calendar import Deadline, Trigger, china_date
 from portal.models.cases import Case
 from portal.services import cases, submissions
 from portal.services.calendar import load_calendar
@@ -50,7 +50,8 @@ async def test_the_portal_service_starts_the_party_s_own_windows_and_the_decisio
     mine = await _deadline(database, case, person, DeadlineKind.STATEMENT)
     theirs = await _deadline(database, case, company, DeadlineKind.STATEMENT)
     assert mine is not None and mine.ends_at_utc < utcnow()  # the agency's informed_at
-    assert theirs is not None and theirs.computed.trigger is Trigger.SERVED
+    assert theirs is not None and isinstance(theirs.computed, Deadline)  # a period, not a notice limit
+    assert theirs.computed.trigger is Trigger.SERVED
     assert theirs.computed.start_date == china_date(utcnow()) and theirs.ends_at_utc > utcnow()
 
     async with transaction(database.sessions) as db:
@@ -78,5 +79,6 @@ async def test_payment_runs_from_the_decision_s_arrival_in_the_mailbox(
     delivered = await deliver(database, app.state.blobs, person, case.id, title="榕市监罚字〔2026〕5号",
                               document_type=DECISION_DOCUMENT)
     payment = await _deadline(database, case, person, DeadlineKind.PAYMENT)
-    assert payment is not None and payment.computed.start_at_utc == delivered.arrived_at
+    assert payment is not None and isinstance(payment.computed, Deadline)
+    assert payment.computed.start_at_utc == delivered.arrived_at
     assert payment.explain().startswith(f"送达于 {china_date(delivered.arrived_at).year}年")

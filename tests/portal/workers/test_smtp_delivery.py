@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from notifications import Message, RetryPolicy, SmtpChannel, SmtpConfig, TlsMode
+from notifications import ChannelKind, Kind, Message, RetryPolicy, SmtpChannel, SmtpConfig, TlsMode
 from notifications.channels.base import message_reference
 from tests.conftest import Database
 from tests.notifications.conftest import Mailbox, free_port
@@ -74,7 +74,7 @@ async def test_chinese_email_from_the_outbox_arrives_intact(
     # Rendered from the stored row exactly as at enqueue time (pinned template version).
     [row] = await messages(database, channel="email")
     expected = renderer().render(
-        Message(id="x", kind=row.kind, channel=row.channel, recipient=row.recipient,
+        Message(id="x", kind=Kind(row.kind), channel=ChannelKind(row.channel), recipient=row.recipient,
                 context=row.context, dedupe_key=row.dedupe_key),
         version=row.template_version)
     assert body == expected.body.replace("\n", "\r\n") + "\r\n"

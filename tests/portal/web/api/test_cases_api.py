@@ -194,7 +194,8 @@ def decoded_modules(png: bytes) -> list[list[bool]]:
     image = Image.open(io.BytesIO(png)).convert("L")
     size = image.width // 8
     assert image.width == image.height == size * 8
-    return [[image.getpixel((x * 8 + 4, y * 8 + 4)) < 128 for x in range(size)] for y in range(size)]
+    grey = image.tobytes()  # mode "L": one byte a pixel, row after row
+    return [[grey[(y * 8 + 4) * image.width + x * 8 + 4] < 128 for x in range(size)] for y in range(size)]
 
 
 async def test_each_party_s_deadlines_run_from_its_own_service(

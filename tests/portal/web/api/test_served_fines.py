@@ -75,9 +75,9 @@ async def test_a_company_decision_served_into_its_mailbox_is_payable_by_its_agen
     meta = {"document_type": "行政处罚决定书", "title": f"{DECISION} 行政处罚决定书",
             "party": {"credit_code": COMPANY.credit_code}}
     document = await sealed_pdf(data_dir, agency_a.agency_name)
-    files = {"document": ("decision.pdf", document, "application/pdf"),
-             "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")}
-    served = await api.post(f"/api/v1/cases/{code}/deliveries", files=files, headers=token)
+    served = await api.post(f"/api/v1/cases/{code}/deliveries", headers=token, files={
+        "document": ("decision.pdf", document, "application/pdf"),
+        "metadata": (None, json.dumps(meta, ensure_ascii=False), "application/json")})
     assert served.status_code == 201, served.text
 
     [fine] = await _fines(database)

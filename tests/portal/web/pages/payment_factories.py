@@ -62,7 +62,7 @@ async def place_order(app: Starlette, database: Database, fw: FineWorld,
 async def open_order(database: Database, fine_pk: int) -> PaymentOrder:
     async with database.sessions() as db:
         return (await db.execute(select(PaymentOrder).where(
-            PaymentOrder.fine_id == fine_pk).order_by(PaymentOrder.id.desc()))).scalars().first()
+            PaymentOrder.fine_id == fine_pk).order_by(PaymentOrder.id.desc()).limit(1))).scalar_one()
 
 
 def notice_body(order: PaymentOrder, payment_code: str, *, status: str = "success",

@@ -18,6 +18,7 @@ from portal.models.receipts import FiscalReceipt
 from portal.workers import payments as payment_jobs
 from tests.builders import fine_world
 from tests.conftest import Database
+from tests.pdf_objects import array
 from tests.portal.web.login_flow import log_in
 from tests.portal.web.pages.payment_factories import csrf, payment_deps, receipt_links
 
@@ -69,7 +70,7 @@ async def test_party_pays_through_the_sandbox_and_gets_a_sealed_receipt_that_ver
     assert pdf.headers["content-disposition"].startswith("attachment;")
     reader = PdfReader(__import__("io").BytesIO(pdf.content))
     assert reader.attachments["receipt.json"]
-    assert "/Sig" in str(reader.trailer["/Root"]["/AcroForm"]["/Fields"][0].get_object())
+    assert "/Sig" in str(array(reader.trailer, "/Root", "/AcroForm", "/Fields")[0].get_object())
 
     code, number = re.search(r"/receipts/(\d{8})/(\d{10})", link).groups()  # type: ignore[union-attr]
     async with database.sessions() as db:

@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 export DATA_DIR ?= ./var
+# pytest processes for make test (pytest-xdist): most tests wait on servers, browsers and
+# subprocesses, so two processes on two cores finish well before one
+TEST_WORKERS ?= 2
 
 .PHONY: run test test-cluster lint bench bench-smoke lighthouse system-run system-test system-cluster clean-demo
 
@@ -33,7 +36,7 @@ run: $(STAMP) system-run
 
 ## make test: set up and run the whole suite (lint, types, SQLite + PostgreSQL, browser)
 test: $(STAMP) $(NODE_STAMP) system-test lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 # Several nodes behind Debian's nginx, PgBouncer, a streaming replica, PostgreSQL restarted
 # under load, the backup drill (README "Several nodes"); each PostgreSQL there is its own.

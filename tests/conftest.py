@@ -18,6 +18,10 @@ backend gets its own database for the test session, built by running the Alembic
 each test is isolated by emptying every table afterwards (tests that commit from many
 connections at once need real commits, so a rolled-back outer transaction would not do).
 
+`make test` runs the suite in several processes (pytest-xdist): each is a test session of its
+own, with its own databases, development PKI and SoftHSM token, so tests never share state across
+processes; nothing here may use a fixed port or path.
+
 PostgreSQL: ``TEST_DATABASE_URL`` or 127.0.0.1:5432/test. When it cannot be reached the
 PostgreSQL variants are skipped, unless ``REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which
 turns that into a failure.

@@ -214,8 +214,9 @@ class Notary:
     async def verify(self, data: bytes, *, client: str = OWN_WORK) -> VerificationReport:
         """Verify a PDF or OFD in a worker process with time and memory limits; never raises.
 
-        ``client`` is whom the file came from (``portal.web.client.client_key``), for the
-        workers' fairness between clients; the default is the portal's own documents."""
+        ``client`` is whom the file came from (``portal.web.client.client_key``, or
+        ``api_client_key`` for an agency's API call), for the workers' fairness between
+        clients; the default is the portal's own documents."""
         runner = await self._verification_runner()
         with metrics.verifications():
             return await runner.verify(data, client=client)

@@ -26,14 +26,15 @@ verification, 5–10% of verifying a small sealed file.) An idle worker waits in
 read; the most recently used one is given the next job, its caches warm. Waiting for a free
 worker is not counted against a file's budget. A runner serves one event loop at a time.
 
-Fairness: every job names the client it is for (the portal's hashed client address, or
-``OWN_WORK`` for the portal's own documents). A client has at most ``per_client`` jobs in the
-workers at once (by default one fewer than the workers), and a freed worker goes to the
-waiting clients in turn, so one client sending heavy files keeps at most that many workers
-busy and the others are served between its files. Before a PDF is queued at all, the cheap
-checks of ``signing.structure`` run (in a thread: a few milliseconds for the largest file;
-a small one on the event loop, where they cost less than the hand-off), so an absurd file
-is refused at once and never waits for or occupies a worker.
+Fairness: every job names the client it is for (the portal's hashed client address, or its
+hashed API client for an agency's call, or ``OWN_WORK`` for the portal's own documents). A
+client has at most ``per_client`` jobs in the workers at once (by default one fewer than the
+workers), and a freed worker goes to the waiting clients in turn, so one client sending
+heavy files keeps at most that many workers busy and the others are served between its
+files. Before a PDF is queued at all, the cheap checks of ``signing.structure`` run (in a
+thread: a few milliseconds for the largest file; a small one on the event loop, where they
+cost less than the hand-off), so an absurd file is refused at once and never waits for or
+occupies a worker.
 
 Two kinds of job run in the workers under the same limits: ``verify`` (a document's
 signatures, a ``VerificationReport``) and ``open_attachment`` (whether a party's PDF

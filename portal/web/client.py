@@ -3,6 +3,11 @@
 The address comes from the socket, or from ``X-Forwarded-For`` only when the operator says how
 many proxies in front are trusted (``TRUSTED_PROXY_HOPS``): a client cannot pick its own
 address to dodge a limit (ASVS v5.0.0-15.3.4).
+
+The verification workers' fairness counts citizens by that address too (``client_key``), but
+an agency API call by its credential (``api_client_key``): the agencies' systems reach the
+portal through a few government gateways, and counted by address every agency behind one
+gateway would share one place in the workers' line.
 """
 
 from __future__ import annotations
@@ -109,6 +114,14 @@ def client_key(request: Request) -> str:
     """The client as rate limits and the verification workers' fairness count it: its address
     (``client_address``) under a keyed hash, so no address is stored or passed on."""
     return rate_limits.client_key(request.app.state.settings.secret_key, client_address(request))
+
+
+def api_client_key(request: Request, client_id: str) -> str:
+    """The agency API client ``client_id`` as the verification workers' fairness counts it:
+    one place in their line per credential, wherever its calls come from. Keyed like
+    ``client_key``, in a namespace of its own (no address reads ``api-client:…``), so it never
+    equals an address's key."""
+    return rate_limits.client_key(request.app.state.settings.secret_key, f"api-client:{client_id}")
 
 
 def _refuse_over(limit: rate_limits.Limit, decision: rate_limits.Decision) -> None:

@@ -7,7 +7,8 @@ PDF; ``metadata``: JSON with ``document_type``, ``title`` and ``party`` naming t
 1. the guard and the case lookup (another agency's case is 404), in a short transaction; an
    agency without a unified social credit code on record is refused here (409
    ``agency_credit_code_missing``): seals are matched by that code, never by name;
-2. the agency seal is validated in a worker process, outside any transaction, and
+2. the agency seal is validated in a worker process, outside any transaction (the workers'
+   fairness counts the API client, not its address: ``portal.web.client.api_client_key``), and
    ``portal.eservice.seals.delivery_seal`` decides whether a seal of this agency counts; if
    not, the answer is ``seal_invalid`` (or ``changed_after_seal``: the file shows more than
    was sealed) with the report;
@@ -38,7 +39,7 @@ from portal.services import cases, deliveries, delivery_views, served_fines
 from portal.services.api_tokens import AgencyPrincipal
 from portal.web.api import openapi
 from portal.web.api.bearer import agency_endpoint, require_agency
-from portal.web.client import client_key
+from portal.web.client import api_client_key
 from portal.web.downloads import pdf_attachment
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -117,7 +118,9 @@ async def create_delivery(request: Request) -> Response:
     if unidentified is not None:  # no seal can be its: refused before reading the file
         raise Conflict(code=unidentified.code)
     document, meta = await _parse(request)
-    report = await request.app.state.notary.verify(document, client=client_key(request))
+    # fairness per API client, not per address: agencies share gateways (portal.web.client)
+    report = await request.app.state.notary.verify(
+        document, client=api_client_key(request, agency.client_id))
     refusal = delivery_seal(report, serving).refusal
     if refusal is not None:
         raise Unprocessable(refusal.code, extra={"report": report.to_json_dict()})

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select, text
+from starlette.applications import Starlette
 
 from portal.database import transaction
 from portal.models.eservice import Delivery
 from portal.services import agencies, consent, evidence
 from portal.services.agencies import NewClient
+from signing.structure import MAX_REVISIONS
 from tests.builders import CaseWorld, case_world, credit_code, revoke_consent, sealed_pdf, sign_consent
 from tests.conftest import Database
 from tests.identities import ZHANGSAN
 from tests.portal.web.api.conftest import fetch_token
+from tests.signing.hostile import many_revisions
 
 
 def _files(document: bytes, *, party: dict[str, str] | None = None, title: str = "榕市监罚〔2026〕1号",
@@ -251,3 +255,47 @@ async def test_an_agency_without_a_credit_code_cannot_serve(
         await agencies.record_credit_code(db, unidentified.agency_name, credit_code(unidentified.agency_name))
     served = await _post(api, token, w.case_code, _files(document))
     assert served.status_code == 201, served.text
+
+
+async def test_agency_clients_behind_one_address_each_have_their_place_with_the_verifiers(
+        database: Database, api: httpx.AsyncClient, app: Starlette, agency_a: NewClient,
+        data_dir: Path) -> None:
+    # SECURITY.md 15.2.2: the seal-checking workers are shared fairly per API client, not per
+    # address. Two clients of the agency reach the portal through one gateway (here: one
+    # address): one sends heavy files, which keep one worker of two busy and no more; the
+    # other client's document is checked meanwhile by the other worker, not after them.
+    w, heavy_token = await _setup(database, api, agency_a)
+    async with transaction(database.sessions) as db:
+        other = await agencies.create_client(db, agency_a.agency_name, credit_code(agency_a.agency_name))
+    other_token = await fetch_token(api, other)
+    await sign_consent(database, w.party_id)
+    sealed = await sealed_pdf(data_dir, agency_a.agency_name)
+    heavy = many_revisions(sealed, MAX_REVISIONS - 10)  # passes the outline checks, seconds to verify
+    # both workers started before anything is compared
+    warm = await asyncio.gather(*(_post(api, token, w.case_code, _files(sealed, title=f"预热 {n}"))
+                                  for n, token in enumerate((heavy_token, other_token))))
+    assert [response.status_code for response in warm] == [201, 201]
+    runner = app.state.notary._runner
+    assert runner.workers == 2
+    finished: list[str] = []
+
+    async def serve(token: str, document: bytes, who: str, title: str) -> int:
+        response = await _post(api, token, w.case_code, _files(document, title=title))
+        finished.append(who)
+        return response.status_code
+
+    flood = [asyncio.create_task(serve(heavy_token, heavy, "heavy", f"大文件 {n}")) for n in range(2)]
+    await _until(lambda: runner._busy == 1 and sum(map(len, runner._waiting.values())) == 1)
+    assert await serve(other_token, sealed, "light", "决定书") == 201
+    # counted by address, the light file would have waited for both heavy ones
+    assert finished == ["light"]
+    assert all(status in (201, 422) for status in await asyncio.gather(*flood))
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Await the runner's state, yielding to the requests in flight meanwhile."""
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the runner never reached the state awaited")

@@ -74,6 +74,22 @@ def personal_data_in(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+CODE_VARIABLES = frozenset({"case_code"})
+"""Variables that carry a code the portal drew at random (letters, digits and hyphens)."""
+
+
+def _personal_data_around_codes(text: str, codes: Iterable[str]) -> frozenset[str]:
+    """`personal_data_in` for a text that shows ``codes``: within a code, ``CNY`` or ``RMB``
+    between digits (``7CNY-…``, drawn before `portal.cases.codes.new_code` drew such codes
+    again) is no amount, so every notice of its case would be refused; an ID or mobile number
+    within a code is still refused like anywhere else."""
+    found: set[str] = set()
+    for code in codes:
+        text = text.replace(code, " ")
+        found |= personal_data_in(code) - {"amount"}
+    return frozenset(found | personal_data_in(text))
+
+
 def _checked_portal_url(portal_url: str) -> str:
     """The portal's public base URL: https, no query or userinfo.
 
@@ -200,7 +216,8 @@ class Renderer:
         subject = compiled.subject.render(values) if compiled.subject is not None else None
         body = compiled.body.render(values)
         if message.channel is not ChannelKind.INBOX:
-            found = personal_data_in(f"{subject or ''}\n{body}")
+            codes = [values[key] for key in compiled.variables & CODE_VARIABLES]
+            found = _personal_data_around_codes(f"{subject or ''}\n{body}", codes)
             if found:
                 raise PersonalDataRejected(name, found=found)
         return Rendered(subject=subject, body=body, template_version=compiled.template.version)

@@ -46,13 +46,14 @@ def check_character(payload: str) -> str:
 
 
 def new_code() -> str:
-    """A fresh code that the notifications' privacy guard cannot mistake for personal data.
+    """A fresh code that nobody, and no privacy guard, can mistake for personal data.
 
-    The guard refuses an e-mail whose text looks like it carries an amount, an ID number or a
-    mobile number, and a case code is in most of them: about one random code in 10,000 holds
-    ``CNY`` or ``RMB`` between digits (``7CNY-…``), which reads as an amount, so every notice
-    of that case would be refused and, with it, the delivery that sends it. Such a code is
-    never issued; drawing again costs 60 random bits about once per 10,000 cases."""
+    The notifications' guard refuses an e-mail whose text looks like it carries an ID number
+    or a mobile number, in a case code too (a refused notice aborts the act that queues it);
+    about one random code in 10,000 also holds ``CNY`` or ``RMB`` between digits (``7CNY-…``),
+    which a reader takes for an amount (the guard, since it knows the codes it shows, no
+    longer does: codes issued before this draw are still in use). Such a code is never issued;
+    drawing again costs 60 random bits about once per 10,000 cases."""
     while True:
         payload = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
         code = payload + check_character(payload)

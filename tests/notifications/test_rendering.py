@@ -131,6 +131,40 @@ def test_scan_names_what_it_found_without_the_value(renderer: Renderer) -> None:
     assert "500" not in str(caught.value)
 
 
+LEGACY_CODE = "7CNY-4RMB-2K9Q-P"
+"""A case code issued before codes holding CNY or RMB between digits were drawn again."""
+
+
+CASE_KINDS = [Kind.DOCUMENT_ARRIVED, Kind.DEADLINE_REMINDER, Kind.HEARING_SCHEDULED, Kind.PAYMENT_CONFIRMED,
+              Kind.RECEIPT_ISSUED]
+"""The kinds whose e-mail shows the case code."""
+
+
+@pytest.mark.parametrize("kind", CASE_KINDS)
+def test_a_code_holding_cny_or_rmb_is_no_amount(renderer: Renderer, kind: Kind) -> None:
+    """Its case's e-mails go out (SMS never shows a case code), the code as issued; an amount
+    beside it is still refused. A refused notice aborts the act that queues it, so such a case
+    could be served nothing (LAW.md: "the notification is not the service")."""
+    channel = ChannelKind.EMAIL
+    rendered = renderer.render(sample_message(renderer, kind, channel, case_code=LEGACY_CODE))
+    assert LEGACY_CODE in f"{rendered.subject}{rendered.body}"
+    if kind is Kind.DOCUMENT_ARRIVED:
+        smuggled = sample_message(renderer, kind, channel, case_code=LEGACY_CODE, document_type="罚款500元")
+        with pytest.raises(PersonalDataRejected) as caught:
+            renderer.render(smuggled)
+        assert caught.value.found == ("amount",)
+
+
+@pytest.mark.parametrize(("code", "found"), [(ID_NUMBER, "id_number"), ("A13800138000", "phone_number")])
+def test_an_id_or_mobile_number_passed_as_a_code_is_still_refused(
+    renderer: Renderer, code: str, found: str
+) -> None:
+    message = sample_message(renderer, Kind.DOCUMENT_ARRIVED, ChannelKind.EMAIL, case_code=code)
+    with pytest.raises(PersonalDataRejected) as caught:
+        renderer.render(message)
+    assert caught.value.found == (found,)
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [

@@ -25,12 +25,16 @@ the receipt's number was committed before rendering started and its documents ar
 only afterwards, once (``services.fiscal_receipts``). The pool is replaced and the receipt
 made once more in a new process; a receipt whose process dies twice raises
 ``RenderProcessLost``, which postpones its job (``workers.payments``): it comes back after
-the back-off, its number unchanged.
+the back-off, its number unchanged. A process that hangs (a TSA that accepts the connection
+and never answers past its client's timeout, a deadlock in a library) ends itself after
+``RENDER_TIME_LIMIT``, its stack written to its stderr, and counts as one that died: a hung
+process would otherwise hold its payment loop, and every receipt queued behind it, forever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import multiprocessing
 import threading
@@ -51,8 +55,8 @@ from portal.settings import Settings
 from signing import SealPlacement
 from signing.ofd_build import OfdImage, build_ofd, line_top_mm
 
-__all__ = ["COMMON_CUT_AFTER", "QR_BOX_MM", "SEAL_PLACEMENT", "ReceiptPool", "RenderProcessLost", "Sealer",
-           "font_cache_dir", "sealed_documents"]
+__all__ = ["COMMON_CUT_AFTER", "QR_BOX_MM", "RENDER_TIME_LIMIT", "SEAL_PLACEMENT", "ReceiptPool",
+           "RenderProcessLost", "Sealer", "font_cache_dir", "sealed_documents"]
 
 SEAL_PLACEMENT = SealPlacement(page=0, box=(415.0, 330.0, 535.0, 450.0))
 """Over the issuing unit's line of `payments.render_receipt_pdf`'s A4 layout, in PDF points."""
@@ -62,6 +66,11 @@ QR_BOX_MM = (165.0, 10.0, 30.0, 30.0)
 COMMON_CUT_AFTER = 20
 """Receipts a process renders before it cuts the font to its common glyphs (when no earlier
 process left the cut in ``font_cache_dir``)."""
+
+RENDER_TIME_LIMIT = 120.0
+"""Seconds a process may spend on one receipt before it ends itself. A receipt takes under
+3 s even on a loaded machine, each TSA request gives up after 10 s, and cutting the font
+(once per process, see above) takes seconds: two minutes is only ever reached by a hang."""
 
 log = logging.getLogger("portal.workers.payments")
 
@@ -82,7 +91,7 @@ class Sealer(Protocol):
 
 
 class RenderProcessLost(Exception):
-    """A receipt's rendering process died twice in a row: its job is postponed."""
+    """A receipt's rendering process died (or hung) twice in a row: its job is postponed."""
 
 
 async def sealed_documents(notary: Sealer, receipt: payments.Receipt, url: str,
@@ -156,16 +165,30 @@ Render = Callable[[bytes, str, tuple[str, ...]], dict[str, bytes]]
 """A pool job: a module-level function (pickled by name), ``render`` but in tests."""
 
 
+def _within(seconds: float, job: Render, receipt_json: bytes, url: str,
+            formats: tuple[str, ...]) -> dict[str, bytes]:
+    """``job`` in a pool process that ends itself (exit status 1, its threads' stacks on
+    stderr) if the job takes more than ``seconds``: ``faulthandler``'s watchdog is a thread of
+    its own in C, so it fires whatever the job holds, the GIL or a blocking call."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        return job(receipt_json, url, formats)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
 class ReceiptPool:
     """Renders and seals receipts in ``processes`` processes, started when first needed; one
     per worker process, shared by its payment loops. ``close()`` stops them."""
 
-    def __init__(self, settings: Settings, processes: int, *, job: Render = render) -> None:
+    def __init__(self, settings: Settings, processes: int, *, job: Render = render,
+                 time_limit: float = RENDER_TIME_LIMIT) -> None:
         if processes < 1:
             raise ValueError("a receipt pool needs at least one process")
         self.settings = settings
         self.processes = processes
         self._job = job
+        self._time_limit = time_limit
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
@@ -179,10 +202,10 @@ class ReceiptPool:
             executor = self._pool()
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    executor, self._job, data, url, formats)
+                    executor, _within, self._time_limit, self._job, data, url, formats)
             except BrokenProcessPool:
-                log.warning("a receipt rendering process died; rendering the receipt again in a new one",
-                            extra={"job": "fiscal_receipt"})
+                log.warning("a receipt rendering process died or overran its time limit; rendering "
+                            "the receipt again in a new one", extra={"job": "fiscal_receipt"})
                 self._discard(executor)
         raise RenderProcessLost(f"receipt {receipt.code}-{receipt.number}: its rendering process died twice")
 

@@ -1,6 +1,6 @@
 """Fiscal e-receipts rendered and sealed in processes of their own (``RECEIPT_PROCESSES``): the
 documents are the portal's valid seals, numbers stay unique and gap-free with a loop per
-process, and a rendering process that dies loses no receipt and makes none twice
+process, and a rendering process that dies or hangs loses no receipt and makes none twice
 (PITFALLS.md "Gap-free numbers"; STYLE.md convention 9)."""
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from portal.models.jobs import Job
 from portal.models.receipts import FiscalReceipt, ReceiptDocument
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
-from portal.workers.receipt_documents import ReceiptPool, Render
+from portal.workers.receipt_documents import RENDER_TIME_LIMIT, ReceiptPool, Render
 from tests.builders import fine_world
 from tests.conftest import Database
 from tests.portal.web.pages.payment_factories import notice_body, place_order, post_callback, signed
-from tests.portal.workers.dying_render import always_dies, dies_once
+from tests.portal.workers.dying_render import always_dies, dies_once, hangs_once
 
 
 async def _pay(database: Database, app: Starlette, client: httpx.AsyncClient, fines: int) -> None:
@@ -34,10 +34,11 @@ async def _pay(database: Database, app: Starlette, client: httpx.AsyncClient, fi
         assert (await post_callback(client, body, signed(app.state.settings, body))).status_code == 200
 
 
-async def _issue(app: Starlette, database: Database, processes: int, job: Render | None = None) -> int:
+async def _issue(app: Starlette, database: Database, processes: int, job: Render | None = None,
+                 time_limit: float = RENDER_TIME_LIMIT) -> int:
     """Drain the receipt jobs with a pool of ``processes`` and as many loops; jobs claimed."""
     settings: Settings = app.state.settings
-    pool = ReceiptPool(settings, processes, **({"job": job} if job else {}))
+    pool = ReceiptPool(settings, processes, **({"job": job} if job else {}), time_limit=time_limit)
     try:
         deps = payment_jobs.deps_for(settings, database.sessions, app.state.notary, app.state.blobs, pool)
         return sum(await asyncio.gather(*(payment_jobs.JOBS.drain(deps, limit=1) for _ in range(processes))))
@@ -73,6 +74,18 @@ async def test_a_rendering_process_that_dies_is_replaced_and_the_receipt_issued_
     assert (tmp_path / "died").exists()  # the first process was killed mid-receipt
     [(number, documents)] = await _documents(database)
     assert number == "0000000001" and set(documents) == {"pdf", "ofd"}
+
+
+async def test_a_rendering_process_that_hangs_ends_itself_and_the_receipt_is_issued_once(
+        database: Database, app: Starlette, client: httpx.AsyncClient, tmp_path: Path) -> None:
+    """Without the time limit the first process sleeps for 15 minutes before it renders."""
+    await _pay(database, app, client, 1)
+    started = asyncio.get_running_loop().time()
+    assert await _issue(app, database, 1, functools.partial(hangs_once, tmp_path / "hung"), time_limit=8) == 1
+    assert (tmp_path / "hung").exists()
+    [(number, documents)] = await _documents(database)
+    assert number == "0000000001" and set(documents) == {"pdf", "ofd"}
+    assert asyncio.get_running_loop().time() - started < 300
 
 
 async def test_a_receipt_whose_process_dies_twice_waits_with_its_number_and_is_issued_later(

@@ -15,8 +15,10 @@ from signing.verify import VerificationContext, verify_pdf
 __all__ = ["verify_document"]
 
 
-def verify_document(data: bytes, context: VerificationContext) -> VerificationReport:
-    """Verify ``data`` as OFD or PDF, whichever its first bytes say it is."""
+def verify_document(data: bytes, context: VerificationContext, *,
+                    outline_checked: bool = False) -> VerificationReport:
+    """Verify ``data`` as OFD or PDF, whichever its first bytes say it is; ``outline_checked``
+    as for ``verify_pdf``."""
     if is_ofd(data):
         return verify_ofd(data, context)
-    return verify_pdf(data, context)
+    return verify_pdf(data, context, outline_checked=outline_checked)

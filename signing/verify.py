@@ -181,10 +181,15 @@ class VerificationContext:
     e.g. ``B_T`` where a trusted signing time is part of the evidence."""
 
 
-def verify_pdf(data: bytes, context: VerificationContext) -> VerificationReport:
-    """Validate every signature in ``data``; never raises for any input."""
+def verify_pdf(data: bytes, context: VerificationContext, *,
+               outline_checked: bool = False) -> VerificationReport:
+    """Validate every signature in ``data``; never raises for any input.
+
+    ``outline_checked``: the caller has just run ``structural_problem(data,
+    context.max_bytes)`` on these very bytes and it found nothing (``signing.runner`` does so
+    before a file may wait for a worker), so it is not run again: it reads the whole file."""
     try:
-        problem = structural_problem(data, context.max_bytes)
+        problem = None if outline_checked else structural_problem(data, context.max_bytes)
         if problem is not None:
             return file_problem_report(data, problem)
         return asyncio.run(_verify_document(data, context))

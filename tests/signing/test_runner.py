@@ -134,3 +134,24 @@ async def test_waiting_clients_are_served_in_turn(context: VerificationContext, 
         await asyncio.gather(*(verify(client) for client in ("a", "a", "a", "b", "b", "c")))
         # the first "a" took the free worker; then one job of each waiting client in turn
         assert order == ["a", "a", "b", "c", "a", "b"]
+
+
+
+@pytest.fixture(scope="module")
+def sealed_large(agency_rsa: KeySigner) -> bytes:
+    document = sign_pdf(make_pdf(400), agency_rsa, SignatureSettings())
+    assert len(document) > runner_module._CHECKED_ON_THE_LOOP
+    return document
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["checked on the loop", "checked in a thread"])
+async def test_a_file_the_outline_checks_refuse_never_reaches_a_worker(
+        context: VerificationContext, sealed: bytes, sealed_large: bytes, large: bool) -> None:
+    """The runner runs the checks itself (the worker does not repeat them), small file or large."""
+    document = sealed_large if large else sealed
+    async with VerificationRunner(context, workers=1) as runner:
+        assert (await runner.verify(document[:-200])).problem is FileProblem.MALFORMED  # cut short
+        too_many = many_revisions(document, MAX_REVISIONS + 10)
+        assert (await runner.verify(too_many)).problem is FileProblem.ABNORMAL_STRUCTURE
+        assert runner._idle == [] and runner._busy == 0  # no worker was started
+        assert (await runner.verify(document)).passed

@@ -21,8 +21,9 @@ directory and a 1-page and a 100-page PDF, then prints:
 (``TrustSettings.validation_context()``: the same roots, revocation sources and SM2 validator),
 without the portal's checks, report or caches of path validations. It runs in this process,
 where importing ``signing`` has installed its replacements of pyhanko's and asn1crypto's
-internals that give the same answers faster (``signing.pdf_hex``, ``signing.x509_names``):
-so the baseline is faster than pyhanko as installed, and the ratios are the stricter for it.
+internals that give the same answers faster (``signing.pdf_hex``, ``signing.pdf_arrays``,
+``signing.x509_names``): so the baseline is faster than pyhanko as installed, and the ratios
+are the stricter for it.
 
 ``bench_verification(label, verify, documents)`` times any "bytes in, verdict out" callable the
 same way and returns the medians, so two of them can be compared.

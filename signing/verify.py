@@ -45,7 +45,7 @@ from pyhanko_certvalidator import PKIXValidationParams, ValidationContext, find_
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.util import CancelableAsyncIterator
 
-from signing import inspection, messages, pdf_hex, x509_names
+from signing import inspection, messages, pdf_arrays, pdf_hex, x509_names
 from signing.gm_pdf import NationalPdfSignature, check_national_signature, national_value
 from signing.inspection import EmbeddedValidationData
 from signing.report import (
@@ -63,6 +63,7 @@ from signing.verdict import document_report, file_problem_report, judge_signatur
 from signing.verification_cache import CHAINS, revocation_expiry
 
 pdf_hex.install()  # /Contents read at bytes speed, not a byte at a time
+pdf_arrays.install()  # /Kids, /ByteRange and the like read by regular expression
 x509_names.install()  # each name's RFC 4518 preparation once per process, not per document
 
 __all__ = ["BudgetExceeded", "VerificationContext", "verify_pdf"]

@@ -138,6 +138,28 @@ class SmtpChannel:
         message.set_payload(_base64_lines(rendered.body))
         return message
 
+    @staticmethod
+    def wire(message: EmailMessage) -> bytes:
+        """A composed message's bytes, exactly what ``message.as_bytes()`` gives.
+
+        Each header is folded by the message's policy, as the generator does it; the generator
+        itself also parses ``Content-Type`` and ``Content-Transfer-Encoding`` back into header
+        objects to decide how to write the body, which costs more than composing the message.
+        A composed body needs no decision: it is base64 text, written with CRLF line ends.
+        """
+        policy = message.policy
+        head = b"".join(policy.fold_binary(name, value) for name, value in message.raw_items())
+        body = message.get_payload()
+        if not isinstance(body, str) or not body.isascii() or "\r" in body:
+            return message.as_bytes()  # not a composed message: let the generator decide
+        linesep = policy.linesep
+        return head + linesep.encode() + body.replace("\n", linesep).encode("ascii")
+
+    @staticmethod
+    def message_id(message: EmailMessage) -> str:
+        """The Message-ID a composed message carries, as it was set (no header parsing)."""
+        return next(value for name, value in message.raw_items() if name == "Message-ID")
+
     async def send(self, rendered: Rendered, recipient: str, *, dedupe_key: str) -> DeliveryResult:
         """Connect, say EHLO, upgrade and log in as configured, send, disconnect."""
         try:

@@ -79,8 +79,9 @@ class MailSandboxChannel:
                 results.append(DeliveryResult.failed(
                     RecipientRejected("recipient is not a usable address")))
                 continue
-            files.append((f"{message_reference(item.dedupe_key)}.eml", message.as_bytes()))
-            results.append(DeliveryResult.delivered(message["Message-ID"],
+            files.append((f"{message_reference(item.dedupe_key)}.eml",
+                          self._composer.wire(message)))
+            results.append(DeliveryResult.delivered(self._composer.message_id(message),
                                                     "written to the mail sandbox"))
         if files:
             await asyncio.to_thread(_write_atomically, self.directory, files)

@@ -330,3 +330,19 @@ def test_config_refuses_insecure_or_incomplete_settings() -> None:
     config = SmtpConfig(**base, username="u", password="secret-value")  # type: ignore[arg-type]
     assert "secret-value" not in repr(config)
     assert SmtpConfig(**base, tls="implicit").tls is TlsMode.IMPLICIT  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("recipient", [RECIPIENT, f"{'long.name' * 8}@{'sub.' * 12}example.com"])
+def test_wire_bytes_are_what_the_generator_writes(
+    renderer: Renderer, kind: Kind, recipient: str
+) -> None:
+    # The mail sandbox writes these bytes as "what the wire would carry": they must not differ
+    # from the email package's own output, also where a header is long enough to be refolded.
+    channel = SmtpChannel(SmtpConfig(
+        host="localhost", port=25, from_address="noreply@portal.example.gov.cn",
+        from_name="福州市市场监督管理局行政执法与电子送达统一平台通知服务", tls=TlsMode.NONE))
+    message = sample_message(renderer, kind, ChannelKind.EMAIL, recipient=recipient)
+    composed = channel.compose(renderer.render(message), recipient, dedupe_key=message.dedupe_key)
+    assert channel.wire(composed) == composed.as_bytes()
+    assert channel.message_id(composed) == composed["Message-ID"]

@@ -52,9 +52,9 @@ from notifications import (
     claim,
     dedupe_key,
 )
-from portal.database import UTCDateTime, database_now, insert_ignoring
+from portal.database import UTCDateTime, insert_ignoring
 from portal.models.outbox import PENDING, OutboxAttempt, OutboxMessage
-from portal.services.notification_preferences import get_preferences
+from portal.services.notification_preferences import get_preferences, get_preferences_and_now
 from portal.services.outbox_limits import SendHistory, load_history
 
 log = logging.getLogger("portal.notifications")
@@ -166,8 +166,11 @@ async def enqueue(
         raise ValueError("a notice links only to a path of the portal")
     kind = Kind(kind)
     sliced = channel_contexts(renderer, event_id=event_id, kind=kind, context=context)
-    targets = (await get_preferences(db, party_id)).channels
-    created_at = now or await database_now(db)
+    if now is None:
+        preferences, created_at = await get_preferences_and_now(db, party_id)
+    else:
+        preferences, created_at = await get_preferences(db, party_id), now
+    targets = preferences.channels
     rows = [
         {
             "kind": kind.value,

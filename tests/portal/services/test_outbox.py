@@ -5,6 +5,8 @@ channel, only on the channels the party chose, and each holding only what its ch
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -44,6 +46,30 @@ async def test_committed_event_gets_one_message_per_enabled_channel(database: Da
     assert by_channel["sms"].context == {}
     assert set(by_channel["email"].context) == {"agency_name", "case_code", "document_type"}
     assert by_channel["inbox"].context["arrived_at"] == "2026-09-28T01:00:00+00:00"
+
+
+async def test_messages_written_without_a_given_time_are_due_at_the_database_clock(
+    database: Database,
+) -> None:
+    # enqueue reads the party's channels and the clock in one statement: a party who never
+    # chose gets the notice only, a party with e-mail on gets both, each due when written.
+    chose = await make_party(database, email="wang@example.com")
+    never = await make_party(database)
+    before = datetime.now(UTC)
+    async with transaction(database.sessions) as db:
+        for party in (chose, never):
+            await outbox.enqueue(db, event_id=f"arrival:{party}", kind=Kind.DOCUMENT_ARRIVED,
+                                 party_id=party, context=DOCUMENT_FACTS, renderer=renderer())
+    after = datetime.now(UTC)
+
+    rows = await messages(database)
+    assert sorted((row.party_id, row.channel, row.recipient) for row in rows) == sorted([
+        (chose, "inbox", f"party:{chose}"), (chose, "email", "wang@example.com"),
+        (never, "inbox", f"party:{never}")])
+    # The database's clock may run a little apart from this process's: a generous margin.
+    assert all(row.created_at == row.next_attempt_at
+               and before - timedelta(seconds=5) <= row.created_at <= after + timedelta(seconds=5)
+               for row in rows)
 
 
 async def test_rolled_back_event_leaves_no_message(database: Database) -> None:

@@ -212,6 +212,16 @@ _UPDATE_CLAIMED = (
 )
 
 
+# The common case of a claim, one statement for all its rows: due rows leased as they are
+# (no lost attempt to count, so attempts and the last error stay).
+_LEASE = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id.in_(bindparam("row_ids", expanding=True)))
+    .values(status=_SENDING, next_attempt_at=bindparam("until"), locked_by=bindparam("holder"),
+            locked_at=bindparam("since"), locked_until=bindparam("until"))
+)
+
+
 # Only while the row is still this worker's lease for this attempt: a reclaim changes both.
 _RECORD = (
     update(_MESSAGES)
@@ -264,6 +274,7 @@ async def claim_batch(
     history: SendHistory | None = (
         await load_history(db, limits, now, outside) if outside else None
     )
+    leased: list[int] = []
     updates: list[dict[str, object]] = []
     lost: list[dict[str, object]] = []
     claimed: list[ClaimedMessage] = []
@@ -293,15 +304,22 @@ async def claim_batch(
         else:
             if limited is not None:
                 limited.grant(row.party_id)
-            updates.append(_row_update(row, _SENDING, step.attempts, step.until, holder=worker_id,
-                                       since=now))
+            if step.reclaimed:
+                updates.append(_row_update(row, _SENDING, step.attempts, step.until,
+                                           holder=worker_id, since=now))
+            else:
+                leased.append(row.id)
             claimed.append(ClaimedMessage(
                 id=row.id, kind=Kind(row.kind), channel=ChannelKind(row.channel),
                 party_id=row.party_id, recipient=row.recipient, context=row.context,
                 dedupe_key=row.dedupe_key, template_version=row.template_version,
                 attempt_no=step.attempt_no, lease_until=step.until,
             ))
-    await db.execute(_UPDATE_CLAIMED, updates)
+    if leased:
+        await db.execute(_LEASE, {"row_ids": leased, "until": now + lease, "holder": worker_id,
+                                  "since": now})
+    if updates:
+        await db.execute(_UPDATE_CLAIMED, updates)
     if lost:
         await db.execute(insert(_ATTEMPTS), lost)
     return Batch(tuple(claimed), deferred, len(lost), gave_up)

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import ChannelKind, LimitDecision, RateLimit, RateLimits, check_limits
@@ -74,6 +74,24 @@ class SendHistory:
                 scope.recent.append(self.now)
 
 
+_FLYING, _OVERALL, _PARTY = 0, 1, 2
+_HISTORY = union_all(
+    select(literal_column(str(_FLYING)).label("what"), _MESSAGES.party_id,
+           _MESSAGES.locked_at.label("at"), literal_column("0").label("count"))
+    .where(_MESSAGES.status == "sending", _MESSAGES.channel != _INBOX,
+           _MESSAGES.locked_at > bindparam("since")),
+    select(literal_column(str(_OVERALL)), null(), null(), func.count())
+    .where(_ATTEMPTS.channel != _INBOX, _ATTEMPTS.started_at > bindparam("overall_start")),
+    select(literal_column(str(_PARTY)), _ATTEMPTS.party_id, null(), func.count())
+    .where(_ATTEMPTS.party_id.in_(bindparam("parties", expanding=True)),
+           _ATTEMPTS.channel != _INBOX, _ATTEMPTS.started_at > bindparam("party_start"))
+    .group_by(_ATTEMPTS.party_id),
+)
+"""What counts against the limits now, in one statement: each message in flight (claimed, not
+yet recorded) with when it was claimed, the outside-channel attempts in the overall window,
+and those of each candidate party in the per-party window."""
+
+
 async def _newest(db: AsyncSession, limit: RateLimit, start: datetime,
                   *where: ColumnElement[bool]) -> list[datetime]:
     """The newest ``max_count`` attempt instants in the window: all that can decide."""
@@ -98,33 +116,33 @@ async def load_history(
     overall_start = now - limits.overall.window
     party_start = now - limits.per_party.window
     parties = sorted(candidates)
-    # Claimed by other workers and not yet recorded: about to reach a channel, so they count.
-    in_flight = (await db.execute(
-        select(_MESSAGES.party_id, _MESSAGES.locked_at).where(
-            _MESSAGES.status == "sending", _MESSAGES.channel != _INBOX,
-            _MESSAGES.locked_at > min(overall_start, party_start))
-    )).all()
-    flying_overall = [at for _, at in in_flight if at > overall_start]
+    # One statement, not three: the claim holds the lock above until it commits, so every
+    # round trip taken here is one the other workers' claims wait for.
     flying_party: dict[int, list[datetime]] = {}
-    for party_id, at in in_flight:
-        if party_id in candidates and at > party_start:
-            flying_party.setdefault(party_id, []).append(at)
-
-    overall_count = (await db.execute(
-        select(func.count()).where(_ATTEMPTS.channel != _INBOX, _ATTEMPTS.started_at > overall_start)
-    )).scalar_one() + len(flying_overall)
+    flying_overall: list[datetime] = []
+    overall_count = 0
+    counts: Counter[int] = Counter()
+    for what, party_id, at, count in await db.execute(
+        _HISTORY, {"since": min(overall_start, party_start), "overall_start": overall_start,
+                   "party_start": party_start, "parties": parties}
+    ):
+        if what == _FLYING:
+            # Claimed by other workers and not yet recorded: about to reach a channel.
+            if at > overall_start:
+                flying_overall.append(at)
+            if party_id in candidates and at > party_start:
+                flying_party.setdefault(party_id, []).append(at)
+        elif what == _OVERALL:
+            overall_count = count
+        else:
+            counts[party_id] += count
+    overall_count += len(flying_overall)
     overall = _Scope(overall_count)
     if overall_count + sum(candidates.values()) >= limits.overall.max_count:
         overall.recent = await _newest(db, limits.overall, overall_start) + flying_overall
 
-    counts: Counter[int] = Counter({party_id: len(at) for party_id, at in flying_party.items()})
-    for party_id, count in await db.execute(
-        select(_ATTEMPTS.party_id, func.count())
-        .where(_ATTEMPTS.party_id.in_(parties), _ATTEMPTS.channel != _INBOX,
-               _ATTEMPTS.started_at > party_start)
-        .group_by(_ATTEMPTS.party_id)
-    ):
-        counts[party_id] += count
+    for party_id, at in flying_party.items():
+        counts[party_id] += len(at)
     by_party = {}
     for party_id in parties:
         scope = _Scope(counts[party_id])

@@ -2,7 +2,7 @@
 
 It speaks the gateway contract documented in `notifications.channels.sms` as a tiny ASGI app
 (no framework, so this library stays free of Starlette), so the real `HttpSmsChannel` talks to
-it over HTTP: in-process through `httpx.ASGITransport` (`sandbox_channel`), or served by
+it over HTTP: in-process (`sandbox_channel`), or served by
 uvicorn as a stand-in for the outside gateway. The contract tests run the same suite against it
 and against the fake channel. Like the real gateways it checks the API key, refuses numbers
 that are not mainland mobile numbers, and answers a repeated reference with the same id.
@@ -157,6 +157,51 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+class _InProcessTransport(httpx.AsyncBaseTransport):
+    """Hands each request to the gateway app in this process, as ``httpx.ASGITransport`` does.
+
+    httpx's own transport tries ``import sniffio`` on every request to find out whether it runs
+    under trio; without sniffio installed, that failed import searches the whole path each time
+    and costs the worker more than the gateway's answer. The sandbox runs under asyncio only.
+    """
+
+    def __init__(self, app: SandboxSmsGateway) -> None:
+        self.app = app
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        url = request.url
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": request.method, "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "scheme": url.scheme, "path": url.path, "raw_path": url.raw_path.split(b"?")[0],
+            "query_string": url.query, "server": (url.host, url.port),
+            "client": ("127.0.0.1", 0), "root_path": "",
+        }
+        delivered = False
+
+        async def receive() -> MutableMapping[str, Any]:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        parts: list[bytes] = []
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return httpx.Response(status, headers=headers, content=b"".join(parts))
+
+
 def sandbox_channel(
     gateway: SandboxSmsGateway,
     *,
@@ -170,4 +215,4 @@ def sandbox_channel(
         sender_id=sender_id,
         signature_name=signature_name,
     )
-    return HttpSmsChannel(config, transport=httpx.ASGITransport(app=gateway))
+    return HttpSmsChannel(config, transport=_InProcessTransport(gateway))

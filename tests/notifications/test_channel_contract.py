@@ -1,6 +1,6 @@
 """One contract, four implementations: the same tests against every outside-channel twin.
 
-The real SMS client is run against the sandbox gateway in-process (`httpx.ASGITransport`) and
+The real SMS client is run against the sandbox gateway in-process (`sandbox_channel`) and
 over a real socket (the sandbox served by uvicorn); beside it the fake channel and the SMTP
 channel with a real aiosmtpd server. What the worker relies on holds for all of them:
 delivered means a provider id; a temporary outage is reported as temporary and the retry is

@@ -57,9 +57,11 @@ async def store_notices(db: AsyncSession, batch: Sequence[InboxNotice], *,
     keys = [notice.dedupe_key for notice in batch]
     links = dict((await db.execute(select(OutboxMessage.dedupe_key, OutboxMessage.link).where(
         OutboxMessage.dedupe_key.in_(keys)))).all())
+    # the notices as parameters (one statement, batched by SQLAlchemy), not ``.values(rows)``:
+    # a multi-row VALUES clause has no cache key and was compiled afresh for every batch
     stored = await db.execute(
-        insert_ignoring(db, Notice, ["dedupe_key"])
-        .values([{
+        insert_ignoring(db, Notice, ["dedupe_key"]).returning(Notice.dedupe_key, Notice.id),
+        [{
             "party_id": party_from_reference(notice.party),
             "title": notice.title,
             "body": notice.body,
@@ -67,8 +69,7 @@ async def store_notices(db: AsyncSession, batch: Sequence[InboxNotice], *,
             "dedupe_key": notice.dedupe_key,
             "created_at": created_at,
             "link": links.get(notice.dedupe_key),
-        } for notice in batch])
-        .returning(Notice.dedupe_key, Notice.id)
+        } for notice in batch],
     )
     ids = dict(stored.all())
     earlier = [key for key in keys if key not in ids]  # stored before: a re-run after a crash

@@ -9,6 +9,7 @@ the way in and hands back aware UTC values on the way out.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -171,7 +173,8 @@ def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
-def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, transaction_pooling: bool = False,
+                  ping_idle_after: float | None = None, **kwargs: Any) -> AsyncEngine:
     """An engine for ``url`` with the per-dialect settings the portal relies on.
 
     ``transaction_pooling``: ``url`` leads to a pooler in transaction mode (PgBouncer), where
@@ -179,6 +182,13 @@ def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any)
     prepared statement may outlive its transaction (asyncpg's and SQLAlchemy's caches off,
     a unique name for each) and no session setting is sent at connect (PITFALLS.md). Its
     errors never carry the statement's parameters (ID numbers and names; PITFALLS.md).
+
+    PostgreSQL connections are checked before use (so a restarted server costs no request).
+    That check is three round trips with asyncpg (BEGIN, an empty query, ROLLBACK): with
+    ``ping_idle_after`` only a connection that sat in the pool at least that many seconds is
+    checked, for an engine whose short transactions follow each other (a worker's claim,
+    send and record); one used a moment ago fails at most the transaction that meets a
+    restart, which invalidates the whole pool.
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
@@ -186,6 +196,8 @@ def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
+    if ping_idle_after is not None:
+        kwargs["pool_pre_ping"] = False
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -195,7 +207,34 @@ def create_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any)
         connect_args.update(statement_cache_size=0, prepared_statement_cache_size=0,
                             prepared_statement_name_func=_unique_statement_name)
         kwargs["connect_args"] = connect_args
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if ping_idle_after is not None:
+        _ping_when_idle(engine, ping_idle_after)
+    return engine
+
+
+_CHECKED_IN_AT = "portal_checked_in_at"
+
+
+def _ping_when_idle(engine: AsyncEngine, seconds: float) -> None:
+    """Pre-ping a pooled connection only after ``seconds`` in the pool (``create_engine``)."""
+    pool = engine.sync_engine.pool
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN_AT)
+        if since is None or time.monotonic() - since < seconds:
+            return  # new, or used a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool drops this connection and checks out another (SQLAlchemy's own recipe).
+            raise DisconnectionError("pooled connection failed its ping") from exc
+
+    event.listen(pool, "checkin", checked_in)
+    event.listen(pool, "checkout", checked_out)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

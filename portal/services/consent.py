@@ -38,12 +38,15 @@ class ConsentRecord:
 
 
 async def history(db: AsyncSession, party_id: int) -> list[ConsentRecord]:
-    """Every consent of the party, newest first, each with its revocation if any."""
+    """Every consent of the party, newest first, each with its revocation if any.
+    populate_existing: read again under the party's lock, it must not answer with copies
+    the session holds from a reading before the lock."""
     rows = (await db.execute(
         select(Consent, ConsentRevocation)
         .outerjoin(ConsentRevocation, ConsentRevocation.consent_id == Consent.id)
         .where(Consent.party_id == party_id)
         .order_by(Consent.signed_at.desc(), Consent.id.desc())
+        .execution_options(populate_existing=True)
     )).all()
     return [ConsentRecord(consent, revocation) for consent, revocation in rows]
 

@@ -1,8 +1,9 @@
 """Delivering a sealed document to a party's mailbox: arrival is service.
 
 ``deliver`` does everything of legal significance in the caller's one transaction, in this
-order: lock the party's evidence chain (so a revocation cannot interleave), check the consent
-in force, store the document (content-addressed, fsynced), then take the arrival instant from
+order: check the consent, store the document (content-addressed, fsynced), lock the party's
+evidence chain (so a revocation cannot interleave), check the consent in force again under
+the lock (that reading is the one relied on), then take the arrival instant from
 the database clock and write the delivery row and its ``arrived`` event together with the
 follow-up jobs (RFC 3161 timestamp over the event hash, service receipt) and the party's
 notifications (outbox rows; a notification is never the service itself).
@@ -116,10 +117,17 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
                   request: DeliveryRequest, fingerprint: str, actor: str,
                   renderer: Renderer) -> Delivery:
     """Serve ``request.document`` on ``party`` in ``case`` (see the module docstring)."""
+    # Before the party's chain is locked, so that the lock (which every other act on this
+    # party waits for) is held for the act alone: a first reading of the consent (a delivery
+    # it refuses stores nothing, not even the document), the document (stored and committed
+    # on a connection of its own) and the serving agency.
+    await consent.require_in_force(db, party.id, case.agency_id)
+    digest = await blobs.put(request.document)
+    agency = await db.get(Agency, case.agency_id)
     chain = consent.party_chain(party.id)
     head = await evidence.lock(db, chain)
+    # the reading relied on: under the lock, no revocation can slip in before the arrival
     relied_on = await consent.require_in_force(db, party.id, case.agency_id)
-    digest = await blobs.put(request.document)
     public_id = secrets.token_hex(16)
     arrived_at = await database_now(db)
     event = await evidence.append(db, chain=chain, kind="arrived", actor=actor, occurred_at=arrived_at,
@@ -137,7 +145,6 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
     db.add(delivery)
     await db.flush()
     await jobs.enqueue_kinds(db, (TIMESTAMP_JOB, RECEIPT_JOB), delivery.id)
-    agency = await db.get(Agency, case.agency_id)
     await outbox.enqueue(db, event_id=f"arrived:{event.hash}", kind=Kind.DOCUMENT_ARRIVED,
                          party_id=party.id, renderer=renderer, now=arrived_at,
                          link=f"/mailbox/{public_id}", context={

@@ -136,3 +136,33 @@ async def test_arrival_queues_the_party_notification_in_the_same_transaction(
             {"p": w.party_id})).all()
     assert [(r.kind, r.channel) for r in rows] == [("consent_signed", "inbox"), ("document_arrived", "inbox")]
     assert rows[1].dedupe_key.startswith(f"arrived:{delivery.arrival_event_hash}")
+
+
+class _RevokedWhileStoring(FileBlobStore):
+    """A store during whose ``put`` the party revokes consent (and that revocation commits)."""
+
+    def __init__(self, root: Path, database: Database, party_id: int) -> None:
+        super().__init__(root)
+        self.database = database
+        self.party_id = party_id
+
+    async def put(self, data: bytes) -> str:
+        digest = await super().put(data)
+        await revoke_consent(self.database, self.party_id)
+        return digest
+
+
+async def test_a_revocation_while_the_document_is_stored_refuses_the_delivery(
+        database: Database, tmp_path: Path) -> None:
+    # APL art. 61: the document is stored before the party's chain is locked; consent read
+    # before that does not count: a revocation committed meanwhile refuses the delivery
+    if database.backend != "postgresql":
+        pytest.skip("on SQLite the delivery's transaction holds the write lock from its start: "
+                    "nothing else commits meanwhile")
+    w = await case_world(database)
+    await sign_consent(database, w.party_id)
+    blobs = _RevokedWhileStoring(tmp_path, database, w.party_id)
+    with pytest.raises(ConsentMissing) as refused:
+        await _deliver(database, blobs, w.case_id, w.party_id, _request())
+    assert refused.value.code == "consent_revoked"
+    assert await _count(database, Delivery) == 0 and await _count(database, Job) == 0

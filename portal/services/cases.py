@@ -243,7 +243,12 @@ async def parties(db: AsyncSession, case: Case) -> list[Party]:
 
 
 async def agency_name(db: AsyncSession, case: Case) -> str:
-    return (await db.execute(select(Agency.name).where(Agency.id == case.agency_id))).scalar_one()
+    """The case's agency's name; no query when the session holds the agency already (a
+    delivery loads it before it locks the party's chain, and asks again under that lock)."""
+    agency = await db.get(Agency, case.agency_id)
+    if agency is None:
+        raise RuntimeError(f"case {case.id!r}: its agency is missing")
+    return agency.name
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ from portal.models.agencies import Agency
 from portal.models.cases import Case, CaseParty
 from portal.models.eservice import Delivery
 from portal.models.parties import Party
-from portal.services import case_followups, consent, evidence, jobs, outbox
+from portal.services import case_followups, consent, delivery_views, evidence, jobs, outbox
+from portal.services.delivery_views import DeliveryView
 
 DOCUMENT_TYPES = (
     "行政处罚事先告知书",
@@ -117,6 +118,17 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
                   request: DeliveryRequest, fingerprint: str, actor: str,
                   renderer: Renderer) -> Delivery:
     """Serve ``request.document`` on ``party`` in ``case`` (see the module docstring)."""
+    view = await arrive(db, blobs, case=case, party=party, request=request, fingerprint=fingerprint,
+                        actor=actor, renderer=renderer)
+    return view.delivery
+
+
+async def arrive(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Party,
+                 request: DeliveryRequest, fingerprint: str, actor: str,
+                 renderer: Renderer) -> DeliveryView:
+    """``deliver``, answered as the agency sees the delivery (``delivery_views``) from the rows
+    this transaction wrote and read: the API's answer costs the party's chain lock, held until
+    the commit, no further query."""
     # Before the party's chain is locked, so that the lock (which every other act on this
     # party waits for) is held for the act alone: a first reading of the consent (a delivery
     # it refuses stores nothing, not even the document), the document (stored and committed
@@ -124,6 +136,8 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
     await consent.require_in_force(db, party.id, case.agency_id)
     digest = await blobs.put(request.document)
     agency = await db.get(Agency, case.agency_id)
+    if agency is None:
+        raise RuntimeError(f"case {case.id!r}: its agency is missing")
     chain = consent.party_chain(party.id)
     head = await evidence.lock(db, chain)
     # the reading relied on: under the lock, no revocation can slip in before the arrival
@@ -148,10 +162,10 @@ async def deliver(db: AsyncSession, blobs: BlobStore, *, case: Case, party: Part
     await outbox.enqueue(db, event_id=f"arrived:{event.hash}", kind=Kind.DOCUMENT_ARRIVED,
                          party_id=party.id, renderer=renderer, now=arrived_at,
                          link=f"/mailbox/{public_id}", context={
-                             "agency_name": agency.name if agency else "",
+                             "agency_name": agency.name,
                              "case_code": case_codes.display(case.code),
                              "document_type": request.document_type,
                              "document_title": request.title, "arrived_at": arrived_at})
     # the arrival may start the party's periods (FJ art. 19): register their reminders
     await case_followups.sync_case(db, case, renderer=renderer, now=arrived_at)
-    return delivery
+    return delivery_views.arrival_view(delivery, case, agency, party, relied_on)

@@ -111,6 +111,15 @@ async def agency_view(db: AsyncSession, delivery: Delivery) -> DeliveryView:
     return DeliveryView(delivery, *row)
 
 
+def arrival_view(delivery: Delivery, case: Case, agency: Agency, party: Party,
+                 consent: Consent) -> DeliveryView:
+    """The view of a delivery made in the current transaction, before its commit: the same
+    facts as ``agency_view`` from the rows that transaction wrote and read, without a query;
+    nothing can have followed it yet (read, paper copy, timestamp, receipt), as no other
+    transaction sees the delivery before the commit."""
+    return DeliveryView(delivery, case, agency, party, consent, None, None, None, None)
+
+
 async def receipt_pdf(db: AsyncSession, blobs: BlobStore, delivery: Delivery) -> bytes:
     receipt = await _one(db, ServiceReceipt, delivery.id)
     if receipt is None:

@@ -131,12 +131,13 @@ async def create_delivery(request: Request) -> Response:
         earlier = await deliveries.replay(db, agency.agency_id, delivery_request, fingerprint)
         if earlier is None:
             party = await deliveries.party_of_case(db, case.id, meta["party_key"])
-            earlier = await deliveries.deliver(db, request.app.state.blobs, case=case, party=party,
-                                               request=delivery_request, fingerprint=fingerprint,
-                                               actor=agency.actor, renderer=request.app.state.renderer)
+            view = await deliveries.arrive(db, request.app.state.blobs, case=case, party=party,
+                                           request=delivery_request, fingerprint=fingerprint,
+                                           actor=agency.actor, renderer=request.app.state.renderer)
             await served_fines.make_payable(db, case)
-        body = await _body(db, earlier)
-    return JSONResponse(body, status_code=201, headers={"cache-control": "no-store"})
+        else:
+            view = await delivery_views.agency_view(db, earlier)
+    return JSONResponse(view.to_json(), status_code=201, headers={"cache-control": "no-store"})
 
 
 @openapi.operation(

@@ -78,6 +78,7 @@ async def test_delivery_arrives_and_states_the_service_time(
     assert again.status_code == 200
     assert again.json()["service_time"] == body["service_time"]
     assert again.json()["arrival_event_hash"] == body["arrival_event_hash"]
+    assert again.json() == body  # the answer at arrival states what the stored rows state
 
 
 async def test_same_idempotency_key_returns_the_same_delivery(

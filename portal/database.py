@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -174,7 +175,7 @@ def _unique_statement_name() -> str:
 
 
 def create_engine(url: str, *, transaction_pooling: bool = False,
-                  ping_idle_after: float | None = None, **kwargs: Any) -> AsyncEngine:
+                  ping_idle_after: float = 0.0, **kwargs: Any) -> AsyncEngine:
     """An engine for ``url`` with the per-dialect settings the portal relies on.
 
     ``transaction_pooling``: ``url`` leads to a pooler in transaction mode (PgBouncer), where
@@ -183,12 +184,11 @@ def create_engine(url: str, *, transaction_pooling: bool = False,
     a unique name for each) and no session setting is sent at connect (PITFALLS.md). Its
     errors never carry the statement's parameters (ID numbers and names; PITFALLS.md).
 
-    PostgreSQL connections are checked before use (so a restarted server costs no request).
-    That check is three round trips with asyncpg (BEGIN, an empty query, ROLLBACK): with
-    ``ping_idle_after`` only a connection that sat in the pool at least that many seconds is
-    checked, for an engine whose short transactions follow each other (a worker's claim,
-    send and record); one used a moment ago fails at most the transaction that meets a
-    restart, which invalidates the whole pool.
+    PostgreSQL connections are checked before use, so a restarted server costs no request
+    (``_ping_on_checkout``: one round trip). With ``ping_idle_after`` only a connection that
+    sat in the pool at least that many seconds is checked, for an engine whose short
+    transactions follow each other (a worker's claim, send and record); one used a moment
+    ago fails at most the transaction that meets a restart, which invalidates the whole pool.
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
@@ -196,9 +196,6 @@ def create_engine(url: str, *, transaction_pooling: bool = False,
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
-    if ping_idle_after is not None:
-        kwargs["pool_pre_ping"] = False
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     if transaction_pooling:
@@ -208,16 +205,21 @@ def create_engine(url: str, *, transaction_pooling: bool = False,
                             prepared_statement_name_func=_unique_statement_name)
         kwargs["connect_args"] = connect_args
     engine = create_async_engine(url, **kwargs)
-    if ping_idle_after is not None:
-        _ping_when_idle(engine, ping_idle_after)
+    _ping_on_checkout(engine, ping_idle_after)
     return engine
 
 
 _CHECKED_IN_AT = "portal_checked_in_at"
 
 
-def _ping_when_idle(engine: AsyncEngine, seconds: float) -> None:
-    """Pre-ping a pooled connection only after ``seconds`` in the pool (``create_engine``)."""
+def _ping_on_checkout(engine: AsyncEngine, idle_after: float) -> None:
+    """Check a pooled connection that sat ``idle_after`` seconds or more in the pool before use
+    (``create_engine``), with one round trip: ``SELECT 1`` in asyncpg's simple protocol (no
+    arguments), one message that PgBouncer in transaction mode passes whole (asyncpg fails
+    on the empty query's answer, which has no command tag). SQLAlchemy's own ``pool_pre_ping``
+    is not used: its asyncpg adapter wraps that query in a transaction (BEGIN, the query,
+    ROLLBACK: three round trips) because its extended-protocol query would otherwise not
+    survive PgBouncer; at three checkouts per delivery that was nine round trips."""
     pool = engine.sync_engine.pool
 
     def checked_in(dbapi_connection: Any, record: Any) -> None:
@@ -225,10 +227,10 @@ def _ping_when_idle(engine: AsyncEngine, seconds: float) -> None:
 
     def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         since = record.info.get(_CHECKED_IN_AT)
-        if since is None or time.monotonic() - since < seconds:
+        if since is None or time.monotonic() - since < idle_after:
             return  # new, or used a moment ago
         try:
-            dbapi_connection.ping()
+            await_only(record.driver_connection.execute("SELECT 1"))
         except Exception as exc:
             # The pool drops this connection and checks out another (SQLAlchemy's own recipe).
             raise DisconnectionError("pooled connection failed its ping") from exc

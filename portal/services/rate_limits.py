@@ -2,8 +2,10 @@
 
 ``hit`` counts one request in the current fixed window with a single upsert (atomic on both
 databases, so concurrent requests from many processes cannot slip past the limit) and says
-whether it is allowed and, if not, when the window ends. Clients are identified by an HMAC of
-their address so the table holds no IP addresses.
+whether it is allowed and, if not, when the window ends. ``hit_alone`` does the same as a
+transaction of its own, in one statement on a pooled connection, for the public routes that
+count every request. Clients are identified by an HMAC of their address so the table holds no
+IP addresses.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, String, Table, bindparam, delete, func, literal, literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from portal.database import dialect_insert, lazy_commit, utcnow
+from portal.database import UTCDateTime, dialect_insert, lazy_commit, sqlite_lazy_statement, utcnow
 from portal.models.limits import RateLimitWindow
 
 
@@ -58,6 +64,77 @@ async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None 
         set_={"count": RateLimitWindow.count + 1},
     )
     count = (await db.execute(upsert.returning(RateLimitWindow.count))).scalar_one()
+    return _decision(limit, count, start, now)
+
+
+async def hit_alone(engine: AsyncEngine, limit: Limit, client: str,
+                    now: datetime | None = None) -> Decision:
+    """``hit`` as a transaction of its own: one upsert that counts and returns the count, on a
+    connection from the pool, without a session, BEGIN or COMMIT of its own, committed like
+    ``lazy_commit``.
+
+    Why not ``hit`` in a session: every public verification pays this count, and through the
+    ORM session it took about 1,800 Python calls and nine hops to SQLite's thread (2.1 ms of
+    CPU), a quarter of a small document's whole request. One statement is atomic on both
+    databases, so concurrent requests from any number of processes or nodes still cannot
+    slip past the limit; each statement is built once (``_postgresql_upsert``,
+    ``_sqlite_upsert``)."""
+    now = now or utcnow()
+    start = _window_start(now, limit.window_seconds)
+    key = f"{limit.bucket}:{client}"
+    async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.execute(_postgresql_upsert(),
+                                              {"key": key, "window_start": start})
+            count = int(result.scalar_one())
+        else:
+            statement, window_value = _sqlite_upsert(connection.dialect)
+            rows = await sqlite_lazy_statement(connection, statement, (key, window_value(start)))
+            count = int(rows[0][0])
+    return _decision(limit, count, start, now)
+
+
+_WINDOWS = cast(Table, RateLimitWindow.__table__)
+
+
+@cache
+def _postgresql_upsert() -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE … RETURNING count`` that also turns off
+    ``synchronous_commit`` for its own (implicit) transaction, as ``lazy_commit``'s
+    ``SET LOCAL`` does, in the same round trip: ``set_config(…, true)`` is local to the
+    transaction, which here is the statement."""
+    table = _WINDOWS
+    row = select(bindparam("key", type_=String()), bindparam("window_start", type_=UTCDateTime()),
+                 literal(1)).where(func.set_config("synchronous_commit", "off", True) == "off")
+    upsert = postgresql.insert(table).from_select(["key", "window_start", "count"], row)
+    return upsert.on_conflict_do_update(
+        index_elements=[table.c.key, table.c.window_start], set_={"count": table.c.count + 1},
+    ).returning(table.c.count)
+
+
+@cache
+def _sqlite_upsert(dialect: Dialect) -> tuple[str, Any]:
+    """The SQLite upsert as SQL text with its parameters in order (key, window start), and
+    the function that turns a window start into what the column stores (``UTCDateTime``)."""
+    table = _WINDOWS
+    one: ColumnElement[int] = literal_column("1")
+    upsert = sqlite.insert(table).values(key=bindparam("key"), window_start=bindparam("window_start"),
+                                         count=one)
+    compiled = upsert.on_conflict_do_update(
+        index_elements=[table.c.key, table.c.window_start], set_={"count": table.c.count + one},
+    ).returning(table.c.count).compile(dialect=dialect)
+    if compiled.positiontup != ["key", "window_start"]:
+        raise RuntimeError(f"unexpected parameters of the rate-limit upsert: {compiled.positiontup}")
+    # the column type's processor as this dialect applies it (a text timestamp on SQLite): the
+    # driver's own conversion of a datetime would store another text for the same window
+    window_value = table.c.window_start.type.dialect_impl(dialect).bind_processor(dialect)
+    if window_value is None:
+        raise RuntimeError("UTCDateTime has no bind processor on SQLite")
+    return compiled.string, window_value
+
+
+def _decision(limit: Limit, count: int, start: datetime, now: datetime) -> Decision:
     retry_after = int((start + timedelta(seconds=limit.window_seconds) - now).total_seconds()) + 1
     return Decision(count <= limit.requests, count, max(1, retry_after))
 

@@ -52,10 +52,11 @@ def _warn_proxy_not_trusted() -> None:
 
 
 async def enforce(request: Request, limit: rate_limits.Limit) -> None:
-    """Count this request against ``limit``; raise ``RateLimited`` (429) when over it."""
-    async with transaction(request.app.state.sessions) as db:
-        decision = await rate_limits.hit(db, limit, client_key(request))
-    _refuse_over(limit, decision)
+    """Count this request against ``limit``; raise ``RateLimited`` (429) when over it. The
+    count is one statement on its own (``rate_limits.hit_alone``), not a session's transaction:
+    every public verification pays it."""
+    _refuse_over(limit, await rate_limits.hit_alone(request.app.state.engine, limit,
+                                                    client_key(request)))
 
 
 async def count(request: Request, db: AsyncSession, limit: rate_limits.Limit) -> None:
@@ -106,8 +107,7 @@ async def refuse_when_spent(request: Request, limit: rate_limits.Limit) -> None:
 
 async def count_failure(request: Request, limit: rate_limits.Limit) -> None:
     """Count one failed attempt against ``limit`` (the answer is the failure, not a 429)."""
-    async with transaction(request.app.state.sessions) as db:
-        await rate_limits.hit(db, limit, client_key(request))
+    await rate_limits.hit_alone(request.app.state.engine, limit, client_key(request))
 
 
 def client_key(request: Request) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,26 +16,43 @@ from tests.conftest import Database
 LIMIT = rate_limits.Limit("test_lookup", requests=10, window_seconds=60)
 
 
-async def _hit(database: Database, client: str, now: datetime) -> rate_limits.Decision:
+async def _hit(database: Database, client: str, now: datetime,
+               alone: bool = False) -> rate_limits.Decision:
+    if alone:
+        return await rate_limits.hit_alone(database.engine, LIMIT, client, now)
     async with transaction(database.sessions) as db:
         return await rate_limits.hit(db, LIMIT, client, now)
 
 
-async def test_limit_allows_exactly_n_even_when_concurrent(database: Database) -> None:
+# ``hit`` counts in the caller's transaction, ``hit_alone`` (the public routes) in a statement
+# of its own: both must keep the same promises.
+@pytest.mark.parametrize("alone", [False, True], ids=["in-transaction", "alone"])
+async def test_limit_allows_exactly_n_even_when_concurrent(database: Database, alone: bool) -> None:
     now = datetime(2026, 11, 23, 10, 0, 30, tzinfo=UTC)
-    decisions = await asyncio.gather(*(_hit(database, "client-a", now) for _ in range(25)))
+    decisions = await asyncio.gather(*(_hit(database, "client-a", now, alone) for _ in range(25)))
     assert sum(d.allowed for d in decisions) == 10
     refused = [d for d in decisions if not d.allowed]
     assert all(d.retry_after == 31 for d in refused)  # until the window ends, whole seconds
 
 
-async def test_clients_and_windows_are_independent(database: Database) -> None:
+@pytest.mark.parametrize("alone", [False, True], ids=["in-transaction", "alone"])
+async def test_clients_and_windows_are_independent(database: Database, alone: bool) -> None:
     now = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
     for _ in range(10):
-        await _hit(database, "client-a", now)
-    assert not (await _hit(database, "client-a", now)).allowed
-    assert (await _hit(database, "client-b", now)).allowed
-    assert (await _hit(database, "client-a", now + timedelta(seconds=60))).allowed
+        await _hit(database, "client-a", now, alone)
+    assert not (await _hit(database, "client-a", now, alone)).allowed
+    assert (await _hit(database, "client-b", now, alone)).allowed
+    assert (await _hit(database, "client-a", now + timedelta(seconds=60), alone)).allowed
+
+
+async def test_both_ways_count_the_same_window(database: Database) -> None:
+    """One row per client and window whichever way counts it, under the hashed key only."""
+    now = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
+    for alone in (False, True, False, True):
+        await _hit(database, "client-a", now, alone)
+    async with database.sessions() as db:
+        rows = (await db.execute(text("SELECT key, count FROM rate_limit_windows"))).all()
+    assert [tuple(row) for row in rows] == [("test_lookup:client-a", 4)]
 
 
 def test_client_key_hides_the_address() -> None:
@@ -63,5 +81,20 @@ async def test_a_count_does_not_wait_for_the_disk_but_the_next_transaction_does(
             assert await _durability(db) == "off"
         async with transaction(sessions) as db:
             assert await _durability(db) == "on"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_count_alone_leaves_the_next_transaction_durable(database: Database) -> None:
+    engine = create_engine(database.url, pool_size=1, max_overflow=0)  # one connection, reused
+    sessions = session_factory(engine)
+    try:
+        await rate_limits.hit_alone(engine, LIMIT, "client-a", datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+        async with transaction(sessions) as db:
+            assert await _durability(db) == "on"
+        await rate_limits.hit_alone(engine, LIMIT, "client-a", datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+        async with transaction(sessions) as db:
+            assert await _durability(db) == "on"
+            assert (await db.execute(text("SELECT count FROM rate_limit_windows"))).scalar_one() == 2
     finally:
         await engine.dispose()

@@ -1,7 +1,8 @@
 """Benchmark of the signing library: signing and verification times, with their baselines.
 
 Run with ``.venv/bin/python bench/signing.py``. It builds a development PKI in a temporary
-directory and a 1-page and a 100-page PDF, then prints:
+directory (removed when the run ends, with everything else it writes there) and a 1-page and
+a 100-page PDF, then prints:
 
 * signing per document through ``signing`` (``KeySigner``, RSA-2048 agency seal) against the
   naive pyhanko way (``SimpleSigner`` loaded from the same key, one signer object reused),
@@ -236,7 +237,14 @@ def bench_token(data_dir: Path, credential: Credential, documents: dict[str, byt
 
 
 def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-signing-"))
+    # the scratch folder holds the development PKI's private keys: removed however the run ends
+    with tempfile.TemporaryDirectory(prefix="bench-signing-") as scratch:
+        measure(Path(scratch))
+
+
+def measure(data_dir: Path) -> None:
+    """Print every figure, with the development PKI, SoftHSM token and portal database in
+    ``data_dir``."""
     pki = open_dev_pki(data_dir / "pki")  # where portal.notary looks for it (DATA_DIR/pki)
     credential = pki.agency_seal("福州市鼓楼区市场监督管理局", "11350102MB0000001X")
     ours = KeySigner.from_credential(credential)

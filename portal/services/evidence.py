@@ -3,11 +3,15 @@
 ``append`` locks the chain's head row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one
 writer at a time), links the new row to the previous hash and advances the head, all inside
 the caller's transaction: the event exists exactly when the legal act it records committed.
+``append_all`` does the same for several events of one act (an order paid and its payment):
+each linked to the one before it exactly as separate appends would link them, with one lock,
+one insert and one move of the head.
 ``verify_chains`` walks every chain and reports the first broken link of each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,28 +31,55 @@ async def lock(db: AsyncSession, chain: str) -> ChainHead:
     return await _locked_head(db, chain)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event for ``append_all``: what ``append`` takes, but the chain."""
+
+    kind: str
+    actor: str
+    payload: dict[str, Any]
+    occurred_at: datetime | None = None
+    """None: the database clock *now*, as in ``append``."""
+
+
 async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload: dict[str, Any],
                  occurred_at: datetime | None = None, head: ChainHead | None = None) -> EvidenceEvent:
     """Append one event; ``occurred_at`` defaults to the database clock *now*, read after the
     chain lock is held, so that event times in one chain never go backwards. ``head``: what
     ``lock`` returned for this chain earlier in the same transaction (saves locking again)."""
+    [event] = await append_all(db, chain=chain, entries=[Entry(kind, actor, payload, occurred_at)], head=head)
+    return event
+
+
+async def append_all(db: AsyncSession, *, chain: str, entries: Sequence[Entry],
+                     head: ChainHead | None = None) -> list[EvidenceEvent]:
+    """Append ``entries`` in their order, as that many ``append`` calls would (the same
+    sequence numbers, links and hashes), in three statements whatever their number."""
+    if not entries:
+        raise ValueError("nothing to append")
     if head is None:
         head = await _locked_head(db, chain)
     elif head.chain != chain:
         raise ValueError(f"the head of {head.chain!r} given to append to {chain!r}")
-    if occurred_at is None:
-        occurred_at = await database_now(db)
-    seq = head.seq + 1
-    prev_hash = head.hash
-    payload_text = canonical_json(payload)
-    digest = event_hash(chain=chain, seq=seq, kind=kind, occurred_at=occurred_at, actor=actor,
-                        payload=payload_text, prev_hash=prev_hash)
-    event = EvidenceEvent(chain=chain, seq=seq, kind=kind, occurred_at=occurred_at, actor=actor,
-                          payload=payload_text, prev_hash=prev_hash, hash=digest)
-    db.add(event)
-    head.seq, head.hash = seq, digest
+    now = await database_now(db) if any(e.occurred_at is None for e in entries) else None
+    seq, prev_hash = head.seq, head.hash
+    events = []
+    for entry in entries:
+        occurred_at = entry.occurred_at or now
+        if occurred_at is None:
+            raise RuntimeError("the database clock was read for an entry without its time")
+        seq += 1
+        payload_text = canonical_json(entry.payload)
+        digest = event_hash(chain=chain, seq=seq, kind=entry.kind, occurred_at=occurred_at,
+                            actor=entry.actor, payload=payload_text, prev_hash=prev_hash)
+        events.append(EvidenceEvent(chain=chain, seq=seq, kind=entry.kind, occurred_at=occurred_at,
+                                    actor=entry.actor, payload=payload_text, prev_hash=prev_hash,
+                                    hash=digest))
+        prev_hash = digest
+    db.add_all(events)  # one INSERT of every row (the flush batches rows of one table)
+    head.seq, head.hash = seq, prev_hash
     await db.flush()
-    return event
+    return events
 
 
 async def _locked_head(db: AsyncSession, chain: str) -> ChainHead:

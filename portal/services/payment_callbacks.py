@@ -13,9 +13,11 @@ The web edge has already verified the signature and the ±300 s timestamp window
    and `payments.decide_notice` decides (which payment already settled what the order
    collects, the amount due that day, a second payment to refund);
 4. an accepted notice is stored under its unique ``(platform, notification_id)`` (STYLE.md
-   convention 8), the state change goes through ``payment_orders.apply_event`` (the transition
-   table), a payment is appended (``applied``, with the principal and surcharge it settled,
-   or flagged for refund when it is a second payment of what was settled), and for an applied
+   convention 8), the state change is decided by the transition table
+   (``payment_orders.plan_event``), a payment is appended (``applied``, with the principal and
+   surcharge it settled, or flagged for refund when it is a second payment of what was
+   settled) — the order's event and the payment's in one sequence of the fine's chain
+   (``evidence.append_all``) — and for an applied
    payment the fiscal receipt job and the party's notification are queued in the same
    transaction; a refusal is a security event
    (and, when the platform says it took the money anyway, the money is recorded as not
@@ -42,6 +44,7 @@ from portal.database import insert_ignoring
 from portal.legal_calendar import HolidayCalendar, china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
+from portal.models.evidence import EvidenceEvent
 from portal.models.payments import (
     Fine,
     PaymentNonce,
@@ -54,7 +57,7 @@ from portal.services import case_followups, cases, evidence, jobs, outbox
 from portal.services.calendar import load_calendar
 from portal.services.fine_views import FineTerms, allocation, quote_for, terms_from_events
 from portal.services.fines import chain_of, locking_fine
-from portal.services.payment_orders import apply_event
+from portal.services.payment_orders import PlannedTransition, apply_event, plan_event, record_transition
 
 __all__ = ["RECEIPT_JOB", "handle_notice", "record_refusal"]
 
@@ -195,26 +198,48 @@ async def _refused(db: AsyncSession, notice: payments.CallbackNotice, decision: 
                               reason=decision.reason.value, principal=0, surcharge=0, now=now)
 
 
-async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.CallbackNotice,
-                          stored: int, *, applied: bool, refund_required: bool, reason: str | None,
-                          principal: int, surcharge: int, now: datetime) -> PaymentRecord:
-    """Append the payment (``stored``: its notification's id) and its event in the fine's chain."""
+def _payment_entry(on_file: _OnFile, notice: payments.CallbackNotice, *, applied: bool,
+                   refund_required: bool, reason: str | None, now: datetime) -> evidence.Entry:
+    """The ``payment_recorded`` event of the notice's money, for the fine's chain."""
     if notice.paid_at is None or notice.platform_serial is None:
         raise RuntimeError("a notice of money received names when and its platform serial")
-    fine, order = on_file.fine, on_file.order
-    event = await evidence.append(db, chain=chain_of(fine), kind="payment_recorded",
-                                  actor=f"platform:{notice.platform}", occurred_at=now, payload={
-                                      "order": order.public_id, "serial": notice.platform_serial,
-                                      "amount_fen": notice.amount_fen,
-                                      "paid_at": notice.paid_at.isoformat(), "applied": applied,
-                                      "refund_required": refund_required, "reason": reason,
-                                      "notification": notice.notification_id})
-    record = PaymentRecord(fine_id=fine.id, order_id=order.id, platform=notice.platform,
-                           platform_serial=notice.platform_serial, amount_fen=notice.amount_fen,
-                           principal_fen=principal, surcharge_fen=surcharge, paid_at=notice.paid_at,
-                           paid_on=china_date(notice.paid_at), applied=applied,
-                           refund_required=refund_required, reason=reason,
-                           notification_id=stored, recorded_at=now, event_hash=event.hash)
+    return evidence.Entry("payment_recorded", f"platform:{notice.platform}", {
+        "order": on_file.order.public_id, "serial": notice.platform_serial,
+        "amount_fen": notice.amount_fen, "paid_at": notice.paid_at.isoformat(), "applied": applied,
+        "refund_required": refund_required, "reason": reason,
+        "notification": notice.notification_id}, occurred_at=now)
+
+
+def _payment_record(on_file: _OnFile, notice: payments.CallbackNotice, stored: int, event: EvidenceEvent, *,
+                    applied: bool, refund_required: bool, reason: str | None, principal: int,
+                    surcharge: int, now: datetime) -> PaymentRecord:
+    """The payment (``stored``: its notification's id; ``event``: its appended event)."""
+    if notice.paid_at is None or notice.platform_serial is None:
+        raise RuntimeError("a notice of money received names when and its platform serial")
+    return PaymentRecord(fine_id=on_file.fine.id, order_id=on_file.order.id, platform=notice.platform,
+                         platform_serial=notice.platform_serial, amount_fen=notice.amount_fen,
+                         principal_fen=principal, surcharge_fen=surcharge, paid_at=notice.paid_at,
+                         paid_on=china_date(notice.paid_at), applied=applied,
+                         refund_required=refund_required, reason=reason,
+                         notification_id=stored, recorded_at=now, event_hash=event.hash)
+
+
+async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.CallbackNotice,
+                          stored: int, *, applied: bool, refund_required: bool, reason: str | None,
+                          principal: int, surcharge: int, now: datetime,
+                          transition: PlannedTransition | None = None) -> PaymentRecord:
+    """Append the payment (``stored``: its notification's id) and its event in the fine's
+    chain; with ``transition``, the order's change first, its event appended with the
+    payment's in one sequence (a payment's act: one lock of the chain, not two)."""
+    entry = _payment_entry(on_file, notice, applied=applied, refund_required=refund_required,
+                           reason=reason, now=now)
+    entries = [transition.entry(), entry] if transition is not None else [entry]
+    events = await evidence.append_all(db, chain=chain_of(on_file.fine), entries=entries)
+    if transition is not None:
+        record_transition(db, transition, events[0])
+    record = _payment_record(on_file, notice, stored, events[-1], applied=applied,
+                             refund_required=refund_required, reason=reason, principal=principal,
+                             surcharge=surcharge, now=now)
     db.add(record)
     await db.flush()
     return record
@@ -226,23 +251,30 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, on_file: _OnFil
     stored = await _store_notice(db, notice, on_file.order, "accepted", None, body_sha256, now)
     if stored is None:
         raise RuntimeError("the fine lock makes a notification id's first store this one")
-    if decision.changed:
-        await apply_event(db, fine, on_file.order, decision.event, source=f"platform:{notice.platform}",
-                          now=now)
+    source = f"platform:{notice.platform}"
     if notice.status is not payments.PlatformStatus.SUCCESS:
+        if decision.changed:
+            await apply_event(db, fine, on_file.order, decision.event, source=source, now=now)
         return
     if notice.paid_at is None:
         raise RuntimeError("a notice of success names when the money was paid")
+    # the order's change is appended with the payment, as ``apply_event`` would write it
+    transition = (plan_event(on_file.order, decision.event, source=source, now=now)
+                  if decision.changed else None)
+    if transition is not None and not transition.moved.changed:
+        transition = None
     if decision.refund_required:
         await _append_payment(db, on_file, notice, stored, applied=False, refund_required=True,
-                              reason="double_payment", principal=0, surcharge=0, now=now)
+                              reason="double_payment", principal=0, surcharge=0, now=now,
+                              transition=transition)
         return
     # Under an instalment plan the payment settles some instalments, not the whole fine: the
     # receipt's items are what this payment settled, as the engine allocates it.
     paid_on = china_date(notice.paid_at)
     principal, surcharge = allocation(on_file.terms, paid_on, on_file.records, notice.amount_fen)
     record = await _append_payment(db, on_file, notice, stored, applied=True, refund_required=False,
-                                   reason=None, principal=principal, surcharge=surcharge, now=now)
+                                   reason=None, principal=principal, surcharge=surcharge, now=now,
+                                   transition=transition)
     await jobs.enqueue(db, RECEIPT_JOB, record.id)
     await outbox.enqueue(db, event_id=f"payment:{record.id}", kind=Kind.PAYMENT_CONFIRMED,
                          party_id=fine.party_id, renderer=renderer, now=now,

@@ -23,11 +23,14 @@ red-letter reversal (``REVERSAL_JOB``).
 ``apply_event`` is the one way an order's state changes: `payments.states.transition` (the
 transition table, the single source of truth) decides; a repeated status changes nothing; a
 change is appended as an ``OrderTransition`` row and an event in the fine's evidence chain.
+Its two halves, ``plan_event`` and ``record_transition``, let a callback append the change's
+event together with the payment's (``services.payment_callbacks``).
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -36,33 +39,64 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import payments
 from portal.database import get_existing
 from portal.errors import Conflict, Unprocessable
+from portal.models.evidence import EvidenceEvent
 from portal.models.payments import OPEN_STATES, Fine, OrderTransition, PaymentOrder, PaymentRecord, Refund
 from portal.models.receipts import FiscalReceipt
 from portal.services import evidence, jobs
 from portal.services.fines import chain_of, lock_fine
 
-__all__ = ["REVERSAL_JOB", "apply_event", "open_order", "record_platform_order", "record_refund"]
+__all__ = ["REVERSAL_JOB", "PlannedTransition", "apply_event", "open_order", "plan_event",
+           "record_platform_order", "record_refund", "record_transition"]
 
 REVERSAL_JOB = "receipt_reversal"
+
+
+@dataclass(frozen=True)
+class PlannedTransition:
+    """A change of ``order``'s state the transition table allows, not yet written: its
+    evidence ``entry`` can be appended together with the act's other events
+    (``evidence.append_all``), then ``record_transition`` writes the change."""
+
+    order: PaymentOrder
+    event: payments.OrderEvent
+    moved: payments.Transition
+    source: str
+    now: datetime
+
+    def entry(self) -> evidence.Entry:
+        return evidence.Entry(f"order_{self.event.value}", self.source, {
+            "order": self.order.public_id, "from": self.order.state, "to": self.moved.state.value,
+            "event": self.event.value}, occurred_at=self.now)
+
+
+def plan_event(order: PaymentOrder, event: payments.OrderEvent, *, source: str,
+               now: datetime) -> PlannedTransition:
+    """What ``event`` does to ``order``; raise `payments.IllegalTransition` when the table has
+    no such change (``moved.changed`` is false for a repeated status)."""
+    return PlannedTransition(order, event, payments.transition(payments.OrderState(order.state), event),
+                             source, now)
+
+
+def record_transition(db: AsyncSession, planned: PlannedTransition, appended: EvidenceEvent) -> None:
+    """Write a changing ``planned`` whose entry was appended as ``appended`` (the caller flushes)."""
+    order, moved = planned.order, planned.moved
+    db.add(OrderTransition(order_id=order.id, from_state=order.state, to_state=moved.state.value,
+                           event=planned.event.value, source=planned.source[:120],
+                           occurred_at=planned.now, event_hash=appended.hash))
+    order.state = moved.state.value
 
 
 async def apply_event(db: AsyncSession, fine: Fine, order: PaymentOrder, event: payments.OrderEvent, *,
                       source: str, now: datetime) -> payments.Transition:
     """Apply ``event`` to ``order`` (its fine locked by the caller); raise
     `payments.IllegalTransition` when the table has no such change."""
-    moved = payments.transition(payments.OrderState(order.state), event)
-    if not moved.changed:
-        return moved
-    appended = await evidence.append(db, chain=chain_of(fine), kind=f"order_{event.value}",
-                                     actor=source, occurred_at=now, payload={
-                                         "order": order.public_id, "from": order.state,
-                                         "to": moved.state.value, "event": event.value})
-    db.add(OrderTransition(order_id=order.id, from_state=order.state, to_state=moved.state.value,
-                           event=event.value, source=source[:120], occurred_at=now,
-                           event_hash=appended.hash))
-    order.state = moved.state.value
+    planned = plan_event(order, event, source=source, now=now)
+    if not planned.moved.changed:
+        return planned.moved
+    [appended] = await evidence.append_all(db, chain=chain_of(fine), entries=[planned.entry()])
+    record_transition(db, planned, appended)
     await db.flush()
-    return moved
+    return planned.moved
 
 
 async def _current_open(db: AsyncSession, fine_id: int) -> PaymentOrder | None:

@@ -95,7 +95,12 @@ def mask_email(email: str) -> str:
 
 async def get_preferences(db: AsyncSession, party_id: int) -> Preferences:
     """The party's preferences; a party who never chose gets the in-portal notice only."""
-    row = await db.get(NotificationPreference, party_id)
+    return preferences_of(party_id, await db.get(NotificationPreference, party_id))
+
+
+def preferences_of(party_id: int, row: NotificationPreference | None) -> Preferences:
+    """The preferences ``row`` holds (None: the party never chose), for a caller that read
+    the row joined to what it read anyway."""
     if row is None:
         return Preferences(party_id, None, None, email_enabled=False, sms_enabled=False)
     return Preferences(party_id, row.email, row.mobile, row.email_enabled, row.sms_enabled)

@@ -52,9 +52,9 @@ from notifications import (
     claim,
     dedupe_key,
 )
-from portal.database import UTCDateTime, insert_ignoring
+from portal.database import UTCDateTime, database_now, insert_ignoring
 from portal.models.outbox import PENDING, OutboxAttempt, OutboxMessage
-from portal.services.notification_preferences import get_preferences, get_preferences_and_now
+from portal.services.notification_preferences import Preferences, get_preferences, get_preferences_and_now
 from portal.services.outbox_limits import SendHistory, load_history
 
 log = logging.getLogger("portal.notifications")
@@ -154,19 +154,25 @@ async def enqueue(
     renderer: Renderer,
     now: datetime | None = None,
     link: str | None = None,
+    preferences: Preferences | None = None,
 ) -> list[int]:
     """Write the party's messages for one event, in the caller's transaction.
 
     ``link`` is the portal page the event is about (a path such as ``/mailbox/<id>``): the
-    in-portal notice leads there. Returns the ids of the rows written; empty when
-    the event was enqueued before. Raises ``notifications.TemplateError`` for a context the
-    templates refuse.
+    in-portal notice leads there. ``preferences``: the party's, when the caller read them in
+    this transaction already (else they are read here). Returns the ids of the rows written;
+    empty when the event was enqueued before. Raises ``notifications.TemplateError`` for a
+    context the templates refuse.
     """
     if link is not None and not (link.startswith("/") and not link.startswith("//")):
         raise ValueError("a notice links only to a path of the portal")
     kind = Kind(kind)
     sliced = channel_contexts(renderer, event_id=event_id, kind=kind, context=context)
-    if now is None:
+    if preferences is not None:
+        if preferences.party_id != party_id:
+            raise ValueError("another party's preferences")
+        created_at = now or await database_now(db)
+    elif now is None:
         preferences, created_at = await get_preferences_and_now(db, party_id)
     else:
         preferences, created_at = await get_preferences(db, party_id), now

@@ -45,6 +45,7 @@ from portal.legal_calendar import HolidayCalendar, china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
 from portal.models.evidence import EvidenceEvent
+from portal.models.outbox import NotificationPreference
 from portal.models.payments import (
     Fine,
     PaymentNonce,
@@ -57,6 +58,7 @@ from portal.services import case_followups, cases, evidence, jobs, outbox
 from portal.services.calendar import load_calendar
 from portal.services.fine_views import FineTerms, allocation, quote_for, terms_from_events
 from portal.services.fines import chain_of, locking_fine
+from portal.services.notification_preferences import Preferences, preferences_of
 from portal.services.payment_orders import PlannedTransition, apply_event, plan_event, record_transition
 
 __all__ = ["RECEIPT_JOB", "handle_notice", "record_refusal"]
@@ -120,6 +122,8 @@ class _OnFile:
     events: list[StageEvent]
     calendar: HolidayCalendar
     terms: FineTerms
+    preferences: Preferences
+    """The party's notification preferences, for the payment's confirmation."""
 
     def snapshot(self) -> payments.OrderSnapshot:
         on_order = next((r.platform_serial for r in self.records if r.order_id == self.order.id), None)
@@ -134,17 +138,20 @@ class _OnFile:
 
 async def _on_file(db: AsyncSession, notice: payments.CallbackNotice) -> _OnFile | None:
     """What the notice's order leads to (None for an order the portal never made), in few
-    round trips: the fine locked with its case and agency in one, then, under the lock, the
+    round trips: the fine locked with its case, agency and party's notification preferences
+    in one, then, under the lock, the
     order as it is now with the fine's payments and whether this notification id was stored
     before in another (a notice stored by a callback that held the lock first is seen)."""
-    locked = (await db.execute(locking_fine(db, select(Fine, Case, Agency.name)
+    locked = (await db.execute(locking_fine(db, select(Fine, Case, Agency.name, NotificationPreference)
                                             .join(PaymentOrder, PaymentOrder.fine_id == Fine.id)
                                             .join(Case, Case.id == Fine.case_id)
                                             .join(Agency, Agency.id == Fine.agency_id)
+                                            .outerjoin(NotificationPreference,
+                                                       NotificationPreference.party_id == Fine.party_id)
                                             .where(PaymentOrder.public_id == notice.order_id)))).one_or_none()
     if locked is None:
         return None
-    fine, case, agency_name = locked
+    fine, case, agency_name, preferences = locked
     rows = (await db.execute(
         select(PaymentOrder, PaymentRecord, _notification_seen(notice).label("seen"))
         .outerjoin(PaymentRecord, PaymentRecord.fine_id == fine.id)
@@ -154,7 +161,7 @@ async def _on_file(db: AsyncSession, notice: payments.CallbackNotice) -> _OnFile
     events = await cases.case_events(db, case)
     calendar = await load_calendar(db)
     return _OnFile(rows[0][0], fine, case, agency_name, records, bool(rows[0][2]), events, calendar,
-                   terms_from_events(fine, events, calendar))
+                   terms_from_events(fine, events, calendar), preferences_of(fine.party_id, preferences))
 
 
 async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, body_sha256: str,
@@ -278,7 +285,7 @@ async def _accepted(db: AsyncSession, decision: payments.Accept, on_file: _OnFil
     await jobs.enqueue(db, RECEIPT_JOB, record.id)
     await outbox.enqueue(db, event_id=f"payment:{record.id}", kind=Kind.PAYMENT_CONFIRMED,
                          party_id=fine.party_id, renderer=renderer, now=now,
-                         link=f"/fines/{fine.public_id}", context={
+                         link=f"/fines/{fine.public_id}", preferences=on_file.preferences, context={
                              "case_code": case_codes.display(on_file.case.code),
                              "agency_name": on_file.agency_name,
                              "amount_fen": record.amount_fen, "paid_at": notice.paid_at})

@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from portal.database import transaction
 from portal.models.evidence import EvidenceEvent
+from portal.models.outbox import OutboxMessage
 from portal.models.payments import (
     OrderTransition,
     PaymentNonce,
@@ -25,6 +27,7 @@ from portal.models.payments import (
     PaymentSecurityEvent,
 )
 from portal.models.receipts import FiscalReceipt
+from portal.services import evidence, notification_preferences
 from portal.settings import Settings
 from portal.workers import payments as payment_jobs
 from tests.builders import fine_world
@@ -152,6 +155,30 @@ async def _agency(api: httpx.AsyncClient, database: Database) -> dict[str, str]:
 
     client = await new_client(database, "福州市市场监督管理局")
     return bearer(await fetch_token(api, client))
+
+
+async def test_a_payment_appends_the_order_paid_then_the_payment_and_notifies_on_each_chosen_channel(
+        database: Database, app: Starlette, api: httpx.AsyncClient, settings: Settings) -> None:
+    # the order's change and the payment are one act: appended in one sequence, each linked to
+    # the one before it (SECURITY.md 16.4.2); the confirmation goes where the party chose
+    fw = await fine_world(database)
+    async with transaction(database.sessions) as db:
+        await notification_preferences.set_preferences(
+            db, fw.world.party_id, email="zhangsan@example.cn", mobile="13800138000",
+            email_enabled=True, sms_enabled=True)
+    order = await place_order(app, database, fw)
+    body = notice_body(order, fw.payment_code)
+    assert (await post_callback(api, body, signed(settings, body))).json() == STOP
+    async with database.sessions() as db:
+        chain = list((await db.execute(select(EvidenceEvent).where(
+            EvidenceEvent.chain == f"fine:{fw.fine_id}").order_by(EvidenceEvent.seq))).scalars())
+        channels = set((await db.execute(select(OutboxMessage.channel).where(
+            OutboxMessage.kind == "payment_confirmed"))).scalars())
+        report = await evidence.verify_chains(db, f"fine:{fw.fine_id}")
+    assert [e.kind for e in chain[-2:]] == ["order_paid", "payment_recorded"]
+    assert chain[-1].prev_hash == chain[-2].hash and chain[-1].seq == chain[-2].seq + 1
+    assert report.ok and report.events == len(chain)
+    assert channels == {"inbox", "email", "sms"}
 
 
 async def test_a_redelivered_notification_is_a_duplicate_not_an_attack(

@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import database_now, insert_ignoring
 from portal.evidence_hash import GENESIS, canonical_json, event_hash
 from portal.models.evidence import ChainHead, EvidenceEvent
+
+_Row = TypeVarTuple("_Row")
 
 
 async def lock(db: AsyncSession, chain: str) -> ChainHead:
@@ -40,6 +42,15 @@ class Entry:
     payload: dict[str, Any]
     occurred_at: datetime | None = None
     """None: the database clock *now*, as in ``append``."""
+
+
+def locking_head(db: AsyncSession, query: Select[*_Row]) -> Select[*_Row]:
+    """``query`` (which reads one chain's ``ChainHead``, joined to whatever else it reads)
+    taking that head's lock as ``lock`` does, and reading the head after the lock: a caller
+    that reads under a lock of its own anyway saves the round trip of ``lock`` (then passes
+    the head to ``append``)."""
+    query = query.execution_options(populate_existing=True)
+    return query.with_for_update(of=ChainHead) if db.get_bind().dialect.name == "postgresql" else query
 
 
 async def append(db: AsyncSession, *, chain: str, kind: str, actor: str, payload: dict[str, Any],

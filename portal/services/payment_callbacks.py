@@ -16,8 +16,8 @@ The web edge has already verified the signature and the ±300 s timestamp window
    convention 8), the state change is decided by the transition table
    (``payment_orders.plan_event``), a payment is appended (``applied``, with the principal and
    surcharge it settled, or flagged for refund when it is a second payment of what was
-   settled) — the order's event and the payment's in one sequence of the fine's chain
-   (``evidence.append_all``) — and for an applied
+   settled) — the order's event and the payment's in one sequence of the fine's chain, whose
+   head step 3 read and locked (``evidence.append_all``) — and for an applied
    payment the fiscal receipt job and the party's notification are queued in the same
    transaction; a refusal is a security event
    (and, when the platform says it took the money anyway, the money is recorded as not
@@ -44,7 +44,7 @@ from portal.database import insert_ignoring
 from portal.legal_calendar import HolidayCalendar, china_date
 from portal.models.agencies import Agency
 from portal.models.cases import Case
-from portal.models.evidence import EvidenceEvent
+from portal.models.evidence import ChainHead, EvidenceEvent
 from portal.models.outbox import NotificationPreference
 from portal.models.payments import (
     Fine,
@@ -124,6 +124,8 @@ class _OnFile:
     terms: FineTerms
     preferences: Preferences
     """The party's notification preferences, for the payment's confirmation."""
+    head: ChainHead
+    """The head of the fine's evidence chain, locked (``evidence.locking_head``)."""
 
     def snapshot(self) -> payments.OrderSnapshot:
         on_order = next((r.platform_serial for r in self.records if r.order_id == self.order.id), None)
@@ -139,9 +141,10 @@ class _OnFile:
 async def _on_file(db: AsyncSession, notice: payments.CallbackNotice) -> _OnFile | None:
     """What the notice's order leads to (None for an order the portal never made), in few
     round trips: the fine locked with its case, agency and party's notification preferences
-    in one, then, under the lock, the
-    order as it is now with the fine's payments and whether this notification id was stored
-    before in another (a notice stored by a callback that held the lock first is seen)."""
+    in one, then, under the lock, the order as it is now with the fine's payments, whether
+    this notification id was stored before (a notice stored by a callback that held the lock
+    first is seen) and the head of the fine's chain, locked for the events a payment appends,
+    in another."""
     locked = (await db.execute(locking_fine(db, select(Fine, Case, Agency.name, NotificationPreference)
                                             .join(PaymentOrder, PaymentOrder.fine_id == Fine.id)
                                             .join(Case, Case.id == Fine.case_id)
@@ -152,16 +155,19 @@ async def _on_file(db: AsyncSession, notice: payments.CallbackNotice) -> _OnFile
     if locked is None:
         return None
     fine, case, agency_name, preferences = locked
-    rows = (await db.execute(
-        select(PaymentOrder, PaymentRecord, _notification_seen(notice).label("seen"))
-        .outerjoin(PaymentRecord, PaymentRecord.fine_id == fine.id)
-        .where(PaymentOrder.public_id == notice.order_id).order_by(PaymentRecord.id)
-        .execution_options(populate_existing=True))).all()
+    rows = (await db.execute(evidence.locking_head(db, (
+        select(PaymentOrder, PaymentRecord, _notification_seen(notice).label("seen"), ChainHead)
+        .outerjoin_from(PaymentOrder, PaymentRecord, PaymentRecord.fine_id == fine.id)
+        .join_from(PaymentOrder, ChainHead, ChainHead.chain == chain_of(fine))
+        .where(PaymentOrder.public_id == notice.order_id).order_by(PaymentRecord.id))))).all()
+    if not rows:
+        raise RuntimeError("an order's fine has its evidence chain (the order's creation is in it)")
     records = [row[1] for row in rows if row[1] is not None]
     events = await cases.case_events(db, case)
     calendar = await load_calendar(db)
     return _OnFile(rows[0][0], fine, case, agency_name, records, bool(rows[0][2]), events, calendar,
-                   terms_from_events(fine, events, calendar), preferences_of(fine.party_id, preferences))
+                   terms_from_events(fine, events, calendar), preferences_of(fine.party_id, preferences),
+                   rows[0][3])
 
 
 async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, body_sha256: str,
@@ -241,7 +247,7 @@ async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.C
     entry = _payment_entry(on_file, notice, applied=applied, refund_required=refund_required,
                            reason=reason, now=now)
     entries = [transition.entry(), entry] if transition is not None else [entry]
-    events = await evidence.append_all(db, chain=chain_of(on_file.fine), entries=entries)
+    events = await evidence.append_all(db, chain=chain_of(on_file.fine), entries=entries, head=on_file.head)
     if transition is not None:
         record_transition(db, transition, events[0])
     record = _payment_record(on_file, notice, stored, events[-1], applied=applied,

@@ -83,10 +83,12 @@ async def receive(request: Request) -> Response:
     verified = payments.verify_callback(platforms.adapters, name, dict(request.headers), body, now)
     adapter = platforms.adapters.get(name)
     if isinstance(verified, payments.Refuse):
-        async with transaction(request.app.state.sessions) as db:
-            # anyone can post here: past REFUSALS_RECORDED a minute, an address's refusals
-            # are answered alike but no longer written (the table stays bounded)
-            if (await rate_limits.hit(db, REFUSALS_RECORDED, client)).allowed:
+        # anyone can post here: past REFUSALS_RECORDED a minute, an address's refusals are
+        # answered alike but no longer written (the table stays bounded). Counted on its own
+        # (``hit_alone``): ``hit`` would make the record's commit skip the wait for the disk
+        # too, and a security event, once answered, is not to be forgotten by a crash.
+        if (await rate_limits.hit_alone(request.app.state.engine, REFUSALS_RECORDED, client)).allowed:
+            async with transaction(request.app.state.sessions) as db:
                 await payment_callbacks.record_refusal(
                     db, platform=name[:40], reason=verified.reason.value,
                     detail=verified.detail or verified.reason.text, body_sha256=digest, now=now,

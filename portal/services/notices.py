@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import InboxNotice
@@ -46,6 +46,17 @@ class NoticeView:
     """The page the notice is about; None: nowhere else than the notices page."""
 
 
+# The notice's link is its outbox message's (same dedupe key, unique there), looked up inside
+# the INSERT: no separate query for the batch's links. The key is bound a second time under its
+# own name: a bind parameter used twice breaks SQLAlchemy's batched INSERT on asyncpg ("the server
+# expects 18 arguments, 15 were passed"), and ``dedupe_key`` is reserved for the column.
+_OUTBOX_LINK = (
+    select(OutboxMessage.link)
+    .where(OutboxMessage.dedupe_key == bindparam("message_key"))
+    .scalar_subquery()
+)
+
+
 async def store_notices(db: AsyncSession, batch: Sequence[InboxNotice], *,
                         now: datetime | None = None) -> list[str]:
     """Insert each notice unless its dedupe key is already stored; return the notices' ids,
@@ -55,12 +66,12 @@ async def store_notices(db: AsyncSession, batch: Sequence[InboxNotice], *,
         return []
     created_at = now or await database_now(db)
     keys = [notice.dedupe_key for notice in batch]
-    links = dict((await db.execute(select(OutboxMessage.dedupe_key, OutboxMessage.link).where(
-        OutboxMessage.dedupe_key.in_(keys)))).all())
     # the notices as parameters (one statement, batched by SQLAlchemy), not ``.values(rows)``:
     # a multi-row VALUES clause has no cache key and was compiled afresh for every batch
     stored = await db.execute(
-        insert_ignoring(db, Notice, ["dedupe_key"]).returning(Notice.dedupe_key, Notice.id),
+        insert_ignoring(db, Notice, ["dedupe_key"])
+        .values(link=_OUTBOX_LINK)
+        .returning(Notice.dedupe_key, Notice.id),
         [{
             "party_id": party_from_reference(notice.party),
             "title": notice.title,
@@ -68,7 +79,7 @@ async def store_notices(db: AsyncSession, batch: Sequence[InboxNotice], *,
             "template_version": notice.template_version,
             "dedupe_key": notice.dedupe_key,
             "created_at": created_at,
-            "link": links.get(notice.dedupe_key),
+            "message_key": notice.dedupe_key,  # the same key, for the link's lookup
         } for notice in batch],
     )
     ids = dict(stored.all())

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import (
@@ -355,6 +355,8 @@ async def record_results(
         return []
     outcomes = [policy.outcome(done.message.attempt_no, done.result, done.finished_at, rng)
                 for done in tries]
+    if db.get_bind().dialect.name == "postgresql":
+        return await _record_guarded(db, tries, outcomes, worker_id=worker_id)
     # Lock the rows still leased to us: a reclaim (SKIP LOCKED) cannot take one while we write.
     held = dict((await db.execute(
         select(_MESSAGES.c.id, _MESSAGES.c.attempts)
@@ -366,35 +368,92 @@ async def record_results(
     rows: list[dict[str, object]] = []
     answered: list[Outcome | None] = []
     for done, outcome in zip(tries, outcomes, strict=True):
-        message, result = done.message, done.result
-        if held.get(message.id) != message.attempt_no - 1:  # reclaimed: the new holder recorded it
-            log.warning("lease lost before the result was recorded", extra={
-                "job": "notifications", "object": f"outbox:{message.id}",
-                "attempt": message.attempt_no, "code": result.status.value})
+        if held.get(done.message.id) != done.message.attempt_no - 1:  # reclaimed: the new holder recorded it
+            _lease_lost(done)
             answered.append(None)
             continue
-        finished = outcome.status in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE)
-        moves.append({
-            "row_id": message.id, "holder": worker_id, "before": message.attempt_no - 1,
-            "new_status": outcome.status.value, "new_attempts": message.attempt_no,
-            "due": None if finished else outcome.retry_at,
-            "error": "attempts_exhausted" if outcome.gave_up else result.reason,
-            "delivered": (done.finished_at if outcome.status is DeliveryStatus.DELIVERED
-                          else None),
-        })
-        rows.append({
-            "message_id": message.id, "attempt_no": message.attempt_no,
-            "party_id": message.party_id, "channel": message.channel.value,
-            "worker_id": worker_id, "started_at": done.started_at,
-            "finished_at": done.finished_at, "status": result.status.value,
-            "reason": result.reason, "detail": result.detail[:200] or None,
-            "provider_message_id": result.provider_message_id,
-        })
+        moves.append(_move(done, outcome, worker_id))
+        rows.append(_attempt_row(done, worker_id))
         answered.append(outcome)
     if moves:
         await db.execute(_RECORD, moves)
         await db.execute(insert(_ATTEMPTS), rows)
     return answered
+
+
+# PostgreSQL: the batch's moves in one UPDATE whose WHERE is the guard (still our lease, for
+# this attempt) and whose RETURNING says which rows were still ours. A row a reclaim holds
+# locked makes the UPDATE wait; PostgreSQL then re-checks the WHERE on the reclaimed row, which
+# no longer matches (another holder, one more attempt). A reclaim skips a row we hold locked.
+_RECORD_MANY = text(
+    "UPDATE outbox_messages AS m SET status = v.new_status, attempts = v.new_attempts,"
+    " next_attempt_at = v.due, last_error = v.error,"
+    " delivered_at = coalesce(v.delivered, m.delivered_at),"
+    " locked_by = NULL, locked_at = NULL, locked_until = NULL"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:before AS integer[]), CAST(:statuses AS text[]),"
+    " CAST(:attempts AS integer[]), CAST(:dues AS timestamptz[]), CAST(:errors AS text[]),"
+    " CAST(:delivered AS timestamptz[]))"
+    " AS v(row_id, before, new_status, new_attempts, due, error, delivered)"
+    " WHERE m.id = v.row_id AND m.locked_by = :holder AND m.attempts = v.before"
+    " RETURNING m.id"
+)
+
+
+async def _record_guarded(db: AsyncSession, tries: Sequence[Tried],
+                          outcomes: Sequence[Outcome], *, worker_id: str) -> list[Outcome | None]:
+    moves = [_move(done, outcome, worker_id) for done, outcome in zip(tries, outcomes, strict=True)]
+    ours = set((await db.execute(_RECORD_MANY, {
+        "holder": worker_id,
+        "ids": [move["row_id"] for move in moves],
+        "before": [move["before"] for move in moves],
+        "statuses": [move["new_status"] for move in moves],
+        "attempts": [move["new_attempts"] for move in moves],
+        "dues": [move["due"] for move in moves],
+        "errors": [move["error"] for move in moves],
+        "delivered": [move["delivered"] for move in moves],
+    })).scalars())
+    rows: list[dict[str, object]] = []
+    answered: list[Outcome | None] = []
+    for done, outcome in zip(tries, outcomes, strict=True):
+        if done.message.id not in ours:
+            _lease_lost(done)
+            answered.append(None)
+            continue
+        rows.append(_attempt_row(done, worker_id))
+        answered.append(outcome)
+    if rows:
+        await db.execute(insert(_ATTEMPTS), rows)
+    return answered
+
+
+def _lease_lost(done: Tried) -> None:
+    log.warning("lease lost before the result was recorded", extra={
+        "job": "notifications", "object": f"outbox:{done.message.id}",
+        "attempt": done.message.attempt_no, "code": done.result.status.value})
+
+
+def _move(done: Tried, outcome: Outcome, worker_id: str) -> dict[str, object]:
+    message, result = done.message, done.result
+    finished = outcome.status in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE)
+    return {
+        "row_id": message.id, "holder": worker_id, "before": message.attempt_no - 1,
+        "new_status": outcome.status.value, "new_attempts": message.attempt_no,
+        "due": None if finished else outcome.retry_at,
+        "error": "attempts_exhausted" if outcome.gave_up else result.reason,
+        "delivered": done.finished_at if outcome.status is DeliveryStatus.DELIVERED else None,
+    }
+
+
+def _attempt_row(done: Tried, worker_id: str) -> dict[str, object]:
+    message, result = done.message, done.result
+    return {
+        "message_id": message.id, "attempt_no": message.attempt_no,
+        "party_id": message.party_id, "channel": message.channel.value,
+        "worker_id": worker_id, "started_at": done.started_at,
+        "finished_at": done.finished_at, "status": result.status.value,
+        "reason": result.reason, "detail": result.detail[:200] or None,
+        "provider_message_id": result.provider_message_id,
+    }
 
 
 async def release(

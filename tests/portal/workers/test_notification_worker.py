@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from notifications import (
     ChannelKind,
     DeliveryResult,
+    DeliveryStatus,
     FakeChannel,
     RateLimit,
     RateLimits,
@@ -185,6 +187,46 @@ async def test_a_dead_workers_lease_is_reclaimed_after_it_expires(database: Data
             db, [outbox.Tried(late, DeliveryResult.delivered("late"), T0, clock())],
             worker_id="worker-a", policy=RetryPolicy(), rng=worker_b.rng) == [None]
     assert len(await attempts(database, row.id)) == 2
+
+
+async def test_a_late_batch_records_only_the_messages_still_leased_to_it(database: Database) -> None:
+    party = await make_party(database, email="li@example.com")
+    await enqueue(database, party, "arrival:late")
+    clock = Clock()
+    lease, policy, limits = timedelta(minutes=5), RetryPolicy(), RateLimits()
+
+    async def claim_one(worker_id: str) -> outbox.Batch:
+        async with transaction(database.sessions) as db:
+            return await outbox.claim_batch(db, worker_id=worker_id, limit=1, now=clock(),
+                                            lease=lease, policy=policy, limits=limits)
+
+    # Worker A leases the two messages a minute apart, then stalls.
+    [first] = (await claim_one("worker-a")).claimed
+    clock.advance(timedelta(minutes=1))
+    [second] = (await claim_one("worker-a")).claimed
+    # The first lease runs out and worker B takes that message over; the second is still A's.
+    clock.advance(timedelta(minutes=4))
+    taken = await claim_one("worker-b")
+    assert ([m.id for m in taken.claimed], taken.reclaimed) == ([first.id], 1)
+
+    # A's results for both arrive in one record: only the second is still A's to record.
+    tries = [outbox.Tried(m, DeliveryResult.delivered(f"late-{m.id}"), T0, clock())
+             for m in (first, second)]
+    async with transaction(database.sessions) as db:
+        outcomes = await outbox.record_results(db, tries, worker_id="worker-a", policy=policy,
+                                               rng=random.Random(1))
+    assert outcomes[0] is None
+    assert outcomes[1] is not None and outcomes[1].status is DeliveryStatus.DELIVERED
+
+    rows = {row.id: row for row in await messages(database)}
+    assert (rows[first.id].status, rows[first.id].attempts, rows[first.id].locked_by) == (
+        "sending", 1, "worker-b")  # B's lease, the lost attempt counted once, nothing of A's
+    assert (rows[second.id].status, rows[second.id].attempts, rows[second.id].locked_by) == (
+        "delivered", 1, None)
+    assert [(a.attempt_no, a.worker_id, a.reason) for a in await attempts(database, first.id)] == [
+        (1, "worker-a", "lease_expired")]
+    assert [(a.attempt_no, a.worker_id, a.status) for a in await attempts(database, second.id)] == [
+        (1, "worker-a", "delivered")]
 
 
 class StopAfterFirst:

@@ -36,31 +36,18 @@ async def _backend_pid(engine: AsyncEngine) -> int:
         return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
 
-async def test_a_dropped_connection_idle_past_the_threshold_is_replaced_before_use(
+async def test_the_web_apps_engine_replaces_a_dropped_connection_before_any_request_meets_it(
     pg_database_url: str | None,
 ) -> None:
+    """``create_engine``'s default (``ping_idle_after=0``), the app's engine: every checkout is
+    checked, in one round trip, and a worker's connection idle past its threshold likewise."""
     if pg_database_url is None:
         pytest.skip("PostgreSQL not reachable")
     engine, pid = await _backend_of(pg_database_url, ping_idle_after=0)
     try:
-        await _terminate(pg_database_url, pid)
-        assert await _backend_pid(engine) != pid  # pinged at checkout, found dead, replaced
-    finally:
-        await engine.dispose()
-
-
-async def test_the_web_apps_engine_replaces_a_dropped_connection_before_any_request_meets_it(
-    pg_database_url: str | None,
-) -> None:
-    """``create_engine``'s default, the app's engine: every checkout is checked, in one round trip."""
-    if pg_database_url is None:
-        pytest.skip("PostgreSQL not reachable")
-    engine = create_engine(pg_database_url, pool_size=1, max_overflow=0)
-    try:
-        pid = await _backend_pid(engine)
         assert await _backend_pid(engine) == pid  # a live connection passes its check and is kept
         await _terminate(pg_database_url, pid)
-        assert await _backend_pid(engine) != pid
+        assert await _backend_pid(engine) != pid  # pinged at checkout, found dead, replaced
     finally:
         await engine.dispose()
 

@@ -70,8 +70,8 @@ async def hit(db: AsyncSession, limit: Limit, client: str, now: datetime | None 
 async def hit_alone(engine: AsyncEngine, limit: Limit, client: str,
                     now: datetime | None = None) -> Decision:
     """``hit`` as a transaction of its own: one upsert that counts and returns the count, on a
-    connection from the pool, without a session, BEGIN or COMMIT of its own, committed like
-    ``lazy_commit``.
+    connection from the pool, without a session (on SQLite without BEGIN or COMMIT either),
+    committed like ``lazy_commit``.
 
     Why not ``hit`` in a session: every public verification pays this count, and through the
     ORM session it took about 1,800 Python calls and nine hops to SQLite's thread (2.1 ms of
@@ -84,10 +84,12 @@ async def hit_alone(engine: AsyncEngine, limit: Limit, client: str,
     key = f"{limit.bucket}:{client}"
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.execute(_postgresql_upsert(),
-                                              {"key": key, "window_start": start})
-            count = int(result.scalar_one())
+            # in a transaction, not autocommit: asyncpg prepares a statement, then runs it, in
+            # two messages, and between them PgBouncer in transaction pooling hands an idle
+            # client's server connection to another (the statement then "does not exist")
+            async with connection.begin():
+                result = await connection.execute(_postgresql_upsert(), {"key": key, "window_start": start})
+                count = int(result.scalar_one())
         else:
             statement, window_value = _sqlite_upsert(connection.dialect)
             rows = await sqlite_lazy_statement(connection, statement, (key, window_value(start)))
@@ -101,9 +103,8 @@ _WINDOWS = cast(Table, RateLimitWindow.__table__)
 @cache
 def _postgresql_upsert() -> Any:
     """``INSERT … ON CONFLICT DO UPDATE … RETURNING count`` that also turns off
-    ``synchronous_commit`` for its own (implicit) transaction, as ``lazy_commit``'s
-    ``SET LOCAL`` does, in the same round trip: ``set_config(…, true)`` is local to the
-    transaction, which here is the statement."""
+    ``synchronous_commit`` for its transaction, as ``lazy_commit``'s ``SET LOCAL`` does, in
+    the same round trip: ``set_config(…, true)`` is local to the transaction."""
     table = _WINDOWS
     row = select(bindparam("key", type_=String()), bindparam("window_start", type_=UTCDateTime()),
                  literal(1)).where(func.set_config("synchronous_commit", "off", True) == "off")

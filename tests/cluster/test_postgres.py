@@ -170,6 +170,12 @@ async def test_the_portal_works_through_pgbouncer_in_transaction_pooling(
         assert set(statuses) <= {200, 201}, sorted(set(statuses))
         assert await stored_cases(direct_url, list(acknowledged)) == acknowledged
         assert len(acknowledged) == 60
+        # a public count is a statement of its own (rate_limits.hit_alone): through the pooler
+        # too, 30 lookups at once are each counted once, 20 answered and the rest refused
+        async with client(app) as http:
+            lookups = await asyncio.gather(*(http.get("/receipts/verify?code=1&number=1&check=1")
+                                             for _ in range(30)))
+        assert sorted(answer.status_code for answer in lookups) == [404] * 20 + [429] * 10
 
         # The same load without the setting: the pooler hands one client's statements to
         # another's server connection, and requests fail; so the setting is what makes it work.

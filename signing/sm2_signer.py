@@ -171,6 +171,10 @@ def _decrypt_pkcs8(der: bytes, password: bytes) -> bytes:
         decryptor = Cipher(algorithms.AES(key), modes.CBC(algorithm.encryption_iv)).decryptor()
         padded = decryptor.update(info["encrypted_data"].native) + decryptor.finalize()
         unpadder = padding.PKCS7(128).unpadder()
-        return unpadder.update(padded) + unpadder.finalize()
-    except (ValueError, KeyError, TypeError) as exc:
+        plain = unpadder.update(padded) + unpadder.finalize()
+        # a wrong password passes the padding check about once in 256 tries: what it then
+        # decrypts is no PKCS#8 structure, and that too is a wrong password
+        keys.PrivateKeyInfo.load(plain, strict=True).native  # noqa: B018 (parsing it whole is the check)
+        return plain
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise KeySourceError("cannot decrypt the SM2 seal key: wrong password or damaged file") from exc

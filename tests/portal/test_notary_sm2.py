@@ -26,9 +26,10 @@ from portal.notary import Notary
 from portal.settings import load_settings
 from signing import AlgorithmFamily, DevPki, DevTimestampClient, Indication, VerificationContext, open_dev_pki
 from signing.documents import verify_document
+from signing.errors import KeySourceError
 from signing.ofd_build import build_ofd
 from signing.ses import SealPicture, SesVersion, build_seal
-from signing.sm2_signer import Sm2Signer
+from signing.sm2_signer import Sm2Signer, load_sm2_signer
 from tests.signing.gm_corpus import Sm2Value, entries, openssl_verifies, value_sm2_values
 
 PORTAL = "福建省行政执法服务平台"
@@ -121,6 +122,15 @@ async def test_the_sm2_seal_alone_seals_pdfs_and_ofds_that_verify_and_openssl_ag
               *value_sm2_values(entries(ofd)["Doc_0/Signs/Sign_0/SignedValue.dat"])]
     assert all(openssl_verifies(value) for value in values), [value.role for value in values]
     await notary.aclose()
+
+
+def test_every_wrong_key_password_is_called_a_wrong_password(files: dict[str, Path]) -> None:
+    """About one wrong password in 256 passes AES-CBC's padding check and decrypts to garbage:
+    among 1,000 (each its own PBKDF2 derivation), such ones are almost surely met, and they
+    too must say "wrong password", not that the key file is unreadable."""
+    for n in range(1000):
+        with pytest.raises(KeySourceError, match="wrong password"):
+            load_sm2_signer(files["key"], files["certs"], f"wrong {n}".encode())
 
 
 def _contents(pdf: bytes) -> bytes:

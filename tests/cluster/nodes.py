@@ -79,6 +79,27 @@ class Node:
                                              stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(f"{self.url}/healthz", process=self.process)
 
+    def database_ports(self) -> set[int]:
+        """The local TCP ports of the web server's connections (any process of its group):
+        ``pg_stat_activity.client_port`` says which node a PostgreSQL session belongs to."""
+        assert self.process is not None
+        sockets: set[str] = set()
+        for proc in Path("/proc").iterdir():
+            try:
+                if not proc.name.isdigit() or os.getpgid(int(proc.name)) != self.process.pid:
+                    continue
+                links = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+            except OSError:  # gone meanwhile
+                continue
+            sockets.update(link[len("socket:["):-1] for link in links if link.startswith("socket:["))
+        ports: set[int] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()  # sl, local address:port (hex), …, inode (the 10th)
+                if fields[9] in sockets:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        return ports
+
     def kill(self) -> None:
         """SIGKILL, as a power cut or the OOM killer would: no shutdown, no goodbye."""
         for process in (self.process, self.jobs):

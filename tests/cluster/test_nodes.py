@@ -22,11 +22,12 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.database import transaction
 from portal.models import Delivery, Party
-from portal.services import agencies
+from portal.services import agencies, consent, evidence
 from tests.builders import credit_code, register_case, sealed_pdf, sign_consent
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import METRICS_TOKEN, Node, node_env
@@ -65,10 +66,23 @@ async def api_token(cluster: Cluster) -> tuple[int, str]:
 
 async def served_case(cluster: Cluster, agency_id: int, number: str) -> str:
     """zhangsan (logged in once, so his party exists) with consent and a case of the agency."""
-    async with cluster.database.sessions() as db:
-        person = (await db.execute(select(Party).where(Party.id_number == ZHANGSAN.id_number))).scalar_one()
-    await sign_consent(cluster.database, person.id)
+    await sign_consent(cluster.database, await party_id(cluster))
     return (await register_case(cluster.database, agency_id, number, ZHANGSAN)).code
+
+
+async def party_id(cluster: Cluster) -> int:
+    async with cluster.database.sessions() as db:
+        return (await db.execute(select(Party.id).where(Party.id_number == ZHANGSAN.id_number))).scalar_one()
+
+
+async def waiting_on(db: AsyncSession, node: Node) -> bool:
+    """Whether a session of ``node`` waits for a lock now (PostgreSQL keeps what
+    ``pg_stat_activity`` showed for the rest of the transaction unless told to forget it)."""
+    await db.execute(text("SELECT pg_stat_clear_snapshot()"))
+    ports = set((await db.execute(text(
+        "SELECT client_port FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"))).scalars())
+    return bool(ports & node.database_ports())
 
 
 def delivery_form(document: bytes, title: str) -> dict[str, tuple[str | None, bytes | str, str]]:
@@ -213,7 +227,8 @@ async def test_a_node_of_several_server_processes_reports_them_all(cluster: Clus
             checks += 10
             await asyncio.sleep(0.5)
         else:
-            raise AssertionError("no server process replaced the one killed")
+            raise AssertionError("no server process replaced the one killed; the node's log ends:\n"
+                                 + node.log.read_text(errors="replace")[-4000:])
         scraped = await _scrape(node)
         assert scraped[APP_POOL] == 6  # 3 + 3: the dead process's pool is forgotten
         assert scraped[HEALTHZ_OK] == before + checks  # and its requests are still counted
@@ -254,7 +269,22 @@ async def test_killing_a_node_during_a_burst_loses_nothing_acknowledged(cluster:
         queue.put_nowait(key)
     senders = [asyncio.create_task(agency_sends(queue)) for _ in range(6)]
     await asyncio.wait_for(started.wait(), timeout=300)
-    await asyncio.to_thread(cluster.nodes[0].kill)  # node A dies with requests in flight
+    # Node A dies with a request in flight, inside its transaction: the test holds the
+    # party's chain lock, so every delivery waits for it, until one waits on node A (another
+    # sender joins every second until nginx's round robin sends one there); then A is killed
+    # and the lock let go. A delivery takes ~0.1 s: a kill at a random moment may fall between
+    # A's requests and prove nothing.
+    async with transaction(cluster.database.sessions) as db:
+        await evidence.lock(db, consent.party_chain(await party_id(cluster)))
+        for tick in range(600):
+            if await waiting_on(db, cluster.nodes[0]):
+                break
+            if tick % 10 == 9 and not queue.empty():
+                senders.append(asyncio.create_task(agency_sends(queue)))
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("no delivery reached node A")
+        await asyncio.to_thread(cluster.nodes[0].kill)
     await asyncio.gather(*senders)
 
     # The agency retries whatever was not acknowledged, with the same key, through the proxy.

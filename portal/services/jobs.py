@@ -21,6 +21,7 @@ from notifications import RetryPolicy
 from portal.database import insert_ignoring, utcnow
 from portal.models.jobs import Job
 
+_JOBS = Job.__table__
 LEASE = timedelta(minutes=2)
 POLICY = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=30), max_attempts=1000)
 
@@ -52,9 +53,10 @@ def _row(kind: str, subject_id: int, *, payload: dict[str, Any] | None, dedupe_k
 
 async def _insert(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     # the rows as parameters, not ``.values(rows)``: a multi-row VALUES clause has no cache
-    # key, so SQLAlchemy would compile the statement afresh on every call
+    # key, so SQLAlchemy would compile the statement afresh on every call; into the table,
+    # not the mapped class: the ORM's bulk insert adds a third to the statement's CPU
     if rows:
-        await db.execute(insert_ignoring(db, Job, ["dedupe_key"]), rows)
+        await db.execute(insert_ignoring(db, _JOBS, ["dedupe_key"]), rows)
 
 
 async def claim(db: AsyncSession, kinds: tuple[str, ...], *, limit: int = 10,

@@ -32,7 +32,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Exists, exists, func, select
+from sqlalchemy import Insert, Select, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
@@ -70,6 +70,49 @@ _NONCES = PaymentNonce.__table__
 _NOTIFICATIONS = PaymentNotification.__table__
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """The callback's statements, built once per dialect with their values as bound parameters
+    (``_statements``): built afresh on every callback, their joins, locks and values cost
+    about as much CPU as running them."""
+
+    store_nonce: Insert
+    store_notice: Insert
+    lock_fine: Select[Fine, Case, str, NotificationPreference]
+    """The notice's fine locked, with its case, agency's name and party's preferences."""
+    under_lock: Select[PaymentOrder, PaymentRecord, bool, ChainHead]
+    """The order, the fine's payments, whether the notification was stored, the chain head."""
+
+
+_NOTIFICATION_SEEN = exists().where(PaymentNotification.platform == bindparam("platform"),
+                                    PaymentNotification.notification_id == bindparam("notification"))
+_PREPARED: dict[str, _Statements] = {}
+
+
+def _statements(db: AsyncSession) -> _Statements:
+    """``db``'s dialect's statements (``locking_fine`` and the ``ON CONFLICT`` clause differ)."""
+    dialect = db.get_bind().dialect.name
+    prepared = _PREPARED.get(dialect)
+    if prepared is None:
+        prepared = _PREPARED[dialect] = _Statements(
+            store_nonce=insert_ignoring(db, _NONCES, ["platform", "nonce"]).returning(_NONCES.c.id),
+            store_notice=insert_ignoring(db, _NOTIFICATIONS, ["platform", "notification_id"])
+            .returning(_NOTIFICATIONS.c.id),
+            lock_fine=locking_fine(db, select(Fine, Case, Agency.name, NotificationPreference)
+                                   .join(PaymentOrder, PaymentOrder.fine_id == Fine.id)
+                                   .join(Case, Case.id == Fine.case_id)
+                                   .join(Agency, Agency.id == Fine.agency_id)
+                                   .outerjoin(NotificationPreference,
+                                              NotificationPreference.party_id == Fine.party_id)
+                                   .where(PaymentOrder.public_id == bindparam("order"))),
+            under_lock=evidence.locking_head(db, (
+                select(PaymentOrder, PaymentRecord, _NOTIFICATION_SEEN.label("seen"), ChainHead)
+                .outerjoin_from(PaymentOrder, PaymentRecord, PaymentRecord.fine_id == bindparam("fine"))
+                .join_from(PaymentOrder, ChainHead, ChainHead.chain == bindparam("chain"))
+                .where(PaymentOrder.public_id == bindparam("order")).order_by(PaymentRecord.id))))
+    return prepared
+
+
 async def record_refusal(db: AsyncSession, *, platform: str, reason: str, detail: str, body_sha256: str,
                          now: datetime, client_key: str | None = None,
                          notification_id: str | None = None, order_ref: str | None = None) -> None:
@@ -83,28 +126,21 @@ async def record_refusal(db: AsyncSession, *, platform: str, reason: str, detail
 
 
 async def _nonce_is_new(db: AsyncSession, platform: str, nonce: str, now: datetime) -> bool:
-    stored = await db.execute(insert_ignoring(db, _NONCES, ["platform", "nonce"])
-                              .values(platform=platform, nonce=nonce, seen_at=now)
-                              .returning(_NONCES.c.id))
+    stored = await db.execute(_statements(db).store_nonce, {"platform": platform, "nonce": nonce,
+                                                            "seen_at": now})
     return stored.scalar_one_or_none() is not None
 
 
 async def _store_notice(db: AsyncSession, notice: payments.CallbackNotice, order: PaymentOrder | None,
                         outcome: str, reason: str | None, body_sha256: str, now: datetime) -> int | None:
     """The stored notification's id; None when that notification id was stored before."""
-    unique = ["platform", "notification_id"]
-    stored = await db.execute(insert_ignoring(db, _NOTIFICATIONS, unique).values(
-        platform=notice.platform, notification_id=notice.notification_id,
-        order_id=order.id if order else None, status=notice.status.value, amount_fen=notice.amount_fen,
-        paid_at=notice.paid_at, platform_serial=notice.platform_serial, signed_at=notice.signed_at,
-        received_at=now, outcome=outcome, reason=reason, body_sha256=body_sha256,
-    ).returning(_NOTIFICATIONS.c.id))
+    stored = await db.execute(_statements(db).store_notice, {
+        "platform": notice.platform, "notification_id": notice.notification_id,
+        "order_id": order.id if order else None, "status": notice.status.value,
+        "amount_fen": notice.amount_fen, "paid_at": notice.paid_at,
+        "platform_serial": notice.platform_serial, "signed_at": notice.signed_at, "received_at": now,
+        "outcome": outcome, "reason": reason, "body_sha256": body_sha256})
     return stored.scalar_one_or_none()
-
-
-def _notification_seen(notice: payments.CallbackNotice) -> Exists:
-    return exists().where(PaymentNotification.platform == notice.platform,
-                          PaymentNotification.notification_id == notice.notification_id)
 
 
 @dataclass(frozen=True)
@@ -145,21 +181,14 @@ async def _on_file(db: AsyncSession, notice: payments.CallbackNotice) -> _OnFile
     this notification id was stored before (a notice stored by a callback that held the lock
     first is seen) and the head of the fine's chain, locked for the events a payment appends,
     in another."""
-    locked = (await db.execute(locking_fine(db, select(Fine, Case, Agency.name, NotificationPreference)
-                                            .join(PaymentOrder, PaymentOrder.fine_id == Fine.id)
-                                            .join(Case, Case.id == Fine.case_id)
-                                            .join(Agency, Agency.id == Fine.agency_id)
-                                            .outerjoin(NotificationPreference,
-                                                       NotificationPreference.party_id == Fine.party_id)
-                                            .where(PaymentOrder.public_id == notice.order_id)))).one_or_none()
+    statements = _statements(db)
+    locked = (await db.execute(statements.lock_fine, {"order": notice.order_id})).one_or_none()
     if locked is None:
         return None
     fine, case, agency_name, preferences = locked
-    rows = (await db.execute(evidence.locking_head(db, (
-        select(PaymentOrder, PaymentRecord, _notification_seen(notice).label("seen"), ChainHead)
-        .outerjoin_from(PaymentOrder, PaymentRecord, PaymentRecord.fine_id == fine.id)
-        .join_from(PaymentOrder, ChainHead, ChainHead.chain == chain_of(fine))
-        .where(PaymentOrder.public_id == notice.order_id).order_by(PaymentRecord.id))))).all()
+    rows = (await db.execute(statements.under_lock, {
+        "platform": notice.platform, "notification": notice.notification_id, "fine": fine.id,
+        "chain": chain_of(fine), "order": notice.order_id})).all()
     if not rows:
         raise RuntimeError("an order's fine has its evidence chain (the order's creation is in it)")
     records = [row[1] for row in rows if row[1] is not None]
@@ -177,7 +206,8 @@ async def handle_notice(db: AsyncSession, notice: payments.CallbackNotice, *, bo
     nonce_seen = not await _nonce_is_new(db, notice.platform, notice.nonce, now)
     on_file = await _on_file(db, notice)
     seen = (on_file.notification_seen if on_file is not None
-            else bool((await db.execute(select(_notification_seen(notice)))).scalar()))
+            else bool((await db.execute(select(_NOTIFICATION_SEEN), {
+                "platform": notice.platform, "notification": notice.notification_id})).scalar()))
     decision = payments.decide_notice(
         notice, order=on_file.snapshot() if on_file else None,
         fine=on_file.fine_on_file() if on_file else None, nonce_seen=nonce_seen, notification_seen=seen,

@@ -31,8 +31,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Insert, Select, bindparam, exists, func, select
+from sqlalchemy import Insert, Select, Table, bindparam, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import payments
@@ -68,6 +69,8 @@ RECEIPT_JOB = "fiscal_receipt"
 # Core inserts: the statement is all the callback needs, not the ORM's bookkeeping
 _NONCES = PaymentNonce.__table__
 _NOTIFICATIONS = PaymentNotification.__table__
+_PAYMENTS = cast(Table, PaymentRecord.__table__)
+_INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
 
 
 @dataclass(frozen=True)
@@ -253,18 +256,18 @@ def _payment_entry(on_file: _OnFile, notice: payments.CallbackNotice, *, applied
         "notification": notice.notification_id}, occurred_at=now)
 
 
-def _payment_record(on_file: _OnFile, notice: payments.CallbackNotice, stored: int, event: EvidenceEvent, *,
+def _payment_values(on_file: _OnFile, notice: payments.CallbackNotice, stored: int, event: EvidenceEvent, *,
                     applied: bool, refund_required: bool, reason: str | None, principal: int,
-                    surcharge: int, now: datetime) -> PaymentRecord:
-    """The payment (``stored``: its notification's id; ``event``: its appended event)."""
+                    surcharge: int, now: datetime) -> dict[str, Any]:
+    """The payment's row (``stored``: its notification's id; ``event``: its appended event)."""
     if notice.paid_at is None or notice.platform_serial is None:
         raise RuntimeError("a notice of money received names when and its platform serial")
-    return PaymentRecord(fine_id=on_file.fine.id, order_id=on_file.order.id, platform=notice.platform,
-                         platform_serial=notice.platform_serial, amount_fen=notice.amount_fen,
-                         principal_fen=principal, surcharge_fen=surcharge, paid_at=notice.paid_at,
-                         paid_on=china_date(notice.paid_at), applied=applied,
-                         refund_required=refund_required, reason=reason,
-                         notification_id=stored, recorded_at=now, event_hash=event.hash)
+    return {"fine_id": on_file.fine.id, "order_id": on_file.order.id, "platform": notice.platform,
+            "platform_serial": notice.platform_serial, "amount_fen": notice.amount_fen,
+            "principal_fen": principal, "surcharge_fen": surcharge, "paid_at": notice.paid_at,
+            "paid_on": china_date(notice.paid_at), "applied": applied,
+            "refund_required": refund_required, "reason": reason, "notification_id": stored,
+            "recorded_at": now, "event_hash": event.hash}
 
 
 async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.CallbackNotice,
@@ -273,19 +276,19 @@ async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.C
                           transition: PlannedTransition | None = None) -> PaymentRecord:
     """Append the payment (``stored``: its notification's id) and its event in the fine's
     chain; with ``transition``, the order's change first, its event appended with the
-    payment's in one sequence (a payment's act: one lock of the chain, not two)."""
+    payment's in one sequence (a payment's act: one lock of the chain, not two). Returns the
+    payment as written, outside the session: it is only read afterwards."""
     entry = _payment_entry(on_file, notice, applied=applied, refund_required=refund_required,
                            reason=reason, now=now)
     entries = [transition.entry(), entry] if transition is not None else [entry]
     events = await evidence.append_all(db, chain=chain_of(on_file.fine), entries=entries, head=on_file.head)
     if transition is not None:
-        record_transition(db, transition, events[0])
-    record = _payment_record(on_file, notice, stored, events[-1], applied=applied,
+        await record_transition(db, transition, events[0])
+    values = _payment_values(on_file, notice, stored, events[-1], applied=applied,
                              refund_required=refund_required, reason=reason, principal=principal,
                              surcharge=surcharge, now=now)
-    db.add(record)
-    await db.flush()
-    return record
+    payment_id = (await db.execute(_INSERT_PAYMENT, values)).scalar_one()
+    return PaymentRecord(id=payment_id, **values)
 
 
 async def _accepted(db: AsyncSession, decision: payments.Accept, on_file: _OnFile, *, body_sha256: str,

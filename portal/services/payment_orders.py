@@ -32,9 +32,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 import payments
 from portal.database import get_existing
@@ -77,13 +79,21 @@ def plan_event(order: PaymentOrder, event: payments.OrderEvent, *, source: str,
                              source, now)
 
 
-def record_transition(db: AsyncSession, planned: PlannedTransition, appended: EvidenceEvent) -> None:
-    """Write a changing ``planned`` whose entry was appended as ``appended`` (the caller flushes)."""
+_INSERT_TRANSITION = insert(cast(Table, OrderTransition.__table__))
+_ORDERS = cast(Table, PaymentOrder.__table__)
+_MOVE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).values(state=bindparam("to_state"))
+
+
+async def record_transition(db: AsyncSession, planned: PlannedTransition, appended: EvidenceEvent) -> None:
+    """Write a changing ``planned`` whose entry was appended as ``appended``: two Core
+    statements built once (the ORM's unit of work cost twice their CPU for the same rows)."""
     order, moved = planned.order, planned.moved
-    db.add(OrderTransition(order_id=order.id, from_state=order.state, to_state=moved.state.value,
-                           event=planned.event.value, source=planned.source[:120],
-                           occurred_at=planned.now, event_hash=appended.hash))
-    order.state = moved.state.value
+    await db.execute(_INSERT_TRANSITION, {
+        "order_id": order.id, "from_state": order.state, "to_state": moved.state.value,
+        "event": planned.event.value, "source": planned.source[:120], "occurred_at": planned.now,
+        "event_hash": appended.hash})
+    await db.execute(_MOVE_ORDER, {"order_id": order.id, "to_state": moved.state.value})
+    set_committed_value(order, "state", moved.state.value)  # as written: nothing left to flush
 
 
 async def apply_event(db: AsyncSession, fine: Fine, order: PaymentOrder, event: payments.OrderEvent, *,
@@ -94,8 +104,7 @@ async def apply_event(db: AsyncSession, fine: Fine, order: PaymentOrder, event: 
     if not planned.moved.changed:
         return planned.moved
     [appended] = await evidence.append_all(db, chain=chain_of(fine), entries=[planned.entry()])
-    record_transition(db, planned, appended)
-    await db.flush()
+    await record_transition(db, planned, appended)
     return planned.moved
 
 

@@ -244,28 +244,25 @@ async def _refused(db: AsyncSession, notice: payments.CallbackNotice, decision: 
                               reason=decision.reason.value, principal=0, surcharge=0, now=now)
 
 
-def _payment_entry(on_file: _OnFile, notice: payments.CallbackNotice, *, applied: bool,
-                   refund_required: bool, reason: str | None, now: datetime) -> evidence.Entry:
-    """The ``payment_recorded`` event of the notice's money, for the fine's chain."""
-    if notice.paid_at is None or notice.platform_serial is None:
-        raise RuntimeError("a notice of money received names when and its platform serial")
+def _payment_entry(on_file: _OnFile, notice: payments.CallbackNotice, paid_at: datetime, serial: str, *,
+                   applied: bool, refund_required: bool, reason: str | None, now: datetime) -> evidence.Entry:
+    """The ``payment_recorded`` event of the notice's money (paid at ``paid_at``, the
+    platform's ``serial``), for the fine's chain."""
     return evidence.Entry("payment_recorded", f"platform:{notice.platform}", {
-        "order": on_file.order.public_id, "serial": notice.platform_serial,
-        "amount_fen": notice.amount_fen, "paid_at": notice.paid_at.isoformat(), "applied": applied,
+        "order": on_file.order.public_id, "serial": serial,
+        "amount_fen": notice.amount_fen, "paid_at": paid_at.isoformat(), "applied": applied,
         "refund_required": refund_required, "reason": reason,
         "notification": notice.notification_id}, occurred_at=now)
 
 
-def _payment_values(on_file: _OnFile, notice: payments.CallbackNotice, stored: int, event: EvidenceEvent, *,
-                    applied: bool, refund_required: bool, reason: str | None, principal: int,
-                    surcharge: int, now: datetime) -> dict[str, Any]:
+def _payment_values(on_file: _OnFile, notice: payments.CallbackNotice, paid_at: datetime, serial: str,
+                    stored: int, event: EvidenceEvent, *, applied: bool, refund_required: bool,
+                    reason: str | None, principal: int, surcharge: int, now: datetime) -> dict[str, Any]:
     """The payment's row (``stored``: its notification's id; ``event``: its appended event)."""
-    if notice.paid_at is None or notice.platform_serial is None:
-        raise RuntimeError("a notice of money received names when and its platform serial")
     return {"fine_id": on_file.fine.id, "order_id": on_file.order.id, "platform": notice.platform,
-            "platform_serial": notice.platform_serial, "amount_fen": notice.amount_fen,
-            "principal_fen": principal, "surcharge_fen": surcharge, "paid_at": notice.paid_at,
-            "paid_on": china_date(notice.paid_at), "applied": applied,
+            "platform_serial": serial, "amount_fen": notice.amount_fen,
+            "principal_fen": principal, "surcharge_fen": surcharge, "paid_at": paid_at,
+            "paid_on": china_date(paid_at), "applied": applied,
             "refund_required": refund_required, "reason": reason, "notification_id": stored,
             "recorded_at": now, "event_hash": event.hash}
 
@@ -278,13 +275,16 @@ async def _append_payment(db: AsyncSession, on_file: _OnFile, notice: payments.C
     chain; with ``transition``, the order's change first, its event appended with the
     payment's in one sequence (a payment's act: one lock of the chain, not two). Returns the
     payment as written, outside the session: it is only read afterwards."""
-    entry = _payment_entry(on_file, notice, applied=applied, refund_required=refund_required,
-                           reason=reason, now=now)
+    paid_at, serial = notice.paid_at, notice.platform_serial
+    if paid_at is None or serial is None:
+        raise RuntimeError("a notice of money received names when and its platform serial")
+    entry = _payment_entry(on_file, notice, paid_at, serial, applied=applied,
+                           refund_required=refund_required, reason=reason, now=now)
     entries = [transition.entry(), entry] if transition is not None else [entry]
     events = await evidence.append_all(db, chain=chain_of(on_file.fine), entries=entries, head=on_file.head)
     if transition is not None:
         await record_transition(db, transition, events[0])
-    values = _payment_values(on_file, notice, stored, events[-1], applied=applied,
+    values = _payment_values(on_file, notice, paid_at, serial, stored, events[-1], applied=applied,
                              refund_required=refund_required, reason=reason, principal=principal,
                              surcharge=surcharge, now=now)
     payment_id = (await db.execute(_INSERT_PAYMENT, values)).scalar_one()

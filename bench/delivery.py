@@ -35,6 +35,7 @@ import httpx  # noqa: E402
 from bench.harness import (  # noqa: E402
     CONCURRENCY,
     agency_token,
+    cpu_use,
     delivery_call,
     portal_and_bare,
     proc_status_mib,
@@ -93,10 +94,14 @@ async def measure(database: Database, count: int) -> None:
 
         await run_clients(sized(50, 2), deliver, 201)  # warm-up: worker processes, connection pools
         before = proc_status_mib(servers.portal.pid, "VmRSS")
+        cpu_before = await cpu_use(servers.portal.pid, database.url)
         portal_seconds = await run_clients(count, deliver, 201)
+        portal_cpu = await cpu_use(servers.portal.pid, database.url) - cpu_before
         after = proc_status_mib(servers.portal.pid, "VmRSS")
         bare_count = min(count, 5000)
+        cpu_before = await cpu_use(servers.bare_pid)
         bare_seconds = await run_clients(bare_count, bare_call, 201)
+        bare_cpu = await cpu_use(servers.bare_pid) - cpu_before
 
         direct: list[float] = []
         async with database.sessions() as db:
@@ -118,6 +123,8 @@ async def measure(database: Database, count: int) -> None:
               f"{CONCURRENCY} clients, PostgreSQL)")
         print(f"bare Starlette endpoint:          {bare_rate:8.1f} /s  (same upload, same clients)")
         print(f"ratio portal / bare:              {portal_rate / bare_rate:8.3f}")
+        print(portal_cpu.report("delivery", count))
+        print(bare_cpu.report("bare request", bare_count))
         print(f"per delivery without seal check:  {statistics.median(direct) * 1000:8.2f} ms median, "
               f"p95 {sorted(direct)[int(len(direct) * 0.95)] * 1000:.2f} ms")
         print(f"server RSS:                       {before:8.1f} MiB before, {after:.1f} MiB after "

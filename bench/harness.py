@@ -90,6 +90,82 @@ def proc_status_mib(pid: int, key: str) -> float:
     return float("nan")
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(stat: str) -> tuple[int, float, float]:
+    """(parent pid, own CPU seconds, CPU seconds of its reaped children) from a
+    ``/proc/<pid>/stat`` line."""
+    fields = [int(field) for field in stat.rsplit(")", 1)[1].split()[1:15]]
+    return fields[0], (fields[10] + fields[11]) / _TICK, (fields[12] + fields[13]) / _TICK
+
+
+def _all_processes() -> dict[int, tuple[int, float, float]]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = _proc_cpu((entry / "stat").read_text())
+            except (OSError, IndexError, ValueError):
+                continue  # ended while we looked
+    return found
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds by whom (Linux, from /proc): a server process itself, the processes it
+    started (verification workers and their forkserver; those that ended count through
+    their parent), the PostgreSQL backends of the benchmark's database, and this process,
+    where the clients run."""
+
+    server: float
+    helpers: float
+    database: float
+    clients: float
+
+    def __sub__(self, other: CpuUse) -> CpuUse:
+        return CpuUse(self.server - other.server, self.helpers - other.helpers,
+                      self.database - other.database, self.clients - other.clients)
+
+    def report(self, what: str, count: int) -> str:
+        """CPU milliseconds per ``what`` (of ``count``) by whom, and the rate these would allow
+        on this machine's CPUs if every process kept every CPU busy: an upper bound."""
+        parts = (self.server, self.helpers, self.database, self.clients)
+        per = [1000 * part / count for part in (*parts, sum(parts))]
+        cpus = os.cpu_count() or 1
+        return (f"CPU per {what}: server {per[0]:.2f} ms + its workers {per[1]:.2f} ms + PostgreSQL "
+                f"{per[2]:.2f} ms + clients {per[3]:.2f} ms = {per[4]:.2f} ms: at most "
+                f"{cpus * 1000 / per[4]:.0f} /s on {cpus} CPUs")
+
+
+async def cpu_use(server_pid: int, database_url: str | None = None) -> CpuUse:
+    """CPU seconds spent so far by ``server_pid``, its descendants, the backends of
+    ``database_url``'s database and this process; subtract two readings for a phase (a
+    PostgreSQL backend that ends within the phase would take its CPU out of the figure: the
+    servers' pools keep theirs)."""
+    processes = _all_processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    _, own, reaped = processes.get(server_pid, (0, 0.0, 0.0))
+    helpers, pending = reaped, list(children.get(server_pid, ()))
+    while pending:
+        pid = pending.pop()
+        helpers += processes[pid][1] + processes[pid][2]
+        pending.extend(children.get(pid, ()))
+    database = 0.0
+    if database_url is not None:
+        admin = await asyncpg.connect(admin_url())
+        try:
+            backends = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1",
+                                         database_url.rsplit("/", 1)[1])
+        finally:
+            await admin.close()
+        database = sum(processes[row["pid"]][1] for row in backends if row["pid"] in processes)
+    times = os.times()
+    return CpuUse(own, helpers, database, times.user + times.system)
+
+
 def portal_env(database_url: str, data_dir: Path, port: int, **settings: str) -> dict[str, str]:
     """The environment of a ``portal serve`` on ``port``, quiet but for warnings."""
     return {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(data_dir), "PORT": str(port),
@@ -142,12 +218,13 @@ async def serve_portal(database_url: str, data_dir: Path, workers: int = 1,
 @dataclass(frozen=True)
 class Servers:
     """A running ``portal serve`` and bare endpoint: the portal's process, base URL and
-    environment, and the bare endpoint's URL."""
+    environment, and the bare endpoint's URL and process id."""
 
     portal: asyncio.subprocess.Process
     portal_url: str
     env: dict[str, str]
     bare_url: str
+    bare_pid: int
 
 
 @asynccontextmanager
@@ -160,7 +237,8 @@ async def portal_and_bare(database_url: str, data_dir: Path, bare_app: str) -> A
             sys.executable, "-c", bare_app + f"\nimport uvicorn; uvicorn.run(app, port={bare_port}, "
             "log_level='warning')", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
         try:
-            servers = Servers(portal.process, portal.url, portal.env, f"http://127.0.0.1:{bare_port}/x")
+            servers = Servers(portal.process, portal.url, portal.env, f"http://127.0.0.1:{bare_port}/x",
+                              bare.pid)
             await wait_healthy(servers.bare_url)
             yield servers
         finally:

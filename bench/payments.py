@@ -40,7 +40,14 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import httpx  # noqa: E402
 
-from bench.harness import CONCURRENCY, portal_and_bare, run_clients, scratch_database, sized  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CONCURRENCY,
+    cpu_use,
+    portal_and_bare,
+    run_clients,
+    scratch_database,
+    sized,
+)
 from payments.receipt_pdf import prepare_common_glyphs  # noqa: E402
 from portal.blobstore import open_blob_store  # noqa: E402
 from portal.database import create_engine, session_factory, transaction  # noqa: E402
@@ -133,13 +140,19 @@ async def measure(database: Database, count: int, receipt_count: int) -> None:
                                     headers=signed(settings, body))).status_code
 
         await run_clients(min(50, count), bare_call, 200)  # warm-up of the client side
+        cpu_before = await cpu_use(servers.portal.pid, database.url)
         portal_seconds = await run_clients(count, callback, 200)
+        portal_cpu = await cpu_use(servers.portal.pid, database.url) - cpu_before
+        cpu_before = await cpu_use(servers.bare_pid)
         bare_seconds = await run_clients(count, bare_call, 200)
+        bare_cpu = await cpu_use(servers.bare_pid) - cpu_before
         portal_rate, bare_rate = count / portal_seconds, count / bare_seconds
         print(f"verified callbacks:        {portal_rate:8.1f} /s  ({count} payments, {CONCURRENCY} "
               "clients, PostgreSQL, loopback HTTP)")
         print(f"bare Starlette endpoint:   {bare_rate:8.1f} /s  (same bodies, same clients)")
         print(f"ratio portal / bare:       {portal_rate / bare_rate:8.3f}")
+        print(portal_cpu.report("callback", count))
+        print(bare_cpu.report("bare request", count))
         await print_receipt_rates(settings, database, data_dir, receipt_count)
 
 

@@ -10,6 +10,10 @@ prints:
   check, content-addressed storage, arrival event) against a real ``portal serve`` process,
   8 concurrent clients over loopback HTTP;
 * a bare Starlette JSON endpoint served the same way in the same run, and the ratio;
+* for each side, the CPU one request cost the server process, its verification workers, the
+  PostgreSQL backends and the clients (``harness.CpuUse``), and the rate that CPU would allow
+  on this machine if every process kept every CPU busy: where the machine, not the portal,
+  sets the limit;
 * time per delivery excluding the seal validation (``services.deliveries.deliver`` called
   directly, one transaction each);
 * the server's resident memory before and after COUNT deliveries (growth per 1,000).

@@ -12,7 +12,8 @@ CALLBACKS fines with one payment order each, starts a real ``portal serve`` proc
   date, applies the transition, appends the payment and queues the receipt job and the
   party's notification, in one transaction;
 * a bare Starlette endpoint served the same way in the same run (same body, same clients),
-  and the ratio;
+  and the ratio; for each side, the CPU a request cost by whom and the rate it would allow
+  at best on this machine (as ``bench/delivery.py``);
 * fiscal e-receipts issued per second by the payment worker (number under the counter lock,
   PDF rendering with the QR code and embedded JSON, PAdES B-LT sealing with the development
   PKI's in-process TSA, and, as ``RECEIPT_FORMATS`` says (by default in development), the OFD

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -103,6 +104,15 @@ class HolidayTable:
             by_date[entry.day] = entry
         covered = frozenset(years) | {entry.year for entry in by_date.values()}
         return cls(years=covered, days=MappingProxyType(by_date))
+
+
+def table_digest(days: Iterable[CalendarDay]) -> str:
+    """The SHA-256 of an operator's table as stored, one line per listed date in the order of
+    (year, date): two tables with the same digest count every deadline alike, so a process
+    may reuse what it built from one for the other (``portal.services.calendar``)."""
+    lines = sorted(f"{entry.year}|{entry.day.isoformat()}|{entry.kind.value}|{entry.name}\n"
+                   for entry in days)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def parse_calendar_file(text: str) -> HolidayTable:

@@ -2,7 +2,7 @@
 
 from portal.models.agencies import Agency, ApiClient, ApiToken
 from portal.models.blobs import StoredBlob
-from portal.models.calendar import HolidayDay
+from portal.models.calendar import HolidayDay, HolidayTableLoad
 from portal.models.cases import Case, CaseOfficer, CaseParty
 from portal.models.dev_idp import DevIdpCode
 from portal.models.eservice import (
@@ -84,6 +84,7 @@ __all__ = [
     "FormDraft",
     "FormDraftFile",
     "HolidayDay",
+    "HolidayTableLoad",
     "Job",
     "Notice",
     "NotificationPreference",

@@ -10,12 +10,12 @@ whole or not at all: loading a file replaces every row of the years it names.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.database import Base
+from portal.database import Base, UTCDateTime
 
 
 class HolidayDay(Base):
@@ -26,3 +26,18 @@ class HolidayDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(40))
+
+
+class HolidayTableLoad(Base):
+    """One load of the table, appended in the load's transaction and never changed: when the
+    arrangement changed, for which years, and the digest of the whole table it left
+    (``portal.holiday_table.table_digest``), by which every process knows whether the table
+    it built before is still the one in force (``portal.services.calendar``)."""
+
+    __tablename__ = "holiday_table_loads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    years: Mapped[str] = mapped_column(String(200))
+    """The years the load replaced, comma-separated."""
+    digest: Mapped[str] = mapped_column(String(64))

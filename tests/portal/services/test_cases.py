@@ -7,13 +7,15 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from portal import schema
 from portal.cases import codes as case_codes
 from portal.cases.intake import NewParty
-from portal.database import transaction
+from portal.database import create_engine, session_factory, transaction
 from portal.errors import Conflict, NotFound, PortalError
 from portal.holiday_table import parse_calendar_file
 from portal.models import Party
@@ -122,3 +124,29 @@ async def test_calendar_load_replaces_the_years_it_covers(database: Database) ->
         assert not loaded.is_working_day(date(2026, 10, 1))  # the package still speaks for 2026
         rows = (await db.execute(select(func.count()).select_from(calendar.HolidayDay))).scalar_one()
         assert rows == 11
+
+
+async def test_each_use_counts_with_the_table_in_force_in_its_own_database(
+        database: Database, tmp_path: Path) -> None:
+    # LAW.md "Counting days": a process keeps the calendars it built, by their content; a
+    # load made elsewhere (another node) is in force at the next use, and another database's
+    # table never stands in for this one's
+    async with transaction(database.sessions) as db:
+        await calendar.replace_years(db, parse_calendar_file(TABLE_2027))
+    async with database.sessions() as db:
+        assert not (await calendar.load_calendar(db)).is_working_day(date(2027, 2, 12))  # a Friday off
+    corrected = TABLE_2027.replace("2027-02-12,holiday", "2027-02-13,holiday")  # moved to the Saturday
+    async with transaction(database.sessions) as db:
+        await calendar.replace_years(db, parse_calendar_file(corrected))
+    async with database.sessions() as db:
+        assert (await calendar.load_calendar(db)).is_working_day(date(2027, 2, 12))
+        loads = (await db.execute(select(calendar.HolidayTableLoad.years)
+                                  .order_by(calendar.HolidayTableLoad.id))).scalars().all()
+        assert loads == ["2027", "2027"]  # each load recorded, none replaced
+    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.sqlite3'}")
+    try:
+        await schema.upgrade(other)
+        async with session_factory(other)() as db:
+            assert not (await calendar.load_calendar(db)).covers(2027)  # never loaded there
+    finally:
+        await other.dispose()

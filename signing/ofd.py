@@ -20,7 +20,6 @@ edited and the signature fails. Files no signature protects are named in the rep
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import dataclasses
@@ -29,7 +28,7 @@ import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from signing import messages
+from signing import event_loop, messages
 from signing.gm_verify import Placement, check_gm_signature
 from signing.ofd_package import OFD_NAMESPACE, OfdPackage, PackageLimits, UnsafePackage, resolve
 from signing.report import (
@@ -65,7 +64,7 @@ def verify_ofd(data: bytes, context: VerificationContext) -> VerificationReport:
     try:
         if len(data) > context.max_bytes:
             return _ofd(file_problem_report(data, FileProblem.TOO_LARGE))
-        return asyncio.run(_verify_package(data, context))
+        return event_loop.run(_verify_package(data, context))
     except RecursionError:
         return _ofd(file_problem_report(data, FileProblem.TOO_DEEP))
     except (BudgetExceeded, MemoryError):

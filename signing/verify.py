@@ -22,7 +22,6 @@ certificate skips it; every check of the document itself runs each time. It is C
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import logging
@@ -45,7 +44,7 @@ from pyhanko_certvalidator import PKIXValidationParams, ValidationContext, find_
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.util import CancelableAsyncIterator
 
-from signing import inspection, messages, pdf_arrays, pdf_hex, x509_names
+from signing import event_loop, inspection, messages, pdf_arrays, pdf_hex, x509_names
 from signing.gm_pdf import NationalPdfSignature, check_national_signature, national_value
 from signing.inspection import EmbeddedValidationData
 from signing.report import (
@@ -193,7 +192,7 @@ def verify_pdf(data: bytes, context: VerificationContext, *,
         problem = None if outline_checked else structural_problem(data, context.max_bytes)
         if problem is not None:
             return file_problem_report(data, problem)
-        return asyncio.run(_verify_document(data, context))
+        return event_loop.run(_verify_document(data, context))
     except RecursionError:
         return file_problem_report(data, FileProblem.TOO_DEEP)
     except (BudgetExceeded, MemoryError):
@@ -224,7 +223,7 @@ async def _verify_document(data: bytes, context: VerificationContext) -> Verific
     revocation = hashlib.sha256()
     for value in [*embedded_data.crls, *embedded_data.ocsps]:
         revocation.update(hashlib.sha256(value.dump()).digest())
-    # asyncio.run gave this coroutine its own context: the value ends with the document
+    # event_loop.run gave this coroutine its own context: the value ends with the document
     document = _Document(context.trust, revocation.digest())
     _DOCUMENT.set(document)
     embedded: list[EmbeddedPdfSignature | Unreadable] = []

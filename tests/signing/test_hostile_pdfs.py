@@ -339,8 +339,10 @@ async def test_over_budget_file_is_too_complex_and_the_pool_recovers(
         report = await hurried.verify(signed)
         assert report.problem is FileProblem.TOO_COMPLEX
         assert report.summary == "文件过于复杂，无法在限定时间内验证"
+        (worker,) = hurried._idle  # the worker stopped its job itself and answered
         hurried.time_budget = 20.0
         assert (await hurried.verify(signed)).passed
+        assert hurried._idle == [worker] and worker.jobs == 2  # the same worker, its loop fine
 
 
 async def test_memory_limit_applies_and_a_killed_worker_is_replaced(

@@ -15,8 +15,8 @@ verification of an uploaded file runs in a separate process, one of at most ``wo
 
 Every way out gives a ``VerificationReport``; an over-budget file reads
 "文件过于复杂，无法在限定时间内验证". Workers are forked from a forkserver that has
-``signing.documents`` preloaded, so starting one is cheap, and each is replaced after
-``_JOBS_PER_WORKER`` jobs. Inside a worker, the verifiers' coroutines run on one asyncio
+preloaded what they import (``_preloaded``), so starting one is cheap, and each is replaced
+after ``_JOBS_PER_WORKER`` jobs. Inside a worker, the verifiers' coroutines run on one asyncio
 loop kept for all its jobs (``signing.event_loop.kept_loop``), not a new loop per document.
 
 Each worker talks to the event loop over a socket of its own: the loop writes the job
@@ -57,6 +57,7 @@ import resource
 import signal
 import socket
 import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -88,6 +89,19 @@ unloaded and 1-2 ms under load (a 100-page sealed PDF, 86 KiB, is checked in 0.1
 _SIZE = struct.Struct("!i")
 """The length prefix of a message, as ``multiprocessing.connection.Connection`` frames it
 (the worker reads and writes through one; messages stay below 2 GiB)."""
+
+
+def _preloaded() -> list[str]:
+    """The modules the forkserver imports once, for every worker it forks: the verifier and
+    the main module of the process that runs the runner (``portal.cli`` in the portal). Each
+    new worker runs that main module again before its first job (``multiprocessing`` does, by
+    name, so that what ``__main__`` defines can be unpickled); with its imports not yet in the
+    forkserver, that imported the whole portal anew in every worker: about 2 s of CPU each,
+    so 10 ms per document at a worker replaced every 200 (the workers cost three times the
+    verification). A main run as a script, or a package's ``__main__`` (``python -m pytest``),
+    is not run by name, and is not preloaded."""
+    main = getattr(sys.modules["__main__"].__spec__, "name", None)
+    return ["signing.documents"] + ([main] if main and not main.endswith("__main__") else [])
 
 
 def _init_worker(memory_limit: int) -> None:
@@ -189,7 +203,7 @@ class VerificationRunner:
         self.time_budget = time_budget
         self.memory_limit = memory_limit
         self._mp_context = multiprocessing.get_context("forkserver")
-        self._mp_context.set_forkserver_preload(["signing.documents"])
+        self._mp_context.set_forkserver_preload(_preloaded())
         self._idle: list[_Worker] = []
         self._busy = 0
         self._running: collections.Counter[str] = collections.Counter()

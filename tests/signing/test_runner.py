@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +159,44 @@ async def test_a_file_the_outline_checks_refuse_never_reaches_a_worker(
         assert (await runner.verify(too_many)).problem is FileProblem.ABNORMAL_STRUCTURE
         assert runner._idle == [] and runner._busy == 0  # no worker was started
         assert (await runner.verify(document)).passed
+
+
+_MAIN = '''
+import asyncio, pickle
+import heavy_dependency  # noqa: F401 (what a real main imports: the whole portal)
+from signing import VerificationRunner
+from signing import runner
+from tests.signing.sample_pdfs import make_pdf
+
+async def main() -> None:
+    runner._JOBS_PER_WORKER = 1  # a new worker for every file
+    with open("context.pickle", "rb") as file:
+        context = pickle.load(file)
+    async with VerificationRunner(context, workers=1) as r:
+        for _ in range(3):
+            assert await r.attachment_problem(make_pdf(1), client="c") is None
+            print("worker", r._idle[0].process.pid if r._idle else "retired", flush=True)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+
+def test_a_new_worker_does_not_import_the_main_modules_dependencies_again(
+        context: VerificationContext, tmp_path: Path) -> None:
+    # Every process multiprocessing starts runs the parent's main module again; the forkserver
+    # preloads that module's imports, so a worker started every 200 files does not pay for
+    # them again (in the portal: the whole portal, about 2 s of CPU per worker).
+    (tmp_path / "heavy_dependency.py").write_text(
+        "import os\nwith open(os.environ['IMPORT_LOG'], 'a') as log:\n    log.write(f'{os.getpid()}\\n')\n")
+    (tmp_path / "runner_main.py").write_text(_MAIN)
+    (tmp_path / "context.pickle").write_bytes(pickle.dumps(context))
+    log = tmp_path / "imports.log"
+    env = {**os.environ, "IMPORT_LOG": str(log),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(__file__).resolve().parents[2])])}
+    done = subprocess.run([sys.executable, "-m", "runner_main"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    importers = log.read_text().split()
+    assert len(importers) == 2, importers  # the main process and the forkserver, no worker
+    assert done.stdout.count("worker") == 3  # three files, each in a worker of its own

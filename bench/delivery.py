@@ -8,7 +8,9 @@ prints:
 * deliveries per second through ``POST /api/v1/cases/{code}/deliveries`` (multipart upload of a
   1-page PDF sealed by the agency, seal validation in the notary's worker processes, consent
   check, content-addressed storage, arrival event) against a real ``portal serve`` process,
-  8 concurrent clients over loopback HTTP;
+  8 concurrent clients over loopback HTTP, all to one party (its acts wait for each other:
+  the lock of its evidence chain is held to the commit), then to 64 parties in turn, as a
+  province's deliveries go;
 * a bare Starlette JSON endpoint served the same way in the same run, and the ratio;
 * for each side, the CPU one request cost the server process, its verification workers, the
   PostgreSQL backends and the clients (``harness.CpuUse``), and the rate that CPU would allow
@@ -52,9 +54,14 @@ from portal.database import create_engine, session_factory, transaction  # noqa:
 from portal.models.cases import Case  # noqa: E402
 from portal.models.parties import Party  # noqa: E402
 from portal.services import agencies, deliveries  # noqa: E402
-from tests.builders import RENDERER, credit_code, sealed_pdf, sign_consent  # noqa: E402
+from tests.builders import RENDERER, credit_code, register_case, sealed_pdf, sign_consent  # noqa: E402
 from tests.builders import case_world as world  # noqa: E402
 from tests.conftest import Database  # noqa: E402
+from tests.identities import numbered_person  # noqa: E402
+
+PARTIES = 64
+"""Parties the second figure delivers to in turn: a province's deliveries go to many parties,
+and acts on one party wait for each other (its evidence chain's lock, held to the commit)."""
 
 BARE_APP = """
 from starlette.applications import Starlette
@@ -76,11 +83,25 @@ async def main(count: int) -> None:
             await engine.dispose()
 
 
+async def consenting_parties(database: Database, agency_id: int, count: int
+                             ) -> list[tuple[str, dict[str, str]]]:
+    """``count`` more cases of the agency, each with a party of its own who consented to
+    e-service: (case code, the party as the delivery API names it)."""
+    made = []
+    for n in range(count):
+        person = numbered_person(n)
+        built = await register_case(database, agency_id, f"榕市监处罚〔2026〕{1000 + n}号", person)
+        await sign_consent(database, built.party_ids[0])
+        made.append((built.code, {"id_number": person.id_number}))
+    return made
+
+
 async def measure(database: Database, count: int) -> None:
     """Register the agency, case and consent, start the servers and print the figures."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
     w = await world(database)
     await sign_consent(database, w.party_id)
+    parties = await consenting_parties(database, w.agency_id, sized(PARTIES, 4))
     async with transaction(database.sessions) as db:
         # the agency's seal is matched by its unified social credit code, not its name
         client = await agencies.create_client(db, "福州市市场监督管理局", credit_code("福州市市场监督管理局"))
@@ -122,12 +143,25 @@ async def measure(database: Database, count: int) -> None:
                                          renderer=RENDERER)
             direct.append(time.perf_counter() - started)
 
+        calls = [delivery_call(base, token, code, party, document) for code, party in parties]
+
+        async def deliver_spread(http: httpx.AsyncClient, n: int) -> int:
+            return await calls[n % len(calls)](http, n)
+
+        cpu_before = await cpu_use(servers.portal.pid, database.url)
+        spread_seconds = await run_clients(count, deliver_spread, 201)
+        spread_cpu = await cpu_use(servers.portal.pid, database.url) - cpu_before
+
         portal_rate, bare_rate = count / portal_seconds, bare_count / bare_seconds
+        spread_rate = count / spread_seconds
         print(f"deliveries through the API:      {portal_rate:8.1f} /s  ({count} deliveries, "
               f"{CONCURRENCY} clients, PostgreSQL)")
         print(f"bare Starlette endpoint:          {bare_rate:8.1f} /s  (same upload, same clients)")
         print(f"ratio portal / bare:              {portal_rate / bare_rate:8.3f}")
-        print(portal_cpu.report("delivery", count))
+        print(f"the same, to {len(parties)} parties in turn:   {spread_rate:8.1f} /s  "
+              f"(ratio {spread_rate / bare_rate:.3f})")
+        print(portal_cpu.report("delivery (one party)", count))
+        print(spread_cpu.report(f"delivery ({len(parties)} parties)", count))
         print(bare_cpu.report("bare request", bare_count))
         print(f"per delivery without seal check:  {statistics.median(direct) * 1000:8.2f} ms median, "
               f"p95 {sorted(direct)[int(len(direct) * 0.95)] * 1000:.2f} ms")

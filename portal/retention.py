@@ -91,8 +91,8 @@ def kept(*, session_idle_minutes: int) -> tuple[Kept, ...]:
 
 
 NO_PERSONAL_DATA = frozenset({
-    "agencies", "api_clients", "api_tokens", "agency_webhooks", "holiday_days", "jobs",
-    "receipt_counters", "receipt_verification_counts", "reconciliations", "payment_nonces",
+    "agencies", "api_clients", "api_tokens", "agency_webhooks", "holiday_days", "holiday_table_loads",
+    "jobs", "receipt_counters", "receipt_verification_counts", "reconciliations", "payment_nonces",
     "alembic_version",
 })
 """Tables that hold nothing about a person: agencies' own data, counters, machine state."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.database import database_now
+from portal.database import advisory_lock, database_now
 from portal.holiday_table import CalendarDay, DayKind, HolidayTable, table_digest
 from portal.legal_calendar import HolidayCalendar
 from portal.models.calendar import HolidayDay, HolidayTableLoad
@@ -38,6 +38,7 @@ elsewhere, the tests' several databases)."""
 _BUILT: dict[str, HolidayCalendar] = {}
 _LATEST_DIGEST = select(HolidayTableLoad.digest).order_by(HolidayTableLoad.id.desc()).limit(1)
 _ROWS = select(HolidayDay).order_by(HolidayDay.year, HolidayDay.day)
+_LOAD_LOCK = 0x43414C  # "CAL"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,10 @@ async def load_calendar(db: AsyncSession) -> HolidayCalendar:
 
 async def replace_years(db: AsyncSession, table: HolidayTable) -> LoadSummary:
     """Replace every row of ``table.years`` with the table's days and record the load (see
-    the module docstring)."""
+    the module docstring). Loads wait for each other: two at once, of different years, would
+    each record the digest of the table without the other's rows, and the later-numbered one
+    would name a table that never was."""
+    await advisory_lock(db, _LOAD_LOCK, "holiday table")
     years = tuple(sorted(table.years))
     replaced = (await db.execute(select(func.count()).select_from(HolidayDay)
                                  .where(HolidayDay.year.in_(years)))).scalar_one()

@@ -4,6 +4,7 @@ which case, the stage events in the evidence chain, and services.calendar."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -17,7 +18,7 @@ from portal.cases import codes as case_codes
 from portal.cases.intake import NewParty
 from portal.database import create_engine, session_factory, transaction
 from portal.errors import Conflict, NotFound, PortalError
-from portal.holiday_table import parse_calendar_file
+from portal.holiday_table import CalendarDay, DayKind, parse_calendar_file, table_digest
 from portal.models import Party
 from portal.services import agencies, calendar, cases, evidence, identity
 from tests.builders import TABLE_2027, new_case
@@ -150,3 +151,32 @@ async def test_each_use_counts_with_the_table_in_force_in_its_own_database(
             assert not (await calendar.load_calendar(db)).covers(2027)  # never loaded there
     finally:
         await other.dispose()
+
+
+async def test_two_loads_at_once_leave_the_digest_of_the_table_they_left_together(
+        database: Database) -> None:
+    # Two operators (two nodes) load different years at the same moment: the load recorded
+    # last must name the table both left, or a process could go on counting without one
+    first_loaded = asyncio.Event()
+
+    async def load(text: str, hold: bool) -> None:
+        async with transaction(database.sessions) as db:
+            await calendar.replace_years(db, parse_calendar_file(text))
+            if hold:  # the other load gets a second to run its own before this one commits
+                first_loaded.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.Event().wait(), 1.0)
+
+    async def second() -> None:
+        await first_loaded.wait()
+        await load(TABLE_2027.replace("2027", "2028"), hold=False)
+
+    await asyncio.gather(load(TABLE_2027, hold=True), second())
+    async with database.sessions() as db:
+        rows = (await db.execute(select(calendar.HolidayDay))).scalars().all()
+        latest = (await db.execute(select(calendar.HolidayTableLoad.digest)
+                                   .order_by(calendar.HolidayTableLoad.id.desc()))).scalars().first()
+        assert latest == table_digest(CalendarDay(row.year, row.day, DayKind(row.kind), row.name)
+                                      for row in rows)
+        loaded = await calendar.load_calendar(db)
+        assert loaded.covers(2027) and loaded.covers(2028)
